@@ -1,0 +1,88 @@
+# sluice: cached flows with a terminal UI.
+#   make          build ./sluice
+#   make demo     install what is missing, build, run the example flow
+#   make test     build with -Werror and run every test
+#   make asan-test  the same under AddressSanitizer + UBSan
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+PKGS    := libgit2 sqlite3 libcjson libcrypto
+DEB_PKGS := build-essential pkg-config libgit2-dev libsqlite3-dev libcjson-dev libssl-dev \
+            libncurses-dev git sqlite3
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Iengine -MMD -MP
+LDLIBS  := $(PKG_LIBS)
+
+BUILD   ?= build
+ENGINE_SRC := $(wildcard engine/*.c)
+CLI_SRC    := $(wildcard cli/*.c)
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+LIB        := $(BUILD)/libsluice.a
+BIN        ?= sluice
+UNIT_BIN   := $(BUILD)/unit-tests
+
+.PHONY: all deps demo test unit-test asan-test clean install bench check-deps
+all: check-deps $(BIN)
+
+check-deps:
+	@pkg-config --exists $(PKGS) || { echo "sluice: missing build dependencies; run 'make deps' (or: apt-get install -y $(DEB_PKGS))" >&2; exit 1; }
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(ENGINE_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+$(UNIT_BIN): $(UNIT_OBJ) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB) $(LDLIBS)
+
+# Installs the Debian packages sluice needs when any is missing.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then echo "deps: all present"; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "deps: missing:$$missing"; echo "run: sudo apt-get install -y$$missing"; exit 1; fi
+
+DEMO_PKGS := python3-sklearn python3-pandas
+demo: deps
+	@missing=""; for p in $(DEMO_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "demo: needs$$missing: sudo apt-get install -y$$missing"; exit 1; fi; fi
+	@$(MAKE) --no-print-directory all
+	./examples/demo.sh
+
+test: all $(UNIT_BIN)
+	SLUICE=$(abspath $(BIN)) UNIT=$(abspath $(UNIT_BIN)) tests/run
+
+asan-test:
+	$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/sluice \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" test
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/sluice
+	install -m 0644 sluice.1 $(DESTDIR)$(PREFIX)/share/man/man1/sluice.1
+
+bench: all
+	bench/run
+
+clean:
+	rm -rf build build-asan sluice
+
+-include $(ENGINE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
