@@ -1,0 +1,20 @@
+/* strmap: a string -> pointer hash map (open addressing). Keys are copied and owned
+ * by the map; values are not. */
+#ifndef SLUICE_STRMAP_H
+#define SLUICE_STRMAP_H
+
+#include <stddef.h>
+
+struct strmap {
+    char **keys;
+    void **vals;
+    size_t n, cap;
+};
+
+void *strmap_get(const struct strmap *m, const char *key);
+/* Inserts or replaces; returns the previous value (or NULL). */
+void *strmap_put(struct strmap *m, const char *key, void *val);
+/* Frees the keys (and the values with free_val, if not NULL). */
+void strmap_free(struct strmap *m, void (*free_val)(void *));
+
+#endif

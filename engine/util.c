@@ -1,0 +1,445 @@
+/* util: allocation, errors, buffers and small file-system helpers. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int err_set(struct err *e, const char *fmt, ...)
+{
+    if (!e)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int err_prefix(struct err *e, const char *fmt, ...)
+{
+    if (!e)
+        return -1;
+    struct sb b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vaddf(&b, fmt, ap);
+    va_end(ap);
+    sb_addf(&b, ": %s", e->msg);
+    size_t n = b.len < sizeof e->msg - 1 ? b.len : sizeof e->msg - 1;
+    memcpy(e->msg, b.buf, n);
+    e->msg[n] = 0;
+    sb_free(&b);
+    return -1;
+}
+
+static void oom(void)
+{
+    fputs("sluice: out of memory\n", stderr);
+    abort();
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        oom();
+    return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        oom();
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p)
+        oom();
+    return p;
+}
+
+char *xstrdup(const char *s)
+{
+    return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *p = xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    struct sb b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vaddf(&b, fmt, ap);
+    va_end(ap);
+    return sb_take(&b);
+}
+
+void xgrow(void *pp, size_t *cap, size_t need, size_t sz)
+{
+    void **p = pp;
+    if (need <= *cap)
+        return;
+    size_t c = *cap ? *cap : 8;
+    while (c < need)
+        c *= 2;
+    *p = xrealloc(*p, c * sz);
+    *cap = c;
+}
+
+void sb_add(struct sb *b, const void *data, size_t n)
+{
+    xgrow(&b->buf, &b->cap, b->len + n + 1, 1);
+    memcpy(b->buf + b->len, data, n);
+    b->len += n;
+    b->buf[b->len] = 0;
+}
+
+void sb_adds(struct sb *b, const char *s)
+{
+    sb_add(b, s, strlen(s));
+}
+
+void sb_addc(struct sb *b, char c)
+{
+    sb_add(b, &c, 1);
+}
+
+void sb_vaddf(struct sb *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return;
+    xgrow(&b->buf, &b->cap, b->len + (size_t)n + 1, 1);
+    vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+
+void sb_addf(struct sb *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vaddf(b, fmt, ap);
+    va_end(ap);
+}
+
+char *sb_take(struct sb *b)
+{
+    char *s = b->buf ? b->buf : xstrdup("");
+    b->buf = NULL;
+    b->len = b->cap = 0;
+    return s;
+}
+
+void sb_free(struct sb *b)
+{
+    free(b->buf);
+    b->buf = NULL;
+    b->len = b->cap = 0;
+}
+
+void strv_push(struct strv *s, char *owned)
+{
+    xgrow(&s->v, &s->cap, s->n + 2, sizeof *s->v);
+    s->v[s->n++] = owned;
+    s->v[s->n] = NULL;
+}
+
+void strv_pushf(struct strv *s, const char *fmt, ...)
+{
+    struct sb b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vaddf(&b, fmt, ap);
+    va_end(ap);
+    strv_push(s, sb_take(&b));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strv_sort(struct strv *s)
+{
+    if (s->n > 1)
+        qsort(s->v, s->n, sizeof *s->v, cmp_str);
+}
+
+bool strv_has(const struct strv *s, const char *str)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->v[i], str) == 0)
+            return true;
+    return false;
+}
+
+void strv_free(struct strv *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+    s->v = NULL;
+    s->n = s->cap = 0;
+}
+
+double now_wall(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+double now_mono(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+char *file_read_all(const char *path, size_t *len, struct err *e)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        err_set(e, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct sb b = {0};
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            err_set(e, "%s: %s", path, strerror(errno));
+            close(fd);
+            sb_free(&b);
+            return NULL;
+        }
+        if (n == 0)
+            break;
+        sb_add(&b, chunk, (size_t)n);
+    }
+    close(fd);
+    if (len)
+        *len = b.len;
+    return sb_take(&b);
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len, int mode, struct err *e)
+{
+    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) {
+        err_set(e, "%s: %s", tmp, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    const char *p = data;
+    size_t left = len;
+    while (left) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto fail;
+        p += n;
+        left -= (size_t)n;
+    }
+    if (fsync(fd) != 0)
+        goto fail;
+    if (close(fd) != 0) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0)
+        goto fail;
+    free(tmp);
+    return 0;
+fail:
+    err_set(e, "%s: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    free(tmp);
+    return -1;
+}
+
+int mkdir_p(const char *path, int mode, struct err *e)
+{
+    char *p = xstrdup(path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = 0;
+        if (mkdir(p, (mode_t)mode) != 0 && errno != EEXIST) {
+            err_set(e, "cannot create %s: %s", p, strerror(errno));
+            free(p);
+            return -1;
+        }
+        *s = '/';
+    }
+    int rc = 0;
+    if (mkdir(p, (mode_t)mode) != 0 && errno != EEXIST)
+        rc = err_set(e, "cannot create %s: %s", p, strerror(errno));
+    free(p);
+    return rc;
+}
+
+int remove_tree(const char *path, struct err *e)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : err_set(e, "%s: %s", path, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) {
+        if (unlink(path) != 0 && errno != ENOENT)
+            return err_set(e, "cannot remove %s: %s", path, strerror(errno));
+        return 0;
+    }
+    if ((st.st_mode & 0700) != 0700)
+        chmod(path, st.st_mode | 0700);
+    DIR *d = opendir(path);
+    if (!d)
+        return err_set(e, "%s: %s", path, strerror(errno));
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char *child = path_join(path, de->d_name);
+        rc = remove_tree(child, e);
+        free(child);
+    }
+    closedir(d);
+    if (rc == 0 && rmdir(path) != 0 && errno != ENOENT)
+        rc = err_set(e, "cannot remove %s: %s", path, strerror(errno));
+    return rc;
+}
+
+char *path_join(const char *dir, const char *rel)
+{
+    if (rel[0] == '/' || !dir || !dir[0])
+        return xstrdup(rel);
+    size_t n = strlen(dir);
+    return xasprintf("%s%s%s", dir, dir[n - 1] == '/' ? "" : "/", rel);
+}
+
+char *path_normalize(const char *p, bool allow_up)
+{
+    bool abs = p[0] == '/';
+    struct strv parts = {0};
+    const char *s = p;
+    while (*s) {
+        while (*s == '/')
+            s++;
+        const char *end = strchr(s, '/');
+        size_t n = end ? (size_t)(end - s) : strlen(s);
+        if (n == 0)
+            break;
+        if (n == 1 && s[0] == '.') {
+            /* skip */
+        } else if (n == 2 && s[0] == '.' && s[1] == '.') {
+            if (parts.n > 0 && strcmp(parts.v[parts.n - 1], "..") != 0) {
+                free(parts.v[--parts.n]);
+                parts.v[parts.n] = NULL;
+            } else if (allow_up && !abs) {
+                strv_push(&parts, xstrdup(".."));
+            } else if (!abs) {
+                strv_free(&parts);
+                return NULL;
+            }
+        } else {
+            strv_push(&parts, xstrndup(s, n));
+        }
+        s += n;
+    }
+    struct sb b = {0};
+    if (abs)
+        sb_addc(&b, '/');
+    for (size_t i = 0; i < parts.n; i++) {
+        if (i)
+            sb_addc(&b, '/');
+        sb_adds(&b, parts.v[i]);
+    }
+    if (b.len == 0)
+        sb_addc(&b, '.');
+    strv_free(&parts);
+    return sb_take(&b);
+}
+
+size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t *row = xcalloc(lb + 1, sizeof *row);
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            if (up + 1 < best)
+                best = up + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    size_t d = row[lb];
+    free(row);
+    return d;
+}
+
+void fmt_duration(char *buf, size_t n, double secs)
+{
+    if (secs < 0)
+        secs = 0;
+    if (secs < 10)
+        snprintf(buf, n, "%.1fs", secs);
+    else if (secs < 60)
+        snprintf(buf, n, "%.0fs", secs);
+    else if (secs < 3600)
+        snprintf(buf, n, "%dm%02ds", (int)secs / 60, (int)secs % 60);
+    else if (secs < 86400 * 2)
+        snprintf(buf, n, "%dh%02dm", (int)secs / 3600, ((int)secs % 3600) / 60);
+    else
+        snprintf(buf, n, "%dd", (int)(secs / 86400));
+}
+
+void fmt_size(char *buf, size_t n, uint64_t bytes)
+{
+    const char *units[] = {"B", "KB", "MB", "GB", "TB"};
+    double v = (double)bytes;
+    size_t u = 0;
+    while (v >= 1024 && u + 1 < ARRAY_LEN(units)) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, n, "%llu B", (unsigned long long)bytes);
+    else
+        snprintf(buf, n, v < 10 ? "%.1f %s" : "%.0f %s", v, units[u]);
+}

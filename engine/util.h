@@ -1,0 +1,89 @@
+/* util: the small pieces every module uses.
+ *
+ * - Allocation: x*() never return NULL; on exhaustion they print one line and abort.
+ * - struct err: errors are values. A failing function returns -1 (or NULL) and fills
+ *   the caller's struct err with a one-line message; only main() prints it.
+ * - struct sb: a growable NUL-terminated byte buffer; sb_free() releases it.
+ * - struct strv: a growable NULL-terminated vector of owned strings.
+ */
+#ifndef SLUICE_UTIL_H
+#define SLUICE_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+struct err {
+    char msg[2048];
+};
+
+/* Sets e->msg (if e is not NULL) and returns -1, so callers can `return err_set(...)`. */
+int err_set(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prepends "prefix: " to an existing message. Returns -1. */
+int err_prefix(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Grows *p (holding *cap elements of size sz) so it can hold at least `need`. */
+void xgrow(void *pp, size_t *cap, size_t need, size_t sz);
+
+struct sb {
+    char *buf;
+    size_t len, cap;
+};
+void sb_add(struct sb *b, const void *data, size_t n);
+void sb_adds(struct sb *b, const char *s);
+void sb_addc(struct sb *b, char c);
+void sb_addf(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vaddf(struct sb *b, const char *fmt, va_list ap);
+/* Returns the buffer (always NUL-terminated, never NULL) and resets b; caller frees. */
+char *sb_take(struct sb *b);
+void sb_free(struct sb *b);
+
+struct strv {
+    char **v;
+    size_t n, cap;
+};
+void strv_push(struct strv *s, char *owned);
+void strv_pushf(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strv_sort(struct strv *s);
+bool strv_has(const struct strv *s, const char *str);
+void strv_free(struct strv *s);
+
+/* Wall-clock seconds since the epoch, with sub-second precision. */
+double now_wall(void);
+/* Monotonic seconds, for durations. */
+double now_mono(void);
+
+/* Reads a whole file into a NUL-terminated buffer. Returns NULL and fills e on error. */
+char *file_read_all(const char *path, size_t *len, struct err *e);
+/* Writes data to path atomically (temp file in the same directory, fsync, rename). */
+int file_write_atomic(const char *path, const void *data, size_t len, int mode, struct err *e);
+/* mkdir -p with the given mode for created directories. */
+int mkdir_p(const char *path, int mode, struct err *e);
+/* rm -rf; makes read-only directories writable first. Missing path is not an error. */
+int remove_tree(const char *path, struct err *e);
+/* Joins a directory and a relative path; an absolute `rel` is returned as is. */
+char *path_join(const char *dir, const char *rel);
+/* Lexically normalises a path ("./a//b/../c" -> "a/c"). A relative path that climbs
+ * above its start ("../x") keeps its leading ".." when allow_up, else NULL is returned.
+ * Caller frees. */
+char *path_normalize(const char *p, bool allow_up);
+/* Levenshtein distance, for did-you-mean suggestions. */
+size_t edit_distance(const char *a, const char *b);
+/* Formats a duration in seconds as "0.4s", "12s", "3m05s", "2h10m". */
+void fmt_duration(char *buf, size_t n, double secs);
+/* Formats a byte count as "512 B", "1.5 KB", "12 MB". */
+void fmt_size(char *buf, size_t n, uint64_t bytes);
+
+#endif
