@@ -1,0 +1,226 @@
+/* fingerprint: git blob ids of code files, from the index when it can be trusted. */
+#include "fingerprint.h"
+
+#include <errno.h>
+#include <git2.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "strmap.h"
+
+struct fingerprint {
+    char *dir;         /* absolute flow directory */
+    git_repository *repo;
+    git_index *index;
+    char *workdir;     /* canonical, with trailing '/' */
+    char *prefix;      /* dir relative to workdir ("" or "sub/dir/") */
+    struct timespec index_mtime;
+    char head[BLOB_HEX];
+    bool has_head;
+    struct strmap cache; /* rel path -> struct code_fp */
+    size_t hashed;
+};
+
+static void free_fp(void *p)
+{
+    struct code_fp *c = p;
+    free((char *)c->path);
+    free((char *)c->repo_path);
+    free(c);
+}
+
+static int git_fail(struct err *e, const char *what)
+{
+    const git_error *ge = git_error_last();
+    return err_set(e, "%s: %s", what, ge && ge->message ? ge->message : "libgit2 error");
+}
+
+/* Opens the index and remembers its mtime for the racy-clean check. */
+static int load_index(struct fingerprint *fp, struct err *e)
+{
+    if (git_repository_index(&fp->index, fp->repo) != 0)
+        return git_fail(e, "reading the git index");
+    char *path = xasprintf("%sindex", git_repository_path(fp->repo));
+    struct stat st;
+    if (stat(path, &st) == 0)
+        fp->index_mtime = st.st_mtim;
+    free(path);
+    return 0;
+}
+
+static void compute_prefix(struct fingerprint *fp)
+{
+    char *wd = realpath(git_repository_workdir(fp->repo), NULL);
+    if (!wd)
+        wd = xstrdup(git_repository_workdir(fp->repo));
+    size_t n = strlen(wd);
+    while (n > 1 && wd[n - 1] == '/')
+        wd[--n] = 0;
+    fp->workdir = xasprintf("%s/", strcmp(wd, "/") == 0 ? "" : wd);
+    size_t wl = strlen(fp->workdir);
+    char *d = xasprintf("%s/", fp->dir);
+    fp->prefix = xstrdup(strncmp(d, fp->workdir, wl) == 0 ? d + wl : "");
+    free(d);
+    free(wd);
+}
+
+int fingerprint_open(const char *dir, struct fingerprint **out, struct err *e)
+{
+    git_libgit2_init();
+    /* Read-only use: a checkout owned by another uid (CI as root) must still work. */
+    git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+    struct fingerprint *fp = xcalloc(1, sizeof *fp);
+    fp->dir = realpath(dir, NULL);
+    if (!fp->dir)
+        fp->dir = xstrdup(dir);
+    *out = fp;
+    int rc = git_repository_open_ext(&fp->repo, fp->dir, 0, NULL);
+    if (rc == GIT_ENOTFOUND)
+        return 0;
+    if (rc != 0) {
+        git_fail(e, "opening the git repository");
+        fingerprint_close(fp);
+        *out = NULL;
+        return -1;
+    }
+    if (git_repository_is_bare(fp->repo)) {
+        git_repository_free(fp->repo);
+        fp->repo = NULL;
+        return 0;
+    }
+    compute_prefix(fp);
+    if (load_index(fp, e)) {
+        fingerprint_close(fp);
+        *out = NULL;
+        return -1;
+    }
+    git_oid head;
+    if (git_reference_name_to_id(&head, fp->repo, "HEAD") == 0) {
+        git_oid_tostr(fp->head, sizeof fp->head, &head);
+        fp->has_head = true;
+    }
+    return 0;
+}
+
+void fingerprint_close(struct fingerprint *fp)
+{
+    if (!fp)
+        return;
+    strmap_free(&fp->cache, free_fp);
+    git_index_free(fp->index);
+    git_repository_free(fp->repo);
+    free(fp->dir);
+    free(fp->workdir);
+    free(fp->prefix);
+    free(fp);
+    git_libgit2_shutdown();
+}
+
+bool fingerprint_in_git(const struct fingerprint *fp)
+{
+    return fp->repo != NULL;
+}
+
+const char *fingerprint_head(const struct fingerprint *fp)
+{
+    return fp->has_head ? fp->head : NULL;
+}
+
+const char *fingerprint_workdir(const struct fingerprint *fp)
+{
+    return fp->workdir;
+}
+
+size_t fingerprint_hashed(const struct fingerprint *fp)
+{
+    return fp->hashed;
+}
+
+/* git's ie_match_stat, reduced to the fields libgit2 keeps, plus the racy check. */
+static bool index_matches(const struct fingerprint *fp, const git_index_entry *ie,
+                          const struct stat *st)
+{
+    if (git_index_entry_stage(ie) != 0 || (ie->flags_extended & GIT_INDEX_ENTRY_INTENT_TO_ADD))
+        return false;
+    if ((ie->mode & 0170000) != 0100000)
+        return false;
+    if (ie->file_size != (uint32_t)st->st_size || ie->ino != (uint32_t)st->st_ino)
+        return false;
+    if (((ie->mode & 0111) != 0) != ((st->st_mode & 0111) != 0))
+        return false;
+    if (ie->mtime.seconds != (int32_t)st->st_mtim.tv_sec ||
+        ie->mtime.nanoseconds != (uint32_t)st->st_mtim.tv_nsec)
+        return false;
+    /* Racily clean: written in the same instant the index was, so the stat data cannot
+     * prove the content unchanged. */
+    if (st->st_mtim.tv_sec > fp->index_mtime.tv_sec ||
+        (st->st_mtim.tv_sec == fp->index_mtime.tv_sec &&
+         st->st_mtim.tv_nsec >= fp->index_mtime.tv_nsec))
+        return false;
+    return true;
+}
+
+static char *repo_relative(const struct fingerprint *fp, const char *rel)
+{
+    if (!fp->repo)
+        return NULL;
+    char *joined;
+    if (rel[0] == '/') {
+        size_t wl = strlen(fp->workdir);
+        if (strncmp(rel, fp->workdir, wl) != 0)
+            return NULL;
+        joined = xstrdup(rel + wl);
+    } else {
+        joined = xasprintf("%s%s", fp->prefix, rel);
+    }
+    char *norm = path_normalize(joined, true);
+    free(joined);
+    if (strncmp(norm, "../", 3) == 0 || strcmp(norm, "..") == 0) {
+        free(norm);
+        return NULL;
+    }
+    return norm;
+}
+
+int fingerprint_file(struct fingerprint *fp, const char *rel, const struct code_fp **out,
+                     struct err *e)
+{
+    struct code_fp *c = strmap_get(&fp->cache, rel);
+    if (c) {
+        *out = c;
+        return 0;
+    }
+    char *abs = path_join(fp->dir, rel);
+    struct stat st;
+    if (stat(abs, &st) != 0) {
+        err_set(e, "code file %s: %s", rel, strerror(errno));
+        free(abs);
+        return -1;
+    }
+    c = xcalloc(1, sizeof *c);
+    c->path = xstrdup(rel);
+    c->repo_path = repo_relative(fp, rel);
+    const git_index_entry *ie =
+        fp->index && c->repo_path ? git_index_get_bypath(fp->index, c->repo_path, 0) : NULL;
+    if (ie && index_matches(fp, ie, &st)) {
+        git_oid_tostr(c->blob, sizeof c->blob, &ie->id);
+        c->clean = true;
+    } else {
+        git_oid oid;
+        if (git_odb_hashfile(&oid, abs, GIT_OBJECT_BLOB) != 0) {
+            free(abs);
+            free_fp(c);
+            return git_fail(e, rel);
+        }
+        git_oid_tostr(c->blob, sizeof c->blob, &oid);
+        fp->hashed++;
+        /* Same content as the index entry (e.g. only touched): its blob is stored. */
+        c->clean = ie && git_oid_equal(&oid, &ie->id);
+    }
+    free(abs);
+    strmap_put(&fp->cache, rel, c);
+    *out = c;
+    return 0;
+}

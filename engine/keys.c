@@ -1,0 +1,175 @@
+/* keys: canonical encoding of task inputs, hashed. */
+#include "keys.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void put_u64(struct sb *b, uint64_t v)
+{
+    unsigned char be[8];
+    for (int i = 7; i >= 0; i--) {
+        be[i] = (unsigned char)(v & 0xff);
+        v >>= 8;
+    }
+    sb_add(b, be, 8);
+}
+
+static void put_str(struct sb *b, const char *s)
+{
+    size_t n = strlen(s);
+    put_u64(b, n);
+    sb_add(b, s, n);
+}
+
+static void put_field(struct sb *b, char tag, uint64_t count)
+{
+    sb_addc(b, tag);
+    put_u64(b, count);
+}
+
+struct up {
+    const char *var, *value;
+};
+
+static int cmp_up(const void *a, const void *b)
+{
+    return strcmp(((const struct up *)a)->var, ((const struct up *)b)->var);
+}
+
+/* The one encoder behind both keys; `ups` are upstream deep keys or output digests. */
+static void encode(const struct keys *k, size_t i, const char *kind, const char *const *ups,
+                   char out[HASH_HEX])
+{
+    const struct task *t = &k->flow->tasks[i];
+    const struct task_inputs *in = &k->in[i];
+    struct sb b = {0};
+    sb_add(&b, "sluice-key", 11);
+    put_u64(&b, KEY_FORMAT_VERSION);
+    put_str(&b, kind);
+    put_field(&b, 'c', 1);
+    put_str(&b, t->run);
+    put_field(&b, 'e', t->n_env); /* sorted by key at load */
+    for (size_t j = 0; j < t->n_env; j++) {
+        put_str(&b, t->env[j].key);
+        put_str(&b, t->env[j].value);
+    }
+    put_field(&b, 'p', in->n_code); /* sorted by path at load */
+    for (size_t j = 0; j < in->n_code; j++) {
+        put_str(&b, in->code[j]->path);
+        put_str(&b, in->code[j]->blob);
+    }
+    put_field(&b, 'f', in->n_files); /* sorted below */
+    for (size_t j = 0; j < in->n_files; j++) {
+        put_str(&b, in->files[j].path);
+        put_str(&b, in->files[j].digest);
+    }
+    struct up *u = xcalloc(t->n_deps, sizeof *u);
+    for (size_t j = 0; j < t->n_deps; j++)
+        u[j] = (struct up){k->flow->tasks[t->deps[j]].in_var, ups[j]};
+    qsort(u, t->n_deps, sizeof *u, cmp_up);
+    put_field(&b, 'u', t->n_deps);
+    for (size_t j = 0; j < t->n_deps; j++) {
+        put_str(&b, u[j].var);
+        put_str(&b, u[j].value);
+    }
+    free(u);
+    hash_bytes(b.buf, b.len, out);
+    sb_free(&b);
+}
+
+void keys_init(struct keys *k, const struct flow *f, struct fingerprint *fp, struct db *db)
+{
+    k->flow = f;
+    k->fp = fp;
+    k->db = db;
+    k->in = xcalloc(f->n_tasks, sizeof *k->in);
+}
+
+void keys_free(struct keys *k)
+{
+    if (!k->in)
+        return;
+    for (size_t i = 0; i < k->flow->n_tasks; i++) {
+        free(k->in[i].code);
+        for (size_t j = 0; j < k->in[i].n_files; j++)
+            free(k->in[i].files[j].path);
+        free(k->in[i].files);
+    }
+    free(k->in);
+    k->in = NULL;
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+    return strcmp(((const struct file_fp *)a)->path, ((const struct file_fp *)b)->path);
+}
+
+static int gather(struct keys *k, size_t i, struct err *e)
+{
+    const struct task *t = &k->flow->tasks[i];
+    struct task_inputs *in = &k->in[i];
+    in->code = xcalloc(t->code.n, sizeof *in->code);
+    for (size_t j = 0; j < t->code.n; j++) {
+        if (fingerprint_file(k->fp, t->code.v[j], &in->code[j], e))
+            return err_prefix(e, "task %s", t->name);
+        in->n_code++;
+    }
+    in->files = xcalloc(t->files.n, sizeof *in->files);
+    for (size_t j = 0; j < t->files.n; j++) {
+        if (filedigest_get(k->db, k->flow->dir, t->files.v[j], &in->files[j], e)) {
+            free(in->files[j].path);
+            return err_prefix(e, "task %s", t->name);
+        }
+        in->n_files++;
+    }
+    qsort(in->files, in->n_files, sizeof *in->files, cmp_file);
+    return 0;
+}
+
+static int compute_one(struct keys *k, size_t i, struct err *e)
+{
+    const struct task *t = &k->flow->tasks[i];
+    struct task_inputs *in = &k->in[i];
+    if (gather(k, i, e))
+        return -1;
+    const char **ups = xcalloc(t->n_deps, sizeof *ups);
+    for (size_t j = 0; j < t->n_deps; j++)
+        ups[j] = k->in[t->deps[j]].deep;
+    encode(k, i, "deep", ups, in->deep);
+    free(ups);
+    in->done = true;
+    return 0;
+}
+
+/* Post-order walk with an explicit stack: a 100,000-task chain must not overflow. */
+int keys_deep(struct keys *k, size_t i, struct err *e)
+{
+    if (k->in[i].done)
+        return 0;
+    struct frame {
+        size_t task, next;
+    } *stack = xcalloc(k->flow->n_tasks, sizeof *stack);
+    size_t top = 0;
+    stack[top++] = (struct frame){i, 0};
+    int rc = 0;
+    while (top > 0 && rc == 0) {
+        struct frame *f = &stack[top - 1];
+        const struct task *t = &k->flow->tasks[f->task];
+        if (f->next < t->n_deps) {
+            size_t d = t->deps[f->next++];
+            if (!k->in[d].done)
+                stack[top++] = (struct frame){d, 0};
+            continue;
+        }
+        rc = compute_one(k, f->task, e);
+        top--;
+    }
+    free(stack);
+    return rc;
+}
+
+void keys_shallow(const struct keys *k, size_t i, const char *const *dep_digests,
+                  char out[HASH_HEX])
+{
+    encode(k, i, "shallow", dep_digests, out);
+}

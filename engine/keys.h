@@ -1,0 +1,53 @@
+/* keys: a task's inputs and its deep and shallow keys.
+ *
+ * deep key    = SHA-256(canonical encoding of: key format version, the substituted
+ *               command, env, code fingerprint, `files` digests, and for each upstream
+ *               its IN_ variable name and deep key)
+ * shallow key = the same with each upstream's *output digest* instead of its deep key.
+ * The encoding is length-prefixed and sorted, so it is stable across runs, machines
+ * and the order fields appear in the flow file. The task's name is not part of it:
+ * identical tasks in two flows share one key. keys_deep() computes what a task needs
+ * (upstream first, memoised) without running or reading any task output.
+ */
+#ifndef SLUICE_KEYS_H
+#define SLUICE_KEYS_H
+
+#include <stdbool.h>
+
+#include "db.h"
+#include "filedigest.h"
+#include "fingerprint.h"
+#include "flow.h"
+#include "hash.h"
+
+#define KEY_FORMAT_VERSION 1
+
+struct task_inputs {
+    const struct code_fp **code; /* owned by the fingerprint context */
+    size_t n_code;
+    struct file_fp *files;
+    size_t n_files;
+    char deep[HASH_HEX];
+    bool done;
+};
+
+struct keys {
+    const struct flow *flow;
+    struct fingerprint *fp;
+    struct db *db;
+    struct task_inputs *in; /* one per task */
+};
+
+void keys_init(struct keys *k, const struct flow *f, struct fingerprint *fp, struct db *db);
+void keys_free(struct keys *k);
+
+/* Computes (once) the inputs and deep key of task i and of everything upstream of it.
+ * Errors name the task ("task load: file data.csv: No such file or directory"). */
+int keys_deep(struct keys *k, size_t i, struct err *e);
+
+/* The shallow key of task i given its upstreams' output digests (in deps order).
+ * keys_deep(k, i) must have succeeded. */
+void keys_shallow(const struct keys *k, size_t i, const char *const *dep_digests,
+                  char out[HASH_HEX]);
+
+#endif
