@@ -1,0 +1,37 @@
+/* cache: the entries table. */
+#include "cache.h"
+
+#include <string.h>
+
+int cache_get(struct db *db, const char *key, struct cache_entry *out)
+{
+    sqlite3_stmt *st =
+        db_prepare(db, "SELECT digest, size, created, task_run_id FROM entries WHERE key = ?");
+    db_bind_text(st, 1, key);
+    int found = 0;
+    if (sqlite3_step(st) == SQLITE_ROW && strlen(db_col_text(st, 0)) == HASH_HEX - 1) {
+        memcpy(out->digest, db_col_text(st, 0), HASH_HEX);
+        out->size = (uint64_t)sqlite3_column_int64(st, 1);
+        out->created = sqlite3_column_double(st, 2);
+        out->task_run_id = sqlite3_column_int64(st, 3);
+        found = 1;
+    }
+    db_done(st);
+    return found;
+}
+
+int cache_put(struct db *db, const char *key, const char *kind, const char *task,
+              const struct cache_entry *entry, struct err *e)
+{
+    sqlite3_stmt *st = db_prepare(db, "INSERT OR REPLACE INTO entries(key, kind, digest, size, "
+                                      "task, task_run_id, created) VALUES(?, ?, ?, ?, ?, ?, ?)");
+    db_bind_text(st, 1, key);
+    db_bind_text(st, 2, kind);
+    db_bind_text(st, 3, entry->digest);
+    sqlite3_bind_int64(st, 4, (int64_t)entry->size);
+    db_bind_text(st, 5, task);
+    if (entry->task_run_id)
+        sqlite3_bind_int64(st, 6, entry->task_run_id);
+    sqlite3_bind_double(st, 7, entry->created);
+    return db_exec_stmt(db, st, e);
+}

@@ -1,0 +1,281 @@
+/* db: connection, pragmas, migrations and the prepared-statement cache. */
+#include "db.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct cached_stmt {
+    const char *sql;
+    sqlite3_stmt *st;
+};
+
+struct db {
+    sqlite3 *h;
+    struct cached_stmt *stmts;
+    size_t n_stmts, cap_stmts;
+};
+
+/* Each entry migrates from version i to i+1. Never edit a released step: add one. */
+static const char *const migrations[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE flows(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, name TEXT NOT NULL);"
+    "CREATE TABLE runs("
+    "  id INTEGER PRIMARY KEY,"
+    "  flow_id INTEGER NOT NULL REFERENCES flows(id),"
+    "  targets TEXT NOT NULL,"
+    "  params TEXT NOT NULL,"
+    "  git_head TEXT,"
+    "  git_dirty INTEGER NOT NULL DEFAULT 0,"
+    "  jobs INTEGER NOT NULL,"
+    "  started REAL NOT NULL,"
+    "  ended REAL,"
+    "  status TEXT NOT NULL,"
+    "  pid INTEGER NOT NULL,"
+    "  replay_of INTEGER REFERENCES runs(id));"
+    "CREATE TABLE task_runs("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id INTEGER NOT NULL REFERENCES runs(id),"
+    "  flow_id INTEGER NOT NULL REFERENCES flows(id),"
+    "  task TEXT NOT NULL,"
+    "  decision TEXT NOT NULL,"
+    "  reason TEXT,"
+    "  deep_key TEXT NOT NULL,"
+    "  shallow_key TEXT,"
+    "  source_id INTEGER REFERENCES task_runs(id),"
+    "  command TEXT,"
+    "  env TEXT,"
+    "  started REAL,"
+    "  ended REAL,"
+    "  exit_code INTEGER,"
+    "  output_digest TEXT,"
+    "  output_size INTEGER,"
+    "  log_object TEXT);"
+    "CREATE INDEX task_runs_by_task ON task_runs(flow_id, task, id);"
+    "CREATE INDEX task_runs_by_run ON task_runs(run_id);"
+    "CREATE TABLE task_code("
+    "  task_run_id INTEGER NOT NULL REFERENCES task_runs(id),"
+    "  path TEXT NOT NULL, repo_path TEXT, blob_id TEXT NOT NULL,"
+    "  PRIMARY KEY(task_run_id, path)) WITHOUT ROWID;"
+    "CREATE TABLE task_files("
+    "  task_run_id INTEGER NOT NULL REFERENCES task_runs(id),"
+    "  path TEXT NOT NULL, digest TEXT NOT NULL, size INTEGER NOT NULL,"
+    "  PRIMARY KEY(task_run_id, path)) WITHOUT ROWID;"
+    "CREATE TABLE task_upstream("
+    "  task_run_id INTEGER NOT NULL REFERENCES task_runs(id),"
+    "  upstream TEXT NOT NULL, deep_key TEXT NOT NULL, output_digest TEXT,"
+    "  PRIMARY KEY(task_run_id, upstream)) WITHOUT ROWID;"
+    "CREATE TABLE events("
+    "  run_id INTEGER NOT NULL REFERENCES runs(id),"
+    "  seq INTEGER NOT NULL,"
+    "  t REAL NOT NULL,"
+    "  task TEXT,"
+    "  state TEXT NOT NULL,"
+    "  detail TEXT,"
+    "  PRIMARY KEY(run_id, seq)) WITHOUT ROWID;"
+    "CREATE TABLE entries("
+    "  key TEXT PRIMARY KEY,"
+    "  kind TEXT NOT NULL,"
+    "  digest TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  task TEXT NOT NULL,"
+    "  task_run_id INTEGER REFERENCES task_runs(id),"
+    "  created REAL NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX entries_by_digest ON entries(digest);"
+    "CREATE TABLE file_stat("
+    "  path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
+    "  ino INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID;",
+};
+
+static int set_error(struct db *db, struct err *e, const char *what)
+{
+    return err_set(e, "%s: %s", what, sqlite3_errmsg(db->h));
+}
+
+int db_exec(struct db *db, const char *sql, struct err *e)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        err_set(e, "database: %s", msg ? msg : sqlite3_errmsg(db->h));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int user_version(struct db *db, int *v, struct err *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return set_error(db, e, "database");
+    int rc = sqlite3_step(st);
+    *v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : set_error(db, e, "database");
+}
+
+static int migrate(struct db *db, struct err *e)
+{
+    int v;
+    if (user_version(db, &v, e))
+        return -1;
+    if (v == DB_SCHEMA_VERSION)
+        return 0;
+    if (v > DB_SCHEMA_VERSION)
+        return err_set(e, "the store was written by a newer sluice (schema %d, this one knows %d)",
+                       v, DB_SCHEMA_VERSION);
+    if (db_exec(db, "BEGIN IMMEDIATE", e))
+        return -1;
+    /* Re-read under the write lock: another process may have migrated meanwhile. */
+    if (user_version(db, &v, e)) {
+        db_rollback(db);
+        return -1;
+    }
+    for (; v < DB_SCHEMA_VERSION; v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", v + 1);
+        if (db_exec(db, migrations[v], e) || db_exec(db, pragma, e)) {
+            db_rollback(db);
+            return err_prefix(e, "migrating the store's database to schema %d", v + 1);
+        }
+    }
+    return db_exec(db, "COMMIT", e);
+}
+
+int db_open(const char *path, struct db **out, struct err *e)
+{
+    *out = NULL;
+    /* Create the file ourselves so its mode is 0600 whatever the umask. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 && access(path, R_OK) != 0)
+        return err_set(e, "cannot open database %s", path);
+    if (fd >= 0)
+        close(fd);
+    struct db *db = xcalloc(1, sizeof *db);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
+        err_set(e, "cannot open database %s: %s", path, db->h ? sqlite3_errmsg(db->h) : "?");
+        db_close(db);
+        return -1;
+    }
+    sqlite3_busy_timeout(db->h, 10000);
+    if (db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                    "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;",
+                e) ||
+        migrate(db, e)) {
+        err_prefix(e, "%s", path);
+        db_close(db);
+        return -1;
+    }
+    *out = db;
+    return 0;
+}
+
+void db_close(struct db *db)
+{
+    if (!db)
+        return;
+    for (size_t i = 0; i < db->n_stmts; i++)
+        sqlite3_finalize(db->stmts[i].st);
+    free(db->stmts);
+    if (db->h)
+        sqlite3_close(db->h);
+    free(db);
+}
+
+sqlite3 *db_handle(struct db *db)
+{
+    return db->h;
+}
+
+sqlite3_stmt *db_prepare(struct db *db, const char *sql)
+{
+    for (size_t i = 0; i < db->n_stmts; i++) {
+        if (db->stmts[i].sql == sql) {
+            sqlite3_reset(db->stmts[i].st);
+            sqlite3_clear_bindings(db->stmts[i].st);
+            return db->stmts[i].st;
+        }
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "sluice: internal error preparing SQL: %s\n%s\n", sqlite3_errmsg(db->h),
+                sql);
+        abort();
+    }
+    xgrow(&db->stmts, &db->cap_stmts, db->n_stmts + 1, sizeof *db->stmts);
+    db->stmts[db->n_stmts++] = (struct cached_stmt){sql, st};
+    return st;
+}
+
+void db_done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+}
+
+int db_exec_stmt(struct db *db, sqlite3_stmt *st, struct err *e)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return set_error(db, e, "database");
+    return 0;
+}
+
+int db_begin(struct db *db, struct err *e)
+{
+    return db_exec(db, "BEGIN IMMEDIATE", e);
+}
+
+int db_commit(struct db *db, struct err *e)
+{
+    return db_exec(db, "COMMIT", e);
+}
+
+void db_rollback(struct db *db)
+{
+    if (!sqlite3_get_autocommit(db->h))
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+bool db_in_transaction(struct db *db)
+{
+    return !sqlite3_get_autocommit(db->h);
+}
+
+void db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+const char *db_col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+char *db_meta_get(struct db *db, const char *key)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT value FROM meta WHERE key = ?");
+    db_bind_text(st, 1, key);
+    char *v = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = xstrdup(db_col_text(st, 0));
+    db_done(st);
+    return v;
+}
+
+int db_meta_set(struct db *db, const char *key, const char *value, struct err *e)
+{
+    sqlite3_stmt *st = db_prepare(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)");
+    db_bind_text(st, 1, key);
+    db_bind_text(st, 2, value);
+    return db_exec_stmt(db, st, e);
+}

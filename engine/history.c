@@ -1,0 +1,271 @@
+/* history: SQL for runs, task runs, inputs and events. */
+#include "history.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+int history_flow_id(struct db *db, const char *path, const char *name, bool create, int64_t *id,
+                    struct err *e)
+{
+    *id = 0;
+    sqlite3_stmt *st = db_prepare(db, "SELECT id, name FROM flows WHERE path = ?");
+    db_bind_text(st, 1, path);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        bool same = strcmp(db_col_text(st, 1), name) == 0;
+        db_done(st);
+        if (same)
+            return 0;
+        st = db_prepare(db, "UPDATE flows SET name = ? WHERE id = ?");
+        db_bind_text(st, 1, name);
+        sqlite3_bind_int64(st, 2, *id);
+        return db_exec_stmt(db, st, e);
+    }
+    db_done(st);
+    if (!create)
+        return 0;
+    st = db_prepare(db, "INSERT INTO flows(path, name) VALUES(?, ?)");
+    db_bind_text(st, 1, path);
+    db_bind_text(st, 2, name);
+    if (db_exec_stmt(db, st, e))
+        return -1;
+    *id = sqlite3_last_insert_rowid(db_handle(db));
+    return 0;
+}
+
+int history_run_begin(struct db *db, const struct run_info *r, int64_t *run_id, struct err *e)
+{
+    sqlite3_stmt *st = db_prepare(db, "INSERT INTO runs(flow_id, targets, params, git_head, "
+                                      "git_dirty, jobs, started, status, pid) "
+                                      "VALUES(?, ?, ?, ?, ?, ?, ?, 'running', ?)");
+    sqlite3_bind_int64(st, 1, r->flow_id);
+    db_bind_text(st, 2, r->targets_json);
+    db_bind_text(st, 3, r->params_json);
+    db_bind_text(st, 4, r->git_head);
+    sqlite3_bind_int(st, 5, r->git_dirty);
+    sqlite3_bind_int(st, 6, r->jobs);
+    sqlite3_bind_double(st, 7, r->started);
+    sqlite3_bind_int64(st, 8, (int64_t)getpid());
+    if (db_exec_stmt(db, st, e))
+        return -1;
+    *run_id = sqlite3_last_insert_rowid(db_handle(db));
+    return 0;
+}
+
+int history_run_end(struct db *db, int64_t run_id, const char *status, double ended,
+                    struct err *e)
+{
+    sqlite3_stmt *st = db_prepare(db, "UPDATE runs SET status = ?, ended = ? WHERE id = ?");
+    db_bind_text(st, 1, status);
+    sqlite3_bind_double(st, 2, ended);
+    sqlite3_bind_int64(st, 3, run_id);
+    return db_exec_stmt(db, st, e);
+}
+
+int history_reap_runs(struct db *db, struct err *e)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT id, pid FROM runs WHERE status = 'running'");
+    struct strv dead = {0};
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        pid_t pid = (pid_t)sqlite3_column_int64(st, 1);
+        if (pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH)
+            strv_pushf(&dead, "%lld", (long long)sqlite3_column_int64(st, 0));
+    }
+    db_done(st);
+    int rc = 0;
+    for (size_t i = 0; i < dead.n && rc == 0; i++) {
+        st = db_prepare(db, "UPDATE runs SET status = 'interrupted' WHERE id = ?");
+        sqlite3_bind_int64(st, 1, strtoll(dead.v[i], NULL, 10));
+        rc = db_exec_stmt(db, st, e);
+    }
+    strv_free(&dead);
+    return rc;
+}
+
+int history_event(struct db *db, int64_t run_id, int64_t seq, double t, const char *task,
+                  const char *state, const char *detail, struct err *e)
+{
+    sqlite3_stmt *st = db_prepare(db, "INSERT INTO events(run_id, seq, t, task, state, detail) "
+                                      "VALUES(?, ?, ?, ?, ?, ?)");
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, seq);
+    sqlite3_bind_double(st, 3, t);
+    db_bind_text(st, 4, task);
+    db_bind_text(st, 5, state);
+    db_bind_text(st, 6, detail);
+    return db_exec_stmt(db, st, e);
+}
+
+static int insert_inputs(struct db *db, int64_t id, const struct task_run_info *tr, struct err *e)
+{
+    for (size_t i = 0; i < tr->n_code; i++) {
+        sqlite3_stmt *st = db_prepare(db, "INSERT INTO task_code(task_run_id, path, repo_path, "
+                                          "blob_id) VALUES(?, ?, ?, ?)");
+        sqlite3_bind_int64(st, 1, id);
+        db_bind_text(st, 2, tr->code[i]->path);
+        db_bind_text(st, 3, tr->code[i]->repo_path);
+        db_bind_text(st, 4, tr->code[i]->blob);
+        if (db_exec_stmt(db, st, e))
+            return -1;
+    }
+    for (size_t i = 0; i < tr->n_files; i++) {
+        sqlite3_stmt *st = db_prepare(db, "INSERT INTO task_files(task_run_id, path, digest, "
+                                          "size) VALUES(?, ?, ?, ?)");
+        sqlite3_bind_int64(st, 1, id);
+        db_bind_text(st, 2, tr->files[i].path);
+        db_bind_text(st, 3, tr->files[i].digest);
+        sqlite3_bind_int64(st, 4, (int64_t)tr->files[i].size);
+        if (db_exec_stmt(db, st, e))
+            return -1;
+    }
+    for (size_t i = 0; i < tr->n_up; i++) {
+        sqlite3_stmt *st = db_prepare(db, "INSERT INTO task_upstream(task_run_id, upstream, "
+                                          "deep_key, output_digest) VALUES(?, ?, ?, ?)");
+        sqlite3_bind_int64(st, 1, id);
+        db_bind_text(st, 2, tr->up_names[i]);
+        db_bind_text(st, 3, tr->up_keys[i]);
+        db_bind_text(st, 4, tr->up_digests ? tr->up_digests[i] : NULL);
+        if (db_exec_stmt(db, st, e))
+            return -1;
+    }
+    return 0;
+}
+
+int history_task_run(struct db *db, const struct task_run_info *tr, int64_t *id, struct err *e)
+{
+    sqlite3_stmt *st = db_prepare(
+        db, "INSERT INTO task_runs(run_id, flow_id, task, decision, reason, deep_key, "
+            "shallow_key, source_id, command, env, started, ended, exit_code, output_digest, "
+            "output_size, log_object) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    sqlite3_bind_int64(st, 1, tr->run_id);
+    sqlite3_bind_int64(st, 2, tr->flow_id);
+    db_bind_text(st, 3, tr->task);
+    db_bind_text(st, 4, tr->decision);
+    db_bind_text(st, 5, tr->reason);
+    db_bind_text(st, 6, tr->deep_key);
+    db_bind_text(st, 7, tr->shallow_key);
+    if (tr->source_id)
+        sqlite3_bind_int64(st, 8, tr->source_id);
+    db_bind_text(st, 9, tr->command);
+    db_bind_text(st, 10, tr->env_json);
+    if (tr->started > 0)
+        sqlite3_bind_double(st, 11, tr->started);
+    if (tr->ended > 0)
+        sqlite3_bind_double(st, 12, tr->ended);
+    if (tr->has_exit)
+        sqlite3_bind_int(st, 13, tr->exit_code);
+    db_bind_text(st, 14, tr->output_digest);
+    if (tr->output_digest)
+        sqlite3_bind_int64(st, 15, (int64_t)tr->output_size);
+    db_bind_text(st, 16, tr->log_object);
+    if (db_exec_stmt(db, st, e))
+        return -1;
+    int64_t rid = sqlite3_last_insert_rowid(db_handle(db));
+    if (id)
+        *id = rid;
+    return insert_inputs(db, rid, tr, e);
+}
+
+static void load_pairs(struct db *db, const char *sql, int64_t id, struct strv *a, struct strv *b)
+{
+    sqlite3_stmt *st = db_prepare(db, sql);
+    sqlite3_bind_int64(st, 1, id);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        strv_push(a, xstrdup(db_col_text(st, 0)));
+        strv_push(b, xstrdup(db_col_text(st, 1)));
+    }
+    db_done(st);
+}
+
+static const char SQL_PAST[] =
+    "SELECT tr.id, tr.run_id, tr.deep_key, tr.decision, coalesce(tr.ended, tr.started, 0), "
+    "tr.command, tr.env, r.params, tr.source_id FROM task_runs tr JOIN runs r ON r.id = tr.run_id "
+    "WHERE tr.id = ?";
+
+static int load_past(struct db *db, int64_t id, struct past_inputs *out, int depth)
+{
+    sqlite3_stmt *st = db_prepare(db, SQL_PAST);
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        db_done(st);
+        return 0;
+    }
+    int64_t source = sqlite3_column_int64(st, 8);
+    if (source && depth < 8) {
+        /* A hit: its inputs are those of the run that produced the output, but the
+         * moment and key are the hit's own. */
+        char decision[16], key[HASH_HEX];
+        double when = sqlite3_column_double(st, 4);
+        snprintf(decision, sizeof decision, "%s", db_col_text(st, 3));
+        snprintf(key, sizeof key, "%s", db_col_text(st, 2));
+        db_done(st);
+        int found = load_past(db, source, out, depth + 1);
+        if (found) {
+            memcpy(out->decision, decision, sizeof decision);
+            memcpy(out->deep_key, key, sizeof key);
+            out->when = when;
+        }
+        return found;
+    }
+    out->task_run_id = sqlite3_column_int64(st, 0);
+    out->run_id = sqlite3_column_int64(st, 1);
+    snprintf(out->deep_key, sizeof out->deep_key, "%s", db_col_text(st, 2));
+    snprintf(out->decision, sizeof out->decision, "%s", db_col_text(st, 3));
+    out->when = sqlite3_column_double(st, 4);
+    out->command = xstrdup(db_col_text(st, 5));
+    out->env_json = xstrdup(db_col_text(st, 6));
+    out->params_json = xstrdup(db_col_text(st, 7));
+    db_done(st);
+    load_pairs(db, "SELECT path, blob_id FROM task_code WHERE task_run_id = ? ORDER BY path",
+               out->task_run_id, &out->code_paths, &out->code_blobs);
+    load_pairs(db, "SELECT path, digest FROM task_files WHERE task_run_id = ? ORDER BY path",
+               out->task_run_id, &out->file_paths, &out->file_digests);
+    load_pairs(db,
+               "SELECT upstream, deep_key FROM task_upstream WHERE task_run_id = ? "
+               "ORDER BY upstream",
+               out->task_run_id, &out->up_names, &out->up_keys);
+    return 1;
+}
+
+int history_last_inputs(struct db *db, int64_t flow_id, const char *task, struct past_inputs *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = db_prepare(db, "SELECT id FROM task_runs WHERE flow_id = ? AND task = ? "
+                                      "AND decision IN ('ran', 'hit', 'cutoff') "
+                                      "ORDER BY id DESC LIMIT 1");
+    sqlite3_bind_int64(st, 1, flow_id);
+    db_bind_text(st, 2, task);
+    int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    db_done(st);
+    return id ? load_past(db, id, out, 0) : 0;
+}
+
+void past_inputs_free(struct past_inputs *p)
+{
+    free(p->command);
+    free(p->env_json);
+    free(p->params_json);
+    strv_free(&p->code_paths);
+    strv_free(&p->code_blobs);
+    strv_free(&p->file_paths);
+    strv_free(&p->file_digests);
+    strv_free(&p->up_names);
+    strv_free(&p->up_keys);
+    memset(p, 0, sizeof *p);
+}
+
+void history_last_decision(struct db *db, int64_t flow_id, const char *task, const char *deep_key,
+                           char out[16])
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT decision FROM task_runs WHERE flow_id = ? AND "
+                                      "task = ? AND deep_key = ? ORDER BY id DESC LIMIT 1");
+    sqlite3_bind_int64(st, 1, flow_id);
+    db_bind_text(st, 2, task);
+    db_bind_text(st, 3, deep_key);
+    out[0] = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(out, 16, "%s", db_col_text(st, 0));
+    db_done(st);
+}

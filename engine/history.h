@@ -1,0 +1,86 @@
+/* history: runs, task runs, their inputs and events, in the store's database.
+ *
+ * Writers are the run coordinator only (runner.c); readers are status, why and the
+ * front ends. Strings passed in are copied by SQLite; strings returned in structs
+ * are owned by the struct and released by its _free() function. No function here
+ * starts a transaction: the coordinator batches writes in its own.
+ */
+#ifndef SLUICE_HISTORY_H
+#define SLUICE_HISTORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "filedigest.h"
+#include "fingerprint.h"
+#include "hash.h"
+
+struct run_info {
+    int64_t flow_id;
+    const char *targets_json;
+    const char *params_json;
+    const char *git_head;
+    bool git_dirty;
+    int jobs;
+    double started;
+};
+
+struct task_run_info {
+    int64_t run_id, flow_id;
+    const char *task;
+    const char *decision; /* ran hit cutoff skipped failed cancelled blocked */
+    const char *reason;
+    const char *deep_key, *shallow_key;
+    int64_t source_id; /* hits: the task run that produced the output */
+    const char *command;
+    const char *env_json;
+    double started, ended;
+    bool has_exit;
+    int exit_code;
+    const char *output_digest;
+    uint64_t output_size;
+    const char *log_object;
+    /* Inputs, recorded for every decision that is not a hit (hits point at source). */
+    const struct code_fp *const *code;
+    size_t n_code;
+    const struct file_fp *files;
+    size_t n_files;
+    const char *const *up_names;
+    const char *const *up_keys;
+    const char *const *up_digests; /* may hold NULLs */
+    size_t n_up;
+};
+
+/* The inputs a task last completed with (following a hit to the run that produced it). */
+struct past_inputs {
+    int64_t task_run_id, run_id;
+    char deep_key[HASH_HEX];
+    char decision[16];
+    double when;
+    char *command, *env_json, *params_json;
+    struct strv code_paths, code_blobs;
+    struct strv file_paths, file_digests;
+    struct strv up_names, up_keys;
+};
+
+/* The flow's id (0 when it has never run); with `create`, registers it first. */
+int history_flow_id(struct db *db, const char *path, const char *name, bool create, int64_t *id,
+                    struct err *e);
+int history_run_begin(struct db *db, const struct run_info *r, int64_t *run_id, struct err *e);
+int history_run_end(struct db *db, int64_t run_id, const char *status, double ended,
+                    struct err *e);
+/* Marks runs whose coordinating process is gone as "interrupted". */
+int history_reap_runs(struct db *db, struct err *e);
+int history_event(struct db *db, int64_t run_id, int64_t seq, double t, const char *task,
+                  const char *state, const char *detail, struct err *e);
+int history_task_run(struct db *db, const struct task_run_info *tr, int64_t *id, struct err *e);
+
+/* 1 and *out filled when the task has completed before in this flow, 0 if never. */
+int history_last_inputs(struct db *db, int64_t flow_id, const char *task, struct past_inputs *out);
+void past_inputs_free(struct past_inputs *p);
+/* The decision of the latest task run of `task` with this deep key, or "" if none. */
+void history_last_decision(struct db *db, int64_t flow_id, const char *task, const char *deep_key,
+                           char out[16]);
+
+#endif
