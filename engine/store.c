@@ -1,0 +1,616 @@
+/* store: objects, manifests and views. */
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MANIFEST_HEADER "sluice-manifest 1\n"
+
+struct store {
+    char *root;
+    char *objects, *views, *tmp;
+    struct strv unsynced; /* paths written since the last store_sync() */
+};
+
+/* One entry of an output directory. */
+struct item {
+    char *path; /* relative, '/'-separated */
+    char kind;  /* 'f' file, 'x' executable, 'd' directory, 'l' symlink */
+    char digest[HASH_HEX];
+    uint64_t size;
+    char *target; /* symlinks */
+};
+
+static int mkdir_mode(const char *path, struct err *e)
+{
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return err_set(e, "cannot create %s: %s", path, strerror(errno));
+    return 0;
+}
+
+int store_open(const char *root, struct store **out, struct err *e)
+{
+    *out = NULL;
+    if (mkdir_p(root, 0700, e))
+        return -1;
+    struct store *s = xcalloc(1, sizeof *s);
+    s->root = xstrdup(root);
+    s->objects = path_join(root, "objects");
+    s->views = path_join(root, "views");
+    s->tmp = path_join(root, "tmp");
+    if (mkdir_mode(s->objects, e) || mkdir_mode(s->views, e) || mkdir_mode(s->tmp, e)) {
+        store_close(s);
+        return -1;
+    }
+    /* Keep the store out of the user's `git status`. */
+    char *ignore = path_join(root, ".gitignore");
+    if (access(ignore, F_OK) != 0)
+        file_write_atomic(ignore, "*\n", 2, 0644, NULL);
+    free(ignore);
+    *out = s;
+    return 0;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    strv_free(&s->unsynced);
+    free(s->root);
+    free(s->objects);
+    free(s->views);
+    free(s->tmp);
+    free(s);
+}
+
+const char *store_root(const struct store *s)
+{
+    return s->root;
+}
+
+char *store_db_path(const struct store *s)
+{
+    return path_join(s->root, "sluice.db");
+}
+
+static char *object_name(const struct store *s, const char *digest, bool exec)
+{
+    return xasprintf("%s/%.2s/%s%s", s->objects, digest, digest + 2, exec ? ".x" : "");
+}
+
+char *store_object_path(const struct store *s, const char *digest)
+{
+    for (int exec = 0; exec < 2; exec++) {
+        char *p = object_name(s, digest, exec);
+        if (access(p, F_OK) == 0)
+            return p;
+        free(p);
+    }
+    return NULL;
+}
+
+/* --- scratch ----------------------------------------------------------------------------- */
+
+static char *scratch_dir(const struct store *s, const char *deep_key)
+{
+    return xasprintf("%s/%.32s", s->tmp, deep_key);
+}
+
+int store_scratch(struct store *s, const char *deep_key, char **out_dir, char **log_path,
+                  struct err *e)
+{
+    char *dir = scratch_dir(s, deep_key);
+    if (remove_tree(dir, e) || mkdir_mode(dir, e)) {
+        free(dir);
+        return -1;
+    }
+    *out_dir = xasprintf("%s/out", dir);
+    *log_path = xasprintf("%s/log", dir);
+    int rc = mkdir(*out_dir, 0755) == 0 ? 0 : err_set(e, "%s: %s", *out_dir, strerror(errno));
+    free(dir);
+    if (rc) {
+        free(*out_dir);
+        free(*log_path);
+        *out_dir = *log_path = NULL;
+    }
+    return rc;
+}
+
+void store_scratch_drop(struct store *s, const char *deep_key)
+{
+    char *dir = scratch_dir(s, deep_key);
+    remove_tree(dir, NULL);
+    free(dir);
+}
+
+/* --- objects ----------------------------------------------------------------------------- */
+
+static int ensure_fanout(struct store *s, const char *digest, struct err *e)
+{
+    char *d = xasprintf("%s/%.2s", s->objects, digest);
+    int rc = 0;
+    if (mkdir(d, 0700) == 0)
+        strv_push(&s->unsynced, xstrdup(s->objects));
+    else if (errno != EEXIST)
+        rc = err_set(e, "cannot create %s: %s", d, strerror(errno));
+    free(d);
+    return rc;
+}
+
+static bool same_size(const char *path, uint64_t size)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
+}
+
+static int copy_file(const char *from, const char *to, int mode, struct err *e)
+{
+    size_t len;
+    char *data = file_read_all(from, &len, e);
+    if (!data)
+        return -1;
+    int rc = file_write_atomic(to, data, len, mode, e);
+    free(data);
+    return rc;
+}
+
+/* Makes `file` (whose content has this digest) an object. With `keep`, file stays a
+ * separate name for the same bytes (a hard link, or a copy where links fail); the
+ * object is never partial under its final name. */
+static int adopt(struct store *s, const char *file, const char *digest, uint64_t size, bool exec,
+                 struct err *e)
+{
+    if (ensure_fanout(s, digest, e))
+        return -1;
+    char *obj = object_name(s, digest, exec);
+    int rc = 0;
+    if (same_size(obj, size)) {
+        /* Already stored: point `file` at the stored inode so views share it. */
+        char *tmp = xasprintf("%s.lnk", file);
+        if (link(obj, tmp) == 0 && rename(tmp, file) == 0) {
+            /* done */
+        } else {
+            unlink(tmp);
+        }
+        free(tmp);
+    } else {
+        chmod(file, exec ? 0555 : 0444);
+        char *tmp = xasprintf("%s.%ld.tmp", obj, (long)getpid());
+        unlink(tmp);
+        if (link(file, tmp) != 0 && copy_file(file, tmp, exec ? 0555 : 0444, e) != 0)
+            rc = err_prefix(e, "storing %s", file);
+        else if (rename(tmp, obj) != 0)
+            rc = err_set(e, "storing %s: %s", obj, strerror(errno));
+        if (rc)
+            unlink(tmp);
+        else
+            strv_push(&s->unsynced, xstrdup(obj));
+        free(tmp);
+    }
+    free(obj);
+    return rc;
+}
+
+static int put_bytes(struct store *s, const char *data, size_t len, char digest[HASH_HEX],
+                     struct err *e)
+{
+    hash_bytes(data, len, digest);
+    if (ensure_fanout(s, digest, e))
+        return -1;
+    char *obj = object_name(s, digest, false);
+    int rc = 0;
+    if (!same_size(obj, len)) {
+        rc = file_write_atomic(obj, data, len, 0444, e);
+        if (rc == 0)
+            strv_push(&s->unsynced, xstrdup(obj));
+    }
+    free(obj);
+    return rc;
+}
+
+int store_put_file(struct store *s, const char *path, char digest[HASH_HEX], struct err *e)
+{
+    uint64_t size;
+    if (hash_file(path, digest, &size, e))
+        return -1;
+    char *copy = xasprintf("%s.obj", path);
+    unlink(copy);
+    int rc = link(path, copy) == 0 ? 0 : copy_file(path, copy, 0444, e);
+    if (rc == 0)
+        rc = adopt(s, copy, digest, size, false, e);
+    unlink(copy);
+    free(copy);
+    return rc;
+}
+
+/* --- manifests ---------------------------------------------------------------------------- */
+
+static void escape_path(struct sb *b, const char *p)
+{
+    for (; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= ' ' || c == '%' || c == 0x7f)
+            sb_addf(b, "%%%02x", c);
+        else
+            sb_addc(b, (char)c);
+    }
+}
+
+static char *unescape_path(const char *p, size_t n)
+{
+    struct sb b = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '%' && i + 2 < n + 1) {
+            char hex[3] = {p[i + 1], p[i + 2], 0};
+            sb_addc(&b, (char)strtol(hex, NULL, 16));
+            i += 2;
+        } else {
+            sb_addc(&b, p[i]);
+        }
+    }
+    return sb_take(&b);
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+    return strcmp(((const struct item *)a)->path, ((const struct item *)b)->path);
+}
+
+static char *manifest_text(struct item *items, size_t n)
+{
+    qsort(items, n, sizeof *items, cmp_item);
+    struct sb b = {0};
+    sb_adds(&b, MANIFEST_HEADER);
+    for (size_t i = 0; i < n; i++) {
+        const struct item *it = &items[i];
+        sb_addc(&b, it->kind);
+        sb_addc(&b, ' ');
+        if (it->kind == 'f' || it->kind == 'x')
+            sb_addf(&b, "%s %llu ", it->digest, (unsigned long long)it->size);
+        else if (it->kind == 'l') {
+            escape_path(&b, it->target);
+            sb_addc(&b, ' ');
+        }
+        escape_path(&b, it->path);
+        sb_addc(&b, '\n');
+    }
+    return sb_take(&b);
+}
+
+/* Parses a manifest; returns the number of items (or -1 if malformed). */
+static long manifest_parse(const char *text, struct item **out)
+{
+    *out = NULL;
+    if (strncmp(text, MANIFEST_HEADER, strlen(MANIFEST_HEADER)) != 0)
+        return -1;
+    size_t n = 0, cap = 0;
+    struct item *items = NULL;
+    const char *p = text + strlen(MANIFEST_HEADER);
+    while (*p) {
+        const char *eol = strchr(p, '\n');
+        if (!eol)
+            break;
+        xgrow(&items, &cap, n + 1, sizeof *items);
+        struct item *it = &items[n];
+        memset(it, 0, sizeof *it);
+        it->kind = p[0];
+        const char *f = p + 2;
+        if (it->kind == 'f' || it->kind == 'x') {
+            unsigned long long size;
+            if (eol - f < 66 || sscanf(f + 65, "%llu", &size) != 1)
+                break;
+            memcpy(it->digest, f, 64);
+            it->digest[64] = 0;
+            it->size = size;
+            f = strchr(f + 65, ' ');
+            if (!f || f > eol)
+                break;
+            f++;
+        } else if (it->kind == 'l') {
+            const char *sp = memchr(f, ' ', (size_t)(eol - f));
+            if (!sp)
+                break;
+            it->target = unescape_path(f, (size_t)(sp - f));
+            f = sp + 1;
+        } else if (it->kind != 'd') {
+            break;
+        }
+        it->path = unescape_path(f, (size_t)(eol - f));
+        n++;
+        p = eol + 1;
+    }
+    *out = items;
+    return *p ? -1 : (long)n;
+}
+
+static void items_free(struct item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(items[i].path);
+        free(items[i].target);
+    }
+    free(items);
+}
+
+/* --- ingest -------------------------------------------------------------------------------- */
+
+struct walk {
+    struct store *s;
+    const char *root;
+    struct item *items;
+    size_t n, cap;
+    uint64_t total;
+    struct err *e;
+};
+
+static bool link_stays_inside(const char *rel_path, const char *target)
+{
+    if (target[0] == '/')
+        return false;
+    char *dir = xstrdup(rel_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = 0;
+    else
+        dir[0] = 0;
+    char *joined = dir[0] ? xasprintf("%s/%s", dir, target) : xstrdup(target);
+    char *norm = path_normalize(joined, false);
+    bool ok = norm != NULL;
+    free(norm);
+    free(joined);
+    free(dir);
+    return ok;
+}
+
+static int walk_dir(struct walk *w, const char *rel);
+
+static int walk_entry(struct walk *w, const char *rel, const char *abs)
+{
+    struct stat st;
+    if (lstat(abs, &st) != 0)
+        return err_set(w->e, "%s: %s", abs, strerror(errno));
+    xgrow(&w->items, &w->cap, w->n + 1, sizeof *w->items);
+    struct item *it = &w->items[w->n];
+    memset(it, 0, sizeof *it);
+    if (S_ISDIR(st.st_mode)) {
+        it->kind = 'd';
+        it->path = xstrdup(rel);
+        w->n++;
+        return walk_dir(w, rel);
+    }
+    if (S_ISLNK(st.st_mode)) {
+        char target[4096];
+        ssize_t n = readlink(abs, target, sizeof target - 1);
+        if (n < 0)
+            return err_set(w->e, "%s: %s", abs, strerror(errno));
+        target[n] = 0;
+        if (!link_stays_inside(rel, target))
+            return err_set(w->e, "output %s is a symlink to %s, outside $OUT", rel, target);
+        it->kind = 'l';
+        it->path = xstrdup(rel);
+        it->target = xstrdup(target);
+        w->n++;
+        return 0;
+    }
+    if (!S_ISREG(st.st_mode))
+        return err_set(w->e, "output %s is not a regular file, directory or symlink", rel);
+    it->kind = (st.st_mode & 0111) ? 'x' : 'f';
+    it->path = xstrdup(rel);
+    w->n++;
+    if (hash_file(abs, it->digest, &it->size, w->e))
+        return -1;
+    w->total += it->size;
+    return adopt(w->s, abs, it->digest, it->size, it->kind == 'x', w->e);
+}
+
+static int walk_dir(struct walk *w, const char *rel)
+{
+    char *abs = rel[0] ? xasprintf("%s/%s", w->root, rel) : xstrdup(w->root);
+    DIR *d = opendir(abs);
+    if (!d) {
+        err_set(w->e, "%s: %s", abs, strerror(errno));
+        free(abs);
+        return -1;
+    }
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char *crel = rel[0] ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
+        char *cabs = xasprintf("%s/%s", abs, de->d_name);
+        rc = walk_entry(w, crel, cabs);
+        free(crel);
+        free(cabs);
+    }
+    closedir(d);
+    /* The root stays writable until it is renamed (rename needs to update ".."). */
+    if (rc == 0 && rel[0])
+        chmod(abs, 0555);
+    free(abs);
+    return rc;
+}
+
+static char *view_path(const struct store *s, const char *digest)
+{
+    return xasprintf("%s/%s", s->views, digest);
+}
+
+int store_ingest(struct store *s, const char *out_dir, char digest[HASH_HEX], uint64_t *size,
+                 struct err *e)
+{
+    struct walk w = {.s = s, .root = out_dir, .e = e};
+    int rc = walk_dir(&w, "");
+    if (rc == 0) {
+        char *text = manifest_text(w.items, w.n);
+        rc = put_bytes(s, text, strlen(text), digest, e);
+        free(text);
+    }
+    if (rc == 0) {
+        *size = w.total;
+        char *view = view_path(s, digest);
+        if (rename(out_dir, view) == 0) {
+            chmod(view, 0555);
+            strv_push(&s->unsynced, xstrdup(s->views));
+        }
+        else if (errno == EEXIST || errno == ENOTEMPTY)
+            remove_tree(out_dir, NULL); /* the same output is already viewable */
+        else
+            rc = err_set(e, "cannot move %s to %s: %s", out_dir, view, strerror(errno));
+        free(view);
+    }
+    items_free(w.items, w.n);
+    return rc;
+}
+
+/* --- views --------------------------------------------------------------------------------- */
+
+static char *read_manifest(const struct store *s, const char *digest, struct err *e)
+{
+    char *p = object_name(s, digest, false);
+    char *text = file_read_all(p, NULL, e);
+    free(p);
+    return text;
+}
+
+bool store_has_output(struct store *s, const char *digest)
+{
+    char *view = view_path(s, digest);
+    struct stat st;
+    bool ok = stat(view, &st) == 0 && S_ISDIR(st.st_mode);
+    free(view);
+    if (ok)
+        return true;
+    char *text = read_manifest(s, digest, NULL);
+    if (!text)
+        return false;
+    struct item *items;
+    long n = manifest_parse(text, &items);
+    ok = n >= 0;
+    for (long i = 0; ok && i < n; i++) {
+        if (items[i].kind != 'f' && items[i].kind != 'x')
+            continue;
+        char *obj = object_name(s, items[i].digest, items[i].kind == 'x');
+        ok = same_size(obj, items[i].size);
+        free(obj);
+    }
+    if (n >= 0)
+        items_free(items, (size_t)n);
+    free(text);
+    return ok;
+}
+
+static int build_view(struct store *s, const char *dir, const struct item *items, size_t n,
+                      struct err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct item *it = &items[i];
+        char *p = xasprintf("%s/%s", dir, it->path);
+        int rc = 0;
+        if (it->kind == 'd') {
+            if (mkdir(p, 0755) != 0 && errno != EEXIST)
+                rc = err_set(e, "%s: %s", p, strerror(errno));
+        } else if (it->kind == 'l') {
+            if (symlink(it->target, p) != 0)
+                rc = err_set(e, "%s: %s", p, strerror(errno));
+        } else {
+            char *obj = object_name(s, it->digest, it->kind == 'x');
+            if (!same_size(obj, it->size))
+                rc = err_set(e, "object %s is missing or truncated", it->digest);
+            else if (link(obj, p) != 0 &&
+                     copy_file(obj, p, it->kind == 'x' ? 0555 : 0444, e) != 0)
+                rc = -1;
+            free(obj);
+        }
+        free(p);
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
+char *store_view(struct store *s, const char *digest, struct err *e)
+{
+    char *view = view_path(s, digest);
+    struct stat st;
+    if (stat(view, &st) == 0 && S_ISDIR(st.st_mode))
+        return view;
+    char *text = read_manifest(s, digest, e);
+    if (!text) {
+        free(view);
+        err_prefix(e, "output %.12s is not in the store", digest);
+        return NULL;
+    }
+    struct item *items;
+    long n = manifest_parse(text, &items);
+    free(text);
+    if (n < 0) {
+        free(view);
+        err_set(e, "output %.12s: manifest is corrupt", digest);
+        return NULL;
+    }
+    /* Items are sorted by path, so parents come before their children. */
+    char *tmp = xasprintf("%s/view-%.16s-%ld", s->tmp, digest, (long)getpid());
+    remove_tree(tmp, NULL);
+    int rc = mkdir_mode(tmp, e);
+    if (rc == 0)
+        rc = build_view(s, tmp, items, (size_t)n, e);
+    if (rc == 0 && rename(tmp, view) == 0)
+        chmod(view, 0555);
+    else if (rc == 0 && errno != EEXIST && errno != ENOTEMPTY)
+        rc = err_set(e, "%s: %s", view, strerror(errno));
+    remove_tree(tmp, NULL);
+    items_free(items, (size_t)n);
+    free(tmp);
+    if (rc) {
+        free(view);
+        return NULL;
+    }
+    return view;
+}
+
+/* --- durability ---------------------------------------------------------------------------- */
+
+static int sync_path(const char *path, struct err *e)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : err_set(e, "%s: %s", path, strerror(errno));
+    int rc = fsync(fd) == 0 || errno == EINVAL ? 0 : err_set(e, "fsync %s: %s", path,
+                                                             strerror(errno));
+    close(fd);
+    return rc;
+}
+
+int store_sync(struct store *s, struct err *e)
+{
+    strv_sort(&s->unsynced);
+    int rc = 0;
+    struct strv dirs = {0};
+    for (size_t i = 0; i < s->unsynced.n && rc == 0; i++) {
+        const char *p = s->unsynced.v[i];
+        if (i > 0 && strcmp(p, s->unsynced.v[i - 1]) == 0)
+            continue;
+        rc = sync_path(p, e);
+        /* The rename that named the object lives in its directory. */
+        char *dir = xstrdup(p);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = 0;
+        if (!strv_has(&dirs, dir))
+            strv_push(&dirs, dir);
+        else
+            free(dir);
+    }
+    for (size_t i = 0; i < dirs.n && rc == 0; i++)
+        rc = sync_path(dirs.v[i], e);
+    strv_free(&dirs);
+    strv_free(&s->unsynced);
+    return rc;
+}
