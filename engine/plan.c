@@ -1,0 +1,74 @@
+/* plan: top-down planning with an explicit work list. */
+#include "plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void decide(struct plan *p, struct keys *k, struct db *db, struct store *st, size_t t,
+                   const bool *force)
+{
+    struct plan_node *n = &p->nodes[t];
+    if (force && force[t]) {
+        n->action = PLAN_RUN;
+        n->cause = CAUSE_FORCED;
+        return;
+    }
+    p->lookups++;
+    if (!cache_get(db, k->in[t].deep, &n->hit)) {
+        n->action = PLAN_RUN;
+        n->cause = CAUSE_NO_ENTRY;
+    } else if (!store_has_output(st, n->hit.digest)) {
+        n->action = PLAN_RUN;
+        n->cause = CAUSE_NOT_STORED;
+    } else {
+        n->action = PLAN_HIT;
+    }
+}
+
+int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store *st,
+                     const size_t *targets, size_t n_targets, const bool *force, struct err *e)
+{
+    const struct flow *f = k->flow;
+    memset(p, 0, sizeof *p);
+    p->n = f->n_tasks;
+    p->nodes = xcalloc(f->n_tasks, sizeof *p->nodes);
+    for (size_t i = 0; i < n_targets; i++)
+        if (keys_deep(k, targets[i], e))
+            return -1;
+    bool *seen = xcalloc(f->n_tasks, sizeof *seen);
+    size_t *work = xcalloc(f->n_tasks, sizeof *work);
+    size_t top = 0;
+    for (size_t i = 0; i < n_targets; i++) {
+        p->nodes[targets[i]].target = true;
+        if (!seen[targets[i]]) {
+            seen[targets[i]] = true;
+            work[top++] = targets[i];
+        }
+    }
+    while (top > 0) {
+        size_t t = work[--top];
+        decide(p, k, db, st, t, force);
+        if (p->nodes[t].action == PLAN_HIT) {
+            p->n_hit++;
+            continue;
+        }
+        p->n_run++;
+        const struct task *task = &f->tasks[t];
+        for (size_t j = 0; j < task->n_deps; j++) {
+            size_t d = task->deps[j];
+            if (!seen[d]) {
+                seen[d] = true;
+                work[top++] = d;
+            }
+        }
+    }
+    free(seen);
+    free(work);
+    return 0;
+}
+
+void plan_free(struct plan *p)
+{
+    free(p->nodes);
+    memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,41 @@
+/* plan: demand-driven, top-down decisions for a set of targets.
+ *
+ * For each target: if its deep key has an entry whose bytes are present, it is a
+ * hit and nothing upstream of it is looked at. Otherwise it must run, and each of its
+ * upstreams is planned the same way (a hit if its output can be used as is, else a
+ * run). Tasks no demand reaches stay PLAN_NONE ("skipped"). Planning only reads:
+ * deep keys (keys.h), the cache index and the store's directory entries. It never
+ * reads task outputs and never runs anything.
+ */
+#ifndef SLUICE_PLAN_H
+#define SLUICE_PLAN_H
+
+#include <stdbool.h>
+
+#include "cache.h"
+#include "keys.h"
+#include "store.h"
+
+enum plan_action { PLAN_NONE, PLAN_HIT, PLAN_RUN };
+enum plan_cause { CAUSE_NONE, CAUSE_FORCED, CAUSE_NO_ENTRY, CAUSE_NOT_STORED };
+
+struct plan_node {
+    enum plan_action action;
+    enum plan_cause cause; /* why it runs */
+    struct cache_entry hit;
+    bool target;
+};
+
+struct plan {
+    struct plan_node *nodes; /* one per task */
+    size_t n;
+    size_t lookups; /* cache lookups made: a hit target makes exactly one */
+    size_t n_run, n_hit;
+};
+
+/* force: per task, run it even if cached (may be NULL). */
+int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store *st,
+                     const size_t *targets, size_t n_targets, const bool *force, struct err *e);
+void plan_free(struct plan *p);
+
+#endif

@@ -1,0 +1,630 @@
+/* runner: the scheduling loop, early cutoff, storing outputs and recording history. */
+#include "runner.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "history.h"
+
+extern char **environ;
+
+#define POLL_BATCH 16
+#define POLL_MS 200 /* also how quickly a cancel flag set outside poll() is noticed */
+
+struct rnode {
+    enum decision decision;
+    size_t waiting; /* upstreams still to finish before this task can start */
+    char digest[HASH_HEX];
+    uint64_t size;
+    char shallow[HASH_HEX];
+    char *view;
+    double started, ended;
+    bool running;
+    char *out_dir, *log_path;
+    int64_t task_run_id;
+};
+
+struct run {
+    struct workspace *ws;
+    const struct flow *f;
+    const struct run_opts *o;
+    const struct executor_ops *ex;
+    void *ex_ctx;
+    struct plan plan;
+    struct rnode *nodes;
+    size_t *down_off, *down; /* downstream adjacency (CSR) */
+    size_t *ready;
+    size_t ready_head, ready_tail;
+    size_t running;
+    int64_t run_id, seq;
+    struct run_summary sum;
+    struct strv base_env;
+    bool cancelling;
+    double t0;
+    struct err *e;
+};
+
+const char *decision_name(enum decision d)
+{
+    static const char *const names[] = {"none",   "ran",       "hit",    "cutoff",
+                                        "failed", "cancelled", "blocked"};
+    return names[d];
+}
+
+static const char *cause_text(enum plan_cause c)
+{
+    switch (c) {
+    case CAUSE_FORCED:
+        return "forced";
+    case CAUSE_NO_ENTRY:
+        return "no cache entry for its key";
+    case CAUSE_NOT_STORED:
+        return "output was not kept";
+    default:
+        return NULL;
+    }
+}
+
+/* --- events and records ------------------------------------------------------------------- */
+
+static void notify_log(struct run *r, enum run_event_kind kind, size_t task, enum decision d,
+                       const char *detail, const char *log_object)
+{
+    struct run_event ev = {.kind = kind,
+                           .t = now_wall(),
+                           .task = task,
+                           .decision = d,
+                           .detail = detail,
+                           .log_object = log_object,
+                           .progress = &r->sum};
+    if (r->run_id) {
+        static const char *const states[] = {"started", "queued", "running", "", "finished"};
+        const char *state = kind == TASK_DONE ? decision_name(d) : states[kind];
+        const char *name = kind == RUN_STARTED || kind == RUN_FINISHED ? NULL
+                                                                       : r->f->tasks[task].name;
+        history_event(r->ws->db, r->run_id, ++r->seq, ev.t, name, state, detail, NULL);
+    }
+    if (r->o->observer)
+        r->o->observer->notify(r->o->observer->ctx, r->ws, &ev);
+}
+
+static void notify(struct run *r, enum run_event_kind kind, size_t task, enum decision d,
+                   const char *detail)
+{
+    notify_log(r, kind, task, d, detail, NULL);
+}
+
+static int record(struct run *r, size_t t, enum decision d, const char *reason, bool has_exit,
+                  int exit_code, const char *log_object)
+{
+    const struct task *task = &r->f->tasks[t];
+    const struct task_inputs *in = &r->ws->keys.in[t];
+    struct rnode *n = &r->nodes[t];
+    const char **names = xcalloc(task->n_deps, sizeof *names);
+    const char **keys = xcalloc(task->n_deps, sizeof *keys);
+    const char **digests = xcalloc(task->n_deps, sizeof *digests);
+    for (size_t j = 0; j < task->n_deps; j++) {
+        size_t up = task->deps[j];
+        names[j] = r->f->tasks[up].name;
+        keys[j] = r->ws->keys.in[up].deep;
+        digests[j] = r->nodes[up].digest[0] ? r->nodes[up].digest : NULL;
+    }
+    bool is_hit = d == DEC_HIT;
+    char *env = flow_env_json(task);
+    struct task_run_info tr = {
+        .run_id = r->run_id,
+        .flow_id = r->ws->flow_id,
+        .task = task->name,
+        .decision = decision_name(d),
+        .reason = reason,
+        .deep_key = in->deep,
+        .shallow_key = n->shallow[0] ? n->shallow : NULL,
+        .source_id = is_hit ? r->plan.nodes[t].hit.task_run_id : 0,
+        .command = task->run,
+        .env_json = env,
+        .started = n->started,
+        .ended = n->ended,
+        .has_exit = has_exit,
+        .exit_code = exit_code,
+        .output_digest = n->digest[0] ? n->digest : NULL,
+        .output_size = n->size,
+        .log_object = log_object,
+        .code = is_hit ? NULL : in->code,
+        .n_code = is_hit ? 0 : in->n_code,
+        .files = is_hit ? NULL : in->files,
+        .n_files = is_hit ? 0 : in->n_files,
+        .up_names = names,
+        .up_keys = keys,
+        .up_digests = digests,
+        .n_up = is_hit ? 0 : task->n_deps,
+    };
+    int rc = history_task_run(r->ws->db, &tr, &n->task_run_id, r->e);
+    free(env);
+    free(names);
+    free(keys);
+    free(digests);
+    return rc;
+}
+
+/* --- graph bookkeeping --------------------------------------------------------------------- */
+
+static void build_downstream(struct run *r)
+{
+    size_t n = r->f->n_tasks;
+    r->down_off = xcalloc(n + 1, sizeof *r->down_off);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < r->f->tasks[i].n_deps; j++)
+            r->down_off[r->f->tasks[i].deps[j] + 1]++;
+    for (size_t i = 0; i < n; i++)
+        r->down_off[i + 1] += r->down_off[i];
+    r->down = xcalloc(r->down_off[n] + 1, sizeof *r->down);
+    size_t *fill = xcalloc(n, sizeof *fill);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < r->f->tasks[i].n_deps; j++) {
+            size_t d = r->f->tasks[i].deps[j];
+            r->down[r->down_off[d] + fill[d]++] = i;
+        }
+    free(fill);
+}
+
+static void push_ready(struct run *r, size_t t)
+{
+    r->ready[r->ready_tail++] = t;
+}
+
+static bool planned_to_run(const struct run *r, size_t t)
+{
+    return r->plan.nodes[t].action == PLAN_RUN;
+}
+
+static void release_downstream(struct run *r, size_t t)
+{
+    for (size_t k = r->down_off[t]; k < r->down_off[t + 1]; k++) {
+        size_t d = r->down[k];
+        if (planned_to_run(r, d) && r->nodes[d].decision == DEC_NONE && --r->nodes[d].waiting == 0)
+            push_ready(r, d);
+    }
+}
+
+static void count(struct run *r, enum decision d)
+{
+    switch (d) {
+    case DEC_RAN:
+        r->sum.ran++;
+        break;
+    case DEC_HIT:
+        r->sum.hit++;
+        break;
+    case DEC_CUTOFF:
+        r->sum.cutoff++;
+        break;
+    case DEC_FAILED:
+        r->sum.failed++;
+        break;
+    case DEC_CANCELLED:
+        r->sum.cancelled++;
+        break;
+    case DEC_BLOCKED:
+        r->sum.blocked++;
+        break;
+    case DEC_NONE:
+        break;
+    }
+}
+
+/* Marks everything downstream of a failed task that was waiting to run as blocked. */
+static int block_downstream(struct run *r, size_t failed)
+{
+    size_t *stack = xcalloc(r->f->n_tasks, sizeof *stack);
+    size_t top = 0;
+    stack[top++] = failed;
+    char *reason = xasprintf("upstream %s failed", r->f->tasks[failed].name);
+    int rc = 0;
+    while (top > 0 && rc == 0) {
+        size_t t = stack[--top];
+        for (size_t k = r->down_off[t]; k < r->down_off[t + 1]; k++) {
+            size_t d = r->down[k];
+            if (!planned_to_run(r, d) || r->nodes[d].decision != DEC_NONE)
+                continue;
+            r->nodes[d].decision = DEC_BLOCKED;
+            count(r, DEC_BLOCKED);
+            rc = record(r, d, DEC_BLOCKED, reason, false, 0, NULL);
+            notify(r, TASK_DONE, d, DEC_BLOCKED, reason);
+            stack[top++] = d;
+        }
+    }
+    free(reason);
+    free(stack);
+    return rc;
+}
+
+/* --- starting tasks ------------------------------------------------------------------------ */
+
+static void inherit_environment(struct run *r)
+{
+    for (char **e = environ; *e; e++) {
+        if (strncmp(*e, "OUT=", 4) == 0 || strncmp(*e, "IN_", 3) == 0)
+            continue;
+        strv_push(&r->base_env, xstrdup(*e));
+    }
+}
+
+static const char *upstream_view(struct run *r, size_t up)
+{
+    struct rnode *n = &r->nodes[up];
+    if (!n->view)
+        n->view = store_view(r->ws->store, n->digest, r->e);
+    return n->view;
+}
+
+static int job_env(struct run *r, size_t t, struct strv *env)
+{
+    const struct task *task = &r->f->tasks[t];
+    for (size_t i = 0; i < r->base_env.n; i++) {
+        const char *kv = r->base_env.v[i];
+        bool overridden = false;
+        for (size_t k = 0; k < task->n_env && !overridden; k++) {
+            size_t kl = strlen(task->env[k].key);
+            overridden = strncmp(kv, task->env[k].key, kl) == 0 && kv[kl] == '=';
+        }
+        if (!overridden)
+            strv_push(env, xstrdup(kv));
+    }
+    for (size_t k = 0; k < task->n_env; k++)
+        strv_pushf(env, "%s=%s", task->env[k].key, task->env[k].value);
+    strv_pushf(env, "OUT=%s", r->nodes[t].out_dir);
+    for (size_t j = 0; j < task->n_deps; j++) {
+        const char *view = upstream_view(r, task->deps[j]);
+        if (!view)
+            return err_prefix(r->e, "task %s", task->name);
+        strv_pushf(env, "%s=%s", r->f->tasks[task->deps[j]].in_var, view);
+    }
+    return 0;
+}
+
+static void fill_shallow(struct run *r, size_t t)
+{
+    const struct task *task = &r->f->tasks[t];
+    const char **digests = xcalloc(task->n_deps, sizeof *digests);
+    for (size_t j = 0; j < task->n_deps; j++)
+        digests[j] = r->nodes[task->deps[j]].digest;
+    keys_shallow(&r->ws->keys, t, digests, r->nodes[t].shallow);
+    free(digests);
+}
+
+static int complete(struct run *r, size_t t, enum decision d, const char *reason, bool has_exit,
+                    int exit_code, const char *log_object)
+{
+    r->nodes[t].decision = d;
+    count(r, d);
+    int rc = record(r, t, d, reason, has_exit, exit_code, log_object);
+    notify_log(r, TASK_DONE, t, d, reason, log_object);
+    if (d == DEC_RAN || d == DEC_CUTOFF || d == DEC_HIT)
+        release_downstream(r, t);
+    else if (d == DEC_FAILED && rc == 0)
+        rc = block_downstream(r, t);
+    return rc;
+}
+
+static int put_entry(struct run *r, size_t t, const char *key, const char *kind)
+{
+    struct rnode *n = &r->nodes[t];
+    struct cache_entry ce = {.size = n->size, .created = now_wall(), .task_run_id = n->task_run_id};
+    memcpy(ce.digest, n->digest, HASH_HEX);
+    return cache_put(r->ws->db, key, kind, r->f->tasks[t].name, &ce, r->e);
+}
+
+/* Early cutoff: the shallow key names an output we already have. */
+static int try_cutoff(struct run *r, size_t t, bool *cut)
+{
+    *cut = false;
+    struct rnode *n = &r->nodes[t];
+    fill_shallow(r, t);
+    if (r->plan.nodes[t].cause == CAUSE_FORCED || r->f->tasks[t].n_deps == 0)
+        return 0;
+    struct cache_entry ce;
+    if (!cache_get(r->ws->db, n->shallow, &ce) || !store_has_output(r->ws->store, ce.digest))
+        return 0;
+    *cut = true;
+    memcpy(n->digest, ce.digest, HASH_HEX);
+    n->size = ce.size;
+    n->started = n->ended = now_wall();
+    if (complete(r, t, DEC_CUTOFF, "upstream output unchanged", false, 0, NULL))
+        return -1;
+    return put_entry(r, t, r->ws->keys.in[t].deep, "alias");
+}
+
+static int start(struct run *r, size_t t)
+{
+    struct rnode *n = &r->nodes[t];
+    const struct task *task = &r->f->tasks[t];
+    const char *deep = r->ws->keys.in[t].deep;
+    if (store_scratch(r->ws->store, deep, &n->out_dir, &n->log_path, r->e))
+        return err_prefix(r->e, "task %s", task->name);
+    struct strv env = {0};
+    if (job_env(r, t, &env)) {
+        strv_free(&env);
+        return -1;
+    }
+    struct exec_job job = {.id = t,
+                           .task = task->name,
+                           .command = task->run,
+                           .env = (const char *const *)env.v,
+                           .cwd = r->f->dir,
+                           .out_dir = n->out_dir,
+                           .log_path = n->log_path};
+    char msg[512];
+    n->started = now_wall();
+    int rc = r->ex->submit(r->ex_ctx, &job, msg, sizeof msg);
+    strv_free(&env);
+    if (rc != 0) {
+        n->ended = now_wall();
+        return complete(r, t, DEC_FAILED, msg, false, 0, NULL);
+    }
+    n->running = true;
+    r->running++;
+    notify(r, TASK_RUNNING, t, DEC_NONE, NULL);
+    return 0;
+}
+
+static int schedule(struct run *r)
+{
+    while (!r->cancelling && r->running < (size_t)r->o->jobs && r->ready_head < r->ready_tail) {
+        size_t t = r->ready[r->ready_head++];
+        bool cut;
+        if (try_cutoff(r, t, &cut))
+            return -1;
+        if (!cut && start(r, t))
+            return -1;
+    }
+    return 0;
+}
+
+/* --- finishing tasks ----------------------------------------------------------------------- */
+
+static char *store_log(struct run *r, size_t t)
+{
+    struct stat st;
+    const char *log = r->nodes[t].log_path;
+    if (stat(log, &st) != 0 || st.st_size == 0)
+        return NULL;
+    char digest[HASH_HEX];
+    if (store_put_file(r->ws->store, log, digest, NULL))
+        return NULL;
+    return xstrdup(digest);
+}
+
+static int finish(struct run *r, const struct exec_result *res)
+{
+    size_t t = (size_t)res->id;
+    struct rnode *n = &r->nodes[t];
+    n->running = false;
+    r->running--;
+    n->ended = now_wall();
+    char *log = store_log(r, t);
+    int rc;
+    if (res->outcome == EXEC_OK) {
+        struct err ie;
+        if (store_ingest(r->ws->store, n->out_dir, n->digest, &n->size, &ie) != 0) {
+            n->digest[0] = 0;
+            char *why = xasprintf("storing its output failed: %s", ie.msg);
+            rc = complete(r, t, DEC_FAILED, why, true, res->exit_code, log);
+            free(why);
+        } else {
+            rc = complete(r, t, DEC_RAN, cause_text(r->plan.nodes[t].cause), true, 0, log);
+            if (rc == 0)
+                rc = put_entry(r, t, r->ws->keys.in[t].deep, "deep");
+            if (rc == 0)
+                rc = put_entry(r, t, n->shallow, "shallow");
+        }
+    } else {
+        enum decision d = res->outcome == EXEC_CANCELLED ? DEC_CANCELLED : DEC_FAILED;
+        rc = complete(r, t, d, res->reason, res->exit_code >= 0, res->exit_code, log);
+    }
+    free(log);
+    store_scratch_drop(r->ws->store, r->ws->keys.in[t].deep);
+    return rc;
+}
+
+static int cancel_everything(struct run *r)
+{
+    r->cancelling = true;
+    for (size_t t = 0; t < r->f->n_tasks; t++)
+        if (r->nodes[t].running)
+            r->ex->cancel(r->ex_ctx, t);
+    int rc = 0;
+    for (size_t t = 0; t < r->f->n_tasks && rc == 0; t++)
+        if (planned_to_run(r, t) && r->nodes[t].decision == DEC_NONE && !r->nodes[t].running)
+            rc = complete(r, t, DEC_CANCELLED, "run cancelled before it started", false, 0, NULL);
+    return rc;
+}
+
+/* --- the run -------------------------------------------------------------------------------- */
+
+static int commit_round(struct run *r)
+{
+    if (store_sync(r->ws->store, r->e)) {
+        db_rollback(r->ws->db);
+        return -1;
+    }
+    return db_commit(r->ws->db, r->e);
+}
+
+static char *targets_json(const struct run *r)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < r->o->n_targets; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(r->f->tasks[r->o->targets[i]].name));
+    char *s = cJSON_PrintUnformatted(a);
+    cJSON_Delete(a);
+    return s;
+}
+
+static bool code_dirty(const struct run *r)
+{
+    for (size_t t = 0; t < r->f->n_tasks; t++) {
+        const struct task_inputs *in = &r->ws->keys.in[t];
+        for (size_t j = 0; in->done && j < in->n_code; j++)
+            if (!in->code[j]->clean)
+                return true;
+    }
+    return false;
+}
+
+static int begin_run(struct run *r)
+{
+    struct workspace *ws = r->ws;
+    if (db_begin(ws->db, r->e) || history_reap_runs(ws->db, r->e) ||
+        history_flow_id(ws->db, ws->flow->abspath, ws->flow->name, true, &ws->flow_id, r->e))
+        return -1;
+    char *targets = targets_json(r);
+    struct run_info info = {.flow_id = ws->flow_id,
+                            .targets_json = targets,
+                            .params_json = r->f->params_json,
+                            .git_head = fingerprint_head(ws->fp),
+                            .git_dirty = code_dirty(r),
+                            .jobs = r->o->jobs,
+                            .started = r->t0};
+    int rc = history_run_begin(ws->db, &info, &r->run_id, r->e);
+    free(targets);
+    if (rc)
+        return -1;
+    r->sum.run_id = r->run_id;
+    notify(r, RUN_STARTED, 0, DEC_NONE, NULL);
+    for (size_t i = 0; i < r->f->n_tasks && rc == 0; i++) {
+        size_t t = r->f->order[i];
+        struct plan_node *p = &r->plan.nodes[t];
+        if (p->action == PLAN_HIT) {
+            memcpy(r->nodes[t].digest, p->hit.digest, HASH_HEX);
+            r->nodes[t].size = p->hit.size;
+            r->nodes[t].decision = DEC_HIT;
+            count(r, DEC_HIT);
+            rc = record(r, t, DEC_HIT, NULL, false, 0, NULL);
+            notify(r, TASK_DONE, t, DEC_HIT, NULL);
+        } else if (p->action == PLAN_RUN) {
+            notify(r, TASK_QUEUED, t, DEC_NONE, cause_text(p->cause));
+        }
+    }
+    return rc;
+}
+
+static void seed_ready(struct run *r)
+{
+    r->ready = xcalloc(r->f->n_tasks, sizeof *r->ready);
+    for (size_t i = 0; i < r->f->n_tasks; i++) {
+        size_t t = r->f->order[i];
+        if (!planned_to_run(r, t))
+            continue;
+        const struct task *task = &r->f->tasks[t];
+        for (size_t j = 0; j < task->n_deps; j++)
+            if (planned_to_run(r, task->deps[j]))
+                r->nodes[t].waiting++;
+        if (r->nodes[t].waiting == 0)
+            push_ready(r, t);
+    }
+}
+
+static int loop(struct run *r)
+{
+    struct exec_result res[POLL_BATCH];
+    for (;;) {
+        if (r->o->cancel && *r->o->cancel && !r->cancelling && cancel_everything(r))
+            return -1;
+        if (schedule(r))
+            return -1;
+        if (r->running == 0)
+            return 0;
+        if (commit_round(r))
+            return -1;
+        int n = r->ex->poll(r->ex_ctx, POLL_MS, res, POLL_BATCH);
+        if (db_begin(r->ws->db, r->e))
+            return -1;
+        for (int i = 0; i < n; i++)
+            if (finish(r, &res[i]))
+                return -1;
+    }
+}
+
+static void free_run(struct run *r)
+{
+    for (size_t t = 0; r->nodes && t < r->f->n_tasks; t++) {
+        free(r->nodes[t].view);
+        free(r->nodes[t].out_dir);
+        free(r->nodes[t].log_path);
+    }
+    free(r->nodes);
+    free(r->down_off);
+    free(r->down);
+    free(r->ready);
+    strv_free(&r->base_env);
+    plan_free(&r->plan);
+}
+
+static const char *final_status(const struct run *r)
+{
+    if (r->sum.cancelled)
+        return "cancelled";
+    return r->sum.failed || r->sum.blocked ? "failed" : "ok";
+}
+
+static int execute(struct run *r)
+{
+    build_downstream(r);
+    inherit_environment(r);
+    seed_ready(r);
+    char msg[512] = "";
+    r->ex_ctx = r->ex->init(NULL, msg, sizeof msg);
+    if (!r->ex_ctx)
+        return err_set(r->e, "executor %s: %s", r->ex->name, msg);
+    int rc = begin_run(r);
+    if (rc == 0)
+        rc = loop(r);
+    if (rc != 0) {
+        /* A store or database failure: stop what runs, keep what was committed. */
+        cancel_everything(r);
+        db_rollback(r->ws->db);
+    }
+    r->ex->shutdown(r->ex_ctx);
+    r->sum.seconds = now_wall() - r->t0;
+    r->sum.status = rc ? "failed" : final_status(r);
+    if (rc == 0) {
+        rc = history_run_end(r->ws->db, r->run_id, r->sum.status, now_wall(), r->e);
+        notify(r, RUN_FINISHED, 0, DEC_NONE, r->sum.status);
+        if (rc == 0)
+            rc = commit_round(r);
+    }
+    return rc;
+}
+
+int runner_run(struct workspace *ws, const struct run_opts *o, struct run_summary *sum,
+               struct plan *plan_out, struct err *e)
+{
+    struct run r = {.ws = ws,
+                    .f = ws->flow,
+                    .o = o,
+                    .ex = o->executor ? o->executor : &executor_local,
+                    .t0 = now_wall(),
+                    .e = e};
+    memset(sum, 0, sizeof *sum);
+    int rc = plan_for_targets(&r.plan, &ws->keys, ws->db, ws->store, o->targets, o->n_targets,
+                              o->force, e);
+    r.sum.total = r.plan.n_run + r.plan.n_hit;
+    if (rc == 0 && o->dry_run) {
+        *sum = r.sum;
+        if (plan_out) {
+            *plan_out = r.plan;
+            memset(&r.plan, 0, sizeof r.plan);
+        }
+    } else if (rc == 0) {
+        r.nodes = xcalloc(ws->flow->n_tasks, sizeof *r.nodes);
+        rc = execute(&r);
+        *sum = r.sum;
+    }
+    free_run(&r);
+    return rc;
+}

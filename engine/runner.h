@@ -1,0 +1,84 @@
+/* runner: execute a plan bottom-up, in parallel, and record everything.
+ *
+ * runner_run() plans the targets (plan.h), then starts every task whose upstreams
+ * are done, at most `jobs` at a time, through an executor. Before starting a task it
+ * checks the task's shallow key: if an upstream re-ran and produced the same bytes
+ * as before, the old output is reused (early cutoff) and the new deep key recorded as
+ * an alias. A finished task's $OUT is moved into the store and entered in the cache;
+ * a failed task blocks its downstream while the rest continue; a cancel request (the
+ * flag, set from a signal handler) stops running tasks and starts no new ones.
+ *
+ * It is the only writer of a run's history: one transaction per scheduling round,
+ * committed after the round's objects are durable. Front ends watch through a
+ * run_observer; every event they get is also in the `events` table.
+ */
+#ifndef SLUICE_RUNNER_H
+#define SLUICE_RUNNER_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "executor.h"
+#include "plan.h"
+#include "workspace.h"
+
+enum decision {
+    DEC_NONE,      /* not (yet) decided */
+    DEC_RAN,       /* executed successfully */
+    DEC_HIT,       /* deep key found in the cache */
+    DEC_CUTOFF,    /* shallow key found: upstream output unchanged */
+    DEC_FAILED,    /* executed, non-zero exit (or could not start or store) */
+    DEC_CANCELLED, /* stopped by a cancel request, or never started because of one */
+    DEC_BLOCKED,   /* not run because an upstream failed */
+};
+const char *decision_name(enum decision d);
+
+enum run_event_kind {
+    RUN_STARTED,  /* plan made; run_id assigned */
+    TASK_QUEUED,  /* planned to run, waiting for upstreams or a free job slot */
+    TASK_RUNNING, /* handed to the executor */
+    TASK_DONE,    /* decision made (see decision) */
+    RUN_FINISHED,
+};
+
+struct run_summary {
+    int64_t run_id;
+    size_t total; /* tasks the plan visited */
+    size_t ran, hit, cutoff, failed, cancelled, blocked;
+    double seconds;
+    const char *status; /* "ok", "failed", "cancelled" */
+};
+
+struct run_event {
+    enum run_event_kind kind;
+    double t;              /* wall clock */
+    size_t task;           /* index into flow->tasks, for TASK_* events */
+    enum decision decision; /* TASK_DONE */
+    const char *detail;    /* reason, exit status or NULL */
+    const char *log_object; /* TASK_DONE: digest of the captured output, or NULL */
+    const struct run_summary *progress;
+};
+
+struct run_observer {
+    void (*notify)(void *ctx, const struct workspace *ws, const struct run_event *ev);
+    void *ctx;
+};
+
+struct run_opts {
+    const size_t *targets;
+    size_t n_targets;
+    const bool *force; /* per task, may be NULL */
+    int jobs;
+    bool dry_run; /* plan and report; run nothing, record nothing */
+    const volatile sig_atomic_t *cancel;
+    const struct run_observer *observer; /* may be NULL */
+    const struct executor_ops *executor;  /* NULL: the local executor */
+};
+
+/* Returns 0 when the run happened (whatever its tasks did: see sum->status) and -1
+ * with a message when it could not (bad inputs, store or database errors). With
+ * dry_run, *plan_out (if not NULL) receives the plan; the caller frees it. */
+int runner_run(struct workspace *ws, const struct run_opts *o, struct run_summary *sum,
+               struct plan *plan_out, struct err *e);
+
+#endif

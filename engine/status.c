@@ -1,0 +1,191 @@
+/* status: states from the plan, reasons from the history. */
+#include "status.h"
+
+#include <cjson/cJSON.h>
+#include <string.h>
+
+#include "history.h"
+#include "plan.h"
+
+const char *state_name(enum node_state s)
+{
+    static const char *const names[] = {"cached", "stale", "pending", "failed", "skipped"};
+    return names[s];
+}
+
+static void param_reasons(const struct task *t, const struct flow *f, const char *past_json,
+                          struct strv *reasons)
+{
+    cJSON *past = cJSON_Parse(past_json);
+    for (size_t i = 0; i < t->params.n; i++) {
+        const char *name = t->params.v[i];
+        const char *now = flow_param(f, name);
+        const cJSON *old = past ? cJSON_GetObjectItemCaseSensitive(past, name) : NULL;
+        char *old_text = NULL;
+        if (cJSON_IsString(old))
+            old_text = xstrdup(old->valuestring);
+        else if (old)
+            old_text = cJSON_PrintUnformatted(old);
+        if (!old_text)
+            strv_pushf(reasons, "param %s added", name);
+        else if (strcmp(old_text, now ? now : "") != 0)
+            strv_pushf(reasons, "param %s %s -> %s", name, old_text, now ? now : "");
+        free(old_text);
+    }
+    cJSON_Delete(past);
+}
+
+/* Compares two sorted (path, id) lists and names what changed. */
+static void pair_reasons(const char *what, const struct strv *old_p, const struct strv *old_id,
+                         const char *const *new_p, const char *const *new_id, size_t n_new,
+                         struct strv *reasons)
+{
+    size_t i = 0, j = 0;
+    while (i < old_p->n || j < n_new) {
+        int c = i == old_p->n ? 1 : j == n_new ? -1 : strcmp(old_p->v[i], new_p[j]);
+        if (c < 0) {
+            strv_pushf(reasons, "%s %s removed", what, old_p->v[i++]);
+        } else if (c > 0) {
+            strv_pushf(reasons, "%s %s added", what, new_p[j++]);
+        } else {
+            if (strcmp(old_id->v[i], new_id[j]) != 0)
+                strv_pushf(reasons, "%s %s changed", what, new_p[j]);
+            i++;
+            j++;
+        }
+    }
+}
+
+static void input_reasons(struct workspace *ws, size_t t, const struct past_inputs *p,
+                          struct strv *reasons)
+{
+    const struct task *task = &ws->flow->tasks[t];
+    const struct task_inputs *in = &ws->keys.in[t];
+    size_t before = reasons->n;
+    param_reasons(task, ws->flow, p->params_json, reasons);
+    bool params_changed = reasons->n > before;
+    if (!params_changed && strcmp(p->command, task->run) != 0)
+        strv_push(reasons, xstrdup("command changed"));
+    const char **paths = xcalloc(in->n_code + in->n_files + 1, sizeof *paths);
+    const char **ids = xcalloc(in->n_code + in->n_files + 1, sizeof *ids);
+    for (size_t i = 0; i < in->n_code; i++) {
+        paths[i] = in->code[i]->path;
+        ids[i] = in->code[i]->blob;
+    }
+    pair_reasons("code", &p->code_paths, &p->code_blobs, paths, ids, in->n_code, reasons);
+    for (size_t i = 0; i < in->n_files; i++) {
+        paths[i] = in->files[i].path;
+        ids[i] = in->files[i].digest;
+    }
+    pair_reasons("file", &p->file_paths, &p->file_digests, paths, ids, in->n_files, reasons);
+    free(paths);
+    free(ids);
+    char *env = flow_env_json(task);
+    if (!params_changed && strcmp(env, p->env_json[0] ? p->env_json : "{}") != 0)
+        strv_push(reasons, xstrdup("env changed"));
+    free(env);
+}
+
+static void upstream_reasons(struct workspace *ws, size_t t, const struct past_inputs *p,
+                             const struct task_status *st, struct strv *reasons)
+{
+    const struct task *task = &ws->flow->tasks[t];
+    for (size_t j = 0; j < task->n_deps; j++) {
+        size_t d = task->deps[j];
+        const char *name = ws->flow->tasks[d].name;
+        const char *old = NULL;
+        for (size_t k = 0; k < p->up_names.n; k++)
+            if (strcmp(p->up_names.v[k], name) == 0)
+                old = p->up_keys.v[k];
+        if (!old)
+            strv_pushf(reasons, "upstream %s added", name);
+        else if (strcmp(old, ws->keys.in[d].deep) != 0) {
+            if (st[d].state == ST_CACHED)
+                strv_pushf(reasons, "upstream %s changed", name);
+            else
+                strv_pushf(reasons, "upstream %s is %s", name, state_name(st[d].state));
+        }
+    }
+    for (size_t k = 0; k < p->up_names.n; k++) {
+        bool still = false;
+        for (size_t j = 0; j < task->n_deps && !still; j++)
+            still = strcmp(ws->flow->tasks[task->deps[j]].name, p->up_names.v[k]) == 0;
+        if (!still)
+            strv_pushf(reasons, "upstream %s removed", p->up_names.v[k]);
+    }
+}
+
+/* A task the plan would run: failed, stale (with reasons) or pending. */
+static void explain_run(struct workspace *ws, size_t t, const struct plan_node *pn,
+                        struct task_status *st)
+{
+    struct task_status *s = &st[t];
+    const struct task *task = &ws->flow->tasks[t];
+    if (pn->cause == CAUSE_NOT_STORED) {
+        s->state = ST_STALE;
+        strv_push(&s->reasons, xstrdup("output was not kept"));
+        return;
+    }
+    char last[16] = "";
+    if (ws->flow_id)
+        history_last_decision(ws->db, ws->flow_id, task->name, ws->keys.in[t].deep, last);
+    if (strcmp(last, "failed") == 0) {
+        s->state = ST_FAILED;
+        strv_push(&s->reasons, xstrdup("its last run with these inputs failed"));
+        return;
+    }
+    struct past_inputs p;
+    if (!ws->flow_id || history_last_inputs(ws->db, ws->flow_id, task->name, &p) != 1) {
+        s->state = ST_PENDING;
+        return;
+    }
+    s->state = ST_STALE;
+    input_reasons(ws, t, &p, &s->reasons);
+    upstream_reasons(ws, t, &p, st, &s->reasons);
+    if (s->reasons.n == 0)
+        strv_push(&s->reasons, xstrdup("its key changed (a newer key format)"));
+    past_inputs_free(&p);
+}
+
+int status_compute(struct workspace *ws, const size_t *targets, size_t n_targets,
+                   struct task_status **out, struct err *e)
+{
+    const struct flow *f = ws->flow;
+    for (size_t t = 0; t < f->n_tasks; t++)
+        if (keys_deep(&ws->keys, t, e))
+            return -1;
+    struct plan plan;
+    if (plan_for_targets(&plan, &ws->keys, ws->db, ws->store, targets, n_targets, NULL, e))
+        return -1;
+    struct task_status *st = xcalloc(f->n_tasks, sizeof *st);
+    for (size_t i = 0; i < f->n_tasks; i++) {
+        size_t t = f->order[i];
+        const struct plan_node *pn = &plan.nodes[t];
+        struct task_status *s = &st[t];
+        if (pn->action == PLAN_HIT) {
+            s->state = ST_CACHED;
+            s->has_entry = true;
+            s->entry = pn->hit;
+        } else if (pn->action == PLAN_RUN) {
+            explain_run(ws, t, pn, st);
+        } else if (cache_get(ws->db, ws->keys.in[t].deep, &s->entry)) {
+            s->has_entry = true;
+            s->state = ST_CACHED;
+        } else {
+            s->state = ST_SKIPPED;
+            strv_push(&s->reasons, xstrdup("not needed: everything downstream is cached"));
+        }
+    }
+    plan_free(&plan);
+    *out = st;
+    return 0;
+}
+
+void status_free(struct task_status *st, size_t n)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < n; i++)
+        strv_free(&st[i].reasons);
+    free(st);
+}

@@ -1,0 +1,33 @@
+/* status: each task's state and, when it would run, the root causes why.
+ *
+ * States follow the plan a `sluice run` of the same targets would make: a target or
+ * needed upstream is `cached` (its key has an entry with bytes present), `failed`
+ * (its last attempt with this very key failed), `stale` (it completed before with a
+ * different key) or `pending` (never completed in this flow); a task no demand
+ * reaches is `cached` if it has an entry, else `skipped`. Reasons compare the
+ * current inputs with the last completed task run in the history: code files, params,
+ * files, env, upstream keys. Reading only: nothing runs and nothing is written.
+ */
+#ifndef SLUICE_STATUS_H
+#define SLUICE_STATUS_H
+
+#include "cache.h"
+#include "workspace.h"
+
+enum node_state { ST_CACHED, ST_STALE, ST_PENDING, ST_FAILED, ST_SKIPPED };
+
+struct task_status {
+    enum node_state state;
+    struct strv reasons;
+    bool has_entry;
+    struct cache_entry entry;
+};
+
+const char *state_name(enum node_state s);
+
+/* Fills (*out)[i] for every task of the flow. Caller frees with status_free(). */
+int status_compute(struct workspace *ws, const size_t *targets, size_t n_targets,
+                   struct task_status **out, struct err *e);
+void status_free(struct task_status *st, size_t n);
+
+#endif

@@ -1,0 +1,94 @@
+/* workspace: opening a flow with its store, database and repository. */
+#include "workspace.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "history.h"
+
+static char *store_location(const struct flow *f)
+{
+    const char *env = getenv("SLUICE_STORE");
+    if (env && env[0])
+        return xstrdup(env);
+    return path_join(f->dir, ".sluice");
+}
+
+int workspace_open(const char *flow_path, const struct strv *overrides, struct workspace **out,
+                   struct err *e)
+{
+    *out = NULL;
+    struct workspace *ws = xcalloc(1, sizeof *ws);
+    if (flow_load(flow_path, overrides, &ws->flow, e)) {
+        free(ws);
+        return -1;
+    }
+    char *root = store_location(ws->flow);
+    int rc = store_open(root, &ws->store, e);
+    free(root);
+    if (rc == 0) {
+        char *dbp = store_db_path(ws->store);
+        rc = db_open(dbp, &ws->db, e);
+        free(dbp);
+    }
+    if (rc == 0)
+        rc = fingerprint_open(ws->flow->dir, &ws->fp, e);
+    if (rc == 0)
+        rc = history_flow_id(ws->db, ws->flow->abspath, ws->flow->name, false, &ws->flow_id, e);
+    if (rc) {
+        workspace_close(ws);
+        return -1;
+    }
+    keys_init(&ws->keys, ws->flow, ws->fp, ws->db);
+    *out = ws;
+    return 0;
+}
+
+void workspace_close(struct workspace *ws)
+{
+    if (!ws)
+        return;
+    keys_free(&ws->keys);
+    fingerprint_close(ws->fp);
+    db_close(ws->db);
+    store_close(ws->store);
+    flow_free(ws->flow);
+    free(ws);
+}
+
+char *workspace_notice(struct workspace *ws)
+{
+    if (fingerprint_in_git(ws->fp))
+        return NULL;
+    char *seen = db_meta_get(ws->db, "notice_no_git");
+    if (seen) {
+        free(seen);
+        return NULL;
+    }
+    if (db_meta_set(ws->db, "notice_no_git", "1", NULL))
+        return NULL;
+    return xasprintf("%s is not in a git repository: code is fingerprinted by hashing the "
+                     "files, and past runs cannot be replayed",
+                     ws->flow->dir);
+}
+
+int workspace_targets(const struct workspace *ws, char *const *names, size_t n, size_t **out,
+                      size_t *n_out, struct err *e)
+{
+    if (n == 0) {
+        *out = flow_sinks(ws->flow, n_out);
+        return 0;
+    }
+    size_t *t = xcalloc(n, sizeof *t);
+    for (size_t i = 0; i < n; i++) {
+        long idx = flow_find(ws->flow, names[i]);
+        if (idx < 0) {
+            free(t);
+            return err_set(e, "%s: no task named \"%s\"", ws->flow->path, names[i]);
+        }
+        t[i] = (size_t)idx;
+    }
+    *out = t;
+    *n_out = n;
+    return 0;
+}

@@ -1,0 +1,39 @@
+/* workspace: one flow with everything needed to reason about it.
+ *
+ * workspace_open() loads and validates the flow (flow_load), opens the store
+ * (`$SLUICE_STORE`, else `.sluice/` next to the flow file), its database and the git
+ * repository around the flow. Nothing is computed until asked: deep keys are
+ * computed on demand through ws->keys. The caller owns the workspace.
+ */
+#ifndef SLUICE_WORKSPACE_H
+#define SLUICE_WORKSPACE_H
+
+#include "db.h"
+#include "fingerprint.h"
+#include "flow.h"
+#include "keys.h"
+#include "store.h"
+
+struct workspace {
+    struct flow *flow;
+    struct store *store;
+    struct db *db;
+    struct fingerprint *fp;
+    struct keys keys;
+    int64_t flow_id; /* 0 until the flow's first run registers it */
+};
+
+/* overrides: `name=value` parameter overrides (may be NULL). */
+int workspace_open(const char *flow_path, const struct strv *overrides, struct workspace **out,
+                   struct err *e);
+void workspace_close(struct workspace *ws);
+
+/* A one-time notice for the user (e.g. "not in a git repository ..."): returned once
+ * per store, then remembered in it. NULL when there is nothing to say. Caller frees. */
+char *workspace_notice(struct workspace *ws);
+
+/* Resolves target names to task indices; no names means every sink. */
+int workspace_targets(const struct workspace *ws, char *const *names, size_t n, size_t **out,
+                      size_t *n_out, struct err *e);
+
+#endif
