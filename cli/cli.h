@@ -1,0 +1,37 @@
+/* cli: the `sluice` commands. Each command parses its own options, calls the engine
+ * and prints; nothing here decides what is cached or how tasks run. Exit codes:
+ * 0 ok, 1 a task failed, 2 usage or flow error, 130 cancelled (Ctrl-C). */
+#ifndef SLUICE_CLI_H
+#define SLUICE_CLI_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "util.h"
+
+enum { EXIT_OK = 0, EXIT_TASK_FAILED = 1, EXIT_USAGE = 2, EXIT_CANCELLED = 130 };
+
+struct cli {
+    const char *flow; /* -f FLOW, default flow.json */
+    volatile sig_atomic_t *cancel;
+    const struct command *cmd;
+};
+
+struct command {
+    const char *name;
+    const char *args;    /* synopsis after the name */
+    const char *summary; /* one line */
+    const char *help;    /* options, one per line */
+    const char *example;
+    int (*run)(struct cli *c, int argc, char **argv);
+};
+
+int cmd_run(struct cli *c, int argc, char **argv);
+int cmd_status(struct cli *c, int argc, char **argv);
+
+/* Prints "sluice CMD: usage..." to stderr and returns EXIT_USAGE. */
+int cli_usage_error(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "sluice: msg" to stderr. */
+void cli_error(const char *msg);
+
+#endif

@@ -1,0 +1,182 @@
+/* main: global options, the command table, help, signals. */
+#include <errno.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define SLUICE_VERSION "0.1.0"
+
+static const struct command commands[] = {
+    {"run", "[TARGET...] [-j N] [--dry-run] [--force] [-p NAME=VALUE]...",
+     "run what the targets need (default: every sink), reusing cached results",
+     "  -j, --jobs N        run at most N tasks at once (default: number of cores)\n"
+     "  -n, --dry-run       print the plan (what would run, what is cached), run nothing\n"
+     "      --force         run the targets even when cached (upstreams as usual)\n"
+     "  -p, --param K=V     override a flow parameter for this run\n",
+     "sluice run report -j 4\n  sluice run --dry-run -p lr=0.2", cmd_run},
+    {"status", "[TARGET...] [--json] [-p NAME=VALUE]...",
+     "show every task's state (cached, stale, pending, failed, skipped) and why",
+     "      --json          machine-readable output: {\"tasks\": [...]}\n"
+     "  -p, --param K=V     evaluate with a parameter overridden\n",
+     "sluice status\n  sluice status --json | jq '.tasks[] | select(.state != \"cached\")'",
+     cmd_status},
+};
+
+static void print_overview(FILE *out)
+{
+    fprintf(out, "sluice %s: cached flows for data and ML pipelines\n\n"
+                 "usage: sluice [-C DIR] [-f FLOW] COMMAND [ARGS]\n\n"
+                 "commands:\n",
+            SLUICE_VERSION);
+    for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nglobal options (any command):\n"
+                 "  -C DIR              run as if started in DIR\n"
+                 "  -f, --flow FLOW     the flow file (default: flow.json)\n"
+                 "  -h, --help          help; `sluice COMMAND --help` for a command\n"
+                 "\nexit codes: 0 ok, 1 a task failed, 2 usage or flow error, 130 cancelled\n"
+                 "environment: SLUICE_STORE (store location, default .sluice next to the "
+                 "flow), NO_COLOR\n");
+}
+
+static void print_command_help(const struct command *c)
+{
+    printf("usage: sluice %s %s\n\n%s\n\noptions:\n%s"
+           "  -C DIR              run as if started in DIR\n"
+           "  -f, --flow FLOW     the flow file (default: flow.json)\n"
+           "\nexample:\n  %s\n",
+           c->name, c->args, c->summary, c->help, c->example);
+}
+
+int cli_usage_error(const struct cli *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "sluice %s: ", c->cmd->name);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nusage: sluice %s %s\n", c->cmd->name, c->cmd->args);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+void cli_error(const char *msg)
+{
+    fprintf(stderr, "sluice: %s\n", msg);
+}
+
+static volatile sig_atomic_t cancel_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    cancel_requested = 1;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal; /* no SA_RESTART: poll() must wake up */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Takes -C DIR, -f FLOW and --flow[=]FLOW out of argv, wherever they are (up to
+ * "--"), so every command accepts them. Returns the new argc, or -1 on error. */
+static int take_global_options(int argc, char **argv, const char **dir, const char **flow)
+{
+    int w = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            while (i < argc)
+                argv[w++] = argv[i++];
+            break;
+        }
+        const char **slot = NULL;
+        const char *val = NULL;
+        if (strcmp(a, "-C") == 0)
+            slot = dir;
+        else if (strcmp(a, "-f") == 0 || strcmp(a, "--flow") == 0)
+            slot = flow;
+        else if (strncmp(a, "--flow=", 7) == 0)
+            slot = flow, val = a + 7;
+        else if (strncmp(a, "-C", 2) == 0)
+            slot = dir, val = a + 2;
+        if (!slot) {
+            argv[w++] = argv[i];
+            continue;
+        }
+        if (!val) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "sluice: %s needs a value\n", a);
+                return -1;
+            }
+            val = argv[++i];
+        }
+        *slot = val;
+    }
+    argv[w] = NULL;
+    return w;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return false;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return true;
+    }
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    const char *dir = NULL, *flow = "flow.json";
+    argc = take_global_options(argc, argv, &dir, &flow);
+    if (argc < 0)
+        return EXIT_USAGE;
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "--help") == 0) {
+        if (argc >= 3 && strcmp(argv[1], "help") == 0) {
+            argv[1] = argv[2];
+            argv[2] = "--help";
+        } else {
+            print_overview(stdout);
+            return argc < 2 ? EXIT_USAGE : EXIT_OK;
+        }
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("sluice %s\n", SLUICE_VERSION);
+        return EXIT_OK;
+    }
+    const struct command *cmd = NULL;
+    for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            cmd = &commands[i];
+    if (!cmd) {
+        fprintf(stderr, "sluice: unknown command \"%s\" (see sluice --help)\n", argv[1]);
+        return EXIT_USAGE;
+    }
+    if (wants_help(argc - 1, argv + 1)) {
+        print_command_help(cmd);
+        return EXIT_OK;
+    }
+    if (dir && chdir(dir) != 0) {
+        fprintf(stderr, "sluice: -C %s: %s\n", dir, strerror(errno));
+        return EXIT_USAGE;
+    }
+    install_signals();
+    struct cli c = {.flow = flow, .cancel = &cancel_requested, .cmd = cmd};
+    return cmd->run(&c, argc - 1, argv + 1);
+}

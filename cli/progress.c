@@ -1,0 +1,142 @@
+/* progress: live run output for the CLI. */
+#include "progress.h"
+
+#include <string.h>
+#include <time.h>
+
+#define LOG_TAIL_LINES 20
+
+void progress_init(struct progress *p, size_t n_tasks)
+{
+    memset(p, 0, sizeof *p);
+    term_detect(&p->term, stdout);
+    p->running = xcalloc(n_tasks, sizeof *p->running);
+    p->n_tasks = n_tasks;
+    p->t0 = now_wall();
+}
+
+void progress_free(struct progress *p)
+{
+    free(p->running);
+}
+
+static void clear_line(struct progress *p)
+{
+    if (p->line_shown)
+        fputs("\r\033[K", stdout);
+    p->line_shown = false;
+}
+
+static size_t done_count(const struct run_summary *s)
+{
+    return s->ran + s->hit + s->cutoff + s->failed + s->cancelled + s->blocked;
+}
+
+static void live_line(struct progress *p, const struct workspace *ws, const struct run_summary *s)
+{
+    char elapsed[32];
+    fmt_duration(elapsed, sizeof elapsed, now_wall() - p->t0);
+    struct sb b = {0};
+    sb_addf(&b, "[%zu/%zu] %s", done_count(s), s->total, elapsed);
+    size_t shown = 0, more = 0;
+    for (size_t t = 0; t < p->n_tasks; t++) {
+        if (!p->running[t])
+            continue;
+        if (shown < 3)
+            sb_addf(&b, "%s%s", shown++ ? ", " : "  running: ", ws->flow->tasks[t].name);
+        else
+            more++;
+    }
+    if (more)
+        sb_addf(&b, " (+%zu)", more);
+    clear_line(p);
+    fwrite(b.buf, 1, b.len < 200 ? b.len : 200, stdout);
+    fflush(stdout);
+    p->line_shown = true;
+    sb_free(&b);
+}
+
+static void log_tail(const struct workspace *ws, const char *digest)
+{
+    char *path = digest ? store_object_path(ws->store, digest) : NULL;
+    if (!path)
+        return;
+    size_t len;
+    char *text = file_read_all(path, &len, NULL);
+    free(path);
+    if (!text)
+        return;
+    size_t lines = 0;
+    const char *start = text + len;
+    while (start > text && lines <= LOG_TAIL_LINES)
+        if (*--start == '\n' && start + 1 < text + len)
+            lines++;
+    if (lines > LOG_TAIL_LINES)
+        start++;
+    if (start > text)
+        printf("    ...\n");
+    for (const char *l = start; *l;) {
+        const char *eol = strchr(l, '\n');
+        size_t n = eol ? (size_t)(eol - l) : strlen(l);
+        printf("    | %.*s\n", (int)n, l);
+        l += n + (eol ? 1 : 0);
+    }
+    free(text);
+}
+
+static void plain_line(struct progress *p, const struct workspace *ws,
+                       const struct run_event *ev)
+{
+    const char *word = ev->kind == TASK_RUNNING ? "running" : decision_name(ev->decision);
+    const struct term *t = &p->term;
+    printf("%s%s %-9s%s %s", term_color(t, word), term_glyph(t, word), word, term_reset(t),
+           ws->flow->tasks[ev->task].name);
+    if (ev->detail && ev->kind == TASK_DONE && ev->decision != DEC_RAN)
+        printf("  (%s)", ev->detail);
+    putchar('\n');
+}
+
+static void on_event(void *ctx, const struct workspace *ws, const struct run_event *ev)
+{
+    struct progress *p = ctx;
+    if (ev->kind == TASK_RUNNING)
+        p->running[ev->task] = true;
+    if (ev->kind == TASK_DONE)
+        p->running[ev->task] = false;
+    bool failure = ev->kind == TASK_DONE &&
+                   (ev->decision == DEC_FAILED || ev->decision == DEC_BLOCKED);
+    if (!p->term.tty) {
+        if (ev->kind == TASK_RUNNING || ev->kind == TASK_DONE)
+            plain_line(p, ws, ev);
+    } else if (failure) {
+        clear_line(p);
+        plain_line(p, ws, ev);
+    }
+    if (ev->kind == TASK_DONE && ev->decision == DEC_FAILED)
+        log_tail(ws, ev->log_object);
+    if (p->term.tty && ev->kind != RUN_FINISHED)
+        live_line(p, ws, ev->progress);
+    fflush(stdout);
+}
+
+struct run_observer progress_observer(struct progress *p)
+{
+    return (struct run_observer){.notify = on_event, .ctx = p};
+}
+
+void progress_summary(struct progress *p, const struct run_summary *s)
+{
+    clear_line(p);
+    char took[32];
+    fmt_duration(took, sizeof took, s->seconds);
+    const struct term *t = &p->term;
+    const char *word = strcmp(s->status, "ok") == 0 ? "ran" : s->status;
+    printf("%s%s%s run %lld %s: ran %zu, hit %zu, cut off %zu, failed %zu", term_color(t, word),
+           term_glyph(t, word), term_reset(t), (long long)s->run_id, s->status, s->ran, s->hit,
+           s->cutoff, s->failed);
+    if (s->blocked)
+        printf(", blocked %zu", s->blocked);
+    if (s->cancelled)
+        printf(", cancelled %zu", s->cancelled);
+    printf(" in %s\n", took);
+}

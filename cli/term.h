@@ -1,0 +1,25 @@
+/* term: how the CLI draws states on a terminal or a pipe.
+ *
+ * Every state is shown with a glyph and a word; colour is added only when stdout is a
+ * terminal and NO_COLOR is unset; glyphs fall back to ASCII when the locale is not
+ * UTF-8. */
+#ifndef SLUICE_TERM_H
+#define SLUICE_TERM_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct term {
+    bool tty;   /* stdout is a terminal */
+    bool color; /* use ANSI colours */
+    bool utf8;
+};
+
+void term_detect(struct term *t, FILE *f);
+
+/* Glyph and ANSI colour sequence for a state or decision word ("cached", "ran"...). */
+const char *term_glyph(const struct term *t, const char *state);
+const char *term_color(const struct term *t, const char *state);
+const char *term_reset(const struct term *t);
+
+#endif
