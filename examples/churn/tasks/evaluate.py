@@ -1,0 +1,29 @@
+"""Score the trained model on test.pkl; write metrics.json (sorted keys, 4 decimals)."""
+import os
+import sys
+
+sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import io  # noqa: E402
+
+from sklearn.metrics import (accuracy_score, precision_score,  # noqa: E402
+                             recall_score, roc_auc_score)
+
+features_dir, model_dir, out_dir = io.args(3, "<features_dir> <model_dir> <out_dir>")
+test = io.read_pickle(os.path.join(features_dir, "test.pkl"))
+model = io.read_pickle(os.path.join(model_dir, "model.pkl"))
+X, y = test.drop(columns=["churned"]), test["churned"]
+
+pred = model.predict(X)
+proba = model.predict_proba(X)[:, 1]
+metrics = {
+    "accuracy": accuracy_score(y, pred),
+    "precision": precision_score(y, pred),
+    "recall": recall_score(y, pred),
+    "roc_auc": roc_auc_score(y, proba),
+}
+metrics = {k: round(float(v), 4) for k, v in metrics.items()}
+metrics["test_rows"] = int(len(y))
+
+io.write_json(metrics, os.path.join(out_dir, "metrics.json"))
+print("evaluate: " + ", ".join("%s=%s" % kv for kv in sorted(metrics.items())))
