@@ -80,6 +80,13 @@ static int syntax_error(struct loader *L, const char *buf, size_t len, const cha
 {
     if (!at || at < buf || at > buf + len)
         at = buf + len;
+    /* cJSON sometimes stops just past the culprit: step back over whitespace to it. */
+    if (at < buf + len && isspace((unsigned char)*at)) {
+        while (at > buf && isspace((unsigned char)at[-1]))
+            at--;
+        if (at > buf)
+            at--;
+    }
     long line = 1, col = 1;
     for (const char *p = buf; p < at; p++) {
         if (*p == '\n') {
@@ -89,15 +96,11 @@ static int syntax_error(struct loader *L, const char *buf, size_t len, const cha
             col++;
         }
     }
-    /* cJSON reports the position where it gave up; skip whitespace to the culprit. */
-    const char *c = at;
-    while (c < buf + len && isspace((unsigned char)*c))
-        c++;
-    if (c >= buf + len)
+    if (at >= buf + len)
         return err_set(L->e, "%s:%ld:%ld: invalid JSON: unexpected end of file", L->path, line,
                        col);
-    if (isprint((unsigned char)*c))
-        return err_set(L->e, "%s:%ld:%ld: invalid JSON near '%c'", L->path, line, col, *c);
+    if (isprint((unsigned char)*at))
+        return err_set(L->e, "%s:%ld:%ld: invalid JSON near '%c'", L->path, line, col, *at);
     return err_set(L->e, "%s:%ld:%ld: invalid JSON", L->path, line, col);
 }
 
@@ -312,8 +315,6 @@ static int load_tasks(struct loader *L, const cJSON *tasks)
                            "%s: task \"%s\": names may use letters, digits, '_', '-' and '.', "
                            "and may not start with '.' or '-'",
                            L->path, t->name);
-        if (cJSON_GetObjectItemCaseSensitive(tasks, it->string) != it)
-            return err_set(L->e, "%s: task %s is defined twice", L->path, t->name);
         t->in_var = in_var_name(t->name);
         if (load_task(L, it, t))
             return -1;
@@ -379,6 +380,9 @@ static int resolve_deps(struct loader *L)
     struct flow *f = L->f;
     size_t *sorted = sorted_indices(f);
     int rc = 0;
+    for (size_t i = 1; i < f->n_tasks && rc == 0; i++)
+        if (strcmp(f->tasks[sorted[i]].name, f->tasks[sorted[i - 1]].name) == 0)
+            rc = err_set(L->e, "%s: task %s is defined twice", L->path, f->tasks[sorted[i]].name);
     for (size_t i = 0; i < f->n_tasks && rc == 0; i++) {
         struct task *t = &f->tasks[i];
         t->deps = xcalloc(t->after.n, sizeof *t->deps);
@@ -442,11 +446,17 @@ static int report_cycle(struct loader *L, const bool *done)
             }
         }
     }
-    /* path[seen_at[cur]..len) walks upstream; print it downstream: a -> b -> a. */
+    /* path[seen_at[cur]..len) walks upstream. Print it downstream, starting from the
+     * member that comes first in the file: a -> b -> c -> a. */
+    size_t first = (size_t)seen_at[cur], k = len - first, start_at = first;
+    for (size_t i = first; i < len; i++)
+        if (path[i] < path[start_at])
+            start_at = i;
     struct sb b = {0};
-    for (size_t i = len; i-- > (size_t)seen_at[cur];)
-        sb_addf(&b, "%s -> ", f->tasks[path[i]].name);
-    sb_adds(&b, f->tasks[path[len - 1]].name);
+    for (size_t step = 0; step <= k; step++) {
+        size_t i = first + (start_at - first + k - step % k) % k;
+        sb_addf(&b, step ? " -> %s" : "%s", f->tasks[path[i]].name);
+    }
     err_set(L->e, "%s: cycle: %s", L->path, b.buf);
     sb_free(&b);
     free(seen_at);
@@ -649,7 +659,8 @@ static int substitute_task(struct loader *L, struct task *t, const struct templa
     for (size_t i = 0; i < t->n_env; i++)
         if (expand_one(L, t, &v, "env", &t->env[i].value))
             return -1;
-    qsort(t->env, t->n_env, sizeof *t->env, cmp_kv);
+    if (t->n_env > 1)
+        qsort(t->env, t->n_env, sizeof *t->env, cmp_kv);
     struct strv matched = {0};
     for (size_t i = 0; i < t->code.n; i++) {
         char *pat = xstrdup(t->code.v[i]);
