@@ -35,3 +35,44 @@ int cache_put(struct db *db, const char *key, const char *kind, const char *task
     sqlite3_bind_double(st, 7, entry->created);
     return db_exec_stmt(db, st, e);
 }
+
+int cache_put_output(struct db *db, const struct output *o, struct err *e)
+{
+    sqlite3_stmt *st = db_prepare(db, "INSERT OR IGNORE INTO outputs(digest, manifest, size, "
+                                      "created) VALUES(?, ?, ?, ?)");
+    db_bind_text(st, 1, o->digest);
+    db_bind_text(st, 2, o->manifest);
+    sqlite3_bind_int64(st, 3, (int64_t)o->size);
+    sqlite3_bind_double(st, 4, now_wall());
+    return db_exec_stmt(db, st, e);
+}
+
+char *cache_manifest(struct db *db, const char *digest)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT manifest FROM outputs WHERE digest = ?");
+    db_bind_text(st, 1, digest);
+    char *m = sqlite3_step(st) == SQLITE_ROW ? xstrdup(db_col_text(st, 0)) : NULL;
+    db_done(st);
+    return m;
+}
+
+bool cache_output_present(struct db *db, struct store *st, const char *digest)
+{
+    if (store_has_output(st, digest, NULL))
+        return true;
+    char *m = cache_manifest(db, digest);
+    bool ok = m && store_has_output(st, digest, m);
+    free(m);
+    return ok;
+}
+
+char *cache_output_view(struct db *db, struct store *st, const char *digest, struct err *e)
+{
+    char *view = store_view(st, digest, NULL, NULL);
+    if (view)
+        return view;
+    char *m = cache_manifest(db, digest);
+    view = store_view(st, digest, m, e);
+    free(m);
+    return view;
+}

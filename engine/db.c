@@ -86,6 +86,11 @@ static const char *const migrations[] = {
     "  task_run_id INTEGER REFERENCES task_runs(id),"
     "  created REAL NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX entries_by_digest ON entries(digest);"
+    "CREATE TABLE outputs("
+    "  digest TEXT PRIMARY KEY,"
+    "  manifest TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  created REAL NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE file_stat("
     "  path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
     "  ino INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID;",

@@ -17,7 +17,7 @@ static void decide(struct plan *p, struct keys *k, struct db *db, struct store *
     if (!cache_get(db, k->in[t].deep, &n->hit)) {
         n->action = PLAN_RUN;
         n->cause = CAUSE_NO_ENTRY;
-    } else if (!store_has_output(st, n->hit.digest)) {
+    } else if (!cache_output_present(db, st, n->hit.digest)) {
         n->action = PLAN_RUN;
         n->cause = CAUSE_NOT_STORED;
     } else {

@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +14,24 @@
 
 #define MANIFEST_HEADER "sluice-manifest 1\n"
 
+/* The background fsync thread and its queue (all fields under mu). */
+struct syncer {
+    pthread_t thread;
+    bool started, stop;
+    pthread_mutex_t mu;
+    pthread_cond_t wake, progress;
+    struct strv queue;     /* paths handed over, not yet taken by the thread */
+    uint64_t submitted;    /* ticket of the newest batch handed over */
+    uint64_t done;         /* every batch up to this ticket is durable */
+    char error[512];       /* first fsync failure, if any */
+};
+
 struct store {
     char *root;
     char *objects, *views, *tmp;
-    struct strv unsynced; /* paths written since the last store_sync() */
+    struct strv unsynced;   /* output objects written since the last store_sync_begin() */
+    uint8_t fanout_ok[32]; /* bit per objects/xx directory known to exist */
+    struct syncer sync;
 };
 
 /* One entry of an output directory. */
@@ -44,6 +60,9 @@ int store_open(const char *root, struct store **out, struct err *e)
     s->objects = path_join(root, "objects");
     s->views = path_join(root, "views");
     s->tmp = path_join(root, "tmp");
+    pthread_mutex_init(&s->sync.mu, NULL);
+    pthread_cond_init(&s->sync.wake, NULL);
+    pthread_cond_init(&s->sync.progress, NULL);
     if (mkdir_mode(s->objects, e) || mkdir_mode(s->views, e) || mkdir_mode(s->tmp, e)) {
         store_close(s);
         return -1;
@@ -61,6 +80,18 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
+    store_sync(s, NULL);
+    if (s->sync.started) {
+        pthread_mutex_lock(&s->sync.mu);
+        s->sync.stop = true;
+        pthread_cond_signal(&s->sync.wake);
+        pthread_mutex_unlock(&s->sync.mu);
+        pthread_join(s->sync.thread, NULL);
+    }
+    pthread_mutex_destroy(&s->sync.mu);
+    pthread_cond_destroy(&s->sync.wake);
+    pthread_cond_destroy(&s->sync.progress);
+    strv_free(&s->sync.queue);
     strv_free(&s->unsynced);
     free(s->root);
     free(s->objects);
@@ -99,27 +130,20 @@ char *store_object_path(const struct store *s, const char *digest)
 
 static char *scratch_dir(const struct store *s, const char *deep_key)
 {
-    return xasprintf("%s/%.32s", s->tmp, deep_key);
+    return xasprintf("%s/%.32s.out", s->tmp, deep_key);
 }
 
-int store_scratch(struct store *s, const char *deep_key, char **out_dir, char **log_path,
-                  struct err *e)
+int store_scratch(struct store *s, const char *deep_key, char **out_dir, struct err *e)
 {
     char *dir = scratch_dir(s, deep_key);
-    if (remove_tree(dir, e) || mkdir_mode(dir, e)) {
+    struct stat st;
+    if ((lstat(dir, &st) == 0 && remove_tree(dir, e) != 0) ||
+        (mkdir(dir, 0755) != 0 && err_set(e, "%s: %s", dir, strerror(errno)))) {
         free(dir);
         return -1;
     }
-    *out_dir = xasprintf("%s/out", dir);
-    *log_path = xasprintf("%s/log", dir);
-    int rc = mkdir(*out_dir, 0755) == 0 ? 0 : err_set(e, "%s: %s", *out_dir, strerror(errno));
-    free(dir);
-    if (rc) {
-        free(*out_dir);
-        free(*log_path);
-        *out_dir = *log_path = NULL;
-    }
-    return rc;
+    *out_dir = dir;
+    return 0;
 }
 
 void store_scratch_drop(struct store *s, const char *deep_key)
@@ -129,16 +153,28 @@ void store_scratch_drop(struct store *s, const char *deep_key)
     free(dir);
 }
 
+char *store_log_path(const struct store *s, int slot)
+{
+    return xasprintf("%s/log-%ld-%d", s->tmp, (long)getpid(), slot);
+}
+
 /* --- objects ----------------------------------------------------------------------------- */
 
-static int ensure_fanout(struct store *s, const char *digest, struct err *e)
+static int ensure_fanout(struct store *s, const char *digest, bool durable, struct err *e)
 {
+    unsigned idx = (unsigned)strtoul((char[3]){digest[0], digest[1], 0}, NULL, 16);
+    if (s->fanout_ok[idx / 8] & (1u << (idx % 8)))
+        return 0;
     char *d = xasprintf("%s/%.2s", s->objects, digest);
     int rc = 0;
-    if (mkdir(d, 0700) == 0)
-        strv_push(&s->unsynced, xstrdup(s->objects));
-    else if (errno != EEXIST)
+    if (mkdir(d, 0700) == 0) {
+        if (durable)
+            strv_push(&s->unsynced, xstrdup(s->objects));
+    } else if (errno != EEXIST) {
         rc = err_set(e, "cannot create %s: %s", d, strerror(errno));
+    }
+    if (rc == 0)
+        s->fanout_ok[idx / 8] |= (uint8_t)(1u << (idx % 8));
     free(d);
     return rc;
 }
@@ -164,9 +200,9 @@ static int copy_file(const char *from, const char *to, int mode, struct err *e)
  * separate name for the same bytes (a hard link, or a copy where links fail); the
  * object is never partial under its final name. */
 static int adopt(struct store *s, const char *file, const char *digest, uint64_t size, bool exec,
-                 struct err *e)
+                 bool durable, struct err *e)
 {
-    if (ensure_fanout(s, digest, e))
+    if (ensure_fanout(s, digest, durable, e))
         return -1;
     char *obj = object_name(s, digest, exec);
     int rc = 0;
@@ -189,7 +225,7 @@ static int adopt(struct store *s, const char *file, const char *digest, uint64_t
             rc = err_set(e, "storing %s: %s", obj, strerror(errno));
         if (rc)
             unlink(tmp);
-        else
+        else if (durable)
             strv_push(&s->unsynced, xstrdup(obj));
         free(tmp);
     }
@@ -197,36 +233,19 @@ static int adopt(struct store *s, const char *file, const char *digest, uint64_t
     return rc;
 }
 
-static int put_bytes(struct store *s, const char *data, size_t len, char digest[HASH_HEX],
-                     struct err *e)
+int store_take_log(struct store *s, const char *log_path, char digest[HASH_HEX], struct err *e)
 {
-    hash_bytes(data, len, digest);
-    if (ensure_fanout(s, digest, e))
-        return -1;
-    char *obj = object_name(s, digest, false);
-    int rc = 0;
-    if (!same_size(obj, len)) {
-        rc = file_write_atomic(obj, data, len, 0444, e);
-        if (rc == 0)
-            strv_push(&s->unsynced, xstrdup(obj));
-    }
-    free(obj);
-    return rc;
-}
-
-int store_put_file(struct store *s, const char *path, char digest[HASH_HEX], struct err *e)
-{
+    digest[0] = 0;
+    struct stat st;
+    if (stat(log_path, &st) != 0 || st.st_size == 0)
+        return 0;
     uint64_t size;
-    if (hash_file(path, digest, &size, e))
+    if (hash_file(log_path, digest, &size, e) || adopt(s, log_path, digest, size, false, false, e)) {
+        digest[0] = 0;
         return -1;
-    char *copy = xasprintf("%s.obj", path);
-    unlink(copy);
-    int rc = link(path, copy) == 0 ? 0 : copy_file(path, copy, 0444, e);
-    if (rc == 0)
-        rc = adopt(s, copy, digest, size, false, e);
-    unlink(copy);
-    free(copy);
-    return rc;
+    }
+    unlink(log_path); /* the object keeps the inode; the slot starts afresh */
+    return 0;
 }
 
 /* --- manifests ---------------------------------------------------------------------------- */
@@ -264,7 +283,8 @@ static int cmp_item(const void *a, const void *b)
 
 static char *manifest_text(struct item *items, size_t n)
 {
-    qsort(items, n, sizeof *items, cmp_item);
+    if (n > 1)
+        qsort(items, n, sizeof *items, cmp_item);
     struct sb b = {0};
     sb_adds(&b, MANIFEST_HEADER);
     for (size_t i = 0; i < n; i++) {
@@ -406,7 +426,7 @@ static int walk_entry(struct walk *w, const char *rel, const char *abs)
     if (hash_file(abs, it->digest, &it->size, w->e))
         return -1;
     w->total += it->size;
-    return adopt(w->s, abs, it->digest, it->size, it->kind == 'x', w->e);
+    return adopt(w->s, abs, it->digest, it->size, it->kind == 'x', true, w->e);
 }
 
 static int walk_dir(struct walk *w, const char *rel)
@@ -442,23 +462,24 @@ static char *view_path(const struct store *s, const char *digest)
     return xasprintf("%s/%s", s->views, digest);
 }
 
-int store_ingest(struct store *s, const char *out_dir, char digest[HASH_HEX], uint64_t *size,
-                 struct err *e)
+void output_free(struct output *o)
 {
+    free(o->manifest);
+    o->manifest = NULL;
+}
+
+int store_ingest(struct store *s, const char *out_dir, struct output *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
     struct walk w = {.s = s, .root = out_dir, .e = e};
     int rc = walk_dir(&w, "");
     if (rc == 0) {
-        char *text = manifest_text(w.items, w.n);
-        rc = put_bytes(s, text, strlen(text), digest, e);
-        free(text);
-    }
-    if (rc == 0) {
-        *size = w.total;
-        char *view = view_path(s, digest);
-        if (rename(out_dir, view) == 0) {
+        out->manifest = manifest_text(w.items, w.n);
+        hash_bytes(out->manifest, strlen(out->manifest), out->digest);
+        out->size = w.total;
+        char *view = view_path(s, out->digest);
+        if (rename(out_dir, view) == 0)
             chmod(view, 0555);
-            strv_push(&s->unsynced, xstrdup(s->views));
-        }
         else if (errno == EEXIST || errno == ENOTEMPTY)
             remove_tree(out_dir, NULL); /* the same output is already viewable */
         else
@@ -471,15 +492,7 @@ int store_ingest(struct store *s, const char *out_dir, char digest[HASH_HEX], ui
 
 /* --- views --------------------------------------------------------------------------------- */
 
-static char *read_manifest(const struct store *s, const char *digest, struct err *e)
-{
-    char *p = object_name(s, digest, false);
-    char *text = file_read_all(p, NULL, e);
-    free(p);
-    return text;
-}
-
-bool store_has_output(struct store *s, const char *digest)
+bool store_has_output(struct store *s, const char *digest, const char *text)
 {
     char *view = view_path(s, digest);
     struct stat st;
@@ -487,7 +500,6 @@ bool store_has_output(struct store *s, const char *digest)
     free(view);
     if (ok)
         return true;
-    char *text = read_manifest(s, digest, NULL);
     if (!text)
         return false;
     struct item *items;
@@ -502,7 +514,6 @@ bool store_has_output(struct store *s, const char *digest)
     }
     if (n >= 0)
         items_free(items, (size_t)n);
-    free(text);
     return ok;
 }
 
@@ -535,21 +546,19 @@ static int build_view(struct store *s, const char *dir, const struct item *items
     return 0;
 }
 
-char *store_view(struct store *s, const char *digest, struct err *e)
+char *store_view(struct store *s, const char *digest, const char *text, struct err *e)
 {
     char *view = view_path(s, digest);
     struct stat st;
     if (stat(view, &st) == 0 && S_ISDIR(st.st_mode))
         return view;
-    char *text = read_manifest(s, digest, e);
     if (!text) {
         free(view);
-        err_prefix(e, "output %.12s is not in the store", digest);
+        err_set(e, "output %.12s is not in the store", digest);
         return NULL;
     }
     struct item *items;
     long n = manifest_parse(text, &items);
-    free(text);
     if (n < 0) {
         free(view);
         err_set(e, "output %.12s: manifest is corrupt", digest);
@@ -577,40 +586,116 @@ char *store_view(struct store *s, const char *digest, struct err *e)
 
 /* --- durability ---------------------------------------------------------------------------- */
 
-static int sync_path(const char *path, struct err *e)
+static int sync_path(const char *path, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? 0 : err_set(e, "%s: %s", path, strerror(errno));
-    int rc = fsync(fd) == 0 || errno == EINVAL ? 0 : err_set(e, "fsync %s: %s", path,
-                                                             strerror(errno));
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc = 0;
+    if (fsync(fd) != 0 && errno != EINVAL) {
+        snprintf(err, errlen, "fsync %s: %s", path, strerror(errno));
+        rc = -1;
+    }
     close(fd);
+    return rc;
+}
+
+/* fsyncs a batch of files, then each directory holding one (where the renames that
+ * named them live), each directory once. */
+static void sync_batch(struct strv *paths, char *err, size_t errlen)
+{
+    strv_sort(paths);
+    struct strv dirs = {0};
+    for (size_t i = 0; i < paths->n; i++) {
+        if (i > 0 && strcmp(paths->v[i], paths->v[i - 1]) == 0)
+            continue;
+        if (sync_path(paths->v[i], err, errlen) != 0)
+            break;
+        char *dir = xstrdup(paths->v[i]);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = 0;
+        if (strv_has(&dirs, dir))
+            free(dir);
+        else
+            strv_push(&dirs, dir);
+    }
+    for (size_t i = 0; i < dirs.n && !err[0]; i++)
+        sync_path(dirs.v[i], err, errlen);
+    strv_free(&dirs);
+}
+
+static void *syncer_main(void *arg)
+{
+    struct syncer *y = arg;
+    pthread_mutex_lock(&y->mu);
+    for (;;) {
+        while (!y->stop && y->done == y->submitted)
+            pthread_cond_wait(&y->wake, &y->mu);
+        if (y->done == y->submitted && y->stop)
+            break;
+        struct strv batch = y->queue;
+        uint64_t ticket = y->submitted;
+        memset(&y->queue, 0, sizeof y->queue);
+        pthread_mutex_unlock(&y->mu);
+        char err[512] = "";
+        sync_batch(&batch, err, sizeof err);
+        strv_free(&batch);
+        pthread_mutex_lock(&y->mu);
+        if (err[0] && !y->error[0])
+            memcpy(y->error, err, sizeof err);
+        y->done = ticket;
+        pthread_cond_broadcast(&y->progress);
+    }
+    pthread_mutex_unlock(&y->mu);
+    return NULL;
+}
+
+uint64_t store_sync_begin(struct store *s)
+{
+    struct syncer *y = &s->sync;
+    pthread_mutex_lock(&y->mu);
+    if (s->unsynced.n > 0) {
+        if (!y->started)
+            y->started = pthread_create(&y->thread, NULL, syncer_main, y) == 0;
+        for (size_t i = 0; i < s->unsynced.n; i++)
+            strv_push(&y->queue, s->unsynced.v[i]);
+        free(s->unsynced.v);
+        memset(&s->unsynced, 0, sizeof s->unsynced);
+        y->submitted++;
+        if (!y->started) { /* no thread could be started: sync here */
+            sync_batch(&y->queue, y->error, sizeof y->error);
+            strv_free(&y->queue);
+            y->done = y->submitted;
+        }
+        pthread_cond_signal(&y->wake);
+    }
+    uint64_t ticket = y->submitted;
+    pthread_mutex_unlock(&y->mu);
+    return ticket;
+}
+
+int store_synced(struct store *s, uint64_t ticket, struct err *e)
+{
+    struct syncer *y = &s->sync;
+    pthread_mutex_lock(&y->mu);
+    int rc = y->error[0] ? err_set(e, "%s", y->error) : y->done >= ticket;
+    pthread_mutex_unlock(&y->mu);
     return rc;
 }
 
 int store_sync(struct store *s, struct err *e)
 {
-    strv_sort(&s->unsynced);
-    int rc = 0;
-    struct strv dirs = {0};
-    for (size_t i = 0; i < s->unsynced.n && rc == 0; i++) {
-        const char *p = s->unsynced.v[i];
-        if (i > 0 && strcmp(p, s->unsynced.v[i - 1]) == 0)
-            continue;
-        rc = sync_path(p, e);
-        /* The rename that named the object lives in its directory. */
-        char *dir = xstrdup(p);
-        char *slash = strrchr(dir, '/');
-        if (slash)
-            *slash = 0;
-        if (!strv_has(&dirs, dir))
-            strv_push(&dirs, dir);
-        else
-            free(dir);
-    }
-    for (size_t i = 0; i < dirs.n && rc == 0; i++)
-        rc = sync_path(dirs.v[i], e);
-    strv_free(&dirs);
-    strv_free(&s->unsynced);
+    uint64_t ticket = store_sync_begin(s);
+    struct syncer *y = &s->sync;
+    pthread_mutex_lock(&y->mu);
+    while (y->done < ticket && !y->error[0])
+        pthread_cond_wait(&y->progress, &y->mu);
+    int rc = y->error[0] ? err_set(e, "%s", y->error) : 0;
+    pthread_mutex_unlock(&y->mu);
     return rc;
 }

@@ -2,15 +2,20 @@
  *
  *   <root>/objects/ab/cdef...[.x]  file objects, named by the SHA-256 of their bytes
  *                                  (".x" for executables), read-only once stored
- *   <root>/objects/...             manifests are objects too: an output's digest is the
- *                                  SHA-256 of its manifest (sorted paths, sizes, ids)
  *   <root>/views/<digest>/         an output as a directory of hard links to its
  *                                  objects: what downstream tasks see as $IN_x
  *   <root>/tmp/                    scratch: task OUT directories and live logs
  *
+ * An output is described by its manifest (sorted paths with sizes and object ids);
+ * its digest is the SHA-256 of the manifest. Manifests are kept by the cache module
+ * in the database, committed with the entries that point at them, so this module
+ * is handed a manifest whenever it needs one.
+ *
  * Every object is written under a temporary name and renamed into place, so a crash
- * never leaves a partial object under a final name; store_sync() makes the objects
- * written since the last call durable and must run before the cache records them.
+ * never leaves a partial object under a final name; store_sync() makes the output
+ * objects written since the last call durable and must run before the cache records
+ * them. (Logs and views are not synced: a lost log is not a wrong result, and views
+ * are rebuilt from manifests.)
  * The store never decides what is cached: that is the cache module's table.
  */
 #ifndef SLUICE_STORE_H
@@ -31,30 +36,48 @@ const char *store_root(const struct store *s);
 /* The database file inside the store. */
 char *store_db_path(const struct store *s);
 
-/* Creates a fresh, empty scratch directory for one execution of the task with this
- * deep key: *out_dir (the task's $OUT) and *log_path (its captured output). */
-int store_scratch(struct store *s, const char *deep_key, char **out_dir, char **log_path,
-                  struct err *e);
-/* Removes a task's scratch directory (after ingest, failure or cancel). */
+/* Creates a fresh, empty directory for one execution of the task with this deep key:
+ * its $OUT. The path is stable for a key, so tasks that embed it stay reproducible. */
+int store_scratch(struct store *s, const char *deep_key, char **out_dir, struct err *e);
+/* Removes what is left of a task's $OUT (after a failure or cancel). */
 void store_scratch_drop(struct store *s, const char *deep_key);
+/* A log file for job slot `slot` of this process (reused while it stays empty, so a
+ * run of quiet tasks does not create a file per task). Caller frees. */
+char *store_log_path(const struct store *s, int slot);
+/* Takes a finished task's log: an empty one stays for reuse (digest ""), anything
+ * else becomes an object (and the slot's file is released). */
+int store_take_log(struct store *s, const char *log_path, char digest[HASH_HEX], struct err *e);
 
-/* Moves a finished $OUT directory into the store: every file becomes an object, the
- * manifest is written, and the directory becomes the output's view. Fails (and
- * stores nothing that could be mistaken for a result) on special files or symlinks
- * leaving the directory. */
-int store_ingest(struct store *s, const char *out_dir, char digest[HASH_HEX], uint64_t *size,
-                 struct err *e);
-/* Stores one file (e.g. a log) as an object, leaving the original in place. */
-int store_put_file(struct store *s, const char *path, char digest[HASH_HEX], struct err *e);
+struct output {
+    char digest[HASH_HEX];
+    char *manifest; /* owned; output_free() */
+    uint64_t size;  /* bytes in its files */
+};
+void output_free(struct output *o);
+
+/* Moves a finished $OUT directory into the store: every file becomes an object and
+ * the directory becomes the output's view; *out describes it. Fails (and stores
+ * nothing that could be mistaken for a result) on special files or symlinks leaving
+ * the directory. */
+int store_ingest(struct store *s, const char *out_dir, struct output *out, struct err *e);
 /* Path of an object, or NULL if it is not in the store. Caller frees. */
 char *store_object_path(const struct store *s, const char *digest);
 
-/* Whether the output's bytes are all present (cheap: stats only). */
-bool store_has_output(struct store *s, const char *digest);
-/* The output's view directory, rebuilt from its manifest when missing. Caller frees. */
-char *store_view(struct store *s, const char *digest, struct err *e);
+/* Whether the output's bytes are present (stats only): its view exists, or else
+ * (given its manifest) every object it names does, at the right size. */
+bool store_has_output(struct store *s, const char *digest, const char *manifest);
+/* The output's view directory, rebuilt from the manifest when missing (manifest may
+ * be NULL when the view is known to exist). Caller frees. */
+char *store_view(struct store *s, const char *digest, const char *manifest, struct err *e);
 
-/* fsyncs every object and directory written since the last call. */
+/* Durability is group-committed by a background thread, off the run's critical path:
+ * store_sync_begin() hands it every output object written since the last call and
+ * returns a ticket; store_synced() says (without blocking) whether everything up to
+ * that ticket is on disk: 1 yes, 0 not yet, -1 an fsync failed (message in e).
+ * Tickets grow, and a ticket covers all earlier writes, including identical objects
+ * another task wrote first. store_sync() blocks until everything is durable. */
+uint64_t store_sync_begin(struct store *s);
+int store_synced(struct store *s, uint64_t ticket, struct err *e);
 int store_sync(struct store *s, struct err *e);
 
 #endif
