@@ -14,7 +14,9 @@
 extern char **environ;
 
 #define POLL_BATCH 16
-#define POLL_MS 200 /* also how quickly a cancel flag set outside poll() is noticed */
+#define POLL_MS 200   /* also how quickly a cancel flag set outside poll() is noticed */
+#define COMMIT_MS 50  /* at most this long between a change and its commit */
+#define SYNC_POLL_MS 2 /* poll interval while outputs wait to become durable */
 
 struct rnode {
     enum decision decision;
@@ -25,7 +27,9 @@ struct rnode {
     char *view;
     double started, ended;
     bool running;
-    char *out_dir, *log_path;
+    int slot; /* job slot while running: picks the reusable log file */
+    uint64_t sync_ticket; /* its cache entries wait until the store reaches this */
+    char *out_dir;
     int64_t task_run_id;
 };
 
@@ -44,8 +48,12 @@ struct run {
     int64_t run_id, seq;
     struct run_summary sum;
     struct strv base_env;
+    char **slot_logs; /* one log path per job slot */
+    size_t *unsynced;  /* tasks whose output is stored but not yet durable */
+    size_t n_unsynced;
+    bool *slot_busy;
     bool cancelling;
-    double t0;
+    double t0, last_commit;
     struct err *e;
 };
 
@@ -258,7 +266,7 @@ static const char *upstream_view(struct run *r, size_t up)
 {
     struct rnode *n = &r->nodes[up];
     if (!n->view)
-        n->view = store_view(r->ws->store, n->digest, r->e);
+        n->view = cache_output_view(r->ws->db, r->ws->store, n->digest, r->e);
     return n->view;
 }
 
@@ -328,7 +336,8 @@ static int try_cutoff(struct run *r, size_t t, bool *cut)
     if (r->plan.nodes[t].cause == CAUSE_FORCED || r->f->tasks[t].n_deps == 0)
         return 0;
     struct cache_entry ce;
-    if (!cache_get(r->ws->db, n->shallow, &ce) || !store_has_output(r->ws->store, ce.digest))
+    if (!cache_get(r->ws->db, n->shallow, &ce) ||
+        !cache_output_present(r->ws->db, r->ws->store, ce.digest))
         return 0;
     *cut = true;
     memcpy(n->digest, ce.digest, HASH_HEX);
@@ -339,25 +348,33 @@ static int try_cutoff(struct run *r, size_t t, bool *cut)
     return put_entry(r, t, r->ws->keys.in[t].deep, "alias");
 }
 
+static int free_slot(struct run *r)
+{
+    for (int i = 0; i < r->o->jobs; i++)
+        if (!r->slot_busy[i])
+            return i;
+    return -1; /* unreachable: at most `jobs` tasks run */
+}
+
 static int start(struct run *r, size_t t)
 {
     struct rnode *n = &r->nodes[t];
     const struct task *task = &r->f->tasks[t];
-    const char *deep = r->ws->keys.in[t].deep;
-    if (store_scratch(r->ws->store, deep, &n->out_dir, &n->log_path, r->e))
+    if (store_scratch(r->ws->store, r->ws->keys.in[t].deep, &n->out_dir, r->e))
         return err_prefix(r->e, "task %s", task->name);
     struct strv env = {0};
     if (job_env(r, t, &env)) {
         strv_free(&env);
         return -1;
     }
+    n->slot = free_slot(r);
     struct exec_job job = {.id = t,
                            .task = task->name,
                            .command = task->run,
                            .env = (const char *const *)env.v,
                            .cwd = r->f->dir,
                            .out_dir = n->out_dir,
-                           .log_path = n->log_path};
+                           .log_path = r->slot_logs[n->slot]};
     char msg[512];
     n->started = now_wall();
     int rc = r->ex->submit(r->ex_ctx, &job, msg, sizeof msg);
@@ -366,6 +383,7 @@ static int start(struct run *r, size_t t)
         n->ended = now_wall();
         return complete(r, t, DEC_FAILED, msg, false, 0, NULL);
     }
+    r->slot_busy[n->slot] = true;
     n->running = true;
     r->running++;
     notify(r, TASK_RUNNING, t, DEC_NONE, NULL);
@@ -387,47 +405,39 @@ static int schedule(struct run *r)
 
 /* --- finishing tasks ----------------------------------------------------------------------- */
 
-static char *store_log(struct run *r, size_t t)
-{
-    struct stat st;
-    const char *log = r->nodes[t].log_path;
-    if (stat(log, &st) != 0 || st.st_size == 0)
-        return NULL;
-    char digest[HASH_HEX];
-    if (store_put_file(r->ws->store, log, digest, NULL))
-        return NULL;
-    return xstrdup(digest);
-}
-
 static int finish(struct run *r, const struct exec_result *res)
 {
     size_t t = (size_t)res->id;
     struct rnode *n = &r->nodes[t];
     n->running = false;
     r->running--;
+    r->slot_busy[n->slot] = false;
     n->ended = now_wall();
-    char *log = store_log(r, t);
+    char logd[HASH_HEX];
+    store_take_log(r->ws->store, r->slot_logs[n->slot], logd, NULL);
+    const char *log = logd[0] ? logd : NULL;
     int rc;
     if (res->outcome == EXEC_OK) {
         struct err ie;
-        if (store_ingest(r->ws->store, n->out_dir, n->digest, &n->size, &ie) != 0) {
-            n->digest[0] = 0;
+        struct output out;
+        if (store_ingest(r->ws->store, n->out_dir, &out, &ie) != 0) {
             char *why = xasprintf("storing its output failed: %s", ie.msg);
             rc = complete(r, t, DEC_FAILED, why, true, res->exit_code, log);
             free(why);
-        } else {
+        } else if ((rc = cache_put_output(r->ws->db, &out, r->e)) == 0) {
+            memcpy(n->digest, out.digest, HASH_HEX);
+            n->size = out.size;
             rc = complete(r, t, DEC_RAN, cause_text(r->plan.nodes[t].cause), true, 0, log);
-            if (rc == 0)
-                rc = put_entry(r, t, r->ws->keys.in[t].deep, "deep");
-            if (rc == 0)
-                rc = put_entry(r, t, n->shallow, "shallow");
+            n->sync_ticket = 0;
+            r->unsynced[r->n_unsynced++] = t; /* entries once durable: enter_durable() */
         }
+        output_free(&out);
     } else {
         enum decision d = res->outcome == EXEC_CANCELLED ? DEC_CANCELLED : DEC_FAILED;
         rc = complete(r, t, d, res->reason, res->exit_code >= 0, res->exit_code, log);
     }
-    free(log);
-    store_scratch_drop(r->ws->store, r->ws->keys.in[t].deep);
+    if (n->decision != DEC_RAN) /* a stored output's $OUT became its view */
+        store_scratch_drop(r->ws->store, r->ws->keys.in[t].deep);
     return rc;
 }
 
@@ -446,13 +456,48 @@ static int cancel_everything(struct run *r)
 
 /* --- the run -------------------------------------------------------------------------------- */
 
+/* Enters the cache entries of every stored output that has become durable. */
+static int enter_durable(struct run *r)
+{
+    uint64_t ticket = store_sync_begin(r->ws->store);
+    size_t w = 0;
+    int rc = 0;
+    for (size_t i = 0; i < r->n_unsynced; i++) {
+        size_t t = r->unsynced[i];
+        struct rnode *n = &r->nodes[t];
+        if (!n->sync_ticket)
+            n->sync_ticket = ticket;
+        int done = rc ? 0 : store_synced(r->ws->store, n->sync_ticket, r->e);
+        if (done < 0)
+            rc = -1;
+        if (done > 0)
+            rc = put_entry(r, t, r->ws->keys.in[t].deep, "deep") ||
+                 put_entry(r, t, n->shallow, "shallow");
+        else
+            r->unsynced[w++] = t;
+    }
+    r->n_unsynced = w;
+    return rc;
+}
+
 static int commit_round(struct run *r)
+{
+    r->last_commit = now_mono();
+    if (enter_durable(r)) {
+        db_rollback(r->ws->db);
+        return -1;
+    }
+    return db_commit(r->ws->db, r->e);
+}
+
+/* The end of a run: wait for the last outputs to become durable, enter them, commit. */
+static int commit_final(struct run *r)
 {
     if (store_sync(r->ws->store, r->e)) {
         db_rollback(r->ws->db);
         return -1;
     }
-    return db_commit(r->ws->db, r->e);
+    return commit_round(r);
 }
 
 static char *targets_json(const struct run *r)
@@ -529,9 +574,13 @@ static void seed_ready(struct run *r)
     }
 }
 
+/* Commits when idle, and at most every COMMIT_MS while tasks complete quickly, so
+ * watchers and crash recovery see results promptly without a commit per task. While
+ * stored outputs wait to become durable, polls are short so their entries follow. */
 static int loop(struct run *r)
 {
     struct exec_result res[POLL_BATCH];
+    bool idle = false;
     for (;;) {
         if (r->o->cancel && *r->o->cancel && !r->cancelling && cancel_everything(r))
             return -1;
@@ -539,10 +588,15 @@ static int loop(struct run *r)
             return -1;
         if (r->running == 0)
             return 0;
-        if (commit_round(r))
+        double since = (now_mono() - r->last_commit) * 1000;
+        if (db_in_transaction(r->ws->db) && (idle || since >= COMMIT_MS) && commit_round(r))
             return -1;
-        int n = r->ex->poll(r->ex_ctx, POLL_MS, res, POLL_BATCH);
-        if (db_begin(r->ws->db, r->e))
+        int wait_ms = r->n_unsynced ? SYNC_POLL_MS
+                      : db_in_transaction(r->ws->db) ? COMMIT_MS - (int)since
+                                                     : POLL_MS;
+        int n = r->ex->poll(r->ex_ctx, wait_ms < 0 ? 0 : wait_ms, res, POLL_BATCH);
+        idle = n <= 0;
+        if (!db_in_transaction(r->ws->db) && db_begin(r->ws->db, r->e))
             return -1;
         for (int i = 0; i < n; i++)
             if (finish(r, &res[i]))
@@ -555,8 +609,14 @@ static void free_run(struct run *r)
     for (size_t t = 0; r->nodes && t < r->f->n_tasks; t++) {
         free(r->nodes[t].view);
         free(r->nodes[t].out_dir);
-        free(r->nodes[t].log_path);
     }
+    for (int i = 0; r->slot_logs && i < r->o->jobs; i++) {
+        unlink(r->slot_logs[i]);
+        free(r->slot_logs[i]);
+    }
+    free(r->slot_logs);
+    free(r->slot_busy);
+    free(r->unsynced);
     free(r->nodes);
     free(r->down_off);
     free(r->down);
@@ -577,6 +637,11 @@ static int execute(struct run *r)
     build_downstream(r);
     inherit_environment(r);
     seed_ready(r);
+    r->slot_logs = xcalloc((size_t)r->o->jobs, sizeof *r->slot_logs);
+    r->slot_busy = xcalloc((size_t)r->o->jobs, sizeof *r->slot_busy);
+    r->unsynced = xcalloc(r->f->n_tasks, sizeof *r->unsynced);
+    for (int i = 0; i < r->o->jobs; i++)
+        r->slot_logs[i] = store_log_path(r->ws->store, i);
     char msg[512] = "";
     r->ex_ctx = r->ex->init(NULL, msg, sizeof msg);
     if (!r->ex_ctx)
@@ -596,7 +661,7 @@ static int execute(struct run *r)
         rc = history_run_end(r->ws->db, r->run_id, r->sum.status, now_wall(), r->e);
         notify(r, RUN_FINISHED, 0, DEC_NONE, r->sum.status);
         if (rc == 0)
-            rc = commit_round(r);
+            rc = commit_final(r);
     }
     return rc;
 }
