@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <git2.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +12,12 @@
 #include "strmap.h"
 
 struct fingerprint {
+    /* The repository is opened on a background thread (libgit2's initialisation alone
+     * takes milliseconds); every accessor waits for it through ready(). */
+    pthread_t opener;
+    bool opening;
+    int open_rc;
+    struct err open_err;
     char *dir;         /* absolute flow directory */
     git_repository *repo;
     git_index *index;
@@ -66,34 +73,31 @@ static void compute_prefix(struct fingerprint *fp)
     free(wd);
 }
 
-int fingerprint_open(const char *dir, struct fingerprint **out, struct err *e)
+static void close_repo(struct fingerprint *fp)
+{
+    git_index_free(fp->index);
+    git_repository_free(fp->repo);
+    fp->index = NULL;
+    fp->repo = NULL;
+}
+
+static int open_repo(struct fingerprint *fp, struct err *e)
 {
     git_libgit2_init();
     /* Read-only use: a checkout owned by another uid (CI as root) must still work. */
     git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
-    struct fingerprint *fp = xcalloc(1, sizeof *fp);
-    fp->dir = realpath(dir, NULL);
-    if (!fp->dir)
-        fp->dir = xstrdup(dir);
-    *out = fp;
     int rc = git_repository_open_ext(&fp->repo, fp->dir, 0, NULL);
     if (rc == GIT_ENOTFOUND)
         return 0;
-    if (rc != 0) {
-        git_fail(e, "opening the git repository");
-        fingerprint_close(fp);
-        *out = NULL;
-        return -1;
-    }
+    if (rc != 0)
+        return git_fail(e, "opening the git repository");
     if (git_repository_is_bare(fp->repo)) {
-        git_repository_free(fp->repo);
-        fp->repo = NULL;
+        close_repo(fp);
         return 0;
     }
     compute_prefix(fp);
     if (load_index(fp, e)) {
-        fingerprint_close(fp);
-        *out = NULL;
+        close_repo(fp);
         return -1;
     }
     git_oid head;
@@ -104,13 +108,44 @@ int fingerprint_open(const char *dir, struct fingerprint **out, struct err *e)
     return 0;
 }
 
+static void *opener_main(void *arg)
+{
+    struct fingerprint *fp = arg;
+    fp->open_rc = open_repo(fp, &fp->open_err);
+    return NULL;
+}
+
+/* Waits for the repository to be open; its failure is reported to every caller. */
+static int ready(struct fingerprint *fp, struct err *e)
+{
+    if (fp->opening) {
+        pthread_join(fp->opener, NULL);
+        fp->opening = false;
+    }
+    return fp->open_rc ? err_set(e, "%s", fp->open_err.msg) : 0;
+}
+
+int fingerprint_open(const char *dir, struct fingerprint **out, struct err *e)
+{
+    (void)e;
+    struct fingerprint *fp = xcalloc(1, sizeof *fp);
+    fp->dir = realpath(dir, NULL);
+    if (!fp->dir)
+        fp->dir = xstrdup(dir);
+    fp->opening = pthread_create(&fp->opener, NULL, opener_main, fp) == 0;
+    if (!fp->opening)
+        fp->open_rc = open_repo(fp, &fp->open_err);
+    *out = fp;
+    return 0;
+}
+
 void fingerprint_close(struct fingerprint *fp)
 {
     if (!fp)
         return;
+    ready(fp, NULL);
     strmap_free(&fp->cache, free_fp);
-    git_index_free(fp->index);
-    git_repository_free(fp->repo);
+    close_repo(fp);
     free(fp->dir);
     free(fp->workdir);
     free(fp->prefix);
@@ -118,19 +153,19 @@ void fingerprint_close(struct fingerprint *fp)
     git_libgit2_shutdown();
 }
 
-bool fingerprint_in_git(const struct fingerprint *fp)
+bool fingerprint_in_git(struct fingerprint *fp)
 {
-    return fp->repo != NULL;
+    return ready(fp, NULL) == 0 && fp->repo != NULL;
 }
 
-const char *fingerprint_head(const struct fingerprint *fp)
+const char *fingerprint_head(struct fingerprint *fp)
 {
-    return fp->has_head ? fp->head : NULL;
+    return ready(fp, NULL) == 0 && fp->has_head ? fp->head : NULL;
 }
 
-const char *fingerprint_workdir(const struct fingerprint *fp)
+const char *fingerprint_workdir(struct fingerprint *fp)
 {
-    return fp->workdir;
+    return ready(fp, NULL) == 0 ? fp->workdir : NULL;
 }
 
 size_t fingerprint_hashed(const struct fingerprint *fp)
@@ -192,6 +227,8 @@ int fingerprint_file(struct fingerprint *fp, const char *rel, const struct code_
         *out = c;
         return 0;
     }
+    if (ready(fp, e))
+        return -1;
     char *abs = path_join(fp->dir, rel);
     struct stat st;
     if (stat(abs, &st) != 0) {

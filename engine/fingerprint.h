@@ -5,7 +5,9 @@
  * a modified or an untracked file is hashed as `git hash-object --no-filters` would.
  * The index is loaded once per fingerprint context and never written. Outside a git
  * repository every file is hashed the same way and fingerprint_in_git() is false.
- * Results are cached per path for the life of the context, which owns them.
+ * Results are cached per path for the life of the context, which owns them. The
+ * repository is opened in the background, so fingerprint_open() returns at once and
+ * a broken repository is reported by the first call that needs it.
  */
 #ifndef SLUICE_FINGERPRINT_H
 #define SLUICE_FINGERPRINT_H
@@ -25,15 +27,15 @@ struct code_fp {
 
 struct fingerprint;
 
-/* Opens the repository containing dir (if any). Fails only on a broken repository. */
+/* Starts opening the repository containing dir (if any). */
 int fingerprint_open(const char *dir, struct fingerprint **out, struct err *e);
 void fingerprint_close(struct fingerprint *fp);
 
-bool fingerprint_in_git(const struct fingerprint *fp);
+bool fingerprint_in_git(struct fingerprint *fp);
 /* HEAD's commit id (hex), or NULL (no repository, or an unborn branch). */
-const char *fingerprint_head(const struct fingerprint *fp);
+const char *fingerprint_head(struct fingerprint *fp);
 /* The repository's work tree (absolute, with a trailing '/'), or NULL. */
-const char *fingerprint_workdir(const struct fingerprint *fp);
+const char *fingerprint_workdir(struct fingerprint *fp);
 
 /* Fingerprints one file named relative to dir. The result is owned by fp. */
 int fingerprint_file(struct fingerprint *fp, const char *rel, const struct code_fp **out,

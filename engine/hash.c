@@ -4,12 +4,33 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
 struct hasher {
     EVP_MD_CTX *ctx;
 };
+
+/* The SHA-256 implementation, fetched once per process: an implicit fetch on every
+ * digest costs more than hashing a key. Set once, then only read. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!sha256_md) {
+        fputs("sluice: libcrypto has no SHA-256\n", stderr);
+        abort();
+    }
+}
+
+static const EVP_MD *sha256(void)
+{
+    pthread_once(&sha256_once, fetch_sha256);
+    return sha256_md;
+}
 
 static void to_hex(const unsigned char *d, unsigned n, char out[HASH_HEX])
 {
@@ -25,7 +46,7 @@ struct hasher *hasher_new(void)
 {
     struct hasher *h = xmalloc(sizeof *h);
     h->ctx = EVP_MD_CTX_new();
-    if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+    if (!h->ctx || EVP_DigestInit_ex2(h->ctx, sha256(), NULL) != 1) {
         fputs("sluice: cannot initialise SHA-256\n", stderr);
         abort();
     }
@@ -51,7 +72,7 @@ void hash_bytes(const void *data, size_t n, char out[HASH_HEX])
 {
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned len = 0;
-    EVP_Digest(data, n, d, &len, EVP_sha256(), NULL);
+    EVP_Digest(data, n, d, &len, sha256(), NULL);
     to_hex(d, len, out);
 }
 

@@ -97,7 +97,11 @@ int template_expand(const char *tpl, const struct template_vars *v, char **out, 
         size_t arglen = 0;
         size_t n = placeholder(s, &kind, &arg, &arglen);
         if (n == 0) {
-            sb_addc(&b, *s++);
+            /* Copy up to the next brace in one go. */
+            const char *brace = strchr(s + 1, '{');
+            size_t span = brace ? (size_t)(brace - s) : strlen(s);
+            sb_add(&b, s, span);
+            s += span;
             continue;
         }
         int rc = 0;

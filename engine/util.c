@@ -341,8 +341,14 @@ char *path_join(const char *dir, const char *rel)
 {
     if (rel[0] == '/' || !dir || !dir[0])
         return xstrdup(rel);
-    size_t n = strlen(dir);
-    return xasprintf("%s%s%s", dir, dir[n - 1] == '/' ? "" : "/", rel);
+    size_t n = strlen(dir), m = strlen(rel);
+    bool slash = dir[n - 1] != '/';
+    char *p = xmalloc(n + slash + m + 1);
+    memcpy(p, dir, n);
+    if (slash)
+        p[n] = '/';
+    memcpy(p + n + slash, rel, m + 1);
+    return p;
 }
 
 char *path_normalize(const char *p, bool allow_up)
