@@ -1,0 +1,47 @@
+# Bad input: a located message, exit 2, nothing run, nothing stored.
+
+expect_flow_error() { # MESSAGE (flow.json already written)
+    reset_runs
+    sl run; assert_rc 2
+    assert_out "$1"
+    assert_eq "$(total_runs)" 0 "executions after a flow error"
+    [ ! -e .sluice ] || fail "a store was created for an invalid flow"
+}
+
+test_flow_errors_exit_2_and_run_nothing() {
+    git_repo
+    printf '{\n  "tasks": {\n    "a": {"run": "echo a >>$RUNS",}\n  }\n}\n' >flow.json
+    expect_flow_error "flow.json:3:35: invalid JSON near '}'"
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS", "aftr": []}}}' >flow.json
+    expect_flow_error 'flow.json: task a: unknown field "aftr" (did you mean "after"?)'
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS", "after": ["b"]}, "b": {"run": "x", "after": ["a"]}}}' >flow.json
+    expect_flow_error "flow.json: cycle: a -> b -> a"
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS", "code": ["missing.py"]}}}' >flow.json
+    expect_flow_error "flow.json: task a: code file missing.py: No such file or directory"
+    echo '{"params": {"lr": 1}, "tasks": {"a": {"run": "echo {params.rate} >>$RUNS"}}}' >flow.json
+    expect_flow_error "flow.json: task a: run: unknown parameter {params.rate}"
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS", "keep": "none"}}}' >flow.json
+    expect_flow_error 'flow.json: task a: field "keep" is not supported yet'
+    rm flow.json
+    expect_flow_error "flow.json: No such file or directory"
+}
+
+test_unknown_target_and_bad_options_exit_2() {
+    chain_flow
+    sl run nosuch; assert_rc 2
+    assert_out 'no task named "nosuch"'
+    sl run -j 0; assert_rc 2
+    assert_out "-j wants a number"
+    sl run --frobnicate; assert_rc 2
+    assert_out "unknown option --frobnicate"
+    sl frobnicate; assert_rc 2
+    assert_out 'unknown command "frobnicate"'
+}
+
+test_missing_input_file_names_the_task() {
+    git_repo
+    echo '{"tasks": {"load": {"run": "echo load >>$RUNS", "files": ["data/nope.csv"]}}}' >flow.json
+    sl run; assert_rc 2
+    assert_out "task load: file data/nope.csv: No such file or directory"
+    assert_eq "$(total_runs)" 0
+}

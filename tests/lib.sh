@@ -1,0 +1,68 @@
+# Helpers for integration scenarios. Each test_* function runs in its own empty
+# directory $T (the current directory) with $SLUICE pointing at the binary.
+# Tasks record each real execution by appending their name to $RUNS, so tests can
+# count executions instead of timing anything.
+
+export RUNS="$T/.runs"
+export NO_COLOR=1
+unset SLUICE_STORE
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "skipped: $*"; exit 77; }
+
+# A git repository with one commit of whatever is in $T already.
+git_repo() {
+    git init -q . && git config user.email t@example.com && git config user.name t &&
+    git config commit.gpgsign false
+}
+commit_all() { git add -A . && git commit -qm "${1:-commit}" >/dev/null; }
+
+# write FILE CONTENT: creates directories as needed.
+write() { mkdir -p "$(dirname "$1")"; printf '%s\n' "$2" >"$1"; }
+
+# sl ARGS...: runs sluice; output in $OUT_TEXT, exit code in $RC.
+sl() {
+    OUT_TEXT=$("$SLUICE" "$@" 2>&1)
+    RC=$?
+}
+
+runs_of() { grep -cx "$1" "$RUNS" 2>/dev/null || true; }
+total_runs() { [ -f "$RUNS" ] && wc -l <"$RUNS" | tr -d ' ' || echo 0; }
+reset_runs() { rm -f "$RUNS"; }
+
+assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: got '$1', expected '$2'"; }
+assert_rc() { [ "$RC" = "$1" ] || fail "exit code $RC, expected $1; output:
+$OUT_TEXT"; }
+assert_out() { case "$OUT_TEXT" in *"$1"*) ;; *) fail "output lacks '$1':
+$OUT_TEXT" ;; esac; }
+assert_not_out() { case "$OUT_TEXT" in *"$1"*) fail "output has '$1':
+$OUT_TEXT" ;; esac; }
+assert_runs() { # TASK N
+    assert_eq "$(runs_of "$1")" "$2" "executions of $1"
+}
+
+# sql QUERY: runs a query on the store's database.
+sql() { sqlite3 "${STORE:-.sluice}/sluice.db" "$1"; }
+
+# A chain load -> features -> train -> report with real scripts in a git repo.
+# report uses params.title only; train uses params.lr.
+chain_flow() {
+    git_repo
+    write tasks/load.sh 'echo load >>"$RUNS"; echo "a,b" >"$OUT/data.csv"'
+    write tasks/features.sh 'echo features >>"$RUNS"; tr a-z A-Z <"$IN_load/data.csv" >"$OUT/f.csv"'
+    write tasks/train.sh 'echo train >>"$RUNS"; { cat "$IN_features/f.csv"; echo "lr=$1"; } >"$OUT/model"'
+    write tasks/report.sh 'echo report >>"$RUNS"; { echo "# $1"; cat "$IN_train/model"; } >"$OUT/report.md"'
+    cat >flow.json <<'JSON'
+{
+  "name": "chain",
+  "params": { "lr": 0.1, "title": "Report" },
+  "tasks": {
+    "load":     { "run": "sh tasks/load.sh", "code": ["tasks/load.sh"] },
+    "features": { "run": "sh tasks/features.sh", "after": ["load"], "code": ["tasks/features.sh"] },
+    "train":    { "run": "sh tasks/train.sh {params.lr}", "after": ["features"], "code": ["tasks/train.sh"] },
+    "report":   { "run": "sh tasks/report.sh '{params.title}'", "after": ["train"], "code": ["tasks/report.sh"] }
+  }
+}
+JSON
+    commit_all "chain"
+}

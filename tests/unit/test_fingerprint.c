@@ -1,0 +1,125 @@
+/* Fingerprints: the index fast path, modified, untracked and racily clean files. */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "fingerprint.h"
+#include "t.h"
+
+/* `git` output of a command run in the temp dir (first line). */
+static void git_out(const char *cmd, char *out, size_t n)
+{
+    char *full = xasprintf("cd '%s' && %s", t_tmpdir(), cmd);
+    FILE *p = popen(full, "r");
+    free(full);
+    out[0] = 0;
+    if (p && fgets(out, (int)n, p))
+        out[strcspn(out, "\n")] = 0;
+    if (p)
+        pclose(p);
+}
+
+static void set_mtime(const char *rel, time_t when)
+{
+    char *path = path_join(t_tmpdir(), rel);
+    struct timespec ts[2] = {{when, 0}, {when, 0}};
+    utimensat(AT_FDCWD, path, ts, 0);
+    free(path);
+}
+
+static int init_repo(void)
+{
+    return t_sh("git init -q . && git config user.email t@t && git config user.name t");
+}
+
+TEST(fingerprint_clean_tracked_file_comes_from_the_index)
+{
+    REQUIRE(init_repo() == 0);
+    t_write("src/a.py", "print('a')\n");
+    set_mtime("src/a.py", time(NULL) - 100);
+    REQUIRE(t_sh("git add src/a.py") == 0);
+    char want[64];
+    git_out("git rev-parse :src/a.py", want, sizeof want);
+    struct fingerprint *fp;
+    struct err e;
+    REQUIRE(fingerprint_open(t_tmpdir(), &fp, &e) == 0);
+    CHECK(fingerprint_in_git(fp));
+    const struct code_fp *c;
+    REQUIRE(fingerprint_file(fp, "src/a.py", &c, &e) == 0);
+    CHECK_STR(c->blob, want);
+    CHECK_STR(c->repo_path, "src/a.py");
+    CHECK(c->clean);
+    CHECK(fingerprint_hashed(fp) == 0);
+    fingerprint_close(fp);
+}
+
+TEST(fingerprint_modified_and_untracked_files_are_hashed)
+{
+    REQUIRE(init_repo() == 0);
+    t_write("a.py", "one\n");
+    set_mtime("a.py", time(NULL) - 100);
+    REQUIRE(t_sh("git add a.py") == 0);
+    t_write("a.py", "two, longer\n");
+    t_write("new.py", "untracked\n");
+    char want_mod[64], want_new[64];
+    git_out("git hash-object --no-filters a.py", want_mod, sizeof want_mod);
+    git_out("git hash-object --no-filters new.py", want_new, sizeof want_new);
+    struct fingerprint *fp;
+    struct err e;
+    REQUIRE(fingerprint_open(t_tmpdir(), &fp, &e) == 0);
+    const struct code_fp *c;
+    REQUIRE(fingerprint_file(fp, "a.py", &c, &e) == 0);
+    CHECK_STR(c->blob, want_mod);
+    CHECK(!c->clean);
+    REQUIRE(fingerprint_file(fp, "new.py", &c, &e) == 0);
+    CHECK_STR(c->blob, want_new);
+    CHECK(!c->clean);
+    CHECK(fingerprint_hashed(fp) == 2);
+    fingerprint_close(fp);
+}
+
+TEST(fingerprint_racily_clean_entry_is_hashed)
+{
+    REQUIRE(init_repo() == 0);
+    /* The file's mtime is not older than the index file: git cannot trust the stat
+     * data, because a same-size rewrite in the same instant would look unchanged. */
+    time_t future = time(NULL) + 1000;
+    t_write("a.py", "AAAA\n");
+    set_mtime("a.py", future);
+    REQUIRE(t_sh("git add a.py") == 0);
+    char *path = path_join(t_tmpdir(), "a.py");
+    FILE *f = fopen(path, "r+"); /* same inode, same size, new content */
+    REQUIRE(f);
+    fputs("BBBB\n", f);
+    fclose(f);
+    free(path);
+    set_mtime("a.py", future);
+    char index_id[64], real_id[64];
+    git_out("git ls-files -s a.py | cut -d' ' -f2", index_id, sizeof index_id);
+    git_out("git hash-object --no-filters a.py", real_id, sizeof real_id);
+    REQUIRE(strcmp(index_id, real_id) != 0);
+    struct fingerprint *fp;
+    struct err e;
+    REQUIRE(fingerprint_open(t_tmpdir(), &fp, &e) == 0);
+    const struct code_fp *c;
+    REQUIRE(fingerprint_file(fp, "a.py", &c, &e) == 0);
+    CHECK_STR(c->blob, real_id);
+    CHECK(fingerprint_hashed(fp) == 1);
+    fingerprint_close(fp);
+}
+
+TEST(fingerprint_outside_git_hashes_like_git)
+{
+    t_write("x.sh", "echo x\n");
+    struct fingerprint *fp;
+    struct err e;
+    REQUIRE(fingerprint_open(t_tmpdir(), &fp, &e) == 0);
+    CHECK(!fingerprint_in_git(fp));
+    CHECK(fingerprint_head(fp) == NULL);
+    const struct code_fp *c;
+    REQUIRE(fingerprint_file(fp, "x.sh", &c, &e) == 0);
+    /* `printf 'echo x\n' | git hash-object --stdin` */
+    CHECK_STR(c->blob, "67b376aa664bb8bf3648f68d68bf4e1f12661f04");
+    CHECK(c->repo_path == NULL);
+    fingerprint_close(fp);
+}

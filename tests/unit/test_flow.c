@@ -1,0 +1,177 @@
+/* Flow validation: one test per error class, asserting the message users see. */
+#include "flow.h"
+#include "t.h"
+
+/* Loads `json` as tmp/flow.json; returns the error message ("" when it loaded). */
+static const char *load(const char *json, struct flow **out)
+{
+    static struct err e;
+    e.msg[0] = 0;
+    t_write("flow.json", json);
+    char *path = path_join(t_tmpdir(), "flow.json");
+    struct flow *f = NULL;
+    int rc = flow_load(path, NULL, &f, &e);
+    free(path);
+    if (out)
+        *out = f;
+    else
+        flow_free(f);
+    if (rc == 0)
+        e.msg[0] = 0;
+    /* Messages name the path as given; keep only what follows the directory. */
+    const char *slash = strstr(e.msg, "flow.json");
+    return slash ? slash : e.msg;
+}
+
+TEST(flow_valid_loads_in_topological_order)
+{
+    struct flow *f;
+    const char *msg = load("{\"name\": \"x\", \"params\": {\"n\": 3, \"who\": \"w\"},\n"
+                           " \"tasks\": {\"c\": {\"run\": \"echo {params.n} {task}\", "
+                           "\"after\": [\"b\"]},\n"
+                           "  \"b\": {\"run\": \"echo ${HOME} {params.who} awk '{print $1}'\", "
+                           "\"after\": [\"a\"]},\n"
+                           "  \"a\": {\"run\": \"echo a\", \"env\": {\"Z\": \"1\", \"A\": 2}}}}",
+                           &f);
+    CHECK_STR(msg, "");
+    REQUIRE(f);
+    CHECK_STR(f->tasks[0].run, "echo 3 c");
+    CHECK_STR(f->tasks[1].run, "echo ${HOME} w awk '{print $1}'");
+    CHECK_STR(f->tasks[f->order[0]].name, "a");
+    CHECK_STR(f->tasks[f->order[2]].name, "c");
+    CHECK_STR(f->tasks[2].env[0].key, "A");
+    CHECK_STR(f->tasks[2].env[0].value, "2");
+    CHECK_STR(f->tasks[1].in_var, "IN_b");
+    CHECK_STR(f->params_json, "{\"n\":3,\"who\":\"w\"}");
+    flow_free(f);
+}
+
+TEST(flow_syntax_error_has_line_and_column)
+{
+    CHECK_STR(load("{\n  \"tasks\": {\n    \"a\": {\"run\": \"x\",}\n  }\n}\n", NULL),
+              "flow.json:3:22: invalid JSON near '}'");
+    CHECK_STR(load("{\"tasks\": {", NULL), "flow.json:1:12: invalid JSON: unexpected end of file");
+    CHECK_STR(load("{\"tasks\": {}} trailing", NULL), "flow.json:1:15: invalid JSON near 't'");
+}
+
+TEST(flow_unknown_field_suggests)
+{
+    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\", \"aftr\": []}}}", NULL),
+              "flow.json: task a: unknown field \"aftr\" (did you mean \"after\"?)");
+    CHECK_STR(load("{\"taks\": {}}", NULL),
+              "flow.json: unknown field \"taks\" (did you mean \"tasks\"?)");
+    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\", \"zzzzzz\": 1}}}", NULL),
+              "flow.json: task a: unknown field \"zzzzzz\"");
+}
+
+TEST(flow_later_fields_are_not_supported_yet)
+{
+    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\", \"keep\": \"none\"}}}", NULL),
+              "flow.json: task a: field \"keep\" is not supported yet");
+    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\", \"executor\": \"slurm\"}}}", NULL),
+              "flow.json: task a: field \"executor\" is not supported yet");
+    CHECK_STR(load("{\"publish_root\": \".\", \"tasks\": {\"a\": {\"run\": \"x\"}}}", NULL),
+              "flow.json: field \"publish_root\" is not supported yet");
+}
+
+TEST(flow_wrong_types)
+{
+    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\", \"after\": \"b\"}}}", NULL),
+              "flow.json: task a: \"after\" must be an array of strings");
+    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": 3}}}", NULL),
+              "flow.json: task a: \"run\" must be a non-empty string");
+    CHECK_STR(load("{\"tasks\": []}", NULL),
+              "flow.json: \"tasks\" must be an object mapping names to tasks");
+    CHECK_STR(load("{\"params\": {\"x\": [1]}, \"tasks\": {\"a\": {\"run\": \"x\"}}}", NULL),
+              "flow.json: parameter x must be a string, number or boolean");
+    CHECK_STR(load("{\"tasks\": {\"a\": {}}}", NULL),
+              "flow.json: task a: missing \"run\" (the command to execute)");
+}
+
+TEST(flow_unknown_after_suggests)
+{
+    CHECK_STR(load("{\"tasks\": {\"load\": {\"run\": \"x\"}, "
+                   "\"train\": {\"run\": \"y\", \"after\": [\"lod\"]}}}",
+                   NULL),
+              "flow.json: task train: \"after\" names unknown task \"lod\" (did you mean \"load\"?)");
+}
+
+TEST(flow_cycle_is_printed_as_a_path)
+{
+    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\", \"after\": [\"c\"]}, "
+                   "\"b\": {\"run\": \"x\", \"after\": [\"a\"]}, "
+                   "\"c\": {\"run\": \"x\", \"after\": [\"b\"]}, "
+                   "\"d\": {\"run\": \"x\", \"after\": [\"c\"]}}}",
+                   NULL),
+              "flow.json: cycle: a -> b -> c -> a");
+    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\", \"after\": [\"a\"]}}}", NULL),
+              "flow.json: cycle: a -> a");
+}
+
+TEST(flow_duplicates_and_names)
+{
+    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\"}, \"a\": {\"run\": \"y\"}}}", NULL),
+              "flow.json: task a is defined twice");
+    CHECK_STR(load("{\"tasks\": {\"../x\": {\"run\": \"x\"}}}", NULL),
+              "flow.json: task \"../x\": names may use letters, digits, '_', '-' and '.', and "
+              "may not start with '.' or '-'");
+    CHECK_STR(load("{\"tasks\": {\"a b\": {\"run\": \"x\"}}}", NULL),
+              "flow.json: task \"a b\": names may use letters, digits, '_', '-' and '.', and "
+              "may not start with '.' or '-'");
+    CHECK_STR(load("{\"tasks\": {\"a-b\": {\"run\": \"x\"}, \"a_b\": {\"run\": \"y\"}}}", NULL),
+              "flow.json: tasks a-b and a_b would both be passed as IN_a_b");
+    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\", \"run\": \"y\"}}}", NULL),
+              "flow.json: task a: field \"run\" appears twice");
+}
+
+TEST(flow_missing_code_files)
+{
+    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\", \"code\": [\"nope.py\"]}}}", NULL),
+              "flow.json: task a: code file nope.py: No such file or directory");
+    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\", \"code\": [\"src/*.py\"]}}}", NULL),
+              "flow.json: task a: code pattern src/*.py matches no file");
+    t_write("src/b.py", "b");
+    t_write("src/a.py", "a");
+    t_write("src/sub/c.py", "c");
+    struct flow *f;
+    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\", \"code\": [\"src/*.py\", \"./src/a.py\", "
+                   "\"src/sub\"]}}}",
+                   &f),
+              "");
+    REQUIRE(f);
+    REQUIRE(f->tasks[0].code.n == 3);
+    CHECK_STR(f->tasks[0].code.v[0], "src/a.py");
+    CHECK_STR(f->tasks[0].code.v[1], "src/b.py");
+    CHECK_STR(f->tasks[0].code.v[2], "src/sub/c.py");
+    flow_free(f);
+}
+
+TEST(flow_unknown_param_suggests)
+{
+    CHECK_STR(load("{\"params\": {\"lr\": 0.1}, \"tasks\": {\"t\": {\"run\": \"x {params.lrr}\"}}}",
+                   NULL),
+              "flow.json: task t: run: unknown parameter {params.lrr} (did you mean {params.lr}?)");
+    CHECK_STR(load("{\"tasks\": {\"t\": {\"run\": \"x {key}\"}}}", NULL),
+              "flow.json: task t: run: {key} is only available in publish");
+}
+
+TEST(flow_param_overrides)
+{
+    t_write("flow.json", "{\"params\": {\"lr\": 0.1, \"name\": \"a\"}, \"tasks\": "
+                         "{\"t\": {\"run\": \"x {params.lr} {params.name}\"}}}");
+    char *path = path_join(t_tmpdir(), "flow.json");
+    struct strv ov = {0};
+    strv_push(&ov, xstrdup("lr=0.25"));
+    strv_push(&ov, xstrdup("name=two words"));
+    struct flow *f = NULL;
+    struct err e;
+    REQUIRE(flow_load(path, &ov, &f, &e) == 0);
+    CHECK_STR(f->tasks[0].run, "x 0.25 two words");
+    flow_free(f);
+    strv_free(&ov);
+    strv_push(&ov, xstrdup("nope=1"));
+    CHECK(flow_load(path, &ov, &f, &e) != 0);
+    CHECK_CONTAINS(e.msg, "no parameter named nope to override");
+    strv_free(&ov);
+    free(path);
+}

@@ -1,0 +1,132 @@
+/* Store: outputs become objects + a manifest; the digest depends on bytes only. */
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "t.h"
+
+static struct store *open_store(void)
+{
+    char *root = path_join(t_tmpdir(), "store");
+    struct store *s = NULL;
+    struct err e;
+    if (store_open(root, &s, &e))
+        printf("    %s\n", e.msg);
+    free(root);
+    return s;
+}
+
+/* Makes a scratch OUT with two files and a subdirectory; returns its path. */
+static char *make_output(struct store *s, const char *key, const char *content)
+{
+    char *out;
+    struct err e;
+    if (store_scratch(s, key, &out, &e))
+        return NULL;
+    char *a = xasprintf("%s/a.txt", out), *sub = xasprintf("%s/sub", out);
+    char *b = xasprintf("%s/sub/b.txt", out);
+    mkdir(sub, 0755);
+    FILE *f = fopen(a, "w");
+    fputs(content, f);
+    fclose(f);
+    f = fopen(b, "w");
+    fputs("b\n", f);
+    fclose(f);
+    free(a);
+    free(b);
+    free(sub);
+    return out;
+}
+
+TEST(store_digest_depends_on_bytes_not_time_or_place)
+{
+    struct store *s = open_store();
+    REQUIRE(s);
+    struct output a, b, c;
+    struct err e;
+    char *o1 = make_output(s, "k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1", "same\n");
+    REQUIRE(o1 && store_ingest(s, o1, &a, &e) == 0);
+    CHECK(a.size == 7);
+    CHECK_CONTAINS(a.manifest, " 5 a.txt\nd sub\nf ");
+    sleep(1);
+    char *o2 = make_output(s, "k2k2k2k2k2k2k2k2k2k2k2k2k2k2k2k2k2", "same\n");
+    REQUIRE(o2 && store_ingest(s, o2, &b, &e) == 0);
+    CHECK_STR(a.digest, b.digest);
+    char *o3 = make_output(s, "k3k3k3k3k3k3k3k3k3k3k3k3k3k3k3k3k3", "different\n");
+    REQUIRE(o3 && store_ingest(s, o3, &c, &e) == 0);
+    CHECK(strcmp(a.digest, c.digest) != 0);
+    CHECK(store_has_output(s, a.digest, NULL));
+    CHECK(store_sync(s, &e) == 0);
+    output_free(&a);
+    output_free(&b);
+    output_free(&c);
+    free(o1);
+    free(o2);
+    free(o3);
+    store_close(s);
+}
+
+TEST(store_view_is_read_only_and_rebuilt_from_objects)
+{
+    struct store *s = open_store();
+    REQUIRE(s);
+    struct output out;
+    struct err e;
+    char *o = make_output(s, "k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1", "content\n");
+    REQUIRE(o && store_ingest(s, o, &out, &e) == 0);
+    const char *d = out.digest;
+    char *view = store_view(s, d, NULL, &e);
+    REQUIRE(view);
+    char *a = xasprintf("%s/a.txt", view);
+    struct stat st;
+    REQUIRE(stat(a, &st) == 0);
+    CHECK((st.st_mode & 0222) == 0);
+    CHECK(st.st_nlink >= 2); /* a hard link to the object */
+    /* Lose the view: it comes back from the manifest and objects. */
+    REQUIRE(remove_tree(view, &e) == 0);
+    free(view);
+    CHECK(store_view(s, d, NULL, &e) == NULL); /* no manifest, no view */
+    view = store_view(s, d, out.manifest, &e);
+    REQUIRE(view);
+    size_t len;
+    char *text = file_read_all(a, &len, &e);
+    CHECK_STR(text, "content\n");
+    free(text);
+    /* A truncated object makes the output unusable, not silently wrong. */
+    remove_tree(view, &e);
+    char digest[HASH_HEX];
+    hash_bytes("content\n", 8, digest);
+    char *obj = store_object_path(s, digest);
+    REQUIRE(obj);
+    chmod(obj, 0644);
+    truncate(obj, 3);
+    CHECK(!store_has_output(s, d, out.manifest));
+    char *again = store_view(s, d, out.manifest, &e);
+    CHECK(again == NULL);
+    CHECK_CONTAINS(e.msg, "missing or truncated");
+    free(again);
+    free(obj);
+    free(a);
+    free(view);
+    free(o);
+    output_free(&out);
+    store_close(s);
+}
+
+TEST(store_refuses_symlinks_leaving_out)
+{
+    struct store *s = open_store();
+    REQUIRE(s);
+    char *out;
+    struct err e;
+    REQUIRE(store_scratch(s, "k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1", &out, &e) == 0);
+    char *l = xasprintf("%s/evil", out);
+    REQUIRE(symlink("/etc/passwd", l) == 0);
+    struct output o;
+    CHECK(store_ingest(s, out, &o, &e) != 0);
+    output_free(&o);
+    CHECK_CONTAINS(e.msg, "symlink to /etc/passwd, outside $OUT");
+    free(l);
+    free(out);
+    store_close(s);
+}
