@@ -50,9 +50,12 @@ static void live_line(struct progress *p, const struct workspace *ws, const stru
     if (more)
         sb_addf(&b, " (+%zu)", more);
     clear_line(p);
-    fwrite(b.buf, 1, b.len < 200 ? b.len : 200, stdout);
+    /* Never wrap: "\r\033[K" can only erase the line the cursor is on. */
+    size_t max = p->term.width > 1 ? (size_t)p->term.width - 1 : 79;
+    fwrite(b.buf, 1, b.len < max ? b.len : max, stdout);
     fflush(stdout);
     p->line_shown = true;
+    p->last_draw = now_wall();
     sb_free(&b);
 }
 
@@ -105,6 +108,8 @@ static void on_event(void *ctx, const struct workspace *ws, const struct run_eve
         p->running[ev->task] = false;
     bool failure = ev->kind == TASK_DONE &&
                    (ev->decision == DEC_FAILED || ev->decision == DEC_BLOCKED);
+    if (ev->kind == RUN_TICK && (!p->term.tty || now_wall() - p->last_draw < 0.2))
+        return;
     if (!p->term.tty) {
         if (ev->kind == TASK_RUNNING || ev->kind == TASK_DONE)
             plain_line(p, ws, ev);

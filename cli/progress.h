@@ -11,7 +11,7 @@ struct progress {
     struct term term;
     bool *running; /* per task */
     size_t n_tasks;
-    double t0;
+    double t0, last_draw;
     bool line_shown;
 };
 

@@ -4,6 +4,7 @@
 #include <langinfo.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 struct look {
@@ -35,6 +36,8 @@ void term_detect(struct term *t, FILE *f)
     t->color = t->tty && !(nc && nc[0]) && !(termname && strcmp(termname, "dumb") == 0);
     const char *cs = nl_langinfo(CODESET);
     t->utf8 = cs && strcmp(cs, "UTF-8") == 0;
+    struct winsize ws;
+    t->width = t->tty && ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
 }
 
 const char *term_glyph(const struct term *t, const char *state)

@@ -13,6 +13,7 @@ struct term {
     bool tty;   /* stdout is a terminal */
     bool color; /* use ANSI colours */
     bool utf8;
+    int width; /* columns of the terminal (80 when unknown) */
 };
 
 void term_detect(struct term *t, FILE *f);

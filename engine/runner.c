@@ -90,7 +90,7 @@ static void notify_log(struct run *r, enum run_event_kind kind, size_t task, enu
                            .detail = detail,
                            .log_object = log_object,
                            .progress = &r->sum};
-    if (r->run_id) {
+    if (r->run_id && kind != RUN_TICK) {
         static const char *const states[] = {"started", "queued", "running", "", "finished"};
         const char *state = kind == TASK_DONE ? decision_name(d) : states[kind];
         const char *name = kind == RUN_STARTED || kind == RUN_FINISHED ? NULL
@@ -596,6 +596,8 @@ static int loop(struct run *r)
                                                      : POLL_MS;
         int n = r->ex->poll(r->ex_ctx, wait_ms < 0 ? 0 : wait_ms, res, POLL_BATCH);
         idle = n <= 0;
+        if (idle)
+            notify(r, RUN_TICK, 0, DEC_NONE, NULL);
         if (!db_in_transaction(r->ws->db) && db_begin(r->ws->db, r->e))
             return -1;
         for (int i = 0; i < n; i++)

@@ -39,6 +39,7 @@ enum run_event_kind {
     TASK_RUNNING, /* handed to the executor */
     TASK_DONE,    /* decision made (see decision) */
     RUN_FINISHED,
+    RUN_TICK,     /* nothing happened for a while (observers only; not recorded) */
 };
 
 struct run_summary {
