@@ -33,8 +33,8 @@ struct fingerprint {
 static void free_fp(void *p)
 {
     struct code_fp *c = p;
-    free((char *)c->path);
-    free((char *)c->repo_path);
+    if (c->repo_path != c->path)
+        free((char *)c->repo_path);
     free(c);
 }
 
@@ -197,7 +197,8 @@ static bool index_matches(const struct fingerprint *fp, const git_index_entry *i
     return true;
 }
 
-static char *repo_relative(const struct fingerprint *fp, const char *rel)
+/* rel's path in the work tree: rel itself when they coincide, else a new string. */
+static const char *repo_relative(const struct fingerprint *fp, const char *rel)
 {
     if (!fp->repo)
         return NULL;
@@ -216,6 +217,10 @@ static char *repo_relative(const struct fingerprint *fp, const char *rel)
         free(norm);
         return NULL;
     }
+    if (strcmp(norm, rel) == 0) { /* the flow sits at the top of the work tree */
+        free(norm);
+        return rel;
+    }
     return norm;
 }
 
@@ -223,10 +228,12 @@ int fingerprint_file(struct fingerprint *fp, const char *rel, const struct code_
                      struct err *e)
 {
     struct code_fp *c = strmap_get(&fp->cache, rel);
-    if (c) {
+    if (c && c->blob[0]) {
         *out = c;
         return 0;
     }
+    if (c)
+        return err_set(e, "code file %s could not be read", rel);
     if (ready(fp, e))
         return -1;
     char *abs = path_join(fp->dir, rel);
@@ -237,8 +244,9 @@ int fingerprint_file(struct fingerprint *fp, const char *rel, const struct code_
         return -1;
     }
     c = xcalloc(1, sizeof *c);
-    c->path = xstrdup(rel);
-    c->repo_path = repo_relative(fp, rel);
+    strmap_put(&fp->cache, rel, c);
+    c->path = strmap_key(&fp->cache, rel);
+    c->repo_path = repo_relative(fp, c->path);
     const git_index_entry *ie =
         fp->index && c->repo_path ? git_index_get_bypath(fp->index, c->repo_path, 0) : NULL;
     if (ie && index_matches(fp, ie, &st)) {
@@ -248,7 +256,7 @@ int fingerprint_file(struct fingerprint *fp, const char *rel, const struct code_
         git_oid oid;
         if (git_odb_hashfile(&oid, abs, GIT_OBJECT_BLOB) != 0) {
             free(abs);
-            free_fp(c);
+            c->blob[0] = 0; /* stays cached as a failure marker; never returned */
             return git_fail(e, rel);
         }
         git_oid_tostr(c->blob, sizeof c->blob, &oid);
@@ -257,7 +265,6 @@ int fingerprint_file(struct fingerprint *fp, const char *rel, const struct code_
         c->clean = ie && git_oid_equal(&oid, &ie->id);
     }
     free(abs);
-    strmap_put(&fp->cache, rel, c);
     *out = c;
     return 0;
 }

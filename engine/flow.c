@@ -26,6 +26,8 @@ struct loader {
     const char *path; /* for messages */
     struct flow *f;
     struct err *e;
+    struct strv *after; /* per task: `after` as written, until resolve_deps() */
+    size_t cap_after;
 };
 
 static bool in_list(const char *s, const char *const *list, size_t n)
@@ -252,7 +254,7 @@ static int load_env(struct loader *L, struct task *t, const cJSON *j)
     return 0;
 }
 
-static int load_task(struct loader *L, const cJSON *j, struct task *t)
+static int load_task(struct loader *L, const cJSON *j, struct task *t, struct strv *after)
 {
     if (!cJSON_IsObject(j))
         return err_set(L->e, "%s: task %s: must be an object", L->path, t->name);
@@ -272,7 +274,7 @@ static int load_task(struct loader *L, const cJSON *j, struct task *t)
             else
                 t->run = xstrdup(it->valuestring);
         } else if (strcmp(k, "after") == 0) {
-            rc = want_string_array(L, t->name, it, "after", &t->after);
+            rc = want_string_array(L, t->name, it, "after", after);
         } else if (strcmp(k, "code") == 0) {
             rc = want_string_array(L, t->name, it, "code", &t->code);
         } else if (strcmp(k, "files") == 0) {
@@ -296,30 +298,167 @@ static int load_task(struct loader *L, const cJSON *j, struct task *t)
     return 0;
 }
 
-static int load_tasks(struct loader *L, const cJSON *tasks)
+/* --- reading the document ----------------------------------------------------------------
+ *
+ * The top-level object is read member by member and the "tasks" object task by task.
+ * cJSON parses every key and value (and says where each ends); this code only steps
+ * over whitespace and the punctuation between them. So only one task's tree exists
+ * at a time: cJSON's tree of a whole 100,000-task flow would be four times its size. */
+
+struct reader {
+    struct loader *L;
+    const char *buf, *p, *end; /* *end == 0 */
+    cJSON *top;                /* every top-level member but "tasks" */
+    bool tasks_seen;
+    size_t cap_tasks;
+};
+
+static void skip_ws(struct reader *r)
 {
-    if (!cJSON_IsObject(tasks))
-        return err_set(L->e, "%s: \"tasks\" must be an object mapping names to tasks", L->path);
-    struct flow *f = L->f;
-    size_t n = (size_t)cJSON_GetArraySize(tasks);
-    if (n == 0)
-        return err_set(L->e, "%s: \"tasks\" is empty", L->path);
-    f->tasks = xcalloc(n, sizeof *f->tasks);
-    const cJSON *it;
-    cJSON_ArrayForEach(it, tasks)
-    {
-        struct task *t = &f->tasks[f->n_tasks++];
-        t->name = xstrdup(it->string);
-        if (!valid_task_name(t->name))
-            return err_set(L->e,
-                           "%s: task \"%s\": names may use letters, digits, '_', '-' and '.', "
-                           "and may not start with '.' or '-'",
-                           L->path, t->name);
-        t->in_var = in_var_name(t->name);
-        if (load_task(L, it, t))
-            return -1;
+    while (*r->p == ' ' || *r->p == '\t' || *r->p == '\r' || *r->p == '\n')
+        r->p++;
+}
+
+static int fail_at(struct reader *r, const char *at)
+{
+    return syntax_error(r->L, r->buf, (size_t)(r->end - r->buf), at);
+}
+
+static cJSON *read_value(struct reader *r)
+{
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithLengthOpts(r->p, (size_t)(r->end - r->p), &end, 0);
+    if (!v) {
+        fail_at(r, end);
+        return NULL;
     }
+    r->p = end;
+    return v;
+}
+
+/* Reads `"key":` and returns the key (caller frees), leaving r->p at the value. */
+static char *read_key(struct reader *r)
+{
+    skip_ws(r);
+    if (*r->p != '"') {
+        fail_at(r, r->p);
+        return NULL;
+    }
+    cJSON *k = read_value(r);
+    if (!k)
+        return NULL;
+    char *key = xstrdup(k->valuestring);
+    cJSON_Delete(k);
+    skip_ws(r);
+    if (*r->p != ':') {
+        free(key);
+        fail_at(r, r->p);
+        return NULL;
+    }
+    r->p++;
+    skip_ws(r);
+    return key;
+}
+
+/* Calls member() for each member of the object at r->p; member() consumes the value. */
+static int read_object(struct reader *r, int (*member)(struct reader *, const char *))
+{
+    skip_ws(r);
+    if (*r->p != '{')
+        return fail_at(r, r->p);
+    r->p++;
+    skip_ws(r);
+    if (*r->p == '}') {
+        r->p++;
+        return 0;
+    }
+    for (;;) {
+        char *key = read_key(r);
+        if (!key)
+            return -1;
+        int rc = member(r, key);
+        free(key);
+        if (rc)
+            return -1;
+        skip_ws(r);
+        if (*r->p == ',')
+            r->p++;
+        else if (*r->p == '}')
+            return r->p++, 0;
+        else
+            return fail_at(r, r->p);
+    }
+}
+
+static int task_member(struct reader *r, const char *name)
+{
+    struct loader *L = r->L;
+    struct flow *f = L->f;
+    cJSON *j = read_value(r);
+    if (!j)
+        return -1;
+    xgrow(&f->tasks, &r->cap_tasks, f->n_tasks + 1, sizeof *f->tasks);
+    xgrow(&L->after, &L->cap_after, f->n_tasks + 1, sizeof *L->after);
+    memset(&L->after[f->n_tasks], 0, sizeof *L->after);
+    struct task *t = &f->tasks[f->n_tasks++];
+    memset(t, 0, sizeof *t);
+    t->name = xstrdup(name);
+    int rc = 0;
+    if (!valid_task_name(t->name))
+        rc = err_set(L->e,
+                     "%s: task \"%s\": names may use letters, digits, '_', '-' and '.', "
+                     "and may not start with '.' or '-'",
+                     L->path, t->name);
+    if (rc == 0) {
+        t->in_var = in_var_name(t->name);
+        rc = load_task(L, j, t, &L->after[f->n_tasks - 1]);
+    }
+    cJSON_Delete(j);
+    return rc;
+}
+
+static int top_member(struct reader *r, const char *key)
+{
+    struct loader *L = r->L;
+    if (strcmp(key, "tasks") == 0) {
+        if (r->tasks_seen)
+            return err_set(L->e, "%s: field \"tasks\" appears twice", L->path);
+        r->tasks_seen = true;
+        if (*r->p == '{')
+            return read_object(r, task_member);
+        cJSON *v = read_value(r);
+        cJSON_Delete(v);
+        return v ? err_set(L->e, "%s: \"tasks\" must be an object mapping names to tasks",
+                           L->path)
+                 : -1;
+    }
+    cJSON *v = read_value(r);
+    if (!v)
+        return -1;
+    if (cJSON_GetObjectItemCaseSensitive(r->top, key)) {
+        cJSON_Delete(v);
+        return err_set(L->e, "%s: field \"%s\" appears twice", L->path, key);
+    }
+    cJSON_AddItemToObject(r->top, key, v);
     return 0;
+}
+
+static int read_document(struct reader *r)
+{
+    if (strncmp(r->p, "\xEF\xBB\xBF", 3) == 0) /* a UTF-8 byte order mark */
+        r->p += 3;
+    skip_ws(r);
+    if (*r->p != '{') {
+        cJSON *v = read_value(r);
+        cJSON_Delete(v);
+        return v ? err_set(r->L->e, "%s: the top level must be an object with \"tasks\"",
+                           r->L->path)
+                 : -1;
+    }
+    if (read_object(r, top_member))
+        return -1;
+    skip_ws(r);
+    return r->p == r->end ? 0 : fail_at(r, r->p);
 }
 
 /* --- graph ------------------------------------------------------------------------------- */
@@ -385,17 +524,18 @@ static int resolve_deps(struct loader *L)
             rc = err_set(L->e, "%s: task %s is defined twice", L->path, f->tasks[sorted[i]].name);
     for (size_t i = 0; i < f->n_tasks && rc == 0; i++) {
         struct task *t = &f->tasks[i];
-        t->deps = xcalloc(t->after.n, sizeof *t->deps);
-        for (size_t k = 0; k < t->after.n && rc == 0; k++) {
-            long d = find_sorted(f, sorted, t->after.v[k]);
+        const struct strv *after = &L->after[i];
+        t->deps = after->n ? xcalloc(after->n, sizeof *t->deps) : NULL;
+        for (size_t k = 0; k < after->n && rc == 0; k++) {
+            long d = find_sorted(f, sorted, after->v[k]);
             if (d < 0) {
-                rc = unknown_after(L, t, t->after.v[k]);
+                rc = unknown_after(L, t, after->v[k]);
                 break;
             }
             for (size_t m = 0; m < t->n_deps; m++)
                 if (t->deps[m] == (size_t)d)
                     rc = err_set(L->e, "%s: task %s: \"after\" lists %s twice", L->path, t->name,
-                                 t->after.v[k]);
+                                 after->v[k]);
             t->deps[t->n_deps++] = (size_t)d;
         }
     }
@@ -660,7 +800,7 @@ static int substitute_task(struct loader *L, struct task *t, const struct templa
         if (expand_one(L, t, &v, "env", &t->env[i].value))
             return -1;
     if (t->n_env > 1)
-        qsort(t->env, t->n_env, sizeof *t->env, cmp_kv);
+        sort_array(t->env, t->n_env, sizeof *t->env, cmp_kv);
     struct strv matched = {0};
     for (size_t i = 0; i < t->code.n; i++) {
         char *pat = xstrdup(t->code.v[i]);
@@ -708,16 +848,14 @@ static char *default_name(const char *dir)
     return xstrdup(slash && slash[1] ? slash + 1 : "flow");
 }
 
-static int load_root(struct loader *L, const cJSON *root, const struct strv *overrides)
+/* Checks the top-level fields (tasks were read already), then the graph. */
+static int load_root(struct loader *L, const struct reader *r, const struct strv *overrides)
 {
     struct flow *f = L->f;
-    if (!cJSON_IsObject(root))
-        return err_set(L->e, "%s: the top level must be an object with \"tasks\"", L->path);
+    const cJSON *root = r->top;
     const cJSON *it;
     cJSON_ArrayForEach(it, root)
     {
-        if (cJSON_GetObjectItemCaseSensitive(root, it->string) != it)
-            return err_set(L->e, "%s: field \"%s\" appears twice", L->path, it->string);
         if (!in_list(it->string, flow_fields, ARRAY_LEN(flow_fields)) && !is_extension(it->string))
             return unknown_field(L, NULL, it->string, flow_fields, ARRAY_LEN(flow_fields),
                                  flow_fields_later, ARRAY_LEN(flow_fields_later));
@@ -726,9 +864,10 @@ static int load_root(struct loader *L, const cJSON *root, const struct strv *ove
     if (name && (!cJSON_IsString(name) || !name->valuestring[0]))
         return err_set(L->e, "%s: \"name\" must be a non-empty string", L->path);
     f->name = name ? xstrdup(name->valuestring) : default_name(f->dir);
-    const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(root, "tasks");
-    if (!tasks)
+    if (!r->tasks_seen)
         return err_set(L->e, "%s: missing \"tasks\"", L->path);
+    if (f->n_tasks == 0)
+        return err_set(L->e, "%s: \"tasks\" is empty", L->path);
 
     cJSON *effective = cJSON_CreateObject();
     int rc = load_params(L, cJSON_GetObjectItemCaseSensitive(root, "params"), effective);
@@ -737,9 +876,7 @@ static int load_root(struct loader *L, const cJSON *root, const struct strv *ove
     if (rc == 0)
         params_to_flow(f, effective);
     cJSON_Delete(effective);
-    if (rc)
-        return rc;
-    if (load_tasks(L, tasks) || resolve_deps(L) || check_in_vars(L) || order_tasks(L))
+    if (rc || resolve_deps(L) || check_in_vars(L) || order_tasks(L))
         return -1;
     return substitute_all(L);
 }
@@ -769,14 +906,17 @@ int flow_load(const char *path, const struct strv *overrides, struct flow **out,
         *strrchr(f->dir, '/') = 0;
         if (!f->dir[0])
             strcpy(f->dir, "/");
-        const char *end = NULL;
-        /* len + 1: cJSON wants to see the terminating NUL when asked to require it. */
-        cJSON *root = cJSON_ParseWithLengthOpts(buf, len + 1, &end, 1);
-        if (!root)
-            rc = syntax_error(&L, buf, len, end);
-        else
-            rc = load_root(&L, root, overrides);
-        cJSON_Delete(root);
+        struct reader r = {.L = &L, .buf = buf, .p = buf, .end = buf + len,
+                           .top = cJSON_CreateObject()};
+        rc = read_document(&r);
+        free(buf); /* everything read was copied */
+        buf = NULL;
+        if (rc == 0)
+            rc = load_root(&L, &r, overrides);
+        cJSON_Delete(r.top);
+        for (size_t i = 0; i < f->n_tasks; i++)
+            strv_free(&L.after[i]);
+        free(L.after);
     }
     free(buf);
     if (rc) {
@@ -796,7 +936,6 @@ void flow_free(struct flow *f)
         free(t->name);
         free(t->in_var);
         free(t->run);
-        strv_free(&t->after);
         free(t->deps);
         strv_free(&t->code);
         strv_free(&t->files);

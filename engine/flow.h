@@ -25,8 +25,7 @@ struct task {
     char *name;          /* unique within the flow */
     char *in_var;        /* "IN_<name>" with non-[A-Za-z0-9_] bytes as '_' */
     char *run;           /* the command, parameters substituted */
-    struct strv after;   /* upstream names, as written */
-    size_t *deps;        /* after[] resolved to indices into flow->tasks */
+    size_t *deps;        /* `after`, resolved to indices into flow->tasks, in order */
     size_t n_deps;
     struct strv code;    /* matched code files, relative to the flow dir, sorted, unique */
     struct strv files;   /* external input files, substituted, as written */

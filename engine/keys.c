@@ -66,7 +66,7 @@ static void encode(const struct keys *k, size_t i, const char *kind, const char 
     struct up *u = xcalloc(t->n_deps, sizeof *u);
     for (size_t j = 0; j < t->n_deps; j++)
         u[j] = (struct up){k->flow->tasks[t->deps[j]].in_var, ups[j]};
-    qsort(u, t->n_deps, sizeof *u, cmp_up);
+    sort_array(u, t->n_deps, sizeof *u, cmp_up);
     put_field(&b, 'u', t->n_deps);
     for (size_t j = 0; j < t->n_deps; j++) {
         put_str(&b, u[j].var);
@@ -114,7 +114,7 @@ static int gather(struct keys *k, size_t i, struct err *e)
             return err_prefix(e, "task %s", t->name);
         in->n_code++;
     }
-    in->files = xcalloc(t->files.n, sizeof *in->files);
+    in->files = t->files.n ? xcalloc(t->files.n, sizeof *in->files) : NULL;
     for (size_t j = 0; j < t->files.n; j++) {
         if (filedigest_get(k->db, k->flow->dir, t->files.v[j], &in->files[j], e)) {
             free(in->files[j].path);
@@ -122,7 +122,7 @@ static int gather(struct keys *k, size_t i, struct err *e)
         }
         in->n_files++;
     }
-    qsort(in->files, in->n_files, sizeof *in->files, cmp_file);
+    sort_array(in->files, in->n_files, sizeof *in->files, cmp_file);
     return 0;
 }
 

@@ -14,14 +14,17 @@ static void decide(struct plan *p, struct keys *k, struct db *db, struct store *
         return;
     }
     p->lookups++;
-    if (!cache_get(db, k->in[t].deep, &n->hit)) {
+    struct cache_entry e;
+    if (!cache_get(db, k->in[t].deep, &e)) {
         n->action = PLAN_RUN;
         n->cause = CAUSE_NO_ENTRY;
-    } else if (!cache_output_present(db, st, n->hit.digest)) {
+    } else if (!cache_output_present(db, st, e.digest)) {
         n->action = PLAN_RUN;
         n->cause = CAUSE_NOT_STORED;
     } else {
         n->action = PLAN_HIT;
+        n->hit = xmalloc(sizeof *n->hit);
+        *n->hit = e;
     }
 }
 
@@ -69,6 +72,8 @@ int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store
 
 void plan_free(struct plan *p)
 {
+    for (size_t i = 0; p->nodes && i < p->n; i++)
+        free(p->nodes[i].hit);
     free(p->nodes);
     memset(p, 0, sizeof *p);
 }

@@ -22,8 +22,8 @@ enum plan_cause { CAUSE_NONE, CAUSE_FORCED, CAUSE_NO_ENTRY, CAUSE_NOT_STORED };
 struct plan_node {
     enum plan_action action;
     enum plan_cause cause; /* why it runs */
-    struct cache_entry hit;
     bool target;
+    struct cache_entry *hit; /* PLAN_HIT: the entry (owned by the plan) */
 };
 
 struct plan {

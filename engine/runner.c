@@ -132,7 +132,7 @@ static int record(struct run *r, size_t t, enum decision d, const char *reason, 
         .reason = reason,
         .deep_key = in->deep,
         .shallow_key = n->shallow[0] ? n->shallow : NULL,
-        .source_id = is_hit ? r->plan.nodes[t].hit.task_run_id : 0,
+        .source_id = is_hit ? r->plan.nodes[t].hit->task_run_id : 0,
         .command = task->run,
         .env_json = env,
         .started = n->started,
@@ -545,8 +545,8 @@ static int begin_run(struct run *r)
         size_t t = r->f->order[i];
         struct plan_node *p = &r->plan.nodes[t];
         if (p->action == PLAN_HIT) {
-            memcpy(r->nodes[t].digest, p->hit.digest, HASH_HEX);
-            r->nodes[t].size = p->hit.size;
+            memcpy(r->nodes[t].digest, p->hit->digest, HASH_HEX);
+            r->nodes[t].size = p->hit->size;
             r->nodes[t].decision = DEC_HIT;
             count(r, DEC_HIT);
             rc = record(r, t, DEC_HIT, NULL, false, 0, NULL);

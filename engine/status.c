@@ -160,17 +160,19 @@ int status_compute(struct workspace *ws, const size_t *targets, size_t n_targets
     struct task_status *st = xcalloc(f->n_tasks, sizeof *st);
     for (size_t i = 0; i < f->n_tasks; i++) {
         size_t t = f->order[i];
-        const struct plan_node *pn = &plan.nodes[t];
+        struct plan_node *pn = &plan.nodes[t];
         struct task_status *s = &st[t];
+        struct cache_entry found;
         if (pn->action == PLAN_HIT) {
             s->state = ST_CACHED;
-            s->has_entry = true;
             s->entry = pn->hit;
+            pn->hit = NULL; /* moved */
         } else if (pn->action == PLAN_RUN) {
             explain_run(ws, t, pn, st);
-        } else if (cache_get(ws->db, ws->keys.in[t].deep, &s->entry)) {
-            s->has_entry = true;
+        } else if (cache_get(ws->db, ws->keys.in[t].deep, &found)) {
             s->state = ST_CACHED;
+            s->entry = xmalloc(sizeof *s->entry);
+            *s->entry = found;
         } else {
             s->state = ST_SKIPPED;
             strv_push(&s->reasons, xstrdup("not needed: everything downstream is cached"));
@@ -185,7 +187,9 @@ void status_free(struct task_status *st, size_t n)
 {
     if (!st)
         return;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         strv_free(&st[i].reasons);
+        free(st[i].entry);
+    }
     free(st);
 }

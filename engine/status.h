@@ -19,8 +19,7 @@ enum node_state { ST_CACHED, ST_STALE, ST_PENDING, ST_FAILED, ST_SKIPPED };
 struct task_status {
     enum node_state state;
     struct strv reasons;
-    bool has_entry;
-    struct cache_entry entry;
+    struct cache_entry *entry; /* the current key's entry, when it has one */
 };
 
 const char *state_name(enum node_state s);

@@ -283,8 +283,7 @@ static int cmp_item(const void *a, const void *b)
 
 static char *manifest_text(struct item *items, size_t n)
 {
-    if (n > 1)
-        qsort(items, n, sizeof *items, cmp_item);
+    sort_array(items, n, sizeof *items, cmp_item);
     struct sb b = {0};
     sb_adds(&b, MANIFEST_HEADER);
     for (size_t i = 0; i < n; i++) {

@@ -31,6 +31,14 @@ void *strmap_get(const struct strmap *m, const char *key)
     return m->keys[i] ? m->vals[i] : NULL;
 }
 
+const char *strmap_key(const struct strmap *m, const char *key)
+{
+    if (!m->cap)
+        return NULL;
+    size_t i = slot(m, key);
+    return m->keys[i];
+}
+
 static void rehash(struct strmap *m, size_t cap)
 {
     struct strmap old = *m;

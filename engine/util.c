@@ -92,12 +92,18 @@ char *xasprintf(const char *fmt, ...)
     return sb_take(&b);
 }
 
+void sort_array(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
 void xgrow(void *pp, size_t *cap, size_t need, size_t sz)
 {
     void **p = pp;
     if (need <= *cap)
         return;
-    size_t c = *cap ? *cap : 8;
+    size_t c = *cap ? *cap : 4;
     while (c < need)
         c *= 2;
     *p = xrealloc(*p, c * sz);
@@ -145,7 +151,8 @@ void sb_addf(struct sb *b, const char *fmt, ...)
 
 char *sb_take(struct sb *b)
 {
-    char *s = b->buf ? b->buf : xstrdup("");
+    /* Shrink to fit: taken strings live long (a big flow holds hundreds of thousands). */
+    char *s = b->buf ? xrealloc(b->buf, b->len + 1) : xstrdup("");
     b->buf = NULL;
     b->len = b->cap = 0;
     return s;
@@ -182,8 +189,7 @@ static int cmp_str(const void *a, const void *b)
 
 void strv_sort(struct strv *s)
 {
-    if (s->n > 1)
-        qsort(s->v, s->n, sizeof *s->v, cmp_str);
+    sort_array(s->v, s->n, sizeof *s->v, cmp_str);
 }
 
 bool strv_has(const struct strv *s, const char *str)
@@ -224,26 +230,32 @@ char *file_read_all(const char *path, size_t *len, struct err *e)
         err_set(e, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    struct sb b = {0};
-    char chunk[65536];
+    /* One allocation of the right size for regular files (big flow files matter). */
+    struct stat st;
+    size_t cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (size_t)st.st_size + 2 : 65536;
+    char *buf = xmalloc(cap);
+    size_t n = 0;
     for (;;) {
-        ssize_t n = read(fd, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR)
+        if (n + 1 >= cap)
+            buf = xrealloc(buf, cap *= 2);
+        ssize_t r = read(fd, buf + n, cap - n - 1);
+        if (r < 0 && errno == EINTR)
             continue;
-        if (n < 0) {
+        if (r < 0) {
             err_set(e, "%s: %s", path, strerror(errno));
             close(fd);
-            sb_free(&b);
+            free(buf);
             return NULL;
         }
-        if (n == 0)
+        if (r == 0)
             break;
-        sb_add(&b, chunk, (size_t)n);
+        n += (size_t)r;
     }
     close(fd);
+    buf[n] = 0;
     if (len)
-        *len = b.len;
-    return sb_take(&b);
+        *len = n;
+    return buf;
 }
 
 int file_write_atomic(const char *path, const void *data, size_t len, int mode, struct err *e)

@@ -40,7 +40,12 @@ test_interrupted_run_is_marked_and_work_reused() {
 JSON
     "$SLUICE" run >/dev/null 2>&1 &
     pid=$!
-    for _ in $(seq 100); do [ -s slow.pid ] && break; sleep 0.05; done
+    # A task counts as completed once its result is committed (milliseconds after it
+    # exits): wait for that, then kill the coordinator mid-run.
+    for _ in $(seq 200); do
+        [ -s slow.pid ] && [ "$(sql "select count(*) from entries where task='quick'" 2>/dev/null)" = 2 ] && break
+        sleep 0.05
+    done
     [ -s slow.pid ] || fail "slow never started"
     kill -9 "$pid"; wait "$pid" 2>/dev/null
     kill -9 "$(cat slow.pid)" 2>/dev/null
