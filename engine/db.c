@@ -91,6 +91,10 @@ static const char *const migrations[] = {
     "  manifest TEXT NOT NULL,"
     "  size INTEGER NOT NULL,"
     "  created REAL NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE code_stat("
+    "  path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
+    "  ino INTEGER NOT NULL, mode INTEGER NOT NULL, blob TEXT NOT NULL,"
+    "  clean INTEGER NOT NULL, index_sig TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE file_stat("
     "  path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
     "  ino INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID;",

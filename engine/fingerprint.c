@@ -1,32 +1,57 @@
-/* fingerprint: git blob ids of code files, from the index when it can be trusted. */
+/* fingerprint: git blob ids of code files, from caches when they can be trusted.
+ *
+ * Three levels, cheapest first:
+ *  1. the store's code_stat table: a file whose stat data matches a row recorded
+ *     against the same index takes the row's blob id (no libgit2 at all);
+ *  2. the git index: a tracked file whose stat data matches its entry (and is not
+ *     racily clean) takes the entry's blob id;
+ *  3. hashing the file as `git hash-object --no-filters` would.
+ * Using libgit2 at all costs ~9 ms on Debian (its TLS setup parses the system CA
+ * bundle), so the repository is opened only when level 1 misses. Whether level 1 may
+ * be used at all is decided by a snapshot of the repository kept in the store: the
+ * work tree and HEAD it found for this directory, with the stat signatures of the
+ * files that determine them (index, HEAD, the branch's ref, packed-refs; git
+ * replaces each by rename, so any change shows) and the absence of a nearer .git.
+ */
 #include "fingerprint.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <git2.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "strmap.h"
 
+/* What is known about the repository around dir, from libgit2 or the snapshot. */
+struct repo_info {
+    bool in_git;
+    char *workdir; /* canonical, with trailing '/' */
+    char *prefix;  /* dir relative to workdir ("" or "sub/dir/") */
+    char head[BLOB_HEX];
+    char *index_sig; /* stat signature of the index when it was read ("" outside git) */
+    cJSON *sigs;     /* path -> signature, for the snapshot */
+};
+
 struct fingerprint {
-    /* The repository is opened on a background thread (libgit2's initialisation alone
-     * takes milliseconds); every accessor waits for it through ready(). */
-    pthread_t opener;
-    bool opening;
+    char *dir; /* absolute flow directory */
+    struct db *db;
+    struct repo_info info;
+    bool trusted; /* info came from a valid snapshot: code_stat rows may be used */
+    bool opened;  /* libgit2 was used; open_rc says how that went */
     int open_rc;
     struct err open_err;
-    char *dir;         /* absolute flow directory */
     git_repository *repo;
     git_index *index;
-    char *workdir;     /* canonical, with trailing '/' */
-    char *prefix;      /* dir relative to workdir ("" or "sub/dir/") */
     struct timespec index_mtime;
-    char head[BLOB_HEX];
-    bool has_head;
     struct strmap cache; /* rel path -> struct code_fp */
+    struct fresh {
+        struct code_fp *c;
+        bool from_index;
+    } *fresh; /* computed by levels 2-3 this time: saved by fingerprint_save() */
+    size_t n_fresh, cap_fresh;
     size_t hashed;
 };
 
@@ -44,18 +69,48 @@ static int git_fail(struct err *e, const char *what)
     return err_set(e, "%s: %s", what, ge && ge->message ? ge->message : "libgit2 error");
 }
 
-/* Opens the index and remembers its mtime for the racy-clean check. */
-static int load_index(struct fingerprint *fp, struct err *e)
+/* "size:mtime_ns:ino", or "-" when the path does not exist. */
+static char *stat_sig(const char *path)
 {
-    if (git_repository_index(&fp->index, fp->repo) != 0)
-        return git_fail(e, "reading the git index");
-    char *path = xasprintf("%sindex", git_repository_path(fp->repo));
     struct stat st;
-    if (stat(path, &st) == 0)
-        fp->index_mtime = st.st_mtim;
-    free(path);
-    return 0;
+    if (stat(path, &st) != 0)
+        return xstrdup("-");
+    return xasprintf("%lld:%lld:%llu", (long long)st.st_size,
+                     (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
+                     (unsigned long long)st.st_ino);
 }
+
+static void add_sig(cJSON *sigs, const char *path)
+{
+    char *sig = stat_sig(path);
+    cJSON_AddStringToObject(sigs, path, sig);
+    free(sig);
+}
+
+/* Directories git would look for a repository in, from dir up to (not including)
+ * `until` (NULL: up to /), each with "/.git" appended. */
+static void discovery_paths(const char *dir, const char *until, cJSON *sigs)
+{
+    char *d = xstrdup(dir);
+    size_t ul = until ? strlen(until) : 0;
+    for (;;) {
+        if (until && strlen(d) + 1 <= ul)
+            break;
+        char *git = xasprintf("%s/.git", strcmp(d, "/") == 0 ? "" : d);
+        add_sig(sigs, git);
+        free(git);
+        char *slash = strrchr(d, '/');
+        if (!slash || slash == d) {
+            if (!until && strcmp(d, "/") != 0)
+                add_sig(sigs, "/.git");
+            break;
+        }
+        *slash = 0;
+    }
+    free(d);
+}
+
+/* --- level 2 and 3: libgit2 ---------------------------------------------------------------- */
 
 static void compute_prefix(struct fingerprint *fp)
 {
@@ -65,20 +120,36 @@ static void compute_prefix(struct fingerprint *fp)
     size_t n = strlen(wd);
     while (n > 1 && wd[n - 1] == '/')
         wd[--n] = 0;
-    fp->workdir = xasprintf("%s/", strcmp(wd, "/") == 0 ? "" : wd);
-    size_t wl = strlen(fp->workdir);
+    fp->info.workdir = xasprintf("%s/", strcmp(wd, "/") == 0 ? "" : wd);
+    size_t wl = strlen(fp->info.workdir);
     char *d = xasprintf("%s/", fp->dir);
-    fp->prefix = xstrdup(strncmp(d, fp->workdir, wl) == 0 ? d + wl : "");
+    fp->info.prefix = xstrdup(strncmp(d, fp->info.workdir, wl) == 0 ? d + wl : "");
     free(d);
     free(wd);
 }
 
-static void close_repo(struct fingerprint *fp)
+/* Records the signatures of the files that decide HEAD, then resolves it. */
+static void read_head(struct fingerprint *fp)
 {
-    git_index_free(fp->index);
-    git_repository_free(fp->repo);
-    fp->index = NULL;
-    fp->repo = NULL;
+    const char *gitdir = git_repository_path(fp->repo);
+    const char *common = git_repository_commondir(fp->repo);
+    char *p = xasprintf("%sHEAD", gitdir);
+    add_sig(fp->info.sigs, p);
+    free(p);
+    git_reference *ref = NULL;
+    if (git_reference_lookup(&ref, fp->repo, "HEAD") == 0 &&
+        git_reference_type(ref) == GIT_REFERENCE_SYMBOLIC) {
+        p = xasprintf("%s%s", common, git_reference_symbolic_target(ref));
+        add_sig(fp->info.sigs, p);
+        free(p);
+    }
+    git_reference_free(ref);
+    p = xasprintf("%spacked-refs", common);
+    add_sig(fp->info.sigs, p);
+    free(p);
+    git_oid head;
+    if (git_reference_name_to_id(&head, fp->repo, "HEAD") == 0)
+        git_oid_tostr(fp->info.head, sizeof fp->info.head, &head);
 }
 
 static int open_repo(struct fingerprint *fp, struct err *e)
@@ -86,91 +157,256 @@ static int open_repo(struct fingerprint *fp, struct err *e)
     git_libgit2_init();
     /* Read-only use: a checkout owned by another uid (CI as root) must still work. */
     git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+    struct repo_info *in = &fp->info;
+    in->sigs = cJSON_CreateObject();
     int rc = git_repository_open_ext(&fp->repo, fp->dir, 0, NULL);
-    if (rc == GIT_ENOTFOUND)
+    if (rc == GIT_ENOTFOUND) {
+        discovery_paths(fp->dir, NULL, in->sigs);
+        in->index_sig = xstrdup("");
         return 0;
+    }
     if (rc != 0)
         return git_fail(e, "opening the git repository");
     if (git_repository_is_bare(fp->repo)) {
-        close_repo(fp);
+        git_repository_free(fp->repo);
+        fp->repo = NULL;
+        discovery_paths(fp->dir, NULL, in->sigs);
+        in->index_sig = xstrdup("");
         return 0;
     }
+    in->in_git = true;
     compute_prefix(fp);
-    if (load_index(fp, e)) {
-        close_repo(fp);
-        return -1;
-    }
-    git_oid head;
-    if (git_reference_name_to_id(&head, fp->repo, "HEAD") == 0) {
-        git_oid_tostr(fp->head, sizeof fp->head, &head);
-        fp->has_head = true;
-    }
+    discovery_paths(fp->dir, in->workdir, in->sigs);
+    char *workgit = xasprintf("%s.git", in->workdir);
+    add_sig(in->sigs, workgit);
+    free(workgit);
+    /* Signature first: if the index changes while it is read, the record is stale. */
+    char *index_path = xasprintf("%sindex", git_repository_path(fp->repo));
+    in->index_sig = stat_sig(index_path);
+    cJSON_AddStringToObject(in->sigs, index_path, in->index_sig);
+    struct stat st;
+    if (stat(index_path, &st) == 0)
+        fp->index_mtime = st.st_mtim;
+    free(index_path);
+    if (git_repository_index(&fp->index, fp->repo) != 0)
+        return git_fail(e, "reading the git index");
+    read_head(fp);
     return 0;
 }
 
-static void *opener_main(void *arg)
+static void free_info(struct repo_info *in)
 {
-    struct fingerprint *fp = arg;
-    fp->open_rc = open_repo(fp, &fp->open_err);
-    return NULL;
+    free(in->workdir);
+    free(in->prefix);
+    free(in->index_sig);
+    cJSON_Delete(in->sigs);
+    memset(in, 0, sizeof *in);
 }
 
-/* Waits for the repository to be open; its failure is reported to every caller. */
+/* Opens the repository with libgit2 (once). Its failure is reported to every caller. */
 static int ready(struct fingerprint *fp, struct err *e)
 {
-    if (fp->opening) {
-        pthread_join(fp->opener, NULL);
-        fp->opening = false;
+    if (!fp->opened) {
+        fp->opened = true;
+        fp->trusted = false;
+        free_info(&fp->info);
+        fp->open_rc = open_repo(fp, &fp->open_err);
     }
     return fp->open_rc ? err_set(e, "%s", fp->open_err.msg) : 0;
 }
 
-int fingerprint_open(const char *dir, struct fingerprint **out, struct err *e)
+/* --- the snapshot ---------------------------------------------------------------------------- */
+
+static char *snapshot_key(const struct fingerprint *fp)
+{
+    return xasprintf("git_snapshot:%s", fp->dir);
+}
+
+/* Adopts the stored snapshot if every signature in it still matches. */
+static bool load_snapshot(struct fingerprint *fp)
+{
+    char *key = snapshot_key(fp);
+    char *text = db_meta_get(fp->db, key);
+    free(key);
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    const cJSON *sigs = cJSON_GetObjectItemCaseSensitive(j, "sigs");
+    bool ok = cJSON_IsObject(sigs);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, sigs)
+    {
+        char *now = stat_sig(it->string);
+        ok = ok && cJSON_IsString(it) && strcmp(now, it->valuestring) == 0;
+        free(now);
+    }
+    const cJSON *wd = cJSON_GetObjectItemCaseSensitive(j, "workdir");
+    const cJSON *prefix = cJSON_GetObjectItemCaseSensitive(j, "prefix");
+    const cJSON *head = cJSON_GetObjectItemCaseSensitive(j, "head");
+    const cJSON *index = cJSON_GetObjectItemCaseSensitive(j, "index");
+    ok = ok && cJSON_IsString(head) && cJSON_IsString(index) && strlen(head->valuestring) < BLOB_HEX;
+    if (ok) {
+        struct repo_info *in = &fp->info;
+        in->in_git = cJSON_IsString(wd);
+        if (in->in_git && !cJSON_IsString(prefix))
+            ok = false;
+        else {
+            in->workdir = in->in_git ? xstrdup(wd->valuestring) : NULL;
+            in->prefix = in->in_git ? xstrdup(prefix->valuestring) : NULL;
+            snprintf(in->head, sizeof in->head, "%s", head->valuestring);
+            in->index_sig = xstrdup(index->valuestring);
+        }
+    }
+    cJSON_Delete(j);
+    return ok;
+}
+
+static void save_snapshot(struct fingerprint *fp)
+{
+    const struct repo_info *in = &fp->info;
+    cJSON *j = cJSON_CreateObject();
+    if (in->in_git) {
+        cJSON_AddStringToObject(j, "workdir", in->workdir);
+        cJSON_AddStringToObject(j, "prefix", in->prefix);
+    }
+    cJSON_AddStringToObject(j, "head", in->head);
+    cJSON_AddStringToObject(j, "index", in->index_sig);
+    cJSON_AddItemReferenceToObject(j, "sigs", in->sigs);
+    char *text = cJSON_PrintUnformatted(j);
+    char *key = snapshot_key(fp);
+    db_meta_set(fp->db, key, text, NULL); /* a store we cannot write just caches nothing */
+    free(key);
+    free(text);
+    cJSON_Delete(j);
+}
+
+/* --- level 1: the code_stat table ------------------------------------------------------------ */
+
+static const char SQL_STAT_GET[] =
+    "SELECT size, mtime_ns, ino, mode, blob, clean FROM code_stat WHERE path = ? AND index_sig = ?";
+static const char SQL_STAT_PUT[] =
+    "INSERT OR REPLACE INTO code_stat(path, size, mtime_ns, ino, mode, blob, clean, index_sig) "
+    "VALUES(?, ?, ?, ?, ?, ?, ?, ?)";
+
+static int64_t mtime_ns(const struct stat *st)
+{
+    return (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+}
+
+static bool from_table(struct fingerprint *fp, const char *abs, const struct stat *st,
+                       struct code_fp *c)
+{
+    sqlite3_stmt *q = db_prepare(fp->db, SQL_STAT_GET);
+    db_bind_text(q, 1, abs);
+    db_bind_text(q, 2, fp->info.index_sig);
+    bool hit = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int64(q, 0) == st->st_size &&
+               sqlite3_column_int64(q, 1) == mtime_ns(st) &&
+               sqlite3_column_int64(q, 2) == (int64_t)st->st_ino &&
+               sqlite3_column_int(q, 3) == (int)(st->st_mode & 0111) &&
+               strlen(db_col_text(q, 4)) == BLOB_HEX - 1;
+    if (hit) {
+        memcpy(c->blob, db_col_text(q, 4), BLOB_HEX);
+        c->clean = sqlite3_column_int(q, 5) != 0;
+    }
+    db_done(q);
+    return hit;
+}
+
+static void save_rows(struct fingerprint *fp)
+{
+    double now = now_wall();
+    for (size_t i = 0; i < fp->n_fresh; i++) {
+        const struct code_fp *c = fp->fresh[i].c;
+        char *abs = path_join(fp->dir, c->path);
+        struct stat st;
+        /* Hashed content is only trusted for files not written in the last seconds:
+         * a same-size rewrite within one timestamp tick would otherwise look unchanged
+         * (index-derived rows passed the same check against the index's mtime). */
+        if (stat(abs, &st) == 0 &&
+            (fp->fresh[i].from_index || mtime_ns(&st) < (int64_t)((now - 2) * 1e9))) {
+            sqlite3_stmt *q = db_prepare(fp->db, SQL_STAT_PUT);
+            db_bind_text(q, 1, abs);
+            sqlite3_bind_int64(q, 2, (int64_t)st.st_size);
+            sqlite3_bind_int64(q, 3, mtime_ns(&st));
+            sqlite3_bind_int64(q, 4, (int64_t)st.st_ino);
+            sqlite3_bind_int(q, 5, (int)(st.st_mode & 0111));
+            db_bind_text(q, 6, c->blob);
+            sqlite3_bind_int(q, 7, c->clean);
+            db_bind_text(q, 8, fp->info.index_sig);
+            db_exec_stmt(fp->db, q, NULL);
+        }
+        free(abs);
+    }
+}
+
+/* --- the interface ------------------------------------------------------------------------- */
+
+int fingerprint_open(const char *dir, struct db *db, struct fingerprint **out, struct err *e)
 {
     (void)e;
     struct fingerprint *fp = xcalloc(1, sizeof *fp);
     fp->dir = realpath(dir, NULL);
     if (!fp->dir)
         fp->dir = xstrdup(dir);
-    fp->opening = pthread_create(&fp->opener, NULL, opener_main, fp) == 0;
-    if (!fp->opening)
-        fp->open_rc = open_repo(fp, &fp->open_err);
+    fp->db = db;
+    fp->trusted = db && load_snapshot(fp);
+    if (!fp->trusted)
+        free_info(&fp->info);
     *out = fp;
     return 0;
+}
+
+void fingerprint_save(struct fingerprint *fp)
+{
+    if (!fp->db || !fp->opened || fp->open_rc != 0)
+        return;
+    if (db_begin(fp->db, NULL) != 0)
+        return;
+    save_snapshot(fp);
+    save_rows(fp);
+    if (db_commit(fp->db, NULL) != 0)
+        db_rollback(fp->db);
 }
 
 void fingerprint_close(struct fingerprint *fp)
 {
     if (!fp)
         return;
-    ready(fp, NULL);
     strmap_free(&fp->cache, free_fp);
-    close_repo(fp);
+    free(fp->fresh);
+    git_index_free(fp->index);
+    git_repository_free(fp->repo);
+    free_info(&fp->info);
     free(fp->dir);
-    free(fp->workdir);
-    free(fp->prefix);
+    if (fp->opened)
+        git_libgit2_shutdown();
     free(fp);
-    git_libgit2_shutdown();
 }
 
 bool fingerprint_in_git(struct fingerprint *fp)
 {
-    return ready(fp, NULL) == 0 && fp->repo != NULL;
+    return (fp->trusted || ready(fp, NULL) == 0) && fp->info.in_git;
 }
 
 const char *fingerprint_head(struct fingerprint *fp)
 {
-    return ready(fp, NULL) == 0 && fp->has_head ? fp->head : NULL;
+    if (!fp->trusted && ready(fp, NULL) != 0)
+        return NULL;
+    return fp->info.head[0] ? fp->info.head : NULL;
 }
 
 const char *fingerprint_workdir(struct fingerprint *fp)
 {
-    return ready(fp, NULL) == 0 ? fp->workdir : NULL;
+    return (fp->trusted || ready(fp, NULL) == 0) ? fp->info.workdir : NULL;
 }
 
 size_t fingerprint_hashed(const struct fingerprint *fp)
 {
     return fp->hashed;
+}
+
+bool fingerprint_used_git(const struct fingerprint *fp)
+{
+    return fp->opened;
 }
 
 /* git's ie_match_stat, reduced to the fields libgit2 keeps, plus the racy check. */
@@ -200,16 +436,16 @@ static bool index_matches(const struct fingerprint *fp, const git_index_entry *i
 /* rel's path in the work tree: rel itself when they coincide, else a new string. */
 static const char *repo_relative(const struct fingerprint *fp, const char *rel)
 {
-    if (!fp->repo)
+    if (!fp->info.in_git)
         return NULL;
     char *joined;
     if (rel[0] == '/') {
-        size_t wl = strlen(fp->workdir);
-        if (strncmp(rel, fp->workdir, wl) != 0)
+        size_t wl = strlen(fp->info.workdir);
+        if (strncmp(rel, fp->info.workdir, wl) != 0)
             return NULL;
         joined = xstrdup(rel + wl);
     } else {
-        joined = xasprintf("%s%s", fp->prefix, rel);
+        joined = xasprintf("%s%s", fp->info.prefix, rel);
     }
     char *norm = path_normalize(joined, true);
     free(joined);
@@ -224,6 +460,30 @@ static const char *repo_relative(const struct fingerprint *fp, const char *rel)
     return norm;
 }
 
+/* Levels 2 and 3; remembers the result for fingerprint_save(). */
+static int from_git(struct fingerprint *fp, const char *abs, const struct stat *st,
+                    struct code_fp *c, struct err *e)
+{
+    xgrow(&fp->fresh, &fp->cap_fresh, fp->n_fresh + 1, sizeof *fp->fresh);
+    const git_index_entry *ie =
+        fp->index && c->repo_path ? git_index_get_bypath(fp->index, c->repo_path, 0) : NULL;
+    if (ie && index_matches(fp, ie, st)) {
+        git_oid_tostr(c->blob, sizeof c->blob, &ie->id);
+        c->clean = true;
+        fp->fresh[fp->n_fresh++] = (struct fresh){c, true};
+        return 0;
+    }
+    git_oid oid;
+    if (git_odb_hashfile(&oid, abs, GIT_OBJECT_BLOB) != 0)
+        return git_fail(e, c->path);
+    git_oid_tostr(c->blob, sizeof c->blob, &oid);
+    fp->hashed++;
+    /* Same content as the index entry (e.g. only touched): its blob is stored. */
+    c->clean = ie && git_oid_equal(&oid, &ie->id);
+    fp->fresh[fp->n_fresh++] = (struct fresh){c, false};
+    return 0;
+}
+
 int fingerprint_file(struct fingerprint *fp, const char *rel, const struct code_fp **out,
                      struct err *e)
 {
@@ -234,8 +494,6 @@ int fingerprint_file(struct fingerprint *fp, const char *rel, const struct code_
     }
     if (c)
         return err_set(e, "code file %s could not be read", rel);
-    if (ready(fp, e))
-        return -1;
     char *abs = path_join(fp->dir, rel);
     struct stat st;
     if (stat(abs, &st) != 0) {
@@ -246,25 +504,21 @@ int fingerprint_file(struct fingerprint *fp, const char *rel, const struct code_
     c = xcalloc(1, sizeof *c);
     strmap_put(&fp->cache, rel, c);
     c->path = strmap_key(&fp->cache, rel);
-    c->repo_path = repo_relative(fp, c->path);
-    const git_index_entry *ie =
-        fp->index && c->repo_path ? git_index_get_bypath(fp->index, c->repo_path, 0) : NULL;
-    if (ie && index_matches(fp, ie, &st)) {
-        git_oid_tostr(c->blob, sizeof c->blob, &ie->id);
-        c->clean = true;
-    } else {
-        git_oid oid;
-        if (git_odb_hashfile(&oid, abs, GIT_OBJECT_BLOB) != 0) {
-            free(abs);
-            c->blob[0] = 0; /* stays cached as a failure marker; never returned */
-            return git_fail(e, rel);
-        }
-        git_oid_tostr(c->blob, sizeof c->blob, &oid);
-        fp->hashed++;
-        /* Same content as the index entry (e.g. only touched): its blob is stored. */
-        c->clean = ie && git_oid_equal(&oid, &ie->id);
+    int rc = 0;
+    if (!(fp->trusted && from_table(fp, abs, &st, c))) {
+        rc = ready(fp, e);
+        if (rc == 0 && !c->repo_path)
+            c->repo_path = repo_relative(fp, c->path);
+        if (rc == 0)
+            rc = from_git(fp, abs, &st, c, e);
     }
+    if (rc == 0 && !c->repo_path)
+        c->repo_path = repo_relative(fp, c->path);
     free(abs);
+    if (rc != 0) {
+        c->blob[0] = 0; /* stays cached as a failure marker; never returned */
+        return -1;
+    }
     *out = c;
     return 0;
 }

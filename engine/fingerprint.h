@@ -1,19 +1,20 @@
-/* fingerprint: code files -> git blob ids, via libgit2.
+/* fingerprint: code files -> git blob ids.
  *
- * A tracked file whose stat data matches its index entry takes the entry's blob id
- * without being read; a racily clean entry (mtime not older than the index file),
- * a modified or an untracked file is hashed as `git hash-object --no-filters` would.
- * The index is loaded once per fingerprint context and never written. Outside a git
+ * A file whose stat data matches what the store recorded (table code_stat, valid
+ * while the repository's index, HEAD and refs are unchanged) takes the recorded id;
+ * otherwise a tracked file whose stat data matches its index entry takes the entry's
+ * id; a racily clean entry (mtime not older than the index file), a modified or an
+ * untracked file is hashed as `git hash-object --no-filters` would. libgit2 is only
+ * touched when the store cannot answer, and the index is never written. Outside a git
  * repository every file is hashed the same way and fingerprint_in_git() is false.
- * Results are cached per path for the life of the context, which owns them. The
- * repository is opened in the background, so fingerprint_open() returns at once and
- * a broken repository is reported by the first call that needs it.
+ * Results are owned by the context; fingerprint_save() records what was learnt.
  */
 #ifndef SLUICE_FINGERPRINT_H
 #define SLUICE_FINGERPRINT_H
 
 #include <stdbool.h>
 
+#include "db.h"
 #include "util.h"
 
 #define BLOB_HEX 41
@@ -27,8 +28,11 @@ struct code_fp {
 
 struct fingerprint;
 
-/* Starts opening the repository containing dir (if any). */
-int fingerprint_open(const char *dir, struct fingerprint **out, struct err *e);
+/* A context for files under dir. db (may be NULL) holds the caches. A broken
+ * repository is reported by the first call that needs it. */
+int fingerprint_open(const char *dir, struct db *db, struct fingerprint **out, struct err *e);
+/* Records new fingerprints and the repository snapshot in db (own transaction). */
+void fingerprint_save(struct fingerprint *fp);
 void fingerprint_close(struct fingerprint *fp);
 
 bool fingerprint_in_git(struct fingerprint *fp);
@@ -41,7 +45,9 @@ const char *fingerprint_workdir(struct fingerprint *fp);
 int fingerprint_file(struct fingerprint *fp, const char *rel, const struct code_fp **out,
                      struct err *e);
 
-/* How many files were actually read and hashed (the rest came from the index). */
+/* How many files were actually read and hashed (the rest came from caches). */
 size_t fingerprint_hashed(const struct fingerprint *fp);
+/* Whether libgit2 had to be used (the store's records did not suffice). */
+bool fingerprint_used_git(const struct fingerprint *fp);
 
 #endif

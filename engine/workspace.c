@@ -19,15 +19,6 @@ int workspace_open(const char *flow_path, const struct strv *overrides, struct w
 {
     *out = NULL;
     struct workspace *ws = xcalloc(1, sizeof *ws);
-    /* Open the repository while the flow file is parsed: they are independent. */
-    char *dir = xstrdup(flow_path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        slash[slash == dir] = 0;
-    else
-        strcpy(dir, ".");
-    fingerprint_open(dir, &ws->fp, e);
-    free(dir);
     if (flow_load(flow_path, overrides, &ws->flow, e)) {
         workspace_close(ws);
         return -1;
@@ -40,6 +31,8 @@ int workspace_open(const char *flow_path, const struct strv *overrides, struct w
         rc = db_open(dbp, &ws->db, e);
         free(dbp);
     }
+    if (rc == 0)
+        rc = fingerprint_open(ws->flow->dir, ws->db, &ws->fp, e);
     if (rc == 0)
         rc = history_flow_id(ws->db, ws->flow->abspath, ws->flow->name, false, &ws->flow_id, e);
     if (rc) {
@@ -57,6 +50,8 @@ void workspace_close(struct workspace *ws)
         return;
     if (ws->flow)
         keys_free(&ws->keys);
+    if (ws->fp)
+        fingerprint_save(ws->fp);
     fingerprint_close(ws->fp);
     db_close(ws->db);
     store_close(ws->store);

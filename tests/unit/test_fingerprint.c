@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "db.h"
 #include "fingerprint.h"
 #include "t.h"
 
@@ -42,7 +43,7 @@ TEST(fingerprint_clean_tracked_file_comes_from_the_index)
     git_out("git rev-parse :src/a.py", want, sizeof want);
     struct fingerprint *fp;
     struct err e;
-    REQUIRE(fingerprint_open(t_tmpdir(), &fp, &e) == 0);
+    REQUIRE(fingerprint_open(t_tmpdir(), NULL, &fp, &e) == 0);
     CHECK(fingerprint_in_git(fp));
     const struct code_fp *c;
     REQUIRE(fingerprint_file(fp, "src/a.py", &c, &e) == 0);
@@ -66,7 +67,7 @@ TEST(fingerprint_modified_and_untracked_files_are_hashed)
     git_out("git hash-object --no-filters new.py", want_new, sizeof want_new);
     struct fingerprint *fp;
     struct err e;
-    REQUIRE(fingerprint_open(t_tmpdir(), &fp, &e) == 0);
+    REQUIRE(fingerprint_open(t_tmpdir(), NULL, &fp, &e) == 0);
     const struct code_fp *c;
     REQUIRE(fingerprint_file(fp, "a.py", &c, &e) == 0);
     CHECK_STR(c->blob, want_mod);
@@ -100,7 +101,7 @@ TEST(fingerprint_racily_clean_entry_is_hashed)
     REQUIRE(strcmp(index_id, real_id) != 0);
     struct fingerprint *fp;
     struct err e;
-    REQUIRE(fingerprint_open(t_tmpdir(), &fp, &e) == 0);
+    REQUIRE(fingerprint_open(t_tmpdir(), NULL, &fp, &e) == 0);
     const struct code_fp *c;
     REQUIRE(fingerprint_file(fp, "a.py", &c, &e) == 0);
     CHECK_STR(c->blob, real_id);
@@ -113,7 +114,7 @@ TEST(fingerprint_outside_git_hashes_like_git)
     t_write("x.sh", "echo x\n");
     struct fingerprint *fp;
     struct err e;
-    REQUIRE(fingerprint_open(t_tmpdir(), &fp, &e) == 0);
+    REQUIRE(fingerprint_open(t_tmpdir(), NULL, &fp, &e) == 0);
     CHECK(!fingerprint_in_git(fp));
     CHECK(fingerprint_head(fp) == NULL);
     const struct code_fp *c;
@@ -122,4 +123,61 @@ TEST(fingerprint_outside_git_hashes_like_git)
     CHECK_STR(c->blob, "67b376aa664bb8bf3648f68d68bf4e1f12661f04");
     CHECK(c->repo_path == NULL);
     fingerprint_close(fp);
+}
+
+/* Fingerprints "a.py" with the store's cache; returns the blob, reports git use. */
+static void fp_cached(struct db *db, char blob[BLOB_HEX], bool *used_git, const char **head)
+{
+    struct fingerprint *fp;
+    struct err e;
+    const struct code_fp *c;
+    blob[0] = 0;
+    if (fingerprint_open(t_tmpdir(), db, &fp, &e) != 0 || fingerprint_file(fp, "a.py", &c, &e) != 0)
+        return;
+    memcpy(blob, c->blob, BLOB_HEX);
+    static char h[BLOB_HEX];
+    snprintf(h, sizeof h, "%s", fingerprint_head(fp) ? fingerprint_head(fp) : "");
+    *head = h;
+    *used_git = fingerprint_used_git(fp);
+    fingerprint_save(fp);
+    fingerprint_close(fp);
+}
+
+TEST(fingerprint_store_cache_skips_git_until_something_changes)
+{
+    REQUIRE(init_repo() == 0);
+    t_write("a.py", "one\n");
+    set_mtime("a.py", time(NULL) - 100);
+    REQUIRE(t_sh("git add a.py && git commit -qm one") == 0);
+    char *dbp = path_join(t_tmpdir(), "cache.db");
+    struct db *db;
+    struct err e;
+    REQUIRE(db_open(dbp, &db, &e) == 0);
+    char blob[BLOB_HEX], head1[BLOB_HEX], want[64];
+    const char *head;
+    bool used;
+    git_out("git rev-parse HEAD:a.py", want, sizeof want);
+    fp_cached(db, blob, &used, &head);
+    CHECK_STR(blob, want);
+    CHECK(used);
+    snprintf(head1, sizeof head1, "%s", head);
+    fp_cached(db, blob, &used, &head); /* nothing changed: no libgit2 at all */
+    CHECK_STR(blob, want);
+    CHECK(!used);
+    CHECK_STR(head, head1);
+    t_write("a.py", "two, longer\n"); /* the file changes */
+    set_mtime("a.py", time(NULL) - 50); /* old enough for its hash to be cached */
+    git_out("git hash-object --no-filters a.py", want, sizeof want);
+    fp_cached(db, blob, &used, &head);
+    CHECK_STR(blob, want);
+    CHECK(used);
+    fp_cached(db, blob, &used, &head);
+    CHECK(!used);
+    REQUIRE(t_sh("git commit -qam two") == 0); /* the index and HEAD change */
+    fp_cached(db, blob, &used, &head);
+    CHECK_STR(blob, want);
+    CHECK(used);
+    CHECK(strcmp(head, head1) != 0);
+    db_close(db);
+    free(dbp);
 }
