@@ -49,6 +49,7 @@ static const char *const migrations[] = {
     "  source_id INTEGER REFERENCES task_runs(id),"
     "  command TEXT,"
     "  env TEXT,"
+    "  params TEXT,"
     "  started REAL,"
     "  ended REAL,"
     "  exit_code INTEGER,"

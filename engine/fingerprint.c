@@ -46,7 +46,7 @@ struct fingerprint {
     git_repository *repo;
     git_index *index;
     struct timespec index_mtime;
-    struct strmap cache; /* rel path -> struct code_fp */
+    struct strmap cache; /* absolute path -> struct code_fp */
     struct fresh {
         struct code_fp *c;
         bool from_index;
@@ -58,8 +58,7 @@ struct fingerprint {
 static void free_fp(void *p)
 {
     struct code_fp *c = p;
-    if (c->repo_path != c->path)
-        free((char *)c->repo_path);
+    free((char *)c->repo_path);
     free(c);
 }
 
@@ -316,7 +315,7 @@ static void save_rows(struct fingerprint *fp)
     double now = now_wall();
     for (size_t i = 0; i < fp->n_fresh; i++) {
         const struct code_fp *c = fp->fresh[i].c;
-        char *abs = path_join(fp->dir, c->path);
+        const char *abs = c->abs;
         struct stat st;
         /* Hashed content is only trusted for files not written in the last seconds:
          * a same-size rewrite within one timestamp tick would otherwise look unchanged
@@ -334,7 +333,6 @@ static void save_rows(struct fingerprint *fp)
             db_bind_text(q, 8, fp->info.index_sig);
             db_exec_stmt(fp->db, q, NULL);
         }
-        free(abs);
     }
 }
 
@@ -433,31 +431,15 @@ static bool index_matches(const struct fingerprint *fp, const git_index_entry *i
     return true;
 }
 
-/* rel's path in the work tree: rel itself when they coincide, else a new string. */
-static const char *repo_relative(const struct fingerprint *fp, const char *rel)
+/* An absolute path's place in the work tree, or NULL outside it. Caller frees. */
+static char *repo_relative(const struct fingerprint *fp, const char *abs)
 {
     if (!fp->info.in_git)
         return NULL;
-    char *joined;
-    if (rel[0] == '/') {
-        size_t wl = strlen(fp->info.workdir);
-        if (strncmp(rel, fp->info.workdir, wl) != 0)
-            return NULL;
-        joined = xstrdup(rel + wl);
-    } else {
-        joined = xasprintf("%s%s", fp->info.prefix, rel);
-    }
-    char *norm = path_normalize(joined, true);
-    free(joined);
-    if (strncmp(norm, "../", 3) == 0 || strcmp(norm, "..") == 0) {
-        free(norm);
+    size_t wl = strlen(fp->info.workdir);
+    if (strncmp(abs, fp->info.workdir, wl) != 0)
         return NULL;
-    }
-    if (strcmp(norm, rel) == 0) { /* the flow sits at the top of the work tree */
-        free(norm);
-        return rel;
-    }
-    return norm;
+    return path_normalize(abs + wl, false);
 }
 
 /* Levels 2 and 3; remembers the result for fingerprint_save(). */
@@ -475,7 +457,7 @@ static int from_git(struct fingerprint *fp, const char *abs, const struct stat *
     }
     git_oid oid;
     if (git_odb_hashfile(&oid, abs, GIT_OBJECT_BLOB) != 0)
-        return git_fail(e, c->path);
+        return git_fail(e, "hashing");
     git_oid_tostr(c->blob, sizeof c->blob, &oid);
     fp->hashed++;
     /* Same content as the index entry (e.g. only touched): its blob is stored. */
@@ -484,41 +466,49 @@ static int from_git(struct fingerprint *fp, const char *abs, const struct stat *
     return 0;
 }
 
-int fingerprint_file(struct fingerprint *fp, const char *rel, const struct code_fp **out,
-                     struct err *e)
+static int fingerprint_new(struct fingerprint *fp, const char *abs, const char *rel,
+                           const struct code_fp **out, struct err *e)
 {
-    struct code_fp *c = strmap_get(&fp->cache, rel);
-    if (c && c->blob[0]) {
-        *out = c;
-        return 0;
-    }
-    if (c)
-        return err_set(e, "code file %s could not be read", rel);
-    char *abs = path_join(fp->dir, rel);
     struct stat st;
-    if (stat(abs, &st) != 0) {
-        err_set(e, "code file %s: %s", rel, strerror(errno));
-        free(abs);
-        return -1;
-    }
-    c = xcalloc(1, sizeof *c);
-    strmap_put(&fp->cache, rel, c);
-    c->path = strmap_key(&fp->cache, rel);
+    if (stat(abs, &st) != 0)
+        return err_set(e, "code file %s: %s", rel, strerror(errno));
+    struct code_fp *c = xcalloc(1, sizeof *c);
+    strmap_put(&fp->cache, abs, c);
+    c->abs = strmap_key(&fp->cache, abs);
     int rc = 0;
     if (!(fp->trusted && from_table(fp, abs, &st, c))) {
         rc = ready(fp, e);
-        if (rc == 0 && !c->repo_path)
-            c->repo_path = repo_relative(fp, c->path);
-        if (rc == 0)
+        if (rc == 0) {
+            c->repo_path = repo_relative(fp, abs);
             rc = from_git(fp, abs, &st, c, e);
+        }
     }
-    if (rc == 0 && !c->repo_path)
-        c->repo_path = repo_relative(fp, c->path);
-    free(abs);
     if (rc != 0) {
         c->blob[0] = 0; /* stays cached as a failure marker; never returned */
-        return -1;
+        return err_prefix(e, "code file %s", rel);
     }
+    if (!c->repo_path)
+        c->repo_path = repo_relative(fp, abs);
     *out = c;
     return 0;
+}
+
+int fingerprint_file(struct fingerprint *fp, const char *dir, const char *rel,
+                     const struct code_fp **out, struct err *e)
+{
+    char *joined = path_join(dir, rel);
+    char *abs = path_normalize(joined, false);
+    free(joined);
+    if (!abs)
+        return err_set(e, "code file %s: a path outside the file system", rel);
+    struct code_fp *c = strmap_get(&fp->cache, abs);
+    int rc = 0;
+    if (c && c->blob[0])
+        *out = c;
+    else if (c)
+        rc = err_set(e, "code file %s could not be read", rel);
+    else
+        rc = fingerprint_new(fp, abs, rel, out, e);
+    free(abs);
+    return rc;
 }

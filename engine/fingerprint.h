@@ -20,8 +20,8 @@
 #define BLOB_HEX 41
 
 struct code_fp {
-    const char *path;      /* relative to the flow directory, as in the flow */
-    const char *repo_path; /* relative to the repository's work tree; NULL outside git */
+    const char *abs;       /* absolute path */
+    const char *repo_path; /* relative to the repository's work tree; NULL outside it */
     char blob[BLOB_HEX];
     bool clean; /* matched the index: the blob is in the object database */
 };
@@ -41,9 +41,9 @@ const char *fingerprint_head(struct fingerprint *fp);
 /* The repository's work tree (absolute, with a trailing '/'), or NULL. */
 const char *fingerprint_workdir(struct fingerprint *fp);
 
-/* Fingerprints one file named relative to dir. The result is owned by fp. */
-int fingerprint_file(struct fingerprint *fp, const char *rel, const struct code_fp **out,
-                     struct err *e);
+/* Fingerprints the file rel names under dir. The result is owned by fp. */
+int fingerprint_file(struct fingerprint *fp, const char *dir, const char *rel,
+                     const struct code_fp **out, struct err *e);
 
 /* How many files were actually read and hashed (the rest came from caches). */
 size_t fingerprint_hashed(const struct fingerprint *fp);

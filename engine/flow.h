@@ -1,12 +1,13 @@
-/* flow: load a flow file (JSON) into a validated, fully substituted DAG.
+/* flow: a flow file (and the sub-flows it includes) as one validated, substituted DAG.
  *
- * flow_load() parses with cJSON, rejects anything it does not understand (unknown
- * fields with a did-you-mean, wrong types, unknown `after` names, cycles printed as
- * `a -> b -> a`, unknown {params.x}, code patterns matching nothing), substitutes
- * parameters and expands `code` globs, and orders the tasks topologically. It never
- * runs anything and never touches the store. Errors read `flow.json:LINE:COL: msg`
- * (syntax) or `flow.json: task X: msg` (semantics). The caller owns the flow and
- * releases it with flow_free().
+ * flow_load() reads the file with flowfile_read(), includes every sub-flow (a task
+ * with "flow": its tasks join the DAG as "<node>/<task>", run in the sub-flow's
+ * directory with the parameters given by "with", and the node stands for the
+ * sub-flow's output task), substitutes parameters, expands `code` globs, resolves
+ * `after` and orders the tasks topologically. It reports the first problem
+ * (`flow.json:LINE:COL: msg`, `flow.json: task X: msg`, `flow.json: cycle: a -> b -> a`,
+ * a sub-flow including itself, a publish path leaving the flow directory...). It
+ * never runs anything and never touches a store. The caller owns the flow.
  */
 #ifndef SLUICE_FLOW_H
 #define SLUICE_FLOW_H
@@ -14,51 +15,70 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "flowfile.h"
+#include "strmap.h"
 #include "util.h"
 
-struct kv {
-    char *key;
-    char *value;
+struct task {
+    char *name;            /* unique in the flow: "clean", or "prep/clean" in sub-flow prep */
+    const char *local;     /* the name in its own flow file (points into name) */
+    const char *dir;       /* its flow file's directory: working dir, base of code and files */
+    const char *flow_name; /* its flow file's "name": {flow} */
+    char *run;             /* the command, parameters substituted */
+    size_t *deps;          /* `after`, resolved to indices into flow->tasks, in order */
+    const char **dep_vars; /* per dep: "IN_<name as written in after>" */
+    size_t n_deps;
+    struct strv code;  /* matched code files, relative to dir, sorted, unique */
+    struct strv files; /* external input files, substituted, as written */
+    struct kv *env;    /* extra environment, substituted, sorted by key */
+    size_t n_env;
+    struct kv *params; /* the parameters its fields use, with their values */
+    size_t n_params;
+    enum keep_mode keep;
+    double expire; /* seconds; 0: never */
+    bool is_volatile;
+    char *publish;            /* parameters substituted; {key}/{key:N} remain; or NULL */
+    const char *publish_root; /* absolute: published paths must stay inside it */
+    int group;                /* the sub-flow it belongs to (index into groups), or -1 */
 };
 
-struct task {
-    char *name;          /* unique within the flow */
-    char *in_var;        /* "IN_<name>" with non-[A-Za-z0-9_] bytes as '_' */
-    char *run;           /* the command, parameters substituted */
-    size_t *deps;        /* `after`, resolved to indices into flow->tasks, in order */
-    size_t n_deps;
-    struct strv code;    /* matched code files, relative to the flow dir, sorted, unique */
-    struct strv files;   /* external input files, substituted, as written */
-    struct kv *env;      /* extra environment, substituted, sorted by key */
-    size_t n_env;
-    struct strv params;  /* names of the parameters this task's fields reference */
+/* A sub-flow node. Its tasks, and those of sub-flows nested in it, are
+ * tasks[first..end). */
+struct group {
+    char *name; /* "prep", or "prep/inner" */
+    char *path; /* its flow file (absolute) */
+    int parent; /* the enclosing group, or -1 */
+    size_t output;
+    size_t first, end;
 };
 
 struct flow {
     char *path;    /* the flow file as given (for messages) */
     char *abspath; /* absolute path */
-    char *dir;     /* absolute directory of the flow file: tasks run here */
+    char *dir;     /* absolute directory of the flow file */
     char *name;
-    struct kv *params; /* name -> substitution text, in file order */
+    struct kv *params; /* the top flow's parameters: name -> text, in file order */
     size_t n_params;
-    char *params_json; /* the effective parameters as a compact JSON object */
+    char *params_json; /* the same as a compact JSON object (overrides applied) */
     struct task *tasks;
     size_t n_tasks;
-    size_t *order; /* indices in topological order (upstream first) */
+    size_t *order;   /* indices in topological order (upstream first) */
+    size_t *targets; /* what `sluice run` builds by default: the top flow's sinks */
+    size_t n_targets;
+    struct group *groups;
+    size_t n_groups;
+    struct strmap strings; /* interned strings tasks point at */
 };
 
-/* Parameter overrides (`name=value`), applied before substitution; unknown names are
- * an error. May be NULL. */
+/* Parameter overrides (`name=value`, for the top flow) may be NULL. */
 int flow_load(const char *path, const struct strv *overrides, struct flow **out, struct err *e);
 void flow_free(struct flow *f);
 
-/* Index of the task with this name, or -1. */
+/* Index of the task with this name, or -1. A sub-flow node's name finds its output. */
 long flow_find(const struct flow *f, const char *name);
-/* Tasks nobody depends on, in file order. Caller frees the array. */
-size_t *flow_sinks(const struct flow *f, size_t *n);
-/* The task's `env` as a compact JSON object (sorted keys). Caller frees. */
-char *flow_env_json(const struct task *t);
-/* The value text of parameter `name`, or NULL. */
+/* The value text of the top flow's parameter `name`, or NULL. */
 const char *flow_param(const struct flow *f, const char *name);
+/* A task's `env` (or `params`) as a compact JSON object. Caller frees. */
+char *flow_kv_json(const struct kv *kv, size_t n);
 
 #endif

@@ -104,7 +104,7 @@ static int insert_inputs(struct db *db, int64_t id, const struct task_run_info *
         sqlite3_stmt *st = db_prepare(db, "INSERT INTO task_code(task_run_id, path, repo_path, "
                                           "blob_id) VALUES(?, ?, ?, ?)");
         sqlite3_bind_int64(st, 1, id);
-        db_bind_text(st, 2, tr->code[i]->path);
+        db_bind_text(st, 2, tr->code_paths[i]);
         db_bind_text(st, 3, tr->code[i]->repo_path);
         db_bind_text(st, 4, tr->code[i]->blob);
         if (db_exec_stmt(db, st, e))
@@ -137,8 +137,8 @@ int history_task_run(struct db *db, const struct task_run_info *tr, int64_t *id,
 {
     sqlite3_stmt *st = db_prepare(
         db, "INSERT INTO task_runs(run_id, flow_id, task, decision, reason, deep_key, "
-            "shallow_key, source_id, command, env, started, ended, exit_code, output_digest, "
-            "output_size, log_object) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+            "shallow_key, source_id, command, env, params, started, ended, exit_code, "
+            "output_digest, output_size, log_object) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     sqlite3_bind_int64(st, 1, tr->run_id);
     sqlite3_bind_int64(st, 2, tr->flow_id);
     db_bind_text(st, 3, tr->task);
@@ -150,16 +150,17 @@ int history_task_run(struct db *db, const struct task_run_info *tr, int64_t *id,
         sqlite3_bind_int64(st, 8, tr->source_id);
     db_bind_text(st, 9, tr->command);
     db_bind_text(st, 10, tr->env_json);
+    db_bind_text(st, 11, tr->params_json);
     if (tr->started > 0)
-        sqlite3_bind_double(st, 11, tr->started);
+        sqlite3_bind_double(st, 12, tr->started);
     if (tr->ended > 0)
-        sqlite3_bind_double(st, 12, tr->ended);
+        sqlite3_bind_double(st, 13, tr->ended);
     if (tr->has_exit)
-        sqlite3_bind_int(st, 13, tr->exit_code);
-    db_bind_text(st, 14, tr->output_digest);
+        sqlite3_bind_int(st, 14, tr->exit_code);
+    db_bind_text(st, 15, tr->output_digest);
     if (tr->output_digest)
-        sqlite3_bind_int64(st, 15, (int64_t)tr->output_size);
-    db_bind_text(st, 16, tr->log_object);
+        sqlite3_bind_int64(st, 16, (int64_t)tr->output_size);
+    db_bind_text(st, 17, tr->log_object);
     if (db_exec_stmt(db, st, e))
         return -1;
     int64_t rid = sqlite3_last_insert_rowid(db_handle(db));
@@ -180,9 +181,8 @@ static void load_pairs(struct db *db, const char *sql, int64_t id, struct strv *
 }
 
 static const char SQL_PAST[] =
-    "SELECT tr.id, tr.run_id, tr.deep_key, tr.decision, coalesce(tr.ended, tr.started, 0), "
-    "tr.command, tr.env, r.params, tr.source_id FROM task_runs tr JOIN runs r ON r.id = tr.run_id "
-    "WHERE tr.id = ?";
+    "SELECT id, run_id, deep_key, decision, coalesce(ended, started, 0), command, env, params, "
+    "source_id FROM task_runs WHERE id = ?";
 
 static int load_past(struct db *db, int64_t id, struct past_inputs *out, int depth)
 {

@@ -35,6 +35,7 @@ struct task_run_info {
     int64_t source_id; /* hits: the task run that produced the output */
     const char *command;
     const char *env_json;
+    const char *params_json; /* the parameters the task uses, with their values */
     double started, ended;
     bool has_exit;
     int exit_code;
@@ -42,6 +43,7 @@ struct task_run_info {
     uint64_t output_size;
     const char *log_object;
     /* Inputs, recorded for every decision that is not a hit (hits point at source). */
+    const char *const *code_paths; /* as in the task */
     const struct code_fp *const *code;
     size_t n_code;
     const struct file_fp *files;
@@ -58,7 +60,7 @@ struct past_inputs {
     char deep_key[HASH_HEX];
     char decision[16];
     double when;
-    char *command, *env_json, *params_json;
+    char *command, *env_json, *params_json; /* params_json: the task's own parameters */
     struct strv code_paths, code_blobs;
     struct strv file_paths, file_digests;
     struct strv up_names, up_keys;

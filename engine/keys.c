@@ -55,7 +55,7 @@ static void encode(const struct keys *k, size_t i, const char *kind, const char 
     }
     put_field(&b, 'p', in->n_code); /* sorted by path at load */
     for (size_t j = 0; j < in->n_code; j++) {
-        put_str(&b, in->code[j]->path);
+        put_str(&b, t->code.v[j]);
         put_str(&b, in->code[j]->blob);
     }
     put_field(&b, 'f', in->n_files); /* sorted below */
@@ -65,7 +65,7 @@ static void encode(const struct keys *k, size_t i, const char *kind, const char 
     }
     struct up *u = xcalloc(t->n_deps, sizeof *u);
     for (size_t j = 0; j < t->n_deps; j++)
-        u[j] = (struct up){k->flow->tasks[t->deps[j]].in_var, ups[j]};
+        u[j] = (struct up){t->dep_vars[j], ups[j]};
     sort_array(u, t->n_deps, sizeof *u, cmp_up);
     put_field(&b, 'u', t->n_deps);
     for (size_t j = 0; j < t->n_deps; j++) {
@@ -110,13 +110,13 @@ static int gather(struct keys *k, size_t i, struct err *e)
     struct task_inputs *in = &k->in[i];
     in->code = xcalloc(t->code.n, sizeof *in->code);
     for (size_t j = 0; j < t->code.n; j++) {
-        if (fingerprint_file(k->fp, t->code.v[j], &in->code[j], e))
+        if (fingerprint_file(k->fp, t->dir, t->code.v[j], &in->code[j], e))
             return err_prefix(e, "task %s", t->name);
         in->n_code++;
     }
     in->files = t->files.n ? xcalloc(t->files.n, sizeof *in->files) : NULL;
     for (size_t j = 0; j < t->files.n; j++) {
-        if (filedigest_get(k->db, k->flow->dir, t->files.v[j], &in->files[j], e)) {
+        if (filedigest_get(k->db, t->dir, t->files.v[j], &in->files[j], e)) {
             free(in->files[j].path);
             return err_prefix(e, "task %s", t->name);
         }

@@ -1,8 +1,9 @@
 /* keys: a task's inputs and its deep and shallow keys.
  *
  * deep key    = SHA-256(canonical encoding of: key format version, the substituted
- *               command, env, code fingerprint, `files` digests, and for each upstream
- *               its IN_ variable name and deep key)
+ *               command, env, code fingerprint (paths relative to the task's flow
+ *               file, blob ids), `files` digests, and for each upstream its IN_
+ *               variable name and deep key)
  * shallow key = the same with each upstream's *output digest* instead of its deep key.
  * The encoding is length-prefixed and sorted, so it is stable across runs, machines
  * and the order fields appear in the flow file. The task's name is not part of it:
@@ -23,7 +24,7 @@
 #define KEY_FORMAT_VERSION 1
 
 struct task_inputs {
-    const struct code_fp **code; /* owned by the fingerprint context */
+    const struct code_fp **code; /* per task->code path; owned by the fingerprint context */
     size_t n_code;
     struct file_fp *files;
     size_t n_files;

@@ -123,7 +123,8 @@ static int record(struct run *r, size_t t, enum decision d, const char *reason, 
         digests[j] = r->nodes[up].digest[0] ? r->nodes[up].digest : NULL;
     }
     bool is_hit = d == DEC_HIT;
-    char *env = flow_env_json(task);
+    char *env = flow_kv_json(task->env, task->n_env);
+    char *params = flow_kv_json(task->params, task->n_params);
     struct task_run_info tr = {
         .run_id = r->run_id,
         .flow_id = r->ws->flow_id,
@@ -135,6 +136,7 @@ static int record(struct run *r, size_t t, enum decision d, const char *reason, 
         .source_id = is_hit ? r->plan.nodes[t].hit->task_run_id : 0,
         .command = task->run,
         .env_json = env,
+        .params_json = params,
         .started = n->started,
         .ended = n->ended,
         .has_exit = has_exit,
@@ -142,6 +144,7 @@ static int record(struct run *r, size_t t, enum decision d, const char *reason, 
         .output_digest = n->digest[0] ? n->digest : NULL,
         .output_size = n->size,
         .log_object = log_object,
+        .code_paths = (const char *const *)task->code.v,
         .code = is_hit ? NULL : in->code,
         .n_code = is_hit ? 0 : in->n_code,
         .files = is_hit ? NULL : in->files,
@@ -153,6 +156,7 @@ static int record(struct run *r, size_t t, enum decision d, const char *reason, 
     };
     int rc = history_task_run(r->ws->db, &tr, &n->task_run_id, r->e);
     free(env);
+    free(params);
     free(names);
     free(keys);
     free(digests);
@@ -290,7 +294,7 @@ static int job_env(struct run *r, size_t t, struct strv *env)
         const char *view = upstream_view(r, task->deps[j]);
         if (!view)
             return err_prefix(r->e, "task %s", task->name);
-        strv_pushf(env, "%s=%s", r->f->tasks[task->deps[j]].in_var, view);
+        strv_pushf(env, "%s=%s", task->dep_vars[j], view);
     }
     return 0;
 }
@@ -372,7 +376,7 @@ static int start(struct run *r, size_t t)
                            .task = task->name,
                            .command = task->run,
                            .env = (const char *const *)env.v,
-                           .cwd = r->f->dir,
+                           .cwd = task->dir,
                            .out_dir = n->out_dir,
                            .log_path = r->slot_logs[n->slot]};
     char msg[512];

@@ -13,24 +13,16 @@ const char *state_name(enum node_state s)
     return names[s];
 }
 
-static void param_reasons(const struct task *t, const struct flow *f, const char *past_json,
-                          struct strv *reasons)
+static void param_reasons(const struct task *t, const char *past_json, struct strv *reasons)
 {
     cJSON *past = cJSON_Parse(past_json);
-    for (size_t i = 0; i < t->params.n; i++) {
-        const char *name = t->params.v[i];
-        const char *now = flow_param(f, name);
+    for (size_t i = 0; i < t->n_params; i++) {
+        const char *name = t->params[i].key, *now = t->params[i].value;
         const cJSON *old = past ? cJSON_GetObjectItemCaseSensitive(past, name) : NULL;
-        char *old_text = NULL;
-        if (cJSON_IsString(old))
-            old_text = xstrdup(old->valuestring);
-        else if (old)
-            old_text = cJSON_PrintUnformatted(old);
-        if (!old_text)
+        if (!cJSON_IsString(old))
             strv_pushf(reasons, "param %s added", name);
-        else if (strcmp(old_text, now ? now : "") != 0)
-            strv_pushf(reasons, "param %s %s -> %s", name, old_text, now ? now : "");
-        free(old_text);
+        else if (strcmp(old->valuestring, now) != 0)
+            strv_pushf(reasons, "param %s %s -> %s", name, old->valuestring, now);
     }
     cJSON_Delete(past);
 }
@@ -62,14 +54,14 @@ static void input_reasons(struct workspace *ws, size_t t, const struct past_inpu
     const struct task *task = &ws->flow->tasks[t];
     const struct task_inputs *in = &ws->keys.in[t];
     size_t before = reasons->n;
-    param_reasons(task, ws->flow, p->params_json, reasons);
+    param_reasons(task, p->params_json, reasons);
     bool params_changed = reasons->n > before;
     if (!params_changed && strcmp(p->command, task->run) != 0)
         strv_push(reasons, xstrdup("command changed"));
     const char **paths = xcalloc(in->n_code + in->n_files + 1, sizeof *paths);
     const char **ids = xcalloc(in->n_code + in->n_files + 1, sizeof *ids);
     for (size_t i = 0; i < in->n_code; i++) {
-        paths[i] = in->code[i]->path;
+        paths[i] = task->code.v[i];
         ids[i] = in->code[i]->blob;
     }
     pair_reasons("code", &p->code_paths, &p->code_blobs, paths, ids, in->n_code, reasons);
@@ -80,7 +72,7 @@ static void input_reasons(struct workspace *ws, size_t t, const struct past_inpu
     pair_reasons("file", &p->file_paths, &p->file_digests, paths, ids, in->n_files, reasons);
     free(paths);
     free(ids);
-    char *env = flow_env_json(task);
+    char *env = flow_kv_json(task->env, task->n_env);
     if (!params_changed && strcmp(env, p->env_json[0] ? p->env_json : "{}") != 0)
         strv_push(reasons, xstrdup("env changed"));
     free(env);

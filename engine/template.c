@@ -119,7 +119,9 @@ int template_expand(const char *tpl, const struct template_vars *v, char **out, 
             sb_adds(&b, v->flow ? v->flow : "");
             break;
         case PH_KEY:
-            if (!v->key) {
+            if (v->keep_key) {
+                sb_add(&b, s, n);
+            } else if (!v->key) {
                 rc = err_set(e, "%.*s is only available in publish", (int)n, s);
             } else {
                 size_t len = strlen(v->key);

@@ -16,6 +16,7 @@ struct template_vars {
     const char *task; /* may be NULL: then {task} is an error */
     const char *flow;
     const char *key; /* NULL outside `publish` */
+    bool keep_key;   /* copy {key} and {key:N} through untouched (key not known yet) */
 };
 
 /* Expands tpl into a new string (*out, caller frees). On error fills e with a message

@@ -79,7 +79,9 @@ int workspace_targets(const struct workspace *ws, char *const *names, size_t n, 
                       size_t *n_out, struct err *e)
 {
     if (n == 0) {
-        *out = flow_sinks(ws->flow, n_out);
+        *out = xcalloc(ws->flow->n_targets + 1, sizeof **out);
+        memcpy(*out, ws->flow->targets, ws->flow->n_targets * sizeof **out);
+        *n_out = ws->flow->n_targets;
         return 0;
     }
     size_t *t = xcalloc(n, sizeof *t);

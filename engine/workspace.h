@@ -32,7 +32,8 @@ void workspace_close(struct workspace *ws);
  * per store, then remembered in it. NULL when there is nothing to say. Caller frees. */
 char *workspace_notice(struct workspace *ws);
 
-/* Resolves target names to task indices; no names means every sink. */
+/* Resolves target names (tasks, or sub-flow nodes: their output) to task indices; no
+ * names means the flow's default targets (its sinks). */
 int workspace_targets(const struct workspace *ws, char *const *names, size_t n, size_t **out,
                       size_t *n_out, struct err *e);
 

@@ -46,7 +46,7 @@ TEST(fingerprint_clean_tracked_file_comes_from_the_index)
     REQUIRE(fingerprint_open(t_tmpdir(), NULL, &fp, &e) == 0);
     CHECK(fingerprint_in_git(fp));
     const struct code_fp *c;
-    REQUIRE(fingerprint_file(fp, "src/a.py", &c, &e) == 0);
+    REQUIRE(fingerprint_file(fp, t_tmpdir(), "src/a.py", &c, &e) == 0);
     CHECK_STR(c->blob, want);
     CHECK_STR(c->repo_path, "src/a.py");
     CHECK(c->clean);
@@ -69,10 +69,10 @@ TEST(fingerprint_modified_and_untracked_files_are_hashed)
     struct err e;
     REQUIRE(fingerprint_open(t_tmpdir(), NULL, &fp, &e) == 0);
     const struct code_fp *c;
-    REQUIRE(fingerprint_file(fp, "a.py", &c, &e) == 0);
+    REQUIRE(fingerprint_file(fp, t_tmpdir(), "a.py", &c, &e) == 0);
     CHECK_STR(c->blob, want_mod);
     CHECK(!c->clean);
-    REQUIRE(fingerprint_file(fp, "new.py", &c, &e) == 0);
+    REQUIRE(fingerprint_file(fp, t_tmpdir(), "new.py", &c, &e) == 0);
     CHECK_STR(c->blob, want_new);
     CHECK(!c->clean);
     CHECK(fingerprint_hashed(fp) == 2);
@@ -103,7 +103,7 @@ TEST(fingerprint_racily_clean_entry_is_hashed)
     struct err e;
     REQUIRE(fingerprint_open(t_tmpdir(), NULL, &fp, &e) == 0);
     const struct code_fp *c;
-    REQUIRE(fingerprint_file(fp, "a.py", &c, &e) == 0);
+    REQUIRE(fingerprint_file(fp, t_tmpdir(), "a.py", &c, &e) == 0);
     CHECK_STR(c->blob, real_id);
     CHECK(fingerprint_hashed(fp) == 1);
     fingerprint_close(fp);
@@ -118,7 +118,7 @@ TEST(fingerprint_outside_git_hashes_like_git)
     CHECK(!fingerprint_in_git(fp));
     CHECK(fingerprint_head(fp) == NULL);
     const struct code_fp *c;
-    REQUIRE(fingerprint_file(fp, "x.sh", &c, &e) == 0);
+    REQUIRE(fingerprint_file(fp, t_tmpdir(), "x.sh", &c, &e) == 0);
     /* `printf 'echo x\n' | git hash-object --stdin` */
     CHECK_STR(c->blob, "67b376aa664bb8bf3648f68d68bf4e1f12661f04");
     CHECK(c->repo_path == NULL);
@@ -132,7 +132,7 @@ static void fp_cached(struct db *db, char blob[BLOB_HEX], bool *used_git, const 
     struct err e;
     const struct code_fp *c;
     blob[0] = 0;
-    if (fingerprint_open(t_tmpdir(), db, &fp, &e) != 0 || fingerprint_file(fp, "a.py", &c, &e) != 0)
+    if (fingerprint_open(t_tmpdir(), db, &fp, &e) != 0 || fingerprint_file(fp, t_tmpdir(), "a.py", &c, &e) != 0)
         return;
     memcpy(blob, c->blob, BLOB_HEX);
     static char h[BLOB_HEX];

@@ -1,0 +1,594 @@
+/* flowfile: syntax, field names and field types of one flow file. */
+#include "flowfile.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <math.h>
+#include <string.h>
+
+static const char *const flow_fields[] = {"name", "description", "params", "tasks",
+                                          "publish_root"};
+static const char *const flow_fields_later[] = {"executor", "slurm"};
+static const char *const task_fields[] = {"run",     "after",  "code",     "files",
+                                          "env",     "keep",   "expire",   "volatile",
+                                          "publish", "output", "flow",     "with",
+                                          "description"};
+static const char *const task_fields_later[] = {"executor", "slurm"};
+/* Fields a sub-flow node ("flow": ...) may have besides "flow" itself. */
+static const char *const subflow_fields[] = {"flow", "with", "description"};
+
+struct reader {
+    const char *path; /* for messages */
+    struct err *e;
+    struct rawflow *rf;
+    size_t cap_tasks;
+    const char *buf, *p, *end; /* *end == 0 */
+    cJSON *top;                /* every top-level member but "tasks" */
+    bool tasks_seen;
+};
+
+static bool in_list(const char *s, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s, list[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The closest candidate within a small edit distance, or NULL. */
+static const char *did_you_mean(const char *s, const char *const *list, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = edit_distance(s, list[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = list[i];
+        }
+    }
+    return best && best_d <= strlen(s) / 3 + 1 ? best : NULL;
+}
+
+static int unknown_field(struct reader *r, const char *task, const char *field,
+                         const char *const *known, size_t n_known,
+                         const char *const *later, size_t n_later)
+{
+    char where[512] = "";
+    if (task)
+        snprintf(where, sizeof where, "task %s: ", task);
+    if (in_list(field, later, n_later))
+        return err_set(r->e, "%s: %sfield \"%s\" is not supported yet", r->path, where, field);
+    const char *near = did_you_mean(field, known, n_known);
+    if (near)
+        return err_set(r->e, "%s: %sunknown field \"%s\" (did you mean \"%s\"?)", r->path, where,
+                       field, near);
+    return err_set(r->e, "%s: %sunknown field \"%s\"", r->path, where, field);
+}
+
+static bool is_extension(const char *field)
+{
+    return strncmp(field, "x-", 2) == 0;
+}
+
+/* --- syntax errors ------------------------------------------------------------------ */
+
+static int syntax_error(struct reader *r, const char *at)
+{
+    const char *buf = r->buf;
+    size_t len = (size_t)(r->end - r->buf);
+    if (!at || at < buf || at > buf + len)
+        at = buf + len;
+    /* cJSON sometimes stops just past the culprit: step back over whitespace to it. */
+    if (at < buf + len && isspace((unsigned char)*at)) {
+        while (at > buf && isspace((unsigned char)at[-1]))
+            at--;
+        if (at > buf)
+            at--;
+    }
+    long line = 1, col = 1;
+    for (const char *p = buf; p < at; p++) {
+        if (*p == '\n') {
+            line++;
+            col = 1;
+        } else if (((unsigned char)*p & 0xC0) != 0x80) {
+            col++;
+        }
+    }
+    if (at >= buf + len)
+        return err_set(r->e, "%s:%ld:%ld: invalid JSON: unexpected end of file", r->path, line,
+                       col);
+    if (isprint((unsigned char)*at))
+        return err_set(r->e, "%s:%ld:%ld: invalid JSON near '%c'", r->path, line, col, *at);
+    return err_set(r->e, "%s:%ld:%ld: invalid JSON", r->path, line, col);
+}
+
+/* --- typed fields --------------------------------------------------------------------- */
+
+char *flowfile_scalar_text(const cJSON *j)
+{
+    if (cJSON_IsString(j))
+        return xstrdup(j->valuestring);
+    if (cJSON_IsBool(j))
+        return xstrdup(cJSON_IsTrue(j) ? "true" : "false");
+    if (cJSON_IsNumber(j))
+        return cJSON_PrintUnformatted(j);
+    return NULL;
+}
+
+int flowfile_duration(const char *text, double *seconds)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || !isfinite(v) || v <= 0 || strlen(end) != 1)
+        return -1;
+    switch (*end) {
+    case 's':
+        *seconds = v;
+        return 0;
+    case 'm':
+        *seconds = v * 60;
+        return 0;
+    case 'h':
+        *seconds = v * 3600;
+        return 0;
+    case 'd':
+        *seconds = v * 86400;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+static int want_string_array(struct reader *r, const char *task, const cJSON *j,
+                             const char *field, struct strv *out)
+{
+    if (!cJSON_IsArray(j))
+        return err_set(r->e, "%s: task %s: \"%s\" must be an array of strings", r->path, task,
+                       field);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, j)
+    {
+        if (!cJSON_IsString(it))
+            return err_set(r->e, "%s: task %s: \"%s\" must be an array of strings", r->path,
+                           task, field);
+        if (!it->valuestring[0])
+            return err_set(r->e, "%s: task %s: \"%s\" has an empty string", r->path, task,
+                           field);
+        strv_push(out, xstrdup(it->valuestring));
+    }
+    return 0;
+}
+
+static int want_string(struct reader *r, const char *task, const cJSON *j, const char *field,
+                       char **out)
+{
+    if (!cJSON_IsString(j) || !j->valuestring[0])
+        return err_set(r->e, "%s: task %s: \"%s\" must be a non-empty string", r->path, task,
+                       field);
+    *out = xstrdup(j->valuestring);
+    return 0;
+}
+
+static int want_bool(struct reader *r, const char *task, const cJSON *j, const char *field,
+                     bool *out)
+{
+    if (!cJSON_IsBool(j))
+        return err_set(r->e, "%s: task %s: \"%s\" must be true or false", r->path, task, field);
+    *out = cJSON_IsTrue(j);
+    return 0;
+}
+
+static bool env_name_ok(const char *s)
+{
+    if (!s[0] || isdigit((unsigned char)s[0]))
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_')
+            return false;
+    return true;
+}
+
+/* An object of scalars ("env", "with") into a kv array. */
+static int want_scalars(struct reader *r, const char *task, const cJSON *j, const char *field,
+                        struct kv **out, size_t *n)
+{
+    if (!cJSON_IsObject(j))
+        return err_set(r->e, "%s: task %s: \"%s\" must be an object", r->path, task, field);
+    *out = xcalloc((size_t)cJSON_GetArraySize(j), sizeof **out);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, j)
+    {
+        char *val = flowfile_scalar_text(it);
+        if (!val)
+            return err_set(r->e, "%s: task %s: %s %s must be a string, number or boolean",
+                           r->path, task, field, it->string);
+        (*out)[*n].key = xstrdup(it->string);
+        (*out)[(*n)++].value = val;
+    }
+    return 0;
+}
+
+static int check_env(struct reader *r, const struct rawtask *t)
+{
+    for (size_t i = 0; i < t->n_env; i++) {
+        const char *k = t->env[i].key;
+        bool ok = env_name_ok(k);
+        if (!ok || strcmp(k, "OUT") == 0 || strncmp(k, "IN_", 3) == 0)
+            return err_set(r->e, "%s: task %s: env \"%s\" is not a usable variable name%s",
+                           r->path, t->name, k, ok ? " (OUT and IN_* are set by sluice)" : "");
+    }
+    return 0;
+}
+
+static int read_keep(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    if (cJSON_IsString(j) && strcmp(j->valuestring, "all") == 0)
+        t->keep = KEEP_ALL;
+    else if (cJSON_IsString(j) && strcmp(j->valuestring, "none") == 0)
+        t->keep = KEEP_NONE;
+    else
+        return err_set(r->e, "%s: task %s: \"keep\" must be \"all\" or \"none\"", r->path,
+                       t->name);
+    return 0;
+}
+
+static int read_expire(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    if (!cJSON_IsString(j) || flowfile_duration(j->valuestring, &t->expire) != 0)
+        return err_set(r->e,
+                       "%s: task %s: \"expire\" must be a duration like \"90s\", \"15m\", "
+                       "\"24h\" or \"30d\"",
+                       r->path, t->name);
+    return 0;
+}
+
+/* One field of a task. */
+static int task_field(struct reader *r, struct rawtask *t, const cJSON *it)
+{
+    const char *k = it->string;
+    if (strcmp(k, "run") == 0)
+        return want_string(r, t->name, it, "run", &t->run);
+    if (strcmp(k, "after") == 0)
+        return want_string_array(r, t->name, it, "after", &t->after);
+    if (strcmp(k, "code") == 0)
+        return want_string_array(r, t->name, it, "code", &t->code);
+    if (strcmp(k, "files") == 0)
+        return want_string_array(r, t->name, it, "files", &t->files);
+    if (strcmp(k, "env") == 0)
+        return want_scalars(r, t->name, it, "env", &t->env, &t->n_env) || check_env(r, t);
+    if (strcmp(k, "keep") == 0)
+        return read_keep(r, t, it);
+    if (strcmp(k, "expire") == 0)
+        return read_expire(r, t, it);
+    if (strcmp(k, "volatile") == 0)
+        return want_bool(r, t->name, it, "volatile", &t->is_volatile);
+    if (strcmp(k, "publish") == 0)
+        return want_string(r, t->name, it, "publish", &t->publish);
+    if (strcmp(k, "output") == 0)
+        return want_bool(r, t->name, it, "output", &t->output);
+    if (strcmp(k, "flow") == 0)
+        return want_string(r, t->name, it, "flow", &t->subflow);
+    if (strcmp(k, "with") == 0)
+        return want_scalars(r, t->name, it, "with", &t->with, &t->n_with);
+    if (strcmp(k, "description") == 0) {
+        if (!cJSON_IsString(it))
+            return err_set(r->e, "%s: task %s: \"description\" must be a string", r->path,
+                           t->name);
+        return 0;
+    }
+    if (is_extension(k))
+        return 0;
+    return unknown_field(r, t->name, k, task_fields, ARRAY_LEN(task_fields), task_fields_later,
+                         ARRAY_LEN(task_fields_later));
+}
+
+static int check_task(struct reader *r, const struct rawtask *t, const cJSON *j)
+{
+    if (t->subflow) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, j)
+        {
+            if (!in_list(it->string, subflow_fields, ARRAY_LEN(subflow_fields)) &&
+                !is_extension(it->string))
+                return err_set(r->e,
+                               "%s: task %s: a sub-flow node takes only \"flow\" and \"with\" "
+                               "(\"%s\" belongs in the sub-flow's own tasks)",
+                               r->path, t->name, it->string);
+        }
+        return 0;
+    }
+    if (t->with)
+        return err_set(r->e, "%s: task %s: \"with\" only goes with \"flow\"", r->path, t->name);
+    if (!t->run)
+        return err_set(r->e, "%s: task %s: missing \"run\" (the command to execute)", r->path,
+                       t->name);
+    return 0;
+}
+
+static bool valid_task_name(const char *s)
+{
+    if (!s[0] || s[0] == '.' || s[0] == '-' || strlen(s) > 128)
+        return false;
+    for (const char *c = s; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-' && *c != '.')
+            return false;
+    return true;
+}
+
+static int read_task(struct reader *r, const cJSON *j, struct rawtask *t)
+{
+    if (!valid_task_name(t->name))
+        return err_set(r->e,
+                       "%s: task \"%s\": names may use letters, digits, '_', '-' and '.', "
+                       "and may not start with '.' or '-'",
+                       r->path, t->name);
+    if (!cJSON_IsObject(j))
+        return err_set(r->e, "%s: task %s: must be an object", r->path, t->name);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, j)
+    {
+        if (cJSON_GetObjectItemCaseSensitive(j, it->string) != it)
+            return err_set(r->e, "%s: task %s: field \"%s\" appears twice", r->path, t->name,
+                           it->string);
+        if (task_field(r, t, it))
+            return -1;
+    }
+    return check_task(r, t, j);
+}
+
+/* --- reading the document ----------------------------------------------------------------
+ *
+ * The top-level object is read member by member and the "tasks" object task by task.
+ * cJSON parses every key and value (and says where each ends); this code only steps
+ * over whitespace and the punctuation between them. So only one task's tree exists
+ * at a time: cJSON's tree of a whole 100,000-task flow would be four times its size. */
+
+static void skip_ws(struct reader *r)
+{
+    while (*r->p == ' ' || *r->p == '\t' || *r->p == '\r' || *r->p == '\n')
+        r->p++;
+}
+
+static cJSON *read_value(struct reader *r)
+{
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithLengthOpts(r->p, (size_t)(r->end - r->p), &end, 0);
+    if (!v) {
+        syntax_error(r, end);
+        return NULL;
+    }
+    r->p = end;
+    return v;
+}
+
+/* Reads `"key":` and returns the key (caller frees), leaving r->p at the value. */
+static char *read_key(struct reader *r)
+{
+    skip_ws(r);
+    if (*r->p != '"') {
+        syntax_error(r, r->p);
+        return NULL;
+    }
+    cJSON *k = read_value(r);
+    if (!k)
+        return NULL;
+    char *key = xstrdup(k->valuestring);
+    cJSON_Delete(k);
+    skip_ws(r);
+    if (*r->p != ':') {
+        free(key);
+        syntax_error(r, r->p);
+        return NULL;
+    }
+    r->p++;
+    skip_ws(r);
+    return key;
+}
+
+/* Calls member() for each member of the object at r->p; member() consumes the value. */
+static int read_object(struct reader *r, int (*member)(struct reader *, const char *))
+{
+    skip_ws(r);
+    if (*r->p != '{')
+        return syntax_error(r, r->p);
+    r->p++;
+    skip_ws(r);
+    if (*r->p == '}') {
+        r->p++;
+        return 0;
+    }
+    for (;;) {
+        char *key = read_key(r);
+        if (!key)
+            return -1;
+        int rc = member(r, key);
+        free(key);
+        if (rc)
+            return -1;
+        skip_ws(r);
+        if (*r->p == ',') {
+            r->p++;
+        } else if (*r->p == '}') {
+            r->p++;
+            return 0;
+        } else {
+            return syntax_error(r, r->p);
+        }
+    }
+}
+
+static int task_member(struct reader *r, const char *name)
+{
+    struct rawflow *rf = r->rf;
+    cJSON *j = read_value(r);
+    if (!j)
+        return -1;
+    xgrow(&rf->tasks, &r->cap_tasks, rf->n_tasks + 1, sizeof *rf->tasks);
+    struct rawtask *t = &rf->tasks[rf->n_tasks++];
+    memset(t, 0, sizeof *t);
+    t->name = xstrdup(name);
+    int rc = read_task(r, j, t);
+    cJSON_Delete(j);
+    return rc;
+}
+
+static int top_member(struct reader *r, const char *key)
+{
+    if (strcmp(key, "tasks") == 0) {
+        if (r->tasks_seen)
+            return err_set(r->e, "%s: field \"tasks\" appears twice", r->path);
+        r->tasks_seen = true;
+        if (*r->p == '{')
+            return read_object(r, task_member);
+        cJSON *v = read_value(r);
+        cJSON_Delete(v);
+        return v ? err_set(r->e, "%s: \"tasks\" must be an object mapping names to tasks",
+                           r->path)
+                 : -1;
+    }
+    cJSON *v = read_value(r);
+    if (!v)
+        return -1;
+    if (cJSON_GetObjectItemCaseSensitive(r->top, key)) {
+        cJSON_Delete(v);
+        return err_set(r->e, "%s: field \"%s\" appears twice", r->path, key);
+    }
+    cJSON_AddItemToObject(r->top, key, v);
+    return 0;
+}
+
+static int read_document(struct reader *r)
+{
+    if (strncmp(r->p, "\xEF\xBB\xBF", 3) == 0) /* a UTF-8 byte order mark */
+        r->p += 3;
+    skip_ws(r);
+    if (*r->p != '{') {
+        cJSON *v = read_value(r);
+        cJSON_Delete(v);
+        return v ? err_set(r->e, "%s: the top level must be an object with \"tasks\"", r->path)
+                 : -1;
+    }
+    if (read_object(r, top_member))
+        return -1;
+    skip_ws(r);
+    return r->p == r->end ? 0 : syntax_error(r, r->p);
+}
+
+/* --- top-level fields ----------------------------------------------------------------------- */
+
+static int read_params(struct reader *r, cJSON *params)
+{
+    if (!params) {
+        r->rf->params = cJSON_CreateObject();
+        return 0;
+    }
+    if (!cJSON_IsObject(params))
+        return err_set(r->e, "%s: \"params\" must be an object", r->path);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, params)
+    {
+        if (cJSON_GetObjectItemCaseSensitive(params, it->string) != it)
+            return err_set(r->e, "%s: parameter %s is defined twice", r->path, it->string);
+        if (!it->string[0])
+            return err_set(r->e, "%s: a parameter has an empty name", r->path);
+        for (const char *c = it->string; *c; c++)
+            if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-')
+                return err_set(r->e,
+                               "%s: parameter \"%s\": names may use only letters, digits, _ "
+                               "and -",
+                               r->path, it->string);
+        if (!cJSON_IsString(it) && !cJSON_IsNumber(it) && !cJSON_IsBool(it))
+            return err_set(r->e, "%s: parameter %s must be a string, number or boolean",
+                           r->path, it->string);
+    }
+    r->rf->params = cJSON_DetachItemViaPointer(r->top, params);
+    return 0;
+}
+
+static int read_top(struct reader *r)
+{
+    struct rawflow *rf = r->rf;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, r->top)
+    {
+        if (!in_list(it->string, flow_fields, ARRAY_LEN(flow_fields)) &&
+            !is_extension(it->string))
+            return unknown_field(r, NULL, it->string, flow_fields, ARRAY_LEN(flow_fields),
+                                 flow_fields_later, ARRAY_LEN(flow_fields_later));
+    }
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(r->top, "name");
+    if (name && (!cJSON_IsString(name) || !name->valuestring[0]))
+        return err_set(r->e, "%s: \"name\" must be a non-empty string", r->path);
+    rf->name = name ? xstrdup(name->valuestring) : NULL;
+    const cJSON *root = cJSON_GetObjectItemCaseSensitive(r->top, "publish_root");
+    if (root && (!cJSON_IsString(root) || !root->valuestring[0]))
+        return err_set(r->e, "%s: \"publish_root\" must be a non-empty string", r->path);
+    rf->publish_root = root ? xstrdup(root->valuestring) : NULL;
+    if (!r->tasks_seen)
+        return err_set(r->e, "%s: missing \"tasks\"", r->path);
+    if (rf->n_tasks == 0)
+        return err_set(r->e, "%s: \"tasks\" is empty", r->path);
+    return read_params(r, cJSON_GetObjectItemCaseSensitive(r->top, "params"));
+}
+
+int flowfile_read(const char *path, struct rawflow **out, struct err *e)
+{
+    *out = NULL;
+    size_t len;
+    char *buf = file_read_all(path, &len, e);
+    if (!buf)
+        return -1;
+    struct rawflow *rf = xcalloc(1, sizeof *rf);
+    rf->path = xstrdup(path);
+    struct reader r = {.path = path, .e = e, .rf = rf, .buf = buf, .p = buf, .end = buf + len,
+                       .top = cJSON_CreateObject()};
+    int rc = read_document(&r);
+    free(buf); /* everything kept was copied */
+    if (rc == 0)
+        rc = read_top(&r);
+    cJSON_Delete(r.top);
+    if (rc) {
+        flowfile_free(rf);
+        return -1;
+    }
+    *out = rf;
+    return 0;
+}
+
+static void kv_free(struct kv *kv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(kv[i].key);
+        free(kv[i].value);
+    }
+    free(kv);
+}
+
+void rawtask_free(struct rawtask *t)
+{
+    free(t->name);
+    free(t->run);
+    strv_free(&t->after);
+    strv_free(&t->code);
+    strv_free(&t->files);
+    kv_free(t->env, t->n_env);
+    free(t->publish);
+    free(t->subflow);
+    kv_free(t->with, t->n_with);
+    memset(t, 0, sizeof *t);
+}
+
+void flowfile_free(struct rawflow *rf)
+{
+    if (!rf)
+        return;
+    for (size_t i = 0; i < rf->n_tasks; i++)
+        rawtask_free(&rf->tasks[i]);
+    free(rf->tasks);
+    free(rf->path);
+    free(rf->name);
+    cJSON_Delete(rf->params);
+    free(rf->publish_root);
+    free(rf);
+}

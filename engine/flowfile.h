@@ -1,0 +1,62 @@
+/* flowfile: read one flow file (JSON) into a raw, unresolved description.
+ *
+ * flowfile_read() checks syntax (errors `flow.json:LINE:COL: msg`), field names
+ * (unknown ones get a did-you-mean; `x-*` and `description` are allowed) and field
+ * types and values (`flow.json: task X: msg`), but resolves nothing: `after` names,
+ * parameters, globs and sub-flows are flow.c's business. The file is read task by
+ * task, so a huge flow never exists as one JSON tree. The caller owns the result.
+ */
+#ifndef SLUICE_FLOWFILE_H
+#define SLUICE_FLOWFILE_H
+
+#include <stdbool.h>
+
+#include "util.h"
+
+struct kv {
+    char *key;
+    char *value;
+};
+
+enum keep_mode { KEEP_ALL, KEEP_NONE };
+
+struct rawtask {
+    char *name;
+    char *run;       /* templates, unsubstituted */
+    struct strv after;
+    struct strv code;
+    struct strv files;
+    struct kv *env;
+    size_t n_env;
+    enum keep_mode keep;
+    double expire; /* seconds; 0: never */
+    bool is_volatile;
+    char *publish;
+    bool output;     /* "output": true: this flow's output when used as a sub-flow */
+    char *subflow;   /* "flow": the sub-flow file (relative to this file's directory) */
+    struct kv *with; /* "with": the sub-flow's parameters (templates) */
+    size_t n_with;
+};
+
+struct cJSON;
+
+struct rawflow {
+    char *path; /* as given, for messages */
+    char *name; /* NULL when the file has none */
+    struct cJSON *params; /* object of scalars, in file order */
+    char *publish_root; /* NULL when not set */
+    struct rawtask *tasks;
+    size_t n_tasks;
+};
+
+int flowfile_read(const char *path, struct rawflow **out, struct err *e);
+void flowfile_free(struct rawflow *rf);
+/* Releases what a task owns (used when its fields have been moved elsewhere). */
+void rawtask_free(struct rawtask *t);
+
+/* Parses "90s", "15m", "24h", "30d" (a number, possibly fractional, and a unit). */
+int flowfile_duration(const char *text, double *seconds);
+/* The text a scalar JSON value substitutes as (strings raw), or NULL. Caller frees. */
+char *flowfile_scalar_text(const struct cJSON *j);
+
+#endif
