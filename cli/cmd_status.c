@@ -28,10 +28,10 @@ static void print_json(const struct workspace *ws, const struct task_status *st)
         for (size_t d = 0; d < task->n_deps; d++)
             cJSON_AddItemToArray(after, cJSON_CreateString(ws->flow->tasks[task->deps[d]].name));
         cJSON_AddStringToObject(o, "deep_key", ws->keys.in[t].deep);
-        if (st[t].has_entry) {
-            cJSON_AddStringToObject(o, "output_digest", st[t].entry.digest);
-            cJSON_AddNumberToObject(o, "output_size", (double)st[t].entry.size);
-            cJSON_AddNumberToObject(o, "cached_at", st[t].entry.created);
+        if (st[t].entry) {
+            cJSON_AddStringToObject(o, "output_digest", st[t].entry->digest);
+            cJSON_AddNumberToObject(o, "output_size", (double)st[t].entry->size);
+            cJSON_AddNumberToObject(o, "cached_at", st[t].entry->created);
         }
         cJSON_AddItemToArray(tasks, o);
     }
@@ -58,9 +58,9 @@ static void print_table(const struct workspace *ws, const struct task_status *st
         counts[st[k].state]++;
         printf("  %s%s %-8s%s %-*s", term_color(&t, word), term_glyph(&t, word), word,
                term_reset(&t), (int)width, ws->flow->tasks[k].name);
-        if (st[k].state == ST_CACHED && st[k].has_entry) {
+        if (st[k].state == ST_CACHED && st[k].entry) {
             char size[32];
-            fmt_size(size, sizeof size, st[k].entry.size);
+            fmt_size(size, sizeof size, st[k].entry->size);
             printf("  %s", size);
         }
         for (size_t r = 0; r < st[k].reasons.n; r++)

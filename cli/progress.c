@@ -61,7 +61,7 @@ static void live_line(struct progress *p, const struct workspace *ws, const stru
 
 static void log_tail(const struct workspace *ws, const char *digest)
 {
-    char *path = digest ? store_object_path(ws->store, digest) : NULL;
+    char *path = digest ? store_log_file(ws->store, digest) : NULL;
     if (!path)
         return;
     size_t len;

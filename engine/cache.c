@@ -36,20 +36,121 @@ int cache_put(struct db *db, const char *key, const char *kind, const char *task
     return db_exec_stmt(db, st, e);
 }
 
-int cache_put_output(struct db *db, const struct output *o, struct err *e)
+struct put_objects {
+    struct db *db;
+    const char *output;
+    int rc;
+    struct err *e;
+};
+
+static void put_object(void *arg, const char *object)
 {
-    sqlite3_stmt *st = db_prepare(db, "INSERT OR IGNORE INTO outputs(digest, manifest, size, "
-                                      "created) VALUES(?, ?, ?, ?)");
+    struct put_objects *p = arg;
+    sqlite3_stmt *st =
+        db_prepare(p->db, "INSERT OR IGNORE INTO output_objects(object, output) VALUES(?, ?)");
+    db_bind_text(st, 1, object);
+    db_bind_text(st, 2, p->output);
+    if (p->rc == 0)
+        p->rc = db_exec_stmt(p->db, st, p->e);
+}
+
+int cache_put_output(struct db *db, const struct output *o, bool pinned, struct err *e)
+{
+    sqlite3_stmt *st = db_prepare(
+        db, "INSERT INTO outputs(digest, manifest, size, created, pinned) VALUES(?, ?, ?, ?, ?) "
+            "ON CONFLICT(digest) DO UPDATE SET dropped = NULL, pinned = max(pinned, "
+            "excluded.pinned)");
     db_bind_text(st, 1, o->digest);
     db_bind_text(st, 2, o->manifest);
     sqlite3_bind_int64(st, 3, (int64_t)o->size);
+    sqlite3_bind_double(st, 4, now_wall());
+    sqlite3_bind_int(st, 5, pinned);
+    if (db_exec_stmt(db, st, e))
+        return -1;
+    struct put_objects p = {db, o->digest, 0, e};
+    store_manifest_objects(o->manifest, put_object, &p);
+    return p.rc;
+}
+
+int cache_pin_output(struct db *db, const char *digest, struct err *e)
+{
+    sqlite3_stmt *st =
+        db_prepare(db, "UPDATE outputs SET pinned = 1 WHERE digest = ? AND pinned = 0");
+    db_bind_text(st, 1, digest);
+    return db_exec_stmt(db, st, e);
+}
+
+struct still_used {
+    struct db *db;
+    const char *output;
+};
+
+static bool object_still_used(void *arg, const char *object)
+{
+    struct still_used *u = arg;
+    sqlite3_stmt *st = db_prepare(u->db, "SELECT 1 FROM output_objects oo JOIN outputs o ON "
+                                         "o.digest = oo.output WHERE oo.object = ? AND "
+                                         "oo.output != ? AND o.dropped IS NULL LIMIT 1");
+    db_bind_text(st, 1, object);
+    db_bind_text(st, 2, u->output);
+    bool used = sqlite3_step(st) == SQLITE_ROW;
+    db_done(st);
+    return used;
+}
+
+int cache_drop_output(struct db *db, struct store *store, const char *digest, bool *dropped,
+                      struct err *e)
+{
+    *dropped = false;
+    sqlite3_stmt *st = db_prepare(db, "SELECT manifest, pinned, dropped IS NOT NULL FROM "
+                                      "outputs WHERE digest = ?");
+    db_bind_text(st, 1, digest);
+    char *manifest = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW && !sqlite3_column_int(st, 1) &&
+        !sqlite3_column_int(st, 2))
+        manifest = xstrdup(db_col_text(st, 0));
+    db_done(st);
+    if (!manifest)
+        return 0;
+    /* Mark first: object_still_used() must not count this output. */
+    st = db_prepare(db, "UPDATE outputs SET dropped = ? WHERE digest = ?");
+    sqlite3_bind_double(st, 1, now_wall());
+    db_bind_text(st, 2, digest);
+    int rc = db_exec_stmt(db, st, e);
+    struct still_used u = {db, digest};
+    if (rc == 0)
+        rc = store_drop(store, digest, manifest, object_still_used, &u, e);
+    free(manifest);
+    *dropped = rc == 0;
+    return rc;
+}
+
+void cache_publication(struct db *db, const char *path, char digest[HASH_HEX])
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT digest FROM publications WHERE path = ?");
+    db_bind_text(st, 1, path);
+    digest[0] = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(digest, HASH_HEX, "%s", db_col_text(st, 0));
+    db_done(st);
+}
+
+int cache_record_publication(struct db *db, const char *path, const char *digest,
+                             const char *task, struct err *e)
+{
+    sqlite3_stmt *st = db_prepare(db, "INSERT OR REPLACE INTO publications(path, digest, task, "
+                                      "published) VALUES(?, ?, ?, ?)");
+    db_bind_text(st, 1, path);
+    db_bind_text(st, 2, digest);
+    db_bind_text(st, 3, task);
     sqlite3_bind_double(st, 4, now_wall());
     return db_exec_stmt(db, st, e);
 }
 
 char *cache_manifest(struct db *db, const char *digest)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT manifest FROM outputs WHERE digest = ?");
+    sqlite3_stmt *st =
+        db_prepare(db, "SELECT manifest FROM outputs WHERE digest = ? AND dropped IS NULL");
     db_bind_text(st, 1, digest);
     char *m = sqlite3_step(st) == SQLITE_ROW ? xstrdup(db_col_text(st, 0)) : NULL;
     db_done(st);
@@ -60,6 +161,7 @@ bool cache_output_present(struct db *db, struct store *st, const char *digest)
 {
     if (store_has_output(st, digest, NULL))
         return true;
+    /* (A dropped output's view is gone; its manifest alone cannot bring it back.) */
     char *m = cache_manifest(db, digest);
     bool ok = m && store_has_output(st, digest, m);
     free(m);

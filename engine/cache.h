@@ -29,8 +29,20 @@ int cache_get(struct db *db, const char *key, struct cache_entry *out);
 int cache_put(struct db *db, const char *key, const char *kind, const char *task,
               const struct cache_entry *entry, struct err *e);
 
-/* Records an output's manifest (once per digest). */
-int cache_put_output(struct db *db, const struct output *o, struct err *e);
+/* Records an output's manifest (once per digest) and the objects it uses. A pinned
+ * output (a task keeps it, or publishes it) is never dropped by cache_drop_output. */
+int cache_put_output(struct db *db, const struct output *o, bool pinned, struct err *e);
+/* Pins an output that a task wants kept. */
+int cache_pin_output(struct db *db, const char *digest, struct err *e);
+/* Deletes an unpinned output's bytes (view, and objects no other present output
+ * uses); its entries and manifest stay, so its key and digest remain known. Sets
+ * *dropped to whether it did. */
+int cache_drop_output(struct db *db, struct store *st, const char *digest, bool *dropped,
+                      struct err *e);
+/* The digest last published at path (absolute), or "" when none. */
+void cache_publication(struct db *db, const char *path, char digest[HASH_HEX]);
+int cache_record_publication(struct db *db, const char *path, const char *digest,
+                             const char *task, struct err *e);
 /* The output's manifest, or NULL if unknown. Caller frees. */
 char *cache_manifest(struct db *db, const char *digest);
 /* Whether the output's bytes can be used (its view, or every object of its manifest). */

@@ -795,6 +795,13 @@ int flow_load(const char *path, const struct strv *overrides, struct flow **out,
     strv_free(&L.stack);
     if (rc == 0)
         rc = order_tasks(&L);
+    for (size_t i = 0; rc == 0 && i < f->n_tasks; i++) {
+        struct task *t = &f->tasks[f->order[i]];
+        for (size_t k = 0; k < t->n_deps; k++) {
+            const struct task *up = &f->tasks[t->deps[k]];
+            t->after_volatile = t->after_volatile || up->is_volatile || up->after_volatile;
+        }
+    }
     if (rc) {
         flow_free(f);
         return -1;

@@ -37,6 +37,7 @@ struct task {
     enum keep_mode keep;
     double expire; /* seconds; 0: never */
     bool is_volatile;
+    bool after_volatile;      /* some task upstream of it is volatile */
     char *publish;            /* parameters substituted; {key}/{key:N} remain; or NULL */
     const char *publish_root; /* absolute: published paths must stay inside it */
     int group;                /* the sub-flow it belongs to (index into groups), or -1 */

@@ -4,23 +4,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool plan_expired(const struct task *t, const struct cache_entry *e, double now)
+{
+    return t->expire > 0 && now - e->created > t->expire;
+}
+
+/* Why task i must run, or CAUSE_NONE (and *e filled) when its entry can be used. */
+static enum plan_cause run_cause(struct keys *k, struct db *db, struct store *st, size_t i,
+                                 struct cache_entry *e, size_t *lookups)
+{
+    const struct task *t = &k->flow->tasks[i];
+    if (t->is_volatile)
+        return CAUSE_VOLATILE;
+    if (t->after_volatile)
+        return CAUSE_AFTER_VOLATILE;
+    (*lookups)++;
+    if (!cache_get(db, k->in[i].deep, e))
+        return CAUSE_NO_ENTRY;
+    if (plan_expired(t, e, now_wall()))
+        return CAUSE_EXPIRED;
+    if (!cache_output_present(db, st, e->digest))
+        return CAUSE_NOT_STORED;
+    return CAUSE_NONE;
+}
+
 static void decide(struct plan *p, struct keys *k, struct db *db, struct store *st, size_t t,
                    const bool *force)
 {
     struct plan_node *n = &p->nodes[t];
-    if (force && force[t]) {
-        n->action = PLAN_RUN;
-        n->cause = CAUSE_FORCED;
-        return;
-    }
-    p->lookups++;
     struct cache_entry e;
-    if (!cache_get(db, k->in[t].deep, &e)) {
+    n->cause = force && force[t] ? CAUSE_FORCED : run_cause(k, db, st, t, &e, &p->lookups);
+    if (n->cause != CAUSE_NONE) {
         n->action = PLAN_RUN;
-        n->cause = CAUSE_NO_ENTRY;
-    } else if (!cache_output_present(db, st, e.digest)) {
-        n->action = PLAN_RUN;
-        n->cause = CAUSE_NOT_STORED;
     } else {
         n->action = PLAN_HIT;
         n->hit = xmalloc(sizeof *n->hit);

@@ -1,9 +1,11 @@
 /* plan: demand-driven, top-down decisions for a set of targets.
  *
- * For each target: if its deep key has an entry whose bytes are present, it is a
- * hit and nothing upstream of it is looked at. Otherwise it must run, and each of its
- * upstreams is planned the same way (a hit if its output can be used as is, else a
- * run). Tasks no demand reaches stay PLAN_NONE ("skipped"). Planning only reads:
+ * For each target: if its deep key has an entry that has not expired and whose bytes
+ * are present, it is a hit and nothing upstream of it is looked at. Otherwise it must
+ * run, and each of its upstreams is planned the same way (a hit if its output can be
+ * used as is, else a run). A volatile task always runs, and so must everything
+ * downstream of one (early cutoff then saves what did not change). Tasks no demand
+ * reaches stay PLAN_NONE ("skipped"). Planning only reads:
  * deep keys (keys.h), the cache index and the store's directory entries. It never
  * reads task outputs and never runs anything.
  */
@@ -17,7 +19,15 @@
 #include "store.h"
 
 enum plan_action { PLAN_NONE, PLAN_HIT, PLAN_RUN };
-enum plan_cause { CAUSE_NONE, CAUSE_FORCED, CAUSE_NO_ENTRY, CAUSE_NOT_STORED };
+enum plan_cause {
+    CAUSE_NONE,
+    CAUSE_FORCED,
+    CAUSE_NO_ENTRY,
+    CAUSE_NOT_STORED,     /* the entry's bytes are gone (not kept, or collected) */
+    CAUSE_EXPIRED,
+    CAUSE_VOLATILE,
+    CAUSE_AFTER_VOLATILE, /* downstream of a volatile task */
+};
 
 struct plan_node {
     enum plan_action action;
@@ -37,5 +47,7 @@ struct plan {
 int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store *st,
                      const size_t *targets, size_t n_targets, const bool *force, struct err *e);
 void plan_free(struct plan *p);
+/* Whether an entry of task t is too old to use at time now. */
+bool plan_expired(const struct task *t, const struct cache_entry *e, double now);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "cache.h"
 #include "history.h"
+#include "publish.h"
 
 extern char **environ;
 
@@ -27,7 +28,9 @@ struct rnode {
     char *view;
     double started, ended;
     bool running;
-    int slot; /* job slot while running: picks the reusable log file */
+    bool is_virtual;  /* cut off on a digest whose bytes are gone: run it if needed */
+    size_t consumers; /* tasks of this run still to read its output */
+    int slot;         /* job slot while running: picks the reusable log file */
     uint64_t sync_ticket; /* its cache entries wait until the store reaches this */
     char *out_dir;
     int64_t task_run_id;
@@ -73,6 +76,12 @@ static const char *cause_text(enum plan_cause c)
         return "no cache entry for its key";
     case CAUSE_NOT_STORED:
         return "output was not kept";
+    case CAUSE_EXPIRED:
+        return "its cached output expired";
+    case CAUSE_VOLATILE:
+        return "volatile: runs every time";
+    case CAUSE_AFTER_VOLATILE:
+        return "downstream of a volatile task";
     default:
         return NULL;
     }
@@ -309,6 +318,42 @@ static void fill_shallow(struct run *r, size_t t)
     free(digests);
 }
 
+/* A task's output now exists in the store: pin it if the task keeps it, publish it. */
+static int output_ready(struct run *r, size_t t)
+{
+    const struct task *task = &r->f->tasks[t];
+    struct rnode *n = &r->nodes[t];
+    int rc = 0;
+    if (task->keep == KEEP_ALL || task->publish)
+        rc = cache_pin_output(r->ws->db, n->digest, r->e);
+    if (rc == 0 && task->publish) {
+        char *where;
+        rc = publish_task(r->ws, t, n->digest, &where, r->e);
+        if (rc == 0 && where)
+            history_event(r->ws->db, r->run_id, ++r->seq, now_wall(), task->name, "published",
+                          where, NULL);
+        free(where);
+    }
+    return rc;
+}
+
+/* An ephemeral output goes once every task of the run that reads it is done. */
+static int release_input(struct run *r, size_t t)
+{
+    const struct task *task = &r->f->tasks[t];
+    struct rnode *n = &r->nodes[t];
+    if (--n->consumers > 0 || task->keep != KEEP_NONE || task->publish ||
+        r->plan.nodes[t].target || !n->digest[0] || n->is_virtual)
+        return 0;
+    bool dropped;
+    if (cache_drop_output(r->ws->db, r->ws->store, n->digest, &dropped, r->e))
+        return -1;
+    if (dropped)
+        history_event(r->ws->db, r->run_id, ++r->seq, now_wall(), task->name, "dropped",
+                      "keep: none", NULL);
+    return 0;
+}
+
 static int complete(struct run *r, size_t t, enum decision d, const char *reason, bool has_exit,
                     int exit_code, const char *log_object)
 {
@@ -316,40 +361,85 @@ static int complete(struct run *r, size_t t, enum decision d, const char *reason
     count(r, d);
     int rc = record(r, t, d, reason, has_exit, exit_code, log_object);
     notify_log(r, TASK_DONE, t, d, reason, log_object);
+    bool has_bytes = d == DEC_RAN || d == DEC_HIT || (d == DEC_CUTOFF && !r->nodes[t].is_virtual);
+    if (rc == 0 && has_bytes)
+        rc = output_ready(r, t);
     if (d == DEC_RAN || d == DEC_CUTOFF || d == DEC_HIT)
         release_downstream(r, t);
     else if (d == DEC_FAILED && rc == 0)
         rc = block_downstream(r, t);
+    const struct task *task = &r->f->tasks[t];
+    for (size_t j = 0; rc == 0 && planned_to_run(r, t) && j < task->n_deps; j++)
+        rc = release_input(r, task->deps[j]);
     return rc;
 }
 
-static int put_entry(struct run *r, size_t t, const char *key, const char *kind)
+/* created: when the output was made (an alias keeps its original's age, for expire). */
+static int put_entry(struct run *r, size_t t, const char *key, const char *kind, double created)
 {
     struct rnode *n = &r->nodes[t];
-    struct cache_entry ce = {.size = n->size, .created = now_wall(), .task_run_id = n->task_run_id};
+    struct cache_entry ce = {.size = n->size, .created = created, .task_run_id = n->task_run_id};
     memcpy(ce.digest, n->digest, HASH_HEX);
     return cache_put(r->ws->db, key, kind, r->f->tasks[t].name, &ce, r->e);
 }
 
-/* Early cutoff: the shallow key names an output we already have. */
+/* Early cutoff: the shallow key names an output made from identical inputs. Its
+ * bytes may be gone (not kept): then the cutoff is virtual, and a downstream task that
+ * does have to run makes this one run first (revive()). */
 static int try_cutoff(struct run *r, size_t t, bool *cut)
 {
     *cut = false;
     struct rnode *n = &r->nodes[t];
+    const struct task *task = &r->f->tasks[t];
     fill_shallow(r, t);
-    if (r->plan.nodes[t].cause == CAUSE_FORCED || r->f->tasks[t].n_deps == 0)
+    if (r->plan.nodes[t].cause == CAUSE_FORCED || r->plan.nodes[t].cause == CAUSE_NOT_STORED ||
+        task->n_deps == 0 || task->is_volatile)
         return 0;
     struct cache_entry ce;
-    if (!cache_get(r->ws->db, n->shallow, &ce) ||
-        !cache_output_present(r->ws->db, r->ws->store, ce.digest))
+    if (!cache_get(r->ws->db, n->shallow, &ce) || plan_expired(task, &ce, now_wall()))
+        return 0;
+    bool present = cache_output_present(r->ws->db, r->ws->store, ce.digest);
+    if (!present && (r->plan.nodes[t].target || task->publish))
         return 0;
     *cut = true;
+    n->is_virtual = !present;
     memcpy(n->digest, ce.digest, HASH_HEX);
     n->size = ce.size;
     n->started = n->ended = now_wall();
-    if (complete(r, t, DEC_CUTOFF, "upstream output unchanged", false, 0, NULL))
+    if (complete(r, t, DEC_CUTOFF, "upstream outputs unchanged", false, 0, NULL))
         return -1;
-    return put_entry(r, t, r->ws->keys.in[t].deep, "alias");
+    return put_entry(r, t, r->ws->keys.in[t].deep, "alias", ce.created);
+}
+
+/* A virtually cut-off task whose bytes a downstream task needs: run it after all. */
+static void revive(struct run *r, size_t t, size_t needed_by)
+{
+    struct rnode *n = &r->nodes[t];
+    n->is_virtual = false;
+    n->decision = DEC_NONE;
+    n->digest[0] = 0;
+    r->sum.cutoff--;
+    r->plan.nodes[t].cause = CAUSE_NOT_STORED;
+    char *why = xasprintf("its output was not kept and %s needs it", r->f->tasks[needed_by].name);
+    notify(r, TASK_QUEUED, t, DEC_NONE, why);
+    free(why);
+    push_ready(r, t);
+}
+
+/* Revives t's virtually cut-off upstreams; true when t must wait for them. */
+static bool needs_revival(struct run *r, size_t t)
+{
+    const struct task *task = &r->f->tasks[t];
+    bool wait = false;
+    for (size_t j = 0; j < task->n_deps; j++) {
+        size_t d = task->deps[j];
+        if (r->nodes[d].is_virtual) {
+            revive(r, d, t);
+            r->nodes[t].waiting++;
+            wait = true;
+        }
+    }
+    return wait;
 }
 
 static int free_slot(struct run *r)
@@ -364,6 +454,8 @@ static int start(struct run *r, size_t t)
 {
     struct rnode *n = &r->nodes[t];
     const struct task *task = &r->f->tasks[t];
+    if (needs_revival(r, t))
+        return 0; /* queued again when they are done */
     if (store_scratch(r->ws->store, r->ws->keys.in[t].deep, &n->out_dir, r->e))
         return err_prefix(r->e, "task %s", task->name);
     struct strv env = {0};
@@ -428,7 +520,9 @@ static int finish(struct run *r, const struct exec_result *res)
             char *why = xasprintf("storing its output failed: %s", ie.msg);
             rc = complete(r, t, DEC_FAILED, why, true, res->exit_code, log);
             free(why);
-        } else if ((rc = cache_put_output(r->ws->db, &out, r->e)) == 0) {
+        } else if ((rc = cache_put_output(r->ws->db, &out,
+                                          r->f->tasks[t].keep == KEEP_ALL || r->f->tasks[t].publish,
+                                          r->e)) == 0) {
             memcpy(n->digest, out.digest, HASH_HEX);
             n->size = out.size;
             rc = complete(r, t, DEC_RAN, cause_text(r->plan.nodes[t].cause), true, 0, log);
@@ -474,9 +568,10 @@ static int enter_durable(struct run *r)
         int done = rc ? 0 : store_synced(r->ws->store, n->sync_ticket, r->e);
         if (done < 0)
             rc = -1;
+        double when = now_wall();
         if (done > 0)
-            rc = put_entry(r, t, r->ws->keys.in[t].deep, "deep") ||
-                 put_entry(r, t, n->shallow, "shallow");
+            rc = put_entry(r, t, r->ws->keys.in[t].deep, "deep", when) ||
+                 put_entry(r, t, n->shallow, "shallow", when);
         else
             r->unsynced[w++] = t;
     }
@@ -555,6 +650,8 @@ static int begin_run(struct run *r)
             count(r, DEC_HIT);
             rc = record(r, t, DEC_HIT, NULL, false, 0, NULL);
             notify(r, TASK_DONE, t, DEC_HIT, NULL);
+            if (rc == 0)
+                rc = output_ready(r, t);
         } else if (p->action == PLAN_RUN) {
             notify(r, TASK_QUEUED, t, DEC_NONE, cause_text(p->cause));
         }
@@ -564,15 +661,18 @@ static int begin_run(struct run *r)
 
 static void seed_ready(struct run *r)
 {
-    r->ready = xcalloc(r->f->n_tasks, sizeof *r->ready);
+    /* A task is queued at most twice: once planned, once more if revived. */
+    r->ready = xcalloc(2 * r->f->n_tasks + 1, sizeof *r->ready);
     for (size_t i = 0; i < r->f->n_tasks; i++) {
         size_t t = r->f->order[i];
         if (!planned_to_run(r, t))
             continue;
         const struct task *task = &r->f->tasks[t];
-        for (size_t j = 0; j < task->n_deps; j++)
+        for (size_t j = 0; j < task->n_deps; j++) {
+            r->nodes[task->deps[j]].consumers++;
             if (planned_to_run(r, task->deps[j]))
                 r->nodes[t].waiting++;
+        }
         if (r->nodes[t].waiting == 0)
             push_ready(r, t);
     }

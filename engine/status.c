@@ -9,7 +9,8 @@
 
 const char *state_name(enum node_state s)
 {
-    static const char *const names[] = {"cached", "stale", "pending", "failed", "skipped"};
+    static const char *const names[] = {"cached",  "stale",  "pending",
+                                        "expired", "failed", "skipped"};
     return names[s];
 }
 
@@ -118,6 +119,14 @@ static void explain_run(struct workspace *ws, size_t t, const struct plan_node *
         strv_push(&s->reasons, xstrdup("output was not kept"));
         return;
     }
+    struct cache_entry e;
+    if (pn->cause == CAUSE_EXPIRED && cache_get(ws->db, ws->keys.in[t].deep, &e)) {
+        char ago[32];
+        fmt_duration(ago, sizeof ago, now_wall() - e.created - task->expire);
+        s->state = ST_EXPIRED;
+        strv_pushf(&s->reasons, "expired %s ago", ago);
+        return;
+    }
     char last[16] = "";
     if (ws->flow_id)
         history_last_decision(ws->db, ws->flow_id, task->name, ws->keys.in[t].deep, last);
@@ -132,8 +141,12 @@ static void explain_run(struct workspace *ws, size_t t, const struct plan_node *
         return;
     }
     s->state = ST_STALE;
+    if (pn->cause == CAUSE_VOLATILE)
+        strv_push(&s->reasons, xstrdup("volatile: runs every time"));
     input_reasons(ws, t, &p, &s->reasons);
     upstream_reasons(ws, t, &p, st, &s->reasons);
+    if (s->reasons.n == 0 && pn->cause == CAUSE_AFTER_VOLATILE)
+        strv_push(&s->reasons, xstrdup("downstream of a volatile task: runs unless cut off"));
     if (s->reasons.n == 0)
         strv_push(&s->reasons, xstrdup("its key changed (a newer key format)"));
     past_inputs_free(&p);

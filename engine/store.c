@@ -28,7 +28,7 @@ struct syncer {
 
 struct store {
     char *root;
-    char *objects, *views, *tmp;
+    char *objects, *views, *tmp, *logs;
     struct strv unsynced;   /* output objects written since the last store_sync_begin() */
     uint8_t fanout_ok[32]; /* bit per objects/xx directory known to exist */
     struct syncer sync;
@@ -60,10 +60,12 @@ int store_open(const char *root, struct store **out, struct err *e)
     s->objects = path_join(root, "objects");
     s->views = path_join(root, "views");
     s->tmp = path_join(root, "tmp");
+    s->logs = path_join(root, "logs");
     pthread_mutex_init(&s->sync.mu, NULL);
     pthread_cond_init(&s->sync.wake, NULL);
     pthread_cond_init(&s->sync.progress, NULL);
-    if (mkdir_mode(s->objects, e) || mkdir_mode(s->views, e) || mkdir_mode(s->tmp, e)) {
+    if (mkdir_mode(s->objects, e) || mkdir_mode(s->views, e) || mkdir_mode(s->tmp, e) ||
+        mkdir_mode(s->logs, e)) {
         store_close(s);
         return -1;
     }
@@ -97,6 +99,7 @@ void store_close(struct store *s)
     free(s->objects);
     free(s->views);
     free(s->tmp);
+    free(s->logs);
     free(s);
 }
 
@@ -240,12 +243,31 @@ int store_take_log(struct store *s, const char *log_path, char digest[HASH_HEX],
     if (stat(log_path, &st) != 0 || st.st_size == 0)
         return 0;
     uint64_t size;
-    if (hash_file(log_path, digest, &size, e) || adopt(s, log_path, digest, size, false, false, e)) {
-        digest[0] = 0;
+    if (hash_file(log_path, digest, &size, e))
         return -1;
-    }
-    unlink(log_path); /* the object keeps the inode; the slot starts afresh */
-    return 0;
+    char *dir = xasprintf("%s/%.2s", s->logs, digest);
+    char *dest = xasprintf("%s/%s", dir, digest + 2);
+    int rc = 0;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        rc = err_set(e, "%s: %s", dir, strerror(errno));
+    else if (rename(log_path, dest) != 0) /* the slot's next task starts a new file */
+        rc = err_set(e, "%s: %s", dest, strerror(errno));
+    if (rc)
+        digest[0] = 0;
+    else
+        chmod(dest, 0444);
+    free(dir);
+    free(dest);
+    return rc;
+}
+
+char *store_log_file(const struct store *s, const char *digest)
+{
+    char *p = xasprintf("%s/%.2s/%s", s->logs, digest, digest + 2);
+    if (access(p, F_OK) == 0)
+        return p;
+    free(p);
+    return NULL;
 }
 
 /* --- manifests ---------------------------------------------------------------------------- */
@@ -697,4 +719,108 @@ int store_sync(struct store *s, struct err *e)
     int rc = y->error[0] ? err_set(e, "%s", y->error) : 0;
     pthread_mutex_unlock(&y->mu);
     return rc;
+}
+
+/* --- dropping and publishing ------------------------------------------------------------------- */
+
+void store_manifest_objects(const char *manifest, void (*fn)(void *ctx, const char *object),
+                            void *ctx)
+{
+    struct item *items;
+    long n = manifest_parse(manifest, &items);
+    for (long i = 0; i < n; i++) {
+        if (items[i].kind != 'f' && items[i].kind != 'x')
+            continue;
+        char name[HASH_HEX + 2];
+        snprintf(name, sizeof name, "%s%s", items[i].digest, items[i].kind == 'x' ? ".x" : "");
+        fn(ctx, name);
+    }
+    if (n >= 0)
+        items_free(items, (size_t)n);
+}
+
+struct drop_ctx {
+    struct store *s;
+    bool (*still_used)(void *ctx, const char *object);
+    void *ctx;
+};
+
+static void drop_object(void *arg, const char *object)
+{
+    struct drop_ctx *d = arg;
+    if (d->still_used(d->ctx, object))
+        return;
+    char *p = xasprintf("%s/%.2s/%s", d->s->objects, object, object + 2);
+    unlink(p);
+    free(p);
+}
+
+int store_drop(struct store *s, const char *digest, const char *manifest,
+               bool (*still_used)(void *ctx, const char *object), void *ctx, struct err *e)
+{
+    char *view = view_path(s, digest);
+    int rc = remove_tree(view, e);
+    free(view);
+    struct drop_ctx d = {s, still_used, ctx};
+    if (rc == 0)
+        store_manifest_objects(manifest, drop_object, &d);
+    return rc;
+}
+
+/* Replaces dest with the fully built tmp, so readers see either version. */
+static int swap_into_place(const char *tmp, const char *dest, struct err *e)
+{
+    struct stat st;
+    char *old = NULL;
+    if (lstat(dest, &st) == 0 && S_ISDIR(st.st_mode)) {
+        old = xasprintf("%s.sluice-old.%ld", dest, (long)getpid());
+        remove_tree(old, NULL);
+        if (rename(dest, old) != 0) {
+            free(old);
+            return err_set(e, "%s: %s", dest, strerror(errno));
+        }
+    }
+    int rc = rename(tmp, dest) == 0 ? 0 : err_set(e, "%s: %s", dest, strerror(errno));
+    if (old) {
+        if (rc) /* put the previous version back */
+            rename(old, dest);
+        else
+            remove_tree(old, NULL);
+        free(old);
+    }
+    return rc;
+}
+
+int store_publish(struct store *s, const char *digest, const char *manifest, const char *dest,
+                  bool as_dir, struct err *e)
+{
+    struct item *items;
+    long n = manifest_parse(manifest, &items);
+    if (n < 0)
+        return err_set(e, "output %.12s: manifest is corrupt", digest);
+    char *parent = xstrdup(dest);
+    char *slash = strrchr(parent, '/');
+    if (slash && slash != parent)
+        *slash = 0;
+    char *tmp = xasprintf("%s.sluice-tmp.%ld", dest, (long)getpid());
+    remove_tree(tmp, NULL);
+    int rc = mkdir_p(parent, 0755, e);
+    bool single = !as_dir && n == 1 && (items[0].kind == 'f' || items[0].kind == 'x');
+    if (rc == 0 && single) {
+        char *obj = object_name(s, items[0].digest, items[0].kind == 'x');
+        if (link(obj, tmp) != 0 && copy_file(obj, tmp, items[0].kind == 'x' ? 0555 : 0444, e))
+            rc = -1;
+        free(obj);
+    } else if (rc == 0) {
+        rc = mkdir(tmp, 0755) == 0 ? build_view(s, tmp, items, (size_t)n, e)
+                                   : err_set(e, "%s: %s", tmp, strerror(errno));
+    }
+    if (rc == 0)
+        rc = swap_into_place(tmp, dest, e);
+    if (rc)
+        remove_tree(tmp, NULL);
+    items_free(items, (size_t)n);
+    free(tmp);
+    free(parent);
+    return rc ? err_prefix(e, "publishing to %s", dest) : 0;
 }

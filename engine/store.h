@@ -4,6 +4,7 @@
  *                                  (".x" for executables), read-only once stored
  *   <root>/views/<digest>/         an output as a directory of hard links to its
  *                                  objects: what downstream tasks see as $IN_x
+ *   <root>/logs/ab/cdef...         captured task output, named by its SHA-256
  *   <root>/tmp/                    scratch: task OUT directories and live logs
  *
  * An output is described by its manifest (sorted paths with sizes and object ids);
@@ -45,8 +46,10 @@ void store_scratch_drop(struct store *s, const char *deep_key);
  * run of quiet tasks does not create a file per task). Caller frees. */
 char *store_log_path(const struct store *s, int slot);
 /* Takes a finished task's log: an empty one stays for reuse (digest ""), anything
- * else becomes an object (and the slot's file is released). */
+ * else is stored under logs/ (and the slot's file is released). */
 int store_take_log(struct store *s, const char *log_path, char digest[HASH_HEX], struct err *e);
+/* The stored log with this digest, or NULL. Caller frees. */
+char *store_log_file(const struct store *s, const char *digest);
 
 struct output {
     char digest[HASH_HEX];
@@ -69,6 +72,20 @@ bool store_has_output(struct store *s, const char *digest, const char *manifest)
 /* The output's view directory, rebuilt from the manifest when missing (manifest may
  * be NULL when the view is known to exist). Caller frees. */
 char *store_view(struct store *s, const char *digest, const char *manifest, struct err *e);
+
+/* Deletes an output's view and those of its objects `still_used` says nobody else
+ * needs (it is asked with each object's name: "<digest>" or "<digest>.x"). */
+int store_drop(struct store *s, const char *digest, const char *manifest,
+               bool (*still_used)(void *ctx, const char *object), void *ctx, struct err *e);
+/* Calls fn for each file object a manifest names ("<digest>" or "<digest>.x"). */
+void store_manifest_objects(const char *manifest, void (*fn)(void *ctx, const char *object),
+                            void *ctx);
+/* Materialises an output at dest (absolute): a single-file output as that file
+ * (unless as_dir), anything else as a directory; hard links where possible, copies
+ * elsewhere; replaces what was there atomically enough that readers see the old
+ * or the new version. */
+int store_publish(struct store *s, const char *digest, const char *manifest, const char *dest,
+                  bool as_dir, struct err *e);
 
 /* Durability is group-committed by a background thread, off the run's critical path:
  * store_sync_begin() hands it every output object written since the last call and

@@ -26,7 +26,7 @@ test_task_output_log_is_stored() {
     sl run; assert_rc 0
     obj=$(sql "select log_object from task_runs where task='talk'")
     [ -n "$obj" ] || fail "no log object"
-    f=$(ls .sluice/objects/${obj:0:2}/${obj:2}*)
+    f=.sluice/logs/${obj:0:2}/${obj:2}
     grep -q to-stdout "$f" && grep -q to-stderr "$f" || fail "log lacks output: $(cat "$f")"
 }
 

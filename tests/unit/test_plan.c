@@ -38,7 +38,7 @@ static void cache_output(struct workspace *ws, const char *name, const char *con
     fclose(f);
     struct output o;
     struct cache_entry ce = {.created = 1};
-    if (store_ingest(ws->store, out, &o, &e) || cache_put_output(ws->db, &o, &e))
+    if (store_ingest(ws->store, out, &o, &e) || cache_put_output(ws->db, &o, true, &e))
         printf("    %s\n", e.msg);
     memcpy(ce.digest, o.digest, HASH_HEX);
     ce.size = o.size;

@@ -1,0 +1,18 @@
+/* publish: materialise a task's output where its `publish` template says.
+ *
+ * The template's {key} and {key:N} take the task's deep key; the path is relative to
+ * the task's flow file (flow_load() already refused paths leaving publish_root). A
+ * single-file output becomes that file, anything else (or a template ending in "/")
+ * a directory; files are hard links into the store where possible, copies elsewhere,
+ * never symlinks. Publishing the same output to the same path again does nothing.
+ */
+#ifndef SLUICE_PUBLISH_H
+#define SLUICE_PUBLISH_H
+
+#include "workspace.h"
+
+/* *where gets the published path when something was (re)published, else NULL. */
+int publish_task(struct workspace *ws, size_t t, const char *digest, char **where,
+                 struct err *e);
+
+#endif

@@ -1,0 +1,252 @@
+# Cache control: what is kept, for how long, where it is published, what is shared.
+
+# load (ephemeral) -> features -> report; report uses params.title only.
+ephemeral_flow() {
+    git_repo
+    write load.sh 'echo load >>"$RUNS"; seq 1 5 >"$OUT/rows"'
+    write features.sh 'echo features >>"$RUNS"; wc -l <"$IN_load/rows" >"$OUT/n"'
+    write report.sh 'echo report >>"$RUNS"; { echo "$1"; cat "$IN_features/n"; } >"$OUT/r.txt"'
+    cat >flow.json <<'JSON'
+{ "params": { "title": "T" },
+  "tasks": {
+    "load":     { "run": "sh load.sh", "code": ["load.sh"], "keep": "none" },
+    "features": { "run": "sh features.sh", "after": ["load"], "code": ["features.sh"] },
+    "report":   { "run": "sh report.sh '{params.title}'", "after": ["features"], "code": ["report.sh"] }
+} }
+JSON
+    commit_all
+}
+
+test_ephemeral_output_is_dropped_and_downstream_still_hits() {
+    ephemeral_flow
+    sl run; assert_rc 0
+    assert_eq "$(total_runs)" 3
+    [ "$(sql "select count(*) from outputs where dropped is not null")" = 1 ] ||
+        fail "load's output was not dropped"
+    [ "$(sql "select count(*) from entries where task='load' and kind='deep'")" = 1 ] ||
+        fail "load's entry (key, digest) was not kept"
+    reset_runs
+    sl run -p title=Other; assert_rc 0
+    assert_runs report 1
+    assert_eq "$(total_runs)" 1 "only report runs; load's missing bytes are not needed"
+}
+
+test_ephemeral_bytes_needed_again_rerun_the_task() {
+    ephemeral_flow
+    sl run; assert_rc 0
+    reset_runs
+    write features.sh 'echo features >>"$RUNS"; wc -l <"$IN_load/rows" >"$OUT/n"; echo more >>"$OUT/n"'
+    sl status; assert_out "stale    load      output was not kept"
+    sl run --dry-run; assert_out "would run load  (output was not kept)"
+    sl run; assert_rc 0
+    assert_runs load 1
+    assert_runs features 1
+    assert_runs report 1
+}
+
+test_ephemeral_root_rerun_with_same_bytes_cuts_off_downstream() {
+    # A comment in load.sh: load re-runs and makes the same bytes; features and report
+    # are cut off.
+    ephemeral_flow
+    sl run; assert_rc 0
+    reset_runs
+    printf '# comment\n' >>load.sh
+    sl run; assert_rc 0
+    assert_eq "$(total_runs)" 1 "only load executes"
+    assert_out "cut off 2"
+}
+
+test_ephemeral_task_is_cut_off_without_its_bytes_until_they_are_needed() {
+    # chain a -> b (keep none) -> c. A comment in a: a re-runs with the same output, so b
+    # is cut off on its recorded digest although its bytes are gone, and c follows.
+    # Then c's code changes: c must run, so b runs first to give it b's output.
+    git_repo
+    write a.sh 'echo a >>"$RUNS"; echo A >"$OUT/a"'
+    write c.sh 'echo c >>"$RUNS"; cat "$IN_b/b" >"$OUT/c"'
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "a": { "run": "sh a.sh", "code": ["a.sh"] },
+  "b": { "run": "echo b >>\"$RUNS\"; tr A B <$IN_a/a >$OUT/b", "after": ["a"], "keep": "none" },
+  "c": { "run": "sh c.sh", "after": ["b"], "code": ["c.sh"] }
+} }
+JSON
+    commit_all
+    sl run; assert_rc 0
+    reset_runs
+    printf '# comment\n' >>a.sh
+    sl run; assert_rc 0
+    assert_eq "$(total_runs)" 1 "only a executes"
+    assert_out "cut off 2"
+    reset_runs
+    printf '# changed\n' >>c.sh
+    sl run; assert_rc 0
+    assert_runs a 0
+    assert_runs b 1
+    assert_runs c 1
+    # Both at once: b is first cut off without bytes, then revived when c needs them.
+    reset_runs
+    printf '# comment 2\n' >>a.sh
+    printf 'echo changed again >/dev/null\n' >>c.sh
+    sl run; assert_rc 0
+    assert_runs a 1
+    assert_runs b 1
+    assert_runs c 1
+    [ "$(sql "select group_concat(decision) from task_runs where task='b' and run_id=(select max(id) from runs)")" = "cutoff,ran" ] ||
+        fail "b was not revived: $(sql "select decision from task_runs where task='b'")"
+    grep -qx B .sluice/views/*/c || fail "c did not read b's output"
+}
+
+test_expired_entry_is_a_miss() {
+    git_repo
+    echo '{"tasks": {"fetch": {"run": "echo fetch >>\"$RUNS\"; date +%s%N >$OUT/t", "expire": "1s"}}}' >flow.json
+    sl run; assert_rc 0
+    sl run; assert_rc 0
+    assert_runs fetch 1
+    sleep 1.2
+    sl status; assert_out "expired  fetch"
+    assert_out "ago"
+    sl run; assert_rc 0
+    assert_runs fetch 2
+}
+
+test_bad_duration_is_refused() {
+    git_repo
+    echo '{"tasks": {"fetch": {"run": "true", "expire": "soon"}}}' >flow.json
+    sl run; assert_rc 2
+    assert_out 'flow.json: task fetch: "expire" must be a duration like "90s", "15m", "24h" or "30d"'
+}
+
+test_volatile_runs_every_time_and_unchanged_output_cuts_off() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "poll": { "run": "echo poll >>\"$RUNS\"; cat \"$T/source\" >$OUT/data", "volatile": true },
+  "use":  { "run": "echo use >>\"$RUNS\"; wc -c <$IN_poll/data >$OUT/n", "after": ["poll"] }
+} }
+JSON
+    echo v1 >"$T/source"
+    sl run; assert_rc 0
+    sl run; assert_rc 0
+    assert_runs poll 2
+    assert_runs use 1
+    assert_out "cut off 1"
+    echo v2-longer >"$T/source"
+    sl run; assert_rc 0
+    assert_runs poll 3
+    assert_runs use 2
+}
+
+test_publish_materialises_the_output() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "params": { "lr": 0.5 },
+  "tasks": {
+    "train": { "run": "echo model-{params.lr} >$OUT/model.bin", "publish": "models/lr={params.lr}/model-{key:8}" },
+    "many":  { "run": "mkdir $OUT/d && echo 1 >$OUT/d/x && echo 2 >$OUT/y", "publish": "out/many" }
+} }
+JSON
+    sl run; assert_rc 0
+    f=$(ls models/lr=0.5/model-*)
+    [ "$(cat "$f")" = model-0.5 ] || fail "published file content: $(cat "$f")"
+    key=$(sql "select substr(deep_key,1,8) from task_runs where task='train'")
+    [ "$f" = "models/lr=0.5/model-$key" ] || fail "published name $f, key $key"
+    [ -f out/many/d/x ] && [ "$(cat out/many/y)" = 2 ] || fail "directory output not published"
+    [ -L "$f" ] && fail "published as a symlink"
+    inode=$(stat -c %i "$f")
+    sl run; assert_rc 0
+    [ "$(stat -c %i "$f")" = "$inode" ] || fail "an unchanged output was published again"
+    rm "$f"
+    sl run; assert_rc 0
+    [ -f "$f" ] || fail "a cache hit did not publish the missing file"
+}
+
+test_publish_outside_the_flow_directory_is_refused() {
+    git_repo
+    echo '{"tasks": {"t": {"run": "true", "publish": "../elsewhere/x"}}}' >flow.json
+    sl run; assert_rc 2
+    assert_out "flow.json: task t: publish path ../elsewhere/x leaves the flow's directory (set \"publish_root\" to allow it)"
+    echo '{"tasks": {"t": {"run": "true", "publish": "/tmp/x"}}}' >flow.json
+    sl run; assert_rc 2
+    assert_out "leaves the flow's directory"
+    mkdir -p ../shared-$$
+    echo "{\"publish_root\": \"..\", \"tasks\": {\"t\": {\"run\": \"echo x >\$OUT/f\", \"publish\": \"../shared-$$/x\"}}}" >flow.json
+    sl run; assert_rc 0
+    [ -f ../shared-$$/x ] || fail "publish_root did not allow the path"
+    rm -rf ../shared-$$
+}
+
+# Two flows in sibling directories that both include flows/prep.json.
+subflow_pair() {
+    git_repo
+    mkdir -p flows a b
+    write flows/clean.sh 'echo clean >>"$RUNS"; grep -v bad "$1" >"$OUT/clean.csv"'
+    write flows/stats.sh 'echo stats >>"$RUNS"; wc -l <"$IN_clean/clean.csv" >"$OUT/n"'
+    write data.csv "$(printf 'a\nbad\nb\n')"
+    cat >flows/prep.json <<'JSON'
+{ "name": "prep", "params": { "src": "missing.csv" },
+  "tasks": {
+    "clean": { "run": "sh clean.sh {params.src}", "code": ["clean.sh"], "files": ["{params.src}"] },
+    "stats": { "run": "sh stats.sh", "after": ["clean"], "code": ["stats.sh"] }
+} }
+JSON
+    for f in a b; do
+        cat >$f/flow.json <<JSON
+{ "name": "$f", "params": { "data": "$T/data.csv" },
+  "tasks": {
+    "prep":   { "flow": "../flows/prep.json", "with": { "src": "{params.data}" } },
+    "use_$f": { "run": "echo use_$f >>\"\$RUNS\"; cp \$IN_prep/n \$OUT/", "after": ["prep"] }
+} }
+JSON
+    done
+    commit_all
+}
+
+test_subflow_is_one_cache_unit_shared_by_two_flows() {
+    subflow_pair
+    export SLUICE_STORE="$T/shared-store" STORE="$T/shared-store"
+    sl -f a/flow.json run; assert_rc 0
+    assert_runs clean 1
+    assert_runs stats 1
+    assert_runs use_a 1
+    sl -f b/flow.json run; assert_rc 0
+    assert_runs clean 1
+    assert_runs stats 1
+    assert_runs use_b 1
+    sl -f a/flow.json status
+    assert_out "cached   prep/clean"
+    assert_out "cached   prep/stats"
+}
+
+test_subflow_errors_are_located() {
+    subflow_pair
+    echo '{"tasks": {"x": {"flow": "flow.json"}}}' >self.json
+    cp self.json flow.json
+    sl run; assert_rc 2
+    assert_out "flow.json: task x: flow.json includes itself: flow.json -> flow.json"
+    cat >flows/two.json <<'JSON'
+{ "tasks": { "p": { "run": "true" }, "q": { "run": "true" } } }
+JSON
+    echo '{"tasks": {"s": {"flow": "flows/two.json"}, "u": {"run": "true", "after": ["s"]}}}' >flow.json
+    sl run; assert_rc 2
+    assert_out "flows/two.json: a sub-flow needs one output: it has 2 final tasks; mark one with \"output\": true"
+    echo '{"tasks": {"s": {"flow": "flows/prep.json", "with": {"nope": 1}}}}' >flow.json
+    sl run; assert_rc 2
+    assert_out "flows/prep.json: no parameter named nope (it has: src)"
+    echo '{"tasks": {"s": {"flow": "flows/prep.json", "run": "x"}}}' >flow.json
+    sl run; assert_rc 2
+    assert_out 'task s: a sub-flow node takes only "flow" and "with"'
+}
+
+test_identical_task_in_two_flows_runs_once() {
+    git_repo
+    mkdir one two
+    write step.sh 'echo step >>"$RUNS"; echo same >"$OUT/x"'
+    echo '{"tasks": {"first":  {"run": "sh ../step.sh", "code": ["../step.sh"]}}}' >one/flow.json
+    echo '{"tasks": {"second": {"run": "sh ../step.sh", "code": ["../step.sh"]}}}' >two/flow.json
+    commit_all
+    export SLUICE_STORE="$T/shared-store"
+    sl -f one/flow.json run; assert_rc 0
+    sl -f two/flow.json run; assert_rc 0
+    assert_runs step 1
+    assert_out "ran 0, hit 1"
+}
