@@ -46,6 +46,10 @@ static void print_table(const struct workspace *ws, const struct task_status *st
     struct term t;
     term_detect(&t, stdout);
     size_t width = 4, counts[ST_SKIPPED + 1] = {0};
+    int word_width = 8;
+    for (size_t i = 0; i < ws->flow->n_tasks; i++)
+        if ((int)strlen(state_name(st[i].state)) > word_width)
+            word_width = (int)strlen(state_name(st[i].state));
     for (size_t i = 0; i < ws->flow->n_tasks; i++)
         if (strlen(ws->flow->tasks[i].name) > width)
             width = strlen(ws->flow->tasks[i].name);
@@ -56,7 +60,7 @@ static void print_table(const struct workspace *ws, const struct task_status *st
         size_t k = ws->flow->order[i];
         const char *word = state_name(st[k].state);
         counts[st[k].state]++;
-        printf("  %s%s %-8s%s %-*s", term_color(&t, word), term_glyph(&t, word), word,
+        printf("  %s%s %-*s%s %-*s", term_color(&t, word), term_glyph(&t, word), word_width, word,
                term_reset(&t), (int)width, ws->flow->tasks[k].name);
         if (st[k].state == ST_CACHED && st[k].entry) {
             char size[32];

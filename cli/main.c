@@ -20,11 +20,25 @@ static const struct command commands[] = {
      "  -p, --param K=V     override a flow parameter for this run\n",
      "sluice run report -j 4\n  sluice run --dry-run -p lr=0.2", cmd_run},
     {"status", "[TARGET...] [--json] [-p NAME=VALUE]...",
-     "show every task's state (cached, stale, pending, failed, skipped) and why",
+     "show every task's state (cached, stale, pending, expired, ...) and why",
      "      --json          machine-readable output: {\"tasks\": [...]}\n"
      "  -p, --param K=V     evaluate with a parameter overridden\n",
      "sluice status\n  sluice status --json | jq '.tasks[] | select(.state != \"cached\")'",
      cmd_status},
+    {"why", "TASK [--json] [-p NAME=VALUE]...",
+     "explain a task's state down to root causes, with the diff of changed code",
+     "      --json          machine-readable output\n"
+     "  -p, --param K=V     evaluate with a parameter overridden\n",
+     "sluice why train\n  sluice why report -p lr=0.2", cmd_why},
+    {"invalidate", "TASK [--downstream|--upstream] [--dry-run] [--reason TEXT] | --undo ID",
+     "take tasks' cached results out of the cache (reversibly); they run again next time",
+     "      --downstream    also every task downstream of TASK\n"
+     "      --upstream      also every task upstream of TASK\n"
+     "  -n, --dry-run       print the tasks it would invalidate, change nothing\n"
+     "      --reason TEXT   recorded with the invalidation\n"
+     "      --undo ID       put back what invalidation ID took out\n",
+     "sluice invalidate train --downstream --reason 'bad labels'\n  sluice invalidate --undo 7",
+     cmd_invalidate},
 };
 
 static void print_overview(FILE *out)
@@ -34,7 +48,7 @@ static void print_overview(FILE *out)
                  "commands:\n",
             SLUICE_VERSION);
     for (size_t i = 0; i < ARRAY_LEN(commands); i++)
-        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nglobal options (any command):\n"
                  "  -C DIR              run as if started in DIR\n"
                  "  -f, --flow FLOW     the flow file (default: flow.json)\n"

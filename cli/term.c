@@ -18,7 +18,7 @@ static const struct look looks[] = {
     {"queued", "○", "o", "\033[34m"},    {"running", "▶", ">", "\033[35m"},
     {"failed", "✗", "x", "\033[31m"},    {"blocked", "⊘", "!", "\033[31m"},
     {"cancelled", "⊘", "!", "\033[33m"}, {"skipped", "·", "-", "\033[2m"},
-    {"expired", "◔", "e", "\033[33m"},
+    {"expired", "◔", "e", "\033[33m"},     {"invalidated", "⊗", "i", "\033[35m"},
 };
 
 static const struct look *find(const char *state)

@@ -5,8 +5,8 @@
 
 int cache_get(struct db *db, const char *key, struct cache_entry *out)
 {
-    sqlite3_stmt *st =
-        db_prepare(db, "SELECT digest, size, created, task_run_id FROM entries WHERE key = ?");
+    sqlite3_stmt *st = db_prepare(
+        db, "SELECT digest, size, created, task_run_id, expires FROM entries WHERE key = ?");
     db_bind_text(st, 1, key);
     int found = 0;
     if (sqlite3_step(st) == SQLITE_ROW && strlen(db_col_text(st, 0)) == HASH_HEX - 1) {
@@ -14,6 +14,7 @@ int cache_get(struct db *db, const char *key, struct cache_entry *out)
         out->size = (uint64_t)sqlite3_column_int64(st, 1);
         out->created = sqlite3_column_double(st, 2);
         out->task_run_id = sqlite3_column_int64(st, 3);
+        out->expires = sqlite3_column_double(st, 4);
         found = 1;
     }
     db_done(st);
@@ -23,8 +24,9 @@ int cache_get(struct db *db, const char *key, struct cache_entry *out)
 int cache_put(struct db *db, const char *key, const char *kind, const char *task,
               const struct cache_entry *entry, struct err *e)
 {
-    sqlite3_stmt *st = db_prepare(db, "INSERT OR REPLACE INTO entries(key, kind, digest, size, "
-                                      "task, task_run_id, created) VALUES(?, ?, ?, ?, ?, ?, ?)");
+    sqlite3_stmt *st =
+        db_prepare(db, "INSERT OR REPLACE INTO entries(key, kind, digest, size, task, "
+                       "task_run_id, created, expires) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
     db_bind_text(st, 1, key);
     db_bind_text(st, 2, kind);
     db_bind_text(st, 3, entry->digest);
@@ -33,6 +35,8 @@ int cache_put(struct db *db, const char *key, const char *kind, const char *task
     if (entry->task_run_id)
         sqlite3_bind_int64(st, 6, entry->task_run_id);
     sqlite3_bind_double(st, 7, entry->created);
+    if (entry->expires > 0)
+        sqlite3_bind_double(st, 8, entry->expires);
     return db_exec_stmt(db, st, e);
 }
 

@@ -20,6 +20,7 @@ struct cache_entry {
     char digest[HASH_HEX];
     uint64_t size;
     double created;
+    double expires;      /* when it stops being valid (its task's expire), 0: never */
     int64_t task_run_id; /* the task run that produced the output (0 if unknown) */
 };
 

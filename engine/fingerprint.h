@@ -23,7 +23,7 @@ struct code_fp {
     const char *abs;       /* absolute path */
     const char *repo_path; /* relative to the repository's work tree; NULL outside it */
     char blob[BLOB_HEX];
-    bool clean; /* matched the index: the blob is in the object database */
+    bool clean; /* its blob is in the repository's object database */
 };
 
 struct fingerprint;
@@ -44,6 +44,16 @@ const char *fingerprint_workdir(struct fingerprint *fp);
 /* Fingerprints the file rel names under dir. The result is owned by fp. */
 int fingerprint_file(struct fingerprint *fp, const char *dir, const char *rel,
                      const struct code_fp **out, struct err *e);
+
+/* Writes the blob of a modified or untracked code file into the repository's object
+ * database (never the index or the work tree), so past versions can be diffed and
+ * replayed. A file outside the repository is left alone. */
+int fingerprint_preserve(struct fingerprint *fp, const char *abs, struct err *e);
+/* The unified diff from blob `old_blob` to the file's current content (at most
+ * max_lines lines). Fails with a message naming the blob when it cannot be found.
+ * Caller frees. */
+int fingerprint_diff(struct fingerprint *fp, const char *dir, const char *rel,
+                     const char *old_blob, size_t max_lines, char **out, struct err *e);
 
 /* How many files were actually read and hashed (the rest came from caches). */
 size_t fingerprint_hashed(const struct fingerprint *fp);

@@ -222,6 +222,10 @@ static int load_past(struct db *db, int64_t id, struct past_inputs *out, int dep
                out->task_run_id, &out->code_paths, &out->code_blobs);
     load_pairs(db, "SELECT path, digest FROM task_files WHERE task_run_id = ? ORDER BY path",
                out->task_run_id, &out->file_paths, &out->file_digests);
+    struct strv ignored = {0};
+    load_pairs(db, "SELECT size, path FROM task_files WHERE task_run_id = ? ORDER BY path",
+               out->task_run_id, &out->file_sizes, &ignored);
+    strv_free(&ignored);
     load_pairs(db,
                "SELECT upstream, deep_key FROM task_upstream WHERE task_run_id = ? "
                "ORDER BY upstream",
@@ -251,6 +255,7 @@ void past_inputs_free(struct past_inputs *p)
     strv_free(&p->code_blobs);
     strv_free(&p->file_paths);
     strv_free(&p->file_digests);
+    strv_free(&p->file_sizes);
     strv_free(&p->up_names);
     strv_free(&p->up_keys);
     memset(p, 0, sizeof *p);

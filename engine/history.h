@@ -62,7 +62,7 @@ struct past_inputs {
     double when;
     char *command, *env_json, *params_json; /* params_json: the task's own parameters */
     struct strv code_paths, code_blobs;
-    struct strv file_paths, file_digests;
+    struct strv file_paths, file_digests, file_sizes;
     struct strv up_names, up_keys;
 };
 

@@ -378,7 +378,11 @@ static int complete(struct run *r, size_t t, enum decision d, const char *reason
 static int put_entry(struct run *r, size_t t, const char *key, const char *kind, double created)
 {
     struct rnode *n = &r->nodes[t];
-    struct cache_entry ce = {.size = n->size, .created = created, .task_run_id = n->task_run_id};
+    double expire = r->f->tasks[t].expire;
+    struct cache_entry ce = {.size = n->size,
+                             .created = created,
+                             .expires = expire > 0 ? created + expire : 0,
+                             .task_run_id = n->task_run_id};
     memcpy(ce.digest, n->digest, HASH_HEX);
     return cache_put(r->ws->db, key, kind, r->f->tasks[t].name, &ce, r->e);
 }
@@ -620,6 +624,17 @@ static bool code_dirty(const struct run *r)
     return false;
 }
 
+/* Keeps a copy of uncommitted code a task runs with, so `why` can diff against it
+ * and the run can be replayed. */
+static int preserve_code(struct run *r, size_t t)
+{
+    const struct task_inputs *in = &r->ws->keys.in[t];
+    for (size_t j = 0; j < in->n_code; j++)
+        if (!in->code[j]->clean && fingerprint_preserve(r->ws->fp, in->code[j]->abs, r->e))
+            return err_prefix(r->e, "task %s", r->f->tasks[t].name);
+    return 0;
+}
+
 static int begin_run(struct run *r)
 {
     struct workspace *ws = r->ws;
@@ -653,6 +668,7 @@ static int begin_run(struct run *r)
             if (rc == 0)
                 rc = output_ready(r, t);
         } else if (p->action == PLAN_RUN) {
+            rc = preserve_code(r, t);
             notify(r, TASK_QUEUED, t, DEC_NONE, cause_text(p->cause));
         }
     }

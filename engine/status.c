@@ -5,12 +5,13 @@
 #include <string.h>
 
 #include "history.h"
+#include "invalidate.h"
 #include "plan.h"
 
 const char *state_name(enum node_state s)
 {
-    static const char *const names[] = {"cached",  "stale",  "pending",
-                                        "expired", "failed", "skipped"};
+    static const char *const names[] = {"cached",      "stale",  "pending", "expired",
+                                        "invalidated", "failed", "skipped"};
     return names[s];
 }
 
@@ -28,10 +29,11 @@ static void param_reasons(const struct task *t, const char *past_json, struct st
     cJSON_Delete(past);
 }
 
-/* Compares two sorted (path, id) lists and names what changed. */
+/* Compares two sorted (path, id) lists and names what changed; changed paths and
+ * their old ids go to changed/from when given. */
 static void pair_reasons(const char *what, const struct strv *old_p, const struct strv *old_id,
                          const char *const *new_p, const char *const *new_id, size_t n_new,
-                         struct strv *reasons)
+                         struct strv *reasons, struct strv *changed, struct strv *from)
 {
     size_t i = 0, j = 0;
     while (i < old_p->n || j < n_new) {
@@ -41,17 +43,57 @@ static void pair_reasons(const char *what, const struct strv *old_p, const struc
         } else if (c > 0) {
             strv_pushf(reasons, "%s %s added", what, new_p[j++]);
         } else {
-            if (strcmp(old_id->v[i], new_id[j]) != 0)
+            if (strcmp(old_id->v[i], new_id[j]) != 0) {
                 strv_pushf(reasons, "%s %s changed", what, new_p[j]);
+                if (changed) {
+                    strv_push(changed, xstrdup(new_p[j]));
+                    strv_push(from, xstrdup(old_id->v[i]));
+                }
+            }
             i++;
             j++;
         }
     }
 }
 
-static void input_reasons(struct workspace *ws, size_t t, const struct past_inputs *p,
-                          struct strv *reasons)
+/* "file x changed", with the sizes when they differ. */
+static void file_reasons(const struct task_inputs *in, const struct past_inputs *p,
+                         struct strv *reasons)
 {
+    for (size_t j = 0; j < in->n_files; j++) {
+        const struct file_fp *f = &in->files[j];
+        long k = -1;
+        for (size_t i = 0; i < p->file_paths.n && k < 0; i++)
+            if (strcmp(p->file_paths.v[i], f->path) == 0)
+                k = (long)i;
+        if (k < 0) {
+            strv_pushf(reasons, "file %s added", f->path);
+            continue;
+        }
+        if (strcmp(p->file_digests.v[k], f->digest) == 0)
+            continue;
+        uint64_t old = strtoull(p->file_sizes.n > (size_t)k ? p->file_sizes.v[k] : "0", NULL, 10);
+        char a[32], b[32];
+        fmt_size(a, sizeof a, old);
+        fmt_size(b, sizeof b, f->size);
+        if (old != f->size)
+            strv_pushf(reasons, "file %s changed (size %s -> %s)", f->path, a, b);
+        else
+            strv_pushf(reasons, "file %s changed", f->path);
+    }
+    for (size_t i = 0; i < p->file_paths.n; i++) {
+        bool still = false;
+        for (size_t j = 0; j < in->n_files && !still; j++)
+            still = strcmp(in->files[j].path, p->file_paths.v[i]) == 0;
+        if (!still)
+            strv_pushf(reasons, "file %s removed", p->file_paths.v[i]);
+    }
+}
+
+static void input_reasons(struct workspace *ws, size_t t, const struct past_inputs *p,
+                          struct task_status *s)
+{
+    struct strv *reasons = &s->reasons;
     const struct task *task = &ws->flow->tasks[t];
     const struct task_inputs *in = &ws->keys.in[t];
     size_t before = reasons->n;
@@ -65,12 +107,9 @@ static void input_reasons(struct workspace *ws, size_t t, const struct past_inpu
         paths[i] = task->code.v[i];
         ids[i] = in->code[i]->blob;
     }
-    pair_reasons("code", &p->code_paths, &p->code_blobs, paths, ids, in->n_code, reasons);
-    for (size_t i = 0; i < in->n_files; i++) {
-        paths[i] = in->files[i].path;
-        ids[i] = in->files[i].digest;
-    }
-    pair_reasons("file", &p->file_paths, &p->file_digests, paths, ids, in->n_files, reasons);
+    pair_reasons("code", &p->code_paths, &p->code_blobs, paths, ids, in->n_code, reasons,
+                 &s->changed_code, &s->changed_from);
+    file_reasons(in, p, reasons);
     free(paths);
     free(ids);
     char *env = flow_kv_json(task->env, task->n_env);
@@ -127,6 +166,18 @@ static void explain_run(struct workspace *ws, size_t t, const struct plan_node *
         strv_pushf(&s->reasons, "expired %s ago", ago);
         return;
     }
+    int64_t inv_id;
+    double inv_when;
+    bool direct;
+    if (pn->cause == CAUSE_NO_ENTRY &&
+        invalidate_lookup(ws->db, ws->keys.in[t].deep, &inv_id, &inv_when, &direct)) {
+        char at[32];
+        fmt_time(at, sizeof at, inv_when);
+        s->state = ST_INVALIDATED;
+        strv_pushf(&s->reasons, "%sinvalidated at %s (id %lld)",
+                   direct ? "" : "downstream of a task ", at, (long long)inv_id);
+        return;
+    }
     char last[16] = "";
     if (ws->flow_id)
         history_last_decision(ws->db, ws->flow_id, task->name, ws->keys.in[t].deep, last);
@@ -143,7 +194,7 @@ static void explain_run(struct workspace *ws, size_t t, const struct plan_node *
     s->state = ST_STALE;
     if (pn->cause == CAUSE_VOLATILE)
         strv_push(&s->reasons, xstrdup("volatile: runs every time"));
-    input_reasons(ws, t, &p, &s->reasons);
+    input_reasons(ws, t, &p, s);
     upstream_reasons(ws, t, &p, st, &s->reasons);
     if (s->reasons.n == 0 && pn->cause == CAUSE_AFTER_VOLATILE)
         strv_push(&s->reasons, xstrdup("downstream of a volatile task: runs unless cut off"));
@@ -194,6 +245,8 @@ void status_free(struct task_status *st, size_t n)
         return;
     for (size_t i = 0; i < n; i++) {
         strv_free(&st[i].reasons);
+        strv_free(&st[i].changed_code);
+        strv_free(&st[i].changed_from);
         free(st[i].entry);
     }
     free(st);

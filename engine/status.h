@@ -3,7 +3,8 @@
  * States follow the plan a `sluice run` of the same targets would make: a target or
  * needed upstream is `cached` (its key has an entry with bytes present), `failed`
  * (its last attempt with this very key failed), `expired` (its entry is older than
- * its `expire`), `stale` (it completed before with a different key, its output was
+ * its `expire`), `invalidated` (its entry was taken out on purpose: `sluice
+ * invalidate`), `stale` (it completed before with a different key, its output was
  * not kept, or it is volatile) or `pending` (never completed in this flow); a task no demand
  * reaches is `cached` if it has an entry, else `skipped`. Reasons compare the
  * current inputs with the last completed task run in the history: code files, params,
@@ -15,11 +16,21 @@
 #include "cache.h"
 #include "workspace.h"
 
-enum node_state { ST_CACHED, ST_STALE, ST_PENDING, ST_EXPIRED, ST_FAILED, ST_SKIPPED };
+enum node_state {
+    ST_CACHED,
+    ST_STALE,
+    ST_PENDING,
+    ST_EXPIRED,
+    ST_INVALIDATED,
+    ST_FAILED,
+    ST_SKIPPED,
+};
 
 struct task_status {
     enum node_state state;
     struct strv reasons;
+    struct strv changed_code;     /* code files whose content changed ... */
+    struct strv changed_from;     /* ... and the blob ids they had */
     struct cache_entry *entry; /* the current key's entry, when it has one */
 };
 

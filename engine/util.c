@@ -461,3 +461,13 @@ void fmt_size(char *buf, size_t n, uint64_t bytes)
     else
         snprintf(buf, n, v < 10 ? "%.1f %s" : "%.0f %s", v, units[u]);
 }
+
+void fmt_time(char *buf, size_t n, double when)
+{
+    time_t t = (time_t)when, now = time(NULL);
+    struct tm tm, today;
+    localtime_r(&t, &tm);
+    localtime_r(&now, &today);
+    bool same_day = tm.tm_year == today.tm_year && tm.tm_yday == today.tm_yday;
+    strftime(buf, n, same_day ? "%H:%M" : "%b %d %H:%M", &tm);
+}

@@ -85,6 +85,8 @@ char *path_normalize(const char *p, bool allow_up);
 size_t edit_distance(const char *a, const char *b);
 /* Formats a duration in seconds as "0.4s", "12s", "3m05s", "2h10m". */
 void fmt_duration(char *buf, size_t n, double secs);
+/* Formats a wall-clock time as "14:02" today, else "Nov 24 14:02". */
+void fmt_time(char *buf, size_t n, double when);
 /* Formats a byte count as "512 B", "1.5 KB", "12 MB". */
 void fmt_size(char *buf, size_t n, uint64_t bytes);
 

@@ -13,7 +13,7 @@ skip() { echo "skipped: $*"; exit 77; }
 # A git repository with one commit of whatever is in $T already.
 git_repo() {
     git init -q . && git config user.email t@example.com && git config user.name t &&
-    git config commit.gpgsign false
+    git config commit.gpgsign false && echo .runs >>.git/info/exclude
 }
 commit_all() { git add -A . && git commit -qm "${1:-commit}" >/dev/null; }
 

@@ -1,0 +1,125 @@
+/* cmd_why: `sluice why TASK` — the root causes of a task's state, with code diffs. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+
+#include "cli.h"
+#include "term.h"
+#include "why.h"
+
+static const char *state_sentence(enum node_state s)
+{
+    switch (s) {
+    case ST_CACHED:
+        return "its output for these exact inputs is in the store";
+    case ST_PENDING:
+        return "it has never completed in this flow";
+    case ST_SKIPPED:
+        return "nothing needs it: everything downstream is cached";
+    default:
+        return NULL;
+    }
+}
+
+static void print_text(const struct workspace *ws, size_t t, const struct why *w)
+{
+    struct term term;
+    term_detect(&term, stdout);
+    const char *word = state_name(w->state);
+    printf("%s: %s%s %s%s", ws->flow->tasks[t].name, term_color(&term, word),
+           term_glyph(&term, word), word, term_reset(&term));
+    const char *sentence = state_sentence(w->state);
+    printf("%s%s\n", sentence && !w->n ? ": " : "", sentence && !w->n ? sentence : "");
+    for (size_t i = 0; i < w->n; i++) {
+        const struct why_cause *c = &w->causes[i];
+        printf("  %s\n", c->text);
+        if (c->diff_error)
+            printf("    (no diff: %s)\n", c->diff_error);
+        for (const char *l = c->diff; l && *l;) {
+            const char *eol = strchr(l, '\n');
+            size_t n = eol ? (size_t)(eol - l) : strlen(l);
+            const char *color = !term.color ? ""
+                                : l[0] == '+' && l[1] != '+' ? "\033[32m"
+                                : l[0] == '-' && l[1] != '-' ? "\033[31m"
+                                : l[0] == '@'                ? "\033[36m"
+                                                             : "";
+            printf("    %s%.*s%s\n", color, (int)n, l, color[0] ? "\033[0m" : "");
+            l += n + (eol ? 1 : 0);
+        }
+    }
+}
+
+static void print_json(const struct workspace *ws, size_t t, const struct why *w)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "task", ws->flow->tasks[t].name);
+    cJSON_AddStringToObject(o, "state", state_name(w->state));
+    cJSON *causes = cJSON_AddArrayToObject(o, "causes");
+    for (size_t i = 0; i < w->n; i++) {
+        const struct why_cause *c = &w->causes[i];
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "text", c->text);
+        if (c->path) {
+            cJSON_AddStringToObject(j, "path", c->path);
+            cJSON_AddStringToObject(j, "old_blob", c->old_blob);
+        }
+        if (c->diff)
+            cJSON_AddStringToObject(j, "diff", c->diff);
+        if (c->diff_error)
+            cJSON_AddStringToObject(j, "diff_error", c->diff_error);
+        cJSON_AddItemToArray(causes, j);
+    }
+    char *s = cJSON_Print(o);
+    puts(s);
+    free(s);
+    cJSON_Delete(o);
+}
+
+int cmd_why(struct cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"json", no_argument, NULL, 'J'},
+                                          {"param", required_argument, NULL, 'p'},
+                                          {NULL, 0, NULL, 0}};
+    bool json = false;
+    struct strv params = {0};
+    optind = 1;
+    opterr = 0;
+    int ch, code = EXIT_OK;
+    while (code == EXIT_OK && (ch = getopt_long(argc, argv, ":p:", opts, NULL)) != -1) {
+        if (ch == 'J')
+            json = true;
+        else if (ch == 'p')
+            strv_push(&params, xstrdup(optarg));
+        else if (ch == ':')
+            code = cli_usage_error(c, "%s needs a value", argv[optind - 1]);
+        else
+            code = cli_usage_error(c, "unknown option %s", argv[optind - 1]);
+    }
+    if (code == EXIT_OK && argc - optind != 1)
+        code = cli_usage_error(c, "name one task");
+    struct workspace *ws = NULL;
+    struct err e;
+    if (code == EXIT_OK && workspace_open(c->flow, &params, &ws, &e)) {
+        cli_error(e.msg);
+        code = EXIT_USAGE;
+    }
+    long t = code == EXIT_OK ? flow_find(ws->flow, argv[optind]) : -1;
+    if (code == EXIT_OK && t < 0) {
+        fprintf(stderr, "sluice: %s: no task named \"%s\"\n", ws->flow->path, argv[optind]);
+        code = EXIT_USAGE;
+    }
+    struct why w = {0};
+    if (code == EXIT_OK && why_explain(ws, (size_t)t, &w, &e)) {
+        cli_error(e.msg);
+        code = EXIT_USAGE;
+    }
+    if (code == EXIT_OK) {
+        if (json)
+            print_json(ws, (size_t)t, &w);
+        else
+            print_text(ws, (size_t)t, &w);
+    }
+    why_free(&w);
+    workspace_close(ws);
+    strv_free(&params);
+    return code;
+}

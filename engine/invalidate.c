@@ -1,0 +1,247 @@
+/* invalidate: moving entries aside and back. */
+#include "invalidate.h"
+
+#include <cjson/cJSON.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "history.h"
+
+size_t *invalidate_select(const struct workspace *ws, size_t task, enum invalidate_scope scope,
+                          size_t *n)
+{
+    const struct flow *f = ws->flow;
+    bool *mark = xcalloc(f->n_tasks, sizeof *mark);
+    mark[task] = true;
+    /* One pass in topological order (or its reverse) closes the set. */
+    for (size_t k = 0; k < f->n_tasks; k++) {
+        if (scope == INVALIDATE_DOWNSTREAM) {
+            const struct task *t = &f->tasks[f->order[k]];
+            for (size_t j = 0; j < t->n_deps && !mark[f->order[k]]; j++)
+                mark[f->order[k]] = mark[t->deps[j]];
+        } else if (scope == INVALIDATE_UPSTREAM) {
+            size_t i = f->order[f->n_tasks - 1 - k];
+            for (size_t j = 0; mark[i] && j < f->tasks[i].n_deps; j++)
+                mark[f->tasks[i].deps[j]] = true;
+        }
+    }
+    size_t *out = xcalloc(f->n_tasks + 1, sizeof *out);
+    *n = 0;
+    out[(*n)++] = task;
+    for (size_t k = 0; k < f->n_tasks; k++)
+        if (mark[f->order[k]] && f->order[k] != task)
+            out[(*n)++] = f->order[k];
+    free(mark);
+    return out;
+}
+
+static const char *user_name(void)
+{
+    const char *u = getenv("USER");
+    if (u && u[0])
+        return u;
+    struct passwd *pw = getpwuid(getuid());
+    return pw ? pw->pw_name : "unknown";
+}
+
+/* The task's current shallow key, when every upstream has a cached output. */
+static bool current_shallow(struct workspace *ws, size_t t, char out[HASH_HEX])
+{
+    const struct task *task = &ws->flow->tasks[t];
+    const char **digests = xcalloc(task->n_deps + 1, sizeof *digests);
+    struct cache_entry *ups = xcalloc(task->n_deps + 1, sizeof *ups);
+    bool ok = true;
+    for (size_t j = 0; j < task->n_deps && ok; j++) {
+        ok = cache_get(ws->db, ws->keys.in[task->deps[j]].deep, &ups[j]) == 1;
+        digests[j] = ups[j].digest;
+    }
+    if (ok)
+        keys_shallow(&ws->keys, t, digests, out);
+    free(digests);
+    free(ups);
+    return ok;
+}
+
+static const char SQL_MOVE[] =
+    "INSERT OR IGNORE INTO invalidated_entries(invalidation_id, key, kind, digest, size, task, "
+    "task_run_id, created, expires, direct) SELECT ?, key, kind, digest, size, task, "
+    "task_run_id, created, expires, ? FROM entries WHERE digest = ? AND (key = ? OR key = ? OR "
+    "task = ?)";
+static const char SQL_DELETE[] =
+    "DELETE FROM entries WHERE digest = ? AND (key = ? OR key = ? OR task = ?)";
+
+/* Moves one task's entries aside: all of them for a selected task (direct), only the
+ * deep key's for one downstream of a selection. Adds how many to *removed. */
+static int move_entries(struct workspace *ws, size_t t, bool direct, int64_t id,
+                        size_t *removed, struct err *e)
+{
+    const char *deep = ws->keys.in[t].deep;
+    struct cache_entry ce;
+    if (cache_get(ws->db, deep, &ce) != 1)
+        return 0;
+    char shallow[HASH_HEX] = "";
+    if (direct)
+        current_shallow(ws, t, shallow);
+    const char *name = direct ? ws->flow->tasks[t].name : "";
+    const char *sql[] = {SQL_MOVE, SQL_DELETE};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = db_prepare(ws->db, sql[i]);
+        int k = 1;
+        if (i == 0) {
+            sqlite3_bind_int64(st, k++, id);
+            sqlite3_bind_int(st, k++, direct);
+        }
+        db_bind_text(st, k++, ce.digest);
+        db_bind_text(st, k++, deep);
+        db_bind_text(st, k++, shallow);
+        db_bind_text(st, k++, name);
+        if (db_exec_stmt(ws->db, st, e))
+            return -1;
+        if (i == 1)
+            *removed += (size_t)sqlite3_changes(db_handle(ws->db));
+    }
+    return 0;
+}
+
+/* Marks the selected tasks (1) and everything downstream of them (2). */
+static char *reach(const struct workspace *ws, const size_t *tasks, size_t n)
+{
+    const struct flow *f = ws->flow;
+    char *mark = xcalloc(f->n_tasks, 1);
+    for (size_t i = 0; i < n; i++)
+        mark[tasks[i]] = 1;
+    for (size_t k = 0; k < f->n_tasks; k++) {
+        size_t i = f->order[k];
+        for (size_t j = 0; j < f->tasks[i].n_deps && !mark[i]; j++)
+            if (mark[f->tasks[i].deps[j]])
+                mark[i] = 2;
+    }
+    return mark;
+}
+
+static char *task_list_json(const struct workspace *ws, const size_t *tasks, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(ws->flow->tasks[tasks[i]].name));
+    char *s = cJSON_PrintUnformatted(a);
+    cJSON_Delete(a);
+    return s;
+}
+
+int invalidate_apply(struct workspace *ws, const size_t *tasks, size_t n, const char *reason,
+                     int64_t *id, size_t *removed, struct err *e)
+{
+    *id = 0;
+    *removed = 0;
+    char *mark = reach(ws, tasks, n);
+    for (size_t i = 0; i < ws->flow->n_tasks; i++)
+        if (mark[i] && keys_deep(&ws->keys, i, e)) {
+            free(mark);
+            return -1;
+        }
+    if (db_begin(ws->db, e) ||
+        history_flow_id(ws->db, ws->flow->abspath, ws->flow->name, true, &ws->flow_id, e))
+        goto fail;
+    sqlite3_stmt *st;
+    char *list = task_list_json(ws, tasks, n);
+    st = db_prepare(ws->db, "INSERT INTO invalidations(created, user, flow_id, "
+                                          "tasks, reason) VALUES(?, ?, ?, ?, ?)");
+    sqlite3_bind_double(st, 1, now_wall());
+    db_bind_text(st, 2, user_name());
+    sqlite3_bind_int64(st, 3, ws->flow_id);
+    db_bind_text(st, 4, list);
+    db_bind_text(st, 5, reason);
+    int rc = db_exec_stmt(ws->db, st, e);
+    free(list);
+    if (rc)
+        goto fail;
+    *id = sqlite3_last_insert_rowid(db_handle(ws->db));
+    size_t selected = 0;
+    for (size_t i = 0; i < ws->flow->n_tasks; i++) {
+        size_t before = *removed;
+        if (mark[i] && move_entries(ws, i, mark[i] == 1, *id, removed, e))
+            goto fail;
+        if (mark[i] == 1)
+            selected += *removed - before;
+    }
+    free(mark);
+    if (selected == 0) { /* none of the selected tasks was cached: leave no record */
+        db_rollback(ws->db);
+        *id = 0;
+        *removed = 0;
+        return 0;
+    }
+    return db_commit(ws->db, e);
+fail:
+    free(mark);
+    db_rollback(ws->db);
+    *id = 0;
+    return -1;
+}
+
+int invalidate_undo(struct workspace *ws, int64_t id, size_t *restored, struct err *e)
+{
+    *restored = 0;
+    if (db_begin(ws->db, e))
+        return -1;
+    sqlite3_stmt *st = db_prepare(ws->db, "SELECT undone FROM invalidations WHERE id = ?");
+    sqlite3_bind_int64(st, 1, id);
+    int found = sqlite3_step(st);
+    bool undone = found == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+    db_done(st);
+    int rc = 0;
+    if (found != SQLITE_ROW)
+        rc = err_set(e, "no invalidation %lld", (long long)id);
+    else if (undone)
+        rc = err_set(e, "invalidation %lld was already undone", (long long)id);
+    if (rc == 0) {
+        st = db_prepare(ws->db, "INSERT OR REPLACE INTO entries(key, kind, digest, size, task, "
+                                "task_run_id, created, expires) SELECT key, kind, digest, size, "
+                                "task, task_run_id, created, expires FROM invalidated_entries "
+                                "WHERE invalidation_id = ?");
+        sqlite3_bind_int64(st, 1, id);
+        rc = db_exec_stmt(ws->db, st, e);
+        *restored = (size_t)sqlite3_changes(db_handle(ws->db));
+    }
+    if (rc == 0) {
+        st = db_prepare(ws->db, "UPDATE invalidations SET undone = ? WHERE id = ?");
+        sqlite3_bind_double(st, 1, now_wall());
+        sqlite3_bind_int64(st, 2, id);
+        rc = db_exec_stmt(ws->db, st, e);
+    }
+    if (rc) {
+        db_rollback(ws->db);
+        return -1;
+    }
+    return db_commit(ws->db, e);
+}
+
+int64_t invalidate_last(struct workspace *ws)
+{
+    sqlite3_stmt *st = db_prepare(ws->db, "SELECT max(id) FROM invalidations WHERE flow_id = ? "
+                                          "AND undone IS NULL");
+    sqlite3_bind_int64(st, 1, ws->flow_id);
+    int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    db_done(st);
+    return id;
+}
+
+int invalidate_lookup(struct db *db, const char *key, int64_t *id, double *when, bool *direct)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT i.id, i.created, ie.direct FROM "
+                                      "invalidated_entries ie JOIN "
+                                      "invalidations i ON i.id = ie.invalidation_id WHERE "
+                                      "ie.key = ? AND i.undone IS NULL ORDER BY i.id DESC "
+                                      "LIMIT 1");
+    db_bind_text(st, 1, key);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    if (found) {
+        *id = sqlite3_column_int64(st, 0);
+        *when = sqlite3_column_double(st, 1);
+        *direct = sqlite3_column_int(st, 2) != 0;
+    }
+    db_done(st);
+    return found;
+}

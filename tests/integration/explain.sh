@@ -1,0 +1,92 @@
+# Explaining and overriding cache decisions: why, invalidate, undo.
+
+test_invalidate_node_reruns_only_it_and_undo_restores() {
+    chain_flow
+    sl run; assert_rc 0
+    reset_runs
+    sl invalidate train --reason "bad data"; assert_rc 0
+    assert_out "invalidation 1: train"
+    assert_out "undo with: sluice invalidate --undo 1"
+    sl status; assert_out "invalidated train     invalidated at"
+    assert_out "(id 1)"
+    sl why train; assert_out "invalidated at"
+    sl invalidate --undo 1; assert_rc 0
+    assert_out "undid invalidation 1"
+    sl status; assert_out "4 cached"
+    sl run; assert_rc 0
+    assert_eq "$(total_runs)" 0 "undo restored the cache"
+    sl invalidate train; assert_rc 0
+    sl run; assert_rc 0
+    assert_runs train 1
+    assert_eq "$(total_runs)" 1 "train re-ran, report was cut off"
+    sl invalidate --undo 1; assert_rc 2
+    assert_out "invalidation 1 was already undone"
+}
+
+test_invalidate_downstream_and_upstream_select_the_right_tasks() {
+    chain_flow
+    sl run; assert_rc 0
+    sl invalidate features --downstream --dry-run; assert_rc 0
+    assert_out "would invalidate: features, train, report"
+    sl invalidate features --upstream --dry-run; assert_rc 0
+    assert_out "would invalidate: features, load"
+    sl status; assert_out "4 cached"
+    [ "$(sql 'select count(*) from invalidations')" = 0 ] || fail "a dry run recorded something"
+    reset_runs
+    sl invalidate features --downstream; assert_rc 0
+    sl run; assert_rc 0
+    assert_runs load 0
+    assert_runs features 1
+    assert_runs train 1
+    assert_runs report 1
+    reset_runs
+    sl invalidate features --upstream; assert_rc 0
+    sl run; assert_rc 0
+    assert_runs load 1
+    assert_runs features 1
+    assert_eq "$(total_runs)" 2 "train and report were cut off"
+}
+
+test_invalidate_explains_bad_requests() {
+    chain_flow
+    sl invalidate nope; assert_rc 2
+    assert_out 'no task named "nope"'
+    sl invalidate train; assert_rc 0
+    assert_out "nothing to invalidate (not cached): train"
+    sl invalidate train --upstream --downstream; assert_rc 2
+    sl invalidate --undo 99; assert_rc 2
+    assert_out "no invalidation 99"
+}
+
+test_why_shows_the_diff_of_a_changed_script() {
+    chain_flow
+    sl run; assert_rc 0
+    sed -i 's/tr a-z A-Z/tr a-z A-Z | rev/' tasks/features.sh
+    sl why features; assert_rc 0
+    assert_out "features: ~ stale"
+    assert_out "code tasks/features.sh changed"
+    assert_out "+echo features >>\"\$RUNS\"; tr a-z A-Z | rev"
+    assert_out "-echo features >>\"\$RUNS\"; tr a-z A-Z <"
+    sl why report -p lr=0.3; assert_rc 0
+    assert_out "upstream train is stale (param lr 0.1 -> 0.3; features: code tasks/features.sh changed)"
+    sl why report --json; assert_rc 0
+    echo "$OUT_TEXT" | python3 -c '
+import json, sys
+w = json.load(sys.stdin)
+assert w["state"] == "stale", w
+assert any("features" in c["text"] for c in w["causes"]), w' || fail "why --json: $OUT_TEXT"
+}
+
+test_why_diffs_uncommitted_code_after_it_ran() {
+    # The version a run used was never committed; sluice kept its blob, so a later
+    # edit can still be shown as a diff.
+    chain_flow
+    printf 'echo first-edit >/dev/null\n' >>tasks/load.sh
+    sl run; assert_rc 0
+    printf 'echo second-edit >/dev/null\n' >>tasks/load.sh
+    sl why load; assert_rc 0
+    assert_out "+echo second-edit >/dev/null"
+    assert_not_out "no diff"
+    git status --porcelain | grep -v '^ M tasks/load.sh$' | grep . && fail "the work tree or index changed"
+    true
+}
