@@ -17,7 +17,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Iengine -MMD -MP
-LDLIBS  := $(PKG_LIBS) -pthread
+LDLIBS  := $(PKG_LIBS) -pthread -lm
 
 BUILD   ?= build
 ENGINE_SRC := $(wildcard engine/*.c)

@@ -39,6 +39,12 @@ static const struct command commands[] = {
      "      --undo ID       put back what invalidation ID took out\n",
      "sluice invalidate train --downstream --reason 'bad labels'\n  sluice invalidate --undo 7",
      cmd_invalidate},
+    {"gc", "[--keep-runs N] [--max-size SIZE] [--dry-run]",
+     "free store space: unreferenced and expired outputs, then the least recently used",
+     "      --keep-runs N   keep what the last N runs made (to replay them) and their logs\n"
+     "      --max-size SIZE keep the store under SIZE (500M, 2G): least recently used go\n"
+     "  -n, --dry-run       report what would go, delete nothing\n",
+     "sluice gc --keep-runs 20 --max-size 10G", cmd_gc},
 };
 
 static void print_overview(FILE *out)

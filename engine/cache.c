@@ -76,11 +76,13 @@ int cache_put_output(struct db *db, const struct output *o, bool pinned, struct 
     return p.rc;
 }
 
-int cache_pin_output(struct db *db, const char *digest, struct err *e)
+int cache_use_output(struct db *db, const char *digest, bool pin, struct err *e)
 {
     sqlite3_stmt *st =
-        db_prepare(db, "UPDATE outputs SET pinned = 1 WHERE digest = ? AND pinned = 0");
-    db_bind_text(st, 1, digest);
+        db_prepare(db, "UPDATE outputs SET used = ?, pinned = max(pinned, ?) WHERE digest = ?");
+    sqlite3_bind_double(st, 1, now_wall());
+    sqlite3_bind_int(st, 2, pin);
+    db_bind_text(st, 3, digest);
     return db_exec_stmt(db, st, e);
 }
 

@@ -323,9 +323,8 @@ static int output_ready(struct run *r, size_t t)
 {
     const struct task *task = &r->f->tasks[t];
     struct rnode *n = &r->nodes[t];
-    int rc = 0;
-    if (task->keep == KEEP_ALL || task->publish)
-        rc = cache_pin_output(r->ws->db, n->digest, r->e);
+    int rc = cache_use_output(r->ws->db, n->digest, task->keep == KEEP_ALL || task->publish,
+                              r->e);
     if (rc == 0 && task->publish) {
         char *where;
         rc = publish_task(r->ws, t, n->digest, &where, r->e);
@@ -756,6 +755,9 @@ static const char *final_status(const struct run *r)
 
 static int execute(struct run *r)
 {
+    /* Shared: other runs may go on at the same time; gc waits for all of them. */
+    if (store_lock(r->ws->store, false, true, r->e))
+        return -1;
     build_downstream(r);
     inherit_environment(r);
     seed_ready(r);

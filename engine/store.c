@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@ struct store {
     struct strv unsynced;   /* output objects written since the last store_sync_begin() */
     uint8_t fanout_ok[32]; /* bit per objects/xx directory known to exist */
     struct syncer sync;
+    int lock_fd;
 };
 
 /* One entry of an output directory. */
@@ -61,6 +63,7 @@ int store_open(const char *root, struct store **out, struct err *e)
     s->views = path_join(root, "views");
     s->tmp = path_join(root, "tmp");
     s->logs = path_join(root, "logs");
+    s->lock_fd = -1;
     pthread_mutex_init(&s->sync.mu, NULL);
     pthread_cond_init(&s->sync.wake, NULL);
     pthread_cond_init(&s->sync.progress, NULL);
@@ -95,6 +98,8 @@ void store_close(struct store *s)
     pthread_cond_destroy(&s->sync.progress);
     strv_free(&s->sync.queue);
     strv_free(&s->unsynced);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
     free(s->root);
     free(s->objects);
     free(s->views);
@@ -106,6 +111,31 @@ void store_close(struct store *s)
 const char *store_root(const struct store *s)
 {
     return s->root;
+}
+
+char *store_dir(const struct store *s, const char *which)
+{
+    return path_join(s->root, which);
+}
+
+int store_lock(struct store *s, bool exclusive, bool wait, struct err *e)
+{
+    if (s->lock_fd < 0) {
+        char *p = path_join(s->root, "lock");
+        s->lock_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        free(p);
+        if (s->lock_fd < 0)
+            return err_set(e, "%s: cannot create its lock: %s", s->root, strerror(errno));
+    }
+    int op = (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB);
+    while (flock(s->lock_fd, op) != 0) {
+        if (errno == EINTR)
+            continue;
+        if (errno == EWOULDBLOCK)
+            return err_set(e, "%s is in use by a run", s->root);
+        return err_set(e, "%s: cannot lock: %s", s->root, strerror(errno));
+    }
+    return 0;
 }
 
 char *store_db_path(const struct store *s)

@@ -32,6 +32,9 @@ struct store;
 
 /* Opens (creating, mode 0700) the store rooted at root. */
 int store_open(const char *root, struct store **out, struct err *e);
+/* Takes the store's lock: shared for a run (many at once), exclusive for gc. Without
+ * wait, fails at once when it is taken. Released by store_close(). */
+int store_lock(struct store *s, bool exclusive, bool wait, struct err *e);
 void store_close(struct store *s);
 const char *store_root(const struct store *s);
 /* The database file inside the store. */
@@ -65,6 +68,8 @@ void output_free(struct output *o);
 int store_ingest(struct store *s, const char *out_dir, struct output *out, struct err *e);
 /* Path of an object, or NULL if it is not in the store. Caller frees. */
 char *store_object_path(const struct store *s, const char *digest);
+/* Directories under the root, for gc: "objects", "views", "logs", "tmp". Caller frees. */
+char *store_dir(const struct store *s, const char *which);
 
 /* Whether the output's bytes are present (stats only): its view exists, or else
  * (given its manifest) every object it names does, at the right size. */

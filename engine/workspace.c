@@ -6,12 +6,20 @@
 
 #include "history.h"
 
-static char *store_location(const struct flow *f)
+char *workspace_store_path(const char *flow_path)
 {
     const char *env = getenv("SLUICE_STORE");
     if (env && env[0])
         return xstrdup(env);
-    return path_join(f->dir, ".sluice");
+    char *dir = xstrdup(flow_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir] = 0;
+    else
+        strcpy(dir, ".");
+    char *p = path_join(dir, ".sluice");
+    free(dir);
+    return p;
 }
 
 int workspace_open(const char *flow_path, const struct strv *overrides, struct workspace **out,
@@ -23,7 +31,7 @@ int workspace_open(const char *flow_path, const struct strv *overrides, struct w
         workspace_close(ws);
         return -1;
     }
-    char *root = store_location(ws->flow);
+    char *root = workspace_store_path(ws->flow->path);
     int rc = store_open(root, &ws->store, e);
     free(root);
     if (rc == 0) {

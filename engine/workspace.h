@@ -28,6 +28,10 @@ int workspace_open(const char *flow_path, const struct strv *overrides, struct w
                    struct err *e);
 void workspace_close(struct workspace *ws);
 
+/* Where the store of the flow file at flow_path lives ($SLUICE_STORE, else .sluice
+ * next to the file), without reading the file. Caller frees. */
+char *workspace_store_path(const char *flow_path);
+
 /* A one-time notice for the user (e.g. "not in a git repository ..."): returned once
  * per store, then remembered in it. NULL when there is nothing to say. Caller frees. */
 char *workspace_notice(struct workspace *ws);

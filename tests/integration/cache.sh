@@ -250,3 +250,57 @@ test_identical_task_in_two_flows_runs_once() {
     assert_runs step 1
     assert_out "ran 0, hit 1"
 }
+
+test_gc_frees_unreferenced_outputs_and_keeps_referenced_ones() {
+    chain_flow
+    sl run; assert_rc 0
+    sl run -p lr=0.2; assert_rc 0          # a second train/report output
+    before=$(find .sluice/objects -type f | wc -l)
+    sl gc --dry-run; assert_rc 0
+    assert_out "would free"
+    [ "$(find .sluice/objects -type f | wc -l)" = "$before" ] || fail "a dry run deleted objects"
+    # Forget the lr=0.2 results: their entries go, so their bytes are garbage.
+    sql "delete from entries where task_run_id in (select id from task_runs where run_id = 2)"
+    mkdir -p .sluice/objects/ab && echo junk >.sluice/objects/ab/cdef-orphan  # a crash leftover
+    sl gc; assert_rc 0
+    assert_out "freed"
+    [ -e .sluice/objects/ab/cdef-orphan ] && fail "an orphan object survived"
+    [ "$(find .sluice/objects -type f | wc -l)" -lt "$before" ] || fail "nothing was freed"
+    reset_runs
+    [ "$(sql 'select count(*) from runs')" = 2 ] || fail "gc damaged the history"
+    sl run; assert_rc 0
+    assert_eq "$(total_runs)" 0 "gc removed something the current results need"
+    sl run -p lr=0.2; assert_rc 0
+    assert_runs train 1
+}
+
+test_gc_max_size_drops_least_recently_used_and_keep_runs_protects() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "params": { "n": 1 },
+  "tasks": { "big": { "run": "echo big >>\"$RUNS\"; head -c 200000 /dev/urandom >$OUT/blob; echo {params.n} >$OUT/n" } } }
+JSON
+    sl run -p n=1; assert_rc 0
+    sl run -p n=2; assert_rc 0
+    sl run -p n=3; assert_rc 0
+    sl gc --max-size 300K --keep-runs 1; assert_rc 0
+    reset_runs
+    sl run -p n=3; assert_rc 0
+    assert_eq "$(total_runs)" 0 "the most recent output was dropped"
+    sl run -p n=1; assert_rc 0
+    assert_runs big 1
+    sl status -p n=1; assert_out "cached"
+    [ -s .sluice/sluice.db ] && [ "$(sql 'select count(*) from runs')" = 5 ] ||
+        fail "gc damaged the history"
+}
+
+test_gc_refuses_while_a_run_holds_the_store() {
+    git_repo
+    echo '{"tasks": {"slow": {"run": "touch \"$T/started\"; sleep 2"}}}' >flow.json
+    "$SLUICE" run >/dev/null 2>&1 &
+    for _ in $(seq 100); do [ -e started ] && break; sleep 0.05; done
+    sl gc; assert_rc 1
+    assert_out "in use by a run"
+    wait
+    sl gc; assert_rc 0
+}
