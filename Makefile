@@ -79,7 +79,10 @@ install: all
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/sluice
 	install -m 0644 sluice.1 $(DESTDIR)$(PREFIX)/share/man/man1/sluice.1
 
-bench: all
+$(BUILD)/layout-bench: bench/layout_bench.c $(LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+bench: all $(BUILD)/layout-bench
 	bench/run
 
 clean:

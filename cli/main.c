@@ -30,6 +30,14 @@ static const struct command commands[] = {
      "      --json          machine-readable output\n"
      "  -p, --param K=V     evaluate with a parameter overridden\n",
      "sluice why train\n  sluice why report -p lr=0.2", cmd_why},
+    {"dag", "[--ascii] [--dot | --mermaid] [--collapse] [--down | --right]",
+     "draw the flow's DAG with every task's state",
+     "      --ascii         ASCII instead of box-drawing characters\n"
+     "      --dot           Graphviz DOT (sluice dag --dot | dot -Tsvg >dag.svg)\n"
+     "      --mermaid       a Mermaid flowchart\n"
+     "      --collapse      draw each sub-flow as one node\n"
+     "      --down, --right the direction (default: whichever fits the terminal)\n",
+     "sluice dag\n  sluice dag --dot | dot -Tpng >dag.png", cmd_dag},
     {"invalidate", "TASK [--downstream|--upstream] [--dry-run] [--reason TEXT] | --undo ID",
      "take tasks' cached results out of the cache (reversibly); they run again next time",
      "      --downstream    also every task downstream of TASK\n"

@@ -15,6 +15,16 @@ const char *state_name(enum node_state s)
     return names[s];
 }
 
+enum node_state status_merge(enum node_state a, enum node_state b)
+{
+    static const enum node_state urgency[] = {ST_FAILED, ST_INVALIDATED, ST_EXPIRED, ST_STALE,
+                                              ST_PENDING, ST_SKIPPED, ST_CACHED};
+    for (size_t i = 0; i < ARRAY_LEN(urgency); i++)
+        if (a == urgency[i] || b == urgency[i])
+            return urgency[i];
+    return a;
+}
+
 static void param_reasons(const struct task *t, const char *past_json, struct strv *reasons)
 {
     cJSON *past = cJSON_Parse(past_json);

@@ -35,6 +35,9 @@ struct task_status {
 };
 
 const char *state_name(enum node_state s);
+/* The state that speaks for a group of tasks: the most urgent of the two (failed, then
+ * invalidated, expired, stale, pending, skipped, cached). */
+enum node_state status_merge(enum node_state a, enum node_state b);
 
 /* Fills (*out)[i] for every task of the flow. Caller frees with status_free(). */
 int status_compute(struct workspace *ws, const size_t *targets, size_t n_targets,

@@ -66,3 +66,29 @@ chain_flow() {
 JSON
     commit_all "chain"
 }
+
+# Two flows in sibling directories that both include flows/prep.json.
+subflow_pair() {
+    git_repo
+    mkdir -p flows a b
+    write flows/clean.sh 'echo clean >>"$RUNS"; grep -v bad "$1" >"$OUT/clean.csv"'
+    write flows/stats.sh 'echo stats >>"$RUNS"; wc -l <"$IN_clean/clean.csv" >"$OUT/n"'
+    write data.csv "$(printf 'a\nbad\nb\n')"
+    cat >flows/prep.json <<'JSON'
+{ "name": "prep", "params": { "src": "missing.csv" },
+  "tasks": {
+    "clean": { "run": "sh clean.sh {params.src}", "code": ["clean.sh"], "files": ["{params.src}"] },
+    "stats": { "run": "sh stats.sh", "after": ["clean"], "code": ["stats.sh"] }
+} }
+JSON
+    for f in a b; do
+        cat >$f/flow.json <<JSON
+{ "name": "$f", "params": { "data": "$T/data.csv" },
+  "tasks": {
+    "prep":   { "flow": "../flows/prep.json", "with": { "src": "{params.data}" } },
+    "use_$f": { "run": "echo use_$f >>\"\$RUNS\"; cp \$IN_prep/n \$OUT/", "after": ["prep"] }
+} }
+JSON
+    done
+    commit_all
+}

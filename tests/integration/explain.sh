@@ -90,3 +90,32 @@ test_why_diffs_uncommitted_code_after_it_ran() {
     git status --porcelain | grep -v '^ M tasks/load.sh$' | grep . && fail "the work tree or index changed"
     true
 }
+
+test_dag_draws_states_as_text_dot_and_mermaid() {
+    chain_flow
+    sl run features; assert_rc 0
+    sl dag --ascii --down; assert_rc 0
+    assert_out "| + load |"
+    assert_out "| o train |"
+    assert_out "v"
+    assert_out "+ cached  o pending"
+    sl dag --dot; assert_rc 0
+    assert_out 'digraph "chain" {'
+    assert_out '"load" -> "features";'
+    assert_out '"train" [label="○ train", tooltip="pending"'
+    echo "$OUT_TEXT" | grep -c -- '->' | grep -qx 3 || fail "DOT has not 3 edges"
+    sl dag --mermaid; assert_rc 0
+    assert_out "flowchart TD"
+    assert_out 'n0["✓ load"]:::cached'
+    assert_out "n2 --> n3"
+}
+
+test_dag_collapses_subflows() {
+    subflow_pair
+    sl -f a/flow.json dag --collapse --down; assert_rc 0
+    assert_out "▸ prep (2)"
+    assert_out "○ use_a"
+    assert_not_out "prep/clean"
+    sl -f a/flow.json dag --down; assert_rc 0
+    assert_out "prep/clean"
+}

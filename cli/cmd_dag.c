@@ -1,0 +1,232 @@
+/* cmd_dag: `sluice dag` — the flow's DAG with every task's state, as text, DOT or Mermaid. */
+#include <getopt.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "graphview.h"
+#include "layout.h"
+#include "status.h"
+#include "term.h"
+
+enum format { TEXT, DOT, MERMAID };
+
+struct dag {
+    const struct workspace *ws;
+    const struct task_status *st;
+    struct graphview view;
+    enum node_state *state; /* per view node */
+};
+
+static const char *node_name(const struct dag *d, size_t i)
+{
+    const struct view_node *n = &d->view.nodes[i];
+    return n->task >= 0 ? d->ws->flow->tasks[n->task].name : d->ws->flow->groups[n->group].name;
+}
+
+static void node_states(struct dag *d)
+{
+    d->state = xcalloc(d->view.n + 1, sizeof *d->state);
+    bool *seen = xcalloc(d->view.n + 1, sizeof *seen);
+    for (size_t t = 0; t < d->ws->flow->n_tasks; t++) {
+        long v = d->view.of_task[t];
+        if (v < 0)
+            continue;
+        d->state[v] = seen[v] ? status_merge(d->state[v], d->st[t].state) : d->st[t].state;
+        seen[v] = true;
+    }
+    free(seen);
+}
+
+static char *label(const struct dag *d, size_t i, bool ascii)
+{
+    struct term t = {.utf8 = !ascii};
+    const struct view_node *n = &d->view.nodes[i];
+    const char *glyph = term_glyph(&t, state_name(d->state[i]));
+    if (n->task >= 0)
+        return xasprintf("%s %s", glyph, node_name(d, i));
+    return xasprintf("%s %s %s (%zu)", glyph, ascii ? ">" : "▸", node_name(d, i), n->members);
+}
+
+static void print_text(const struct dag *d, bool ascii, int dir_opt)
+{
+    size_t n = d->view.n;
+    char **labels = xcalloc(n + 1, sizeof *labels);
+    int *width = xcalloc(n + 1, sizeof *width);
+    for (size_t i = 0; i < n; i++) {
+        labels[i] = label(d, i, ascii);
+        width[i] = layout_text_width(labels[i]) + 4;
+    }
+    struct layout_graph g = {n, width, (const size_t *const *)d->view.deps, d->view.n_deps};
+    struct winsize w = {.ws_col = 120, .ws_row = 50};
+    if (isatty(STDOUT_FILENO))
+        ioctl(STDOUT_FILENO, TIOCGWINSZ, &w);
+    enum layout_dir dir = dir_opt >= 0 ? (enum layout_dir)dir_opt
+                                       : layout_choose(&g, w.ws_col ? w.ws_col : 120,
+                                                       w.ws_row ? w.ws_row : 50);
+    struct layout l;
+    layout_compute(&g, dir, &l);
+    char *text = layout_render(&l, (const char *const *)labels, ascii);
+    fputs(text, stdout);
+    free(text);
+    /* A legend of the states present. */
+    struct term t = {.utf8 = !ascii};
+    bool present[ST_SKIPPED + 1] = {0};
+    for (size_t i = 0; i < n; i++)
+        present[d->state[i]] = true;
+    const char *sep = "";
+    for (int s = 0; s <= ST_SKIPPED; s++)
+        if (present[s]) {
+            printf("%s%s %s", sep, term_glyph(&t, state_name((enum node_state)s)),
+                   state_name((enum node_state)s));
+            sep = "  ";
+        }
+    putchar('\n');
+    layout_free(&l);
+    for (size_t i = 0; i < n; i++)
+        free(labels[i]);
+    free(labels);
+    free(width);
+}
+
+static const char *fill(enum node_state s)
+{
+    static const char *const colors[] = {"#d4edda", "#fff3cd", "#dbe9f6", "#ffe8cc",
+                                         "#eadcf5", "#f8d7da", "#eeeeee"};
+    return colors[s];
+}
+
+static void quoted(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            putchar('\\');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+static void print_dot(const struct dag *d)
+{
+    printf("digraph ");
+    quoted(d->ws->flow->name);
+    printf(" {\n  rankdir=TB;\n  node [shape=box, style=\"rounded,filled\", "
+           "fontname=\"monospace\"];\n");
+    for (size_t i = 0; i < d->view.n; i++) {
+        printf("  ");
+        quoted(node_name(d, i));
+        char *lab = label(d, i, false);
+        printf(" [label=");
+        quoted(lab);
+        printf(", tooltip=\"%s\", fillcolor=\"%s\"];\n", state_name(d->state[i]),
+               fill(d->state[i]));
+        free(lab);
+    }
+    for (size_t i = 0; i < d->view.n; i++)
+        for (size_t k = 0; k < d->view.n_deps[i]; k++) {
+            printf("  ");
+            quoted(node_name(d, d->view.deps[i][k]));
+            printf(" -> ");
+            quoted(node_name(d, i));
+            printf(";\n");
+        }
+    printf("}\n");
+}
+
+static void print_mermaid(const struct dag *d)
+{
+    printf("flowchart TD\n");
+    for (size_t i = 0; i < d->view.n; i++) {
+        char *lab = label(d, i, false);
+        printf("  n%zu[\"", i);
+        for (const char *c = lab; *c; c++)
+            fputs(*c == '"' ? "#quot;" : (char[2]){*c, 0}, stdout);
+        printf("\"]:::%s\n", state_name(d->state[i]));
+        free(lab);
+    }
+    for (size_t i = 0; i < d->view.n; i++)
+        for (size_t k = 0; k < d->view.n_deps[i]; k++)
+            printf("  n%zu --> n%zu\n", d->view.deps[i][k], i);
+    for (int s = 0; s <= ST_SKIPPED; s++)
+        printf("  classDef %s fill:%s\n", state_name((enum node_state)s),
+               fill((enum node_state)s));
+}
+
+int cmd_dag(struct cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"ascii", no_argument, NULL, 'a'},
+                                          {"dot", no_argument, NULL, 'D'},
+                                          {"mermaid", no_argument, NULL, 'M'},
+                                          {"collapse", no_argument, NULL, 'c'},
+                                          {"down", no_argument, NULL, 'd'},
+                                          {"right", no_argument, NULL, 'r'},
+                                          {NULL, 0, NULL, 0}};
+    enum format fmt = TEXT;
+    bool ascii = false, collapse = false;
+    int dir = -1;
+    optind = 1;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'a':
+            ascii = true;
+            break;
+        case 'D':
+            fmt = DOT;
+            break;
+        case 'M':
+            fmt = MERMAID;
+            break;
+        case 'c':
+            collapse = true;
+            break;
+        case 'd':
+            dir = LAYOUT_DOWN;
+            break;
+        case 'r':
+            dir = LAYOUT_RIGHT;
+            break;
+        default:
+            return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
+        }
+    }
+    if (optind != argc)
+        return cli_usage_error(c, "unexpected argument \"%s\"", argv[optind]);
+    struct term t;
+    term_detect(&t, stdout);
+    ascii = ascii || !t.utf8;
+    struct workspace *ws;
+    struct err e;
+    if (workspace_open(c->flow, NULL, &ws, &e)) {
+        cli_error(e.msg);
+        return EXIT_USAGE;
+    }
+    struct dag d = {.ws = ws};
+    struct task_status *st = NULL;
+    int code = EXIT_OK;
+    if (status_compute(ws, ws->flow->targets, ws->flow->n_targets, &st, &e)) {
+        cli_error(e.msg);
+        code = EXIT_USAGE;
+    } else {
+        d.st = st;
+        bool *collapsed = xcalloc(ws->flow->n_groups + 1, sizeof *collapsed);
+        for (size_t g = 0; g < ws->flow->n_groups; g++)
+            collapsed[g] = collapse;
+        graphview_build(ws->flow, collapsed, -1, &d.view);
+        free(collapsed);
+        node_states(&d);
+        if (fmt == DOT)
+            print_dot(&d);
+        else if (fmt == MERMAID)
+            print_mermaid(&d);
+        else
+            print_text(&d, ascii, dir);
+        graphview_free(&d.view);
+        free(d.state);
+    }
+    status_free(st, ws->flow->n_tasks);
+    workspace_close(ws);
+    return code;
+}

@@ -1,0 +1,64 @@
+/* layout: a DAG drawn on a character grid (layered, Sugiyama style).
+ *
+ * layout_compute() assigns layers (longest path from the sources), adds a dummy node
+ * per layer a long edge crosses, orders each layer by median sweeps (keeping the order
+ * with the fewest crossings), places boxes compactly near their neighbours, and routes
+ * every edge on the cell grid: each cell gets direction bits (up, down, left, right)
+ * and arrowheads mark where edges enter a box. Top-down or left-to-right; the same
+ * graph always gives the same picture. Pure computation: drawing the cells is the
+ * caller's (layout_render() for text, the TUI for the screen). Memory: owned by the
+ * layout until layout_free().
+ */
+#ifndef SLUICE_LAYOUT_H
+#define SLUICE_LAYOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum layout_dir { LAYOUT_DOWN, LAYOUT_RIGHT };
+
+struct layout_graph {
+    size_t n;
+    const int *width;            /* each node's box width in cells, borders included */
+    const size_t *const *deps;   /* each node's upstream nodes */
+    const size_t *n_deps;
+};
+
+struct layout_box {
+    int x, y, w, h;
+};
+
+enum {
+    LINE_UP = 1,
+    LINE_DOWN = 2,
+    LINE_LEFT = 4,
+    LINE_RIGHT = 8,
+    LINE_ARROW = 16, /* an arrowhead pointing into the next box (down, or right) */
+};
+
+struct layout {
+    enum layout_dir dir;
+    int width, height;
+    size_t n;
+    struct layout_box *boxes; /* one per node */
+    int *layer;               /* one per node */
+    uint8_t *cells;           /* width * height direction masks */
+    size_t crossings;         /* edge crossings of the chosen order */
+};
+
+int layout_compute(const struct layout_graph *g, enum layout_dir dir, struct layout *out);
+/* Top-down or left-to-right, whichever needs less scrolling in a term_w x term_h view. */
+enum layout_dir layout_choose(const struct layout_graph *g, int term_w, int term_h);
+void layout_free(struct layout *l);
+
+/* The glyph for a cell's mask ("" for an empty cell). */
+const char *layout_glyph(uint8_t mask, enum layout_dir dir, bool ascii);
+/* The picture as text: boxes with the given labels (each fits its box's width - 4
+ * columns), edges in box-drawing characters or ASCII. Lines end in '\n' with trailing
+ * spaces removed. Caller frees. */
+char *layout_render(const struct layout *l, const char *const *labels, bool ascii);
+/* Display columns of a UTF-8 string (each code point one column). */
+int layout_text_width(const char *s);
+
+#endif

@@ -1,0 +1,136 @@
+/* Layout: pictures compared with golden text files in tests/golden/ (regenerate one
+ * with SLUICE_UPDATE_GOLDEN=1 and look at it before committing). */
+#include <unistd.h>
+
+#include "layout.h"
+#include "t.h"
+#include "util.h"
+
+/* A graph from "name:dep,dep name ..." (deps must name earlier nodes). */
+struct tg {
+    size_t n;
+    char *names[64];
+    size_t *deps[64];
+    size_t nd[64];
+    int width[64];
+};
+
+static void parse(struct tg *g, const char *spec)
+{
+    memset(g, 0, sizeof *g);
+    char *copy = xstrdup(spec), *save = NULL;
+    for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        char *colon = strchr(tok, ':');
+        if (colon)
+            *colon = 0;
+        size_t i = g->n++;
+        g->names[i] = xstrdup(tok);
+        g->width[i] = layout_text_width(tok) + 4;
+        g->deps[i] = xcalloc(8, sizeof **g->deps);
+        for (char *d = colon ? strtok(colon + 1, ",") : NULL; d; d = strtok(NULL, ","))
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(g->names[j], d) == 0)
+                    g->deps[i][g->nd[i]++] = j;
+    }
+    free(copy);
+}
+
+static void tg_free(struct tg *g)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        free(g->names[i]);
+        free(g->deps[i]);
+    }
+}
+
+static char *picture(const char *spec, enum layout_dir dir, bool ascii)
+{
+    struct tg g;
+    parse(&g, spec);
+    struct layout_graph lg = {g.n, g.width, (const size_t *const *)g.deps, g.nd};
+    struct layout l;
+    layout_compute(&lg, dir, &l);
+    char *text = layout_render(&l, (const char *const *)g.names, ascii);
+    layout_free(&l);
+    tg_free(&g);
+    return text;
+}
+
+static void check_golden(const char *name, const char *spec, enum layout_dir dir, bool ascii)
+{
+    char *got = picture(spec, dir, ascii);
+    char *again = picture(spec, dir, ascii);
+    CHECK_STR(again, got); /* deterministic */
+    char *path = xasprintf("%s/tests/golden/%s.txt", getenv("SLUICE_SRC") ? getenv("SLUICE_SRC") : ".",
+                           name);
+    if (getenv("SLUICE_UPDATE_GOLDEN"))
+        file_write_atomic(path, got, strlen(got), 0644, NULL);
+    struct err e;
+    char *want = file_read_all(path, NULL, &e);
+    if (!want || strcmp(want, got) != 0)
+        t_fail(__FILE__, __LINE__, "%s differs from %s; got:\n%s", name, path, got);
+    free(want);
+    free(path);
+    free(got);
+    free(again);
+}
+
+TEST(layout_chain)
+{
+    check_golden("chain", "load features:load train:features report:train", LAYOUT_DOWN, false);
+}
+
+TEST(layout_diamond)
+{
+    check_golden("diamond", "a b:a c:a d:b,c", LAYOUT_DOWN, false);
+}
+
+TEST(layout_wide_fan)
+{
+    check_golden("wide_fan", "src t1:src t2:src t3:src t4:src t5:src sink:t1,t2,t3,t4,t5",
+                 LAYOUT_DOWN, false);
+}
+
+TEST(layout_long_edges)
+{
+    check_golden("long_edges", "a b:a c:b d:c e:a,d f:b,e", LAYOUT_DOWN, false);
+}
+
+TEST(layout_subflow_collapsed_and_ascii)
+{
+    check_golden("subflow_ascii", "data >prep(3):data train:>prep(3) eval:>prep(3),train",
+                 LAYOUT_DOWN, true);
+}
+
+TEST(layout_left_to_right)
+{
+    check_golden("left_to_right", "load features:load train:features evaluate:features,train "
+                                  "report:evaluate",
+                 LAYOUT_RIGHT, false);
+}
+
+TEST(layout_boxes_do_not_overlap_and_edges_stay_outside_boxes)
+{
+    struct tg g;
+    parse(&g, "a b c:a,b d:a e:c,d f:e,b g:a h:g,f i:h j:i,a k:j l:k,c");
+    struct layout_graph lg = {g.n, g.width, (const size_t *const *)g.deps, g.nd};
+    for (int dir = 0; dir < 2; dir++) {
+        struct layout l;
+        layout_compute(&lg, (enum layout_dir)dir, &l);
+        for (size_t i = 0; i < g.n; i++) {
+            const struct layout_box *a = &l.boxes[i];
+            for (size_t j = i + 1; j < g.n; j++) {
+                const struct layout_box *b = &l.boxes[j];
+                CHECK(a->x + a->w <= b->x || b->x + b->w <= a->x || a->y + a->h <= b->y ||
+                      b->y + b->h <= a->y);
+            }
+            for (int y = a->y; y < a->y + a->h; y++)
+                for (int x = a->x; x < a->x + a->w; x++)
+                    CHECK(l.cells[(size_t)y * (size_t)l.width + (size_t)x] == 0);
+            for (size_t k = 0; k < g.nd[i]; k++)
+                CHECK(l.layer[g.deps[i][k]] < l.layer[i]);
+        }
+        layout_free(&l);
+    }
+    tg_free(&g);
+}
