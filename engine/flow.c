@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <glob.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -53,13 +54,54 @@ static const char *intern_free(struct flow *f, char *s)
     return k;
 }
 
-static const char *in_var(struct flow *f, const char *name)
+/* "IN_" and name, with every byte but [A-Za-z0-9_] as '_'. */
+static char *in_var(const char *name)
 {
     char *v = xasprintf("IN_%s", name);
     for (char *c = v + 3; *c; c++)
         if (!isalnum((unsigned char)*c) && *c != '_')
             *c = '_';
-    return intern_free(f, v);
+    return v;
+}
+
+const char *flow_dep_var(const struct task *t, size_t j, const struct flow *f, char *buf,
+                         size_t n)
+{
+    if (t->dep_vars && t->dep_vars[j])
+        return t->dep_vars[j];
+    char *v = in_var(f->tasks[t->deps[j]].local);
+    snprintf(buf, n, "%s", v);
+    free(v);
+    return buf;
+}
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Two upstreams whose names map to the same IN_ variable cannot be told apart. */
+static int check_vars(struct loader *L, const struct scope *s, const struct rawtask *rt)
+{
+    size_t n = rt->after.n;
+    char **vars = xcalloc(n + 1, sizeof *vars);
+    for (size_t k = 0; k < n; k++) {
+        char *v = in_var(rt->after.v[k]);
+        vars[k] = xasprintf("%s\t%s", v, rt->after.v[k]);
+        free(v);
+    }
+    sort_array(vars, n, sizeof *vars, cmp_str_ptr);
+    int rc = 0;
+    for (size_t k = 1; k < n && rc == 0; k++) {
+        size_t la = strcspn(vars[k - 1], "\t"), lb = strcspn(vars[k], "\t");
+        if (la == lb && strncmp(vars[k - 1], vars[k], la) == 0)
+            rc = err_set(L->e, "%s: task %s: %s and %s would both be passed as %.*s", s->path,
+                         rt->name, vars[k - 1] + la + 1, vars[k] + lb + 1, (int)la, vars[k]);
+    }
+    for (size_t k = 0; k < n; k++)
+        free(vars[k]);
+    free(vars);
+    return rc;
 }
 
 /* --- parameters ----------------------------------------------------------------------------- */
@@ -413,25 +455,26 @@ static int resolve_one(struct loader *L, const struct scope *s, const size_t *so
     struct task *t = &f->tasks[s->index[r]];
     size_t n = rt->after.n;
     t->deps = n ? xcalloc(n, sizeof *t->deps) : NULL;
-    t->dep_vars = n ? xcalloc(n, sizeof *t->dep_vars) : NULL;
     for (size_t k = 0; k < n; k++) {
         const char *name = rt->after.v[k];
         long d = find_local(s->rf, sorted, name);
         if (d < 0)
             return unknown_after(L, s, rt->name, name);
-        const char *var = in_var(f, name);
-        for (size_t m = 0; m < t->n_deps; m++) {
-            if (t->deps[m] == (size_t)s->index[d])
+        size_t dep = (size_t)s->index[d];
+        for (size_t m = 0; m < t->n_deps; m++)
+            if (t->deps[m] == dep)
                 return err_set(L->e, "%s: task %s: \"after\" lists %s twice", s->path, rt->name,
                                name);
-            if (t->dep_vars[m] == var)
-                return err_set(L->e, "%s: task %s: %s and %s would both be passed as %s",
-                               s->path, rt->name, rt->after.v[m], name, var);
+        /* Only edges named otherwise than their upstream (a sub-flow node) store a name. */
+        if (strcmp(name, f->tasks[dep].local) != 0) {
+            if (!t->dep_vars)
+                t->dep_vars = xcalloc(n, sizeof *t->dep_vars);
+            char *v = in_var(name);
+            t->dep_vars[t->n_deps] = intern_free(f, v);
         }
-        t->deps[t->n_deps] = (size_t)s->index[d];
-        t->dep_vars[t->n_deps++] = var;
+        t->deps[t->n_deps++] = dep;
     }
-    return 0;
+    return check_vars(L, s, rt);
 }
 
 static int resolve_scope(struct loader *L, const struct scope *s)
@@ -652,6 +695,9 @@ static int load_scope(struct loader *L, const char *path, const char *shown,
     if (rc == 0)
         rc = scope_params(L, &s, overrides);
     if (rc == 0) {
+        /* One allocation of the right size: a doubling array of 100,000 tasks wastes
+         * a third of it. */
+        xgrow(&L->f->tasks, &L->cap_tasks, L->f->n_tasks + s.rf->n_tasks, sizeof *L->f->tasks);
         s.index = xcalloc(s.rf->n_tasks, sizeof *s.index);
         for (size_t i = 0; i < s.rf->n_tasks && rc == 0; i++) {
             s.index[i] = (long)L->f->n_tasks;
@@ -793,6 +839,7 @@ int flow_load(const char *path, const struct strv *overrides, struct flow **out,
         rc = load_scope(&L, path, path, overrides, "", -1, NULL);
     }
     strv_free(&L.stack);
+    malloc_trim(0); /* the raw file's memory: give back what the freeing left in holes */
     if (rc == 0)
         rc = order_tasks(&L);
     for (size_t i = 0; rc == 0 && i < f->n_tasks; i++) {

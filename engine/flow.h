@@ -26,7 +26,7 @@ struct task {
     const char *flow_name; /* its flow file's "name": {flow} */
     char *run;             /* the command, parameters substituted */
     size_t *deps;          /* `after`, resolved to indices into flow->tasks, in order */
-    const char **dep_vars; /* per dep: "IN_<name as written in after>" */
+    const char **dep_vars; /* see flow_dep_var(); NULL when every edge has its default */
     size_t n_deps;
     struct strv code;  /* matched code files, relative to dir, sorted, unique */
     struct strv files; /* external input files, substituted, as written */
@@ -77,6 +77,11 @@ void flow_free(struct flow *f);
 
 /* Index of the task with this name, or -1. A sub-flow node's name finds its output. */
 long flow_find(const struct flow *f, const char *name);
+/* The variable task t sees its j-th upstream's output in: "IN_<name as written in
+ * after>". Returns a flow-owned string, or buf filled. */
+#define FLOW_VAR_MAX 160
+const char *flow_dep_var(const struct task *t, size_t j, const struct flow *f, char *buf,
+                         size_t n);
 /* The value text of the top flow's parameter `name`, or NULL. */
 const char *flow_param(const struct flow *f, const char *name);
 /* A task's `env` (or `params`) as a compact JSON object. Caller frees. */

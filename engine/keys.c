@@ -64,8 +64,9 @@ static void encode(const struct keys *k, size_t i, const char *kind, const char 
         put_str(&b, in->files[j].digest);
     }
     struct up *u = xcalloc(t->n_deps, sizeof *u);
+    char (*vars)[FLOW_VAR_MAX] = xcalloc(t->n_deps + 1, sizeof *vars);
     for (size_t j = 0; j < t->n_deps; j++)
-        u[j] = (struct up){t->dep_vars[j], ups[j]};
+        u[j] = (struct up){flow_dep_var(t, j, k->flow, vars[j], sizeof vars[j]), ups[j]};
     sort_array(u, t->n_deps, sizeof *u, cmp_up);
     put_field(&b, 'u', t->n_deps);
     for (size_t j = 0; j < t->n_deps; j++) {
@@ -73,6 +74,7 @@ static void encode(const struct keys *k, size_t i, const char *kind, const char 
         put_str(&b, u[j].value);
     }
     free(u);
+    free(vars);
     hash_bytes(b.buf, b.len, out);
     sb_free(&b);
 }

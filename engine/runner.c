@@ -303,7 +303,8 @@ static int job_env(struct run *r, size_t t, struct strv *env)
         const char *view = upstream_view(r, task->deps[j]);
         if (!view)
             return err_prefix(r->e, "task %s", task->name);
-        strv_pushf(env, "%s=%s", task->dep_vars[j], view);
+        char var[FLOW_VAR_MAX];
+        strv_pushf(env, "%s=%s", flow_dep_var(task, j, r->f, var, sizeof var), view);
     }
     return 0;
 }

@@ -117,8 +117,13 @@ static void input_reasons(struct workspace *ws, size_t t, const struct past_inpu
         paths[i] = task->code.v[i];
         ids[i] = in->code[i]->blob;
     }
+    struct changed_code changed = {0};
     pair_reasons("code", &p->code_paths, &p->code_blobs, paths, ids, in->n_code, reasons,
-                 &s->changed_code, &s->changed_from);
+                 &changed.paths, &changed.from);
+    if (changed.paths.n) {
+        s->changed = xmalloc(sizeof *s->changed);
+        *s->changed = changed;
+    }
     file_reasons(in, p, reasons);
     free(paths);
     free(ids);
@@ -255,8 +260,11 @@ void status_free(struct task_status *st, size_t n)
         return;
     for (size_t i = 0; i < n; i++) {
         strv_free(&st[i].reasons);
-        strv_free(&st[i].changed_code);
-        strv_free(&st[i].changed_from);
+        if (st[i].changed) {
+            strv_free(&st[i].changed->paths);
+            strv_free(&st[i].changed->from);
+            free(st[i].changed);
+        }
         free(st[i].entry);
     }
     free(st);

@@ -26,12 +26,16 @@ enum node_state {
     ST_SKIPPED,
 };
 
+/* Code files whose content changed, and the blob ids they had. */
+struct changed_code {
+    struct strv paths, from;
+};
+
 struct task_status {
     enum node_state state;
     struct strv reasons;
-    struct strv changed_code;     /* code files whose content changed ... */
-    struct strv changed_from;     /* ... and the blob ids they had */
-    struct cache_entry *entry; /* the current key's entry, when it has one */
+    struct changed_code *changed; /* NULL when no code file changed */
+    struct cache_entry *entry;    /* the current key's entry, when it has one */
 };
 
 const char *state_name(enum node_state s);

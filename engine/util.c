@@ -106,6 +106,8 @@ void xgrow(void *pp, size_t *cap, size_t need, size_t sz)
     size_t c = *cap ? *cap : 4;
     while (c < need)
         c *= 2;
+    if (need > *cap * 2 + 4) /* a bulk reservation, not growth: take exactly that */
+        c = need;
     *p = xrealloc(*p, c * sz);
     *cap = c;
 }

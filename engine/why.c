@@ -52,16 +52,16 @@ static void root_causes(const struct workspace *ws, const struct task_status *st
 static void add_diffs(struct workspace *ws, size_t t, const struct task_status *s, struct why *w)
 {
     const struct task *task = &ws->flow->tasks[t];
-    for (size_t i = 0; i < w->n; i++) {
+    for (size_t i = 0; i < w->n && s->changed; i++) {
         struct why_cause *c = &w->causes[i];
-        for (size_t k = 0; k < s->changed_code.n; k++) {
-            char *want = xasprintf("code %s changed", s->changed_code.v[k]);
+        for (size_t k = 0; k < s->changed->paths.n; k++) {
+            char *want = xasprintf("code %s changed", s->changed->paths.v[k]);
             bool match = strcmp(c->text, want) == 0;
             free(want);
             if (!match)
                 continue;
-            c->path = xstrdup(s->changed_code.v[k]);
-            c->old_blob = xstrdup(s->changed_from.v[k]);
+            c->path = xstrdup(s->changed->paths.v[k]);
+            c->old_blob = xstrdup(s->changed->from.v[k]);
             struct err e;
             if (fingerprint_diff(ws->fp, task->dir, c->path, c->old_blob, DIFF_LINES, &c->diff,
                                  &e))

@@ -41,7 +41,8 @@ TEST(flow_valid_loads_in_topological_order)
     CHECK_STR(f->tasks[f->order[2]].name, "c");
     CHECK_STR(f->tasks[2].env[0].key, "A");
     CHECK_STR(f->tasks[2].env[0].value, "2");
-    CHECK_STR(f->tasks[1].dep_vars[0], "IN_a");
+    char var[FLOW_VAR_MAX];
+    CHECK_STR(flow_dep_var(&f->tasks[1], 0, f, var, sizeof var), "IN_a");
     CHECK_STR(f->tasks[0].params[0].key, "n");
     CHECK_STR(f->tasks[0].params[0].value, "3");
     CHECK_STR(f->params_json, "{\"n\":3,\"who\":\"w\"}");
