@@ -35,6 +35,10 @@ int cmd_dag(struct cli *c, int argc, char **argv);
 
 /* Prints "sluice CMD: usage..." to stderr and returns EXIT_USAGE. */
 int cli_usage_error(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parses the options of commands that take only --json and -p NAME=VALUE; optind
+ * is left at the first operand. Returns EXIT_OK or (after a message) EXIT_USAGE. */
+int cli_json_params(const struct cli *c, int argc, char **argv, bool *json,
+                    struct strv *params);
 /* Prints "sluice: msg" to stderr. */
 void cli_error(const char *msg);
 

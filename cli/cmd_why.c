@@ -76,24 +76,9 @@ static void print_json(const struct workspace *ws, size_t t, const struct why *w
 
 int cmd_why(struct cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, NULL, 'J'},
-                                          {"param", required_argument, NULL, 'p'},
-                                          {NULL, 0, NULL, 0}};
     bool json = false;
     struct strv params = {0};
-    optind = 1;
-    opterr = 0;
-    int ch, code = EXIT_OK;
-    while (code == EXIT_OK && (ch = getopt_long(argc, argv, ":p:", opts, NULL)) != -1) {
-        if (ch == 'J')
-            json = true;
-        else if (ch == 'p')
-            strv_push(&params, xstrdup(optarg));
-        else if (ch == ':')
-            code = cli_usage_error(c, "%s needs a value", argv[optind - 1]);
-        else
-            code = cli_usage_error(c, "unknown option %s", argv[optind - 1]);
-    }
+    int code = cli_json_params(c, argc, argv, &json, &params);
     if (code == EXIT_OK && argc - optind != 1)
         code = cli_usage_error(c, "name one task");
     struct workspace *ws = NULL;

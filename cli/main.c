@@ -1,5 +1,6 @@
 /* main: global options, the command table, help, signals. */
 #include <errno.h>
+#include <getopt.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -90,6 +91,28 @@ int cli_usage_error(const struct cli *c, const char *fmt, ...)
     fprintf(stderr, "\nusage: sluice %s %s\n", c->cmd->name, c->cmd->args);
     va_end(ap);
     return EXIT_USAGE;
+}
+
+int cli_json_params(const struct cli *c, int argc, char **argv, bool *json,
+                    struct strv *params)
+{
+    static const struct option opts[] = {{"json", no_argument, NULL, 'J'},
+                                          {"param", required_argument, NULL, 'p'},
+                                          {NULL, 0, NULL, 0}};
+    optind = 1;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":p:", opts, NULL)) != -1) {
+        if (ch == 'J')
+            *json = true;
+        else if (ch == 'p')
+            strv_push(params, xstrdup(optarg));
+        else if (ch == ':')
+            return cli_usage_error(c, "%s needs a value", argv[optind - 1]);
+        else
+            return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
+    }
+    return EXIT_OK;
 }
 
 void cli_error(const char *msg)

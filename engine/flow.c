@@ -857,15 +857,6 @@ int flow_load(const char *path, const struct strv *overrides, struct flow **out,
     return 0;
 }
 
-static void kv_free(struct kv *kv, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(kv[i].key);
-        free(kv[i].value);
-    }
-    free(kv);
-}
-
 void flow_free(struct flow *f)
 {
     if (!f)

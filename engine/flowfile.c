@@ -556,7 +556,7 @@ int flowfile_read(const char *path, struct rawflow **out, struct err *e)
     return 0;
 }
 
-static void kv_free(struct kv *kv, size_t n)
+void kv_free(struct kv *kv, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(kv[i].key);

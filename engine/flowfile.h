@@ -18,6 +18,9 @@ struct kv {
     char *value;
 };
 
+/* Frees n pairs and the array. */
+void kv_free(struct kv *kv, size_t n);
+
 enum keep_mode { KEEP_ALL, KEEP_NONE };
 
 struct rawtask {
