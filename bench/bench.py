@@ -10,7 +10,7 @@ actually executed, and sluice's ratio to each peer):
   4 one root's code changed (4a: comment only, 4b: output changes)
   5 final target cached, every intermediate output deleted
   6 sluice status on 10,000 tasks
-  7 TUI layout of 2,000 nodes (when the sluice build has `sluice dag --bench`)
+  7 DAG layout of 2,000 nodes (build/layout-bench, built by `make bench`)
   8 peak RSS (no-op runs; sluice status on 100,000 tasks)
 Writes a Markdown report (stdout and --out). Wall times are noisy on shared
 machines: compare ratios from one run, not absolute numbers across runs.
@@ -294,6 +294,20 @@ def main():
             for t in tools:
                 shutil.rmtree(dag.dirs[t], ignore_errors=True)
 
+        for shape in ("chain", "diamond"):
+            n = 100 if a.quick else 1000
+            dag = Dag(root, shape, n, all_tools)
+            r.add(f"## {shape.capitalize()} DAG, {n} tasks")
+            r.add("")
+            res = scenario_runs(rep_dir, dag, all_tools, cmds, 1 if a.quick else 3,
+                                lambda t, rep: dag.clean(t, cmds[t]["clean"]))
+            summary[(f"cold-{shape}", n)] = r.table("1. Cold run, -j2", res, all_tools)
+            res = scenario_runs(rep_dir, dag, all_tools, cmds, 3 if a.quick else 10,
+                                lambda t, rep: None)
+            summary[(f"noop-{shape}", n)] = r.table("2. No-op re-run", res, all_tools)
+            for t in all_tools:
+                shutil.rmtree(dag.dirs[t], ignore_errors=True)
+
         r.add("## Scenario 5 on a deep chain: does sluice's time grow with depth?")
         r.add("")
         r.add("| depth | no-op | final cached, intermediates deleted | tasks run |")
@@ -322,13 +336,13 @@ def main():
         r.add(f"Peak RSS {m.rss_kb / 1024:.1f} MB, {fmt_s(m.seconds)} (first status, nothing "
               "cached: every task fingerprinted).")
         r.add("")
-        layout = subprocess.run([sluice, "dag", "--help"], capture_output=True, text=True)
-        if layout.returncode == 0 and "--bench" in layout.stdout:
-            out = subprocess.run([sluice, "dag", "--bench", "2000"], capture_output=True,
-                                 text=True)
-            r.add("## 7. TUI layout, 2,000 nodes")
+        layout_bench = os.path.join(HERE, "..", "build", "layout-bench")
+        if os.path.exists(layout_bench):
+            r.add("## 7. DAG layout (the TUI's and `sluice dag`'s), 2,000 and 10,000 nodes")
             r.add("")
-            r.add(out.stdout.strip())
+            for args in (["2000", "wide"], ["2000", "diamond"], ["10000", "wide"]):
+                out = subprocess.run([layout_bench] + args, capture_output=True, text=True)
+                r.add("- " + out.stdout.strip())
             r.add("")
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -336,7 +350,7 @@ def main():
     r.add("## Goals")
     r.add("")
     for (what, n), med in sorted(summary.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        if what in ("noop", "cold") and "make" in med:
+        if what.split("-")[0] in ("noop", "cold") and "make" in med:
             r.add(f"- {what} {n}: sluice {fmt_s(med['sluice'])} = "
                   f"{med['sluice'] / med['make']:.2f}× make")
     if a.out:
