@@ -12,7 +12,7 @@ test_churn_example_runs_then_hits() {
 }
 
 test_hello_example_runs_then_hits() {
-    cp -r "$OLDPWD/examples/hello" hello && cd hello
+    cp -r "$OLDPWD/examples/hello" hello && rm -rf hello/.sluice && cd hello
     sl run; assert_rc 0
     assert_out "ran 3"
     sl run; assert_rc 0
