@@ -32,6 +32,7 @@ int cmd_invalidate(struct cli *c, int argc, char **argv);
 int cmd_why(struct cli *c, int argc, char **argv);
 int cmd_gc(struct cli *c, int argc, char **argv);
 int cmd_dag(struct cli *c, int argc, char **argv);
+int cmd_tui(struct cli *c, int argc, char **argv);
 
 /* Prints "sluice CMD: usage..." to stderr and returns EXIT_USAGE. */
 int cli_usage_error(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -13,6 +13,12 @@
 #define SLUICE_VERSION "0.1.0"
 
 static const struct command commands[] = {
+    {"tui", "[FLOW] [--ascii] [--mouse] [--script FILE]",
+     "the terminal UI: the DAG live, run, invalidate, explain, browse history (the default)",
+     "      --ascii         ASCII instead of box-drawing characters\n"
+     "      --mouse         let a click select a task (also: the m key)\n"
+     "      --script FILE   drive it from a key script, headless, printing screen dumps\n",
+     "sluice\n  sluice tui examples/churn/flow.json", cmd_tui},
     {"run", "[TARGET...] [-j N] [--dry-run] [--force] [-p NAME=VALUE]...",
      "run what the targets need (default: every sink), reusing cached results",
      "  -j, --jobs N        run at most N tasks at once (default: number of cores)\n"
@@ -197,6 +203,17 @@ int main(int argc, char **argv)
     argc = take_global_options(argc, argv, &dir, &flow);
     if (argc < 0)
         return EXIT_USAGE;
+    /* `sluice` alone, or `sluice FLOW.json`, opens the TUI on a terminal. */
+    bool a_file = argc == 2 && argv[1][0] != '-' && access(argv[1], F_OK) == 0;
+    if ((argc < 2 || a_file) && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+        char *tui_argv[] = {"tui", a_file ? argv[1] : NULL, NULL};
+        struct cli c = {.flow = flow, .cancel = &cancel_requested, .cmd = &commands[0]};
+        if (dir && chdir(dir) != 0) {
+            fprintf(stderr, "sluice: -C %s: %s\n", dir, strerror(errno));
+            return EXIT_USAGE;
+        }
+        return cmd_tui(&c, a_file ? 2 : 1, tui_argv);
+    }
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "--help") == 0) {
         if (argc >= 3 && strcmp(argv[1], "help") == 0) {

@@ -1,4 +1,4 @@
-/* term: glyphs, colours and terminal detection for the CLI. */
+/* term: glyphs, colours and terminal detection for the CLI (states look as in the TUI). */
 #include "term.h"
 
 #include <langinfo.h>
@@ -7,27 +7,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-struct look {
-    const char *state, *utf8, *ascii, *color;
-};
-
-static const struct look looks[] = {
-    {"cached", "✓", "+", "\033[32m"},    {"hit", "✓", "+", "\033[32m"},
-    {"ran", "✓", "+", "\033[32m"},       {"cutoff", "≡", "=", "\033[36m"},
-    {"stale", "~", "~", "\033[33m"},     {"pending", "○", "o", "\033[34m"},
-    {"queued", "○", "o", "\033[34m"},    {"running", "▶", ">", "\033[35m"},
-    {"failed", "✗", "x", "\033[31m"},    {"blocked", "⊘", "!", "\033[31m"},
-    {"cancelled", "⊘", "!", "\033[33m"}, {"skipped", "·", "-", "\033[2m"},
-    {"expired", "◔", "e", "\033[33m"},     {"invalidated", "⊗", "i", "\033[35m"},
-};
-
-static const struct look *find(const char *state)
-{
-    for (size_t i = 0; i < sizeof looks / sizeof looks[0]; i++)
-        if (strcmp(looks[i].state, state) == 0)
-            return &looks[i];
-    return NULL;
-}
+#include "look.h"
 
 void term_detect(struct term *t, FILE *f)
 {
@@ -43,16 +23,19 @@ void term_detect(struct term *t, FILE *f)
 
 const char *term_glyph(const struct term *t, const char *state)
 {
-    const struct look *l = find(state);
-    if (!l)
-        return "?";
-    return t->utf8 ? l->utf8 : l->ascii;
+    return look_glyph(state, !t->utf8);
 }
 
 const char *term_color(const struct term *t, const char *state)
 {
-    const struct look *l = find(state);
-    return t->color && l ? l->color : "";
+    static const char *const ansi[] = {"", "\033[31m", "\033[32m", "\033[33m",
+                                       "\033[34m", "\033[35m", "\033[36m"};
+    const struct look *l = look_of(state);
+    if (!t->color)
+        return "";
+    if (l->dim)
+        return "\033[2m";
+    return l->color > 0 ? ansi[l->color] : "";
 }
 
 const char *term_reset(const struct term *t)

@@ -486,7 +486,7 @@ static int start(struct run *r, size_t t)
     r->slot_busy[n->slot] = true;
     n->running = true;
     r->running++;
-    notify(r, TASK_RUNNING, t, DEC_NONE, NULL);
+    notify(r, TASK_RUNNING, t, DEC_NONE, r->slot_logs[n->slot]); /* watchers can tail it */
     return 0;
 }
 

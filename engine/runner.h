@@ -36,7 +36,7 @@ const char *decision_name(enum decision d);
 enum run_event_kind {
     RUN_STARTED,  /* plan made; run_id assigned */
     TASK_QUEUED,  /* planned to run, waiting for upstreams or a free job slot */
-    TASK_RUNNING, /* handed to the executor */
+    TASK_RUNNING, /* handed to the executor; detail: its live log file */
     TASK_DONE,    /* decision made (see decision) */
     RUN_FINISHED,
     RUN_TICK,     /* nothing happened for a while (observers only; not recorded) */

@@ -1,0 +1,376 @@
+/* app: the loop: keys, prompts, panes, file changes, database commits, ticks. */
+#include "app.h"
+
+#include <curses.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "actions.h"
+#include "draw.h"
+#include "panes.h"
+#include "script.h"
+
+#define TICK_MS 100      /* database polls, spinner, elapsed times: about 10 a second */
+#define RELOAD_DELAY 0.15 /* after a file change, wait for the burst of writes to end */
+
+void app_message(struct app *a, const char *fmt, ...)
+{
+    free(a->message);
+    struct sb b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vaddf(&b, fmt, ap);
+    va_end(ap);
+    a->message = sb_take(&b);
+    a->dirty = true;
+}
+
+void app_pane(struct app *a, enum pane p, const char *title, struct strv *lines)
+{
+    strv_free(&a->lines);
+    a->lines = *lines;
+    memset(lines, 0, sizeof *lines);
+    free(a->pane_title);
+    a->pane_title = xstrdup(title);
+    a->pane = p;
+    a->pane_scroll = 0;
+    a->pane_follow = false;
+    a->dirty = true;
+}
+
+void app_close_pane(struct app *a)
+{
+    a->pane = PANE_NONE;
+    strv_free(&a->lines);
+    a->dirty = true;
+}
+
+static void rewatch(struct app *a)
+{
+    if (a->watching)
+        watch_free(&a->watch);
+    a->watching = a->m.ws != NULL;
+    if (a->watching)
+        watch_init(&a->watch, a->m.ws);
+}
+
+void app_reload(struct app *a)
+{
+    model_reload(&a->m);
+    rewatch(a);
+    if (a->pane == PANE_DETAIL) {
+        struct strv lines = {0};
+        pane_detail(a, &lines);
+        app_pane(a, PANE_DETAIL, "details", &lines);
+    }
+    a->dirty = true;
+}
+
+/* --- prompts -------------------------------------------------------------------------------------- */
+
+static void submit_prompt(struct app *a)
+{
+    enum prompt p = a->prompt;
+    a->prompt = PROMPT_NONE;
+    const char *text = a->input.buf ? a->input.buf : "";
+    if (p == PROMPT_SEARCH && text[0]) {
+        free(a->search);
+        a->search = xstrdup(text);
+        long i = model_search(&a->m, text, 1);
+        if (i < 0)
+            app_message(a, "no task matches \"%s\"", text);
+        else
+            a->m.sel = i;
+    } else if (p == PROMPT_COMMAND && text[0] && !actions_command(a, text)) {
+        app_message(a, "no action named \"%s\" (? lists them)", text);
+    }
+    sb_free(&a->input);
+}
+
+static void complete_command(struct app *a)
+{
+    struct strv names = {0};
+    actions_complete(a->input.buf ? a->input.buf : "", &names);
+    if (names.n == 1) {
+        sb_free(&a->input);
+        sb_adds(&a->input, names.v[0]);
+    } else if (names.n > 1) {
+        struct sb b = {0};
+        for (size_t i = 0; i < names.n; i++)
+            sb_addf(&b, "%s%s", i ? " " : "", names.v[i]);
+        app_message(a, "%s", b.buf);
+        sb_free(&b);
+    }
+    strv_free(&names);
+}
+
+static void prompt_key(struct app *a, int key)
+{
+    if (a->prompt == PROMPT_CONFIRM) {
+        bool yes = key == 'y' || key == 'Y';
+        a->prompt = PROMPT_NONE;
+        for (size_t i = 0; i < a->m.view.n; i++)
+            a->m.marked[i] = false;
+        if (yes && a->on_yes)
+            a->on_yes(a);
+        else
+            app_message(a, "nothing done");
+        return;
+    }
+    if (key == 27) {
+        a->prompt = PROMPT_NONE;
+        sb_free(&a->input);
+    } else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+        submit_prompt(a);
+    } else if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+        if (a->input.len)
+            a->input.buf[--a->input.len] = 0;
+    } else if (key == '\t' && a->prompt == PROMPT_COMMAND) {
+        complete_command(a);
+    } else if (key >= ' ' && key < 256) {
+        sb_addc(&a->input, (char)key);
+    }
+}
+
+/* --- panes ---------------------------------------------------------------------------------------- */
+
+static void scroll_pane(struct app *a, int delta)
+{
+    int max = (int)a->lines.n - 1;
+    a->pane_scroll += delta;
+    a->pane_scroll = a->pane_scroll > max ? max : a->pane_scroll;
+    a->pane_scroll = a->pane_scroll < 0 ? 0 : a->pane_scroll;
+    a->pane_follow = a->pane == PANE_LOG && a->pane_scroll == max && max > 0 && a->pane_follow;
+}
+
+/* Keys a full-screen pane takes for itself; false for the others. */
+static bool pane_key(struct app *a, int key)
+{
+    if (a->pane == PANE_NONE || a->pane == PANE_DETAIL) {
+        if (a->pane == PANE_DETAIL && (key == KEY_NPAGE || key == KEY_PPAGE)) {
+            scroll_pane(a, key == KEY_NPAGE ? 5 : -5);
+            return true;
+        }
+        return false;
+    }
+    int page = LINES > 6 ? LINES - 4 : 1;
+    if (a->pane == PANE_HISTORY && (key == KEY_UP || key == 'k' || key == KEY_DOWN || key == 'j')) {
+        long n = (long)a->n_runs;
+        a->run_sel += key == KEY_UP || key == 'k' ? -1 : 1;
+        a->run_sel = a->run_sel < 0 ? 0 : a->run_sel >= n ? n - 1 : a->run_sel;
+        if (a->run_sel + 1 - a->pane_scroll >= page)
+            a->pane_scroll = (int)a->run_sel + 2 - page;
+        if (a->run_sel < a->pane_scroll)
+            a->pane_scroll = (int)a->run_sel;
+    } else if (a->pane == PANE_HISTORY && (key == '\n' || key == '\r' || key == KEY_ENTER)) {
+        if (a->run_sel >= 0) {
+            int64_t run = a->runs[a->run_sel];
+            app_close_pane(a);
+            int n = pane_show_run(a, run);
+            app_message(a, "run %lld decided %d task%s (Esc: back to now)", (long long)run, n,
+                        n == 1 ? "" : "s");
+        }
+    } else if (key == KEY_UP || key == 'k' || key == KEY_DOWN || key == 'j') {
+        scroll_pane(a, key == KEY_UP || key == 'k' ? -1 : 1);
+    } else if (key == KEY_PPAGE || key == KEY_NPAGE) {
+        scroll_pane(a, key == KEY_PPAGE ? -page : page);
+    } else if (key == 'g' || key == KEY_HOME) {
+        scroll_pane(a, -(int)a->lines.n);
+    } else if (key == 'G' || key == KEY_END) {
+        scroll_pane(a, (int)a->lines.n);
+    } else if (key == 27 || key == 'q') {
+        app_close_pane(a);
+    } else {
+        return false;
+    }
+    a->dirty = true;
+    return true;
+}
+
+/* --- input ------------------------------------------------------------------------------------------ */
+
+static void resize(struct app *a)
+{
+    a->m.term_w = COLS;
+    a->m.term_h = LINES;
+    if (a->m.dir_auto) {
+        size_t task = a->m.sel >= 0 ? model_task(&a->m, (size_t)a->m.sel) : 0;
+        model_relayout(&a->m);
+        model_select_task(&a->m, task);
+    }
+    a->dirty = true;
+}
+
+static void mouse(struct app *a)
+{
+    MEVENT ev;
+    if (getmouse(&ev) != OK)
+        return;
+    long i = draw_hit(a, ev.x, ev.y);
+    if (i >= 0) {
+        a->m.sel = i;
+        a->dirty = true;
+    }
+}
+
+void app_key(struct app *a, int key)
+{
+    if (key == KEY_RESIZE) {
+        resize(a);
+        return;
+    }
+    if (key == KEY_MOUSE) {
+        mouse(a);
+        return;
+    }
+    free(a->message);
+    a->message = NULL;
+    a->dirty = true;
+    if (a->prompt != PROMPT_NONE)
+        prompt_key(a, key);
+    else if (!pane_key(a, key) && !actions_key(a, key))
+        app_message(a, "no action on that key (? lists them)");
+    if (a->pane == PANE_DETAIL && !a->quit) { /* it follows the selection */
+        struct strv lines = {0};
+        pane_detail(a, &lines);
+        int scroll = a->pane_scroll;
+        app_pane(a, PANE_DETAIL, "details", &lines);
+        a->pane_scroll = scroll;
+    }
+}
+
+/* --- time --------------------------------------------------------------------------------------------- */
+
+static bool anything_running(const struct app *a)
+{
+    for (size_t i = 0; a->m.run_going && i < a->m.ws->flow->n_tasks; i++)
+        if (a->m.live[i] == LIVE_RUNNING)
+            return true;
+    return false;
+}
+
+static void refresh_log(struct app *a)
+{
+    if (a->pane != PANE_LOG || !a->pane_follow)
+        return;
+    struct strv lines = {0};
+    a->pane_follow = pane_log(a, a->log_task, &lines);
+    strv_free(&a->lines);
+    a->lines = lines;
+    a->pane_scroll = a->lines.n > 0 ? (int)a->lines.n - 1 : 0;
+    a->dirty = true;
+}
+
+void app_tick(struct app *a)
+{
+    if (a->watching && watch_changed(&a->watch))
+        a->reload_at = now_mono() + RELOAD_DELAY;
+    if (a->reload_at > 0 && now_mono() >= a->reload_at) {
+        a->reload_at = 0;
+        app_reload(a);
+    }
+    child_running(&a->child); /* reaps it when it has ended */
+    if (model_poll(&a->m)) {
+        a->dirty = true;
+        rewatch(a);
+    }
+    if (anything_running(a)) {
+        a->spinner++;
+        a->dirty = true;
+    }
+    refresh_log(a);
+}
+
+bool app_idle(struct app *a)
+{
+    return !child_running(&a->child) && !a->m.run_going && a->reload_at == 0;
+}
+
+/* --- the screen ------------------------------------------------------------------------------------------ */
+
+static void open_screen(bool headless, int w, int h)
+{
+    if (headless) {
+        char n[16];
+        snprintf(n, sizeof n, "%d", w);
+        setenv("COLUMNS", n, 1);
+        snprintf(n, sizeof n, "%d", h);
+        setenv("LINES", n, 1);
+        FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
+        if (!newterm("xterm-256color", out, in) && !newterm("vt100", out, in)) {
+            fputs("sluice tui: no terminal description to draw with\n", stderr);
+            exit(2);
+        }
+        resize_term(h, w);
+    } else {
+        initscr();
+    }
+    cbreak();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    curs_set(0);
+    set_escdelay(25);
+    nodelay(stdscr, TRUE);
+}
+
+int tui_main(const struct tui_opts *o)
+{
+    struct script *sc = NULL;
+    struct err e;
+    if (o->script && script_open(o->script, &sc, &e) != 0) {
+        fprintf(stderr, "sluice tui: %s\n", e.msg);
+        return 2;
+    }
+    int w = sc ? script_width(sc) : 0, h = sc ? script_height(sc) : 0;
+    open_screen(sc != NULL, w, h);
+    const char *nc = getenv("NO_COLOR");
+    draw_init_colors(!(nc && nc[0]));
+    struct app a = {.mouse = o->mouse};
+    if (a.mouse)
+        mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED, NULL);
+    model_open(&a.m, o->flow_path, o->ascii, COLS, LINES);
+    rewatch(&a);
+    a.dirty = true;
+    double next_tick = now_mono();
+    while (!a.quit) {
+        if (a.dirty) {
+            draw_frame(&a);
+            a.dirty = false;
+        }
+        if (sc) {
+            if (script_step(sc, &a) != 0)
+                break;
+        } else {
+            struct pollfd p[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
+                                  {.fd = a.watching ? watch_fd(&a.watch) : -1, .events = POLLIN}};
+            int wait = (int)((next_tick - now_mono()) * 1000);
+            poll(p, 2, wait < 0 ? 0 : wait);
+            int key;
+            while ((key = getch()) != ERR)
+                app_key(&a, key);
+        }
+        if (now_mono() >= next_tick) {
+            app_tick(&a);
+            next_tick = now_mono() + TICK_MS / 1000.0;
+        }
+    }
+    if (child_running(&a.child))
+        child_stop(&a.child, 10.0);
+    endwin();
+    script_close(sc);
+    if (a.watching)
+        watch_free(&a.watch);
+    model_close(&a.m);
+    strv_free(&a.lines);
+    sb_free(&a.input);
+    free(a.pane_title);
+    free(a.search);
+    free(a.question);
+    free(a.pending);
+    free(a.message);
+    free(a.runs);
+    return 0;
+}

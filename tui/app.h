@@ -1,0 +1,77 @@
+/* app: the TUI's state beyond the model (panes, prompts, the viewport) and its loop.
+ *
+ * tui_main() opens the curses screen (or, in script mode, a headless one that a key
+ * script drives and dumps) and loops: wait for a key, a file change, a database commit
+ * or a tick; let the model catch up; redraw once if anything changed. */
+#ifndef SLUICE_APP_H
+#define SLUICE_APP_H
+
+#include <stdbool.h>
+
+#include "child.h"
+#include "invalidate.h"
+#include "model.h"
+#include "watch.h"
+
+enum pane { PANE_NONE, PANE_DETAIL, PANE_WHY, PANE_LOG, PANE_HISTORY, PANE_HELP };
+enum prompt { PROMPT_NONE, PROMPT_SEARCH, PROMPT_COMMAND, PROMPT_CONFIRM };
+
+struct app {
+    struct model m;
+    struct child child;
+    struct watch watch;
+    bool watching;
+    double reload_at; /* a watched file changed: reload then (edits come in bursts) */
+
+    enum pane pane;
+    struct strv lines; /* the pane's text */
+    char *pane_title;
+    int pane_scroll;
+    bool pane_follow; /* the log of a running task: stay at its end */
+    size_t log_task;
+
+    enum prompt prompt;
+    struct sb input;
+    char *search;
+    char *question; /* the confirmation's question */
+    void (*on_yes)(struct app *a);
+    size_t *pending; /* the tasks a confirmation is about */
+    size_t n_pending;
+    enum invalidate_scope pending_scope;
+    bool quit_after_yes;
+
+    char *message; /* shown in the status bar until the next key */
+    int scroll_x, scroll_y;
+    bool mouse;
+    bool quit;
+    bool dirty;
+    unsigned spinner;
+
+    int64_t *runs; /* history: run ids, newest first */
+    size_t n_runs;
+    long run_sel;
+};
+
+struct tui_opts {
+    const char *flow_path;
+    bool ascii;
+    bool mouse;
+    const char *script; /* a key script: run headless and print screen dumps */
+};
+
+int tui_main(const struct tui_opts *o);
+
+/* For script.c: feed a key, let time pass, ask whether everything has settled. */
+void app_key(struct app *a, int key);
+void app_tick(struct app *a);
+bool app_idle(struct app *a);
+
+/* Sets the status-bar message (printf-style). */
+void app_message(struct app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Opens a pane with the given title and lines (taken over). */
+void app_pane(struct app *a, enum pane p, const char *title, struct strv *lines);
+void app_close_pane(struct app *a);
+/* Re-reads the flow and states (and the watched files). */
+void app_reload(struct app *a);
+
+#endif

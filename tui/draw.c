@@ -1,0 +1,258 @@
+/* draw: the screen as a function of the app: erase, draw everything, one doupdate(). */
+#include "draw.h"
+
+#include <curses.h>
+
+#include "actions.h"
+#include "look.h"
+
+#define MIN_W 40
+#define MIN_H 10
+
+static const char *const spinner_utf8[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
+static const char *const spinner_ascii[] = {"|", "/", "-", "\\"};
+
+void draw_init_colors(bool color)
+{
+    if (!color || !has_colors())
+        return;
+    start_color();
+    use_default_colors();
+    for (short c = 1; c <= 6; c++)
+        init_pair(c, c, -1); /* LC_RED..LC_CYAN map onto COLOR_RED..COLOR_CYAN */
+}
+
+static attr_t state_attr(const char *state)
+{
+    const struct look *l = look_of(state);
+    if (l->dim)
+        return A_DIM;
+    return l->color > 0 && has_colors() ? COLOR_PAIR(l->color) : 0;
+}
+
+/* The part of the picture on screen: rows [0, h) and columns [0, w) of the window. */
+struct view {
+    int x0, y0; /* picture coordinates of the window's top-left cell */
+    int w, h;
+};
+
+static void put(const struct view *v, int px, int py, const char *s, attr_t attr)
+{
+    int x = px - v->x0, y = py - v->y0;
+    if (x < 0 || y < 0 || x >= v->w || y >= v->h)
+        return;
+    attrset(attr);
+    mvaddstr(y, x, s);
+}
+
+/* Keeps the selected box inside the window (scrolling as little as possible). */
+static void follow_selection(struct app *a, struct view *v)
+{
+    const struct model *m = &a->m;
+    if (m->sel >= 0) {
+        const struct layout_box *b = &m->layout.boxes[m->sel];
+        if (b->x < a->scroll_x)
+            a->scroll_x = b->x - 2;
+        if (b->x + b->w > a->scroll_x + v->w)
+            a->scroll_x = b->x + b->w - v->w + 2;
+        if (b->y < a->scroll_y)
+            a->scroll_y = b->y - 1;
+        if (b->y + b->h > a->scroll_y + v->h)
+            a->scroll_y = b->y + b->h - v->h + 1;
+    }
+    int max_x = m->layout.width - v->w, max_y = m->layout.height - v->h;
+    a->scroll_x = a->scroll_x > max_x ? max_x : a->scroll_x;
+    a->scroll_y = a->scroll_y > max_y ? max_y : a->scroll_y;
+    a->scroll_x = a->scroll_x < 0 ? 0 : a->scroll_x;
+    a->scroll_y = a->scroll_y < 0 ? 0 : a->scroll_y;
+    /* A picture narrower than the window is centred. */
+    v->x0 = m->layout.width < v->w ? -(v->w - m->layout.width) / 2 : a->scroll_x;
+    v->y0 = a->scroll_y;
+}
+
+static void draw_edges(const struct model *m, const struct view *v)
+{
+    const struct layout *l = &m->layout;
+    for (int y = v->y0 < 0 ? 0 : v->y0; y < l->height && y < v->y0 + v->h; y++)
+        for (int x = v->x0 < 0 ? 0 : v->x0; x < l->width && x < v->x0 + v->w; x++) {
+            uint8_t c = l->cells[(size_t)y * (size_t)l->width + (size_t)x];
+            if (c)
+                put(v, x, y, layout_glyph(c, l->dir, m->ascii), c & LINE_ARROW ? A_BOLD : 0);
+        }
+}
+
+static uint8_t cell(const struct layout *l, int x, int y)
+{
+    if (x < 0 || y < 0 || x >= l->width || y >= l->height)
+        return 0;
+    return l->cells[(size_t)y * (size_t)l->width + (size_t)x];
+}
+
+static void draw_box(const struct app *a, const struct view *v, size_t i)
+{
+    const struct model *m = &a->m;
+    const struct layout_box *b = &m->layout.boxes[i];
+    const char *state = model_state(m, i);
+    bool sel = (long)i == m->sel, marked = m->marked[i];
+    attr_t border = marked ? (has_colors() ? COLOR_PAIR(LC_MAGENTA) : 0) | A_BOLD
+                  : sel    ? A_BOLD
+                           : state_attr(state);
+    bool asc = m->ascii;
+    const char *h = sel && !asc ? "━" : asc ? "-" : "─", *vl = sel && !asc ? "┃" : asc ? "|" : "│";
+    const char *tl = sel && !asc ? "┏" : asc ? "+" : "╭", *tr = sel && !asc ? "┓" : asc ? "+" : "╮";
+    const char *bl = sel && !asc ? "┗" : asc ? "+" : "╰", *br = sel && !asc ? "┛" : asc ? "+" : "╯";
+    for (int x = b->x + 1; x < b->x + b->w - 1; x++) {
+        bool down = cell(&m->layout, x, b->y + b->h) & LINE_UP;
+        put(v, x, b->y, h, border);
+        put(v, x, b->y + 2, down ? (asc ? "+" : sel ? "┳" : "┬") : h, border);
+    }
+    bool right = cell(&m->layout, b->x + b->w, b->y + 1) & LINE_LEFT;
+    put(v, b->x, b->y, tl, border);
+    put(v, b->x + b->w - 1, b->y, tr, border);
+    put(v, b->x, b->y + 2, bl, border);
+    put(v, b->x + b->w - 1, b->y + 2, br, border);
+    put(v, b->x, b->y + 1, vl, border);
+    put(v, b->x + b->w - 1, b->y + 1, right ? (asc ? "+" : sel ? "┣" : "├") : vl, border);
+    /* " ✓ name      note " */
+    const char *glyph = strcmp(state, "running") == 0
+                            ? (asc ? spinner_ascii[a->spinner % 4] : spinner_utf8[a->spinner % 10])
+                            : look_glyph(state, asc);
+    attr_t label = sel ? A_REVERSE | A_BOLD : 0;
+    for (int x = b->x + 1; x < b->x + b->w - 1; x++)
+        put(v, x, b->y + 1, " ", label);
+    put(v, b->x + 2, b->y + 1, glyph, label | state_attr(state) | A_BOLD);
+    char name[256];
+    snprintf(name, sizeof name, "%s", m->labels[i]);
+    put(v, b->x + 4, b->y + 1, name, label);
+    char note[32];
+    model_note(m, i, note, sizeof note);
+    if (note[0])
+        put(v, b->x + b->w - 2 - layout_text_width(note), b->y + 1, note, label | A_DIM);
+}
+
+static int pane_height(const struct app *a, int rows)
+{
+    if (a->pane == PANE_NONE)
+        return 0;
+    if (a->pane == PANE_DETAIL)
+        return rows / 3 > 6 ? rows / 3 : 6;
+    return rows;
+}
+
+static void draw_pane(const struct app *a, int top, int h)
+{
+    attrset(A_REVERSE | A_BOLD);
+    mvhline(top, 0, ' ', COLS);
+    mvaddnstr(top, 1, a->pane_title ? a->pane_title : "", COLS - 2);
+    attrset(0);
+    for (int row = 1; row < h; row++) {
+        size_t k = (size_t)(a->pane_scroll + row - 1);
+        if (k >= a->lines.n)
+            break;
+        const char *l = a->lines.v[k];
+        const char *t = l + strspn(l, " ");
+        attr_t attr = t[0] == '+' && t[1] != '+' ? (has_colors() ? COLOR_PAIR(LC_GREEN) : A_BOLD)
+                    : t[0] == '-' && t[1] != '-' ? (has_colors() ? COLOR_PAIR(LC_RED) : A_DIM)
+                    : t[0] == '@'                ? (has_colors() ? COLOR_PAIR(LC_CYAN) : 0)
+                                                 : 0;
+        if (a->pane == PANE_HISTORY && (long)k == a->run_sel + 1)
+            attr = A_REVERSE;
+        attrset(attr);
+        mvaddnstr(top + row, 0, l, COLS);
+    }
+    attrset(0);
+}
+
+static void draw_status(const struct app *a, int row)
+{
+    const struct model *m = &a->m;
+    struct sb b = {0};
+    sb_addf(&b, " %s", m->ws ? m->ws->flow->name : "sluice");
+    if (m->ws)
+        sb_addf(&b, " · %s · store %s", m->ws->flow->path, store_root(m->ws->store));
+    if (m->past_run)
+        sb_addf(&b, " │ run %lld as it ended (Esc: now)", (long long)m->past_run);
+    else if (m->run_going)
+        sb_addf(&b, " │ %s run %lld going", a->m.ascii ? "*" : "●", (long long)m->run_id);
+    if (m->focus >= 0)
+        sb_addf(&b, " │ focus");
+    char *counts = model_counts(m);
+    sb_addf(&b, " │ %s", counts);
+    free(counts);
+    if (a->message)
+        sb_addf(&b, " │ %s", a->message);
+    attrset(A_REVERSE);
+    mvhline(row, 0, ' ', COLS);
+    mvaddnstr(row, 0, b.buf, COLS);
+    attrset(0);
+    sb_free(&b);
+}
+
+static void draw_bottom(const struct app *a, int row)
+{
+    move(row, 0);
+    clrtoeol();
+    if (a->prompt == PROMPT_SEARCH || a->prompt == PROMPT_COMMAND) {
+        mvaddch(row, 0, a->prompt == PROMPT_SEARCH ? '/' : ':');
+        addnstr(a->input.buf ? a->input.buf : "", COLS - 2);
+        return;
+    }
+    if (a->prompt == PROMPT_CONFIRM) {
+        attrset(A_BOLD);
+        mvaddnstr(row, 0, a->question, COLS);
+        attrset(0);
+        return;
+    }
+    char *hints = actions_footer(COLS - 1);
+    attrset(A_DIM);
+    mvaddnstr(row, 0, hints, COLS);
+    attrset(0);
+    free(hints);
+}
+
+void draw_frame(struct app *a)
+{
+    erase();
+    if (COLS < MIN_W || LINES < MIN_H) {
+        mvprintw(0, 0, "sluice: the terminal is too small (%dx%d; needs %dx%d)", COLS, LINES,
+                 MIN_W, MIN_H);
+        wnoutrefresh(stdscr);
+        doupdate();
+        return;
+    }
+    int rows = LINES - 2, ph = pane_height(a, rows);
+    if (!a->m.ws) {
+        attrset(has_colors() ? COLOR_PAIR(LC_RED) : A_BOLD);
+        mvaddstr(1, 2, "The flow cannot be used:");
+        attrset(0);
+        mvaddnstr(2, 4, a->m.error ? a->m.error : "", COLS - 6);
+        mvaddstr(4, 2, "Fix the file and save it: this screen follows.");
+    } else if (ph < rows) {
+        struct view v = {.w = COLS, .h = rows - ph};
+        follow_selection(a, &v);
+        draw_edges(&a->m, &v);
+        for (size_t i = 0; i < a->m.view.n; i++)
+            draw_box(a, &v, i);
+    }
+    if (ph)
+        draw_pane(a, rows - ph, ph);
+    draw_status(a, LINES - 2);
+    draw_bottom(a, LINES - 1);
+    wnoutrefresh(stdscr);
+    doupdate();
+}
+
+long draw_hit(const struct app *a, int x, int y)
+{
+    const struct model *m = &a->m;
+    struct view v = {.w = COLS, .h = LINES - 2 - pane_height(a, LINES - 2)};
+    v.x0 = m->layout.width < v.w ? -(v.w - m->layout.width) / 2 : a->scroll_x;
+    v.y0 = a->scroll_y;
+    int px = x + v.x0, py = y + v.y0;
+    for (size_t i = 0; i < m->view.n; i++) {
+        const struct layout_box *b = &m->layout.boxes[i];
+        if (px >= b->x && px < b->x + b->w && py >= b->y && py < b->y + b->h)
+            return (long)i;
+    }
+    return -1;
+}

@@ -1,0 +1,30 @@
+/* look: the table of states. */
+#include "look.h"
+
+#include <string.h>
+
+static const struct look looks[] = {
+    {"cached", "✓", "+", LC_GREEN, false},    {"hit", "✓", "+", LC_GREEN, false},
+    {"ran", "✓", "+", LC_GREEN, false},       {"cutoff", "≡", "=", LC_CYAN, false},
+    {"stale", "~", "~", LC_YELLOW, false},    {"pending", "○", "o", LC_BLUE, false},
+    {"queued", "○", "o", LC_BLUE, false},     {"running", "▶", ">", LC_MAGENTA, false},
+    {"failed", "✗", "x", LC_RED, false},      {"blocked", "⊘", "!", LC_RED, false},
+    {"cancelled", "⊘", "!", LC_YELLOW, false}, {"skipped", "·", "-", LC_DEFAULT, true},
+    {"expired", "◔", "e", LC_YELLOW, false},  {"invalidated", "⊗", "i", LC_MAGENTA, false},
+};
+
+static const struct look unknown = {"", "?", "?", LC_DEFAULT, false};
+
+const struct look *look_of(const char *state)
+{
+    for (size_t i = 0; i < sizeof looks / sizeof looks[0]; i++)
+        if (strcmp(looks[i].state, state) == 0)
+            return &looks[i];
+    return &unknown;
+}
+
+const char *look_glyph(const char *state, bool ascii)
+{
+    const struct look *l = look_of(state);
+    return ascii ? l->ascii : l->utf8;
+}

@@ -1,0 +1,439 @@
+/* model: workspace + states + live run + graph layout + selection. */
+#include "model.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+
+#include "history.h"
+#include "look.h"
+#include "strmap.h"
+
+#define NOTE_W 7 /* columns reserved in every box for its note ("12m05s", "1.2 MB") */
+
+static const char *const live_words[] = {"",       "queued",    "running", "ran",  "hit",
+                                         "cutoff", "failed", "cancelled", "blocked"};
+
+static enum live live_from_word(const char *w)
+{
+    for (size_t i = 1; i < sizeof live_words / sizeof live_words[0]; i++)
+        if (strcmp(w, live_words[i]) == 0)
+            return (enum live)i;
+    return LIVE_NONE;
+}
+
+static void free_live(struct model *m, size_t n)
+{
+    for (size_t i = 0; m->live_log && i < n; i++)
+        free(m->live_log[i]);
+    free(m->live_log);
+    free(m->live);
+    free(m->started);
+    free(m->duration);
+    m->live_log = NULL;
+    m->live = NULL;
+    m->started = m->duration = NULL;
+}
+
+static void free_past(struct model *m, size_t n)
+{
+    for (size_t i = 0; m->past_decision && i < n; i++)
+        free(m->past_decision[i]);
+    free(m->past_decision);
+    m->past_decision = NULL;
+}
+
+static void free_picture(struct model *m)
+{
+    for (size_t i = 0; m->labels && i < m->view.n; i++)
+        free(m->labels[i]);
+    free(m->labels);
+    free(m->marked);
+    m->labels = NULL;
+    m->marked = NULL;
+    layout_free(&m->layout);
+    graphview_free(&m->view);
+}
+
+static size_t n_tasks(const struct model *m)
+{
+    return m->ws ? m->ws->flow->n_tasks : 0;
+}
+
+static int64_t data_version(struct model *m)
+{
+    sqlite3_stmt *st = db_prepare(m->ws->db, "PRAGMA data_version");
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    db_done(st);
+    return v;
+}
+
+/* How long each task took the last time it ran in this flow (for the notes). */
+static void load_durations(struct model *m)
+{
+    size_t n = n_tasks(m);
+    for (size_t i = 0; i < n; i++)
+        m->duration[i] = -1;
+    if (!m->ws->flow_id)
+        return;
+    struct strmap index = {0};
+    for (size_t i = 0; i < n; i++)
+        strmap_put(&index, m->ws->flow->tasks[i].name, (void *)(uintptr_t)(i + 1));
+    sqlite3_stmt *st = db_prepare(
+        m->ws->db, "SELECT task, ended - started FROM task_runs WHERE id IN (SELECT max(id) "
+                   "FROM task_runs WHERE flow_id = ? AND decision = 'ran' GROUP BY task)");
+    sqlite3_bind_int64(st, 1, m->ws->flow_id);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        uintptr_t i = (uintptr_t)strmap_get(&index, db_col_text(st, 0));
+        if (i)
+            m->duration[i - 1] = sqlite3_column_double(st, 1);
+    }
+    db_done(st);
+    strmap_free(&index, NULL);
+}
+
+static void keep_collapsed(struct model *m, const bool *old, size_t old_n)
+{
+    size_t n = m->ws ? m->ws->flow->n_groups : 0;
+    m->collapsed = xcalloc(n + 1, sizeof *m->collapsed);
+    for (size_t g = 0; g < n; g++)
+        m->collapsed[g] = old && old_n == n ? old[g] : true; /* sub-flows start collapsed */
+}
+
+void model_reload(struct model *m)
+{
+    char *sel_name = NULL;
+    if (m->ws && m->sel >= 0)
+        sel_name = xstrdup(m->ws->flow->tasks[model_task(m, (size_t)m->sel)].name);
+    size_t old_groups = m->ws ? m->ws->flow->n_groups : 0;
+    bool *old_collapsed = m->collapsed;
+    m->collapsed = NULL;
+    free_picture(m);
+    free_live(m, n_tasks(m));
+    free_past(m, n_tasks(m));
+    m->past_run = 0;
+    if (m->ws)
+        status_free(m->st, m->ws->flow->n_tasks);
+    m->st = NULL;
+    workspace_close(m->ws);
+    m->ws = NULL;
+    free(m->error);
+    m->error = NULL;
+    struct err e;
+    if (workspace_open(m->flow_path, NULL, &m->ws, &e) ||
+        status_compute(m->ws, m->ws->flow->targets, m->ws->flow->n_targets, &m->st, &e)) {
+        m->error = xstrdup(e.msg);
+        workspace_close(m->ws);
+        m->ws = NULL;
+    }
+    keep_collapsed(m, old_collapsed, old_groups);
+    free(old_collapsed);
+    size_t n = n_tasks(m);
+    m->live = xcalloc(n + 1, sizeof *m->live);
+    m->started = xcalloc(n + 1, sizeof *m->started);
+    m->duration = xcalloc(n + 1, sizeof *m->duration);
+    m->live_log = xcalloc(n + 1, sizeof *m->live_log);
+    m->run_id = 0;
+    m->run_going = false;
+    m->events_seen = 0;
+    m->focus = m->focus < (long)n ? m->focus : -1;
+    if (m->ws) {
+        load_durations(m);
+        m->data_version = data_version(m);
+        model_poll(m); /* a run already going: watch it */
+    }
+    model_relayout(m);
+    long t = sel_name && m->ws ? flow_find(m->ws->flow, sel_name) : -1;
+    if (t >= 0)
+        model_select_task(m, (size_t)t);
+    free(sel_name);
+}
+
+void model_open(struct model *m, const char *flow_path, bool ascii, int term_w, int term_h)
+{
+    memset(m, 0, sizeof *m);
+    m->flow_path = xstrdup(flow_path);
+    m->ascii = ascii;
+    m->term_w = term_w;
+    m->term_h = term_h;
+    m->dir_auto = true;
+    m->focus = -1;
+    m->sel = -1;
+    model_reload(m);
+}
+
+void model_close(struct model *m)
+{
+    free_picture(m);
+    free_live(m, n_tasks(m));
+    free_past(m, n_tasks(m));
+    if (m->ws)
+        status_free(m->st, m->ws->flow->n_tasks);
+    workspace_close(m->ws);
+    free(m->collapsed);
+    free(m->error);
+    free(m->flow_path);
+    memset(m, 0, sizeof *m);
+}
+
+/* --- the run being watched ------------------------------------------------------------------ */
+
+static bool pid_alive(pid_t pid)
+{
+    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+/* The newest run of this flow still going, or 0. */
+static int64_t going_run(struct model *m)
+{
+    if (!m->ws->flow_id)
+        history_flow_id(m->ws->db, m->ws->flow->abspath, m->ws->flow->name, false,
+                        &m->ws->flow_id, NULL);
+    sqlite3_stmt *st = db_prepare(m->ws->db, "SELECT id, pid FROM runs WHERE flow_id = ? AND "
+                                             "status = 'running' ORDER BY id DESC LIMIT 1");
+    sqlite3_bind_int64(st, 1, m->ws->flow_id);
+    int64_t id = 0;
+    if (sqlite3_step(st) == SQLITE_ROW && pid_alive((pid_t)sqlite3_column_int64(st, 1)))
+        id = sqlite3_column_int64(st, 0);
+    db_done(st);
+    return id;
+}
+
+static bool run_still_going(struct model *m)
+{
+    sqlite3_stmt *st = db_prepare(m->ws->db, "SELECT status, pid FROM runs WHERE id = ?");
+    sqlite3_bind_int64(st, 1, m->run_id);
+    bool going = sqlite3_step(st) == SQLITE_ROW && strcmp(db_col_text(st, 0), "running") == 0 &&
+                 pid_alive((pid_t)sqlite3_column_int64(st, 1));
+    db_done(st);
+    return going;
+}
+
+static void apply_event(struct model *m, size_t t, const char *state, double when,
+                        const char *detail)
+{
+    enum live l = live_from_word(state);
+    if (l == LIVE_NONE)
+        return;
+    m->live[t] = l;
+    if (l == LIVE_RUNNING) {
+        m->started[t] = when;
+        free(m->live_log[t]);
+        m->live_log[t] = detail[0] ? xstrdup(detail) : NULL;
+    } else if (l == LIVE_RAN || l == LIVE_FAILED || l == LIVE_CANCELLED) {
+        if (m->started[t] > 0)
+            m->duration[t] = when - m->started[t];
+    }
+}
+
+static void read_events(struct model *m)
+{
+    struct strmap index = {0};
+    for (size_t i = 0; i < n_tasks(m); i++)
+        strmap_put(&index, m->ws->flow->tasks[i].name, (void *)(uintptr_t)(i + 1));
+    sqlite3_stmt *st = db_prepare(m->ws->db, "SELECT seq, task, state, t, detail FROM events "
+                                             "WHERE run_id = ? AND seq > ? ORDER BY seq");
+    sqlite3_bind_int64(st, 1, m->run_id);
+    sqlite3_bind_int64(st, 2, m->events_seen);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        m->events_seen = sqlite3_column_int64(st, 0);
+        uintptr_t t = (uintptr_t)strmap_get(&index, db_col_text(st, 1));
+        if (t)
+            apply_event(m, t - 1, db_col_text(st, 2), sqlite3_column_double(st, 3),
+                        db_col_text(st, 4));
+    }
+    db_done(st);
+    strmap_free(&index, NULL);
+}
+
+bool model_poll(struct model *m)
+{
+    if (!m->ws)
+        return false;
+    int64_t v = data_version(m);
+    if (v == m->data_version && m->run_id && !m->run_going)
+        return false;
+    m->data_version = v;
+    if (!m->run_going) {
+        int64_t id = going_run(m);
+        if (!id || id == m->run_id)
+            return false;
+        memset(m->live, 0, n_tasks(m) * sizeof *m->live);
+        m->run_id = id;
+        m->run_going = true;
+        m->events_seen = 0;
+    }
+    read_events(m);
+    if (!run_still_going(m)) {
+        /* The run is over: the plan's states are the truth again. */
+        model_reload(m);
+    }
+    return true;
+}
+
+/* --- the picture --------------------------------------------------------------------------------- */
+
+static const char *node_name(const struct model *m, size_t i)
+{
+    const struct view_node *n = &m->view.nodes[i];
+    return n->task >= 0 ? m->ws->flow->tasks[n->task].name : m->ws->flow->groups[n->group].name;
+}
+
+void model_relayout(struct model *m)
+{
+    free_picture(m);
+    if (!m->ws)
+        return;
+    graphview_build(m->ws->flow, m->collapsed, m->focus, &m->view);
+    size_t n = m->view.n;
+    m->labels = xcalloc(n + 1, sizeof *m->labels);
+    m->marked = xcalloc(n + 1, sizeof *m->marked);
+    int *width = xcalloc(n + 1, sizeof *width);
+    for (size_t i = 0; i < n; i++) {
+        const struct view_node *v = &m->view.nodes[i];
+        m->labels[i] = v->task >= 0 ? xstrdup(node_name(m, i))
+                                    : xasprintf("%s %s (%zu)", m->ascii ? "+" : "▸",
+                                                node_name(m, i), v->members);
+        /* borders, padding, glyph and the note's room: never re-laid out as states change */
+        width[i] = layout_text_width(m->labels[i]) + 7 + NOTE_W;
+    }
+    struct layout_graph g = {n, width, (const size_t *const *)m->view.deps, m->view.n_deps};
+    if (m->dir_auto)
+        m->dir = layout_choose(&g, m->term_w, m->term_h - 3);
+    layout_compute(&g, m->dir, &m->layout);
+    free(width);
+    if (m->sel >= (long)n || (m->sel < 0 && n > 0))
+        m->sel = n ? 0 : -1;
+}
+
+size_t model_task(const struct model *m, size_t i)
+{
+    const struct view_node *v = &m->view.nodes[i];
+    return v->task >= 0 ? (size_t)v->task : m->ws->flow->groups[v->group].output;
+}
+
+static const char *task_state(const struct model *m, size_t t)
+{
+    if (m->past_run)
+        return m->past_decision[t] ? m->past_decision[t] : "skipped";
+    if (m->run_going && m->live[t] != LIVE_NONE)
+        return live_words[m->live[t]];
+    return state_name(m->st[t].state);
+}
+
+const char *model_state(const struct model *m, size_t i)
+{
+    const struct view_node *v = &m->view.nodes[i];
+    if (v->task >= 0)
+        return task_state(m, (size_t)v->task);
+    /* A collapsed sub-flow: running if any member runs, else its members' merged state. */
+    const struct group *g = &m->ws->flow->groups[v->group];
+    enum node_state merged = ST_CACHED;
+    for (size_t t = g->first; t < g->end; t++) {
+        if (strcmp(task_state(m, t), "running") == 0)
+            return "running";
+        merged = t == g->first ? m->st[t].state : status_merge(merged, m->st[t].state);
+    }
+    return m->past_run || m->run_going ? task_state(m, g->output) : state_name(merged);
+}
+
+void model_note(const struct model *m, size_t i, char *buf, size_t n)
+{
+    buf[0] = 0;
+    if (m->view.nodes[i].task < 0)
+        return;
+    size_t t = (size_t)m->view.nodes[i].task;
+    if (m->run_going && m->live[t] == LIVE_RUNNING)
+        fmt_duration(buf, n, now_wall() - m->started[t]);
+    else if (m->duration[t] >= 0 && !m->past_run &&
+             (m->run_going || m->st[t].state != ST_CACHED))
+        fmt_duration(buf, n, m->duration[t]);
+    else if (m->st[t].entry && !m->past_run)
+        fmt_size(buf, n, m->st[t].entry->size);
+    if (strlen(buf) > NOTE_W)
+        buf[NOTE_W] = 0;
+}
+
+char *model_counts(const struct model *m)
+{
+    static const char *const order[] = {"running", "queued",  "cached",      "ran",
+                                        "hit",     "cutoff",  "stale",       "pending",
+                                        "expired", "invalidated", "failed",  "blocked",
+                                        "cancelled", "skipped"};
+    struct sb b = {0};
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+        size_t c = 0;
+        for (size_t i = 0; i < m->view.n; i++)
+            c += strcmp(model_state(m, i), order[k]) == 0;
+        if (c)
+            sb_addf(&b, "%s%zu %s", b.len ? "  " : "", c,
+                    strcmp(order[k], "cutoff") == 0 ? "cut off" : order[k]);
+    }
+    return sb_take(&b);
+}
+
+/* --- selection ---------------------------------------------------------------------------------- */
+
+static int along_u(const struct model *m, size_t i)
+{
+    const struct layout_box *b = &m->layout.boxes[i];
+    return m->layout.dir == LAYOUT_DOWN ? b->x + b->w / 2 : b->y + b->h / 2;
+}
+
+void model_move(struct model *m, int dv, int du)
+{
+    if (m->sel < 0)
+        return;
+    size_t s = (size_t)m->sel;
+    long best = -1;
+    int best_d = 0;
+    for (size_t i = 0; i < m->view.n; i++) {
+        bool ok;
+        if (dv < 0 || dv > 0) {
+            const size_t *deps = m->view.deps[dv < 0 ? s : i];
+            size_t nd = m->view.n_deps[dv < 0 ? s : i], want = dv < 0 ? i : s;
+            ok = false;
+            for (size_t k = 0; k < nd && !ok; k++)
+                ok = deps[k] == want;
+        } else {
+            ok = m->layout.layer[i] == m->layout.layer[s] && i != s &&
+                 (du < 0 ? along_u(m, i) < along_u(m, s) : along_u(m, i) > along_u(m, s));
+        }
+        int d = abs(along_u(m, i) - along_u(m, s));
+        if (ok && (best < 0 || d < best_d)) {
+            best = (long)i;
+            best_d = d;
+        }
+    }
+    if (best >= 0)
+        m->sel = best;
+}
+
+void model_select_task(struct model *m, size_t task)
+{
+    if (task < n_tasks(m) && m->view.of_task[task] >= 0)
+        m->sel = m->view.of_task[task];
+}
+
+static bool contains_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (strncasecmp(hay, needle, n) == 0)
+            return true;
+    return n == 0;
+}
+
+long model_search(const struct model *m, const char *text, int dir)
+{
+    size_t n = m->view.n;
+    if (!n || !text[0])
+        return -1;
+    size_t start = m->sel >= 0 ? (size_t)m->sel : 0;
+    for (size_t k = 1; k <= n; k++) {
+        size_t i = (start + (dir > 0 ? k : n * k - k)) % n;
+        if (contains_ci(node_name(m, i), text))
+            return (long)i;
+    }
+    return -1;
+}

@@ -1,0 +1,98 @@
+/* model: what the TUI shows, without drawing it.
+ *
+ * It holds the open workspace and each task's state from status (the plan a run
+ * would make), overlaid with the live state of a run in progress: this TUI's own or
+ * one started elsewhere on the same store, read from the `events` table whenever
+ * SQLite's data_version says another connection committed. It builds the graph view
+ * (collapsed sub-flows, focus) and its layout, and keeps the selection. No curses
+ * here: draw.c turns a model into a screen, actions.c changes it.
+ */
+#ifndef SLUICE_MODEL_H
+#define SLUICE_MODEL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "graphview.h"
+#include "layout.h"
+#include "status.h"
+#include "workspace.h"
+
+/* A task's state in the run being watched (what the `events` table says). */
+enum live {
+    LIVE_NONE,
+    LIVE_QUEUED,
+    LIVE_RUNNING,
+    LIVE_RAN,
+    LIVE_HIT,
+    LIVE_CUTOFF,
+    LIVE_FAILED,
+    LIVE_CANCELLED,
+    LIVE_BLOCKED,
+};
+
+struct model {
+    char *flow_path;
+    struct workspace *ws;
+    struct task_status *st; /* per task, from status_compute() */
+    char *error;            /* why the flow could not be opened (then ws is NULL) */
+
+    /* The watched run: this TUI's or another process's, while it goes and after. */
+    int64_t run_id;
+    bool run_going;
+    int64_t events_seen;
+    enum live *live;   /* per task */
+    double *started;   /* per task: when it started running */
+    double *duration;  /* per task: how long it ran (< 0: unknown) */
+    char **live_log;   /* per task: its log file while it runs */
+    int64_t data_version;
+
+    /* The picture. */
+    bool *collapsed; /* per sub-flow */
+    long focus;      /* a task index, or -1 */
+    bool dir_auto;
+    enum layout_dir dir;
+    struct graphview view;
+    struct layout layout;
+    char **labels; /* per view node */
+    long sel;      /* selected view node, or -1 */
+    bool *marked;  /* per view node: in an invalidation preview */
+
+    /* Viewing a past run's outcome instead of the present (0: the present). */
+    int64_t past_run;
+    char **past_decision; /* per task: what that run decided, or NULL */
+
+    bool ascii;
+    int term_w, term_h;
+};
+
+/* Opens the flow (a broken flow gives a model showing its error). */
+void model_open(struct model *m, const char *flow_path, bool ascii, int term_w, int term_h);
+void model_close(struct model *m);
+/* Re-reads the flow and recomputes every state (after an edit or a run). Keeps the
+ * selection on the same task when it still exists. */
+void model_reload(struct model *m);
+/* Reads what other connections committed (new runs, events). True when something
+ * changed on screen. */
+bool model_poll(struct model *m);
+/* Rebuilds the graph view and its layout (after collapsing, focusing, a resize). */
+void model_relayout(struct model *m);
+
+/* The word for view node i's state as shown now ("running", "cached"...). */
+const char *model_state(const struct model *m, size_t i);
+/* The task a view node stands for (a collapsed sub-flow: its output task). */
+size_t model_task(const struct model *m, size_t i);
+/* A short note for view node i: elapsed or run time, or the output size. */
+void model_note(const struct model *m, size_t i, char *buf, size_t n);
+/* Counts of view nodes per state word, as "3 cached  1 stale  2 pending". */
+char *model_counts(const struct model *m);
+
+/* Moves the selection along the picture: to an upstream (dv < 0) or downstream
+ * (dv > 0) neighbour, or to the previous/next node of the same layer (du). */
+void model_move(struct model *m, int dv, int du);
+/* Selects the view node showing this task (expanding nothing). */
+void model_select_task(struct model *m, size_t task);
+/* The next (dir 1) or previous (-1) node whose name contains text; -1 if none. */
+long model_search(const struct model *m, const char *text, int dir);
+
+#endif

@@ -1,0 +1,17 @@
+/* panes: the text the TUI's panes show, built from the engine as plain lines (no
+ * curses): a task's details, why it is in its state, its log, the run history. */
+#ifndef SLUICE_PANES_H
+#define SLUICE_PANES_H
+
+#include "app.h"
+
+void pane_detail(const struct app *a, struct strv *lines);
+void pane_why(const struct app *a, struct strv *lines);
+/* The task's output: its live log while it runs (then returns true), else the stored one. */
+bool pane_log(const struct app *a, size_t task, struct strv *lines);
+/* The runs of the flow, newest first (a->runs gets their ids, in the lines' order). */
+void pane_history(struct app *a, struct strv *lines);
+/* Shows a past run's decisions on the graph; returns how many tasks it decided. */
+int pane_show_run(struct app *a, int64_t run);
+
+#endif
