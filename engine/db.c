@@ -56,6 +56,7 @@ static const char *const migrations[] = {
     "  output_digest TEXT,"
     "  output_size INTEGER,"
     "  log_object TEXT);"
+    "CREATE INDEX runs_by_flow ON runs(flow_id, id);"
     "CREATE INDEX task_runs_by_task ON task_runs(flow_id, task, id);"
     "CREATE INDEX task_runs_by_run ON task_runs(run_id);"
     "CREATE TABLE task_code("

@@ -821,6 +821,20 @@ static int order_tasks(struct loader *L)
     return rc;
 }
 
+static int cmp_name(const void *a, const void *b, void *flow)
+{
+    const struct task *t = ((const struct flow *)flow)->tasks;
+    return strcmp(t[*(const size_t *)a].name, t[*(const size_t *)b].name);
+}
+
+static void index_names(struct flow *f)
+{
+    f->by_name = xcalloc(f->n_tasks + 1, sizeof *f->by_name);
+    for (size_t i = 0; i < f->n_tasks; i++)
+        f->by_name[i] = i;
+    qsort_r(f->by_name, f->n_tasks, sizeof *f->by_name, cmp_name, f);
+}
+
 int flow_load(const char *path, const struct strv *overrides, struct flow **out, struct err *e)
 {
     *out = NULL;
@@ -853,6 +867,7 @@ int flow_load(const char *path, const struct strv *overrides, struct flow **out,
         flow_free(f);
         return -1;
     }
+    index_names(f);
     *out = f;
     return 0;
 }
@@ -884,6 +899,7 @@ void flow_free(struct flow *f)
     free(f->order);
     free(f->targets);
     strmap_free(&f->strings, NULL);
+    free(f->by_name);
     free(f->name);
     free(f->path);
     free(f->abspath);
@@ -893,12 +909,20 @@ void flow_free(struct flow *f)
 
 long flow_find(const struct flow *f, const char *name)
 {
-    for (size_t i = 0; i < f->n_tasks; i++)
-        if (strcmp(f->tasks[i].name, name) == 0)
-            return (long)i;
-    for (size_t i = 0; i < f->n_groups; i++)
-        if (strcmp(f->groups[i].name, name) == 0)
-            return (long)f->groups[i].output;
+    size_t lo = 0, hi = f->n_tasks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(f->tasks[f->by_name[mid]].name, name);
+        if (c == 0)
+            return (long)f->by_name[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t g = 0; g < f->n_groups; g++)
+        if (strcmp(f->groups[g].name, name) == 0)
+            return (long)f->groups[g].output;
     return -1;
 }
 

@@ -69,6 +69,7 @@ struct flow {
     struct group *groups;
     size_t n_groups;
     struct strmap strings; /* interned strings tasks point at */
+    size_t *by_name;       /* task indices sorted by name (see flow_find) */
 };
 
 /* Parameter overrides (`name=value`, for the top flow) may be NULL. */

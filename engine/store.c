@@ -769,6 +769,17 @@ void store_manifest_objects(const char *manifest, void (*fn)(void *ctx, const ch
         items_free(items, (size_t)n);
 }
 
+void store_manifest_files(const char *manifest, struct strv *paths)
+{
+    struct item *items;
+    long n = manifest_parse(manifest, &items);
+    for (long i = 0; i < n; i++)
+        if (items[i].kind == 'f' || items[i].kind == 'x')
+            strv_push(paths, xstrdup(items[i].path));
+    if (n >= 0)
+        items_free(items, (size_t)n);
+}
+
 struct drop_ctx {
     struct store *s;
     bool (*still_used)(void *ctx, const char *object);

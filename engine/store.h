@@ -82,6 +82,8 @@ char *store_view(struct store *s, const char *digest, const char *manifest, stru
  * needs (it is asked with each object's name: "<digest>" or "<digest>.x"). */
 int store_drop(struct store *s, const char *digest, const char *manifest,
                bool (*still_used)(void *ctx, const char *object), void *ctx, struct err *e);
+/* Appends the paths of the files a manifest lists (in its order: sorted). */
+void store_manifest_files(const char *manifest, struct strv *paths);
 /* Calls fn for each file object a manifest names ("<digest>" or "<digest>.x"). */
 void store_manifest_objects(const char *manifest, void (*fn)(void *ctx, const char *object),
                             void *ctx);

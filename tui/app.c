@@ -10,6 +10,7 @@
 #include "actions.h"
 #include "draw.h"
 #include "panes.h"
+#include "runs.h"
 #include "script.h"
 
 #define TICK_MS 100      /* database polls, spinner, elapsed times: about 10 a second */
@@ -168,7 +169,7 @@ static bool pane_key(struct app *a, int key)
         if (a->run_sel >= 0) {
             int64_t run = a->runs[a->run_sel];
             app_close_pane(a);
-            int n = pane_show_run(a, run);
+            int n = model_show_run(&a->m, run);
             app_message(a, "run %lld decided %d task%s (Esc: back to now)", (long long)run, n,
                         n == 1 ? "" : "s");
         }
@@ -263,6 +264,28 @@ static void refresh_log(struct app *a)
     a->dirty = true;
 }
 
+/* Says how the run just watched ended, as `sluice run` does on its last line. */
+static void report_run(struct app *a)
+{
+    struct run_row r;
+    if (a->m.ws && runs_get(a->m.ws->db, a->m.run_ended, &r)) {
+        char took[32] = "";
+        if (r.took >= 0)
+            fmt_duration(took, sizeof took, r.took);
+        struct sb b = {0};
+        sb_addf(&b, "run %lld %s in %s:", (long long)r.id, r.status, took);
+        const int counts[] = {r.ran, r.hit, r.cutoff, r.failed};
+        const char *words[] = {"ran", "hit", "cut off", "failed"};
+        for (int i = 0; i < 4; i++)
+            if (counts[i] || (i == 0 && !r.hit && !r.cutoff && !r.failed))
+                sb_addf(&b, " %d %s", counts[i], words[i]);
+        app_message(a, "%s", b.buf);
+        sb_free(&b);
+        free(r.targets);
+    }
+    a->m.run_ended = 0;
+}
+
 void app_tick(struct app *a)
 {
     if (a->watching && watch_changed(&a->watch))
@@ -276,6 +299,8 @@ void app_tick(struct app *a)
         a->dirty = true;
         rewatch(a);
     }
+    if (a->m.run_ended)
+        report_run(a);
     if (anything_running(a)) {
         a->spinner++;
         a->dirty = true;

@@ -2,12 +2,10 @@
 #include "model.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <signal.h>
 
 #include "history.h"
 #include "look.h"
-#include "strmap.h"
+#include "runs.h"
 
 #define NOTE_W 7 /* columns reserved in every box for its note ("12m05s", "1.2 MB") */
 
@@ -60,36 +58,21 @@ static size_t n_tasks(const struct model *m)
     return m->ws ? m->ws->flow->n_tasks : 0;
 }
 
-static int64_t data_version(struct model *m)
+/* How long each task took the last time it ran in this flow (for the notes). */
+static void put_duration(void *ctx, const char *task, double seconds)
 {
-    sqlite3_stmt *st = db_prepare(m->ws->db, "PRAGMA data_version");
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    db_done(st);
-    return v;
+    struct model *m = ctx;
+    long t = flow_find(m->ws->flow, task);
+    if (t >= 0)
+        m->duration[t] = seconds;
 }
 
-/* How long each task took the last time it ran in this flow (for the notes). */
 static void load_durations(struct model *m)
 {
-    size_t n = n_tasks(m);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n_tasks(m); i++)
         m->duration[i] = -1;
-    if (!m->ws->flow_id)
-        return;
-    struct strmap index = {0};
-    for (size_t i = 0; i < n; i++)
-        strmap_put(&index, m->ws->flow->tasks[i].name, (void *)(uintptr_t)(i + 1));
-    sqlite3_stmt *st = db_prepare(
-        m->ws->db, "SELECT task, ended - started FROM task_runs WHERE id IN (SELECT max(id) "
-                   "FROM task_runs WHERE flow_id = ? AND decision = 'ran' GROUP BY task)");
-    sqlite3_bind_int64(st, 1, m->ws->flow_id);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        uintptr_t i = (uintptr_t)strmap_get(&index, db_col_text(st, 0));
-        if (i)
-            m->duration[i - 1] = sqlite3_column_double(st, 1);
-    }
-    db_done(st);
-    strmap_free(&index, NULL);
+    if (m->ws->flow_id)
+        runs_last_durations(m->ws->db, m->ws->flow_id, put_duration, m);
 }
 
 static void keep_collapsed(struct model *m, const bool *old, size_t old_n)
@@ -139,7 +122,7 @@ void model_reload(struct model *m)
     m->focus = m->focus < (long)n ? m->focus : -1;
     if (m->ws) {
         load_durations(m);
-        m->data_version = data_version(m);
+        m->data_version = runs_data_version(m->ws->db);
         model_poll(m); /* a run already going: watch it */
     }
     model_relayout(m);
@@ -178,35 +161,13 @@ void model_close(struct model *m)
 
 /* --- the run being watched ------------------------------------------------------------------ */
 
-static bool pid_alive(pid_t pid)
-{
-    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-}
-
 /* The newest run of this flow still going, or 0. */
 static int64_t going_run(struct model *m)
 {
     if (!m->ws->flow_id)
         history_flow_id(m->ws->db, m->ws->flow->abspath, m->ws->flow->name, false,
                         &m->ws->flow_id, NULL);
-    sqlite3_stmt *st = db_prepare(m->ws->db, "SELECT id, pid FROM runs WHERE flow_id = ? AND "
-                                             "status = 'running' ORDER BY id DESC LIMIT 1");
-    sqlite3_bind_int64(st, 1, m->ws->flow_id);
-    int64_t id = 0;
-    if (sqlite3_step(st) == SQLITE_ROW && pid_alive((pid_t)sqlite3_column_int64(st, 1)))
-        id = sqlite3_column_int64(st, 0);
-    db_done(st);
-    return id;
-}
-
-static bool run_still_going(struct model *m)
-{
-    sqlite3_stmt *st = db_prepare(m->ws->db, "SELECT status, pid FROM runs WHERE id = ?");
-    sqlite3_bind_int64(st, 1, m->run_id);
-    bool going = sqlite3_step(st) == SQLITE_ROW && strcmp(db_col_text(st, 0), "running") == 0 &&
-                 pid_alive((pid_t)sqlite3_column_int64(st, 1));
-    db_done(st);
-    return going;
+    return m->ws->flow_id ? runs_going(m->ws->db, m->ws->flow_id) : 0;
 }
 
 static void apply_event(struct model *m, size_t t, const char *state, double when,
@@ -226,31 +187,20 @@ static void apply_event(struct model *m, size_t t, const char *state, double whe
     }
 }
 
-static void read_events(struct model *m)
+static void on_event(void *ctx, const char *task, const char *state, double t,
+                     const char *detail)
 {
-    struct strmap index = {0};
-    for (size_t i = 0; i < n_tasks(m); i++)
-        strmap_put(&index, m->ws->flow->tasks[i].name, (void *)(uintptr_t)(i + 1));
-    sqlite3_stmt *st = db_prepare(m->ws->db, "SELECT seq, task, state, t, detail FROM events "
-                                             "WHERE run_id = ? AND seq > ? ORDER BY seq");
-    sqlite3_bind_int64(st, 1, m->run_id);
-    sqlite3_bind_int64(st, 2, m->events_seen);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        m->events_seen = sqlite3_column_int64(st, 0);
-        uintptr_t t = (uintptr_t)strmap_get(&index, db_col_text(st, 1));
-        if (t)
-            apply_event(m, t - 1, db_col_text(st, 2), sqlite3_column_double(st, 3),
-                        db_col_text(st, 4));
-    }
-    db_done(st);
-    strmap_free(&index, NULL);
+    struct model *m = ctx;
+    long i = task[0] ? flow_find(m->ws->flow, task) : -1;
+    if (i >= 0)
+        apply_event(m, (size_t)i, state, t, detail);
 }
 
 bool model_poll(struct model *m)
 {
     if (!m->ws)
         return false;
-    int64_t v = data_version(m);
+    int64_t v = runs_data_version(m->ws->db);
     if (v == m->data_version && m->run_id && !m->run_going)
         return false;
     m->data_version = v;
@@ -263,12 +213,40 @@ bool model_poll(struct model *m)
         m->run_going = true;
         m->events_seen = 0;
     }
-    read_events(m);
-    if (!run_still_going(m)) {
+    m->events_seen = runs_events(m->ws->db, m->run_id, m->events_seen, on_event, m);
+    if (!runs_is_going(m->ws->db, m->run_id)) {
+        int64_t ended = m->run_id;
         /* The run is over: the plan's states are the truth again. */
         model_reload(m);
+        m->run_ended = ended;
     }
     return true;
+}
+
+struct past_ctx {
+    struct model *m;
+    int found;
+};
+
+static void put_decision(void *ctx, const char *task, const char *decision)
+{
+    struct past_ctx *p = ctx;
+    long t = flow_find(p->m->ws->flow, task);
+    if (t >= 0) {
+        free(p->m->past_decision[t]);
+        p->m->past_decision[t] = xstrdup(decision);
+        p->found++;
+    }
+}
+
+int model_show_run(struct model *m, int64_t run)
+{
+    free_past(m, n_tasks(m));
+    m->past_decision = xcalloc(n_tasks(m) + 1, sizeof *m->past_decision);
+    struct past_ctx p = {m, 0};
+    runs_decisions(m->ws->db, run, put_decision, &p);
+    m->past_run = run;
+    return p.found;
 }
 
 /* --- the picture --------------------------------------------------------------------------------- */

@@ -46,6 +46,7 @@ struct model {
     double *duration;  /* per task: how long it ran (< 0: unknown) */
     char **live_log;   /* per task: its log file while it runs */
     int64_t data_version;
+    int64_t run_ended; /* a watched run that just ended (the app reports it, then clears it) */
 
     /* The picture. */
     bool *collapsed; /* per sub-flow */
@@ -77,6 +78,10 @@ void model_reload(struct model *m);
 bool model_poll(struct model *m);
 /* Rebuilds the graph view and its layout (after collapsing, focusing, a resize). */
 void model_relayout(struct model *m);
+
+/* Shows what a past run decided instead of the present; returns how many tasks it
+ * decided. (model_reload() returns to the present.) */
+int model_show_run(struct model *m, int64_t run);
 
 /* The word for view node i's state as shown now ("running", "cached"...). */
 const char *model_state(const struct model *m, size_t i);

@@ -7,6 +7,8 @@
 #include "cache.h"
 #include "history.h"
 #include "look.h"
+#include "runs.h"
+#include "store.h"
 #include "why.h"
 
 #define LOG_TAIL 8
@@ -25,42 +27,30 @@ static void add_text_lines(struct strv *lines, const char *text, const char *ind
 /* The stored log of the task's last run that had one, or NULL. Caller frees. */
 static char *last_log(const struct model *m, size_t t)
 {
-    sqlite3_stmt *st = db_prepare(m->ws->db, "SELECT log_object FROM task_runs WHERE flow_id = "
-                                             "? AND task = ? AND log_object IS NOT NULL ORDER "
-                                             "BY id DESC LIMIT 1");
-    sqlite3_bind_int64(st, 1, m->ws->flow_id);
-    db_bind_text(st, 2, m->ws->flow->tasks[t].name);
-    char *path = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        path = store_log_file(m->ws->store, db_col_text(st, 0));
-    db_done(st);
+    char *object = runs_last_log(m->ws->db, m->ws->flow_id, m->ws->flow->tasks[t].name);
+    char *path = object ? store_log_file(m->ws->store, object) : NULL;
     char *text = path ? file_read_all(path, NULL, NULL) : NULL;
+    free(object);
     free(path);
     return text;
 }
 
 static void recent_runs(const struct model *m, size_t t, struct strv *lines)
 {
-    sqlite3_stmt *st = db_prepare(
-        m->ws->db, "SELECT run_id, decision, coalesce(ended - started, -1), coalesce(started, "
-                   "0), coalesce(reason, '') FROM task_runs WHERE flow_id = ? AND task = ? "
-                   "ORDER BY id DESC LIMIT 5");
-    sqlite3_bind_int64(st, 1, m->ws->flow_id);
-    db_bind_text(st, 2, m->ws->flow->tasks[t].name);
-    bool any = false;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (!any)
-            strv_push(lines, xstrdup("last runs:"));
-        any = true;
+    struct task_run_row *r;
+    size_t n = runs_of_task(m->ws->db, m->ws->flow_id, m->ws->flow->tasks[t].name, 5, &r);
+    if (n)
+        strv_push(lines, xstrdup("last runs:"));
+    for (size_t i = 0; i < n; i++) {
         char took[32] = "", at[32] = "";
-        if (sqlite3_column_double(st, 2) >= 0)
-            fmt_duration(took, sizeof took, sqlite3_column_double(st, 2));
-        if (sqlite3_column_double(st, 3) > 0)
-            fmt_time(at, sizeof at, sqlite3_column_double(st, 3));
-        strv_pushf(lines, "  run %-5lld %-9s %-7s %-12s %s", sqlite3_column_int64(st, 0),
-                   db_col_text(st, 1), took, at, db_col_text(st, 4));
+        if (r[i].took >= 0)
+            fmt_duration(took, sizeof took, r[i].took);
+        if (r[i].started > 0)
+            fmt_time(at, sizeof at, r[i].started);
+        strv_pushf(lines, "  run %-5lld %-9s %-7s %-12s %s", (long long)r[i].run_id,
+                   r[i].decision, took, at, r[i].reason);
     }
-    db_done(st);
+    runs_of_task_free(r, n);
 }
 
 static void output_files(const struct model *m, size_t t, struct strv *lines)
@@ -71,27 +61,17 @@ static void output_files(const struct model *m, size_t t, struct strv *lines)
     char size[32];
     fmt_size(size, sizeof size, e->size);
     char *manifest = cache_manifest(m->ws->db, e->digest);
-    size_t files = 0;
-    struct strv names = {0};
-    for (const char *l = manifest; l && *l;) {
-        const char *eol = strchr(l, '\n');
-        size_t n = eol ? (size_t)(eol - l) : strlen(l);
-        if ((l[0] == 'f' || l[0] == 'x') && l[1] == ' ') {
-            files++;
-            const char *name = memrchr(l, ' ', n);
-            if (name && names.n < FILES_SHOWN)
-                strv_pushf(&names, "  %.*s", (int)(l + n - name - 1), name + 1);
-        }
-        l += n + (eol ? 1 : 0);
-    }
+    struct strv files = {0};
+    if (manifest)
+        store_manifest_files(manifest, &files);
     free(manifest);
-    strv_pushf(lines, "output: %zu file%s, %s in .sluice/views/%.12s...", files,
-               files == 1 ? "" : "s", size, e->digest);
-    for (size_t i = 0; i < names.n; i++)
-        strv_push(lines, xstrdup(names.v[i]));
-    if (files > names.n)
-        strv_pushf(lines, "  ... %zu more", files - names.n);
-    strv_free(&names);
+    strv_pushf(lines, "output: %zu file%s, %s in .sluice/views/%.12s...", files.n,
+               files.n == 1 ? "" : "s", size, e->digest);
+    for (size_t i = 0; i < files.n && i < FILES_SHOWN; i++)
+        strv_pushf(lines, "  %s", files.v[i]);
+    if (files.n > FILES_SHOWN)
+        strv_pushf(lines, "  ... %zu more", files.n - FILES_SHOWN);
+    strv_free(&files);
 }
 
 void pane_detail(const struct app *a, struct strv *lines)
@@ -163,59 +143,24 @@ bool pane_log(const struct app *a, size_t t, struct strv *lines)
 void pane_history(struct app *a, struct strv *lines)
 {
     struct model *m = &a->m;
+    struct run_row *r;
+    size_t n = runs_list(m->ws->db, m->ws->flow_id, 500, &r);
     free(a->runs);
-    a->runs = NULL;
-    a->n_runs = 0;
-    size_t cap = 0;
-    sqlite3_stmt *st = db_prepare(
-        m->ws->db,
-        "SELECT r.id, r.started, coalesce(r.ended - r.started, -1), r.status, "
-        " (SELECT count(*) FROM task_runs t WHERE t.run_id = r.id AND decision = 'ran'), "
-        " (SELECT count(*) FROM task_runs t WHERE t.run_id = r.id AND decision = 'hit'), "
-        " (SELECT count(*) FROM task_runs t WHERE t.run_id = r.id AND decision = 'cutoff'), "
-        " (SELECT count(*) FROM task_runs t WHERE t.run_id = r.id AND decision = 'failed'), "
-        " r.targets FROM runs r WHERE r.flow_id = ? ORDER BY r.id DESC LIMIT 500");
-    sqlite3_bind_int64(st, 1, m->ws->flow_id);
+    a->runs = xcalloc(n + 1, sizeof *a->runs);
+    a->n_runs = n;
     strv_push(lines, xstrdup("  run    started        status       took     ran  hit  cut  "
                              "failed  targets"));
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        xgrow(&a->runs, &cap, a->n_runs + 1, sizeof *a->runs);
-        a->runs[a->n_runs++] = sqlite3_column_int64(st, 0);
+    for (size_t i = 0; i < n; i++) {
+        a->runs[i] = r[i].id;
         char at[32], took[32] = "-";
-        fmt_time(at, sizeof at, sqlite3_column_double(st, 1));
-        if (sqlite3_column_double(st, 2) >= 0)
-            fmt_duration(took, sizeof took, sqlite3_column_double(st, 2));
-        strv_pushf(lines, "  %-6lld %-14s %-12s %-8s %4d %4d %4d  %6d  %s",
-                   sqlite3_column_int64(st, 0), at, db_col_text(st, 3), took,
-                   sqlite3_column_int(st, 4), sqlite3_column_int(st, 5),
-                   sqlite3_column_int(st, 6), sqlite3_column_int(st, 7), db_col_text(st, 8));
+        fmt_time(at, sizeof at, r[i].started);
+        if (r[i].took >= 0)
+            fmt_duration(took, sizeof took, r[i].took);
+        strv_pushf(lines, "  %-6lld %-14s %-12s %-8s %4d %4d %4d  %6d  %s", (long long)r[i].id,
+                   at, r[i].status, took, r[i].ran, r[i].hit, r[i].cutoff, r[i].failed,
+                   r[i].targets);
     }
-    db_done(st);
-    if (a->n_runs == 0)
+    runs_list_free(r, n);
+    if (n == 0)
         strv_push(lines, xstrdup("  (no runs yet: R runs the flow)"));
-}
-
-int pane_show_run(struct app *a, int64_t run)
-{
-    struct model *m = &a->m;
-    size_t n = m->ws->flow->n_tasks;
-    for (size_t i = 0; m->past_decision && i < n; i++)
-        free(m->past_decision[i]);
-    free(m->past_decision);
-    m->past_decision = xcalloc(n + 1, sizeof *m->past_decision);
-    sqlite3_stmt *st = db_prepare(m->ws->db, "SELECT task, decision FROM task_runs WHERE run_id "
-                                             "= ? ORDER BY id");
-    sqlite3_bind_int64(st, 1, run);
-    int found = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        long t = flow_find(m->ws->flow, db_col_text(st, 0));
-        if (t >= 0) {
-            free(m->past_decision[t]);
-            m->past_decision[t] = xstrdup(db_col_text(st, 1));
-            found++;
-        }
-    }
-    db_done(st);
-    m->past_run = run;
-    return found;
 }

@@ -11,7 +11,5 @@ void pane_why(const struct app *a, struct strv *lines);
 bool pane_log(const struct app *a, size_t task, struct strv *lines);
 /* The runs of the flow, newest first (a->runs gets their ids, in the lines' order). */
 void pane_history(struct app *a, struct strv *lines);
-/* Shows a past run's decisions on the graph; returns how many tasks it decided. */
-int pane_show_run(struct app *a, int64_t run);
 
 #endif

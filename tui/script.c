@@ -146,7 +146,8 @@ int script_step(struct script *s, struct app *a)
     } else if (strncmp(line, "keys ", 5) == 0 || strncmp(line, "type ", 5) == 0) {
         for (const char *c = line + 5; *c; c++)
             app_key(a, (unsigned char)*c);
-    } else if (sscanf(line, "wait-idle %ld", &ms) >= 0 && strncmp(line, "wait-idle", 9) == 0) {
+    } else if (strncmp(line, "wait-idle", 9) == 0 && (line[9] == 0 || line[9] == ' ')) {
+        ms = line[9] ? atol(line + 10) : ms;
         app_tick(a);
         done = waited(s, a, line, app_idle(a), ms);
     } else if (strncmp(line, "wait-text ", 10) == 0) {
