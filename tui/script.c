@@ -158,6 +158,9 @@ int script_step(struct script *s, struct app *a)
             *sp = 0;
         }
         done = waited(s, a, line, screen_has(a, arg), ms);
+    } else if (strncmp(line, "sh ", 3) == 0) {
+        if (system(line + 3) != 0)
+            printf("--- failed: %s ---\n", line);
     } else if (sscanf(line, "sleep %ld", &ms) == 1) {
         for (double until = now_mono() + ms / 1000.0; now_mono() < until; napms(20))
             app_tick(a);
