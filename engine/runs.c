@@ -71,14 +71,11 @@ static bool pid_alive(pid_t pid)
     return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
 }
 
-int64_t runs_going(struct db *db, int64_t flow_id)
+int64_t runs_newest(struct db *db, int64_t flow_id)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT id, pid FROM runs WHERE flow_id = ? AND status = "
-                                      "'running' ORDER BY id DESC LIMIT 1");
+    sqlite3_stmt *st = db_prepare(db, "SELECT max(id) FROM runs WHERE flow_id = ?");
     sqlite3_bind_int64(st, 1, flow_id);
-    int64_t id = 0;
-    if (sqlite3_step(st) == SQLITE_ROW && pid_alive((pid_t)sqlite3_column_int64(st, 1)))
-        id = sqlite3_column_int64(st, 0);
+    int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     db_done(st);
     return id;
 }

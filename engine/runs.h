@@ -40,8 +40,8 @@ void runs_list_free(struct run_row *rows, size_t n);
 /* The run's summary row; false when there is no such run. */
 bool runs_get(struct db *db, int64_t run_id, struct run_row *out);
 
-/* The newest run of the flow whose coordinator is still alive, or 0. */
-int64_t runs_going(struct db *db, int64_t flow_id);
+/* The newest run of the flow (going or not), or 0. */
+int64_t runs_newest(struct db *db, int64_t flow_id);
 /* Whether this run is still going (its status is "running" and its process alive). */
 bool runs_is_going(struct db *db, int64_t run_id);
 

@@ -437,7 +437,9 @@ void fmt_duration(char *buf, size_t n, double secs)
 {
     if (secs < 0)
         secs = 0;
-    if (secs < 10)
+    if (secs < 0.1)
+        snprintf(buf, n, "%.0fms", secs * 1000);
+    else if (secs < 10)
         snprintf(buf, n, "%.1fs", secs);
     else if (secs < 60)
         snprintf(buf, n, "%.0fs", secs);

@@ -83,7 +83,7 @@ char *path_join(const char *dir, const char *rel);
 char *path_normalize(const char *p, bool allow_up);
 /* Levenshtein distance, for did-you-mean suggestions. */
 size_t edit_distance(const char *a, const char *b);
-/* Formats a duration in seconds as "0.4s", "12s", "3m05s", "2h10m". */
+/* Formats a duration in seconds as "45ms", "0.4s", "12s", "3m05s", "2h10m". */
 void fmt_duration(char *buf, size_t n, double secs);
 /* Formats a wall-clock time as "14:02" today, else "Nov 24 14:02". */
 void fmt_time(char *buf, size_t n, double when);

@@ -97,14 +97,19 @@ static void draw_box(const struct app *a, const struct view *v, size_t i)
     attr_t border = marked ? (has_colors() ? COLOR_PAIR(LC_MAGENTA) : 0) | A_BOLD
                   : sel    ? A_BOLD
                            : state_attr(state);
+    /* Border styles: plain, selected (heavy), marked for invalidation (double). */
+    static const char *const frames[3][2][6] = {
+        {{"─", "│", "╭", "╮", "╰", "╯"}, {"-", "|", "+", "+", "+", "+"}},
+        {{"━", "┃", "┏", "┓", "┗", "┛"}, {"-", "|", "+", "+", "+", "+"}},
+        {{"═", "║", "╔", "╗", "╚", "╝"}, {"=", "#", "#", "#", "#", "#"}},
+    };
     bool asc = m->ascii;
-    const char *h = sel && !asc ? "━" : asc ? "-" : "─", *vl = sel && !asc ? "┃" : asc ? "|" : "│";
-    const char *tl = sel && !asc ? "┏" : asc ? "+" : "╭", *tr = sel && !asc ? "┓" : asc ? "+" : "╮";
-    const char *bl = sel && !asc ? "┗" : asc ? "+" : "╰", *br = sel && !asc ? "┛" : asc ? "+" : "╯";
+    const char *const *f = frames[marked ? 2 : sel ? 1 : 0][asc];
+    const char *h = f[0], *vl = f[1], *tl = f[2], *tr = f[3], *bl = f[4], *br = f[5];
     for (int x = b->x + 1; x < b->x + b->w - 1; x++) {
         bool down = cell(&m->layout, x, b->y + b->h) & LINE_UP;
         put(v, x, b->y, h, border);
-        put(v, x, b->y + 2, down ? (asc ? "+" : sel ? "┳" : "┬") : h, border);
+        put(v, x, b->y + 2, down ? (asc ? "+" : marked ? "╤" : sel ? "┳" : "┬") : h, border);
     }
     bool right = cell(&m->layout, b->x + b->w, b->y + 1) & LINE_LEFT;
     put(v, b->x, b->y, tl, border);
@@ -112,7 +117,7 @@ static void draw_box(const struct app *a, const struct view *v, size_t i)
     put(v, b->x, b->y + 2, bl, border);
     put(v, b->x + b->w - 1, b->y + 2, br, border);
     put(v, b->x, b->y + 1, vl, border);
-    put(v, b->x + b->w - 1, b->y + 1, right ? (asc ? "+" : sel ? "┣" : "├") : vl, border);
+    put(v, b->x + b->w - 1, b->y + 1, right ? (asc ? "+" : marked ? "╟" : sel ? "┣" : "├") : vl, border);
     /* " ✓ name      note " */
     const char *glyph = strcmp(state, "running") == 0
                             ? (asc ? spinner_ascii[a->spinner % 4] : spinner_utf8[a->spinner % 10])
@@ -163,24 +168,24 @@ static void draw_pane(const struct app *a, int top, int h)
     attrset(0);
 }
 
+/* " chain │ 3 cached  1 stale │ ● run 4 going │ flow.json · store ./.sluice": what
+ * matters most first, so a narrow terminal cuts off the least useful part. */
 static void draw_status(const struct app *a, int row)
 {
     const struct model *m = &a->m;
     struct sb b = {0};
     sb_addf(&b, " %s", m->ws ? m->ws->flow->name : "sluice");
-    if (m->ws)
-        sb_addf(&b, " · %s · store %s", m->ws->flow->path, store_root(m->ws->store));
+    char *counts = model_counts(m);
+    sb_addf(&b, " │ %s", counts);
+    free(counts);
     if (m->past_run)
         sb_addf(&b, " │ run %lld as it ended (Esc: now)", (long long)m->past_run);
     else if (m->run_going)
         sb_addf(&b, " │ %s run %lld going", a->m.ascii ? "*" : "●", (long long)m->run_id);
     if (m->focus >= 0)
         sb_addf(&b, " │ focus");
-    char *counts = model_counts(m);
-    sb_addf(&b, " │ %s", counts);
-    free(counts);
-    if (a->message)
-        sb_addf(&b, " │ %s", a->message);
+    if (m->ws)
+        sb_addf(&b, " │ %s · store %s", m->ws->flow->path, store_root(m->ws->store));
     attrset(A_REVERSE);
     mvhline(row, 0, ' ', COLS);
     mvaddnstr(row, 0, b.buf, COLS);
@@ -188,6 +193,7 @@ static void draw_status(const struct app *a, int row)
     sb_free(&b);
 }
 
+/* The last line: the prompt being typed, a question, the last message, or key hints. */
 static void draw_bottom(const struct app *a, int row)
 {
     move(row, 0);
@@ -197,9 +203,9 @@ static void draw_bottom(const struct app *a, int row)
         addnstr(a->input.buf ? a->input.buf : "", COLS - 2);
         return;
     }
-    if (a->prompt == PROMPT_CONFIRM) {
+    if (a->prompt == PROMPT_CONFIRM || a->message) {
         attrset(A_BOLD);
-        mvaddnstr(row, 0, a->question, COLS);
+        mvaddnstr(row, 0, a->prompt == PROMPT_CONFIRM ? a->question : a->message, COLS);
         attrset(0);
         return;
     }

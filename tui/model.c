@@ -8,6 +8,7 @@
 #include "runs.h"
 
 #define NOTE_W 7 /* columns reserved in every box for its note ("12m05s", "1.2 MB") */
+#define UNIFORM_MAX 16 /* names up to this wide share one box width */
 
 static const char *const live_words[] = {"",       "queued",    "running", "ran",  "hit",
                                          "cutoff", "failed", "cancelled", "blocked"};
@@ -83,6 +84,15 @@ static void keep_collapsed(struct model *m, const bool *old, size_t old_n)
         m->collapsed[g] = old && old_n == n ? old[g] : true; /* sub-flows start collapsed */
 }
 
+/* The newest run of this flow, or 0. */
+static int64_t newest_run(struct model *m)
+{
+    if (!m->ws->flow_id)
+        history_flow_id(m->ws->db, m->ws->flow->abspath, m->ws->flow->name, false,
+                        &m->ws->flow_id, NULL);
+    return m->ws->flow_id ? runs_newest(m->ws->db, m->ws->flow_id) : 0;
+}
+
 void model_reload(struct model *m)
 {
     char *sel_name = NULL;
@@ -123,6 +133,8 @@ void model_reload(struct model *m)
     if (m->ws) {
         load_durations(m);
         m->data_version = runs_data_version(m->ws->db);
+        m->run_id = newest_run(m);
+        m->run_going = m->run_id && runs_is_going(m->ws->db, m->run_id);
         model_poll(m); /* a run already going: watch it */
     }
     model_relayout(m);
@@ -161,15 +173,6 @@ void model_close(struct model *m)
 
 /* --- the run being watched ------------------------------------------------------------------ */
 
-/* The newest run of this flow still going, or 0. */
-static int64_t going_run(struct model *m)
-{
-    if (!m->ws->flow_id)
-        history_flow_id(m->ws->db, m->ws->flow->abspath, m->ws->flow->name, false,
-                        &m->ws->flow_id, NULL);
-    return m->ws->flow_id ? runs_going(m->ws->db, m->ws->flow_id) : 0;
-}
-
 static void apply_event(struct model *m, size_t t, const char *state, double when,
                         const char *detail)
 {
@@ -201,12 +204,12 @@ bool model_poll(struct model *m)
     if (!m->ws)
         return false;
     int64_t v = runs_data_version(m->ws->db);
-    if (v == m->data_version && m->run_id && !m->run_going)
+    if (v == m->data_version && !m->run_going)
         return false;
     m->data_version = v;
     if (!m->run_going) {
-        int64_t id = going_run(m);
-        if (!id || id == m->run_id)
+        int64_t id = newest_run(m);
+        if (id <= m->run_id)
             return false;
         memset(m->live, 0, n_tasks(m) * sizeof *m->live);
         m->run_id = id;
@@ -266,20 +269,26 @@ void model_relayout(struct model *m)
     size_t n = m->view.n;
     m->labels = xcalloc(n + 1, sizeof *m->labels);
     m->marked = xcalloc(n + 1, sizeof *m->marked);
-    int *width = xcalloc(n + 1, sizeof *width);
+    int *width = xcalloc(n + 1, sizeof *width), *label_w = xcalloc(n + 1, sizeof *label_w);
+    int common = 0;
     for (size_t i = 0; i < n; i++) {
         const struct view_node *v = &m->view.nodes[i];
         m->labels[i] = v->task >= 0 ? xstrdup(node_name(m, i))
                                     : xasprintf("%s %s (%zu)", m->ascii ? "+" : "▸",
                                                 node_name(m, i), v->members);
-        /* borders, padding, glyph and the note's room: never re-laid out as states change */
-        width[i] = layout_text_width(m->labels[i]) + 7 + NOTE_W;
+        label_w[i] = layout_text_width(m->labels[i]);
+        common = label_w[i] > common && label_w[i] <= UNIFORM_MAX ? label_w[i] : common;
     }
+    /* Short names share one box width so rows line up; borders, padding, glyph and the
+     * note's room are fixed, so boxes never move as states change. */
+    for (size_t i = 0; i < n; i++)
+        width[i] = (label_w[i] > common ? label_w[i] : common) + 7 + NOTE_W;
     struct layout_graph g = {n, width, (const size_t *const *)m->view.deps, m->view.n_deps};
     if (m->dir_auto)
         m->dir = layout_choose(&g, m->term_w, m->term_h - 3);
     layout_compute(&g, m->dir, &m->layout);
     free(width);
+    free(label_w);
     if (m->sel >= (long)n || (m->sel < 0 && n > 0))
         m->sel = n ? 0 : -1;
 }

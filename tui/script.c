@@ -141,11 +141,11 @@ int script_step(struct script *s, struct app *a)
     char arg[512] = "";
     long ms = 20000;
     bool done = true;
-    if (sscanf(line, "key %511s", arg) == 1) {
-        app_key(a, key_code(arg));
-    } else if (strncmp(line, "keys ", 5) == 0 || strncmp(line, "type ", 5) == 0) {
+    if (strncmp(line, "keys ", 5) == 0 || strncmp(line, "type ", 5) == 0) {
         for (const char *c = line + 5; *c; c++)
             app_key(a, (unsigned char)*c);
+    } else if (sscanf(line, "key %511s", arg) == 1) { /* after "keys", which it would match */
+        app_key(a, key_code(arg));
     } else if (strncmp(line, "wait-idle", 9) == 0 && (line[9] == 0 || line[9] == ' ')) {
         ms = line[9] ? atol(line + 10) : ms;
         app_tick(a);

@@ -1,0 +1,296 @@
+# The TUI driven by key scripts (`sluice tui --script`), asserting the screen as text,
+# and once on a real terminal through tmux.
+
+export LC_ALL=C.UTF-8
+
+# tui [ARGS...] <<script: runs the TUI headless on the script read from stdin;
+# its whole output in $TUI_OUT. Fails on a wait that timed out or a bad line.
+tui() {
+    cat >keys.txt
+    TUI_OUT=$("$SLUICE" tui "$@" --script keys.txt 2>&1)
+    RC=$?
+    case "$TUI_OUT" in *"--- timeout"* | *"--- unknown"* | *"--- failed"*)
+        fail "the key script did not go as planned:
+$TUI_OUT" ;;
+    esac
+}
+
+# screen NAME: makes the screen dumped as NAME the text assert_out checks.
+screen() {
+    OUT_TEXT=$(printf '%s\n' "$TUI_OUT" | sed -n "/^--- screen $1 ---\$/,/^--- end ---\$/p")
+    [ -n "$OUT_TEXT" ] || fail "no screen named $1 in:
+$TUI_OUT"
+}
+
+# assert_line REGEX: some line of $OUT_TEXT matches the extended regex.
+assert_line() {
+    printf '%s\n' "$OUT_TEXT" | grep -Eq "$1" || fail "no line matches '$1' in:
+$OUT_TEXT"
+}
+
+# A task that waits for the file `go` before it finishes, so a test can see it running.
+slow_flow() {
+    git_repo
+    write wait.sh 'echo slow >>"$RUNS"; while [ ! -f go ]; do sleep 0.02; done; echo done >"$OUT/x"'
+    write after.sh 'echo after >>"$RUNS"; cat "$IN_slow/x" >"$OUT/y"'
+    cat >flow.json <<'JSON'
+{ "name": "slowflow",
+  "tasks": {
+    "slow":  { "run": "sh wait.sh", "code": ["wait.sh"] },
+    "after": { "run": "sh after.sh", "after": ["slow"], "code": ["after.sh"] }
+  }
+}
+JSON
+    commit_all
+}
+
+test_tui_opens_the_flow_and_runs_it_all() {
+    chain_flow
+    tui <<'KEYS'
+dump open
+keys R
+wait-idle
+dump ran
+keys q
+KEYS
+    assert_rc 0
+    screen open
+    assert_out "chain │ 4 pending │ flow.json · store ./.sluice"
+    assert_out "┃ ○ load"
+    assert_out "│ ○ report"
+    assert_out "R run-all"
+    screen ran
+    assert_out "chain │ 4 cached │ flow.json"
+    assert_line '^run 1 ok in [0-9.]+m?s: 4 ran$'
+    assert_out "│ ✓ report"
+    assert_eq "$(total_runs)" 4 "tasks run by R"
+    sl status; assert_out "4 cached"
+}
+
+test_tui_invalidate_downstream_asks_marks_and_undoes() {
+    chain_flow
+    sl run; assert_rc 0
+    tui <<'KEYS'
+keys j
+keys I
+dump preview
+keys n
+dump declined
+keys I
+keys y
+dump invalidated
+sh "$SLUICE" status >status.txt
+keys u
+dump undone
+keys q
+KEYS
+    screen preview
+    assert_out "invalidate features, train, report? (y/n)"
+    assert_eq "$(printf '%s\n' "$OUT_TEXT" | grep -c '╔')" 3 "boxes marked in the preview"
+    assert_out "│ ✓ load"
+    screen declined
+    assert_out "4 cached"
+    assert_not_out "╔"
+    screen invalidated
+    assert_out "1 cached  3 invalidated │"
+    assert_out "invalidation 1: 3 tasks (u undoes it)"
+    grep -q "3 invalidated" status.txt || fail "the CLI did not see the invalidation: $(cat status.txt)"
+    screen undone
+    assert_out "4 cached │"
+    assert_out "undid invalidation 1"
+    sl status; assert_out "4 cached"
+}
+
+test_tui_search_selects_and_help_lists_every_action() {
+    chain_flow
+    tui <<'KEYS'
+size 100 50
+keys /
+type tra
+key Enter
+dump found
+keys ?
+dump help
+key Esc
+dump closed
+keys q
+KEYS
+    screen found
+    assert_out "┃ ○ train"
+    assert_out "│ ○ load"
+    screen help
+    assert_line '^ +I +invalidate-downstream +invalidate it and all downstream$'
+    assert_line '^ +u +undo +undo the last invalidation$'
+    assert_line '^ +/ +search +find a task by name$'
+    assert_line '^ +f +focus +only its ancestors and descendants$'
+    assert_line '^ +q +quit +quit \(asks while a run started here goes\)$'
+    assert_line '^ +Esc +back +'
+    assert_line '^ +: +command +'
+
+    screen closed
+    assert_not_out "invalidate-downstream"
+}
+
+test_tui_shows_a_code_edit_as_stale_with_the_reason() {
+    chain_flow
+    sl run; assert_rc 0
+    tui <<'KEYS'
+dump before
+sh echo '# tuned' >>tasks/train.sh
+wait-text 2 stale 3000
+dump after
+keys /
+type train
+key Enter
+key Enter
+dump detail
+keys w
+dump why
+keys q
+KEYS
+    screen before
+    assert_out "4 cached"
+    screen after
+    assert_out "2 cached  2 stale"
+    screen detail
+    assert_out "stale"
+    assert_out "tasks/train.sh"
+    screen why
+    assert_out "code tasks/train.sh changed"
+}
+
+test_tui_follows_a_run_started_elsewhere() {
+    slow_flow
+    tui <<'KEYS'
+dump idle
+sh "$SLUICE" run >run.out 2>&1 &
+wait-text 1 running 5000
+dump live
+sh touch go
+wait-text 2 cached 5000
+dump done
+keys q
+KEYS
+    screen idle
+    assert_out "2 pending"
+    assert_not_out "going"
+    screen live
+    assert_out "slowflow │ 1 running  1 queued │ ● run 1 going │ flow.json · store ./.sluice"
+    assert_out "⠙ slow"
+    screen done
+    assert_out "2 cached │"
+    assert_line '^run 1 ok in .*: 2 ran$'
+}
+
+test_tui_quit_during_a_run_asks_and_cancels_it() {
+    slow_flow
+    tui <<'KEYS'
+keys R
+wait-text 1 running 5000
+keys q
+dump asked
+keys n
+dump stayed
+keys q
+keys y
+KEYS
+    assert_rc 0
+    screen asked
+    assert_out "a run started here is going: cancel it and quit? (y/n)"
+    screen stayed
+    assert_out "1 running"
+    assert_eq "$(sql 'select status from runs')" cancelled "the run's status"
+    touch go
+    sl run; assert_rc 0
+    assert_runs slow 2
+}
+
+test_tui_history_shows_a_past_run_as_it_ended() {
+    chain_flow
+    sl run; assert_rc 0
+    write tasks/report.sh 'echo report >>"$RUNS"; echo changed >"$OUT/report.md"'
+    sl run; assert_rc 0
+    tui <<'KEYS'
+keys H
+dump history
+key Down
+key Enter
+dump run1
+key Esc
+dump now
+keys q
+KEYS
+    screen history
+    assert_line '^ +2 +[0-9:]+ +ok +[0-9.]+m?s +1 +1 +0 +0 +\["report"\]$'
+    assert_line '^ +1 +[0-9:]+ +ok +[0-9.]+m?s +4 +0 +0 +0 +\["report"\]$'
+    screen run1
+    assert_out "chain │ 4 ran │ run 1 as it ended (Esc: now)"
+    screen now
+    assert_not_out "as it ended"
+    assert_out "chain │ 4 cached │"
+}
+
+test_tui_sub_flow_is_collapsed_and_expands() {
+    subflow_pair
+    cd a || fail "no flow a"
+    tui <<'KEYS'
+dump collapsed
+keys k+
+dump expanded
+keys q
+KEYS
+    screen collapsed
+    assert_out "▸ prep (2)"
+    assert_not_out "prep/clean"
+    screen expanded
+    assert_out "prep/clean"
+    assert_out "prep/stats"
+}
+
+test_tui_ascii_and_a_too_small_terminal() {
+    chain_flow
+    tui --ascii <<'KEYS'
+dump ascii
+keys q
+KEYS
+    screen ascii
+    assert_out "| o load"
+    assert_out "+-----"
+    assert_not_out "╭"
+    tui <<'KEYS'
+size 20 5
+dump tiny
+keys q
+KEYS
+    screen tiny
+    assert_out "too small"
+}
+
+test_tui_in_a_real_terminal_with_tmux() {
+    command -v tmux >/dev/null || skip "tmux is not installed"
+    chain_flow
+    local sock="$T/tmux.sock"
+    tmux -S "$sock" new-session -d -x 100 -y 30 "cd '$T' && LC_ALL=C.UTF-8 '$SLUICE' tui" ||
+        fail "tmux did not start"
+    # shellcheck disable=SC2064
+    trap "tmux -S '$sock' kill-server 2>/dev/null" EXIT
+    wait_pane() { # TEXT
+        for _ in $(seq 100); do
+            OUT_TEXT=$(tmux -S "$sock" capture-pane -p)
+            case "$OUT_TEXT" in *"$1"*) return 0 ;; esac
+            sleep 0.05
+        done
+        fail "the terminal never showed '$1'"
+    }
+    wait_pane "4 pending"
+    tmux -S "$sock" send-keys R
+    wait_pane "4 cached"
+    assert_out "│ ✓ report"
+    tmux -S "$sock" send-keys q
+    for _ in $(seq 100); do
+        tmux -S "$sock" has-session 2>/dev/null || break
+        sleep 0.05
+    done
+    tmux -S "$sock" has-session 2>/dev/null && fail "q did not quit"
+    sl status; assert_out "4 cached"
+}
