@@ -381,7 +381,86 @@ static int cmp_group(const void *x, const void *y)
     return (a->up > b->up) - (a->up < b->up);
 }
 
-/* Gives each bending edge of channel l a row; returns how many rows it needs. */
+/* Lines crossed needlessly when g's bend runs above h's: g's run passes h's source
+ * column (which comes down to h's lower row), and h's run passes g's target columns
+ * (which go down from g's upper row). */
+static int cost_above(const struct lay *L, const struct group *g, const struct group *h)
+{
+    int c = 0, s = center(&L->v[h->up]);
+    c += s > g->lo && s < g->hi;
+    for (size_t k = L->down_off[g->up]; k < L->down_off[g->up + 1]; k++) {
+        int t = center(&L->v[L->down[k]]);
+        c += t > h->lo && t < h->hi;
+    }
+    return c;
+}
+
+/* Two bends whose runs overlap (or touch) and which of them is better drawn above. */
+struct clash {
+    size_t other;
+    int above; /* 1: this one above the other; -1: the other above; 0: either */
+};
+
+struct clashes {
+    struct clash *v;
+    size_t *off; /* group i's clashes are v[off[i] .. off[i+1]) */
+};
+
+/* Bends into the same single target may share a row: their lines merge on the way. */
+static bool merge(const struct lay *L, const struct group *g, const struct group *h)
+{
+    size_t a = g->up, b = h->up;
+    return L->down_off[a + 1] - L->down_off[a] == 1 && L->down_off[b + 1] - L->down_off[b] == 1 &&
+           L->down[L->down_off[a]] == L->down[L->down_off[b]];
+}
+
+static void find_clashes(const struct lay *L, const struct group *gr, size_t n, struct clashes *c)
+{
+    size_t *count = xcalloc(n + 1, sizeof *count), total = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = i + 1; j < n && gr[j].lo <= gr[i].hi + 1; j++) {
+                if (merge(L, &gr[i], &gr[j]))
+                    continue;
+                if (pass == 0) {
+                    count[i]++, count[j]++, total += 2;
+                    continue;
+                }
+                int ij = cost_above(L, &gr[i], &gr[j]), ji = cost_above(L, &gr[j], &gr[i]);
+                int a = ij < ji ? 1 : ji < ij ? -1 : 0;
+                c->v[count[i]++] = (struct clash){j, a};
+                c->v[count[j]++] = (struct clash){i, -a};
+            }
+        if (pass == 0) {
+            c->v = xcalloc(total + 1, sizeof *c->v);
+            c->off = xcalloc(n + 1, sizeof *c->off);
+            for (size_t i = 0; i < n; i++)
+                c->off[i + 1] = c->off[i] + count[i];
+            for (size_t i = 0; i < n; i++)
+                count[i] = c->off[i];
+        }
+    }
+    free(count);
+}
+
+/* Places group i on the highest free row below every placed bend that is better
+ * above it and not on the row of any placed bend it overlaps. */
+static int place_group(struct group *gr, size_t i, const struct clashes *c, const bool *placed)
+{
+    int t = 0;
+    for (size_t k = c->off[i]; k < c->off[i + 1]; k++)
+        if (placed[c->v[k].other] && c->v[k].above < 0 && gr[c->v[k].other].track >= t)
+            t = gr[c->v[k].other].track + 1;
+    for (bool taken = true; taken; t += taken) {
+        taken = false;
+        for (size_t k = c->off[i]; k < c->off[i + 1] && !taken; k++)
+            taken = placed[c->v[k].other] && gr[c->v[k].other].track == t;
+    }
+    return t;
+}
+
+/* Gives each bending edge of channel l a row, ordering overlapping bends so that
+ * as few lines cross as the nodes' order allows; returns how many rows it needs. */
 static int assign_tracks(struct lay *L, int l)
 {
     struct group *gr = xcalloc(L->ns + 1, sizeof *gr);
@@ -397,18 +476,32 @@ static int assign_tracks(struct lay *L, int l)
             hi = c > hi ? c : hi;
         }
         if (bends)
-            gr[n++] = (struct group){a, lo, hi, 0};
+            gr[n++] = (struct group){a, lo, hi, -1};
     }
     sort_array(gr, n, sizeof *gr, cmp_group);
-    int *ends = xcalloc(n + 1, sizeof *ends), tracks = 0;
-    for (size_t i = 0; i < n; i++) {
-        int t = 0;
-        while (t < tracks && ends[t] + 1 >= gr[i].lo)
-            t++;
-        if (t == tracks)
-            tracks++;
-        ends[t] = gr[i].hi;
-        gr[i].track = t;
+    struct clashes c;
+    find_clashes(L, gr, n, &c);
+    /* Leftmost first among those whose better-above bends are all placed (Kahn's
+     * order); on a cycle of preferences, the leftmost unplaced one. */
+    size_t *waiting = xcalloc(n + 1, sizeof *waiting);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = c.off[i]; k < c.off[i + 1]; k++)
+            waiting[i] += c.v[k].above < 0;
+    bool *placed = xcalloc(n + 1, sizeof *placed);
+    int tracks = 0;
+    for (size_t done = 0, first = 0; done < n; done++) {
+        while (placed[first])
+            first++;
+        size_t i = first;
+        while (i < n && (placed[i] || waiting[i]))
+            i++;
+        i = i < n ? i : first;
+        gr[i].track = place_group(gr, i, &c, placed);
+        placed[i] = true;
+        for (size_t k = c.off[i]; k < c.off[i + 1]; k++)
+            if (c.v[k].above > 0 && waiting[c.v[k].other])
+                waiting[c.v[k].other]--;
+        tracks = gr[i].track + 1 > tracks ? gr[i].track + 1 : tracks;
     }
     for (size_t k = 0; k < L->ns; k++) {
         struct seg *s = &L->s[k];
@@ -419,7 +512,10 @@ static int assign_tracks(struct lay *L, int l)
                 s->track = gr[i].track;
     }
     free(gr);
-    free(ends);
+    free(c.v);
+    free(c.off);
+    free(waiting);
+    free(placed);
     return tracks;
 }
 
