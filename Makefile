@@ -30,7 +30,7 @@ LIB        := $(BUILD)/libsluice.a
 BIN        ?= sluice
 UNIT_BIN   := $(BUILD)/unit-tests
 
-.PHONY: all deps demo test unit-test asan-test clean install bench check-deps
+.PHONY: all deps demo test unit-test asan-test clean install bench screenshots check-deps
 all: check-deps $(BIN)
 
 check-deps:
@@ -84,6 +84,9 @@ $(BUILD)/layout-bench: bench/layout_bench.c $(LIB)
 
 bench: all $(BUILD)/layout-bench
 	bench/run
+
+screenshots: all
+	screenshots/make.sh
 
 clean:
 	rm -rf build build-asan sluice

@@ -141,7 +141,7 @@ static void act_HELP(struct app *a)
 {
     struct strv lines = {0};
     actions_help(&lines);
-    app_pane(a, PANE_HELP, "keys", &lines);
+    app_pane(a, PANE_HELP, "keys (j/k scroll, Esc closes)", &lines);
 }
 
 static void act_BACK(struct app *a)

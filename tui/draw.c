@@ -9,7 +9,8 @@
 #define MIN_W 40
 #define MIN_H 10
 
-static const char *const spinner_utf8[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
+/* Quarter circles, not braille: Debian's default monospace font (DejaVu) has them. */
+static const char *const spinner_utf8[] = {"◐", "◓", "◑", "◒"};
 static const char *const spinner_ascii[] = {"|", "/", "-", "\\"};
 
 void draw_init_colors(bool color)
@@ -95,7 +96,7 @@ static void draw_box(const struct app *a, const struct view *v, size_t i)
     const char *state = model_state(m, i);
     bool sel = (long)i == m->sel, marked = m->marked[i];
     attr_t border = marked ? (has_colors() ? COLOR_PAIR(LC_MAGENTA) : 0) | A_BOLD
-                  : sel    ? A_BOLD
+                  : sel    ? state_attr(state) | A_BOLD
                            : state_attr(state);
     /* Border styles: plain, selected (heavy), marked for invalidation (double). */
     static const char *const frames[3][2][6] = {
@@ -120,12 +121,13 @@ static void draw_box(const struct app *a, const struct view *v, size_t i)
     put(v, b->x + b->w - 1, b->y + 1, right ? (asc ? "+" : marked ? "╟" : sel ? "┣" : "├") : vl, border);
     /* " ✓ name      note " */
     const char *glyph = strcmp(state, "running") == 0
-                            ? (asc ? spinner_ascii[a->spinner % 4] : spinner_utf8[a->spinner % 10])
+                            ? (asc ? spinner_ascii[a->spinner % 4] : spinner_utf8[a->spinner % 4])
                             : look_glyph(state, asc);
     attr_t label = sel ? A_REVERSE | A_BOLD : 0;
     for (int x = b->x + 1; x < b->x + b->w - 1; x++)
         put(v, x, b->y + 1, " ", label);
-    put(v, b->x + 2, b->y + 1, glyph, label | state_attr(state) | A_BOLD);
+    /* On the selected task's reversed bar a coloured glyph would be a coloured block. */
+    put(v, b->x + 2, b->y + 1, glyph, sel ? label : state_attr(state) | A_BOLD);
     char name[256];
     snprintf(name, sizeof name, "%s", m->labels[i]);
     put(v, b->x + 4, b->y + 1, name, label);
@@ -139,8 +141,9 @@ static int pane_height(const struct app *a, int rows)
 {
     if (a->pane == PANE_NONE)
         return 0;
-    if (a->pane == PANE_DETAIL)
-        return rows / 3 > 6 ? rows / 3 : 6;
+    /* Panes about the selected task leave the graph in sight; lists take the screen. */
+    if (a->pane == PANE_DETAIL || a->pane == PANE_WHY || a->pane == PANE_LOG)
+        return rows / 2 > 6 ? rows / 2 : 6;
     return rows;
 }
 
@@ -156,7 +159,9 @@ static void draw_pane(const struct app *a, int top, int h)
             break;
         const char *l = a->lines.v[k];
         const char *t = l + strspn(l, " ");
-        attr_t attr = t[0] == '+' && t[1] != '+' ? (has_colors() ? COLOR_PAIR(LC_GREEN) : A_BOLD)
+        bool diff = a->pane == PANE_WHY || a->pane == PANE_DETAIL;
+        attr_t attr = !diff                      ? 0
+                    : t[0] == '+' && t[1] != '+' ? (has_colors() ? COLOR_PAIR(LC_GREEN) : A_BOLD)
                     : t[0] == '-' && t[1] != '-' ? (has_colors() ? COLOR_PAIR(LC_RED) : A_DIM)
                     : t[0] == '@'                ? (has_colors() ? COLOR_PAIR(LC_CYAN) : 0)
                                                  : 0;

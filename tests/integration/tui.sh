@@ -176,7 +176,7 @@ KEYS
     assert_not_out "going"
     screen live
     assert_out "slowflow │ 1 running  1 queued │ ● run 1 going │ flow.json · store ./.sluice"
-    assert_out "⠙ slow"
+    assert_line '[◐◓◑◒] slow'
     screen done
     assert_out "2 cached │"
     assert_line '^run 1 ok in .*: 2 ran$'
