@@ -294,3 +294,43 @@ test_tui_in_a_real_terminal_with_tmux() {
     tmux -S "$sock" has-session 2>/dev/null && fail "q did not quit"
     sl status; assert_out "4 cached"
 }
+
+test_tui_focus_and_the_command_line() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+    "a": { "run": "echo a >$OUT/x" },
+    "b": { "run": "echo b >$OUT/x", "after": ["a"] },
+    "c": { "run": "echo c >$OUT/x", "after": ["a"] },
+    "d": { "run": "echo d >$OUT/x", "after": ["b"] }
+} }
+JSON
+    commit_all
+    tui <<'KEYS'
+keys /c
+key Enter
+keys f
+dump focused
+key Esc
+keys :run-a
+key Tab
+key Enter
+wait-idle
+dump commanded
+keys :nonsense
+key Enter
+dump unknown
+keys q
+KEYS
+    screen focused
+    assert_out "│ focus │"
+    assert_out "┃ ○ c"
+    assert_out "│ ○ a"
+    assert_not_out " b "
+    assert_not_out " d "
+    screen commanded
+    assert_out "4 cached"
+    assert_not_out "focus"
+    screen unknown
+    assert_out 'no action named "nonsense"'
+}
