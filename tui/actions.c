@@ -21,24 +21,42 @@ static size_t selected_task(const struct app *a)
 
 /* --- moving ---------------------------------------------------------------------------------- */
 
+static void pan(struct app *a, int dx, int dy)
+{
+    a->scroll_x += dx;
+    a->scroll_y += dy;
+}
+
+/* Moves along the graph; with nothing further that way, pans the picture instead
+ * (in the key's screen direction). */
+static void step(struct app *a, int dv, int du, int dx, int dy)
+{
+    if (!model_move(&a->m, dv, du))
+        pan(a, dx * 10, dy * 5);
+}
+
 static void act_UP(struct app *a)
 {
-    model_move(&a->m, -1, 0);
+    bool down = a->m.dir == LAYOUT_DOWN;
+    step(a, -1, 0, down ? 0 : -1, down ? -1 : 0);
 }
 
 static void act_DOWN(struct app *a)
 {
-    model_move(&a->m, 1, 0);
+    bool down = a->m.dir == LAYOUT_DOWN;
+    step(a, 1, 0, down ? 0 : 1, down ? 1 : 0);
 }
 
 static void act_LEFT(struct app *a)
 {
-    model_move(&a->m, 0, -1);
+    bool down = a->m.dir == LAYOUT_DOWN;
+    step(a, 0, -1, down ? -1 : 0, down ? 0 : -1);
 }
 
 static void act_RIGHT(struct app *a)
 {
-    model_move(&a->m, 0, 1);
+    bool down = a->m.dir == LAYOUT_DOWN;
+    step(a, 0, 1, down ? 1 : 0, down ? 0 : 1);
 }
 
 static void act_FIRST(struct app *a)
@@ -51,12 +69,6 @@ static void act_LAST(struct app *a)
 {
     if (a->m.view.n)
         a->m.sel = (long)a->m.view.n - 1;
-}
-
-static void pan(struct app *a, int dx, int dy)
-{
-    a->scroll_x += dx;
-    a->scroll_y += dy;
 }
 
 static void act_PAN_LEFT(struct app *a)

@@ -353,7 +353,7 @@ int tui_main(const struct tui_opts *o)
     open_screen(sc != NULL, w, h);
     const char *nc = getenv("NO_COLOR");
     draw_init_colors(!(nc && nc[0]));
-    struct app a = {.mouse = o->mouse};
+    struct app a = {.mouse = o->mouse, .followed = -1};
     if (a.mouse)
         mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED, NULL);
     model_open(&a.m, o->flow_path, o->ascii, COLS, LINES);

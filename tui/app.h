@@ -40,8 +40,9 @@ struct app {
     enum invalidate_scope pending_scope;
     bool quit_after_yes;
 
-    char *message; /* shown in the status bar until the next key */
+    char *message; /* shown on the last line until the next key */
     int scroll_x, scroll_y;
+    long followed; /* the selection the scroll position last followed */
     bool mouse;
     bool quit;
     bool dirty;

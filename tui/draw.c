@@ -2,6 +2,7 @@
 #include "draw.h"
 
 #include <curses.h>
+#include <wchar.h>
 
 #include "actions.h"
 #include "look.h"
@@ -37,20 +38,37 @@ struct view {
     int w, h;
 };
 
+/* Draws s at picture cell (px, py), character by character, so what lies outside the
+ * window is clipped rather than wrapped onto the next line. */
 static void put(const struct view *v, int px, int py, const char *s, attr_t attr)
 {
     int x = px - v->x0, y = py - v->y0;
-    if (x < 0 || y < 0 || x >= v->w || y >= v->h)
+    if (y < 0 || y >= v->h || x >= v->w)
         return;
     attrset(attr);
-    mvaddstr(y, x, s);
+    mbstate_t st = {0};
+    for (size_t n; *s && x < v->w; s += n) {
+        wchar_t wc;
+        n = mbrtowc(&wc, s, MB_CUR_MAX, &st);
+        if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+            n = 1; /* not valid in this locale: one column per byte */
+            wc = '?';
+            memset(&st, 0, sizeof st);
+        }
+        int cw = wcwidth(wc) > 0 ? wcwidth(wc) : 1;
+        if (x >= 0 && x + cw <= v->w)
+            mvaddnstr(y, x, s, (int)n);
+        x += cw;
+    }
 }
 
-/* Keeps the selected box inside the window (scrolling as little as possible). */
+/* When the selection has changed, scrolls as little as possible to bring it into
+ * the window; otherwise the picture stays where panning put it. */
 static void follow_selection(struct app *a, struct view *v)
 {
     const struct model *m = &a->m;
-    if (m->sel >= 0) {
+    if (m->sel >= 0 && m->sel != a->followed) {
+        a->followed = m->sel;
         const struct layout_box *b = &m->layout.boxes[m->sel];
         if (b->x < a->scroll_x)
             a->scroll_x = b->x - 2;

@@ -367,10 +367,10 @@ static int along_u(const struct model *m, size_t i)
     return m->layout.dir == LAYOUT_DOWN ? b->x + b->w / 2 : b->y + b->h / 2;
 }
 
-void model_move(struct model *m, int dv, int du)
+bool model_move(struct model *m, int dv, int du)
 {
     if (m->sel < 0)
-        return;
+        return false;
     size_t s = (size_t)m->sel;
     long best = -1;
     int best_d = 0;
@@ -394,6 +394,7 @@ void model_move(struct model *m, int dv, int du)
     }
     if (best >= 0)
         m->sel = best;
+    return best >= 0;
 }
 
 void model_select_task(struct model *m, size_t task)

@@ -93,8 +93,9 @@ void model_note(const struct model *m, size_t i, char *buf, size_t n);
 char *model_counts(const struct model *m);
 
 /* Moves the selection along the picture: to an upstream (dv < 0) or downstream
- * (dv > 0) neighbour, or to the previous/next node of the same layer (du). */
-void model_move(struct model *m, int dv, int du);
+ * (dv > 0) neighbour, or to the previous/next node of the same layer (du); false
+ * when there is none that way. */
+bool model_move(struct model *m, int dv, int du);
 /* Selects the view node showing this task (expanding nothing). */
 void model_select_task(struct model *m, size_t task);
 /* The next (dir 1) or previous (-1) node whose name contains text; -1 if none. */
