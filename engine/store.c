@@ -58,11 +58,14 @@ int store_open(const char *root, struct store **out, struct err *e)
     if (mkdir_p(root, 0700, e))
         return -1;
     struct store *s = xcalloc(1, sizeof *s);
-    s->root = xstrdup(root);
-    s->objects = path_join(root, "objects");
-    s->views = path_join(root, "views");
-    s->tmp = path_join(root, "tmp");
-    s->logs = path_join(root, "logs");
+    /* Absolute: tasks see its paths ($OUT, $IN_x) from their own working directories. */
+    s->root = realpath(root, NULL);
+    if (!s->root)
+        s->root = xstrdup(root);
+    s->objects = path_join(s->root, "objects");
+    s->views = path_join(s->root, "views");
+    s->tmp = path_join(s->root, "tmp");
+    s->logs = path_join(s->root, "logs");
     s->lock_fd = -1;
     pthread_mutex_init(&s->sync.mu, NULL);
     pthread_cond_init(&s->sync.wake, NULL);
@@ -73,7 +76,7 @@ int store_open(const char *root, struct store **out, struct err *e)
         return -1;
     }
     /* Keep the store out of the user's `git status`. */
-    char *ignore = path_join(root, ".gitignore");
+    char *ignore = path_join(s->root, ".gitignore");
     if (access(ignore, F_OK) != 0)
         file_write_atomic(ignore, "*\n", 2, 0644, NULL);
     free(ignore);
