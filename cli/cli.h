@@ -33,6 +33,11 @@ int cmd_why(struct cli *c, int argc, char **argv);
 int cmd_gc(struct cli *c, int argc, char **argv);
 int cmd_dag(struct cli *c, int argc, char **argv);
 int cmd_tui(struct cli *c, int argc, char **argv);
+int cmd_history(struct cli *c, int argc, char **argv);
+int cmd_show(struct cli *c, int argc, char **argv);
+int cmd_log(struct cli *c, int argc, char **argv);
+int cmd_diff(struct cli *c, int argc, char **argv);
+int cmd_replay(struct cli *c, int argc, char **argv);
 
 /* Prints "sluice CMD: usage..." to stderr and returns EXIT_USAGE. */
 int cli_usage_error(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -42,5 +47,13 @@ int cli_json_params(const struct cli *c, int argc, char **argv, bool *json,
                     struct strv *params);
 /* Prints "sluice: msg" to stderr. */
 void cli_error(const char *msg);
+
+struct records;
+/* Opens the flow's store and history without reading the flow file (so past runs stay
+ * readable while it is broken). Prints the error and returns EXIT_USAGE on failure. */
+int cli_records(const struct cli *c, struct records *r);
+/* Parses a run: its number, or "last" (the flow's newest run), "last~N" (N before it).
+ * Prints the error and returns EXIT_USAGE when there is no such run. */
+int cli_run_id(const struct cli *c, const struct records *r, const char *arg, int64_t *id);
 
 #endif

@@ -19,6 +19,15 @@ static void report(const struct gc_report *r, bool dry_run)
            r->expired_entries, r->expired_entries == 1 ? "y" : "ies");
     printf("%s %s in %zu object%s\n", dry_run ? "would keep" : "kept", kept, r->kept_objects,
            r->kept_objects == 1 ? "" : "s");
+    const struct blobs_report *b = &r->blobs;
+    if (b->copied || b->deleted)
+        printf("code versions for replay: %s %zu from the repository, %s %zu no kept run uses\n",
+               dry_run ? "would copy" : "copied", b->copied, dry_run ? "would delete" : "deleted",
+               b->deleted);
+    if (b->missing)
+        printf("warning: %zu code version%s the kept runs used %s in neither the store nor "
+               "the repository: those runs cannot be replayed in full\n",
+               b->missing, b->missing == 1 ? "" : "s", b->missing == 1 ? "is" : "are");
 }
 
 int cmd_gc(struct cli *c, int argc, char **argv)

@@ -54,6 +54,33 @@ static const struct command commands[] = {
      "      --undo ID       put back what invalidation ID took out\n",
      "sluice invalidate train --downstream --reason 'bad labels'\n  sluice invalidate --undo 7",
      cmd_invalidate},
+    {"history", "[-n N] [--task TASK] [--json]",
+     "the flow's runs, newest first: status, counts, git HEAD, replays",
+     "  -n N                the newest N runs (default 20)\n"
+     "      --task TASK     only runs in which TASK took part, with what it did\n"
+     "      --json          machine-readable output: {\"runs\": [...]}\n",
+     "sluice history\n  sluice history --task train -n 5", cmd_history},
+    {"show", "RUN [--json]",
+     "one run in full: parameters, git HEAD, every task's decision, keys, code, output",
+     "      --json          machine-readable output\n"
+     "  RUN is a run number, \"last\" or \"last~N\" (N runs before the last)\n",
+     "sluice show 12\n  sluice show last --json | jq '.tasks[].decision'", cmd_show},
+    {"log", "TASK [--run RUN] [--follow]",
+     "a task's captured output (stdout and stderr), from its latest run or a given one",
+     "      --run RUN       from that run instead of the latest\n"
+     "  -F, --follow        follow the task while a run has it queued or running (a\n"
+     "                      trailing -f means the same, as with tail -f)\n",
+     "sluice log train\n  sluice log train -f", cmd_log},
+    {"diff", "RUN1 RUN2 [--json]",
+     "what differs between two runs: parameters, code (with diffs), files, keys, outputs",
+     "      --json          machine-readable output\n",
+     "sluice diff 11 12\n  sluice diff last~1 last", cmd_diff},
+    {"replay", "RUN [TARGET...] [--verify] [-j N]",
+     "run a past run again with its parameters and the code it had, in a scratch tree",
+     "      --verify        compare every output with the recorded one; exit 1 if any differs\n"
+     "  -j, --jobs N        run at most N tasks at once (default: number of cores)\n"
+     "  TARGET...           only these tasks of the run (and what they need)\n",
+     "sluice replay 12 --verify\n  sluice replay last train", cmd_replay},
     {"gc", "[--keep-runs N] [--max-size SIZE] [--dry-run]",
      "free store space: unreferenced and expired outputs, then the least recently used",
      "      --keep-runs N   keep what the last N runs made (to replay them) and their logs\n"
@@ -170,6 +197,10 @@ static int take_global_options(int argc, char **argv, const char **dir, const ch
             slot = dir, val = a + 2;
         if (!slot) {
             argv[w++] = argv[i];
+            continue;
+        }
+        if (!val && slot == flow && i + 1 >= argc && w > 1 && strcmp(argv[1], "log") == 0) {
+            argv[w++] = "--follow"; /* `sluice log TASK -f`, as with tail -f */
             continue;
         }
         if (!val) {

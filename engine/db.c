@@ -125,6 +125,12 @@ static const char *const migrations[] = {
     "CREATE TABLE file_stat("
     "  path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
     "  ino INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID;",
+    /* 1 -> 2: what replay needs to rebuild a past run: each task's working directory
+     * (relative to its flow's), the variable each upstream was seen in, and task runs
+     * found by key. */
+    "ALTER TABLE task_runs ADD COLUMN dir TEXT;"
+    "ALTER TABLE task_upstream ADD COLUMN var TEXT;"
+    "CREATE INDEX task_runs_by_key ON task_runs(deep_key);",
 };
 
 static int set_error(struct db *db, struct err *e, const char *what)

@@ -21,7 +21,7 @@ struct file_fp {
     uint64_t size;
 };
 
-/* Fingerprints `path` (relative to dir unless absolute). */
+/* Fingerprints `path` (relative to dir unless absolute); db may be NULL (no cache). */
 int filedigest_get(struct db *db, const char *dir, const char *path, struct file_fp *out,
                    struct err *e);
 

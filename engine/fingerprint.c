@@ -513,65 +513,30 @@ int fingerprint_file(struct fingerprint *fp, const char *dir, const char *rel,
     return rc;
 }
 
-int fingerprint_preserve(struct fingerprint *fp, const char *abs, struct err *e)
-{
-    struct code_fp *c = strmap_get(&fp->cache, abs);
-    if (!c || c->clean || !c->repo_path)
-        return 0;
-    if (ready(fp, e))
-        return -1;
-    git_oid oid;
-    if (git_blob_create_from_disk(&oid, fp->repo, c->abs) != 0)
-        return git_fail(e, "saving a copy of a modified code file in the repository");
-    c->clean = true;
-    return 0;
-}
-
-static char *trim_lines(const char *text, size_t len, size_t max_lines)
-{
-    size_t lines = 0, i = 0;
-    for (; i < len && lines < max_lines; i++)
-        if (text[i] == '\n')
-            lines++;
-    if (i >= len)
-        return xstrndup(text, len);
-    size_t rest = 0;
-    for (size_t k = i; k < len; k++)
-        rest += text[k] == '\n';
-    char *out = xasprintf("%.*s... (%zu more lines)\n", (int)i, text, rest);
-    return out;
-}
-
-int fingerprint_diff(struct fingerprint *fp, const char *dir, const char *rel,
-                     const char *old_blob, size_t max_lines, char **out, struct err *e)
+static int lookup_blob(struct fingerprint *fp, const char *id, const char *path, git_blob **out,
+                       struct err *e)
 {
     *out = NULL;
     if (ready(fp, e))
         return -1;
     if (!fp->repo)
-        return err_set(e, "not in a git repository: the old version of %s was not kept", rel);
+        return err_set(e, "%s: not in a git repository, so blob %.12s was never kept", path, id);
     git_oid oid;
-    git_blob *blob = NULL;
-    if (git_oid_fromstr(&oid, old_blob) != 0 || git_blob_lookup(&blob, fp->repo, &oid) != 0)
-        return err_set(e, "the old version of %s (blob %.12s) is not in the repository", rel,
-                       old_blob);
-    char *abs = path_join(dir, rel);
-    size_t len = 0;
-    char *now = file_read_all(abs, &len, NULL);
-    free(abs);
-    git_patch *patch = NULL;
-    git_buf buf = {0};
-    int rc = git_patch_from_blob_and_buffer(&patch, blob, rel, now ? now : "", now ? len : 0,
-                                            rel, NULL);
-    if (rc == 0)
-        rc = git_patch_to_buf(&buf, patch);
-    if (rc == 0)
-        *out = trim_lines(buf.ptr ? buf.ptr : "", buf.size, max_lines);
-    else
-        git_fail(e, "diffing");
-    git_buf_dispose(&buf);
-    git_patch_free(patch);
+    if (git_oid_fromstr(&oid, id) != 0 || git_blob_lookup(out, fp->repo, &oid) != 0)
+        return err_set(e, "%s: blob %s is not in the repository's object database", path, id);
+    return 0;
+}
+
+int fingerprint_blob(struct fingerprint *fp, const char *id, const char *path, char **data,
+                     size_t *len, struct err *e)
+{
+    git_blob *blob;
+    if (lookup_blob(fp, id, path, &blob, e))
+        return -1;
+    *len = (size_t)git_blob_rawsize(blob);
+    *data = xmalloc(*len + 1);
+    memcpy(*data, git_blob_rawcontent(blob), *len);
+    (*data)[*len] = 0;
     git_blob_free(blob);
-    free(now);
-    return rc ? -1 : 0;
+    return 0;
 }

@@ -45,16 +45,10 @@ const char *fingerprint_workdir(struct fingerprint *fp);
 int fingerprint_file(struct fingerprint *fp, const char *dir, const char *rel,
                      const struct code_fp **out, struct err *e);
 
-/* Writes the blob of a modified or untracked code file into the repository's object
- * database (never the index or the work tree), so past versions can be diffed and
- * replayed. A file outside the repository is left alone. */
-int fingerprint_preserve(struct fingerprint *fp, const char *abs, struct err *e);
-/* The unified diff from blob `old_blob` to the file's current content (at most
- * max_lines lines). Fails with a message naming the blob when it cannot be found.
- * Caller frees. */
-int fingerprint_diff(struct fingerprint *fp, const char *dir, const char *rel,
-                     const char *old_blob, size_t max_lines, char **out, struct err *e);
-
+/* The content of blob `id` (a code file's past version, `path` only names it in
+ * messages) from the repository's object database. Caller frees *data. */
+int fingerprint_blob(struct fingerprint *fp, const char *id, const char *path, char **data,
+                     size_t *len, struct err *e);
 /* How many files were actually read and hashed (the rest came from caches). */
 size_t fingerprint_hashed(const struct fingerprint *fp);
 /* Whether libgit2 had to be used (the store's records did not suffice). */

@@ -872,6 +872,76 @@ int flow_load(const char *path, const struct strv *overrides, struct flow **out,
     return 0;
 }
 
+static struct kv *kv_copy(const struct kv *kv, size_t n)
+{
+    struct kv *c = xcalloc(n + 1, sizeof *c);
+    for (size_t i = 0; i < n; i++)
+        c[i] = (struct kv){xstrdup(kv[i].key), xstrdup(kv[i].value)};
+    return c;
+}
+
+static void strv_copy(struct strv *to, const struct strv *from)
+{
+    for (size_t i = 0; from && i < from->n; i++)
+        strv_push(to, xstrdup(from->v[i]));
+}
+
+static void build_task(struct flow *f, struct task *t, const struct task_spec *sp)
+{
+    t->name = xstrdup(sp->name);
+    t->local = t->name;
+    char *dir = path_join(f->dir, sp->dir);
+    t->dir = intern_free(f, path_normalize(dir, false));
+    free(dir);
+    t->flow_name = intern(f, f->name);
+    t->run = xstrdup(sp->run);
+    t->deps = xcalloc(sp->n_deps + 1, sizeof *t->deps);
+    memcpy(t->deps, sp->deps, sp->n_deps * sizeof *t->deps);
+    t->n_deps = sp->n_deps;
+    t->dep_vars = xcalloc(sp->n_deps + 1, sizeof *t->dep_vars);
+    for (size_t j = 0; j < sp->n_deps; j++)
+        t->dep_vars[j] = intern(f, sp->vars[j]);
+    strv_copy(&t->code, sp->code);
+    strv_copy(&t->files, sp->files);
+    t->env = kv_copy(sp->env, sp->n_env);
+    t->n_env = sp->n_env;
+    sort_array(t->env, t->n_env, sizeof *t->env, cmp_kv);
+    t->params = kv_copy(sp->params, sp->n_params);
+    t->n_params = sp->n_params;
+    t->keep = KEEP_ALL;
+    t->group = -1;
+}
+
+int flow_build(const struct flow_spec *spec, struct flow **out, struct err *e)
+{
+    struct flow *f = xcalloc(1, sizeof *f);
+    f->path = xstrdup(spec->path);
+    f->abspath = xstrdup(spec->path);
+    f->dir = path_normalize(spec->dir, false);
+    f->name = xstrdup(spec->name);
+    f->params_json = xstrdup(spec->params_json);
+    f->tasks = xcalloc(spec->n_tasks + 1, sizeof *f->tasks);
+    f->n_tasks = spec->n_tasks;
+    for (size_t i = 0; i < spec->n_tasks; i++)
+        build_task(f, &f->tasks[i], &spec->tasks[i]);
+    f->targets = xcalloc(spec->n_targets + 1, sizeof *f->targets);
+    memcpy(f->targets, spec->targets, spec->n_targets * sizeof *f->targets);
+    f->n_targets = spec->n_targets;
+    struct loader L = {.f = f, .e = e};
+    if (order_tasks(&L)) {
+        flow_free(f);
+        return -1;
+    }
+    index_names(f);
+    *out = f;
+    return 0;
+}
+
+char *flow_var_name(const char *upstream)
+{
+    return in_var(upstream);
+}
+
 void flow_free(struct flow *f)
 {
     if (!f)

@@ -76,6 +76,36 @@ struct flow {
 int flow_load(const char *path, const struct strv *overrides, struct flow **out, struct err *e);
 void flow_free(struct flow *f);
 
+/* A task given directly instead of read from a file (replay rebuilds past runs). */
+struct task_spec {
+    const char *name;
+    const char *dir; /* its working directory, relative to the flow's dir */
+    const char *run; /* substituted */
+    const size_t *deps; /* indices into the spec's tasks */
+    const char *const *vars; /* the IN_ variable of each upstream */
+    size_t n_deps;
+    const struct strv *code, *files; /* as recorded (may be NULL) */
+    const struct kv *env, *params;
+    size_t n_env, n_params;
+};
+
+struct flow_spec {
+    const char *path; /* the flow file it stands for (absolute) */
+    const char *dir;  /* absolute: tasks' directories are relative to it */
+    const char *name;
+    const char *params_json;
+    const struct task_spec *tasks;
+    size_t n_tasks;
+    const size_t *targets;
+    size_t n_targets;
+};
+
+/* Builds a flow from specs (copied): every task keeps its output, publishes nothing,
+ * belongs to no sub-flow. Fails on a cycle. */
+int flow_build(const struct flow_spec *spec, struct flow **out, struct err *e);
+/* "IN_<name>" with every byte but [A-Za-z0-9_] as '_'. Caller frees. */
+char *flow_var_name(const char *upstream);
+
 /* Index of the task with this name, or -1. A sub-flow node's name finds its output. */
 long flow_find(const struct flow *f, const char *name);
 /* The variable task t sees its j-th upstream's output in: "IN_<name as written in

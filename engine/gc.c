@@ -286,8 +286,11 @@ int gc_collect(struct store *st, struct db *db, const struct gc_opts *o, struct 
         fit_budget(&g);
         rc = record_drops(&g);
     }
-    if (rc == 0)
+    if (rc == 0) {
         sweep(&g);
+        rc = blobs_collect(st, db, o->keep_runs, o->dry_run, &r->blobs, e);
+        r->freed += r->blobs.freed;
+    }
     if (rc == 0 && !o->dry_run)
         rc = db_commit(db, e);
     else

@@ -2,10 +2,12 @@
  *
  * Under the store's exclusive lock (so never while a run holds anything), gc_collect()
  * deletes expired entries, then the outputs no entry refers to (except those the last
- * `keep_runs` runs produced, which replay needs), then, if the store is still larger
+ * `keep_runs` runs produced), then, if the store is still larger
  * than `max_size`, the least recently used outputs (their entries stay: a later need
  * re-runs the task). Then every file object, view and log no longer referenced, and
- * leftover scratch space, go. With dry_run nothing changes but the report.
+ * leftover scratch space, go. The code versions replay needs are kept (blobs.h): with
+ * keep_runs, those of the last keep_runs runs, copied into the store if need be. With
+ * dry_run nothing changes but the report.
  */
 #ifndef SLUICE_GC_H
 #define SLUICE_GC_H
@@ -13,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "blobs.h"
 #include "db.h"
 #include "store.h"
 
@@ -30,6 +33,7 @@ struct gc_report {
     uint64_t freed;  /* bytes of objects and logs deleted */
     size_t kept_objects;
     uint64_t kept_bytes;
+    struct blobs_report blobs; /* code versions kept for replay */
 };
 
 int gc_collect(struct store *st, struct db *db, const struct gc_opts *o, struct gc_report *r,

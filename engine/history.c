@@ -38,8 +38,8 @@ int history_flow_id(struct db *db, const char *path, const char *name, bool crea
 int history_run_begin(struct db *db, const struct run_info *r, int64_t *run_id, struct err *e)
 {
     sqlite3_stmt *st = db_prepare(db, "INSERT INTO runs(flow_id, targets, params, git_head, "
-                                      "git_dirty, jobs, started, status, pid) "
-                                      "VALUES(?, ?, ?, ?, ?, ?, ?, 'running', ?)");
+                                      "git_dirty, jobs, started, status, pid, replay_of) "
+                                      "VALUES(?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)");
     sqlite3_bind_int64(st, 1, r->flow_id);
     db_bind_text(st, 2, r->targets_json);
     db_bind_text(st, 3, r->params_json);
@@ -48,6 +48,8 @@ int history_run_begin(struct db *db, const struct run_info *r, int64_t *run_id, 
     sqlite3_bind_int(st, 6, r->jobs);
     sqlite3_bind_double(st, 7, r->started);
     sqlite3_bind_int64(st, 8, (int64_t)getpid());
+    if (r->replay_of)
+        sqlite3_bind_int64(st, 9, r->replay_of);
     if (db_exec_stmt(db, st, e))
         return -1;
     *run_id = sqlite3_last_insert_rowid(db_handle(db));
@@ -122,11 +124,12 @@ static int insert_inputs(struct db *db, int64_t id, const struct task_run_info *
     }
     for (size_t i = 0; i < tr->n_up; i++) {
         sqlite3_stmt *st = db_prepare(db, "INSERT INTO task_upstream(task_run_id, upstream, "
-                                          "deep_key, output_digest) VALUES(?, ?, ?, ?)");
+                                          "deep_key, output_digest, var) VALUES(?, ?, ?, ?, ?)");
         sqlite3_bind_int64(st, 1, id);
         db_bind_text(st, 2, tr->up_names[i]);
         db_bind_text(st, 3, tr->up_keys[i]);
         db_bind_text(st, 4, tr->up_digests ? tr->up_digests[i] : NULL);
+        db_bind_text(st, 5, tr->up_vars[i]);
         if (db_exec_stmt(db, st, e))
             return -1;
     }
@@ -138,7 +141,7 @@ int history_task_run(struct db *db, const struct task_run_info *tr, int64_t *id,
     sqlite3_stmt *st = db_prepare(
         db, "INSERT INTO task_runs(run_id, flow_id, task, decision, reason, deep_key, "
             "shallow_key, source_id, command, env, params, started, ended, exit_code, "
-            "output_digest, output_size, log_object) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+            "output_digest, output_size, log_object, dir) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     sqlite3_bind_int64(st, 1, tr->run_id);
     sqlite3_bind_int64(st, 2, tr->flow_id);
     db_bind_text(st, 3, tr->task);
@@ -161,6 +164,7 @@ int history_task_run(struct db *db, const struct task_run_info *tr, int64_t *id,
     if (tr->output_digest)
         sqlite3_bind_int64(st, 16, (int64_t)tr->output_size);
     db_bind_text(st, 17, tr->log_object);
+    db_bind_text(st, 18, tr->dir);
     if (db_exec_stmt(db, st, e))
         return -1;
     int64_t rid = sqlite3_last_insert_rowid(db_handle(db));

@@ -24,6 +24,7 @@ struct run_info {
     bool git_dirty;
     int jobs;
     double started;
+    int64_t replay_of; /* 0: not a replay */
 };
 
 struct task_run_info {
@@ -34,6 +35,7 @@ struct task_run_info {
     const char *deep_key, *shallow_key;
     int64_t source_id; /* hits: the task run that produced the output */
     const char *command;
+    const char *dir; /* its working directory, relative to the flow file's */
     const char *env_json;
     const char *params_json; /* the parameters the task uses, with their values */
     double started, ended;
@@ -49,6 +51,7 @@ struct task_run_info {
     const struct file_fp *files;
     size_t n_files;
     const char *const *up_names;
+    const char *const *up_vars; /* the IN_ variable each upstream was seen in */
     const char *const *up_keys;
     const char *const *up_digests; /* may hold NULLs */
     size_t n_up;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "blobs.h"
 #include "cache.h"
 #include "history.h"
 #include "publish.h"
@@ -87,6 +88,12 @@ static const char *cause_text(enum plan_cause c)
     }
 }
 
+/* Why task t runs, as recorded. */
+static const char *run_reason(const struct run *r, size_t t)
+{
+    return r->o->origin ? "replay" : cause_text(r->plan.nodes[t].cause);
+}
+
 /* --- events and records ------------------------------------------------------------------- */
 
 static void notify_log(struct run *r, enum run_event_kind kind, size_t task, enum decision d,
@@ -123,17 +130,21 @@ static int record(struct run *r, size_t t, enum decision d, const char *reason, 
     const struct task_inputs *in = &r->ws->keys.in[t];
     struct rnode *n = &r->nodes[t];
     const char **names = xcalloc(task->n_deps, sizeof *names);
+    const char **vars = xcalloc(task->n_deps, sizeof *vars);
+    char (*var_buf)[FLOW_VAR_MAX] = xcalloc(task->n_deps + 1, sizeof *var_buf);
     const char **keys = xcalloc(task->n_deps, sizeof *keys);
     const char **digests = xcalloc(task->n_deps, sizeof *digests);
     for (size_t j = 0; j < task->n_deps; j++) {
         size_t up = task->deps[j];
         names[j] = r->f->tasks[up].name;
+        vars[j] = flow_dep_var(task, j, r->f, var_buf[j], sizeof var_buf[j]);
         keys[j] = r->ws->keys.in[up].deep;
         digests[j] = r->nodes[up].digest[0] ? r->nodes[up].digest : NULL;
     }
     bool is_hit = d == DEC_HIT;
     char *env = flow_kv_json(task->env, task->n_env);
     char *params = flow_kv_json(task->params, task->n_params);
+    char *dir = path_relative(r->f->dir, task->dir);
     struct task_run_info tr = {
         .run_id = r->run_id,
         .flow_id = r->ws->flow_id,
@@ -144,6 +155,7 @@ static int record(struct run *r, size_t t, enum decision d, const char *reason, 
         .shallow_key = n->shallow[0] ? n->shallow : NULL,
         .source_id = is_hit ? r->plan.nodes[t].hit->task_run_id : 0,
         .command = task->run,
+        .dir = dir,
         .env_json = env,
         .params_json = params,
         .started = n->started,
@@ -159,6 +171,7 @@ static int record(struct run *r, size_t t, enum decision d, const char *reason, 
         .files = is_hit ? NULL : in->files,
         .n_files = is_hit ? 0 : in->n_files,
         .up_names = names,
+        .up_vars = vars,
         .up_keys = keys,
         .up_digests = digests,
         .n_up = is_hit ? 0 : task->n_deps,
@@ -166,7 +179,10 @@ static int record(struct run *r, size_t t, enum decision d, const char *reason, 
     int rc = history_task_run(r->ws->db, &tr, &n->task_run_id, r->e);
     free(env);
     free(params);
+    free(dir);
     free(names);
+    free(vars);
+    free(var_buf);
     free(keys);
     free(digests);
     return rc;
@@ -319,13 +335,19 @@ static void fill_shallow(struct run *r, size_t t)
     free(digests);
 }
 
+/* Whether the store must keep task t's output (a replay's outputs are only history). */
+static bool keeps(const struct run *r, size_t t)
+{
+    const struct task *task = &r->f->tasks[t];
+    return !r->o->origin && (task->keep == KEEP_ALL || task->publish);
+}
+
 /* A task's output now exists in the store: pin it if the task keeps it, publish it. */
 static int output_ready(struct run *r, size_t t)
 {
     const struct task *task = &r->f->tasks[t];
     struct rnode *n = &r->nodes[t];
-    int rc = cache_use_output(r->ws->db, n->digest, task->keep == KEEP_ALL || task->publish,
-                              r->e);
+    int rc = cache_use_output(r->ws->db, n->digest, keeps(r, t), r->e);
     if (rc == 0 && task->publish) {
         char *where;
         rc = publish_task(r->ws, t, n->digest, &where, r->e);
@@ -524,12 +546,10 @@ static int finish(struct run *r, const struct exec_result *res)
             char *why = xasprintf("storing its output failed: %s", ie.msg);
             rc = complete(r, t, DEC_FAILED, why, true, res->exit_code, log);
             free(why);
-        } else if ((rc = cache_put_output(r->ws->db, &out,
-                                          r->f->tasks[t].keep == KEEP_ALL || r->f->tasks[t].publish,
-                                          r->e)) == 0) {
+        } else if ((rc = cache_put_output(r->ws->db, &out, keeps(r, t), r->e)) == 0) {
             memcpy(n->digest, out.digest, HASH_HEX);
             n->size = out.size;
-            rc = complete(r, t, DEC_RAN, cause_text(r->plan.nodes[t].cause), true, 0, log);
+            rc = complete(r, t, DEC_RAN, run_reason(r, t), true, 0, log);
             n->sync_ticket = 0;
             r->unsynced[r->n_unsynced++] = t; /* entries once durable: enter_durable() */
         }
@@ -573,7 +593,7 @@ static int enter_durable(struct run *r)
         if (done < 0)
             rc = -1;
         double when = now_wall();
-        if (done > 0)
+        if (done > 0 && !r->o->origin)
             rc = put_entry(r, t, r->ws->keys.in[t].deep, "deep", when) ||
                  put_entry(r, t, n->shallow, "shallow", when);
         else
@@ -630,7 +650,8 @@ static int preserve_code(struct run *r, size_t t)
 {
     const struct task_inputs *in = &r->ws->keys.in[t];
     for (size_t j = 0; j < in->n_code; j++)
-        if (!in->code[j]->clean && fingerprint_preserve(r->ws->fp, in->code[j]->abs, r->e))
+        if (!in->code[j]->clean &&
+            blobs_keep(r->ws->store, in->code[j]->abs, in->code[j]->blob, r->e))
             return err_prefix(r->e, "task %s", r->f->tasks[t].name);
     return 0;
 }
@@ -642,13 +663,15 @@ static int begin_run(struct run *r)
         history_flow_id(ws->db, ws->flow->abspath, ws->flow->name, true, &ws->flow_id, r->e))
         return -1;
     char *targets = targets_json(r);
+    const struct run_origin *origin = r->o->origin;
     struct run_info info = {.flow_id = ws->flow_id,
                             .targets_json = targets,
                             .params_json = r->f->params_json,
-                            .git_head = fingerprint_head(ws->fp),
-                            .git_dirty = code_dirty(r),
+                            .git_head = origin ? origin->git_head : fingerprint_head(ws->fp),
+                            .git_dirty = origin ? origin->git_dirty : code_dirty(r),
                             .jobs = r->o->jobs,
-                            .started = r->t0};
+                            .started = r->t0,
+                            .replay_of = origin ? origin->replay_of : 0};
     int rc = history_run_begin(ws->db, &info, &r->run_id, r->e);
     free(targets);
     if (rc)
@@ -668,8 +691,8 @@ static int begin_run(struct run *r)
             if (rc == 0)
                 rc = output_ready(r, t);
         } else if (p->action == PLAN_RUN) {
-            rc = preserve_code(r, t);
-            notify(r, TASK_QUEUED, t, DEC_NONE, cause_text(p->cause));
+            rc = origin ? 0 : preserve_code(r, t);
+            notify(r, TASK_QUEUED, t, DEC_NONE, run_reason(r, t));
         }
     }
     return rc;

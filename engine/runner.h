@@ -65,6 +65,16 @@ struct run_observer {
     void *ctx;
 };
 
+/* Where a run comes from when it is not a run of the present: a replay of a past run
+ * (recorded as such, with that run's git HEAD). A replay checks results rather than
+ * making them, so it writes no cache entries (its outputs stay in the store and in its
+ * history, for `gc --keep-runs`). */
+struct run_origin {
+    int64_t replay_of;
+    const char *git_head;
+    bool git_dirty;
+};
+
 struct run_opts {
     const size_t *targets;
     size_t n_targets;
@@ -74,6 +84,7 @@ struct run_opts {
     const volatile sig_atomic_t *cancel;
     const struct run_observer *observer; /* may be NULL */
     const struct executor_ops *executor;  /* NULL: the local executor */
+    const struct run_origin *origin;      /* NULL: a run of the present */
 };
 
 /* Returns 0 when the run happened (whatever its tasks did: see sum->status) and -1

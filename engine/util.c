@@ -408,6 +408,42 @@ char *path_normalize(const char *p, bool allow_up)
     return sb_take(&b);
 }
 
+/* Splits a normalised absolute path into its components. */
+static void path_parts(const char *p, struct strv *out)
+{
+    for (const char *s = p; *s;) {
+        while (*s == '/')
+            s++;
+        size_t n = strcspn(s, "/");
+        if (n)
+            strv_push(out, xstrndup(s, n));
+        s += n;
+    }
+}
+
+char *path_relative(const char *from, const char *to)
+{
+    char *f = path_normalize(from, false), *t = path_normalize(to, false);
+    struct strv a = {0}, b = {0};
+    path_parts(f, &a);
+    path_parts(t, &b);
+    size_t common = 0;
+    while (common < a.n && common < b.n && strcmp(a.v[common], b.v[common]) == 0)
+        common++;
+    struct sb out = {0};
+    for (size_t i = common; i < a.n; i++)
+        sb_adds(&out, out.len ? "/.." : "..");
+    for (size_t i = common; i < b.n; i++)
+        sb_addf(&out, "%s%s", out.len ? "/" : "", b.v[i]);
+    if (out.len == 0)
+        sb_addc(&out, '.');
+    strv_free(&a);
+    strv_free(&b);
+    free(f);
+    free(t);
+    return sb_take(&out);
+}
+
 size_t edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);

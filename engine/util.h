@@ -81,6 +81,9 @@ char *path_join(const char *dir, const char *rel);
  * above its start ("../x") keeps its leading ".." when allow_up, else NULL is returned.
  * Caller frees. */
 char *path_normalize(const char *p, bool allow_up);
+/* The relative path from directory `from` to `to` (both absolute): "sub/x", "../y",
+ * or "." when they are the same. Caller frees. */
+char *path_relative(const char *from, const char *to);
 /* Levenshtein distance, for did-you-mean suggestions. */
 size_t edit_distance(const char *a, const char *b);
 /* Formats a duration in seconds as "45ms", "0.4s", "12s", "3m05s", "2h10m". */

@@ -1,6 +1,8 @@
 /* why: status reasons, followed upstream, with code diffs. */
 #include "why.h"
 
+#include "blobs.h"
+
 #define DIFF_LINES 60
 #define MAX_HOPS 16
 
@@ -63,9 +65,11 @@ static void add_diffs(struct workspace *ws, size_t t, const struct task_status *
             c->path = xstrdup(s->changed->paths.v[k]);
             c->old_blob = xstrdup(s->changed->from.v[k]);
             struct err e;
-            if (fingerprint_diff(ws->fp, task->dir, c->path, c->old_blob, DIFF_LINES, &c->diff,
-                                 &e))
+            char *abs = path_join(task->dir, c->path);
+            if (blobs_diff(ws->store, ws->fp, c->path, c->old_blob, NULL, abs, DIFF_LINES,
+                           &c->diff, &e))
                 c->diff_error = xstrdup(e.msg);
+            free(abs);
         }
     }
 }

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "history.h"
 
@@ -52,6 +53,31 @@ int workspace_open(const char *flow_path, const struct strv *overrides, struct w
     return 0;
 }
 
+int workspace_attach(struct flow *f, const char *store_root, struct workspace **out,
+                     struct err *e)
+{
+    *out = NULL;
+    struct workspace *ws = xcalloc(1, sizeof *ws);
+    ws->flow = f;
+    int rc = store_open(store_root, &ws->store, e);
+    if (rc == 0) {
+        char *dbp = store_db_path(ws->store);
+        rc = db_open(dbp, &ws->db, e);
+        free(dbp);
+    }
+    if (rc == 0)
+        rc = fingerprint_open(f->dir, NULL, &ws->fp, e);
+    if (rc) {
+        ws->flow = NULL;
+        workspace_close(ws);
+        flow_free(f);
+        return -1;
+    }
+    keys_init(&ws->keys, f, ws->fp, NULL);
+    *out = ws;
+    return 0;
+}
+
 void workspace_close(struct workspace *ws)
 {
     if (!ws)
@@ -67,6 +93,44 @@ void workspace_close(struct workspace *ws)
     free(ws);
 }
 
+int workspace_records(const char *flow_path, struct records *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    out->flow_path = realpath(flow_path, NULL);
+    if (!out->flow_path) {
+        /* A deleted flow file: its history is still filed under its absolute path. */
+        char cwd[4096];
+        char *abs = path_join(getcwd(cwd, sizeof cwd) ? cwd : "/", flow_path);
+        out->flow_path = path_normalize(abs, false);
+        free(abs);
+    }
+    char *root = workspace_store_path(flow_path);
+    int rc = store_open(root, &out->store, e);
+    free(root);
+    if (rc == 0) {
+        char *dbp = store_db_path(out->store);
+        rc = db_open(dbp, &out->db, e);
+        free(dbp);
+    }
+    if (rc) {
+        records_close(out);
+        return rc;
+    }
+    sqlite3_stmt *st = db_prepare(out->db, "SELECT id FROM flows WHERE path = ?");
+    db_bind_text(st, 1, out->flow_path);
+    out->flow_id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    db_done(st);
+    return rc;
+}
+
+void records_close(struct records *r)
+{
+    db_close(r->db);
+    store_close(r->store);
+    free(r->flow_path);
+    memset(r, 0, sizeof *r);
+}
+
 char *workspace_notice(struct workspace *ws)
 {
     if (fingerprint_in_git(ws->fp))
@@ -79,7 +143,8 @@ char *workspace_notice(struct workspace *ws)
     if (db_meta_set(ws->db, "notice_no_git", "1", NULL))
         return NULL;
     return xasprintf("%s is not in a git repository: code is fingerprinted by hashing the "
-                     "files, and past runs cannot be replayed",
+                     "files, and the versions runs use are kept in the store (for why and "
+                     "replay)",
                      ws->flow->dir);
 }
 

@@ -28,9 +28,26 @@ int workspace_open(const char *flow_path, const struct strv *overrides, struct w
                    struct err *e);
 void workspace_close(struct workspace *ws);
 
+/* A workspace over a flow built in memory (flow_build(): a replay), with the store at
+ * store_root. Code and files are fingerprinted without the store's caches, which are
+ * for the user's own tree. Takes f over, even on failure. */
+int workspace_attach(struct flow *f, const char *store_root, struct workspace **out,
+                     struct err *e);
+
 /* Where the store of the flow file at flow_path lives ($SLUICE_STORE, else .sluice
  * next to the file), without reading the file. Caller frees. */
 char *workspace_store_path(const char *flow_path);
+
+/* A flow's store and history, opened without reading the flow file, so past runs
+ * can be read (and replayed) even while the flow file is broken or gone. */
+struct records {
+    char *flow_path; /* absolute */
+    struct store *store;
+    struct db *db;
+    int64_t flow_id; /* 0 when the flow never ran */
+};
+int workspace_records(const char *flow_path, struct records *out, struct err *e);
+void records_close(struct records *r);
 
 /* A one-time notice for the user (e.g. "not in a git repository ..."): returned once
  * per store, then remembered in it. NULL when there is nothing to say. Caller frees. */

@@ -145,7 +145,8 @@ static void act_HISTORY(struct app *a)
         return;
     struct strv lines = {0};
     pane_history(a, &lines);
-    app_pane(a, PANE_HISTORY, "history (Enter: show a run on the graph)", &lines);
+    app_pane(a, PANE_HISTORY, "history: Enter shows a run, space marks it, d diffs, p replays",
+             &lines);
     a->run_sel = a->n_runs ? 0 : -1;
 }
 
@@ -161,7 +162,8 @@ static void act_BACK(struct app *a)
     if (a->pane != PANE_NONE) {
         app_close_pane(a);
     } else if (a->m.past_run) {
-        a->m.past_run = 0;
+        model_leave_past(&a->m);
+        a->playing = false;
         app_message(a, "back to the present");
     } else if (a->m.focus >= 0) {
         size_t task = selected_task(a);
@@ -173,6 +175,71 @@ static void act_BACK(struct app *a)
         a->m.marked[i] = false;
 }
 
+/* --- past runs ------------------------------------------------------------------------------- */
+
+static bool showing_past(struct app *a)
+{
+    if (a->m.past_run)
+        return true;
+    app_message(a, "no past run shown: H lists them, Enter shows one");
+    return false;
+}
+
+static void step_time(struct app *a, long delta)
+{
+    if (!showing_past(a))
+        return;
+    a->playing = false;
+    model_seek(&a->m, (long)a->m.past_at + delta);
+}
+
+static void act_STEP_BACK(struct app *a)
+{
+    step_time(a, -1);
+}
+
+static void act_STEP_FORWARD(struct app *a)
+{
+    step_time(a, 1);
+}
+
+static void act_PLAY(struct app *a)
+{
+    if (!showing_past(a))
+        return;
+    a->playing = !a->playing;
+    if (a->playing && a->m.past_at >= a->m.n_past)
+        model_seek(&a->m, 0); /* from the start again */
+    a->next_step_at = now_mono();
+    app_message(a, "%s at %dx", a->playing ? "playing" : "paused", a->speed);
+}
+
+static void change_speed(struct app *a, bool faster)
+{
+    if (!showing_past(a))
+        return;
+    int s = faster ? a->speed * 2 : a->speed / 2;
+    a->speed = s < 1 ? 1 : s > 1024 ? 1024 : s;
+    app_message(a, "%dx as fast as it happened (at most a second between two events)",
+                a->speed);
+}
+
+static void act_SLOWER(struct app *a)
+{
+    change_speed(a, false);
+}
+
+static void act_FASTER(struct app *a)
+{
+    change_speed(a, true);
+}
+
+static void act_REPLAY(struct app *a)
+{
+    if (showing_past(a))
+        app_replay(a, a->m.past_run);
+}
+
 /* --- running ---------------------------------------------------------------------------------- */
 
 static void start(struct app *a, const char *target)
@@ -180,7 +247,8 @@ static void start(struct app *a, const char *target)
     struct err e;
     if (a->m.run_going && a->child.pid <= 0)
         app_message(a, "a run started elsewhere is going; this one waits for nothing else");
-    if (child_start(&a->child, a->m.flow_path, target, &e))
+    const char *args[] = {"run", target, NULL};
+    if (child_start(&a->child, a->m.flow_path, args, &e))
         app_message(a, "%s", e.msg);
     else
         app_message(a, "running %s", target ? target : "the flow");

@@ -29,7 +29,14 @@
     X(UNDO, "undo", 'u', 0, "undo the last invalidation", false)                               \
     X(WHY, "why", 'w', 0, "why it is in its state, with code diffs", true)                     \
     X(LOG, "log", 'L', 0, "its output (follows while it runs)", true)                          \
-    X(HISTORY, "history", 'H', 0, "past runs; Enter shows one on the graph", true)             \
+    X(HISTORY, "history", 'H', 0, "past runs: Enter shows one, space marks, d diffs, p replays", \
+      true)                                                                                    \
+    X(STEP_BACK, "step-back", ',', 0, "a past run: one event back (also Left)", false)         \
+    X(STEP_FORWARD, "step-forward", '.', 0, "a past run: one event on (also Right)", false)    \
+    X(PLAY, "play", ' ', 0, "a past run: play or pause its events", false)                     \
+    X(SLOWER, "slower", '[', 0, "a past run: play at half the speed", false)                   \
+    X(FASTER, "faster", ']', 0, "a past run: play at twice the speed", false)                  \
+    X(REPLAY, "replay", 'p', 0, "replay the past run shown, with the code it had", false)      \
     X(SEARCH, "search", '/', 0, "find a task by name", true)                                   \
     X(NEXT, "next", 'n', 0, "the next match", false)                                           \
     X(PREV, "previous", 'N', 0, "the previous match", false)                                   \

@@ -69,6 +69,61 @@ void app_reload(struct app *a)
     a->dirty = true;
 }
 
+/* --- past runs ------------------------------------------------------------------------------------ */
+
+void app_show_run(struct app *a, int64_t run)
+{
+    int n = model_show_run(&a->m, run);
+    a->playing = false;
+    a->speed = a->speed ? a->speed : 1;
+    app_message(a, "run %lld decided %d task%s: Left/Right step through its events, space "
+                   "plays them, p replays the run, Esc: back to now",
+                (long long)run, n, n == 1 ? "" : "s");
+}
+
+void app_replay(struct app *a, int64_t run)
+{
+    char id[32];
+    snprintf(id, sizeof id, "%lld", (long long)run);
+    const char *args[] = {"replay", id, NULL};
+    struct err e;
+    a->playing = false;
+    if (child_start(&a->child, a->m.flow_path, args, &e)) {
+        app_message(a, "%s", e.msg);
+        return;
+    }
+    model_leave_past(&a->m);
+    app_message(a, "replaying run %lld with the code it had...", (long long)run);
+}
+
+void app_diff(struct app *a, int64_t from, int64_t to)
+{
+    struct strv lines = {0};
+    pane_diff(a, from, to, &lines);
+    char *title = xasprintf("run %lld -> run %lld (Esc closes)", (long long)from, (long long)to);
+    app_pane(a, PANE_DIFF, title, &lines);
+    free(title);
+}
+
+/* Plays a past run's events at their own pace, `speed` times faster (but never more
+ * than a second apart, so hour-long gaps do not stall it). */
+static void play(struct app *a)
+{
+    struct model *m = &a->m;
+    if (!a->playing || !m->past_run || now_mono() < a->next_step_at)
+        return;
+    if (m->past_at >= m->n_past) {
+        a->playing = false;
+        app_message(a, "end of run %lld", (long long)m->past_run);
+        return;
+    }
+    model_seek(m, (long)m->past_at + 1);
+    double gap = m->past_at < m->n_past ? m->past[m->past_at].t - m->past[m->past_at - 1].t : 0;
+    gap /= a->speed;
+    a->next_step_at = now_mono() + (gap > 1 ? 1 : gap < 0.05 ? 0.05 : gap);
+    a->dirty = true;
+}
+
 /* --- prompts -------------------------------------------------------------------------------------- */
 
 static void submit_prompt(struct app *a)
@@ -146,6 +201,43 @@ static void scroll_pane(struct app *a, int delta)
     a->pane_follow = a->pane == PANE_LOG && a->pane_scroll == max && max > 0 && a->pane_follow;
 }
 
+/* The history list's own keys: Enter shows the selected run, space marks it, d diffs
+ * it with the marked run (or the one before it), p replays it. */
+static bool history_key(struct app *a, int key)
+{
+    int64_t run = a->runs[a->run_sel];
+    if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+        app_close_pane(a);
+        app_show_run(a, run);
+    } else if (key == ' ' || key == 'm') {
+        a->run_marked = a->run_marked == run ? 0 : run;
+        struct strv lines = {0};
+        pane_history(a, &lines);
+        int scroll = a->pane_scroll;
+        long sel = a->run_sel;
+        char *title = xstrdup(a->pane_title ? a->pane_title : "history");
+        app_pane(a, PANE_HISTORY, title, &lines);
+        free(title);
+        a->pane_scroll = scroll;
+        a->run_sel = sel;
+    } else if (key == 'd') {
+        int64_t other = a->run_marked && a->run_marked != run ? a->run_marked
+                        : a->run_sel + 1 < (long)a->n_runs ? a->runs[a->run_sel + 1]
+                                                          : 0;
+        if (!other)
+            app_message(a, "mark another run with space first");
+        else
+            app_diff(a, other < run ? other : run, other < run ? run : other);
+    } else if (key == 'p') {
+        app_close_pane(a);
+        app_replay(a, run);
+    } else {
+        return false;
+    }
+    a->dirty = true;
+    return true;
+}
+
 /* Keys a full-screen pane takes for itself; false for the others. */
 static bool pane_key(struct app *a, int key)
 {
@@ -165,14 +257,8 @@ static bool pane_key(struct app *a, int key)
             a->pane_scroll = (int)a->run_sel + 2 - page;
         if (a->run_sel < a->pane_scroll)
             a->pane_scroll = (int)a->run_sel;
-    } else if (a->pane == PANE_HISTORY && (key == '\n' || key == '\r' || key == KEY_ENTER)) {
-        if (a->run_sel >= 0) {
-            int64_t run = a->runs[a->run_sel];
-            app_close_pane(a);
-            int n = model_show_run(&a->m, run);
-            app_message(a, "run %lld decided %d task%s (Esc: back to now)", (long long)run, n,
-                        n == 1 ? "" : "s");
-        }
+    } else if (a->pane == PANE_HISTORY && a->run_sel >= 0 && history_key(a, key)) {
+        return true;
     } else if (key == KEY_UP || key == 'k' || key == KEY_DOWN || key == 'j') {
         scroll_pane(a, key == KEY_UP || key == 'k' ? -1 : 1);
     } else if (key == KEY_PPAGE || key == KEY_NPAGE) {
@@ -229,6 +315,8 @@ void app_key(struct app *a, int key)
     free(a->message);
     a->message = NULL;
     a->dirty = true;
+    if (a->m.past_run && a->pane == PANE_NONE && (key == KEY_LEFT || key == KEY_RIGHT))
+        key = key == KEY_LEFT ? ',' : '.'; /* a past run: arrows walk its timeline */
     if (a->prompt != PROMPT_NONE)
         prompt_key(a, key);
     else if (!pane_key(a, key) && !actions_key(a, key))
@@ -281,7 +369,7 @@ static void report_run(struct app *a)
                 sb_addf(&b, " %d %s", counts[i], words[i]);
         app_message(a, "%s", b.buf);
         sb_free(&b);
-        free(r.targets);
+        run_row_free(&r);
     }
     a->m.run_ended = 0;
 }
@@ -295,6 +383,11 @@ void app_tick(struct app *a)
         app_reload(a);
     }
     child_running(&a->child); /* reaps it when it has ended */
+    char *failure = child_failure(&a->child);
+    if (failure)
+        app_message(a, "%s", failure);
+    free(failure);
+    play(a);
     if (model_poll(&a->m)) {
         a->dirty = true;
         rewatch(a);
@@ -310,7 +403,7 @@ void app_tick(struct app *a)
 
 bool app_idle(struct app *a)
 {
-    return !child_running(&a->child) && !a->m.run_going && a->reload_at == 0;
+    return !child_running(&a->child) && !a->m.run_going && a->reload_at == 0 && !a->playing;
 }
 
 /* --- the screen ------------------------------------------------------------------------------------------ */
@@ -353,7 +446,7 @@ int tui_main(const struct tui_opts *o)
     open_screen(sc != NULL, w, h);
     const char *nc = getenv("NO_COLOR");
     draw_init_colors(!(nc && nc[0]));
-    struct app a = {.mouse = o->mouse, .followed = -1};
+    struct app a = {.mouse = o->mouse, .followed = -1, .speed = 1};
     if (a.mouse)
         mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED, NULL);
     model_open(&a.m, o->flow_path, o->ascii, COLS, LINES);
@@ -384,6 +477,7 @@ int tui_main(const struct tui_opts *o)
     }
     if (child_running(&a.child))
         child_stop(&a.child, 10.0);
+    child_free(&a.child);
     endwin();
     script_close(sc);
     if (a.watching)

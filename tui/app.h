@@ -13,7 +13,7 @@
 #include "model.h"
 #include "watch.h"
 
-enum pane { PANE_NONE, PANE_DETAIL, PANE_WHY, PANE_LOG, PANE_HISTORY, PANE_HELP };
+enum pane { PANE_NONE, PANE_DETAIL, PANE_WHY, PANE_LOG, PANE_HISTORY, PANE_DIFF, PANE_HELP };
 enum prompt { PROMPT_NONE, PROMPT_SEARCH, PROMPT_COMMAND, PROMPT_CONFIRM };
 
 struct app {
@@ -51,6 +51,11 @@ struct app {
     int64_t *runs; /* history: run ids, newest first */
     size_t n_runs;
     long run_sel;
+    int64_t run_marked; /* history: the run marked for a diff (0: none) */
+
+    bool playing; /* a past run's events play */
+    int speed;    /* how many times faster than they happened */
+    double next_step_at;
 };
 
 struct tui_opts {
@@ -74,5 +79,9 @@ void app_pane(struct app *a, enum pane p, const char *title, struct strv *lines)
 void app_close_pane(struct app *a);
 /* Re-reads the flow and states (and the watched files). */
 void app_reload(struct app *a);
+/* Shows a past run on the graph, as it ended; replays it; diffs two runs in a pane. */
+void app_show_run(struct app *a, int64_t run);
+void app_replay(struct app *a, int64_t run);
+void app_diff(struct app *a, int64_t from, int64_t to);
 
 #endif

@@ -10,7 +10,7 @@
 
 extern char **environ;
 
-int child_start(struct child *c, const char *flow_path, const char *target, struct err *e)
+int child_start(struct child *c, const char *flow_path, const char *const *args, struct err *e)
 {
     if (child_running(c))
         return err_set(e, "a run started here is still going");
@@ -19,12 +19,19 @@ int child_start(struct child *c, const char *flow_path, const char *target, stru
     if (n <= 0)
         return err_set(e, "cannot find the sluice binary: %s", strerror(errno));
     self[n] = 0;
-    const char *argv[] = {self, "-f", flow_path, "run", target, NULL};
+    const char *argv[16] = {self, "-f", flow_path};
+    size_t k = 3;
+    for (size_t i = 0; args[i] && k < ARRAY_LEN(argv) - 1; i++)
+        argv[k++] = args[i];
+    argv[k] = NULL;
+    child_free(c);
+    const char *tmp = getenv("TMPDIR");
+    c->errors = xasprintf("%s/sluice-tui.%ld.err", tmp && tmp[0] ? tmp : "/tmp", (long)getpid());
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    posix_spawn_file_actions_addopen(&fa, 2, c->errors, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawnattr_t at;
     posix_spawnattr_init(&at);
     posix_spawnattr_setpgroup(&at, 0); /* terminal signals are the TUI's, not the run's */
@@ -67,4 +74,29 @@ void child_stop(struct child *c, double timeout_s)
         waitpid(c->pid, &c->status, 0);
         c->pid = 0;
     }
+}
+
+char *child_failure(struct child *c)
+{
+    if (c->pid > 0 || !c->errors || !WIFEXITED(c->status) || WEXITSTATUS(c->status) != 2)
+        return NULL;
+    char *text = file_read_all(c->errors, NULL, NULL);
+    if (!text)
+        return NULL;
+    size_t n = strlen(text);
+    while (n && text[n - 1] == '\n')
+        text[--n] = 0;
+    char *last = strrchr(text, '\n');
+    char *line = xstrdup(last ? last + 1 : text);
+    free(text);
+    c->status = 0; /* reported once */
+    return line;
+}
+
+void child_free(struct child *c)
+{
+    if (c->errors)
+        unlink(c->errors);
+    free(c->errors);
+    c->errors = NULL;
 }

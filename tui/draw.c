@@ -177,7 +177,7 @@ static void draw_pane(const struct app *a, int top, int h)
             break;
         const char *l = a->lines.v[k];
         const char *t = l + strspn(l, " ");
-        bool diff = a->pane == PANE_WHY || a->pane == PANE_DETAIL;
+        bool diff = a->pane == PANE_WHY || a->pane == PANE_DETAIL || a->pane == PANE_DIFF;
         attr_t attr = !diff                      ? 0
                     : t[0] == '+' && t[1] != '+' ? (has_colors() ? COLOR_PAIR(LC_GREEN) : A_BOLD)
                     : t[0] == '-' && t[1] != '-' ? (has_colors() ? COLOR_PAIR(LC_RED) : A_DIM)
@@ -201,8 +201,13 @@ static void draw_status(const struct app *a, int row)
     char *counts = model_counts(m);
     sb_addf(&b, " │ %s", counts);
     free(counts);
-    if (m->past_run)
-        sb_addf(&b, " │ run %lld as it ended (Esc: now)", (long long)m->past_run);
+    if (m->past_run) {
+        char at[160];
+        model_past_label(m, at, sizeof at);
+        sb_addf(&b, " │ run %lld %s%s │ %s", (long long)m->past_run,
+                a->playing ? (m->ascii ? "> " : "▶ ") : "", at,
+                m->past_at == m->n_past ? "as it ended" : "Esc: now");
+    }
     else if (m->run_going)
         sb_addf(&b, " │ %s run %lld going", a->m.ascii ? "*" : "●", (long long)m->run_id);
     if (m->focus >= 0)

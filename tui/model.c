@@ -34,12 +34,16 @@ static void free_live(struct model *m, size_t n)
     m->started = m->duration = NULL;
 }
 
-static void free_past(struct model *m, size_t n)
+static void free_past(struct model *m)
 {
-    for (size_t i = 0; m->past_decision && i < n; i++)
-        free(m->past_decision[i]);
-    free(m->past_decision);
-    m->past_decision = NULL;
+    free(m->past);
+    free(m->past_live);
+    free(m->past_in_run);
+    m->past = NULL;
+    m->past_live = NULL;
+    m->past_in_run = NULL;
+    m->n_past = m->past_at = m->cap_past = 0;
+    m->past_run = 0;
 }
 
 static void free_picture(struct model *m)
@@ -103,8 +107,7 @@ void model_reload(struct model *m)
     m->collapsed = NULL;
     free_picture(m);
     free_live(m, n_tasks(m));
-    free_past(m, n_tasks(m));
-    m->past_run = 0;
+    free_past(m);
     if (m->ws)
         status_free(m->st, m->ws->flow->n_tasks);
     m->st = NULL;
@@ -161,7 +164,7 @@ void model_close(struct model *m)
 {
     free_picture(m);
     free_live(m, n_tasks(m));
-    free_past(m, n_tasks(m));
+    free_past(m);
     if (m->ws)
         status_free(m->st, m->ws->flow->n_tasks);
     workspace_close(m->ws);
@@ -226,30 +229,62 @@ bool model_poll(struct model *m)
     return true;
 }
 
-struct past_ctx {
-    struct model *m;
-    int found;
-};
+/* --- a past run ---------------------------------------------------------------------------------- */
 
-static void put_decision(void *ctx, const char *task, const char *decision)
+static void add_past(void *ctx, const char *task, const char *state, double t,
+                     const char *detail)
 {
-    struct past_ctx *p = ctx;
-    long t = flow_find(p->m->ws->flow, task);
-    if (t >= 0) {
-        free(p->m->past_decision[t]);
-        p->m->past_decision[t] = xstrdup(decision);
-        p->found++;
-    }
+    (void)detail;
+    struct model *m = ctx;
+    xgrow(&m->past, &m->cap_past, m->n_past + 1, sizeof *m->past);
+    long i = task[0] ? flow_find(m->ws->flow, task) : -1;
+    m->past[m->n_past++] = (struct past_event){i, i >= 0 ? live_from_word(state) : LIVE_NONE, t};
+    if (i >= 0)
+        m->past_in_run[i] = true;
 }
 
 int model_show_run(struct model *m, int64_t run)
 {
-    free_past(m, n_tasks(m));
-    m->past_decision = xcalloc(n_tasks(m) + 1, sizeof *m->past_decision);
-    struct past_ctx p = {m, 0};
-    runs_decisions(m->ws->db, run, put_decision, &p);
+    free_past(m);
+    m->past_live = xcalloc(n_tasks(m) + 1, sizeof *m->past_live);
+    m->past_in_run = xcalloc(n_tasks(m) + 1, sizeof *m->past_in_run);
+    runs_events(m->ws->db, run, 0, add_past, m);
     m->past_run = run;
-    return p.found;
+    model_seek(m, (long)m->n_past);
+    int decided = 0;
+    for (size_t t = 0; t < n_tasks(m); t++)
+        decided += m->past_live[t] >= LIVE_RAN;
+    return decided;
+}
+
+void model_seek(struct model *m, long at)
+{
+    m->past_at = at < 0 ? 0 : (size_t)at > m->n_past ? m->n_past : (size_t)at;
+    memset(m->past_live, 0, n_tasks(m) * sizeof *m->past_live);
+    for (size_t k = 0; k < m->past_at; k++)
+        if (m->past[k].task >= 0 && m->past[k].state != LIVE_NONE)
+            m->past_live[m->past[k].task] = m->past[k].state;
+}
+
+void model_leave_past(struct model *m)
+{
+    free_past(m);
+}
+
+void model_past_label(const struct model *m, char *buf, size_t n)
+{
+    if (!m->past_at) {
+        snprintf(buf, n, "event 0/%zu: before it started", m->n_past);
+        return;
+    }
+    const struct past_event *ev = &m->past[m->past_at - 1];
+    char since[32];
+    fmt_duration(since, sizeof since, ev->t - m->past[0].t);
+    const char *what = ev->task >= 0 && ev->state != LIVE_NONE ? live_words[ev->state] : "";
+    snprintf(buf, n, "event %zu/%zu +%s%s%s%s", m->past_at, m->n_past, since, what[0] ? ": " : "",
+             ev->task >= 0 ? m->ws->flow->tasks[ev->task].name : "", what[0] ? " " : "");
+    if (what[0])
+        snprintf(buf + strlen(buf), n - strlen(buf), "%s", what);
 }
 
 /* --- the picture --------------------------------------------------------------------------------- */
@@ -301,8 +336,11 @@ size_t model_task(const struct model *m, size_t i)
 
 static const char *task_state(const struct model *m, size_t t)
 {
-    if (m->past_run)
-        return m->past_decision[t] ? m->past_decision[t] : "skipped";
+    if (m->past_run) {
+        if (m->past_live[t] != LIVE_NONE)
+            return live_words[m->past_live[t]];
+        return m->past_in_run[t] ? "pending" : "skipped";
+    }
     if (m->run_going && m->live[t] != LIVE_NONE)
         return live_words[m->live[t]];
     return state_name(m->st[t].state);

@@ -59,9 +59,13 @@ struct model {
     long sel;      /* selected view node, or -1 */
     bool *marked;  /* per view node: in an invalidation preview */
 
-    /* Viewing a past run's outcome instead of the present (0: the present). */
+    /* Viewing a past run instead of the present (0: the present): its events, and the
+     * moment shown, as how many of them had happened (n_past: the run as it ended). */
     int64_t past_run;
-    char **past_decision; /* per task: what that run decided, or NULL */
+    struct past_event *past;
+    size_t n_past, cap_past, past_at;
+    enum live *past_live; /* per task: its state at that moment */
+    bool *past_in_run;    /* per task: the run has it at all */
 
     bool ascii;
     int term_w, term_h;
@@ -79,9 +83,21 @@ bool model_poll(struct model *m);
 /* Rebuilds the graph view and its layout (after collapsing, focusing, a resize). */
 void model_relayout(struct model *m);
 
-/* Shows what a past run decided instead of the present; returns how many tasks it
- * decided. (model_reload() returns to the present.) */
+/* One event of a past run: a task's state changing (task -1: the run itself). */
+struct past_event {
+    long task;
+    enum live state; /* LIVE_NONE for events that change no task's state */
+    double t;
+};
+
+/* Shows a past run on the graph instead of the present, as it ended; returns how many
+ * tasks it decided. (model_reload() or model_leave_past() return to the present.) */
 int model_show_run(struct model *m, int64_t run);
+/* Moves the moment shown to `at` events into the run (clamped to the run's events). */
+void model_seek(struct model *m, long at);
+void model_leave_past(struct model *m);
+/* "event 5/23 +1.2s: train ran" for the moment shown. */
+void model_past_label(const struct model *m, char *buf, size_t n);
 
 /* The word for view node i's state as shown now ("running", "cached"...). */
 const char *model_state(const struct model *m, size_t i);

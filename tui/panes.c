@@ -7,6 +7,7 @@
 #include "cache.h"
 #include "history.h"
 #include "look.h"
+#include "rundiff.h"
 #include "runs.h"
 #include "store.h"
 #include "why.h"
@@ -148,19 +149,44 @@ void pane_history(struct app *a, struct strv *lines)
     free(a->runs);
     a->runs = xcalloc(n + 1, sizeof *a->runs);
     a->n_runs = n;
-    strv_push(lines, xstrdup("  run    started        status       took     ran  hit  cut  "
-                             "failed  targets"));
+    strv_push(lines, xstrdup("   run    started        status       took     ran  hit  cut  "
+                             "failed  git       targets"));
     for (size_t i = 0; i < n; i++) {
         a->runs[i] = r[i].id;
-        char at[32], took[32] = "-";
+        char at[32], took[32] = "-", git[16] = "-";
         fmt_time(at, sizeof at, r[i].started);
         if (r[i].took >= 0)
             fmt_duration(took, sizeof took, r[i].took);
-        strv_pushf(lines, "  %-6lld %-14s %-12s %-8s %4d %4d %4d  %6d  %s", (long long)r[i].id,
-                   at, r[i].status, took, r[i].ran, r[i].hit, r[i].cutoff, r[i].failed,
-                   r[i].targets);
+        if (r[i].git_head[0])
+            snprintf(git, sizeof git, "%.7s%s", r[i].git_head, r[i].git_dirty ? "+" : "");
+        char replay[48] = "";
+        if (r[i].replay_of)
+            snprintf(replay, sizeof replay, "  (replay of run %lld)", (long long)r[i].replay_of);
+        char *targets = runs_targets_text(r[i].targets);
+        strv_pushf(lines, " %c %-6lld %-14s %-12s %-8s %4d %4d %4d  %6d  %-8s  %s%s",
+                   r[i].id == a->run_marked ? '*' : ' ', (long long)r[i].id, at, r[i].status,
+                   took, r[i].ran, r[i].hit, r[i].cutoff, r[i].failed + r[i].blocked, git,
+                   targets, replay);
+        free(targets);
     }
     runs_list_free(r, n);
     if (n == 0)
         strv_push(lines, xstrdup("  (no runs yet: R runs the flow)"));
+}
+
+void pane_diff(const struct app *a, int64_t from, int64_t to, struct strv *lines)
+{
+    const struct model *m = &a->m;
+    struct records rec = {.flow_path = m->ws->flow->abspath,
+                          .store = m->ws->store,
+                          .db = m->ws->db,
+                          .flow_id = m->ws->flow_id};
+    struct rundiff d;
+    struct err e;
+    if (rundiff_compute(&rec, from, to, 40, &d, &e)) {
+        strv_push(lines, xstrdup(e.msg));
+        return;
+    }
+    rundiff_lines(&d, lines);
+    rundiff_free(&d);
 }

@@ -1,5 +1,6 @@
 /* panes: the text the TUI's panes show, built from the engine as plain lines (no
- * curses): a task's details, why it is in its state, its log, the run history. */
+ * curses): a task's details, why it is in its state, its log, the run history, the
+ * difference between two runs. */
 #ifndef SLUICE_PANES_H
 #define SLUICE_PANES_H
 
@@ -11,5 +12,7 @@ void pane_why(const struct app *a, struct strv *lines);
 bool pane_log(const struct app *a, size_t task, struct strv *lines);
 /* The runs of the flow, newest first (a->runs gets their ids, in the lines' order). */
 void pane_history(struct app *a, struct strv *lines);
+/* What differs between two runs (parameters, code with diffs, files, keys, outputs). */
+void pane_diff(const struct app *a, int64_t from, int64_t to, struct strv *lines);
 
 #endif

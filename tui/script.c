@@ -90,7 +90,7 @@ static int key_code(const char *name)
                 {"Up", KEY_UP},        {"Down", KEY_DOWN},    {"Left", KEY_LEFT},
                 {"Right", KEY_RIGHT},  {"Home", KEY_HOME},    {"End", KEY_END},
                 {"PgUp", KEY_PPAGE},   {"PgDn", KEY_NPAGE},   {"S-Left", KEY_SLEFT},
-                {"S-Right", KEY_SRIGHT}, {"Backspace", KEY_BACKSPACE}};
+                {"S-Right", KEY_SRIGHT}, {"Backspace", KEY_BACKSPACE}, {"Space", ' '}};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (strcmp(name, keys[i].name) == 0)
             return keys[i].code;

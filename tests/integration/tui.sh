@@ -55,7 +55,7 @@ keys q
 KEYS
     assert_rc 0
     screen open
-    assert_out "chain │ 4 pending │ flow.json · store ./.sluice"
+    assert_out "chain │ 4 pending │ flow.json · store $(pwd -P)/.sluice"
     assert_out "┃ ○ load"
     assert_out "│ ○ report"
     assert_out "R run-all"
@@ -175,7 +175,7 @@ KEYS
     assert_out "2 pending"
     assert_not_out "going"
     screen live
-    assert_out "slowflow │ 1 running  1 queued │ ● run 1 going │ flow.json · store ./.sluice"
+    assert_out "slowflow │ 1 running  1 queued │ ● run 1 going │ flow.json · store /"
     assert_line '[◐◓◑◒] slow'
     screen done
     assert_out "2 cached │"
@@ -221,10 +221,11 @@ dump now
 keys q
 KEYS
     screen history
-    assert_line '^ +2 +[0-9:]+ +ok +[0-9.]+m?s +1 +1 +0 +0 +\["report"\]$'
-    assert_line '^ +1 +[0-9:]+ +ok +[0-9.]+m?s +4 +0 +0 +0 +\["report"\]$'
+    assert_line '^ +2 +[0-9:]+ +ok +[0-9.]+m?s +1 +1 +0 +0 +[0-9a-f]{7}[+] +report$'
+    assert_line '^ +1 +[0-9:]+ +ok +[0-9.]+m?s +4 +0 +0 +0 +[0-9a-f]{7} +report$'
     screen run1
-    assert_out "chain │ 4 ran │ run 1 as it ended (Esc: now)"
+    assert_out "chain │ 4 ran │ run 1 event 14/14 "
+    assert_out "as it ended"
     screen now
     assert_not_out "as it ended"
     assert_out "chain │ 4 cached │"
@@ -333,4 +334,38 @@ KEYS
     assert_not_out "focus"
     screen unknown
     assert_out 'no action named "nonsense"'
+}
+
+test_tui_steps_through_a_past_run_and_replays_it() {
+    chain_flow
+    sl run; assert_rc 0
+    tui <<'KEYS'
+size 130 30
+keys H
+key Enter
+dump end
+key Left
+key Left
+key Left
+dump three-back
+keys ,
+dump four-back
+keys p
+wait-idle
+keys H
+dump history
+keys q
+KEYS
+    screen end
+    assert_out "chain │ 4 ran │ run 1 event 14/14"
+    # Events, last first: finished, report ran, report running, train ran, ...
+    screen three-back
+    assert_out "1 queued  3 ran │ run 1 event 11/14"
+    assert_out ": train ran"
+    screen four-back
+    assert_out "1 running  1 queued  2 ran │ run 1 event 10/14"
+    assert_out ": train running"
+    screen history
+    assert_line '^ +2 +[0-9:]+ +ok .*report +\(replay of run 1\)$'
+    assert_eq "$(sql 'select replay_of from runs where id = 2')" 1 "run 2 replays run 1"
 }

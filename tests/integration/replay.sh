@@ -1,0 +1,190 @@
+# Run history: listing, inspecting and comparing runs, reading logs, and replaying a
+# past run with the code it had.
+
+# A two-task flow: `make` writes what its script says (and records that it ran);
+# `stamp` copies it, optionally adding the time (non-deterministic).
+replay_flow() {
+    git_repo
+    write tasks/make.sh 'echo "make v1" >>"$RUNS"; echo "v1 n=$1" >$OUT/made.txt'
+    write tasks/stamp.sh 'echo stamp >>"$RUNS"; cp $IN_make/made.txt $OUT/; [ "$STAMP" = time ] && date +%s%N >>$OUT/made.txt; true'
+    cat >flow.json <<'JSON'
+{ "name": "rp", "params": { "n": 1, "stamp": "none" },
+  "tasks": {
+    "make":  { "run": "sh tasks/make.sh {params.n}", "code": ["tasks/make.sh"] },
+    "stamp": { "run": "sh tasks/stamp.sh", "after": ["make"], "code": ["tasks/stamp.sh"],
+               "env": { "STAMP": "{params.stamp}" } }
+  } }
+JSON
+    commit_all "v1"
+}
+
+# A checksum of the work tree as the user sees it (not the store, not .git).
+tree_sum() {
+    find . -path ./.git -prune -o -path ./.sluice -prune -o -name .runs -prune -o -type f -print0 |
+        sort -z | xargs -0 sha256sum | sha256sum
+}
+
+test_replay_runs_the_code_a_run_had_and_leaves_the_tree_alone() {
+    replay_flow
+    sl run; assert_rc 0
+    write tasks/make.sh 'echo "make v2" >>"$RUNS"; echo "v2 n=$1" >$OUT/made.txt'
+    commit_all "v2"
+    sl run; assert_rc 0
+    before=$(tree_sum); head=$(git rev-parse HEAD); index=$(sha256sum .git/index)
+    reset_runs
+    sl replay 1 --verify; assert_rc 0
+    assert_eq "$(grep -c 'make v1' "$RUNS")" 1 "executions of the old script"
+    assert_eq "$(grep -c 'make v2' "$RUNS")" 0 "executions of the new script"
+    assert_out "identical make"
+    assert_out "identical stamp"
+    assert_out "replay of run 1: 2 tasks identical"
+    assert_eq "$(tree_sum)" "$before" "work tree after the replay"
+    assert_eq "$(git rev-parse HEAD)" "$head" "HEAD after the replay"
+    assert_eq "$(sha256sum .git/index)" "$index" "git index after the replay"
+    assert_eq "$(git status --porcelain)" "" "git status after the replay"
+    assert_eq "$(sql 'select replay_of from runs where id = 3')" 1 "run 3 is a replay of run 1"
+    sl history; assert_rc 0
+    assert_out "(replay of run 1)"
+    # A replay records history but no cache entries: the present flow is still cached.
+    reset_runs
+    sl run; assert_rc 0
+    assert_eq "$(total_runs)" 0 "executions after the replay"
+}
+
+test_replay_verify_reports_a_task_whose_output_differs() {
+    replay_flow
+    sl run -p stamp=time; assert_rc 0
+    sl replay 1 --verify; assert_rc 1
+    assert_out "identical make"
+    assert_out "differs   stamp"
+    assert_out "replay of run 1: 1 task identical, 1 differs: stamp"
+}
+
+test_replay_of_uncommitted_code_and_sluice_never_writes_into_git() {
+    replay_flow
+    objects() { find .git/objects -type f | wc -l; }
+    before=$(objects)
+    write tasks/make.sh 'echo "make draft" >>"$RUNS"; echo "draft n=$1" >$OUT/made.txt'
+    sl run; assert_rc 0
+    assert_eq "$(objects)" "$before" "git objects after a run with uncommitted code"
+    git checkout -q tasks/make.sh
+    reset_runs
+    sl replay 1 --verify; assert_rc 0
+    assert_eq "$(grep -c 'make draft' "$RUNS")" 1 "executions of the uncommitted version"
+    assert_out "replay of run 1: 2 tasks identical"
+    assert_eq "$(git status --porcelain)" "" "git status after the replay"
+}
+
+test_replay_names_the_path_and_blob_it_cannot_find() {
+    replay_flow
+    write tasks/make.sh 'echo "make draft" >>"$RUNS"; echo draft >$OUT/made.txt'
+    sl run; assert_rc 0
+    blob=$(git hash-object tasks/make.sh)
+    git checkout -q tasks/make.sh
+    chmod -R u+w .sluice/blobs && rm -rf .sluice/blobs
+    reset_runs
+    sl replay 1; assert_rc 2
+    assert_out "cannot replay run 1: task make: tasks/make.sh: blob $blob is neither in the store nor in the repository"
+    assert_eq "$(total_runs)" 0 "executions"
+}
+
+test_replay_of_one_target_runs_only_what_it_needs() {
+    replay_flow
+    sl run; assert_rc 0
+    reset_runs
+    sl replay 1 make; assert_rc 0
+    assert_eq "$(grep -c 'make v1' "$RUNS")" 1 "executions of make"
+    assert_runs stamp 0
+}
+
+test_diff_names_the_changed_parameter_file_and_outputs() {
+    replay_flow
+    sl run; assert_rc 0
+    write tasks/make.sh 'echo "make v2" >>"$RUNS"; echo "v2 n=$1" >$OUT/made.txt'
+    commit_all "v2"
+    sl run -p n=2; assert_rc 0
+    sl diff 1 2; assert_rc 0
+    assert_out "n: 1 -> 2"
+    assert_out "tasks/make.sh (make): $(git rev-parse HEAD~1:tasks/make.sh | cut -c1-12) -> $(git rev-parse HEAD:tasks/make.sh | cut -c1-12)"
+    assert_out '-echo "make v1"'
+    assert_out '+echo "make v2"'
+    assert_out "keys changed: make, stamp"
+    assert_out "outputs: 0 identical, 2 differ:"
+    sl diff last~1 last --json; assert_rc 0
+    assert_eq "$(printf '%s' "$OUT_TEXT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["params"][0], len(d["code"]), [o["identical"] for o in d["outputs"]])')" \
+        "n: 1 -> 2 1 [False, False]" "diff --json"
+}
+
+test_history_and_show_list_runs_and_their_tasks() {
+    replay_flow
+    sl run; assert_rc 0
+    sl run -p n=2; assert_rc 0
+    sl history; assert_rc 0
+    assert_out "$(git rev-parse --short=7 HEAD)"
+    sl history --json -n 1; assert_rc 0
+    assert_eq "$(printf '%s' "$OUT_TEXT" | python3 -c 'import json,sys; r=json.load(sys.stdin)["runs"]; print(len(r), r[0]["id"], r[0]["status"], r[0]["ran"], r[0]["params"]["n"], r[0]["git_dirty"])')" \
+        "1 2 ok 2 2 False" "history --json"
+    sl history --task stamp --json; assert_rc 0
+    assert_eq "$(printf '%s' "$OUT_TEXT" | python3 -c 'import json,sys; print([r["task_decision"] for r in json.load(sys.stdin)["runs"]])')" \
+        "['ran', 'ran']" "history --task"
+    sl show 1; assert_rc 0
+    assert_out "ran       make"
+    assert_out "code     tasks/make.sh  $(git rev-parse HEAD:tasks/make.sh | cut -c1-12)"
+    sl show last --json; assert_rc 0
+    assert_eq "$(printf '%s' "$OUT_TEXT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["run"]["id"], [(t["name"], t["decision"], t["exit_code"], len(t["output_digest"])) for t in d["tasks"]])')" \
+        "2 [('make', 'ran', 0, 64), ('stamp', 'ran', 0, 64)]" "show --json"
+    sl show 9; assert_rc 2
+    assert_out "no run 9"
+}
+
+test_log_prints_a_task_output_and_follows_a_running_one() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": { "talk": { "run": "for i in 1 2 3; do echo line $i; sleep 0.3; done; echo done >$OUT/x" } } }
+JSON
+    "$SLUICE" run >/dev/null 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do
+        [ "$(sql "select count(*) from events where state = 'running'" 2>/dev/null)" = 1 ] && break
+        sleep 0.05
+    done
+    sl log talk -f; assert_rc 0
+    wait "$pid"
+    assert_eq "$OUT_TEXT" "$(printf 'line 1\nline 2\nline 3')" "followed log"
+    sl log talk --run 1; assert_rc 0
+    assert_out "line 3"
+    sl log nobody; assert_rc 2
+}
+
+test_gc_keep_runs_keeps_the_code_versions_recent_runs_need() {
+    replay_flow
+    write tasks/make.sh 'echo "make draft1" >>"$RUNS"; echo d1 >$OUT/made.txt'
+    sl run; assert_rc 0
+    write tasks/make.sh 'echo "make draft2" >>"$RUNS"; echo d2 >$OUT/made.txt'
+    sl run; assert_rc 0
+    sl gc --keep-runs 1; assert_rc 0
+    # Run 2's uncommitted version stays, and the committed stamp.sh it used is copied in
+    # (a history rewrite could lose it); run 1's draft is gone.
+    assert_out "copied 1 from the repository, deleted 1 no kept run uses"
+    [ -f .sluice/sluice.db ] && [ -f .sluice/lock ] && [ -f .sluice/.gitignore ] ||
+        fail "gc deleted the store's own files: $(ls -a .sluice)"
+    git checkout -q tasks/make.sh
+    reset_runs
+    sl replay 2 --verify; assert_rc 0
+    assert_eq "$(grep -c 'make draft2' "$RUNS")" 1 "replay of run 2"
+    sl replay 1; assert_rc 2
+    assert_out "blob"
+}
+
+test_a_store_from_before_replay_is_migrated_and_its_runs_replay() {
+    replay_flow
+    sl run; assert_rc 0
+    # Make the store look as the previous schema (1) left it: no dir, no var.
+    sql "DROP INDEX task_runs_by_key; ALTER TABLE task_runs DROP COLUMN dir;
+         ALTER TABLE task_upstream DROP COLUMN var; PRAGMA user_version = 1;"
+    sl history; assert_rc 0
+    assert_eq "$(sql 'PRAGMA user_version')" 2 "schema version after opening"
+    reset_runs
+    sl replay 1 --verify; assert_rc 0
+    assert_out "replay of run 1: 2 tasks identical"
+}
