@@ -45,6 +45,12 @@ int cli_usage_error(const struct cli *c, const char *fmt, ...) __attribute__((fo
  * is left at the first operand. Returns EXIT_OK or (after a message) EXIT_USAGE. */
 int cli_json_params(const struct cli *c, int argc, char **argv, bool *json,
                     struct strv *params);
+/* Parses the options of commands that take only --json (history reads). */
+int cli_json_only(const struct cli *c, int argc, char **argv, bool *json);
+/* Parses -j's value into *jobs (1 to 4096). */
+int cli_jobs(const struct cli *c, const char *arg, int *jobs);
+/* The default for -j: the number of cores. */
+int cli_default_jobs(void);
 /* Prints "sluice: msg" to stderr. */
 void cli_error(const char *msg);
 

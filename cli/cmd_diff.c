@@ -89,14 +89,9 @@ static void print_json(const struct rundiff *d)
 int cmd_diff(struct cli *c, int argc, char **argv)
 {
     bool json = false;
-    struct strv unused = {0};
-    int code = cli_json_params(c, argc, argv, &json, &unused);
-    size_t n_params = unused.n;
-    strv_free(&unused);
+    int code = cli_json_only(c, argc, argv, &json);
     if (code != EXIT_OK)
         return code;
-    if (n_params)
-        return cli_usage_error(c, "-p does not apply: a run has the parameters it had");
     if (argc - optind != 2)
         return cli_usage_error(c, "name two runs");
     struct records r;

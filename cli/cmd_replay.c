@@ -1,6 +1,5 @@
 /* cmd_replay: `sluice replay RUN` — run a past run again with the code it had. */
 #include <getopt.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "progress.h"
@@ -19,19 +18,14 @@ static int parse(struct cli *c, int argc, char **argv, struct replay_args *a)
     static const struct option opts[] = {{"jobs", required_argument, NULL, 'j'},
                                           {"verify", no_argument, NULL, 'V'},
                                           {NULL, 0, NULL, 0}};
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    a->jobs = cores > 0 ? (int)cores : 1;
+    a->jobs = cli_default_jobs();
     optind = 1;
     opterr = 0;
     int ch;
     while ((ch = getopt_long(argc, argv, ":j:", opts, NULL)) != -1) {
-        char *end;
         if (ch == 'j') {
-            long j = strtol(optarg, &end, 10);
-            if (*end || j < 1 || j > 4096)
-                return cli_usage_error(c, "-j wants a number of jobs from 1 to 4096, not \"%s\"",
-                                       optarg);
-            a->jobs = (int)j;
+            if (cli_jobs(c, optarg, &a->jobs) != EXIT_OK)
+                return EXIT_USAGE;
         } else if (ch == 'V') {
             a->verify = true;
         } else if (ch == ':') {

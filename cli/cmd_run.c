@@ -22,22 +22,16 @@ static int parse(struct cli *c, int argc, char **argv, struct run_args *a)
                                           {"force", no_argument, NULL, 'F'},
                                           {"param", required_argument, NULL, 'p'},
                                           {NULL, 0, NULL, 0}};
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    a->jobs = cores > 0 ? (int)cores : 1;
+    a->jobs = cli_default_jobs();
     optind = 1;
     opterr = 0;
     int ch;
     while ((ch = getopt_long(argc, argv, ":j:np:", opts, NULL)) != -1) {
         switch (ch) {
-        case 'j': {
-            char *end;
-            long j = strtol(optarg, &end, 10);
-            if (*end || j < 1 || j > 4096)
-                return cli_usage_error(c, "-j wants a number of jobs from 1 to 4096, not \"%s\"",
-                                       optarg);
-            a->jobs = (int)j;
+        case 'j':
+            if (cli_jobs(c, optarg, &a->jobs) != EXIT_OK)
+                return EXIT_USAGE;
             break;
-        }
         case 'n':
             a->dry_run = true;
             break;

@@ -148,6 +148,33 @@ int cli_json_params(const struct cli *c, int argc, char **argv, bool *json,
     return EXIT_OK;
 }
 
+int cli_json_only(const struct cli *c, int argc, char **argv, bool *json)
+{
+    struct strv params = {0};
+    int code = cli_json_params(c, argc, argv, json, &params);
+    size_t n = params.n;
+    strv_free(&params);
+    if (code == EXIT_OK && n)
+        return cli_usage_error(c, "-p does not apply: a run has the parameters it had");
+    return code;
+}
+
+int cli_jobs(const struct cli *c, const char *arg, int *jobs)
+{
+    char *end;
+    long j = strtol(arg, &end, 10);
+    if (*end || j < 1 || j > 4096)
+        return cli_usage_error(c, "-j wants a number of jobs from 1 to 4096, not \"%s\"", arg);
+    *jobs = (int)j;
+    return EXIT_OK;
+}
+
+int cli_default_jobs(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores > 0 ? (int)cores : 1;
+}
+
 void cli_error(const char *msg)
 {
     fprintf(stderr, "sluice: %s\n", msg);

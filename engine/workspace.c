@@ -23,6 +23,17 @@ char *workspace_store_path(const char *flow_path)
     return p;
 }
 
+/* The store at root and its database. */
+static int open_store(const char *root, struct store **st, struct db **db, struct err *e)
+{
+    if (store_open(root, st, e))
+        return -1;
+    char *dbp = store_db_path(*st);
+    int rc = db_open(dbp, db, e);
+    free(dbp);
+    return rc;
+}
+
 int workspace_open(const char *flow_path, const struct strv *overrides, struct workspace **out,
                    struct err *e)
 {
@@ -33,13 +44,8 @@ int workspace_open(const char *flow_path, const struct strv *overrides, struct w
         return -1;
     }
     char *root = workspace_store_path(ws->flow->path);
-    int rc = store_open(root, &ws->store, e);
+    int rc = open_store(root, &ws->store, &ws->db, e);
     free(root);
-    if (rc == 0) {
-        char *dbp = store_db_path(ws->store);
-        rc = db_open(dbp, &ws->db, e);
-        free(dbp);
-    }
     if (rc == 0)
         rc = fingerprint_open(ws->flow->dir, ws->db, &ws->fp, e);
     if (rc == 0)
@@ -59,12 +65,7 @@ int workspace_attach(struct flow *f, const char *store_root, struct workspace **
     *out = NULL;
     struct workspace *ws = xcalloc(1, sizeof *ws);
     ws->flow = f;
-    int rc = store_open(store_root, &ws->store, e);
-    if (rc == 0) {
-        char *dbp = store_db_path(ws->store);
-        rc = db_open(dbp, &ws->db, e);
-        free(dbp);
-    }
+    int rc = open_store(store_root, &ws->store, &ws->db, e);
     if (rc == 0)
         rc = fingerprint_open(f->dir, NULL, &ws->fp, e);
     if (rc) {
@@ -105,13 +106,8 @@ int workspace_records(const char *flow_path, struct records *out, struct err *e)
         free(abs);
     }
     char *root = workspace_store_path(flow_path);
-    int rc = store_open(root, &out->store, e);
+    int rc = open_store(root, &out->store, &out->db, e);
     free(root);
-    if (rc == 0) {
-        char *dbp = store_db_path(out->store);
-        rc = db_open(dbp, &out->db, e);
-        free(dbp);
-    }
     if (rc) {
         records_close(out);
         return rc;
