@@ -148,10 +148,13 @@ int keys_deep(struct keys *k, size_t i, struct err *e)
 {
     if (k->in[i].done)
         return 0;
+    /* Grown as needed: sized for the whole flow, each call would clear O(n) memory,
+     * and status asks for every task in turn. */
     struct frame {
         size_t task, next;
-    } *stack = xcalloc(k->flow->n_tasks, sizeof *stack);
-    size_t top = 0;
+    } *stack = NULL;
+    size_t top = 0, cap = 0;
+    xgrow(&stack, &cap, 16, sizeof *stack);
     stack[top++] = (struct frame){i, 0};
     int rc = 0;
     while (top > 0 && rc == 0) {
@@ -159,8 +162,10 @@ int keys_deep(struct keys *k, size_t i, struct err *e)
         const struct task *t = &k->flow->tasks[f->task];
         if (f->next < t->n_deps) {
             size_t d = t->deps[f->next++];
-            if (!k->in[d].done)
+            if (!k->in[d].done) {
+                xgrow(&stack, &cap, top + 1, sizeof *stack);
                 stack[top++] = (struct frame){d, 0};
+            }
             continue;
         }
         rc = compute_one(k, f->task, e);
