@@ -55,13 +55,6 @@ struct fingerprint {
     size_t hashed;
 };
 
-static void free_fp(void *p)
-{
-    struct code_fp *c = p;
-    free((char *)c->repo_path);
-    free(c);
-}
-
 static int git_fail(struct err *e, const char *what)
 {
     const git_error *ge = git_error_last();
@@ -369,7 +362,7 @@ void fingerprint_close(struct fingerprint *fp)
 {
     if (!fp)
         return;
-    strmap_free(&fp->cache, free_fp);
+    strmap_free(&fp->cache, free);
     free(fp->fresh);
     git_index_free(fp->index);
     git_repository_free(fp->repo);
@@ -431,15 +424,14 @@ static bool index_matches(const struct fingerprint *fp, const git_index_entry *i
     return true;
 }
 
-/* An absolute path's place in the work tree, or NULL outside it. Caller frees. */
-static char *repo_relative(const struct fingerprint *fp, const char *abs)
+/* A normalised absolute path's place in the work tree (a pointer into abs), or NULL
+ * outside it. */
+static const char *repo_relative(const struct fingerprint *fp, const char *abs)
 {
     if (!fp->info.in_git)
         return NULL;
     size_t wl = strlen(fp->info.workdir);
-    if (strncmp(abs, fp->info.workdir, wl) != 0)
-        return NULL;
-    return path_normalize(abs + wl, false);
+    return strncmp(abs, fp->info.workdir, wl) == 0 ? abs + wl : NULL;
 }
 
 /* Levels 2 and 3; remembers the result for fingerprint_save(). */

@@ -21,7 +21,8 @@
 
 struct code_fp {
     const char *abs;       /* absolute path */
-    const char *repo_path; /* relative to the repository's work tree; NULL outside it */
+    const char *repo_path; /* relative to the repository's work tree (points into abs);
+                            * NULL outside it */
     char blob[BLOB_HEX];
     bool clean; /* its blob is in the repository's object database */
 };
