@@ -6,6 +6,7 @@
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+PLUGIN_DIR ?= $(PREFIX)/lib/sluice/plugins
 CC      ?= cc
 PKGS    := libgit2 sqlite3 libcjson libcrypto ncursesw
 DEB_PKGS := build-essential pkg-config libgit2-dev libsqlite3-dev libcjson-dev libssl-dev \
@@ -21,17 +22,25 @@ LDLIBS  := $(PKG_LIBS) -pthread -lm
 
 BUILD   ?= build
 ENGINE_SRC := $(wildcard engine/*.c)
+# Executor plugins: plugins/NAME.c plus the shared helpers, one NAME.so each, built into
+# plugins/ next to the binary (where sluice looks for them, as in the installed tree).
+PLUGINS    := local slurm
+PLUGIN_HELPERS_local := options
+PLUGIN_HELPERS_slurm := options proc slurm_job
+PLUGIN_OUT := $(dir $(BIN))plugins
+PLUGIN_SO  := $(PLUGINS:%=$(PLUGIN_OUT)/%.so)
+PLUGIN_OBJ_DIR := $(BUILD)/plugins
 CLI_SRC    := $(wildcard cli/*.c) $(wildcard tui/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
-UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o) $(PLUGIN_OBJ_DIR)/options.o $(PLUGIN_OBJ_DIR)/slurm_job.o
 LIB        := $(BUILD)/libsluice.a
 BIN        ?= sluice
 UNIT_BIN   := $(BUILD)/unit-tests
 
 .PHONY: all deps demo test unit-test asan-test clean install bench screenshots check-deps
-all: check-deps $(BIN)
+all: check-deps $(BIN) $(PLUGIN_SO)
 
 check-deps:
 	@pkg-config --exists $(PKGS) || { echo "sluice: missing build dependencies; run 'make deps' (or: apt-get install -y $(DEB_PKGS))" >&2; exit 1; }
@@ -39,6 +48,24 @@ check-deps:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The install's plugin directory is compiled in: rebuild plugin.o when it changes.
+PLUGIN_DIR_STAMP := $(BUILD)/plugin-dir
+$(shell mkdir -p $(BUILD) && echo '$(PLUGIN_DIR)' | cmp -s - $(PLUGIN_DIR_STAMP) || echo '$(PLUGIN_DIR)' >$(PLUGIN_DIR_STAMP))
+$(BUILD)/engine/plugin.o: $(PLUGIN_DIR_STAMP)
+$(BUILD)/engine/plugin.o: ALL_CFLAGS += -DSLUICE_PLUGIN_DIR='"$(PLUGIN_DIR)"'
+$(UNIT_SRC:%.c=$(BUILD)/%.o): ALL_CFLAGS += -Iplugins
+
+# Plugins are position-independent and see only engine/executor.h and plugins/*.h.
+$(PLUGIN_OBJ_DIR)/%.o: plugins/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iplugins -fPIC -c $< -o $@
+
+.SECONDEXPANSION:
+.SECONDARY: # keep the plugins' objects, which only the .so rules use
+$(PLUGIN_OUT)/%.so: $(PLUGIN_OBJ_DIR)/%.o $$(addprefix $(PLUGIN_OBJ_DIR)/,$$(addsuffix .o,$$(PLUGIN_HELPERS_$$*)))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $^ $(shell pkg-config --libs libcjson 2>/dev/null)
 
 $(LIB): $(ENGINE_OBJ)
 	@rm -f $@
@@ -67,7 +94,7 @@ demo: deps
 	./examples/demo.sh
 
 test: all $(UNIT_BIN)
-	SLUICE=$(abspath $(BIN)) UNIT=$(abspath $(UNIT_BIN)) tests/run
+	SLUICE=$(abspath $(BIN)) UNIT=$(abspath $(UNIT_BIN)) UNIT_PLUGINS=$(abspath $(PLUGIN_OUT)) tests/run
 
 asan-test:
 	$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/sluice \
@@ -75,8 +102,9 @@ asan-test:
 	  LDFLAGS="-fsanitize=address,undefined" test
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PLUGIN_DIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/sluice
+	install -m 0644 $(PLUGIN_SO) $(DESTDIR)$(PLUGIN_DIR)/
 	install -m 0644 sluice.1 $(DESTDIR)$(PREFIX)/share/man/man1/sluice.1
 
 $(BUILD)/layout-bench: bench/layout_bench.c $(LIB)
@@ -89,6 +117,6 @@ screenshots: all
 	screenshots/make.sh
 
 clean:
-	rm -rf build build-asan sluice
+	rm -rf build build-asan sluice plugins/*.so
 
--include $(ENGINE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(ENGINE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(wildcard $(PLUGIN_OBJ_DIR)/*.d)

@@ -21,7 +21,7 @@ static const struct command commands[] = {
      "sluice\n  sluice tui examples/churn/flow.json", cmd_tui},
     {"run", "[TARGET...] [-j N] [--dry-run] [--force] [-p NAME=VALUE]...",
      "run what the targets need (default: every sink), reusing cached results",
-     "  -j, --jobs N        run at most N tasks at once (default: number of cores)\n"
+     "  -j, --jobs N        run at most N tasks at once on each executor (default: cores)\n"
      "  -n, --dry-run       print the plan (what would run, what is cached), run nothing\n"
      "      --force         run the targets even when cached (upstreams as usual)\n"
      "  -p, --param K=V     override a flow parameter for this run\n",
@@ -103,7 +103,8 @@ static void print_overview(FILE *out)
                  "  -h, --help          help; `sluice COMMAND --help` for a command\n"
                  "\nexit codes: 0 ok, 1 a task failed, 2 usage or flow error, 130 cancelled\n"
                  "environment: SLUICE_STORE (store location, default .sluice next to the "
-                 "flow), NO_COLOR\n");
+                 "flow),\n  SLUICE_PLUGIN_PATH (directories searched first for executor "
+                 "plugins), NO_COLOR\n");
 }
 
 static void print_command_help(const struct command *c)

@@ -11,6 +11,7 @@ void progress_init(struct progress *p, size_t n_tasks)
     memset(p, 0, sizeof *p);
     term_detect(&p->term, stdout);
     p->running = xcalloc(n_tasks, sizeof *p->running);
+    p->waiting = xcalloc(n_tasks, sizeof *p->waiting);
     p->n_tasks = n_tasks;
     p->t0 = now_wall();
 }
@@ -18,6 +19,7 @@ void progress_init(struct progress *p, size_t n_tasks)
 void progress_free(struct progress *p)
 {
     free(p->running);
+    free(p->waiting);
 }
 
 static void clear_line(struct progress *p)
@@ -38,8 +40,9 @@ static void live_line(struct progress *p, const struct workspace *ws, const stru
     fmt_duration(elapsed, sizeof elapsed, now_wall() - p->t0);
     struct sb b = {0};
     sb_addf(&b, "[%zu/%zu] %s", done_count(s), s->total, elapsed);
-    size_t shown = 0, more = 0;
+    size_t shown = 0, more = 0, waiting = 0;
     for (size_t t = 0; t < p->n_tasks; t++) {
+        waiting += p->waiting[t];
         if (!p->running[t])
             continue;
         if (shown < 3)
@@ -49,6 +52,8 @@ static void live_line(struct progress *p, const struct workspace *ws, const stru
     }
     if (more)
         sb_addf(&b, " (+%zu)", more);
+    if (waiting)
+        sb_addf(&b, "  queued: %zu", waiting);
     clear_line(p);
     /* Never wrap: "\r\033[K" can only erase the line the cursor is on. */
     size_t max = p->term.width > 1 ? (size_t)p->term.width - 1 : 79;
@@ -90,11 +95,14 @@ static void log_tail(const struct workspace *ws, const char *digest)
 static void plain_line(struct progress *p, const struct workspace *ws,
                        const struct run_event *ev)
 {
-    const char *word = ev->kind == TASK_RUNNING ? "running" : decision_name(ev->decision);
+    const char *word = ev->kind == TASK_RUNNING     ? "running"
+                       : ev->kind == TASK_SUBMITTED ? "submitted"
+                                                    : decision_name(ev->decision);
     const struct term *t = &p->term;
     printf("%s%s %-9s%s %s", term_color(t, word), term_glyph(t, word), word, term_reset(t),
            ws->flow->tasks[ev->task].name);
-    if (ev->detail && ev->kind == TASK_DONE && ev->decision != DEC_RAN)
+    bool say = ev->kind == TASK_SUBMITTED || (ev->kind == TASK_DONE && ev->decision != DEC_RAN);
+    if (ev->detail && say)
         printf("  (%s)", ev->detail);
     putchar('\n');
 }
@@ -102,16 +110,16 @@ static void plain_line(struct progress *p, const struct workspace *ws,
 static void on_event(void *ctx, const struct workspace *ws, const struct run_event *ev)
 {
     struct progress *p = ctx;
-    if (ev->kind == TASK_RUNNING)
-        p->running[ev->task] = true;
-    if (ev->kind == TASK_DONE)
-        p->running[ev->task] = false;
+    if (ev->kind == TASK_SUBMITTED || ev->kind == TASK_RUNNING || ev->kind == TASK_DONE) {
+        p->waiting[ev->task] = ev->kind == TASK_SUBMITTED;
+        p->running[ev->task] = ev->kind == TASK_RUNNING;
+    }
     bool failure = ev->kind == TASK_DONE &&
                    (ev->decision == DEC_FAILED || ev->decision == DEC_BLOCKED);
     if (ev->kind == RUN_TICK && (!p->term.tty || now_wall() - p->last_draw < 0.2))
         return;
     if (!p->term.tty) {
-        if (ev->kind == TASK_RUNNING || ev->kind == TASK_DONE)
+        if (ev->kind == TASK_SUBMITTED || ev->kind == TASK_RUNNING || ev->kind == TASK_DONE)
             plain_line(p, ws, ev);
     } else if (failure) {
         clear_line(p);

@@ -1,6 +1,7 @@
 /* progress: the run observer behind `sluice run`'s output. On a terminal, one live
- * line (done/total, what is running, elapsed) plus a permanent line and the log tail
- * for each failure; elsewhere, one plain line per task event. */
+ * line (done/total, what is running, how many wait in a scheduler's queue, elapsed)
+ * plus a permanent line and the log tail for each failure; elsewhere, one plain line
+ * per task event. */
 #ifndef SLUICE_PROGRESS_H
 #define SLUICE_PROGRESS_H
 
@@ -10,6 +11,7 @@
 struct progress {
     struct term term;
     bool *running; /* per task */
+    bool *waiting; /* per task: submitted to a scheduler, not running yet */
     size_t n_tasks;
     double t0, last_draw;
     bool line_shown;

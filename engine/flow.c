@@ -36,6 +36,8 @@ struct scope {
     struct kv *subst;   /* the same as substitution text */
     size_t n_subst;
     long *index; /* per raw task: its task index (a sub-flow node: the node's output) */
+    const char *executor; /* its tasks' default executor */
+    cJSON *exec_defaults; /* executor name -> default options, the including flows' merged in */
 };
 
 static const char *intern(struct flow *f, const char *s)
@@ -347,6 +349,118 @@ static int check_publish(struct loader *L, const struct scope *s, const struct t
     return rc;
 }
 
+/* --- executors and their options ------------------------------------------------------------ */
+
+/* Substitutes parameters in every string of an options object. */
+static int expand_options(cJSON *node, const struct template_vars *v, struct err *e)
+{
+    for (cJSON *it = node->child; it; it = it->next) {
+        if (cJSON_IsString(it)) {
+            char *out;
+            if (template_expand(it->valuestring, v, &out, e))
+                return -1;
+            cJSON *rep = cJSON_CreateString(out);
+            free(out);
+            if (it->string) /* the key stays the item's own */
+                rep->string = xstrdup(it->string);
+            cJSON_ReplaceItemViaPointer(node, it, rep);
+            it = rep;
+        } else if ((cJSON_IsArray(it) || cJSON_IsObject(it)) && expand_options(it, v, e)) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Reads an options object (JSON text) with parameters substituted and merges it into
+ * `into` key by key, its keys winning. */
+static int merge_options(cJSON *into, const char *json, const struct template_vars *v,
+                         struct err *e)
+{
+    cJSON *o = cJSON_Parse(json);
+    int rc = expand_options(o, v, e);
+    while (rc == 0 && o->child) {
+        cJSON *it = cJSON_DetachItemViaPointer(o, o->child);
+        cJSON_DeleteItemFromObjectCaseSensitive(into, it->string);
+        cJSON_AddItemToObject(into, it->string, it);
+    }
+    cJSON_Delete(o);
+    return rc;
+}
+
+static bool scope_runs_on(const struct scope *s, const char *executor)
+{
+    if (strcmp(s->executor, executor) == 0)
+        return true;
+    for (size_t i = 0; i < s->rf->n_tasks; i++)
+        if (s->rf->tasks[i].executor && strcmp(s->rf->tasks[i].executor, executor) == 0)
+            return true;
+    return false;
+}
+
+/* The file's default executor, and its defaults merged over the including flow's. */
+static int scope_executors(struct loader *L, struct scope *s, const struct scope *parent)
+{
+    struct rawflow *rf = s->rf;
+    s->executor = rf->executor ? intern(L->f, rf->executor)
+                  : parent     ? parent->executor
+                               : intern(L->f, "local");
+    s->exec_defaults = parent ? cJSON_Duplicate(parent->exec_defaults, 1) : cJSON_CreateObject();
+    const char **names = xcalloc(s->n_subst + 1, sizeof *names);
+    const char **values = xcalloc(s->n_subst + 1, sizeof *values);
+    struct template_vars v;
+    template_base(s, &v, names, values);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < rf->n_exec_opts; i++) {
+        const char *name = rf->exec_opts[i].key;
+        if (!scope_runs_on(s, name)) {
+            rc = flowfile_near_field(name, false, s->executor)
+                     ? flowfile_unknown_field(s->path, NULL, name, s->executor, L->e)
+                     : err_set(L->e,
+                               "%s: unknown field \"%s\" (options for executor \"%s\"? no task "
+                               "of this file runs on it)",
+                               s->path, name, name);
+            break;
+        }
+        cJSON *into = cJSON_GetObjectItemCaseSensitive(s->exec_defaults, name);
+        if (!into)
+            into = cJSON_AddObjectToObject(s->exec_defaults, name);
+        if (merge_options(into, rf->exec_opts[i].value, &v, L->e))
+            rc = err_prefix(L->e, "%s: \"%s\"", s->path, name);
+    }
+    free(names);
+    free(values);
+    return rc;
+}
+
+/* The task's executor, and its options: the file's defaults with its own merged in. */
+static int task_executor(struct loader *L, const struct scope *s, const struct rawtask *rt,
+                         struct task *t, const struct template_vars *v)
+{
+    t->executor = rt->executor ? intern(L->f, rt->executor) : s->executor;
+    cJSON *opts =
+        cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(s->exec_defaults, t->executor), 1);
+    if (!opts)
+        opts = cJSON_CreateObject();
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < rt->n_exec_opts; i++) {
+        const char *name = rt->exec_opts[i].key;
+        if (strcmp(name, t->executor) != 0)
+            rc = flowfile_near_field(name, true, t->executor)
+                     ? flowfile_unknown_field(s->path, t->local, name, t->executor, L->e)
+                     : err_set(L->e,
+                               "%s: task %s: unknown field \"%s\" (the task runs on executor "
+                               "\"%s\", so it takes no \"%s\" options)",
+                               s->path, t->local, name, t->executor, name);
+        else if (merge_options(opts, rt->exec_opts[i].value, v, L->e))
+            rc = err_prefix(L->e, "%s: task %s: \"%s\"", s->path, t->local, name);
+    }
+    if (rc == 0 && opts->child)
+        t->exec_options = intern_free(L->f, cJSON_PrintUnformatted(opts));
+    cJSON_Delete(opts);
+    return rc;
+}
+
 /* Moves a raw task into the flow, substituting its fields. */
 static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
 {
@@ -360,6 +474,7 @@ static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
     t->flow_name = s->flow_name;
     t->publish_root = s->publish_root;
     t->group = s->group;
+    t->path = intern(f, s->path);
     t->keep = rt->keep;
     t->expire = rt->expire;
     t->is_volatile = rt->is_volatile;
@@ -380,6 +495,8 @@ static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
     template_base(s, &v, names, values);
     v.task = t->local;
     int rc = expand_field(L, s, t, &v, "run", &t->run);
+    if (rc == 0)
+        rc = task_executor(L, s, rt, t, &v);
     for (size_t i = 0; rc == 0 && i < t->files.n; i++)
         rc = expand_field(L, s, t, &v, "files", &t->files.v[i]);
     for (size_t i = 0; rc == 0 && i < t->n_env; i++)
@@ -551,8 +668,9 @@ static int scope_output(struct loader *L, const struct scope *s, long *out)
 
 /* --- scopes and sub-flows ------------------------------------------------------------------------ */
 
-static int load_scope(struct loader *L, const char *path, const char *shown,
-                      const struct strv *overrides, const char *prefix, int group, long *output);
+static int load_scope(struct loader *L, const struct scope *parent, const char *path,
+                      const char *shown, const struct strv *overrides, const char *prefix,
+                      int group, long *output);
 
 static char *shown_path(const struct loader *L, const char *abs)
 {
@@ -601,7 +719,7 @@ static int include_subflow(struct loader *L, struct scope *s, size_t r)
         gr->first = f->n_tasks;
         char *child_prefix = xasprintf("%s/", gr->name);
         long out = -1;
-        rc = load_scope(L, abs, shown, &overrides, child_prefix, g, &out);
+        rc = load_scope(L, s, abs, shown, &overrides, child_prefix, g, &out);
         free(child_prefix);
         gr = &f->groups[g]; /* groups may have moved */
         gr->end = f->n_tasks;
@@ -684,16 +802,31 @@ static void close_scope(struct loader *L, struct scope *s)
     }
     free(s->subst);
     free(s->index);
+    cJSON_Delete(s->exec_defaults);
+}
+
+static void top_exec_defaults(struct flow *f, const cJSON *defaults)
+{
+    f->exec_defaults = xcalloc((size_t)cJSON_GetArraySize(defaults) + 1, sizeof *f->exec_defaults);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, defaults)
+    {
+        f->exec_defaults[f->n_exec_defaults].key = xstrdup(it->string);
+        f->exec_defaults[f->n_exec_defaults++].value = cJSON_PrintUnformatted(it);
+    }
 }
 
 /* Loads one flow file: its own tasks, then its sub-flows, then its `after` edges. */
-static int load_scope(struct loader *L, const char *path, const char *shown,
-                      const struct strv *overrides, const char *prefix, int group, long *output)
+static int load_scope(struct loader *L, const struct scope *parent, const char *path,
+                      const char *shown, const struct strv *overrides, const char *prefix,
+                      int group, long *output)
 {
     struct scope s = {.path = shown, .prefix = prefix, .group = group};
     int rc = open_scope(L, &s, path, shown);
     if (rc == 0)
         rc = scope_params(L, &s, overrides);
+    if (rc == 0)
+        rc = scope_executors(L, &s, parent);
     if (rc == 0) {
         /* One allocation of the right size: a doubling array of 100,000 tasks wastes
          * a third of it. */
@@ -718,6 +851,7 @@ static int load_scope(struct loader *L, const char *path, const char *shown,
         f->params_json = cJSON_PrintUnformatted(s.params);
         f->params = s.subst;
         f->n_params = s.n_subst;
+        top_exec_defaults(f, s.exec_defaults);
         s.subst = NULL;
         s.n_subst = 0;
         size_t n;
@@ -850,7 +984,7 @@ int flow_load(const char *path, const struct strv *overrides, struct flow **out,
         *strrchr(f->dir, '/') = 0;
         if (!f->dir[0])
             strcpy(f->dir, "/");
-        rc = load_scope(&L, path, path, overrides, "", -1, NULL);
+        rc = load_scope(&L, NULL, path, path, overrides, "", -1, NULL);
     }
     strv_free(&L.stack);
     malloc_trim(0); /* the raw file's memory: give back what the freeing left in holes */
@@ -910,6 +1044,8 @@ static void build_task(struct flow *f, struct task *t, const struct task_spec *s
     t->n_params = sp->n_params;
     t->keep = KEEP_ALL;
     t->group = -1;
+    t->path = intern(f, f->path);
+    t->executor = intern(f, "local");
 }
 
 int flow_build(const struct flow_spec *spec, struct flow **out, struct err *e)
@@ -965,6 +1101,7 @@ void flow_free(struct flow *f)
     }
     free(f->groups);
     kv_free(f->params, f->n_params);
+    kv_free(f->exec_defaults, f->n_exec_defaults);
     free(f->params_json);
     free(f->order);
     free(f->targets);

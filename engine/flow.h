@@ -4,7 +4,10 @@
  * with "flow": its tasks join the DAG as "<node>/<task>", run in the sub-flow's
  * directory with the parameters given by "with", and the node stands for the
  * sub-flow's output task), substitutes parameters, expands `code` globs, resolves
- * `after` and orders the tasks topologically. It reports the first problem
+ * `after`, gives each task its executor and that executor's options (the task's own
+ * "executor", else its file's, else the including flow's, else "local"; options
+ * merged from the including flows' objects, its file's and its own, closest winning),
+ * and orders the tasks topologically. It reports the first problem
  * (`flow.json:LINE:COL: msg`, `flow.json: task X: msg`, `flow.json: cycle: a -> b -> a`,
  * a sub-flow including itself, a publish path leaving the flow directory...). It
  * never runs anything and never touches a store. The caller owns the flow.
@@ -41,6 +44,9 @@ struct task {
     char *publish;            /* parameters substituted; {key}/{key:N} remain; or NULL */
     const char *publish_root; /* absolute: published paths must stay inside it */
     int group;                /* the sub-flow it belongs to (index into groups), or -1 */
+    const char *path;         /* its flow file, as messages name it */
+    const char *executor;     /* "local", "slurm"... */
+    const char *exec_options; /* its options for that executor, a JSON object, or NULL */
 };
 
 /* A sub-flow node. Its tasks, and those of sub-flows nested in it, are
@@ -60,6 +66,8 @@ struct flow {
     char *name;
     struct kv *params; /* the top flow's parameters: name -> text, in file order */
     size_t n_params;
+    struct kv *exec_defaults; /* the top flow's executor objects: name -> JSON object */
+    size_t n_exec_defaults;
     char *params_json; /* the same as a compact JSON object (overrides applied) */
     struct task *tasks;
     size_t n_tasks;
@@ -101,7 +109,7 @@ struct flow_spec {
 };
 
 /* Builds a flow from specs (copied): every task keeps its output, publishes nothing,
- * belongs to no sub-flow. Fails on a cycle. */
+ * belongs to no sub-flow, runs on the local executor. Fails on a cycle. */
 int flow_build(const struct flow_spec *spec, struct flow **out, struct err *e);
 /* "IN_<name>" with every byte but [A-Za-z0-9_] as '_'. Caller frees. */
 char *flow_var_name(const char *upstream);

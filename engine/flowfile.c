@@ -6,14 +6,12 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const flow_fields[] = {"name", "description", "params", "tasks",
-                                          "publish_root"};
-static const char *const flow_fields_later[] = {"executor", "slurm"};
+static const char *const flow_fields[] = {"name",         "description", "params", "tasks",
+                                          "publish_root", "executor"};
 static const char *const task_fields[] = {"run",     "after",  "code",     "files",
                                           "env",     "keep",   "expire",   "volatile",
                                           "publish", "output", "flow",     "with",
-                                          "description"};
-static const char *const task_fields_later[] = {"executor", "slurm"};
+                                          "executor", "description"};
 /* Fields a sub-flow node ("flow": ...) may have besides "flow" itself. */
 static const char *const subflow_fields[] = {"flow", "with", "description"};
 
@@ -50,20 +48,29 @@ static const char *did_you_mean(const char *s, const char *const *list, size_t n
     return best && best_d <= strlen(s) / 3 + 1 ? best : NULL;
 }
 
-static int unknown_field(struct reader *r, const char *task, const char *field,
-                         const char *const *known, size_t n_known,
-                         const char *const *later, size_t n_later)
+/* The known field (or `also`) closest to field, if one is close enough. */
+const char *flowfile_near_field(const char *field, bool task, const char *also)
+{
+    const char *const *known = task ? task_fields : flow_fields;
+    size_t n = task ? ARRAY_LEN(task_fields) : ARRAY_LEN(flow_fields);
+    const char *cand[ARRAY_LEN(task_fields) + 1];
+    memcpy(cand, known, n * sizeof *known);
+    if (also)
+        cand[n++] = also;
+    return did_you_mean(field, cand, n);
+}
+
+int flowfile_unknown_field(const char *path, const char *task, const char *field,
+                           const char *also, struct err *e)
 {
     char where[512] = "";
     if (task)
         snprintf(where, sizeof where, "task %s: ", task);
-    if (in_list(field, later, n_later))
-        return err_set(r->e, "%s: %sfield \"%s\" is not supported yet", r->path, where, field);
-    const char *near = did_you_mean(field, known, n_known);
+    const char *near = flowfile_near_field(field, task != NULL, also);
     if (near)
-        return err_set(r->e, "%s: %sunknown field \"%s\" (did you mean \"%s\"?)", r->path, where,
+        return err_set(e, "%s: %sunknown field \"%s\" (did you mean \"%s\"?)", path, where,
                        field, near);
-    return err_set(r->e, "%s: %sunknown field \"%s\"", r->path, where, field);
+    return err_set(e, "%s: %sunknown field \"%s\"", path, where, field);
 }
 
 static bool is_extension(const char *field)
@@ -243,6 +250,38 @@ static int read_expire(struct reader *r, struct rawtask *t, const cJSON *j)
     return 0;
 }
 
+static bool executor_name_ok(const char *s)
+{
+    if (!s[0] || strlen(s) > 64 || !islower((unsigned char)s[0]))
+        return false;
+    for (; *s; s++)
+        if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '_' && *s != '-')
+            return false;
+    return true;
+}
+
+static int want_executor(struct reader *r, const char *task, const cJSON *j, char **out)
+{
+    char where[512] = "";
+    if (task)
+        snprintf(where, sizeof where, "task %s: ", task);
+    if (!cJSON_IsString(j) || !executor_name_ok(j->valuestring))
+        return err_set(r->e,
+                       "%s: %s\"executor\" must be an executor's name, like \"local\" or "
+                       "\"slurm\" (lower-case letters, digits, '-' and '_')",
+                       r->path, where);
+    *out = xstrdup(j->valuestring);
+    return 0;
+}
+
+/* An object-valued field that is not a known one: options for an executor. */
+static void stash_options(const cJSON *j, struct kv **opts, size_t *n)
+{
+    *opts = xrealloc(*opts, (*n + 1) * sizeof **opts);
+    (*opts)[*n].key = xstrdup(j->string);
+    (*opts)[(*n)++].value = cJSON_PrintUnformatted(j);
+}
+
 /* One field of a task. */
 static int task_field(struct reader *r, struct rawtask *t, const cJSON *it)
 {
@@ -271,6 +310,8 @@ static int task_field(struct reader *r, struct rawtask *t, const cJSON *it)
         return want_string(r, t->name, it, "flow", &t->subflow);
     if (strcmp(k, "with") == 0)
         return want_scalars(r, t->name, it, "with", &t->with, &t->n_with);
+    if (strcmp(k, "executor") == 0)
+        return want_executor(r, t->name, it, &t->executor);
     if (strcmp(k, "description") == 0) {
         if (!cJSON_IsString(it))
             return err_set(r->e, "%s: task %s: \"description\" must be a string", r->path,
@@ -279,8 +320,12 @@ static int task_field(struct reader *r, struct rawtask *t, const cJSON *it)
     }
     if (is_extension(k))
         return 0;
-    return unknown_field(r, t->name, k, task_fields, ARRAY_LEN(task_fields), task_fields_later,
-                         ARRAY_LEN(task_fields_later));
+    if (cJSON_IsObject(it) && !flowfile_near_field(k, true, NULL)) {
+        /* Options for an executor: flow.c checks that it is the task's. */
+        stash_options(it, &t->exec_opts, &t->n_exec_opts);
+        return 0;
+    }
+    return flowfile_unknown_field(r->path, t->name, k, NULL, r->e);
 }
 
 static int check_task(struct reader *r, const struct rawtask *t, const cJSON *j)
@@ -512,11 +557,15 @@ static int read_top(struct reader *r)
     const cJSON *it;
     cJSON_ArrayForEach(it, r->top)
     {
-        if (!in_list(it->string, flow_fields, ARRAY_LEN(flow_fields)) &&
-            !is_extension(it->string))
-            return unknown_field(r, NULL, it->string, flow_fields, ARRAY_LEN(flow_fields),
-                                 flow_fields_later, ARRAY_LEN(flow_fields_later));
+        if (in_list(it->string, flow_fields, ARRAY_LEN(flow_fields)) || is_extension(it->string))
+            continue;
+        if (!cJSON_IsObject(it) || flowfile_near_field(it->string, false, NULL))
+            return flowfile_unknown_field(r->path, NULL, it->string, NULL, r->e);
+        stash_options(it, &rf->exec_opts, &rf->n_exec_opts);
     }
+    const cJSON *ex = cJSON_GetObjectItemCaseSensitive(r->top, "executor");
+    if (ex && want_executor(r, NULL, ex, &rf->executor))
+        return -1;
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(r->top, "name");
     if (name && (!cJSON_IsString(name) || !name->valuestring[0]))
         return err_set(r->e, "%s: \"name\" must be a non-empty string", r->path);
@@ -576,6 +625,8 @@ void rawtask_free(struct rawtask *t)
     free(t->publish);
     free(t->subflow);
     kv_free(t->with, t->n_with);
+    free(t->executor);
+    kv_free(t->exec_opts, t->n_exec_opts);
     memset(t, 0, sizeof *t);
 }
 
@@ -590,5 +641,7 @@ void flowfile_free(struct rawflow *rf)
     free(rf->name);
     cJSON_Delete(rf->params);
     free(rf->publish_root);
+    free(rf->executor);
+    kv_free(rf->exec_opts, rf->n_exec_opts);
     free(rf);
 }

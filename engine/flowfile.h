@@ -3,7 +3,8 @@
  * flowfile_read() checks syntax (errors `flow.json:LINE:COL: msg`), field names
  * (unknown ones get a did-you-mean; `x-*` and `description` are allowed) and field
  * types and values (`flow.json: task X: msg`), but resolves nothing: `after` names,
- * parameters, globs and sub-flows are flow.c's business. The file is read task by
+ * parameters, globs, sub-flows and which executor an options object is for (any
+ * other object-valued field is kept as one) are flow.c's business. The file is read task by
  * task, so a huge flow never exists as one JSON tree. The caller owns the result.
  */
 #ifndef SLUICE_FLOWFILE_H
@@ -39,6 +40,9 @@ struct rawtask {
     char *subflow;   /* "flow": the sub-flow file (relative to this file's directory) */
     struct kv *with; /* "with": the sub-flow's parameters (templates) */
     size_t n_with;
+    char *executor;       /* "executor", or NULL */
+    struct kv *exec_opts; /* other object-valued fields: name -> the object as JSON */
+    size_t n_exec_opts;
 };
 
 struct cJSON;
@@ -48,6 +52,9 @@ struct rawflow {
     char *name; /* NULL when the file has none */
     struct cJSON *params; /* object of scalars, in file order */
     char *publish_root; /* NULL when not set */
+    char *executor;     /* the file's default "executor", or NULL */
+    struct kv *exec_opts; /* other object-valued fields: name -> the object as JSON */
+    size_t n_exec_opts;
     struct rawtask *tasks;
     size_t n_tasks;
 };
@@ -56,6 +63,13 @@ int flowfile_read(const char *path, struct rawflow **out, struct err *e);
 void flowfile_free(struct rawflow *rf);
 /* Releases what a task owns (used when its fields have been moved elsewhere). */
 void rawtask_free(struct rawtask *t);
+
+/* Fails with "PATH: [task TASK: ]unknown field "F" (did you mean "G"?)", suggesting the
+ * known fields and `also` (may be NULL). */
+int flowfile_unknown_field(const char *path, const char *task, const char *field,
+                           const char *also, struct err *e);
+/* The known field (of a task, or of the flow) or `also` that field is a typo of, or NULL. */
+const char *flowfile_near_field(const char *field, bool task, const char *also);
 
 /* Parses "90s", "15m", "24h", "30d" (a number, possibly fractional, and a unit). */
 int flowfile_duration(const char *text, double *seconds);

@@ -10,6 +10,7 @@
 
 #include "blobs.h"
 #include "cache.h"
+#include "executors.h"
 #include "history.h"
 #include "publish.h"
 
@@ -28,7 +29,7 @@ struct rnode {
     char shallow[HASH_HEX];
     char *view;
     double started, ended;
-    bool running;
+    bool running;     /* in its executor's hands (possibly still queued there) */
     bool is_virtual;  /* cut off on a digest whose bytes are gone: run it if needed */
     size_t consumers; /* tasks of this run still to read its output */
     int slot;         /* job slot while running: picks the reusable log file */
@@ -37,22 +38,28 @@ struct rnode {
     int64_t task_run_id;
 };
 
+/* Tasks ready to start on one executor, first in first out. */
+struct queue {
+    size_t *v;
+    size_t head, tail;
+};
+
 struct run {
     struct workspace *ws;
     const struct flow *f;
     const struct run_opts *o;
-    const struct executor_ops *ex;
-    void *ex_ctx;
+    struct executors ex;
+    int *ex_of;          /* per task: its executor (index into ex.v), -1 if it does not run */
+    struct queue *ready; /* per executor */
+    size_t n_queues, n_slots;
     struct plan plan;
     struct rnode *nodes;
     size_t *down_off, *down; /* downstream adjacency (CSR) */
-    size_t *ready;
-    size_t ready_head, ready_tail;
     size_t running;
     int64_t run_id, seq;
     struct run_summary sum;
     struct strv base_env;
-    char **slot_logs; /* one log path per job slot */
+    char **slot_logs; /* one log path per job slot: `jobs` slots per executor */
     size_t *unsynced;  /* tasks whose output is stored but not yet durable */
     size_t n_unsynced;
     bool *slot_busy;
@@ -107,7 +114,8 @@ static void notify_log(struct run *r, enum run_event_kind kind, size_t task, enu
                            .log_object = log_object,
                            .progress = &r->sum};
     if (r->run_id && kind != RUN_TICK) {
-        static const char *const states[] = {"started", "queued", "running", "", "finished"};
+        static const char *const states[] = {"started", "queued", "submitted",
+                                             "running", "",       "finished"};
         const char *state = kind == TASK_DONE ? decision_name(d) : states[kind];
         const char *name = kind == RUN_STARTED || kind == RUN_FINISHED ? NULL
                                                                        : r->f->tasks[task].name;
@@ -211,7 +219,8 @@ static void build_downstream(struct run *r)
 
 static void push_ready(struct run *r, size_t t)
 {
-    r->ready[r->ready_tail++] = t;
+    struct queue *q = &r->ready[r->ex_of[t]];
+    q->v[q->tail++] = t;
 }
 
 static bool planned_to_run(const struct run *r, size_t t)
@@ -468,12 +477,12 @@ static bool needs_revival(struct run *r, size_t t)
     return wait;
 }
 
-static int free_slot(struct run *r)
+static int free_slot(struct run *r, int ex)
 {
-    for (int i = 0; i < r->o->jobs; i++)
+    for (int i = ex * r->o->jobs; i < (ex + 1) * r->o->jobs; i++)
         if (!r->slot_busy[i])
             return i;
-    return -1; /* unreachable: at most `jobs` tasks run */
+    return -1; /* unreachable: at most `jobs` tasks run on each executor */
 }
 
 static int start(struct run *r, size_t t)
@@ -489,50 +498,68 @@ static int start(struct run *r, size_t t)
         strv_free(&env);
         return -1;
     }
-    n->slot = free_slot(r);
+    struct executor *x = &r->ex.v[r->ex_of[t]];
+    n->slot = free_slot(r, r->ex_of[t]);
     struct exec_job job = {.id = t,
                            .task = task->name,
                            .command = task->run,
                            .env = (const char *const *)env.v,
                            .cwd = task->dir,
                            .out_dir = n->out_dir,
-                           .log_path = r->slot_logs[n->slot]};
+                           .log_path = r->slot_logs[n->slot],
+                           .options_json = task->exec_options};
     char msg[512];
     n->started = now_wall();
-    int rc = r->ex->submit(r->ex_ctx, &job, msg, sizeof msg);
+    int rc = x->plugin.ops->submit(x->ctx, &job, msg, sizeof msg);
     strv_free(&env);
-    if (rc != 0) {
+    if (rc < 0) {
         n->ended = now_wall();
-        return complete(r, t, DEC_FAILED, msg, false, 0, NULL);
+        char *why = xasprintf("executor %s: %s", x->name, msg);
+        rc = complete(r, t, DEC_FAILED, why, false, 0, NULL);
+        free(why);
+        return rc;
     }
     r->slot_busy[n->slot] = true;
     n->running = true;
     r->running++;
-    notify(r, TASK_RUNNING, t, DEC_NONE, r->slot_logs[n->slot]); /* watchers can tail it */
+    x->busy++;
+    if (rc == 1) /* running now; otherwise it is queued, and poll() says when it starts */
+        notify(r, TASK_RUNNING, t, DEC_NONE, r->slot_logs[n->slot]); /* watchers tail it */
     return 0;
 }
 
+/* Starts what it can on each executor, up to `jobs` tasks each. A cutoff can release
+ * tasks of any executor, so it goes round until nothing moves. */
 static int schedule(struct run *r)
 {
-    while (!r->cancelling && r->running < (size_t)r->o->jobs && r->ready_head < r->ready_tail) {
-        size_t t = r->ready[r->ready_head++];
-        bool cut;
-        if (try_cutoff(r, t, &cut))
-            return -1;
-        if (!cut && start(r, t))
-            return -1;
+    bool moved = true;
+    while (moved && !r->cancelling) {
+        moved = false;
+        for (size_t e = 0; e < r->ex.n && !r->cancelling; e++) {
+            struct queue *q = &r->ready[e];
+            while (!r->cancelling && r->ex.v[e].busy < (size_t)r->o->jobs && q->head < q->tail) {
+                size_t t = q->v[q->head++];
+                bool cut;
+                moved = true;
+                if (try_cutoff(r, t, &cut))
+                    return -1;
+                if (!cut && start(r, t))
+                    return -1;
+            }
+        }
     }
     return 0;
 }
 
 /* --- finishing tasks ----------------------------------------------------------------------- */
 
-static int finish(struct run *r, const struct exec_result *res)
+static int finish(struct run *r, const struct exec_report *res)
 {
     size_t t = (size_t)res->id;
     struct rnode *n = &r->nodes[t];
     n->running = false;
     r->running--;
+    r->ex.v[r->ex_of[t]].busy--;
     r->slot_busy[n->slot] = false;
     n->ended = now_wall();
     char logd[HASH_HEX];
@@ -566,9 +593,12 @@ static int finish(struct run *r, const struct exec_result *res)
 static int cancel_everything(struct run *r)
 {
     r->cancelling = true;
-    for (size_t t = 0; t < r->f->n_tasks; t++)
-        if (r->nodes[t].running)
-            r->ex->cancel(r->ex_ctx, t);
+    for (size_t t = 0; t < r->f->n_tasks; t++) {
+        if (!r->nodes[t].running)
+            continue;
+        const struct executor *x = &r->ex.v[r->ex_of[t]];
+        x->plugin.ops->cancel(x->ctx, t);
+    }
     int rc = 0;
     for (size_t t = 0; t < r->f->n_tasks && rc == 0; t++)
         if (planned_to_run(r, t) && r->nodes[t].decision == DEC_NONE && !r->nodes[t].running)
@@ -701,7 +731,15 @@ static int begin_run(struct run *r)
 static void seed_ready(struct run *r)
 {
     /* A task is queued at most twice: once planned, once more if revived. */
-    r->ready = xcalloc(2 * r->f->n_tasks + 1, sizeof *r->ready);
+    size_t *count = xcalloc(r->ex.n + 1, sizeof *count);
+    for (size_t t = 0; t < r->f->n_tasks; t++)
+        if (r->ex_of[t] >= 0)
+            count[r->ex_of[t]]++;
+    r->ready = xcalloc(r->ex.n + 1, sizeof *r->ready);
+    r->n_queues = r->ex.n;
+    for (size_t e = 0; e < r->ex.n; e++)
+        r->ready[e].v = xcalloc(2 * count[e] + 1, sizeof *r->ready[e].v);
+    free(count);
     for (size_t i = 0; i < r->f->n_tasks; i++) {
         size_t t = r->f->order[i];
         if (!planned_to_run(r, t))
@@ -717,12 +755,32 @@ static void seed_ready(struct run *r)
     }
 }
 
+/* What an executor says about a job: queued (with its name there), started, or done. */
+static int on_report(struct run *r, const struct exec_report *rep)
+{
+    size_t t = (size_t)rep->id;
+    if (t >= r->f->n_tasks || !r->nodes[t].running)
+        return 0; /* not ours, or already over: nothing to do */
+    switch (rep->kind) {
+    case EXEC_QUEUED:
+        notify(r, TASK_SUBMITTED, t, DEC_NONE, rep->handle);
+        return 0;
+    case EXEC_STARTED:
+        r->nodes[t].started = now_wall();
+        notify(r, TASK_RUNNING, t, DEC_NONE, r->slot_logs[r->nodes[t].slot]);
+        return 0;
+    case EXEC_DONE:
+        return finish(r, rep);
+    }
+    return 0;
+}
+
 /* Commits when idle, and at most every COMMIT_MS while tasks complete quickly, so
  * watchers and crash recovery see results promptly without a commit per task. While
  * stored outputs wait to become durable, polls are short so their entries follow. */
 static int loop(struct run *r)
 {
-    struct exec_result res[POLL_BATCH];
+    struct exec_report res[POLL_BATCH];
     bool idle = false;
     for (;;) {
         if (r->o->cancel && *r->o->cancel && !r->cancelling && cancel_everything(r))
@@ -737,14 +795,14 @@ static int loop(struct run *r)
         int wait_ms = r->n_unsynced ? SYNC_POLL_MS
                       : db_in_transaction(r->ws->db) ? COMMIT_MS - (int)since
                                                      : POLL_MS;
-        int n = r->ex->poll(r->ex_ctx, wait_ms < 0 ? 0 : wait_ms, res, POLL_BATCH);
+        int n = executors_poll(&r->ex, wait_ms < 0 ? 0 : wait_ms, res, POLL_BATCH);
         idle = n <= 0;
         if (idle)
             notify(r, RUN_TICK, 0, DEC_NONE, NULL);
         if (!db_in_transaction(r->ws->db) && db_begin(r->ws->db, r->e))
             return -1;
         for (int i = 0; i < n; i++)
-            if (finish(r, &res[i]))
+            if (on_report(r, &res[i]))
                 return -1;
     }
 }
@@ -755,10 +813,14 @@ static void free_run(struct run *r)
         free(r->nodes[t].view);
         free(r->nodes[t].out_dir);
     }
-    for (int i = 0; r->slot_logs && i < r->o->jobs; i++) {
+    for (size_t i = 0; i < r->n_slots; i++) {
         unlink(r->slot_logs[i]);
         free(r->slot_logs[i]);
     }
+    for (size_t e = 0; e < r->n_queues; e++)
+        free(r->ready[e].v);
+    executors_close(&r->ex);
+    free(r->ex_of);
     free(r->slot_logs);
     free(r->slot_busy);
     free(r->unsynced);
@@ -785,15 +847,14 @@ static int execute(struct run *r)
     build_downstream(r);
     inherit_environment(r);
     seed_ready(r);
-    r->slot_logs = xcalloc((size_t)r->o->jobs, sizeof *r->slot_logs);
-    r->slot_busy = xcalloc((size_t)r->o->jobs, sizeof *r->slot_busy);
+    r->n_slots = r->ex.n * (size_t)r->o->jobs;
+    r->slot_logs = xcalloc(r->n_slots + 1, sizeof *r->slot_logs);
+    r->slot_busy = xcalloc(r->n_slots + 1, sizeof *r->slot_busy);
     r->unsynced = xcalloc(r->f->n_tasks, sizeof *r->unsynced);
-    for (int i = 0; i < r->o->jobs; i++)
-        r->slot_logs[i] = store_log_path(r->ws->store, i);
-    char msg[512] = "";
-    r->ex_ctx = r->ex->init(NULL, msg, sizeof msg);
-    if (!r->ex_ctx)
-        return err_set(r->e, "executor %s: %s", r->ex->name, msg);
+    for (size_t i = 0; i < r->n_slots; i++)
+        r->slot_logs[i] = store_log_path(r->ws->store, (int)i);
+    if (executors_start(&r->ex, r->f, r->e))
+        return -1;
     int rc = begin_run(r);
     if (rc == 0)
         rc = loop(r);
@@ -802,7 +863,7 @@ static int execute(struct run *r)
         cancel_everything(r);
         db_rollback(r->ws->db);
     }
-    r->ex->shutdown(r->ex_ctx);
+    executors_close(&r->ex); /* stops whatever still runs */
     r->sum.seconds = now_wall() - r->t0;
     r->sum.status = rc ? "failed" : final_status(r);
     if (rc == 0) {
@@ -814,19 +875,28 @@ static int execute(struct run *r)
     return rc;
 }
 
+/* Loads the executors of the tasks that are to run, and has them check their options. */
+static int open_executors(struct run *r)
+{
+    bool *use = xcalloc(r->f->n_tasks + 1, sizeof *use);
+    for (size_t t = 0; t < r->f->n_tasks; t++)
+        use[t] = planned_to_run(r, t);
+    r->ex_of = xcalloc(r->f->n_tasks + 1, sizeof *r->ex_of);
+    int rc = executors_open(&r->ex, r->f, use, r->ex_of, r->e);
+    free(use);
+    return rc;
+}
+
 int runner_run(struct workspace *ws, const struct run_opts *o, struct run_summary *sum,
                struct plan *plan_out, struct err *e)
 {
-    struct run r = {.ws = ws,
-                    .f = ws->flow,
-                    .o = o,
-                    .ex = o->executor ? o->executor : &executor_local,
-                    .t0 = now_wall(),
-                    .e = e};
+    struct run r = {.ws = ws, .f = ws->flow, .o = o, .t0 = now_wall(), .e = e};
     memset(sum, 0, sizeof *sum);
     int rc = plan_for_targets(&r.plan, &ws->keys, ws->db, ws->store, o->targets, o->n_targets,
                               o->force, e);
     r.sum.total = r.plan.n_run + r.plan.n_hit;
+    if (rc == 0)
+        rc = open_executors(&r);
     if (rc == 0 && o->dry_run) {
         *sum = r.sum;
         if (plan_out) {

@@ -1,10 +1,11 @@
 /* runner: execute a plan bottom-up, in parallel, and record everything.
  *
  * runner_run() plans the targets (plan.h), then starts every task whose upstreams
- * are done, at most `jobs` at a time, through an executor. Before starting a task it
- * checks the task's shallow key: if an upstream re-ran and produced the same bytes
- * as before, the old output is reused (early cutoff) and the new deep key recorded as
- * an alias. A finished task's $OUT is moved into the store and entered in the cache;
+ * are done, at most `jobs` at a time on each executor (executors.h: each task's own,
+ * loaded as a plugin, its options checked before anything runs). Before starting a
+ * task it checks the task's shallow key: if an upstream re-ran and produced the same
+ * bytes as before, the old output is reused (early cutoff) and the new deep key
+ * recorded as an alias. A finished task's $OUT is moved into the store and entered in the cache;
  * a failed task blocks its downstream while the rest continue; a cancel request (the
  * flag, set from a signal handler) stops running tasks and starts no new ones.
  *
@@ -18,7 +19,6 @@
 #include <signal.h>
 #include <stdbool.h>
 
-#include "executor.h"
 #include "plan.h"
 #include "workspace.h"
 
@@ -35,8 +35,9 @@ const char *decision_name(enum decision d);
 
 enum run_event_kind {
     RUN_STARTED,  /* plan made; run_id assigned */
-    TASK_QUEUED,  /* planned to run, waiting for upstreams or a free job slot */
-    TASK_RUNNING, /* handed to the executor; detail: its live log file */
+    TASK_QUEUED,    /* planned to run, waiting for upstreams or a free job slot */
+    TASK_SUBMITTED, /* queued by its executor's scheduler; detail: the job ("slurm job 42") */
+    TASK_RUNNING,   /* running; detail: its live log file */
     TASK_DONE,    /* decision made (see decision) */
     RUN_FINISHED,
     RUN_TICK,     /* nothing happened for a while (observers only; not recorded) */
@@ -83,7 +84,6 @@ struct run_opts {
     bool dry_run; /* plan and report; run nothing, record nothing */
     const volatile sig_atomic_t *cancel;
     const struct run_observer *observer; /* may be NULL */
-    const struct executor_ops *executor;  /* NULL: the local executor */
     const struct run_origin *origin;      /* NULL: a run of the present */
 };
 

@@ -20,8 +20,10 @@ test_flow_errors_exit_2_and_run_nothing() {
     expect_flow_error "flow.json: task a: code file missing.py: No such file or directory"
     echo '{"params": {"lr": 1}, "tasks": {"a": {"run": "echo {params.rate} >>$RUNS"}}}' >flow.json
     expect_flow_error "flow.json: task a: run: unknown parameter {params.rate}"
-    echo '{"tasks": {"a": {"run": "echo a >>$RUNS", "executor": "slurm"}}}' >flow.json
-    expect_flow_error 'flow.json: task a: field "executor" is not supported yet'
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS", "executor": "Slurm"}}}' >flow.json
+    expect_flow_error 'flow.json: task a: "executor" must be an executor'"'"'s name, like "local" or "slurm"'
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS", "slurm": {"cpus": 2}}}}' >flow.json
+    expect_flow_error 'flow.json: task a: unknown field "slurm" (the task runs on executor "local", so it takes no "slurm" options)'
     rm flow.json
     expect_flow_error "flow.json: No such file or directory"
 }

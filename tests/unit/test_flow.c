@@ -67,12 +67,67 @@ TEST(flow_unknown_field_suggests)
               "flow.json: task a: unknown field \"zzzzzz\"");
 }
 
-TEST(flow_later_fields_are_not_supported_yet)
+TEST(flow_executor_defaults_and_options_merge_down_the_includes)
 {
-    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\", \"executor\": \"slurm\"}}}", NULL),
-              "flow.json: task a: field \"executor\" is not supported yet");
+    t_write("sub/flow.json",
+            "{\"slurm\": {\"mem\": \"2G\"}, \"tasks\": {\"s\": {\"run\": \"x\", "
+            "\"slurm\": {\"partition\": \"{params.p}\"}}}, \"params\": {\"p\": \"gpu\"}}");
+    struct flow *f;
+    CHECK_STR(load("{\"executor\": \"slurm\", \"params\": {\"q\": \"long\"},\n"
+                   " \"slurm\": {\"cpus\": 4, \"mem\": \"8G\", \"extra\": [\"--qos={params.q}\"]},\n"
+                   " \"tasks\": {\"a\": {\"run\": \"x\", \"slurm\": {\"cpus\": 8}},\n"
+                   "  \"b\": {\"run\": \"x\", \"executor\": \"local\", \"local\": {\"time\": \"1h\"}},\n"
+                   "  \"c\": {\"run\": \"x\", \"executor\": \"local\"},\n"
+                   "  \"sub\": {\"flow\": \"sub/flow.json\"}}}",
+                   &f),
+              "");
+    REQUIRE(f);
+    const struct task *a = &f->tasks[flow_find(f, "a")], *b = &f->tasks[flow_find(f, "b")];
+    const struct task *c = &f->tasks[flow_find(f, "c")], *s = &f->tasks[flow_find(f, "sub/s")];
+    CHECK_STR(a->executor, "slurm");
+    CHECK_STR(a->exec_options, "{\"mem\":\"8G\",\"extra\":[\"--qos=long\"],\"cpus\":8}");
+    CHECK_STR(b->executor, "local");
+    CHECK_STR(b->exec_options, "{\"time\":\"1h\"}");
+    CHECK(c->exec_options == NULL);
+    /* The sub-flow inherits the default executor; its own defaults and the task's win. */
+    CHECK_STR(s->executor, "slurm");
+    CHECK_STR(s->exec_options,
+              "{\"cpus\":4,\"extra\":[\"--qos=long\"],\"mem\":\"2G\",\"partition\":\"gpu\"}");
+    CHECK_STR(s->path, "sub/flow.json");
+    CHECK(f->n_exec_defaults == 1);
+    /* Where a task runs is not what it computes: options stay out of the key's inputs. */
+    CHECK(a->n_params == 0);
+    flow_free(f);
+}
+
+TEST(flow_executor_fields_are_checked)
+{
+    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\", \"executor\": 3}}}", NULL),
+              "flow.json: task a: \"executor\" must be an executor's name, like \"local\" or "
+              "\"slurm\" (lower-case letters, digits, '-' and '_')");
+    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\", \"slurm\": {}}}}", NULL),
+              "flow.json: task a: unknown field \"slurm\" (the task runs on executor \"local\", "
+              "so it takes no \"slurm\" options)");
+    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\", \"executor\": \"slurm\", "
+                   "\"slurn\": {}}}}",
+                   NULL),
+              "flow.json: task a: unknown field \"slurn\" (did you mean \"slurm\"?)");
+    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\", \"envv\": {}}}}", NULL),
+              "flow.json: task a: unknown field \"envv\" (did you mean \"env\"?)");
     CHECK_STR(load("{\"slurm\": {}, \"tasks\": {\"a\": {\"run\": \"x\"}}}", NULL),
-              "flow.json: field \"slurm\" is not supported yet");
+              "flow.json: unknown field \"slurm\" (options for executor \"slurm\"? no task of "
+              "this file runs on it)");
+    CHECK_STR(load("{\"executor\": \"slurm\", \"slurm\": {\"p\": \"{params.x}\"}, "
+                   "\"tasks\": {\"a\": {\"run\": \"x\"}}}",
+                   NULL),
+              "flow.json: \"slurm\": unknown parameter {params.x}");
+    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\", \"executor\": \"slurm\", "
+                   "\"slurm\": {\"p\": \"{params.x}\"}}}}",
+                   NULL),
+              "flow.json: task a: \"slurm\": unknown parameter {params.x}");
+    CHECK_STR(load("{\"tasks\": {\"s\": {\"flow\": \"x.json\", \"executor\": \"slurm\"}}}", NULL),
+              "flow.json: task s: a sub-flow node takes only \"flow\" and \"with\" (\"executor\" "
+              "belongs in the sub-flow's own tasks)");
 }
 
 TEST(flow_wrong_types)
