@@ -217,6 +217,17 @@ void runs_of_task_free(struct task_run_row *rows, size_t n)
     free(rows);
 }
 
+char *runs_job_of(struct db *db, int64_t run_id, const char *task)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT detail FROM events WHERE run_id = ? AND task = ? "
+                                      "AND state = 'submitted' ORDER BY seq DESC LIMIT 1");
+    sqlite3_bind_int64(st, 1, run_id);
+    db_bind_text(st, 2, task);
+    char *job = sqlite3_step(st) == SQLITE_ROW ? xstrdup(db_col_text(st, 0)) : NULL;
+    db_done(st);
+    return job;
+}
+
 char *runs_last_log(struct db *db, int64_t flow_id, const char *task)
 {
     sqlite3_stmt *st = db_prepare(db, "SELECT log_object FROM task_runs WHERE flow_id = ? AND "

@@ -73,6 +73,8 @@ void runs_last_durations(struct db *db, int64_t flow_id,
 size_t runs_of_task(struct db *db, int64_t flow_id, const char *task, size_t limit,
                     struct task_run_row **out);
 void runs_of_task_free(struct task_run_row *rows, size_t n);
+/* The job a scheduler ran the task as in that run ("slurm job 42"), or NULL. Caller frees. */
+char *runs_job_of(struct db *db, int64_t run_id, const char *task);
 /* The log object of the task's last run that captured output, or NULL. Caller frees. */
 char *runs_last_log(struct db *db, int64_t flow_id, const char *task);
 

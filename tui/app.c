@@ -124,6 +124,19 @@ static void play(struct app *a)
     a->dirty = true;
 }
 
+/* The detail pane, if open, redone from the model (keeping its scroll). */
+static void refresh_detail(struct app *a)
+{
+    if (a->pane != PANE_DETAIL)
+        return;
+    struct strv lines = {0};
+    pane_detail(a, &lines);
+    int scroll = a->pane_scroll;
+    app_pane(a, PANE_DETAIL, "details", &lines);
+    a->pane_scroll = scroll;
+    a->dirty = true;
+}
+
 /* --- prompts -------------------------------------------------------------------------------------- */
 
 static void submit_prompt(struct app *a)
@@ -321,13 +334,8 @@ void app_key(struct app *a, int key)
         prompt_key(a, key);
     else if (!pane_key(a, key) && !actions_key(a, key))
         app_message(a, "no action on that key (? lists them)");
-    if (a->pane == PANE_DETAIL && !a->quit) { /* it follows the selection */
-        struct strv lines = {0};
-        pane_detail(a, &lines);
-        int scroll = a->pane_scroll;
-        app_pane(a, PANE_DETAIL, "details", &lines);
-        a->pane_scroll = scroll;
-    }
+    if (!a->quit)
+        refresh_detail(a); /* it follows the selection */
 }
 
 /* --- time --------------------------------------------------------------------------------------------- */
@@ -388,9 +396,12 @@ void app_tick(struct app *a)
         app_message(a, "%s", failure);
     free(failure);
     play(a);
+    int64_t seen = a->m.events_seen, run = a->m.run_id;
     if (model_poll(&a->m)) {
         a->dirty = true;
         rewatch(a);
+        if (a->m.events_seen != seen || a->m.run_id != run)
+            refresh_detail(a); /* a task's state and job as the run goes */
     }
     if (a->m.run_ended)
         report_run(a);

@@ -23,15 +23,19 @@ static enum live live_from_word(const char *w)
 
 static void free_live(struct model *m, size_t n)
 {
-    for (size_t i = 0; m->live_log && i < n; i++)
+    for (size_t i = 0; m->live_log && i < n; i++) {
         free(m->live_log[i]);
+        free(m->live_job[i]);
+    }
     free(m->live_log);
+    free(m->live_job);
     free(m->live);
     free(m->started);
+    free(m->submitted);
     free(m->duration);
-    m->live_log = NULL;
+    m->live_log = m->live_job = NULL;
     m->live = NULL;
-    m->started = m->duration = NULL;
+    m->started = m->submitted = m->duration = NULL;
 }
 
 static void free_past(struct model *m)
@@ -129,6 +133,8 @@ void model_reload(struct model *m)
     m->started = xcalloc(n + 1, sizeof *m->started);
     m->duration = xcalloc(n + 1, sizeof *m->duration);
     m->live_log = xcalloc(n + 1, sizeof *m->live_log);
+    m->live_job = xcalloc(n + 1, sizeof *m->live_job);
+    m->submitted = xcalloc(n + 1, sizeof *m->submitted);
     m->run_id = 0;
     m->run_going = false;
     m->events_seen = 0;
@@ -179,6 +185,13 @@ void model_close(struct model *m)
 static void apply_event(struct model *m, size_t t, const char *state, double when,
                         const char *detail)
 {
+    if (strcmp(state, "submitted") == 0) { /* queued still, now in a scheduler's queue */
+        m->live[t] = LIVE_QUEUED;
+        m->submitted[t] = when;
+        free(m->live_job[t]);
+        m->live_job[t] = detail[0] ? xstrdup(detail) : NULL;
+        return;
+    }
     enum live l = live_from_word(state);
     if (l == LIVE_NONE)
         return;
@@ -215,6 +228,10 @@ bool model_poll(struct model *m)
         if (id <= m->run_id)
             return false;
         memset(m->live, 0, n_tasks(m) * sizeof *m->live);
+        for (size_t t = 0; t < n_tasks(m); t++) {
+            free(m->live_job[t]);
+            m->live_job[t] = NULL;
+        }
         m->run_id = id;
         m->run_going = true;
         m->events_seen = 0;
@@ -368,8 +385,11 @@ void model_note(const struct model *m, size_t i, char *buf, size_t n)
     if (m->view.nodes[i].task < 0)
         return;
     size_t t = (size_t)m->view.nodes[i].task;
+    const char *job = m->run_going && m->live[t] == LIVE_QUEUED ? m->live_job[t] : NULL;
     if (m->run_going && m->live[t] == LIVE_RUNNING)
         fmt_duration(buf, n, now_wall() - m->started[t]);
+    else if (job) /* in a scheduler's queue: its job number ("slurm job 42" -> "#42") */
+        snprintf(buf, n, "#%s", strrchr(job, ' ') ? strrchr(job, ' ') + 1 : job);
     else if (m->duration[t] >= 0 && !m->past_run &&
              (m->run_going || m->st[t].state != ST_CACHED))
         fmt_duration(buf, n, m->duration[t]);

@@ -45,6 +45,8 @@ struct model {
     double *started;   /* per task: when it started running */
     double *duration;  /* per task: how long it ran (< 0: unknown) */
     char **live_log;   /* per task: its log file while it runs */
+    char **live_job;   /* per task: its job in a scheduler's queue ("slurm job 42"), or NULL */
+    double *submitted; /* per task: when its executor queued it */
     int64_t data_version;
     int64_t run_ended; /* a watched run that just ended (the app reports it, then clears it) */
 
@@ -103,7 +105,8 @@ void model_past_label(const struct model *m, char *buf, size_t n);
 const char *model_state(const struct model *m, size_t i);
 /* The task a view node stands for (a collapsed sub-flow: its output task). */
 size_t model_task(const struct model *m, size_t i);
-/* A short note for view node i: elapsed or run time, or the output size. */
+/* A short note for view node i: elapsed or run time, its job number while a scheduler
+ * queues it ("#42"), or the output size. */
 void model_note(const struct model *m, size_t i, char *buf, size_t n);
 /* Counts of view nodes per state word, as "3 cached  1 stale  2 pending". */
 char *model_counts(const struct model *m);

@@ -36,10 +36,16 @@ static char *last_log(const struct model *m, size_t t)
     return text;
 }
 
+static bool runs_locally(const struct task *task)
+{
+    return strcmp(task->executor, "local") == 0;
+}
+
 static void recent_runs(const struct model *m, size_t t, struct strv *lines)
 {
+    const struct task *task = &m->ws->flow->tasks[t];
     struct task_run_row *r;
-    size_t n = runs_of_task(m->ws->db, m->ws->flow_id, m->ws->flow->tasks[t].name, 5, &r);
+    size_t n = runs_of_task(m->ws->db, m->ws->flow_id, task->name, 5, &r);
     if (n)
         strv_push(lines, xstrdup("last runs:"));
     for (size_t i = 0; i < n; i++) {
@@ -48,10 +54,30 @@ static void recent_runs(const struct model *m, size_t t, struct strv *lines)
             fmt_duration(took, sizeof took, r[i].took);
         if (r[i].started > 0)
             fmt_time(at, sizeof at, r[i].started);
-        strv_pushf(lines, "  run %-5lld %-9s %-7s %-12s %s", (long long)r[i].run_id,
-                   r[i].decision, took, at, r[i].reason);
+        char *job = runs_locally(task) ? NULL : runs_job_of(m->ws->db, r[i].run_id, task->name);
+        strv_pushf(lines, "  run %-5lld %-9s %-7s %-12s %s%s%s%s", (long long)r[i].run_id,
+                   r[i].decision, took, at, r[i].reason, job ? " [" : "", job ? job : "",
+                   job ? "]" : "");
+        free(job);
     }
     runs_of_task_free(r, n);
+}
+
+/* Where the task runs, and while a run goes, its job in the scheduler's queue. */
+static void executor_lines(const struct model *m, size_t t, struct strv *lines)
+{
+    const struct task *task = &m->ws->flow->tasks[t];
+    if (!runs_locally(task) || task->exec_options)
+        strv_pushf(lines, "executor: %s%s%s", task->executor, task->exec_options ? " " : "",
+                   task->exec_options ? task->exec_options : "");
+    const char *job = m->run_going ? m->live_job[t] : NULL;
+    if (!job || (m->live[t] != LIVE_QUEUED && m->live[t] != LIVE_RUNNING))
+        return;
+    bool running = m->live[t] == LIVE_RUNNING;
+    char since[32];
+    fmt_duration(since, sizeof since, now_wall() - (running ? m->started[t] : m->submitted[t]));
+    strv_pushf(lines, "%s: %s for %s", job, running ? "running" : "pending in the queue",
+               since);
 }
 
 static void output_files(const struct model *m, size_t t, struct strv *lines)
@@ -87,6 +113,7 @@ void pane_detail(const struct app *a, struct strv *lines)
     for (size_t r = 0; r < m->st[t].reasons.n; r++)
         strv_pushf(lines, "  %s", m->st[t].reasons.v[r]);
     strv_pushf(lines, "key %.16s   command: %s", m->ws->keys.in[t].deep, task->run);
+    executor_lines(m, t, lines);
     output_files(m, t, lines);
     recent_runs(m, t, lines);
     char *log = last_log(m, t);

@@ -211,6 +211,47 @@ JSON
     cd ..
 }
 
+scenario_the_tui_shows_a_job_pending_then_running_with_its_id() {
+    mkdir tui && cd tui && git_repo
+    cat >flow.json <<'JSON'
+{ "name": "cluster", "executor": "slurm",
+  "tasks": { "train": { "run": "while [ ! -f go ]; do sleep 0.1; done; echo ok >$OUT/x" } } }
+JSON
+    # A job outside sluice holds every CPU, so train waits in the queue until it goes.
+    BLOCKER=$(sbatch --parsable -c "$(sinfo -h -o %c)" -o /dev/null --wrap 'sleep 300')
+    export BLOCKER
+    cat >keys.txt <<'KEYS'
+size 110 30
+keys R
+key Enter
+wait-text pending in the queue 20000
+dump queued
+sh scancel "$BLOCKER"
+wait-text : running for 20000
+dump running
+sh touch go
+wait-idle 30000
+dump done
+keys q
+KEYS
+    TUI_OUT=$(LC_ALL=C.UTF-8 "$SLUICE" tui --script keys.txt 2>&1)
+    case "$TUI_OUT" in *"--- timeout"* | *"--- failed"*) fail "the key script failed:
+$TUI_OUT" ;; esac
+    local job
+    job=$(job_of train)
+    OUT_TEXT=$(printf '%s\n' "$TUI_OUT" | sed -n '/^--- screen queued ---$/,/^--- end ---$/p')
+    assert_out "○ train"
+    assert_out "#$job"
+    assert_out "executor: slurm"
+    assert_out "slurm job $job: pending in the queue for"
+    OUT_TEXT=$(printf '%s\n' "$TUI_OUT" | sed -n '/^--- screen running ---$/,/^--- end ---$/p')
+    assert_out "1 running"
+    assert_out "slurm job $job: running for"
+    OUT_TEXT=$(printf '%s\n' "$TUI_OUT" | sed -n '/^--- screen done ---$/,/^--- end ---$/p')
+    assert_out "[slurm job $job]"
+    cd ..
+}
+
 test_slurm_tasks_run_cache_fail_and_cancel_on_a_real_cluster() {
     slurm_prerequisites
     trap slurm_down EXIT
@@ -218,6 +259,7 @@ test_slurm_tasks_run_cache_fail_and_cancel_on_a_real_cluster() {
     scenario_jobs_run_through_slurm_and_are_cached
     scenario_a_failing_job_fails_its_task_and_blocks_downstream
     scenario_cancelling_the_run_scancels_its_jobs
+    scenario_the_tui_shows_a_job_pending_then_running_with_its_id
     slurm_down # before the test's directory (and the pid files in it) goes
     trap - EXIT
 }
