@@ -471,7 +471,7 @@ static int fingerprint_new(struct fingerprint *fp, const char *abs, const char *
     if (!(fp->trusted && from_table(fp, abs, &st, c))) {
         rc = ready(fp, e);
         if (rc == 0) {
-            c->repo_path = repo_relative(fp, abs);
+            c->repo_path = repo_relative(fp, c->abs);
             rc = from_git(fp, abs, &st, c, e);
         }
     }
@@ -480,7 +480,7 @@ static int fingerprint_new(struct fingerprint *fp, const char *abs, const char *
         return err_prefix(e, "code file %s", rel);
     }
     if (!c->repo_path)
-        c->repo_path = repo_relative(fp, abs);
+        c->repo_path = repo_relative(fp, c->abs);
     *out = c;
     return 0;
 }
