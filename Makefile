@@ -30,6 +30,9 @@ PLUGIN_HELPERS_slurm := options proc slurm_job
 PLUGIN_OUT := $(dir $(BIN))plugins
 PLUGIN_SO  := $(PLUGINS:%=$(PLUGIN_OUT)/%.so)
 PLUGIN_OBJ_DIR := $(BUILD)/plugins
+# A plugin links what it uses (the binary may not have it): undefined symbols are
+# errors, except under the sanitizers, whose runtime only the binary carries.
+PLUGIN_LDFLAGS := $(if $(findstring sanitize,$(LDFLAGS)),,-Wl,-z,defs)
 CLI_SRC    := $(wildcard cli/*.c) $(wildcard tui/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
@@ -65,7 +68,7 @@ $(PLUGIN_OBJ_DIR)/%.o: plugins/%.c
 .SECONDARY: # keep the plugins' objects, which only the .so rules use
 $(PLUGIN_OUT)/%.so: $(PLUGIN_OBJ_DIR)/%.o $$(addprefix $(PLUGIN_OBJ_DIR)/,$$(addsuffix .o,$$(PLUGIN_HELPERS_$$*)))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $^ $(shell pkg-config --libs libcjson 2>/dev/null)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(PLUGIN_LDFLAGS) -shared -o $@ $^ $(shell pkg-config --libs libcjson 2>/dev/null) -lm
 
 $(LIB): $(ENGINE_OBJ)
 	@rm -f $@
