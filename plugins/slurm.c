@@ -43,6 +43,7 @@ struct sjob {
     struct proc proc; /* sbatch or scontrol */
     long job;         /* Slurm's job id, once sbatch has said it */
     bool started;     /* EXEC_STARTED was reported */
+    bool asked;       /* in the squeue now running */
     bool cancel_wanted, scancel_sent;
     double cancel_by; /* give up waiting for Slurm's confirmation then */
 };
@@ -267,13 +268,16 @@ static void read_queue(struct slurm *S)
         const char *nl = strchr(l, '\n');
         l = nl ? nl + 1 : NULL;
     }
-    /* A job squeue no longer lists (or did not know at all): scontrol says the rest. */
+    /* A job squeue was asked about but no longer lists (or did not know at all):
+     * scontrol says the rest. */
     bool answered = proc_exit_code(&S->query) == 0 || strstr(S->query.out, "Invalid job id");
-    for (size_t i = 0; answered && i < S->n; i++)
-        if (S->jobs[i].phase == WAITING && !seen[i]) {
+    for (size_t i = 0; i < S->n; i++) {
+        if (answered && S->jobs[i].asked && S->jobs[i].phase == WAITING && !seen[i]) {
             S->jobs[i].phase = FINAL;
             changed = true;
         }
+        S->jobs[i].asked = false;
+    }
     free(seen);
     proc_free(&S->query);
     S->interval = changed ? QUERY_MIN_S
@@ -291,6 +295,7 @@ static void start_query(struct slurm *S)
     for (size_t i = 0; i < S->n; i++) {
         if (S->jobs[i].phase != WAITING)
             continue;
+        S->jobs[i].asked = true;
         char one[32];
         int n = snprintf(one, sizeof one, "%s%ld", len ? "," : "", S->jobs[i].job);
         grow(&ids, &cap, len + (size_t)n + 1, 1);
