@@ -22,7 +22,32 @@ struct loader {
     struct err *e;
     struct strv stack; /* absolute paths of the flow files being included */
     size_t cap_tasks, cap_groups;
+    const char *text; /* the top flow file's content when given (else it is read) */
+    size_t len;
+    bool allow_empty; /* the top flow may have no tasks */
 };
+
+/* The absolute path of a flow file; one given as text need not exist yet, only its
+ * directory. Caller frees; NULL with errno set. */
+static char *flow_abspath(const char *path, bool may_be_missing)
+{
+    char *abs = realpath(path, NULL);
+    if (abs || !may_be_missing || errno != ENOENT)
+        return abs;
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (slash)
+        slash[slash == dir] = 0;
+    char *absdir = realpath(slash ? dir : ".", NULL);
+    char *out = absdir && base[0] ? xasprintf("%s/%s", strcmp(absdir, "/") ? absdir : "", base)
+                                  : NULL;
+    free(absdir);
+    free(dir);
+    if (!out)
+        errno = ENOENT;
+    return out;
+}
 
 /* One flow file being loaded. */
 struct scope {
@@ -742,7 +767,10 @@ static char *default_name(const char *dir)
 
 static int open_scope(struct loader *L, struct scope *s, const char *path, const char *shown)
 {
-    if (flowfile_read(path, &s->rf, L->e)) {
+    bool top = L->stack.n == 0;
+    int rc = top && L->text ? flowfile_parse(path, L->text, L->len, L->allow_empty, &s->rf, L->e)
+                            : flowfile_read(path, &s->rf, L->e);
+    if (rc) {
         /* flowfile names the file as given to it; show it as the user knows it. */
         if (strcmp(path, shown) != 0 && strncmp(L->e->msg, path, strlen(path)) == 0) {
             char *rest = xstrdup(L->e->msg + strlen(path));
@@ -751,7 +779,7 @@ static int open_scope(struct loader *L, struct scope *s, const char *path, const
         }
         return -1;
     }
-    char *abs = realpath(path, NULL);
+    char *abs = flow_abspath(path, top && L->text);
     if (!abs)
         return err_set(L->e, "%s: %s", shown, strerror(errno));
     for (size_t i = 0; i < L->stack.n; i++) {
@@ -969,13 +997,15 @@ static void index_names(struct flow *f)
     qsort_r(f->by_name, f->n_tasks, sizeof *f->by_name, cmp_name, f);
 }
 
-int flow_load(const char *path, const struct strv *overrides, struct flow **out, struct err *e)
+static int load(struct loader *L, const char *path, const struct strv *overrides,
+                struct flow **out)
 {
+    struct err *e = L->e;
     *out = NULL;
     struct flow *f = xcalloc(1, sizeof *f);
     f->path = xstrdup(path);
-    f->abspath = realpath(path, NULL);
-    struct loader L = {.f = f, .e = e};
+    f->abspath = flow_abspath(path, L->text != NULL);
+    L->f = f;
     int rc;
     if (!f->abspath) {
         rc = err_set(e, "%s: %s", path, strerror(errno));
@@ -984,12 +1014,12 @@ int flow_load(const char *path, const struct strv *overrides, struct flow **out,
         *strrchr(f->dir, '/') = 0;
         if (!f->dir[0])
             strcpy(f->dir, "/");
-        rc = load_scope(&L, NULL, path, path, overrides, "", -1, NULL);
+        rc = load_scope(L, NULL, path, path, overrides, "", -1, NULL);
     }
-    strv_free(&L.stack);
+    strv_free(&L->stack);
     malloc_trim(0); /* the raw file's memory: give back what the freeing left in holes */
     if (rc == 0)
-        rc = order_tasks(&L);
+        rc = order_tasks(L);
     for (size_t i = 0; rc == 0 && i < f->n_tasks; i++) {
         struct task *t = &f->tasks[f->order[i]];
         for (size_t k = 0; k < t->n_deps; k++) {
@@ -1076,6 +1106,19 @@ int flow_build(const struct flow_spec *spec, struct flow **out, struct err *e)
 char *flow_var_name(const char *upstream)
 {
     return in_var(upstream);
+}
+
+int flow_load(const char *path, const struct strv *overrides, struct flow **out, struct err *e)
+{
+    struct loader L = {.e = e};
+    return load(&L, path, overrides, out);
+}
+
+int flow_load_text(const char *path, const char *text, size_t len, bool allow_empty,
+                   struct flow **out, struct err *e)
+{
+    struct loader L = {.e = e, .text = text, .len = len, .allow_empty = allow_empty};
+    return load(&L, path, NULL, out);
 }
 
 void flow_free(struct flow *f)

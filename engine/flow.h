@@ -82,6 +82,13 @@ struct flow {
 
 /* Parameter overrides (`name=value`, for the top flow) may be NULL. */
 int flow_load(const char *path, const struct strv *overrides, struct flow **out, struct err *e);
+/* The same with the top flow file's content given as text (NUL-terminated at
+ * text[len]) instead of read from path, which need not exist yet (its directory must):
+ * how a flow being edited is checked before it is saved. With allow_empty, a top flow
+ * without tasks loads as an empty DAG. Messages are those flow_load() would give for
+ * a file holding that text. */
+int flow_load_text(const char *path, const char *text, size_t len, bool allow_empty,
+                   struct flow **out, struct err *e);
 void flow_free(struct flow *f);
 
 /* A task given directly instead of read from a file (replay rebuilds past runs). */

@@ -23,6 +23,7 @@ struct reader {
     const char *buf, *p, *end; /* *end == 0 */
     cJSON *top;                /* every top-level member but "tasks" */
     bool tasks_seen;
+    bool allow_empty; /* a flow without tasks is not an error */
 };
 
 static bool in_list(const char *s, const char *const *list, size_t n)
@@ -576,24 +577,21 @@ static int read_top(struct reader *r)
     rf->publish_root = root ? xstrdup(root->valuestring) : NULL;
     if (!r->tasks_seen)
         return err_set(r->e, "%s: missing \"tasks\"", r->path);
-    if (rf->n_tasks == 0)
+    if (rf->n_tasks == 0 && !r->allow_empty)
         return err_set(r->e, "%s: \"tasks\" is empty", r->path);
     return read_params(r, cJSON_GetObjectItemCaseSensitive(r->top, "params"));
 }
 
-int flowfile_read(const char *path, struct rawflow **out, struct err *e)
+int flowfile_parse(const char *path, const char *text, size_t len, bool allow_empty,
+                   struct rawflow **out, struct err *e)
 {
     *out = NULL;
-    size_t len;
-    char *buf = file_read_all(path, &len, e);
-    if (!buf)
-        return -1;
     struct rawflow *rf = xcalloc(1, sizeof *rf);
     rf->path = xstrdup(path);
-    struct reader r = {.path = path, .e = e, .rf = rf, .buf = buf, .p = buf, .end = buf + len,
-                       .top = cJSON_CreateObject()};
+    struct reader r = {.path = path, .e = e, .rf = rf, .buf = text, .p = text,
+                       .end = text + len, .top = cJSON_CreateObject(),
+                       .allow_empty = allow_empty};
     int rc = read_document(&r);
-    free(buf); /* everything kept was copied */
     if (rc == 0)
         rc = read_top(&r);
     cJSON_Delete(r.top);
@@ -603,6 +601,18 @@ int flowfile_read(const char *path, struct rawflow **out, struct err *e)
     }
     *out = rf;
     return 0;
+}
+
+int flowfile_read(const char *path, struct rawflow **out, struct err *e)
+{
+    *out = NULL;
+    size_t len;
+    char *buf = file_read_all(path, &len, e);
+    if (!buf)
+        return -1;
+    int rc = flowfile_parse(path, buf, len, false, out, e);
+    free(buf); /* everything kept was copied */
+    return rc;
 }
 
 void kv_free(struct kv *kv, size_t n)

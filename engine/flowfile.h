@@ -60,6 +60,10 @@ struct rawflow {
 };
 
 int flowfile_read(const char *path, struct rawflow **out, struct err *e);
+/* The same on text already in memory (NUL-terminated at text[len]) that stands for the
+ * file at path; with allow_empty, a flow without tasks is not an error (one being built). */
+int flowfile_parse(const char *path, const char *text, size_t len, bool allow_empty,
+                   struct rawflow **out, struct err *e);
 void flowfile_free(struct rawflow *rf);
 /* Releases what a task owns (used when its fields have been moved elsewhere). */
 void rawtask_free(struct rawtask *t);

@@ -34,15 +34,9 @@ static int open_store(const char *root, struct store **st, struct db **db, struc
     return rc;
 }
 
-int workspace_open(const char *flow_path, const struct strv *overrides, struct workspace **out,
-                   struct err *e)
+/* Opens the store, database and repository of an already loaded flow. */
+static int open_around(struct workspace *ws, struct err *e)
 {
-    *out = NULL;
-    struct workspace *ws = xcalloc(1, sizeof *ws);
-    if (flow_load(flow_path, overrides, &ws->flow, e)) {
-        workspace_close(ws);
-        return -1;
-    }
     char *root = workspace_store_path(ws->flow->path);
     int rc = open_store(root, &ws->store, &ws->db, e);
     free(root);
@@ -50,11 +44,33 @@ int workspace_open(const char *flow_path, const struct strv *overrides, struct w
         rc = fingerprint_open(ws->flow->dir, ws->db, &ws->fp, e);
     if (rc == 0)
         rc = history_flow_id(ws->db, ws->flow->abspath, ws->flow->name, false, &ws->flow_id, e);
-    if (rc) {
+    if (rc == 0)
+        keys_init(&ws->keys, ws->flow, ws->fp, ws->db);
+    return rc;
+}
+
+int workspace_open(const char *flow_path, const struct strv *overrides, struct workspace **out,
+                   struct err *e)
+{
+    struct workspace *ws = xcalloc(1, sizeof *ws);
+    *out = NULL;
+    if (flow_load(flow_path, overrides, &ws->flow, e) || open_around(ws, e)) {
         workspace_close(ws);
         return -1;
     }
-    keys_init(&ws->keys, ws->flow, ws->fp, ws->db);
+    *out = ws;
+    return 0;
+}
+
+int workspace_open_text(const char *flow_path, const char *text, size_t len,
+                        struct workspace **out, struct err *e)
+{
+    struct workspace *ws = xcalloc(1, sizeof *ws);
+    *out = NULL;
+    if (flow_load_text(flow_path, text, len, true, &ws->flow, e) || open_around(ws, e)) {
+        workspace_close(ws);
+        return -1;
+    }
     *out = ws;
     return 0;
 }

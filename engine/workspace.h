@@ -26,6 +26,10 @@ struct workspace {
 /* overrides: `name=value` parameter overrides (may be NULL). */
 int workspace_open(const char *flow_path, const struct strv *overrides, struct workspace **out,
                    struct err *e);
+/* The same for a flow being edited: the flow file's content is text (see
+ * flow_load_text(); a flow without tasks opens as an empty one). */
+int workspace_open_text(const char *flow_path, const char *text, size_t len,
+                        struct workspace **out, struct err *e);
 void workspace_close(struct workspace *ws);
 
 /* A workspace over a flow built in memory (flow_build(): a replay), with the store at
