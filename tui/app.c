@@ -52,9 +52,8 @@ static void rewatch(struct app *a)
 {
     if (a->watching)
         watch_free(&a->watch);
-    a->watching = a->m.ws != NULL;
-    if (a->watching)
-        watch_init(&a->watch, a->m.ws);
+    a->watching = true;
+    watch_init(&a->watch, a->m.flow_path, a->m.ws);
 }
 
 void app_reload(struct app *a)

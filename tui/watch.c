@@ -41,10 +41,15 @@ static void add_file(struct watch *w, const char *dir, const char *rel)
     free(abs);
 }
 
-void watch_init(struct watch *w, const struct workspace *ws)
+void watch_init(struct watch *w, const char *flow_path, const struct workspace *ws)
 {
     memset(w, 0, sizeof *w);
     w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    char *cwd = getcwd(NULL, 0);
+    add_file(w, cwd ? cwd : ".", flow_path);
+    free(cwd);
+    if (!ws)
+        return;
     const struct flow *f = ws->flow;
     add_file(w, "/", f->abspath);
     for (size_t g = 0; g < f->n_groups; g++)

@@ -17,7 +17,9 @@ struct watch {
     double next_poll;
 };
 
-void watch_init(struct watch *w, const struct workspace *ws);
+/* Watches the flow file, and with a workspace (NULL while the flow is broken) the
+ * files its tasks depend on. */
+void watch_init(struct watch *w, const char *flow_path, const struct workspace *ws);
 /* The descriptor to wait on, or -1 (then call watch_changed about once a second). */
 int watch_fd(const struct watch *w);
 /* Drains what happened; true when a watched file changed. Never blocks. */

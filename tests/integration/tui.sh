@@ -369,3 +369,16 @@ KEYS
     assert_line '^ +2 +[0-9:]+ +ok .*report +\(replay of run 1\)$'
     assert_eq "$(sql 'select replay_of from runs where id = 2')" 1 "run 2 replays run 1"
 }
+
+test_tui_a_broken_flow_follows_its_fix() {
+    git_repo
+    echo '{ "tasks": { "a": { "run": "echo a >$OUT/x", "aftr": [] } } }' >flow.json
+    tui <<'KEYS'
+dump broken
+sh echo '{ "tasks": { "a": { "run": "echo a >$OUT/x" } } }' >flow.json
+wait-text 1 pending 3000
+keys q
+KEYS
+    screen broken
+    assert_out 'flow.json: task a: unknown field "aftr" (did you mean "after"?)'
+}
