@@ -14,7 +14,8 @@
 
 static const struct command commands[] = {
     {"tui", "[FLOW] [--ascii] [--mouse] [--script FILE]",
-     "the terminal UI: the DAG live, run, invalidate, explain, browse history (the default)",
+     "the terminal UI: build the flow, see it live, run, invalidate, explain, browse history "
+     "(the default)",
      "      --ascii         ASCII instead of box-drawing characters\n"
      "      --mouse         let a click select a task (also: the m key)\n"
      "      --script FILE   drive it from a key script, headless, printing screen dumps\n",
@@ -104,7 +105,7 @@ static void print_overview(FILE *out)
                  "\nexit codes: 0 ok, 1 a task failed, 2 usage or flow error, 130 cancelled\n"
                  "environment: SLUICE_STORE (store location, default .sluice next to the "
                  "flow),\n  SLUICE_PLUGIN_PATH (directories searched first for executor "
-                 "plugins), NO_COLOR\n");
+                 "plugins), NO_COLOR,\n  VISUAL or EDITOR (the editor the TUI's E key opens)\n");
 }
 
 static void print_command_help(const struct command *c)

@@ -23,11 +23,11 @@ static const struct field task_fields[] = {
     {"run", K_STRING},         {"after", K_LIST},  {"code", K_LIST},     {"files", K_LIST},
     {"env", K_OBJECT},         {"keep", K_STRING}, {"expire", K_STRING}, {"volatile", K_BOOL},
     {"publish", K_STRING},     {"output", K_BOOL}, {"flow", K_STRING},   {"with", K_OBJECT},
-    {"description", K_STRING},
+    {"executor", K_STRING},    {"description", K_STRING},
 };
 static const struct field top_fields[] = {
     {"name", K_STRING}, {"description", K_STRING},  {"params", K_ANY},
-    {"tasks", K_ANY},   {"publish_root", K_STRING},
+    {"tasks", K_ANY},   {"publish_root", K_STRING}, {"executor", K_STRING},
 };
 
 static const struct field *field_of(const struct field *table, size_t n, const char *name,

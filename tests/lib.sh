@@ -92,3 +92,30 @@ JSON
     done
     commit_all
 }
+
+# --- the TUI, driven by key scripts (`sluice tui --script`) ---
+
+# tui [ARGS...] <<script: runs the TUI headless on the script read from stdin;
+# its whole output in $TUI_OUT. Fails on a wait that timed out or a bad line.
+tui() {
+    cat >keys.txt
+    TUI_OUT=$("$SLUICE" tui "$@" --script keys.txt 2>&1)
+    RC=$?
+    case "$TUI_OUT" in *"--- timeout"* | *"--- unknown"* | *"--- failed"*)
+        fail "the key script did not go as planned:
+$TUI_OUT" ;;
+    esac
+}
+
+# screen NAME: makes the screen dumped as NAME the text assert_out checks.
+screen() {
+    OUT_TEXT=$(printf '%s\n' "$TUI_OUT" | sed -n "/^--- screen $1 ---\$/,/^--- end ---\$/p")
+    [ -n "$OUT_TEXT" ] || fail "no screen named $1 in:
+$TUI_OUT"
+}
+
+# assert_line REGEX: some line of $OUT_TEXT matches the extended regex.
+assert_line() {
+    printf '%s\n' "$OUT_TEXT" | grep -Eq "$1" || fail "no line matches '$1' in:
+$OUT_TEXT"
+}

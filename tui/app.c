@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "actions.h"
+#include "complete.h"
 #include "draw.h"
 #include "panes.h"
 #include "runs.h"
@@ -58,7 +59,11 @@ static void rewatch(struct app *a)
 
 void app_reload(struct app *a)
 {
+    bool conflict = a->m.disk_conflict;
     model_reload(&a->m);
+    if (a->m.disk_conflict && !conflict)
+        app_message(a, "%s changed on disk: your unsaved edits stay (saving asks first)",
+                    a->m.flow_path);
     rewatch(a);
     if (a->pane == PANE_DETAIL) {
         struct strv lines = {0};
@@ -136,6 +141,138 @@ static void refresh_detail(struct app *a)
     a->dirty = true;
 }
 
+void app_ask(struct app *a, void (*on_yes)(struct app *a), const char *fmt, ...)
+{
+    struct sb b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vaddf(&b, fmt, ap);
+    va_end(ap);
+    free(a->question);
+    a->question = sb_take(&b);
+    a->on_yes = on_yes;
+    a->prompt = PROMPT_CONFIRM;
+    a->dirty = true;
+}
+
+void app_push_undo(struct app *a, int64_t mark)
+{
+    xgrow(&a->undo_marks, &a->cap_marks, a->n_marks + 1, sizeof *a->undo_marks);
+    a->undo_marks[a->n_marks++] = mark;
+}
+
+static int edit(struct app *a, const struct edit *edits, size_t n, const char *select,
+                struct err *e)
+{
+    if (model_edit(&a->m, edits, n, e))
+        return -1;
+    app_push_undo(a, 0);
+    rewatch(a); /* code files may have come or gone */
+    if (select)
+        model_select_name(&a->m, select);
+    a->dirty = true;
+    return 0;
+}
+
+bool app_edit(struct app *a, const struct edit *edits, size_t n, const char *select)
+{
+    struct err e;
+    if (edit(a, edits, n, select, &e) == 0)
+        return true;
+    app_message(a, "%s", e.msg);
+    return false;
+}
+
+/* --- forms ---------------------------------------------------------------------------------------- */
+
+static char *flow_dir(const struct app *a)
+{
+    if (a->m.ws)
+        return xstrdup(a->m.ws->flow->dir);
+    char *dir = xstrdup(a->m.flow_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir] = 0;
+    else
+        strcpy(dir, ".");
+    return dir;
+}
+
+/* Checks the form as typed with the validator, so it says what is wrong at once. */
+static void check_form(struct app *a)
+{
+    struct form *f = a->form;
+    a->form_unchecked = false;
+    free(f->verdict);
+    f->verdict = NULL;
+    struct edit edits[FORM_FIELDS + 1];
+    struct strv keep = {0};
+    size_t n = form_edits(f, edits, &keep);
+    struct err e;
+    if (!form_task_name(f)[0])
+        f->verdict = xstrdup("a task needs a name");
+    else if (n && flowedit_check(a->m.doc, edits, n, &e))
+        f->verdict = xstrdup(e.msg);
+    strv_free(&keep);
+}
+
+static void close_form(struct app *a)
+{
+    form_free(a->form);
+    free(a->form);
+    a->form = NULL;
+    a->dirty = true;
+}
+
+void app_form(struct app *a, struct form *f)
+{
+    if (a->form)
+        close_form(a);
+    a->form = xmalloc(sizeof *a->form);
+    *a->form = *f;
+    memset(f, 0, sizeof *f);
+    check_form(a);
+    a->dirty = true;
+}
+
+static void submit_form(struct app *a)
+{
+    struct form *f = a->form;
+    struct edit edits[FORM_FIELDS + 1];
+    struct strv keep = {0};
+    size_t n = form_edits(f, edits, &keep);
+    char *name = xstrdup(form_task_name(f));
+    bool adding = f->kind == FORM_ADD;
+    struct err e;
+    if (n == 0) {
+        close_form(a);
+        app_message(a, "nothing changed");
+    } else if (edit(a, edits, n, name, &e)) {
+        free(f->verdict);
+        f->verdict = xstrdup(e.msg); /* the form stays open with the reason */
+    } else {
+        close_form(a);
+        app_message(a, adding ? "added %s (s saves the flow file)" : "changed %s", name);
+    }
+    strv_free(&keep);
+    free(name);
+}
+
+static void form_input(struct app *a, int key)
+{
+    char *dir = flow_dir(a);
+    enum form_result r = form_key(a->form, key, a->m.doc, dir);
+    free(dir);
+    if (r == FORM_CANCEL) {
+        close_form(a);
+        app_message(a, "nothing changed");
+    } else if (r == FORM_SUBMIT) {
+        submit_form(a);
+    } else if (r == FORM_CHANGED) {
+        a->form_unchecked = true; /* checked once the keys typed so far are in */
+    }
+}
+
 /* --- prompts -------------------------------------------------------------------------------------- */
 
 static void submit_prompt(struct app *a)
@@ -152,26 +289,34 @@ static void submit_prompt(struct app *a)
         else
             a->m.sel = i;
     } else if (p == PROMPT_COMMAND && text[0] && !actions_command(a, text)) {
-        app_message(a, "no action named \"%s\" (? lists them)", text);
+        app_message(a, "no action named \"%.*s\" (? lists them)", (int)strcspn(text, " "), text);
     }
     sb_free(&a->input);
 }
 
-static void complete_command(struct app *a)
+/* Tab on the `:` line: completes the word being typed, or lists what it could be. */
+static void complete_input(struct app *a)
 {
-    struct strv names = {0};
-    actions_complete(a->input.buf ? a->input.buf : "", &names);
-    if (names.n == 1) {
+    char *line = xstrdup(a->input.buf ? a->input.buf : "");
+    size_t start;
+    struct strv c = {0};
+    complete_command(a->m.doc, line, &start, &c);
+    if (c.n) {
+        char *common = complete_common(&c);
         sb_free(&a->input);
-        sb_adds(&a->input, names.v[0]);
-    } else if (names.n > 1) {
+        sb_add(&a->input, line, start);
+        sb_adds(&a->input, common);
+        free(common);
+    }
+    if (c.n > 1) {
         struct sb b = {0};
-        for (size_t i = 0; i < names.n; i++)
-            sb_addf(&b, "%s%s", i ? " " : "", names.v[i]);
+        for (size_t i = 0; i < c.n; i++)
+            sb_addf(&b, "%s%.*s", i ? "  " : "", (int)strcspn(c.v[i], " "), c.v[i]);
         app_message(a, "%s", b.buf);
         sb_free(&b);
     }
-    strv_free(&names);
+    strv_free(&c);
+    free(line);
 }
 
 static void prompt_key(struct app *a, int key)
@@ -196,7 +341,7 @@ static void prompt_key(struct app *a, int key)
         if (a->input.len)
             a->input.buf[--a->input.len] = 0;
     } else if (key == '\t' && a->prompt == PROMPT_COMMAND) {
-        complete_command(a);
+        complete_input(a);
     } else if (key >= ' ' && key < 256) {
         sb_addc(&a->input, (char)key);
     }
@@ -331,6 +476,8 @@ void app_key(struct app *a, int key)
         key = key == KEY_LEFT ? ',' : '.'; /* a past run: arrows walk its timeline */
     if (a->prompt != PROMPT_NONE)
         prompt_key(a, key);
+    else if (a->form)
+        form_input(a, key);
     else if (!pane_key(a, key) && !actions_key(a, key))
         app_message(a, "no action on that key (? lists them)");
     if (!a->quit)
@@ -444,6 +591,16 @@ static void open_screen(bool headless, int w, int h)
     nodelay(stdscr, TRUE);
 }
 
+static void create_flow(struct app *a)
+{
+    struct err e;
+    if (model_create(&a->m, &e))
+        app_message(a, "%s", e.msg);
+    else
+        app_message(a, "created %s: a adds a task", a->m.flow_path);
+    rewatch(a);
+}
+
 int tui_main(const struct tui_opts *o)
 {
     struct script *sc = NULL;
@@ -461,10 +618,14 @@ int tui_main(const struct tui_opts *o)
         mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED, NULL);
     model_open(&a.m, o->flow_path, o->ascii, COLS, LINES);
     rewatch(&a);
+    if (a.m.missing)
+        app_ask(&a, create_flow, "%s does not exist: create it? (y/n)", a.m.flow_path);
     a.dirty = true;
     double next_tick = now_mono();
     while (!a.quit) {
         if (a.dirty) {
+            if (a.form && a.form_unchecked)
+                check_form(&a);
             draw_frame(&a);
             a.dirty = false;
         }
@@ -499,6 +660,11 @@ int tui_main(const struct tui_opts *o)
     free(a.search);
     free(a.question);
     free(a.pending);
+    free(a.pending_name);
+    free(a.connect_from);
+    free(a.undo_marks);
+    if (a.form)
+        close_form(&a);
     free(a.message);
     free(a.runs);
     return 0;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "child.h"
+#include "form.h"
 #include "invalidate.h"
 #include "model.h"
 #include "watch.h"
@@ -30,6 +31,10 @@ struct app {
     bool pane_follow; /* the log of a running task: stay at its end */
     size_t log_task;
 
+    struct form *form;  /* the form being filled in, or NULL */
+    bool form_unchecked; /* typed into since the validator last looked at it */
+    char *connect_from; /* `c` was pressed on this task: Enter connects the selection */
+
     enum prompt prompt;
     struct sb input;
     char *search;
@@ -37,8 +42,10 @@ struct app {
     void (*on_yes)(struct app *a);
     size_t *pending; /* the tasks a confirmation is about */
     size_t n_pending;
-    enum invalidate_scope pending_scope;
-    bool quit_after_yes;
+    char *pending_name; /* the task (or the run's target) a question is about */
+    /* What u undoes, the last first: 0 for an edit, else an invalidation's id. */
+    int64_t *undo_marks;
+    size_t n_marks, cap_marks;
 
     char *message; /* shown on the last line until the next key */
     int scroll_x, scroll_y;
@@ -83,5 +90,15 @@ void app_reload(struct app *a);
 void app_show_run(struct app *a, int64_t run);
 void app_replay(struct app *a, int64_t run);
 void app_diff(struct app *a, int64_t from, int64_t to);
+/* Asks a yes/no question on the last line; on_yes runs on y. */
+void app_ask(struct app *a, void (*on_yes)(struct app *a), const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Applies edits to the flow (one step u undoes) and selects the task named select (may
+ * be NULL); false after showing why they were refused. */
+bool app_edit(struct app *a, const struct edit *edits, size_t n, const char *select);
+/* Remembers what u undoes next: 0 an edit, else an invalidation's id. */
+void app_push_undo(struct app *a, int64_t mark);
+/* Opens a form (taken over). */
+void app_form(struct app *a, struct form *f);
 
 #endif

@@ -112,7 +112,9 @@ static void draw_box(const struct app *a, const struct view *v, size_t i)
     const struct model *m = &a->m;
     const struct layout_box *b = &m->layout.boxes[i];
     const char *state = model_state(m, i);
-    bool sel = (long)i == m->sel, marked = m->marked[i];
+    bool sel = (long)i == m->sel,
+         marked = m->marked[i] ||
+                  (a->connect_from && strcmp(model_node_name(m, i), a->connect_from) == 0);
     attr_t border = marked ? (has_colors() ? COLOR_PAIR(LC_MAGENTA) : 0) | A_BOLD
                   : sel    ? state_attr(state) | A_BOLD
                            : state_attr(state);
@@ -155,8 +157,16 @@ static void draw_box(const struct app *a, const struct view *v, size_t i)
         put(v, b->x + b->w - 2 - layout_text_width(note), b->y + 1, note, label | A_DIM);
 }
 
+/* A form: a title, its fields, the verdict and the completion hint. */
+static int form_height(const struct form *f)
+{
+    return (int)f->n + 3;
+}
+
 static int pane_height(const struct app *a, int rows)
 {
+    if (a->form)
+        return form_height(a->form) < rows ? form_height(a->form) : rows;
     if (a->pane == PANE_NONE)
         return 0;
     /* Panes about the selected task leave the graph in sight; lists take the screen. */
@@ -191,6 +201,50 @@ static void draw_pane(const struct app *a, int top, int h)
     attrset(0);
 }
 
+/* One field: its label, and its text scrolled so the cursor stays in sight. */
+static void draw_field(const struct form_field *fl, bool focused, int row)
+{
+    const int label_w = 13;
+    attrset(focused ? A_BOLD : A_DIM);
+    mvprintw(row, 1, "%-*s", label_w - 1, fl->label);
+    attrset(0);
+    const char *text = fl->text.buf ? fl->text.buf : "";
+    int room = COLS - label_w - 2;
+    size_t from = focused && fl->cursor > (size_t)room ? fl->cursor - (size_t)room : 0;
+    mvaddnstr(row, label_w, text + from, room);
+    if (focused) {
+        char c = fl->cursor < fl->text.len ? text[fl->cursor] : ' ';
+        attrset(A_REVERSE);
+        mvaddch(row, label_w + (int)(fl->cursor - from),
+                (chtype)(unsigned char)(c < ' ' ? ' ' : c));
+        attrset(0);
+    }
+}
+
+static void draw_form(const struct app *a, int top, int h)
+{
+    const struct form *f = a->form;
+    attrset(A_REVERSE | A_BOLD);
+    mvhline(top, 0, ' ', COLS);
+    char *title = f->kind == FORM_ADD ? xstrdup("add a task: Enter adds it")
+                                      : xasprintf("edit %s: Enter applies", f->task);
+    char *keys = xasprintf("%s, Esc cancels, Up/Down move, Tab completes", title);
+    mvaddnstr(top, 1, keys, COLS - 2);
+    free(keys);
+    free(title);
+    attrset(0);
+    for (size_t i = 0; i < f->n && (int)i + 1 < h; i++)
+        draw_field(&f->fields[i], i == f->focus, top + 1 + (int)i);
+    int row = top + 1 + (int)f->n;
+    if (row < top + h) {
+        attrset(f->verdict ? (has_colors() ? COLOR_PAIR(LC_RED) : A_BOLD) : A_DIM);
+        mvaddnstr(row, 1, f->verdict ? f->verdict : "valid", COLS - 2);
+        attrset(0);
+    }
+    if (f->hint && row + 1 < top + h)
+        mvaddnstr(row + 1, 1, f->hint, COLS - 2);
+}
+
 /* " chain │ 3 cached  1 stale │ ● run 4 going │ flow.json · store ./.sluice": what
  * matters most first, so a narrow terminal cuts off the least useful part. */
 static void draw_status(const struct app *a, int row)
@@ -199,7 +253,7 @@ static void draw_status(const struct app *a, int row)
     struct sb b = {0};
     sb_addf(&b, " %s", m->ws ? m->ws->flow->name : "sluice");
     char *counts = model_counts(m);
-    sb_addf(&b, " │ %s", counts);
+    sb_addf(&b, " │ %s", counts[0] || !m->ws ? counts : "no tasks");
     free(counts);
     if (m->past_run) {
         char at[160];
@@ -212,6 +266,8 @@ static void draw_status(const struct app *a, int row)
         sb_addf(&b, " │ %s run %lld going", a->m.ascii ? "*" : "●", (long long)m->run_id);
     if (m->focus >= 0)
         sb_addf(&b, " │ focus");
+    if (m->doc && flowedit_dirty(m->doc))
+        sb_addf(&b, " │ unsaved%s", m->disk_conflict ? " (changed on disk)" : "");
     if (m->ws)
         sb_addf(&b, " │ %s · store %s", m->ws->flow->path, store_root(m->ws->store));
     attrset(A_REVERSE);
@@ -234,6 +290,13 @@ static void draw_bottom(const struct app *a, int row)
     if (a->prompt == PROMPT_CONFIRM || a->message) {
         attrset(A_BOLD);
         mvaddnstr(row, 0, a->prompt == PROMPT_CONFIRM ? a->question : a->message, COLS);
+        attrset(0);
+        return;
+    }
+    if (a->connect_from) {
+        attrset(A_BOLD);
+        mvprintw(row, 0, "connect: select the task that comes after %s, then Enter (Esc: no)",
+                 a->connect_from);
         attrset(0);
         return;
     }
@@ -260,7 +323,18 @@ void draw_frame(struct app *a)
         mvaddstr(1, 2, "The flow cannot be used:");
         attrset(0);
         mvaddnstr(2, 4, a->m.error ? a->m.error : "", COLS - 6);
-        mvaddstr(4, 2, "Fix the file and save it: this screen follows.");
+        mvaddnstr(4, 2,
+                  a->m.doc ? "Fix it with : commands (:unset TASK.FIELD, :set ...), or in "
+                             "$EDITOR (E)."
+                           : "Fix the file and save it: this screen follows. E opens it in "
+                             "$EDITOR.",
+                  COLS - 4);
+    } else if (a->m.ws->flow->n_tasks == 0 && ph < rows) {
+        mvaddstr(1, 2, "No tasks yet.");
+        mvaddnstr(2, 2,
+                  "a adds one with a form; or type :add NAME COMMAND, then :connect UP "
+                  "DOWN, :set TASK.FIELD VALUE, :save.",
+                  COLS - 4);
     } else if (ph < rows) {
         struct view v = {.w = COLS, .h = rows - ph};
         follow_selection(a, &v);
@@ -268,7 +342,9 @@ void draw_frame(struct app *a)
         for (size_t i = 0; i < a->m.view.n; i++)
             draw_box(a, &v, i);
     }
-    if (ph)
+    if (a->form)
+        draw_form(a, rows - ph, ph);
+    else if (ph)
         draw_pane(a, rows - ph, ph);
     draw_status(a, LINES - 2);
     draw_bottom(a, LINES - 1);

@@ -2,6 +2,7 @@
 #include "model.h"
 
 #include <ctype.h>
+#include <unistd.h>
 
 #include "history.h"
 #include "look.h"
@@ -101,6 +102,35 @@ static int64_t newest_run(struct model *m)
     return m->ws->flow_id ? runs_newest(m->ws->db, m->ws->flow_id) : 0;
 }
 
+/* Reads the flow file when it is not read yet, or when it changed on disk and nothing
+ * here is unsaved (the file is the source of truth). */
+static int sync_doc(struct model *m, struct err *e)
+{
+    m->missing = false;
+    m->disk_conflict = false;
+    if (m->doc && flowedit_disk_changed(m->doc)) {
+        if (flowedit_dirty(m->doc)) {
+            m->disk_conflict = true;
+            return 0;
+        }
+        flowedit_free(m->doc);
+        m->doc = NULL;
+    }
+    if (m->doc)
+        return 0;
+    m->missing = access(m->flow_path, F_OK) != 0;
+    return flowedit_open(m->flow_path, &m->doc, e);
+}
+
+/* Opens the workspace of the flow as edited, and computes its states. */
+static int open_doc(struct model *m, struct err *e)
+{
+    size_t len;
+    const char *text = flowedit_text(m->doc, &len);
+    return workspace_open_text(m->flow_path, text, len, &m->ws, e) ||
+           status_compute(m->ws, m->ws->flow->targets, m->ws->flow->n_targets, &m->st, e);
+}
+
 void model_reload(struct model *m)
 {
     char *sel_name = NULL;
@@ -120,8 +150,7 @@ void model_reload(struct model *m)
     free(m->error);
     m->error = NULL;
     struct err e;
-    if (workspace_open(m->flow_path, NULL, &m->ws, &e) ||
-        status_compute(m->ws, m->ws->flow->targets, m->ws->flow->n_targets, &m->st, &e)) {
+    if (sync_doc(m, &e) || open_doc(m, &e)) {
         m->error = xstrdup(e.msg);
         workspace_close(m->ws);
         m->ws = NULL;
@@ -168,6 +197,7 @@ void model_open(struct model *m, const char *flow_path, bool ascii, int term_w, 
 
 void model_close(struct model *m)
 {
+    flowedit_free(m->doc);
     free_picture(m);
     free_live(m, n_tasks(m));
     free_past(m);
@@ -178,6 +208,61 @@ void model_close(struct model *m)
     free(m->error);
     free(m->flow_path);
     memset(m, 0, sizeof *m);
+}
+
+/* --- editing ------------------------------------------------------------------------------------ */
+
+int model_edit(struct model *m, const struct edit *edits, size_t n, struct err *e)
+{
+    if (!m->doc)
+        return err_set(e, "%s cannot be edited: %s", m->flow_path, m->error ? m->error : "");
+    if (flowedit_apply(m->doc, edits, n, e))
+        return -1;
+    model_reload(m);
+    return 0;
+}
+
+const char *model_undo(struct model *m)
+{
+    const char *what = m->doc ? flowedit_undo(m->doc) : NULL;
+    if (what)
+        model_reload(m);
+    return what;
+}
+
+const char *model_redo(struct model *m)
+{
+    const char *what = m->doc ? flowedit_redo(m->doc) : NULL;
+    if (what)
+        model_reload(m);
+    return what;
+}
+
+int model_save(struct model *m, const char *path, struct err *e)
+{
+    if (!m->doc)
+        return err_set(e, "%s cannot be saved: %s", m->flow_path, m->error ? m->error : "");
+    if (flowedit_save(m->doc, path, e))
+        return -1;
+    if (path) {
+        free(m->flow_path);
+        m->flow_path = xstrdup(path);
+    }
+    model_reload(m);
+    return 0;
+}
+
+int model_create(struct model *m, struct err *e)
+{
+    flowedit_free(m->doc);
+    m->doc = flowedit_new(m->flow_path);
+    if (flowedit_save(m->doc, NULL, e)) {
+        flowedit_free(m->doc);
+        m->doc = NULL;
+        return -1;
+    }
+    model_reload(m);
+    return 0;
 }
 
 /* --- the run being watched ------------------------------------------------------------------ */
@@ -306,7 +391,7 @@ void model_past_label(const struct model *m, char *buf, size_t n)
 
 /* --- the picture --------------------------------------------------------------------------------- */
 
-static const char *node_name(const struct model *m, size_t i)
+const char *model_node_name(const struct model *m, size_t i)
 {
     const struct view_node *n = &m->view.nodes[i];
     return n->task >= 0 ? m->ws->flow->tasks[n->task].name : m->ws->flow->groups[n->group].name;
@@ -325,9 +410,9 @@ void model_relayout(struct model *m)
     int common = 0;
     for (size_t i = 0; i < n; i++) {
         const struct view_node *v = &m->view.nodes[i];
-        m->labels[i] = v->task >= 0 ? xstrdup(node_name(m, i))
+        m->labels[i] = v->task >= 0 ? xstrdup(model_node_name(m, i))
                                     : xasprintf("%s %s (%zu)", m->ascii ? "+" : "▸",
-                                                node_name(m, i), v->members);
+                                                model_node_name(m, i), v->members);
         label_w[i] = layout_text_width(m->labels[i]);
         common = label_w[i] > common && label_w[i] <= UNIFORM_MAX ? label_w[i] : common;
     }
@@ -461,6 +546,13 @@ void model_select_task(struct model *m, size_t task)
         m->sel = m->view.of_task[task];
 }
 
+void model_select_name(struct model *m, const char *name)
+{
+    for (size_t i = 0; i < m->view.n; i++)
+        if (strcmp(model_node_name(m, i), name) == 0)
+            m->sel = (long)i;
+}
+
 static bool contains_ci(const char *hay, const char *needle)
 {
     size_t n = strlen(needle);
@@ -478,7 +570,7 @@ long model_search(const struct model *m, const char *text, int dir)
     size_t start = m->sel >= 0 ? (size_t)m->sel : 0;
     for (size_t k = 1; k <= n; k++) {
         size_t i = (start + (dir > 0 ? k : n * k - k)) % n;
-        if (contains_ci(node_name(m, i), text))
+        if (contains_ci(model_node_name(m, i), text))
             return (long)i;
     }
     return -1;

@@ -4,8 +4,10 @@
  * would make), overlaid with the live state of a run in progress: this TUI's own or
  * one started elsewhere on the same store, read from the `events` table whenever
  * SQLite's data_version says another connection committed. It builds the graph view
- * (collapsed sub-flows, focus) and its layout, and keeps the selection. No curses
- * here: draw.c turns a model into a screen, actions.c changes it.
+ * (collapsed sub-flows, focus) and its layout, and keeps the selection. What it shows
+ * is the flow file as edited here (m->doc): edits change the picture and the states at
+ * once, before they are saved. No curses here: draw.c turns a model into a screen,
+ * actions.c changes it.
  */
 #ifndef SLUICE_MODEL_H
 #define SLUICE_MODEL_H
@@ -13,6 +15,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "flowedit.h"
 #include "graphview.h"
 #include "layout.h"
 #include "status.h"
@@ -33,6 +36,9 @@ enum live {
 
 struct model {
     char *flow_path;
+    struct flowedit *doc; /* the flow file being edited; NULL when it cannot be read */
+    bool missing;         /* the flow file does not exist (yet) */
+    bool disk_conflict;   /* it changed on disk while edits here were unsaved */
     struct workspace *ws;
     struct task_status *st; /* per task, from status_compute() */
     char *error;            /* why the flow could not be opened (then ws is NULL) */
@@ -79,6 +85,16 @@ void model_close(struct model *m);
 /* Re-reads the flow and recomputes every state (after an edit or a run). Keeps the
  * selection on the same task when it still exists. */
 void model_reload(struct model *m);
+/* Edits the flow (one undoable step; see flowedit_apply()) and recomputes everything. */
+int model_edit(struct model *m, const struct edit *edits, size_t n, struct err *e);
+/* Undoes (redoes) the last edit; returns what it was, or NULL when there was none. */
+const char *model_undo(struct model *m);
+const char *model_redo(struct model *m);
+/* Saves the flow file (to path: save as, and edit that file from then on). */
+int model_save(struct model *m, const char *path, struct err *e);
+/* Creates the missing flow file as an empty flow. */
+int model_create(struct model *m, struct err *e);
+
 /* Reads what other connections committed (new runs, events). True when something
  * changed on screen. */
 bool model_poll(struct model *m);
@@ -117,6 +133,10 @@ char *model_counts(const struct model *m);
 bool model_move(struct model *m, int dv, int du);
 /* Selects the view node showing this task (expanding nothing). */
 void model_select_task(struct model *m, size_t task);
+/* Selects the task (or sub-flow node) with this name, when it is shown. */
+void model_select_name(struct model *m, const char *name);
+/* The name of view node i: its task's, or its collapsed sub-flow's. */
+const char *model_node_name(const struct model *m, size_t i);
 /* The next (dir 1) or previous (-1) node whose name contains text; -1 if none. */
 long model_search(const struct model *m, const char *text, int dir);
 

@@ -94,6 +94,8 @@ static int key_code(const char *name)
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (strcmp(name, keys[i].name) == 0)
             return keys[i].code;
+    if (name[0] == '^' && name[1]) /* ^R: Ctrl-R */
+        return name[1] & 0x1f;
     return (unsigned char)name[0];
 }
 

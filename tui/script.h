@@ -3,7 +3,7 @@
  *
  *   size 100 30          the screen (first line; default 100x30)
  *   key j | key Enter    one key: a character, or Enter Esc Tab Up Down Left Right
- *                        Home End PgUp PgDn S-Left S-Right Backspace
+ *                        Home End PgUp PgDn S-Left S-Right Backspace, or ^R (Ctrl-R)
  *   keys jjk             several characters
  *   type text            characters (for a prompt)
  *   wait-idle [ms]       until no run goes and nothing is pending (default 20000)

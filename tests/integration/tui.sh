@@ -3,31 +3,6 @@
 
 export LC_ALL=C.UTF-8
 
-# tui [ARGS...] <<script: runs the TUI headless on the script read from stdin;
-# its whole output in $TUI_OUT. Fails on a wait that timed out or a bad line.
-tui() {
-    cat >keys.txt
-    TUI_OUT=$("$SLUICE" tui "$@" --script keys.txt 2>&1)
-    RC=$?
-    case "$TUI_OUT" in *"--- timeout"* | *"--- unknown"* | *"--- failed"*)
-        fail "the key script did not go as planned:
-$TUI_OUT" ;;
-    esac
-}
-
-# screen NAME: makes the screen dumped as NAME the text assert_out checks.
-screen() {
-    OUT_TEXT=$(printf '%s\n' "$TUI_OUT" | sed -n "/^--- screen $1 ---\$/,/^--- end ---\$/p")
-    [ -n "$OUT_TEXT" ] || fail "no screen named $1 in:
-$TUI_OUT"
-}
-
-# assert_line REGEX: some line of $OUT_TEXT matches the extended regex.
-assert_line() {
-    printf '%s\n' "$OUT_TEXT" | grep -Eq "$1" || fail "no line matches '$1' in:
-$OUT_TEXT"
-}
-
 # A task that waits for the file `go` before it finishes, so a test can see it running.
 slow_flow() {
     git_repo
@@ -104,7 +79,7 @@ KEYS
 test_tui_search_selects_and_help_lists_every_action() {
     chain_flow
     tui <<'KEYS'
-size 100 50
+size 100 72
 keys /
 type tra
 key Enter
@@ -120,10 +95,12 @@ KEYS
     assert_out "│ ○ load"
     screen help
     assert_line '^ +I +invalidate-downstream +invalidate it and all downstream$'
-    assert_line '^ +u +undo +undo the last invalidation$'
+    assert_line '^ +u +undo +undo the last edit or invalidation$'
+    assert_line '^ +a +add NAME COMMAND\.\.\. +add a task'
+    assert_line '^ +set TASK\.FIELD VALUE\.\.\. +set a field'
     assert_line '^ +/ +search +find a task by name$'
     assert_line '^ +f +focus +only its ancestors and descendants$'
-    assert_line '^ +q +quit +quit \(asks while a run started here goes\)$'
+    assert_line '^ +q +quit +quit \(asks if a run started here goes or if unsaved\)$'
     assert_line '^ +Esc +back +'
     assert_line '^ +: +command +'
 
