@@ -30,7 +30,9 @@
 
 struct store;
 
-/* Opens (creating, mode 0700) the store rooted at root. */
+/* Opens (creating, mode 0700) the store rooted at root; store_root() is then its
+ * absolute, resolved path, so every path the store hands out works from any
+ * directory. */
 int store_open(const char *root, struct store **out, struct err *e);
 /* Takes the store's lock: shared for a run (many at once), exclusive for gc. Without
  * wait, fails at once when it is taken. Released by store_close(). */

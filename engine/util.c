@@ -365,6 +365,16 @@ char *path_join(const char *dir, const char *rel)
     return p;
 }
 
+char *path_absolute(const char *p)
+{
+    char *cwd = p[0] == '/' ? NULL : getcwd(NULL, 0);
+    char *joined = path_join(cwd ? cwd : "/", p);
+    char *abs = path_normalize(joined, false);
+    free(joined);
+    free(cwd);
+    return abs;
+}
+
 char *path_normalize(const char *p, bool allow_up)
 {
     bool abs = p[0] == '/';

@@ -77,6 +77,9 @@ int mkdir_p(const char *path, int mode, struct err *e);
 int remove_tree(const char *path, struct err *e);
 /* Joins a directory and a relative path; an absolute `rel` is returned as is. */
 char *path_join(const char *dir, const char *rel);
+/* An absolute path for p: relative ones are joined to the current directory and
+ * normalised lexically (symlinks are not resolved). Caller frees. */
+char *path_absolute(const char *p);
 /* Lexically normalises a path ("./a//b/../c" -> "a/c"). A relative path that climbs
  * above its start ("../x") keeps its leading ".." when allow_up, else NULL is returned.
  * Caller frees. */

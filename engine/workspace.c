@@ -11,14 +11,18 @@ char *workspace_store_path(const char *flow_path)
 {
     const char *env = getenv("SLUICE_STORE");
     if (env && env[0])
-        return xstrdup(env);
+        return path_absolute(env);
     char *dir = xstrdup(flow_path);
     char *slash = strrchr(dir, '/');
     if (slash)
         slash[slash == dir] = 0;
     else
         strcpy(dir, ".");
-    char *p = path_join(dir, ".sluice");
+    char *abs = realpath(dir, NULL);
+    if (!abs)
+        abs = path_absolute(dir);
+    char *p = path_join(abs, ".sluice");
+    free(abs);
     free(dir);
     return p;
 }

@@ -39,7 +39,9 @@ int workspace_attach(struct flow *f, const char *store_root, struct workspace **
                      struct err *e);
 
 /* Where the store of the flow file at flow_path lives ($SLUICE_STORE, else .sluice
- * next to the file), without reading the file. Caller frees. */
+ * next to the file), as an absolute path (tasks get paths into it as $OUT and $IN_x
+ * while running in their own flow's directory), without reading the file. Caller
+ * frees. */
 char *workspace_store_path(const char *flow_path);
 
 /* A flow's store and history, opened without reading the flow file, so past runs

@@ -180,3 +180,64 @@ test_progress_is_one_line_per_event_off_a_terminal() {
     assert_out "ran       load"
     assert_out "run 1 ok: ran 4, hit 0, cut off 0, failed 0"
 }
+
+# output_of STORE TASK FILE: a file of the task's cached output in that store.
+output_of() {
+    local d
+    d=$(sqlite3 "$1/sluice.db" "select digest from entries where task='$2' and kind='deep'")
+    [ -n "$d" ] || fail "no cache entry for $2 in $1"
+    cat "$1/views/$d/$3"
+}
+
+test_relative_flow_path_from_another_directory_runs() {
+    mkdir proj && (cd proj && chain_flow) || fail "setup failed"
+    sl -f proj/flow.json run; assert_rc 0
+    assert_eq "$(total_runs)" 4
+    assert_eq "$(output_of proj/.sluice report report.md)" "$(printf '# Report\nA,B\nlr=0.1')"
+    reset_runs
+    (cd proj && "$SLUICE" run >/dev/null 2>&1) || fail "run from the flow's directory failed"
+    assert_eq "$(total_runs)" 0 "the same store, whichever directory sluice starts in"
+}
+
+# flow.json includes flows/sub.json, whose two tasks run in flows/ and pass a file on.
+subdir_subflow() {
+    git_repo
+    write flows/make.sh 'echo make >>"$RUNS"; echo "$1" >"$OUT/b.txt"'
+    write flows/use.sh 'echo use >>"$RUNS"; tr a-z A-Z <"$IN_make/b.txt" >"$OUT/b.txt"'
+    cat >flows/sub.json <<'JSON'
+{ "params": { "word": "x" },
+  "tasks": {
+    "make": { "run": "sh make.sh {params.word}", "code": ["make.sh"] },
+    "use":  { "run": "sh use.sh", "after": ["make"], "code": ["use.sh"] }
+} }
+JSON
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "sub":  { "flow": "flows/sub.json", "with": { "word": "hi" } },
+  "last": { "run": "echo last >>\"$RUNS\"; cat $IN_sub/b.txt >$OUT/c.txt", "after": ["sub"] }
+} }
+JSON
+    commit_all
+}
+
+test_subflow_in_a_subdirectory_runs_with_the_default_store() {
+    subdir_subflow
+    sl run; assert_rc 0
+    assert_eq "$(total_runs)" 3
+    assert_eq "$(output_of .sluice last c.txt)" "HI"
+    reset_runs
+    sl run; assert_rc 0
+    assert_eq "$(total_runs)" 0
+}
+
+test_relative_sluice_store_is_resolved_from_the_current_directory() {
+    subdir_subflow
+    SLUICE_STORE=rel-store sl run; assert_rc 0
+    assert_eq "$(total_runs)" 3
+    assert_eq "$(output_of rel-store last c.txt)" "HI"
+    [ ! -e .sluice ] && [ ! -e flows/rel-store ] || fail "a store appeared outside rel-store"
+    reset_runs
+    (cd flows && SLUICE_STORE=../rel-store "$SLUICE" -f ../flow.json run >/dev/null 2>&1) ||
+        fail "run from flows/ failed"
+    assert_eq "$(total_runs)" 0 "the same store, named from another directory"
+}

@@ -42,6 +42,19 @@ KEYS
     sl status; assert_out "4 cached"
 }
 
+test_tui_runs_a_flow_in_another_directory() {
+    mkdir proj && (cd proj && chain_flow) || fail "setup failed"
+    tui proj/flow.json <<'KEYS'
+keys R
+wait-idle
+dump ran
+keys q
+KEYS
+    screen ran
+    assert_out "chain │ 4 cached │ proj/flow.json · store $(pwd -P)/proj/.sluice"
+    assert_eq "$(total_runs)" 4 "tasks run by R"
+}
+
 test_tui_invalidate_downstream_asks_marks_and_undoes() {
     chain_flow
     sl run; assert_rc 0
