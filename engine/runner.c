@@ -368,6 +368,20 @@ static int output_ready(struct run *r, size_t t)
     return rc;
 }
 
+/* A publishing task the plan never reached (a cached downstream task covers it):
+ * its deep key is known, so its entry says which output to keep published. Nothing
+ * upstream of it is looked at, and an entry without usable bytes is left alone. */
+static int publish_covered(struct run *r, size_t t)
+{
+    struct cache_entry ce;
+    if (!cache_get(r->ws->db, r->ws->keys.in[t].deep, &ce) ||
+        plan_expired(&r->f->tasks[t], &ce, now_wall()) ||
+        !cache_output_present(r->ws->db, r->ws->store, ce.digest))
+        return 0;
+    memcpy(r->nodes[t].digest, ce.digest, HASH_HEX);
+    return output_ready(r, t);
+}
+
 /* An ephemeral output goes once every task of the run that reads it is done. */
 static int release_input(struct run *r, size_t t)
 {
@@ -723,6 +737,8 @@ static int begin_run(struct run *r)
         } else if (p->action == PLAN_RUN) {
             rc = origin ? 0 : preserve_code(r, t);
             notify(r, TASK_QUEUED, t, DEC_NONE, run_reason(r, t));
+        } else if (!origin && r->f->tasks[t].publish && r->ws->keys.in[t].done) {
+            rc = publish_covered(r, t);
         }
     }
     return rc;

@@ -160,6 +160,37 @@ JSON
     [ -f "$f" ] || fail "a cache hit did not publish the missing file"
 }
 
+# prep publishes; report, downstream of it, is the target and does not.
+publish_upstream_flow() {
+    git_repo
+    cat >flow.json <<JSON
+{ "tasks": {
+  "prep":   { "run": "echo prep >>\"\$RUNS\"; echo p >\$OUT/p.txt", "publish": "${1:-pub}/p.txt" },
+  "report": { "run": "echo report >>\"\$RUNS\"; cat \$IN_prep/p.txt >\$OUT/r.txt", "after": ["prep"] }
+} }
+JSON
+}
+
+test_publish_upstream_of_a_cached_target_is_kept_current() {
+    publish_upstream_flow
+    sl run; assert_rc 0
+    [ -f pub/p.txt ] || fail "prep was not published"
+    reset_runs
+    rm pub/p.txt
+    sl run; assert_rc 0
+    assert_out "ran 0, hit 1"
+    assert_eq "$(total_runs)" 0 "nothing runs to publish again"
+    assert_eq "$(cat pub/p.txt 2>/dev/null)" p "the deleted publication is back"
+    assert_eq "$(sql "select count(*) from events where run_id = 2 and task = 'prep' and state = 'published'")" 1
+    publish_upstream_flow moved
+    sl run; assert_rc 0
+    assert_eq "$(total_runs)" 0 "a new publish template runs nothing"
+    assert_eq "$(cat moved/p.txt 2>/dev/null)" p "published where the new template says"
+    sl run; assert_rc 0
+    assert_eq "$(sql "select count(*) from events where run_id = 4 and state = 'published'")" 0 \
+        "a current publication is left alone"
+}
+
 test_publish_outside_the_flow_directory_is_refused() {
     git_repo
     echo '{"tasks": {"t": {"run": "true", "publish": "../elsewhere/x"}}}' >flow.json
