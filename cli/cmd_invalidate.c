@@ -18,17 +18,23 @@ static int undo(struct workspace *ws, const char *arg)
     char *end;
     long long id = strtoll(arg, &end, 10);
     struct err e;
-    size_t restored;
+    struct invalidate_undo_result r;
     if (*end || id <= 0) {
         fprintf(stderr, "sluice invalidate: --undo wants an invalidation id, not \"%s\"\n", arg);
         return EXIT_USAGE;
     }
-    if (invalidate_undo(ws, id, &restored, &e)) {
+    if (invalidate_undo(ws, id, &r, &e)) {
         cli_error(e.msg);
         return EXIT_USAGE;
     }
-    printf("undid invalidation %lld: %zu cache entr%s restored\n", id, restored,
-           restored == 1 ? "y" : "ies");
+    printf("undid invalidation %lld: %zu cache entr%s restored", id, r.restored,
+           r.restored == 1 ? "y" : "ies");
+    if (r.kept) {
+        bool several = strchr(r.kept_by, ',') != NULL;
+        printf(", %zu stay%s out: invalidation%s %s still cover%s them", r.kept,
+               r.kept == 1 ? "s" : "", several ? "s" : "", r.kept_by, several ? "" : "s");
+    }
+    putchar('\n');
     return EXIT_OK;
 }
 

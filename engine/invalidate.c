@@ -63,43 +63,75 @@ static bool current_shallow(struct workspace *ws, size_t t, char out[HASH_HEX])
     return ok;
 }
 
+/* Entries in force of other invalidations, as (key, ..., digest) rows to copy. */
+#define ACTIVE_ELSEWHERE                                                                   \
+    "invalidated_entries ie JOIN invalidations i ON i.id = ie.invalidation_id WHERE "      \
+    "i.undone IS NULL AND ie.invalidation_id <> ?1"
+
 static const char SQL_MOVE[] =
     "INSERT OR IGNORE INTO invalidated_entries(invalidation_id, key, kind, digest, size, task, "
-    "task_run_id, created, expires, direct) SELECT ?, key, kind, digest, size, task, "
-    "task_run_id, created, expires, ? FROM entries WHERE digest = ? AND (key = ? OR key = ? OR "
-    "task = ?)";
+    "task_run_id, created, expires, direct) SELECT ?1, key, kind, digest, size, task, "
+    "task_run_id, created, expires, ?2 FROM entries WHERE digest = ?3 AND (key = ?4 OR "
+    "key = ?5 OR task = ?6)";
+static const char SQL_COVER[] =
+    "INSERT OR IGNORE INTO invalidated_entries(invalidation_id, key, kind, digest, size, task, "
+    "task_run_id, created, expires, direct) SELECT ?1, ie.key, ie.kind, ie.digest, ie.size, "
+    "ie.task, ie.task_run_id, ie.created, ie.expires, ?2 FROM " ACTIVE_ELSEWHERE
+    " AND ie.digest = ?3 AND (ie.key = ?4 OR ie.key = ?5 OR ie.task = ?6)";
 static const char SQL_DELETE[] =
-    "DELETE FROM entries WHERE digest = ? AND (key = ? OR key = ? OR task = ?)";
+    "DELETE FROM entries WHERE digest = ?3 AND (key = ?4 OR key = ?5 OR task = ?6)";
 
-/* Moves one task's entries aside: all of them for a selected task (direct), only the
- * deep key's for one downstream of a selection. Adds how many to *removed. */
+/* The output the deep key stands for: its entry's, or, when an invalidation still in
+ * force took the entry out, the one recorded there. */
+static bool deep_digest(struct db *db, const char *deep, char digest[HASH_HEX])
+{
+    struct cache_entry ce;
+    if (cache_get(db, deep, &ce) == 1) {
+        memcpy(digest, ce.digest, HASH_HEX);
+        return true;
+    }
+    sqlite3_stmt *st = db_prepare(db, "SELECT ie.digest FROM " ACTIVE_ELSEWHERE
+                                      " AND ie.key = ?2 LIMIT 1");
+    sqlite3_bind_int64(st, 1, 0);
+    db_bind_text(st, 2, deep);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    if (found)
+        snprintf(digest, HASH_HEX, "%s", (const char *)sqlite3_column_text(st, 0));
+    db_done(st);
+    return found;
+}
+
+/* Records one task's entries under invalidation id and takes them out of the cache:
+ * all of them for a selected task (direct), only the deep key's for one downstream of
+ * a selection. Entries another invalidation in force already took out are recorded
+ * too, so undoing that one leaves them out. Adds to *covered how many it records and
+ * to *removed how many it takes out now. */
 static int move_entries(struct workspace *ws, size_t t, bool direct, int64_t id,
-                        size_t *removed, struct err *e)
+                        size_t *covered, size_t *removed, struct err *e)
 {
     const char *deep = ws->keys.in[t].deep;
-    struct cache_entry ce;
-    if (cache_get(ws->db, deep, &ce) != 1)
+    char digest[HASH_HEX];
+    if (!deep_digest(ws->db, deep, digest))
         return 0;
     char shallow[HASH_HEX] = "";
     if (direct)
         current_shallow(ws, t, shallow);
     const char *name = direct ? ws->flow->tasks[t].name : "";
-    const char *sql[] = {SQL_MOVE, SQL_DELETE};
-    for (int i = 0; i < 2; i++) {
+    const char *sql[] = {SQL_MOVE, SQL_COVER, SQL_DELETE};
+    for (int i = 0; i < 3; i++) {
         sqlite3_stmt *st = db_prepare(ws->db, sql[i]);
-        int k = 1;
-        if (i == 0) {
-            sqlite3_bind_int64(st, k++, id);
-            sqlite3_bind_int(st, k++, direct);
+        if (i < 2) {
+            sqlite3_bind_int64(st, 1, id);
+            sqlite3_bind_int(st, 2, direct);
         }
-        db_bind_text(st, k++, ce.digest);
-        db_bind_text(st, k++, deep);
-        db_bind_text(st, k++, shallow);
-        db_bind_text(st, k++, name);
+        db_bind_text(st, 3, digest);
+        db_bind_text(st, 4, deep);
+        db_bind_text(st, 5, shallow);
+        db_bind_text(st, 6, name);
         if (db_exec_stmt(ws->db, st, e))
             return -1;
-        if (i == 1)
-            *removed += (size_t)sqlite3_changes(db_handle(ws->db));
+        size_t changes = (size_t)sqlite3_changes(db_handle(ws->db));
+        *(i < 2 ? covered : removed) += changes;
     }
     return 0;
 }
@@ -131,10 +163,10 @@ static char *task_list_json(const struct workspace *ws, const size_t *tasks, siz
 }
 
 int invalidate_apply(struct workspace *ws, const size_t *tasks, size_t n, const char *reason,
-                     int64_t *id, size_t *removed, struct err *e)
+                     int64_t *id, size_t *covered, struct err *e)
 {
     *id = 0;
-    *removed = 0;
+    *covered = 0;
     char *mark = reach(ws, tasks, n);
     for (size_t i = 0; i < ws->flow->n_tasks; i++)
         if (mark[i] && keys_deep(&ws->keys, i, e)) {
@@ -158,19 +190,19 @@ int invalidate_apply(struct workspace *ws, const size_t *tasks, size_t n, const 
     if (rc)
         goto fail;
     *id = sqlite3_last_insert_rowid(db_handle(ws->db));
-    size_t selected = 0;
+    size_t selected = 0, removed = 0;
     for (size_t i = 0; i < ws->flow->n_tasks; i++) {
-        size_t before = *removed;
-        if (mark[i] && move_entries(ws, i, mark[i] == 1, *id, removed, e))
+        size_t before = *covered;
+        if (mark[i] && move_entries(ws, i, mark[i] == 1, *id, covered, &removed, e))
             goto fail;
         if (mark[i] == 1)
-            selected += *removed - before;
+            selected += *covered - before;
     }
     free(mark);
     if (selected == 0) { /* none of the selected tasks was cached: leave no record */
         db_rollback(ws->db);
         *id = 0;
-        *removed = 0;
+        *covered = 0;
         return 0;
     }
     return db_commit(ws->db, e);
@@ -181,9 +213,33 @@ fail:
     return -1;
 }
 
-int invalidate_undo(struct workspace *ws, int64_t id, size_t *restored, struct err *e)
+/* Counts the entries of invalidation id that another one in force also covers, and
+ * names those invalidations ("2" or "2, 5"). */
+static void still_covered(struct db *db, int64_t id, struct invalidate_undo_result *r)
 {
-    *restored = 0;
+    sqlite3_stmt *st = db_prepare(
+        db, "SELECT count(DISTINCT ie.key), group_concat(DISTINCT ie.invalidation_id) FROM "
+            ACTIVE_ELSEWHERE " AND ie.key IN (SELECT key FROM invalidated_entries WHERE "
+            "invalidation_id = ?1)");
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        r->kept = (size_t)sqlite3_column_int64(st, 0);
+        const unsigned char *by = sqlite3_column_text(st, 1);
+        snprintf(r->kept_by, sizeof r->kept_by, "%s", by ? (const char *)by : "");
+    }
+    db_done(st);
+}
+
+static const char SQL_RESTORE[] =
+    "INSERT OR REPLACE INTO entries(key, kind, digest, size, task, task_run_id, created, "
+    "expires) SELECT key, kind, digest, size, task, task_run_id, created, expires FROM "
+    "invalidated_entries r WHERE r.invalidation_id = ?1 AND NOT EXISTS (SELECT 1 FROM "
+    ACTIVE_ELSEWHERE " AND ie.key = r.key)";
+
+int invalidate_undo(struct workspace *ws, int64_t id, struct invalidate_undo_result *r,
+                    struct err *e)
+{
+    memset(r, 0, sizeof *r);
     if (db_begin(ws->db, e))
         return -1;
     sqlite3_stmt *st = db_prepare(ws->db, "SELECT undone FROM invalidations WHERE id = ?");
@@ -197,13 +253,11 @@ int invalidate_undo(struct workspace *ws, int64_t id, size_t *restored, struct e
     else if (undone)
         rc = err_set(e, "invalidation %lld was already undone", (long long)id);
     if (rc == 0) {
-        st = db_prepare(ws->db, "INSERT OR REPLACE INTO entries(key, kind, digest, size, task, "
-                                "task_run_id, created, expires) SELECT key, kind, digest, size, "
-                                "task, task_run_id, created, expires FROM invalidated_entries "
-                                "WHERE invalidation_id = ?");
+        still_covered(ws->db, id, r);
+        st = db_prepare(ws->db, SQL_RESTORE);
         sqlite3_bind_int64(st, 1, id);
         rc = db_exec_stmt(ws->db, st, e);
-        *restored = (size_t)sqlite3_changes(db_handle(ws->db));
+        r->restored = (size_t)sqlite3_changes(db_handle(ws->db));
     }
     if (rc == 0) {
         st = db_prepare(ws->db, "UPDATE invalidations SET undone = ? WHERE id = ?");

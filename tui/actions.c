@@ -360,10 +360,13 @@ static void act_INVALIDATE_UP(struct app *a, const struct strv *args)
 
 static void undo_invalidation(struct app *a, int64_t id)
 {
-    size_t restored;
+    struct invalidate_undo_result r;
     struct err e;
-    if (invalidate_undo(a->m.ws, id, &restored, &e))
+    if (invalidate_undo(a->m.ws, id, &r, &e))
         app_message(a, "%s", e.msg);
+    else if (r.kept)
+        app_message(a, "undid invalidation %lld; %zu entr%s stay out (invalidation %s)",
+                    (long long)id, r.kept, r.kept == 1 ? "y" : "ies", r.kept_by);
     else
         app_message(a, "undid invalidation %lld", (long long)id);
     app_reload(a);

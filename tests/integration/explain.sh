@@ -47,6 +47,46 @@ test_invalidate_downstream_and_upstream_select_the_right_tasks() {
     assert_eq "$(total_runs)" 2 "train and report were cut off"
 }
 
+# invalidation 1 takes out train (and report's deep entry); invalidation 2, features
+# with its downstream, covers train and report again.
+overlapping_invalidations() {
+    chain_flow
+    sl run; assert_rc 0
+    reset_runs
+    sl invalidate train; assert_rc 0
+    sl invalidate features --downstream; assert_rc 0
+    assert_out "invalidation 2: features, train, report"
+}
+
+test_undoing_the_older_of_overlapping_invalidations_keeps_the_newer_in_force() {
+    overlapping_invalidations
+    sl invalidate --undo 1; assert_rc 0
+    assert_out "undid invalidation 1: 0 cache entries restored"
+    assert_out "invalidation 2 still covers them"
+    sl status; assert_out "1 cached  3 invalidated"
+    assert_out "invalidated train     invalidated at"
+    sl invalidate --undo 2; assert_rc 0
+    sl status; assert_out "4 cached"
+    sl run; assert_rc 0
+    assert_eq "$(total_runs)" 0 "both undone: everything is cached again"
+}
+
+test_undoing_the_newer_of_overlapping_invalidations_keeps_the_older_in_force() {
+    overlapping_invalidations
+    sl invalidate --undo 2; assert_rc 0
+    assert_out "invalidation 1 still covers them"
+    sl status
+    assert_out "cached      features"
+    assert_out "invalidated train     invalidated at"
+    assert_out "(id 1)"
+    sl run --dry-run; assert_out "would run train"
+    assert_not_out "would run features"
+    sl invalidate --undo 1; assert_rc 0
+    sl status; assert_out "4 cached"
+    sl run; assert_rc 0
+    assert_eq "$(total_runs)" 0 "both undone: everything is cached again"
+}
+
 test_invalidate_explains_bad_requests() {
     chain_flow
     sl invalidate nope; assert_rc 2
