@@ -20,6 +20,21 @@ static const char *state_sentence(enum node_state s)
     }
 }
 
+static void print_diff(const struct term *term, const char *diff)
+{
+    for (const char *l = diff; l && *l;) {
+        const char *eol = strchr(l, '\n');
+        size_t n = eol ? (size_t)(eol - l) : strlen(l);
+        const char *color = !term->color ? ""
+                            : l[0] == '+' && l[1] != '+' ? "\033[32m"
+                            : l[0] == '-' && l[1] != '-' ? "\033[31m"
+                            : l[0] == '@'                ? "\033[36m"
+                                                         : "";
+        printf("    %s%.*s%s\n", color, (int)n, l, color[0] ? "\033[0m" : "");
+        l += n + (eol ? 1 : 0);
+    }
+}
+
 static void print_text(const struct workspace *ws, size_t t, const struct why *w)
 {
     struct term term;
@@ -32,18 +47,10 @@ static void print_text(const struct workspace *ws, size_t t, const struct why *w
     for (size_t i = 0; i < w->n; i++) {
         const struct why_cause *c = &w->causes[i];
         printf("  %s\n", c->text);
-        if (c->diff_error)
-            printf("    (no diff: %s)\n", c->diff_error);
-        for (const char *l = c->diff; l && *l;) {
-            const char *eol = strchr(l, '\n');
-            size_t n = eol ? (size_t)(eol - l) : strlen(l);
-            const char *color = !term.color ? ""
-                                : l[0] == '+' && l[1] != '+' ? "\033[32m"
-                                : l[0] == '-' && l[1] != '-' ? "\033[31m"
-                                : l[0] == '@'                ? "\033[36m"
-                                                             : "";
-            printf("    %s%.*s%s\n", color, (int)n, l, color[0] ? "\033[0m" : "");
-            l += n + (eol ? 1 : 0);
+        for (size_t k = 0; k < c->n_diffs; k++) {
+            if (c->diffs[k].error)
+                printf("    (no diff of %s: %s)\n", c->diffs[k].path, c->diffs[k].error);
+            print_diff(&term, c->diffs[k].diff);
         }
     }
 }
@@ -58,14 +65,19 @@ static void print_json(const struct workspace *ws, size_t t, const struct why *w
         const struct why_cause *c = &w->causes[i];
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "text", c->text);
-        if (c->path) {
-            cJSON_AddStringToObject(j, "path", c->path);
-            cJSON_AddStringToObject(j, "old_blob", c->old_blob);
+        cJSON *diffs = c->n_diffs ? cJSON_AddArrayToObject(j, "diffs") : NULL;
+        for (size_t k = 0; k < c->n_diffs; k++) {
+            const struct why_diff *d = &c->diffs[k];
+            cJSON *dj = cJSON_CreateObject();
+            cJSON_AddStringToObject(dj, "task", ws->flow->tasks[d->task].name);
+            cJSON_AddStringToObject(dj, "path", d->path);
+            cJSON_AddStringToObject(dj, "old_blob", d->old_blob);
+            if (d->diff)
+                cJSON_AddStringToObject(dj, "diff", d->diff);
+            if (d->error)
+                cJSON_AddStringToObject(dj, "diff_error", d->error);
+            cJSON_AddItemToArray(diffs, dj);
         }
-        if (c->diff)
-            cJSON_AddStringToObject(j, "diff", c->diff);
-        if (c->diff_error)
-            cJSON_AddStringToObject(j, "diff_error", c->diff_error);
         cJSON_AddItemToArray(causes, j);
     }
     char *s = cJSON_Print(o);

@@ -27,10 +27,46 @@ static long reason_upstream(const struct flow *f, const struct task *t, const ch
     return -1;
 }
 
+/* Which changed code file of task status s a reason like "code P changed" is about. */
+static long reason_code(const struct task_status *s, const char *reason)
+{
+    for (size_t k = 0; s->changed && k < s->changed->paths.n; k++) {
+        const char *p = s->changed->paths.v[k];
+        size_t n = strlen(p);
+        if (strncmp(reason, "code ", 5) == 0 && strncmp(reason + 5, p, n) == 0 &&
+            strcmp(reason + 5 + n, " changed") == 0)
+            return (long)k;
+    }
+    return -1;
+}
+
+/* Adds the diff of task t's changed code file k (if reason is about one) to c. */
+static void add_diff(const struct workspace *ws, const struct task_status *st, size_t t,
+                     const char *reason, struct why_cause *c)
+{
+    long k = reason_code(&st[t], reason);
+    if (k < 0)
+        return;
+    c->diffs = xrealloc(c->diffs, (c->n_diffs + 1) * sizeof *c->diffs);
+    struct why_diff *d = &c->diffs[c->n_diffs++];
+    memset(d, 0, sizeof *d);
+    d->task = t;
+    d->path = xstrdup(st[t].changed->paths.v[k]);
+    d->old_blob = xstrdup(st[t].changed->from.v[k]);
+    struct err e;
+    char *abs = path_join(ws->flow->tasks[t].dir, d->path);
+    if (blobs_diff(ws->store, ws->fp, d->path, d->old_blob, NULL, abs, DIFF_LINES, &d->diff,
+                   &e))
+        d->error = xstrdup(e.msg);
+    free(abs);
+}
+
 /* Appends the root causes of task d's state to b ("; "-separated), following upstream
- * reasons; names are given relative to the task asked about. */
+ * reasons, and their code diffs to c; names are given relative to the task asked
+ * about. */
 static void root_causes(const struct workspace *ws, const struct task_status *st, size_t d,
-                        const char *via, bool *seen, int hops, struct sb *b)
+                        const char *via, bool *seen, int hops, struct sb *b,
+                        struct why_cause *c)
 {
     if (seen[d] || hops > MAX_HOPS)
         return;
@@ -40,7 +76,7 @@ static void root_causes(const struct workspace *ws, const struct task_status *st
         const char *r = st[d].reasons.v[i];
         long up = reason_upstream(ws->flow, t, r);
         if (up >= 0 && st[up].state != ST_CACHED) {
-            root_causes(ws, st, (size_t)up, ws->flow->tasks[up].name, seen, hops + 1, b);
+            root_causes(ws, st, (size_t)up, ws->flow->tasks[up].name, seen, hops + 1, b, c);
             continue;
         }
         if (b->len)
@@ -48,29 +84,7 @@ static void root_causes(const struct workspace *ws, const struct task_status *st
         if (via)
             sb_addf(b, "%s: ", via);
         sb_adds(b, r);
-    }
-}
-
-static void add_diffs(struct workspace *ws, size_t t, const struct task_status *s, struct why *w)
-{
-    const struct task *task = &ws->flow->tasks[t];
-    for (size_t i = 0; i < w->n && s->changed; i++) {
-        struct why_cause *c = &w->causes[i];
-        for (size_t k = 0; k < s->changed->paths.n; k++) {
-            char *want = xasprintf("code %s changed", s->changed->paths.v[k]);
-            bool match = strcmp(c->text, want) == 0;
-            free(want);
-            if (!match)
-                continue;
-            c->path = xstrdup(s->changed->paths.v[k]);
-            c->old_blob = xstrdup(s->changed->from.v[k]);
-            struct err e;
-            char *abs = path_join(task->dir, c->path);
-            if (blobs_diff(ws->store, ws->fp, c->path, c->old_blob, NULL, abs, DIFF_LINES,
-                           &c->diff, &e))
-                c->diff_error = xstrdup(e.msg);
-            free(abs);
-        }
+        add_diff(ws, st, d, r, c);
     }
 }
 
@@ -86,18 +100,20 @@ int why_explain(struct workspace *ws, size_t t, struct why *out, struct err *e)
     for (size_t i = 0; i < st[t].reasons.n; i++) {
         const char *r = st[t].reasons.v[i];
         long up = reason_upstream(f, &f->tasks[t], r);
+        add_cause(out, NULL);
+        struct why_cause *c = &out->causes[out->n - 1];
         if (up < 0 || st[up].state == ST_CACHED) {
-            add_cause(out, xstrdup(r));
+            c->text = xstrdup(r);
+            add_diff(ws, st, t, r, c);
             continue;
         }
         struct sb roots = {0};
         memset(seen, 0, f->n_tasks * sizeof *seen);
-        root_causes(ws, st, (size_t)up, NULL, seen, 0, &roots);
-        add_cause(out, roots.len ? xasprintf("%s (%s)", r, roots.buf) : xstrdup(r));
+        root_causes(ws, st, (size_t)up, NULL, seen, 0, &roots, c);
+        c->text = roots.len ? xasprintf("%s (%s)", r, roots.buf) : xstrdup(r);
         sb_free(&roots);
     }
     free(seen);
-    add_diffs(ws, t, &st[t], out);
     status_free(st, f->n_tasks);
     return 0;
 }
@@ -105,11 +121,15 @@ int why_explain(struct workspace *ws, size_t t, struct why *out, struct err *e)
 void why_free(struct why *w)
 {
     for (size_t i = 0; i < w->n; i++) {
-        free(w->causes[i].text);
-        free(w->causes[i].path);
-        free(w->causes[i].old_blob);
-        free(w->causes[i].diff);
-        free(w->causes[i].diff_error);
+        struct why_cause *c = &w->causes[i];
+        for (size_t k = 0; k < c->n_diffs; k++) {
+            free(c->diffs[k].path);
+            free(c->diffs[k].old_blob);
+            free(c->diffs[k].diff);
+            free(c->diffs[k].error);
+        }
+        free(c->diffs);
+        free(c->text);
     }
     free(w->causes);
     memset(w, 0, sizeof *w);

@@ -2,19 +2,27 @@
  *
  * Starts from status (the same plan, the same comparisons with the history) and goes
  * further: a stale upstream is followed to its own root causes ("upstream features is
- * stale (code tasks/features.py changed)"), and a changed code file comes with the
- * unified diff between the recorded version and the current one. Reads only.
+ * stale (code tasks/features.py changed)"), and every changed code file among the
+ * root causes, the task's own or an upstream's, comes with the unified diff between
+ * the recorded version and the current one. Reads only.
  */
 #ifndef SLUICE_WHY_H
 #define SLUICE_WHY_H
 
 #include "status.h"
 
+/* A changed code file behind a cause: the task's own, or an upstream root cause's. */
+struct why_diff {
+    size_t task;           /* the task whose code it is */
+    char *path, *old_blob; /* as the task names it; the blob it had */
+    char *diff;            /* the unified diff, or NULL */
+    char *error;           /* why there is no diff, or NULL */
+};
+
 struct why_cause {
     char *text;
-    char *path, *old_blob; /* a changed code file, else NULL */
-    char *diff;            /* its diff, or NULL */
-    char *diff_error;      /* why there is no diff, or NULL */
+    struct why_diff *diffs;
+    size_t n_diffs;
 };
 
 struct why {

@@ -148,10 +148,14 @@ void pane_why(const struct app *a, struct strv *lines)
                                                         "is in the store"
                                                       : "  it has never completed"));
     for (size_t i = 0; i < w.n; i++) {
-        strv_pushf(lines, "  %s", w.causes[i].text);
-        if (w.causes[i].diff_error)
-            strv_pushf(lines, "    (no diff: %s)", w.causes[i].diff_error);
-        add_text_lines(lines, w.causes[i].diff, "    ");
+        const struct why_cause *c = &w.causes[i];
+        strv_pushf(lines, "  %s", c->text);
+        for (size_t k = 0; k < c->n_diffs; k++) {
+            if (c->diffs[k].error)
+                strv_pushf(lines, "    (no diff of %s: %s)", c->diffs[k].path,
+                           c->diffs[k].error);
+            add_text_lines(lines, c->diffs[k].diff, "    ");
+        }
     }
     why_free(&w);
 }

@@ -115,6 +115,34 @@ import json, sys
 w = json.load(sys.stdin)
 assert w["state"] == "stale", w
 assert any("features" in c["text"] for c in w["causes"]), w' || fail "why --json: $OUT_TEXT"
+    sl why features --json; assert_rc 0
+    echo "$OUT_TEXT" | python3 -c '
+import json, sys
+(c,) = json.load(sys.stdin)["causes"]
+assert c["text"] == "code tasks/features.sh changed", c
+(d,) = c["diffs"]
+assert d["task"] == "features" and "| rev" in d["diff"], d' || fail "why --json: $OUT_TEXT"
+}
+
+test_why_shows_the_diff_behind_an_upstream_root_cause() {
+    chain_flow
+    sl run; assert_rc 0
+    printf '# just a comment\n' >>tasks/features.sh
+    sl why train; assert_rc 0
+    assert_out "upstream features is stale (code tasks/features.sh changed)"
+    assert_out "+# just a comment"
+    sl why report; assert_rc 0
+    assert_out "features: code tasks/features.sh changed"
+    assert_out "+# just a comment"
+    sl why report --json; assert_rc 0
+    echo "$OUT_TEXT" | python3 -c '
+import json, sys
+w = json.load(sys.stdin)
+(c,) = w["causes"]
+(d,) = c["diffs"]
+assert d["task"] == "features" and d["path"] == "tasks/features.sh", d
+assert len(d["old_blob"]) == 40 and "+# just a comment" in d["diff"], d' ||
+        fail "why --json has no diff for the upstream cause: $OUT_TEXT"
 }
 
 test_why_diffs_uncommitted_code_after_it_ran() {
