@@ -13,7 +13,7 @@ enum { EXIT_OK = 0, EXIT_TASK_FAILED = 1, EXIT_USAGE = 2, EXIT_CANCELLED = 130 }
 
 struct cli {
     const char *flow; /* -f FLOW, default flow.json */
-    volatile sig_atomic_t *cancel;
+    volatile sig_atomic_t *cancel; /* the signal caught (SIGINT, SIGTERM, SIGHUP), or 0 */
     const struct command *cmd;
 };
 

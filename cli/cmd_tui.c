@@ -13,7 +13,9 @@ int cmd_tui(struct cli *c, int argc, char **argv)
                                           {"script", required_argument, NULL, 's'},
                                           {NULL, 0, NULL, 0}};
     const char *cs = nl_langinfo(CODESET);
-    struct tui_opts o = {.flow_path = c->flow, .ascii = !(cs && strcmp(cs, "UTF-8") == 0)};
+    struct tui_opts o = {.flow_path = c->flow,
+                         .ascii = !(cs && strcmp(cs, "UTF-8") == 0),
+                         .signalled = c->cancel};
     optind = 1;
     opterr = 0;
     int ch;

@@ -186,8 +186,7 @@ static volatile sig_atomic_t cancel_requested;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    cancel_requested = 1;
+    cancel_requested = sig;
 }
 
 static void install_signals(void)
@@ -272,6 +271,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "sluice: -C %s: %s\n", dir, strerror(errno));
             return EXIT_USAGE;
         }
+        install_signals();
         return cmd_tui(&c, a_file ? 2 : 1, tui_argv);
     }
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "-h") == 0 ||

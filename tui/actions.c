@@ -989,6 +989,7 @@ void actions_help(struct strv *lines)
     }
     strv_push(lines, xstrdup(""));
     strv_push(lines, xstrdup("  In a pane: Up/Down/PgUp/PgDn scroll, Esc or q closes it."));
+    strv_push(lines, xstrdup("  Ctrl-C: as q (at a prompt, question or form: as Esc)."));
     strv_push(lines, xstrdup("  `:` takes an action and its arguments (Tab completes names, "
                              "fields, paths):"));
     strv_push(lines, xstrdup("  :add train python3 train.py, :set train.expire 24h, "

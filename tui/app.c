@@ -484,6 +484,15 @@ void app_key(struct app *a, int key)
         refresh_detail(a); /* it follows the selection */
 }
 
+void app_interrupt(struct app *a)
+{
+    if (a->prompt != PROMPT_NONE || a->form)
+        app_key(a, 27);
+    else
+        actions_command(a, "quit");
+    a->dirty = true;
+}
+
 /* --- time --------------------------------------------------------------------------------------------- */
 
 static bool anything_running(const struct app *a)
@@ -640,6 +649,13 @@ int tui_main(const struct tui_opts *o)
             int key;
             while ((key = getch()) != ERR)
                 app_key(&a, key);
+        }
+        if (o->signalled && *o->signalled) {
+            if (*o->signalled == SIGINT)
+                app_interrupt(&a);
+            else
+                a.quit = true; /* the run started here is stopped below */
+            *o->signalled = 0;
         }
         if (now_mono() >= next_tick) {
             app_tick(&a);

@@ -1,11 +1,12 @@
 /* app: the TUI's state beyond the model (panes, prompts, the viewport) and its loop.
  *
  * tui_main() opens the curses screen (or, in script mode, a headless one that a key
- * script drives and dumps) and loops: wait for a key, a file change, a database commit
- * or a tick; let the model catch up; redraw once if anything changed. */
+ * script drives and dumps) and loops: wait for a key, a file change, a database commit,
+ * a tick or Ctrl-C; let the model catch up; redraw once if anything changed. */
 #ifndef SLUICE_APP_H
 #define SLUICE_APP_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "child.h"
@@ -70,9 +71,16 @@ struct tui_opts {
     bool ascii;
     bool mouse;
     const char *script; /* a key script: run headless and print screen dumps */
+    /* The signal a handler caught, or 0: SIGINT (Ctrl-C) acts as app_interrupt(),
+     * others (SIGTERM, SIGHUP) quit, stopping a run started here. May be NULL. */
+    volatile sig_atomic_t *signalled;
 };
 
 int tui_main(const struct tui_opts *o);
+
+/* Ctrl-C: dismisses an open prompt, question or form, else does what `q` does (asks
+ * while a run started here goes or edits are unsaved, else quits). */
+void app_interrupt(struct app *a);
 
 /* For script.c: feed a key, let time pass, ask whether everything has settled. */
 void app_key(struct app *a, int key);

@@ -3,6 +3,7 @@
 
 #include <curses.h>
 #include <limits.h>
+#include <signal.h>
 #include <wchar.h>
 
 #include "draw.h"
@@ -163,6 +164,8 @@ int script_step(struct script *s, struct app *a)
     } else if (strncmp(line, "sh ", 3) == 0) {
         if (system(line + 3) != 0)
             printf("--- failed: %s ---\n", line);
+    } else if (strcmp(line, "interrupt") == 0) {
+        raise(SIGINT); /* what Ctrl-C does on a terminal */
     } else if (sscanf(line, "sleep %ld", &ms) == 1) {
         for (double until = now_mono() + ms / 1000.0; now_mono() < until; napms(20))
             app_tick(a);

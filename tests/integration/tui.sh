@@ -195,6 +195,74 @@ KEYS
     assert_runs slow 2
 }
 
+test_tui_ctrl_c_quits_like_q() {
+    slow_flow
+    tui <<'KEYS'
+keys a
+interrupt
+dump closed
+interrupt
+dump never
+KEYS
+    assert_rc 0
+    screen closed
+    assert_out "nothing changed"
+    case "$TUI_OUT" in *"--- screen never"*) fail "Ctrl-C did not quit: $TUI_OUT" ;; esac
+    tui <<'KEYS'
+keys R
+wait-text 1 running 5000
+interrupt
+dump asked
+interrupt
+dump stayed
+interrupt
+keys y
+KEYS
+    assert_rc 0
+    screen asked
+    assert_out "a run started here is going: cancel it and quit? (y/n)"
+    screen stayed
+    assert_out "1 running"
+    assert_out "nothing done"
+    assert_eq "$(sql 'select status from runs')" cancelled "the run's status"
+}
+
+test_tui_sigterm_stops_its_run_and_quits_without_asking() {
+    slow_flow
+    tui <<'KEYS'
+keys R
+wait-text 1 running 5000
+sh kill -TERM $PPID
+dump never
+KEYS
+    assert_rc 0
+    case "$TUI_OUT" in *"--- screen never"*) fail "SIGTERM did not quit: $TUI_OUT" ;; esac
+    assert_eq "$(sql 'select status from runs')" cancelled "the run's status"
+}
+
+test_tui_ctrl_c_on_a_real_terminal_quits_cleanly() {
+    command -v tmux >/dev/null || skip "tmux is not installed"
+    slow_flow
+    local sock="$T/tmux.sock"
+    # shellcheck disable=SC2064
+    trap "tmux -S '$sock' kill-server 2>/dev/null" EXIT
+    for cmd in "" tui; do
+        rm -f rc.txt
+        tmux -S "$sock" new-session -d -x 100 -y 30 \
+            "cd '$T' && LC_ALL=C.UTF-8 '$SLUICE' $cmd; echo rc=\$? >rc.txt; stty -a >stty.txt" ||
+            fail "tmux did not start"
+        for _ in $(seq 100); do
+            tmux -S "$sock" capture-pane -p 2>/dev/null | grep -q "2 pending" && break
+            sleep 0.05
+        done
+        tmux -S "$sock" send-keys C-c
+        for _ in $(seq 100); do [ -f rc.txt ] && break; sleep 0.05; done
+        assert_eq "$(cat rc.txt 2>/dev/null)" rc=0 "exit status of 'sluice $cmd' after Ctrl-C"
+        grep -q ' icanon' stty.txt && grep -q ' echo ' stty.txt ||
+            fail "the terminal was not restored: $(cat stty.txt)"
+    done
+}
+
 test_tui_history_shows_a_past_run_as_it_ended() {
     chain_flow
     sl run; assert_rc 0
