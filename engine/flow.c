@@ -536,9 +536,11 @@ static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
     if (rc == 0 && t->publish) {
         struct template_vars pv = v;
         pv.keep_key = true;
+        pv.strict = true;
         rc = expand_field(L, s, t, &pv, "publish", &t->publish);
+        pv.keep_key = false;
         if (rc == 0)
-            rc = check_publish(L, s, t, &v);
+            rc = check_publish(L, s, t, &pv);
     }
     free(names);
     free(values);

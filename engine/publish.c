@@ -10,7 +10,7 @@ static char *destination(const struct workspace *ws, size_t t, struct err *e)
 {
     const struct task *task = &ws->flow->tasks[t];
     struct template_vars v = {.task = task->local, .flow = task->flow_name,
-                              .key = ws->keys.in[t].deep};
+                              .key = ws->keys.in[t].deep, .strict = true};
     char *rel;
     if (template_expand(task->publish, &v, &rel, e))
         return NULL;

@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
+#define KEY_DIGITS (HASH_HEX - 1)
+
 static bool param_char(char c)
 {
     return isalnum((unsigned char)c) || c == '_' || c == '-';
@@ -43,7 +47,7 @@ static size_t placeholder(const char *s, enum ph *kind, const char **arg, size_t
         size_t n = 0;
         while (isdigit((unsigned char)s[5 + n]))
             n++;
-        if (n == 0 || n > 2 || s[5 + n] != '}')
+        if (n == 0 || s[5 + n] != '}')
             return 0;
         *kind = PH_KEY;
         *arg = s + 5;
@@ -87,6 +91,29 @@ static int expand_param(const struct template_vars *v, const char *a, size_t n, 
     return -1;
 }
 
+/* Strict mode: what is wrong with a "{" at s that opens no placeholder. */
+static int not_a_placeholder(const char *s, struct err *e)
+{
+    const char *close = strchr(s, '}');
+    if (!close)
+        return err_set(e, "unclosed placeholder %s", s);
+    int n = (int)(close - s + 1);
+    if (strncmp(s, "{key:", 5) == 0)
+        return err_set(e, "%.*s: the length must be from 1 to %d", n, s, KEY_DIGITS);
+    return err_set(e, "unknown placeholder %.*s (there are {params.NAME}, {task}, {flow}, "
+                      "{key} and {key:N})",
+                   n, s);
+}
+
+/* {key:N}: N from 1 to the key's length; 0 for {key}; -1 when out of range. */
+static int key_length(const char *arg, size_t arglen)
+{
+    if (!arg)
+        return 0;
+    int want = arglen <= 2 ? atoi(arg) : 0;
+    return want >= 1 && want <= KEY_DIGITS ? want : -1;
+}
+
 int template_expand(const char *tpl, const struct template_vars *v, char **out, struct err *e)
 {
     struct sb b = {0};
@@ -96,6 +123,10 @@ int template_expand(const char *tpl, const struct template_vars *v, char **out, 
         const char *arg = NULL;
         size_t arglen = 0;
         size_t n = placeholder(s, &kind, &arg, &arglen);
+        if (n == 0 && v->strict && *s == '{') {
+            sb_free(&b);
+            return not_a_placeholder(s, e);
+        }
         if (n == 0) {
             /* Copy up to the next brace in one go. */
             const char *brace = strchr(s + 1, '{');
@@ -118,21 +149,19 @@ int template_expand(const char *tpl, const struct template_vars *v, char **out, 
         case PH_FLOW:
             sb_adds(&b, v->flow ? v->flow : "");
             break;
-        case PH_KEY:
-            if (v->keep_key) {
-                sb_add(&b, s, n);
-            } else if (!v->key) {
+        case PH_KEY: {
+            int want = key_length(arg, arglen);
+            size_t len = v->key ? strlen(v->key) : 0;
+            if (!v->key && !v->keep_key)
                 rc = err_set(e, "%.*s is only available in publish", (int)n, s);
-            } else {
-                size_t len = strlen(v->key);
-                if (arg) {
-                    size_t want = (size_t)atoi(arg);
-                    if (want > 0 && want < len)
-                        len = want;
-                }
-                sb_add(&b, v->key, len);
-            }
+            else if (want < 0)
+                rc = err_set(e, "%.*s: the length must be from 1 to %d", (int)n, s, KEY_DIGITS);
+            else if (v->keep_key)
+                sb_add(&b, s, n);
+            else
+                sb_add(&b, v->key, want > 0 && (size_t)want < len ? (size_t)want : len);
             break;
+        }
         case PH_NONE:
             break;
         }

@@ -1,8 +1,10 @@
 /* template: `{params.NAME}`, `{task}`, `{flow}`, `{key}` and `{key:N}` substitution.
  *
  * Only these exact forms are placeholders; every other brace (shell `${X}`, awk
- * `{print $1}`) is copied through untouched. Referencing an unknown parameter, or
- * `{key}` where no key exists yet, is an error naming the placeholder.
+ * `{print $1}`) is copied through untouched, except in strict mode (publish paths),
+ * where any other brace is an error. Referencing an unknown parameter, `{key}`
+ * where no key exists yet, or `{key:N}` outside 1..64 is an error naming the
+ * placeholder.
  */
 #ifndef SLUICE_TEMPLATE_H
 #define SLUICE_TEMPLATE_H
@@ -17,6 +19,7 @@ struct template_vars {
     const char *flow;
     const char *key; /* NULL outside `publish` */
     bool keep_key;   /* copy {key} and {key:N} through untouched (key not known yet) */
+    bool strict;     /* every "{" opens a placeholder (publish: a path, not shell) */
 };
 
 /* Expands tpl into a new string (*out, caller frees). On error fills e with a message

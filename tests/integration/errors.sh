@@ -47,3 +47,16 @@ test_missing_input_file_names_the_task() {
     assert_out "task load: file data/nope.csv: No such file or directory"
     assert_eq "$(total_runs)" 0
 }
+
+test_bad_publish_placeholders_are_refused() {
+    git_repo
+    for tpl in '{key:0}' '{key:99}' '{key:abc}'; do
+        echo "{\"tasks\": {\"a\": {\"run\": \"echo a >>\$RUNS\", \"publish\": \"out/m-$tpl\"}}}" >flow.json
+        expect_flow_error "flow.json: task a: publish: $tpl: the length must be from 1 to 64"
+    done
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS", "publish": "out/{nope}"}}}' >flow.json
+    expect_flow_error "flow.json: task a: publish: unknown placeholder {nope} (there are {params.NAME}, {task}, {flow}, {key} and {key:N})"
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS; echo {nope} >$OUT/x", "publish": "out/{task}-{key:64}"}}}' >flow.json
+    sl run; assert_rc 0
+    [ -f "out/a-$(sql "select key from entries where kind = 'deep'")" ] || fail "not published: $(ls out)"
+}
