@@ -1,26 +1,95 @@
 /* publish: output -> user-chosen path. */
 #include "publish.h"
 
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include "cache.h"
 #include "template.h"
 
-static char *destination(const struct workspace *ws, size_t t, struct err *e)
+/* The absolute path the template names for task t; *rel gets it as written. */
+static char *destination(const struct workspace *ws, size_t t, char **rel, struct err *e)
 {
     const struct task *task = &ws->flow->tasks[t];
     struct template_vars v = {.task = task->local, .flow = task->flow_name,
                               .key = ws->keys.in[t].deep, .strict = true};
-    char *rel;
-    if (template_expand(task->publish, &v, &rel, e))
+    if (template_expand(task->publish, &v, rel, e))
         return NULL;
-    char *joined = path_join(task->dir, rel);
+    char *joined = path_join(task->dir, *rel);
     char *dest = path_normalize(joined, false);
     free(joined);
-    free(rel);
     if (!dest)
         err_set(e, "task %s: publish path leaves the file system", task->name);
     return dest;
+}
+
+/* path with its longest existing prefix resolved (symlinks followed): where a write
+ * there really lands. Caller frees. */
+static char *resolve_existing(const char *path)
+{
+    char *head = xstrdup(path);
+    for (;;) {
+        char *real = realpath(head, NULL);
+        if (real) {
+            const char *rest = path + strlen(head);
+            char *r = rest[0] ? path_join(real, rest + 1) : xstrdup(real);
+            free(real);
+            free(head);
+            return r;
+        }
+        char *slash = strrchr(head, '/');
+        if (!slash || slash == head) {
+            free(head);
+            return xstrdup(path);
+        }
+        *slash = 0;
+    }
+}
+
+/* The load-time check of the template is lexical; a symlinked directory on the way
+ * could still lead out of the publish root. dest itself may be a symlink: publishing
+ * replaces it, so only its directory counts. */
+static bool lands_inside(const struct task *task, const char *dest)
+{
+    char *dir = xstrdup(dest);
+    *strrchr(dir, '/') = 0;
+    char *where = resolve_existing(dir[0] ? dir : "/");
+    char *root = realpath(task->publish_root, NULL);
+    if (!root)
+        root = xstrdup(task->publish_root);
+    size_t rl = strlen(root);
+    bool inside = strncmp(where, root, rl) == 0 && (where[rl] == '/' || where[rl] == 0 ||
+                                                     (rl == 1 && root[0] == '/'));
+    free(root);
+    free(where);
+    free(dir);
+    return inside;
+}
+
+/* Where task t publishes, if that is inside its publish root once symbolic links
+ * are followed; else NULL and a message. Caller frees. */
+static char *checked_destination(struct workspace *ws, size_t t, struct err *e)
+{
+    const struct task *task = &ws->flow->tasks[t];
+    char *rel = NULL;
+    char *dest = destination(ws, t, &rel, e);
+    if (dest && !lands_inside(task, dest)) {
+        err_set(e, "%s: task %s: publish path %s leads outside the %s through a symbolic "
+                   "link; refused",
+                ws->flow->path, task->name, rel,
+                strcmp(task->publish_root, task->dir) ? "publish_root" : "flow's directory");
+        free(dest);
+        dest = NULL;
+    }
+    free(rel);
+    return dest;
+}
+
+int publish_check(struct workspace *ws, size_t t, struct err *e)
+{
+    char *dest = checked_destination(ws, t, e);
+    free(dest);
+    return dest ? 0 : -1;
 }
 
 int publish_task(struct workspace *ws, size_t t, const char *digest, char **where,
@@ -28,7 +97,7 @@ int publish_task(struct workspace *ws, size_t t, const char *digest, char **wher
 {
     const struct task *task = &ws->flow->tasks[t];
     *where = NULL;
-    char *dest = destination(ws, t, e);
+    char *dest = checked_destination(ws, t, e);
     if (!dest)
         return -1;
     char last[HASH_HEX];

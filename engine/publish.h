@@ -1,7 +1,8 @@
 /* publish: materialise a task's output where its `publish` template says.
  *
  * The template's {key} and {key:N} take the task's deep key; the path is relative to
- * the task's flow file (flow_load() already refused paths leaving publish_root). A
+ * the task's flow file (flow_load() already refused templates leaving publish_root;
+ * symbolic links are checked here, where the path is known). A
  * single-file output becomes that file, anything else (or a template ending in "/")
  * a directory; files are hard links into the store where possible, copies elsewhere,
  * never symlinks. Publishing the same output to the same path again does nothing.
@@ -11,7 +12,11 @@
 
 #include "workspace.h"
 
-/* *where gets the published path when something was (re)published, else NULL. */
+/* Whether task t (its deep key computed) may publish where its template says: a
+ * symbolic link on the way must not lead out of its publish root. */
+int publish_check(struct workspace *ws, size_t t, struct err *e);
+/* Publishes (checking as publish_check() does, again). *where gets the published
+ * path when something was (re)published, else NULL. */
 int publish_task(struct workspace *ws, size_t t, const char *digest, char **where,
                  struct err *e);
 

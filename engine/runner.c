@@ -910,6 +910,9 @@ int runner_run(struct workspace *ws, const struct run_opts *o, struct run_summar
     memset(sum, 0, sizeof *sum);
     int rc = plan_for_targets(&r.plan, &ws->keys, ws->db, ws->store, o->targets, o->n_targets,
                               o->force, e);
+    for (size_t t = 0; rc == 0 && t < ws->flow->n_tasks; t++)
+        if (ws->flow->tasks[t].publish && ws->keys.in[t].done)
+            rc = publish_check(ws, t, e); /* refuse before anything runs */
     r.sum.total = r.plan.n_run + r.plan.n_hit;
     if (rc == 0)
         rc = open_executors(&r);

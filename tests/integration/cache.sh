@@ -309,3 +309,19 @@ test_gc_refuses_while_a_run_holds_the_store() {
     wait
     sl gc; assert_rc 0
 }
+
+test_publish_through_a_symlink_leading_outside_is_refused() {
+    git_repo
+    mkdir -p "$T/../outside-$$" && ln -s "$T/../outside-$$" link
+    echo '{"tasks": {"t": {"run": "echo t >>$RUNS; echo x >$OUT/f", "publish": "link/f"}}}' >flow.json
+    sl run
+    rm_outside() { local found; found=$(ls -A "$T/../outside-$$"); rm -rf "$T/../outside-$$"; echo "$found"; }
+    [ -z "$(rm_outside)" ] || fail "published outside the flow's directory"
+    assert_rc 2
+    assert_out "flow.json: task t: publish path link/f leads outside the flow's directory"
+    assert_eq "$(total_runs)" 0 "refused before anything ran"
+    mkdir inside && ln -sfn inside link2
+    echo '{"tasks": {"t": {"run": "echo t >>$RUNS; echo x >$OUT/f", "publish": "link2/f"}}}' >flow.json
+    sl run; assert_rc 0
+    assert_eq "$(cat inside/f)" x "a symlink within the flow's directory is fine"
+}
