@@ -113,14 +113,14 @@ static int gather(struct keys *k, size_t i, struct err *e)
     in->code = xcalloc(t->code.n, sizeof *in->code);
     for (size_t j = 0; j < t->code.n; j++) {
         if (fingerprint_file(k->fp, t->dir, t->code.v[j], &in->code[j], e))
-            return err_prefix(e, "task %s", t->name);
+            return err_prefix(e, "%s: task %s", k->flow->path, t->name);
         in->n_code++;
     }
     in->files = t->files.n ? xcalloc(t->files.n, sizeof *in->files) : NULL;
     for (size_t j = 0; j < t->files.n; j++) {
         if (filedigest_get(k->db, t->dir, t->files.v[j], &in->files[j], e)) {
             free(in->files[j].path);
-            return err_prefix(e, "task %s", t->name);
+            return err_prefix(e, "%s: task %s", k->flow->path, t->name);
         }
         in->n_files++;
     }

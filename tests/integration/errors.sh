@@ -44,7 +44,11 @@ test_missing_input_file_names_the_task() {
     git_repo
     echo '{"tasks": {"load": {"run": "echo load >>$RUNS", "files": ["data/nope.csv"]}}}' >flow.json
     sl run; assert_rc 2
-    assert_out "task load: file data/nope.csv: No such file or directory"
+    assert_out "sluice: flow.json: task load: file data/nope.csv: No such file or directory"
+    mkdir -p sub && echo '{"tasks": {"load": {"run": "x", "files": ["nope.csv"]}}}' >sub/p.json
+    echo '{"tasks": {"prep": {"flow": "sub/p.json"}}}' >flow.json
+    sl status; assert_rc 2
+    assert_out "sluice: flow.json: task prep/load: file nope.csv: No such file or directory"
     assert_eq "$(total_runs)" 0
 }
 

@@ -121,7 +121,9 @@ TEST(keys_missing_file_names_the_task)
     struct err e;
     REQUIRE(workspace_open(path, NULL, &ws, &e) == 0);
     CHECK(keys_deep(&ws->keys, 0, &e) != 0);
-    CHECK_STR(e.msg, "task load: file data.csv: No such file or directory");
+    char *want = xasprintf("%s: task load: file data.csv: No such file or directory", path);
+    CHECK_STR(e.msg, want);
+    free(want);
     workspace_close(ws);
     free(path);
 }
