@@ -243,6 +243,15 @@ static int expand_code(struct loader *L, const struct scope *s, const struct tas
 {
     const char *dir = t->dir;
     size_t before = out->n;
+    const char *stars = strstr(pattern, "**");
+    if (stars && stars == pattern)
+        return err_set(L->e, "%s: task %s: code pattern %s: ** is not supported (name a "
+                             "directory to take every file below it)",
+                       s->path, t->local, pattern);
+    if (stars)
+        return err_set(L->e, "%s: task %s: code pattern %s: ** is not supported (name the "
+                             "directory, %.*s, to take every file below it)",
+                       s->path, t->local, pattern, (int)(stars - pattern), pattern);
     if (has_glob(pattern)) {
         char *edir = glob_escape(dir);
         char *full = pattern[0] == '/' ? xstrdup(pattern) : xasprintf("%s/%s", edir, pattern);

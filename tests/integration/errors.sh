@@ -18,6 +18,9 @@ test_flow_errors_exit_2_and_run_nothing() {
     expect_flow_error "flow.json: cycle: a -> b -> a"
     echo '{"tasks": {"a": {"run": "echo a >>$RUNS", "code": ["missing.py"]}}}' >flow.json
     expect_flow_error "flow.json: task a: code file missing.py: No such file or directory"
+    mkdir -p src/deep && touch src/deep/x.py
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS", "code": ["src/**/*.py"]}}}' >flow.json
+    expect_flow_error "flow.json: task a: code pattern src/**/*.py: ** is not supported (name the directory, src/, to take every file below it)"
     echo '{"params": {"lr": 1}, "tasks": {"a": {"run": "echo {params.rate} >>$RUNS"}}}' >flow.json
     expect_flow_error "flow.json: task a: run: unknown parameter {params.rate}"
     echo '{"tasks": {"a": {"run": "echo a >>$RUNS", "executor": "Slurm"}}}' >flow.json
