@@ -174,19 +174,19 @@ int cmd_dag(struct cli *c, int argc, char **argv)
             ascii = true;
             break;
         case 'D':
-            fmt = DOT;
-            break;
         case 'M':
-            fmt = MERMAID;
+            if (fmt != TEXT && fmt != (ch == 'D' ? DOT : MERMAID))
+                return cli_usage_error(c, "--dot and --mermaid exclude each other: choose one");
+            fmt = ch == 'D' ? DOT : MERMAID;
             break;
         case 'c':
             collapse = true;
             break;
         case 'd':
-            dir = LAYOUT_DOWN;
-            break;
         case 'r':
-            dir = LAYOUT_RIGHT;
+            if (dir >= 0 && dir != (ch == 'd' ? LAYOUT_DOWN : LAYOUT_RIGHT))
+                return cli_usage_error(c, "--down and --right exclude each other: choose one");
+            dir = ch == 'd' ? LAYOUT_DOWN : LAYOUT_RIGHT;
             break;
         default:
             return cli_usage_error(c, "unknown option %s", argv[optind - 1]);

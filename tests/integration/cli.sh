@@ -11,6 +11,19 @@ test_help_names_every_command_with_an_example() {
     done
     sl help run; assert_rc 0
     assert_out "usage: sluice run"
+    sl --help; assert_rc 0
+    assert_out "examples:"
+    assert_out "  sluice run -j 4"
+}
+
+test_dag_refuses_two_formats_or_two_directions() {
+    chain_flow
+    sl dag --dot --mermaid; assert_rc 2
+    assert_out "sluice dag: --dot and --mermaid exclude each other: choose one"
+    sl dag --down --right; assert_rc 2
+    assert_out "--down and --right exclude each other"
+    sl dag --dot --dot; assert_rc 0
+    assert_out "digraph"
 }
 
 test_dash_C_and_dash_f_work_anywhere() {
