@@ -174,6 +174,18 @@ bool cache_output_present(struct db *db, struct store *st, const char *digest)
     return ok;
 }
 
+const char *cache_missing_reason(struct db *db, const char *digest, bool ephemeral)
+{
+    if (ephemeral)
+        return "output was not kept";
+    sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM outputs WHERE digest = ? AND dropped IS "
+                                      "NOT NULL");
+    db_bind_text(st, 1, digest);
+    bool dropped = sqlite3_step(st) == SQLITE_ROW;
+    db_done(st);
+    return dropped ? "output was removed by gc" : "output is missing from the store";
+}
+
 char *cache_output_view(struct db *db, struct store *st, const char *digest, struct err *e)
 {
     char *view = store_view(st, digest, NULL, NULL);

@@ -49,6 +49,10 @@ int cache_record_publication(struct db *db, const char *path, const char *digest
 char *cache_manifest(struct db *db, const char *digest);
 /* Whether the output's bytes can be used (its view, or every object of its manifest). */
 bool cache_output_present(struct db *db, struct store *st, const char *digest);
+/* Why an entry's output is not there although the entry is: "output was not kept"
+ * (ephemeral: its task keeps nothing), "output was removed by gc" (gc --max-size),
+ * or "output is missing from the store" (its files went behind sluice's back). */
+const char *cache_missing_reason(struct db *db, const char *digest, bool ephemeral);
 /* The output's view directory (rebuilt from its manifest if needed). Caller frees. */
 char *cache_output_view(struct db *db, struct store *st, const char *digest, struct err *e);
 

@@ -75,15 +75,19 @@ const char *decision_name(enum decision d)
     return names[d];
 }
 
-static const char *cause_text(enum plan_cause c)
+/* Why task t runs, in words. */
+static const char *cause_text(const struct run *r, size_t t)
 {
-    switch (c) {
+    struct cache_entry ce;
+    switch (r->plan.nodes[t].cause) {
     case CAUSE_FORCED:
         return "forced";
     case CAUSE_NO_ENTRY:
         return "no cache entry for its key";
     case CAUSE_NOT_STORED:
-        return "output was not kept";
+        return cache_missing_reason(
+            r->ws->db, cache_get(r->ws->db, r->ws->keys.in[t].deep, &ce) ? ce.digest : "",
+            r->f->tasks[t].keep == KEEP_NONE);
     case CAUSE_EXPIRED:
         return "its cached output expired";
     case CAUSE_VOLATILE:
@@ -98,7 +102,7 @@ static const char *cause_text(enum plan_cause c)
 /* Why task t runs, as recorded. */
 static const char *run_reason(const struct run *r, size_t t)
 {
-    return r->o->origin ? "replay" : cause_text(r->plan.nodes[t].cause);
+    return r->o->origin ? "replay" : cause_text(r, t);
 }
 
 /* --- events and records ------------------------------------------------------------------- */

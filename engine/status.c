@@ -168,12 +168,14 @@ static void explain_run(struct workspace *ws, size_t t, const struct plan_node *
 {
     struct task_status *s = &st[t];
     const struct task *task = &ws->flow->tasks[t];
+    struct cache_entry e;
     if (pn->cause == CAUSE_NOT_STORED) {
         s->state = ST_STALE;
-        strv_push(&s->reasons, xstrdup("output was not kept"));
+        bool known = cache_get(ws->db, ws->keys.in[t].deep, &e);
+        strv_push(&s->reasons, xstrdup(cache_missing_reason(ws->db, known ? e.digest : "",
+                                                            task->keep == KEEP_NONE)));
         return;
     }
-    struct cache_entry e;
     if (pn->cause == CAUSE_EXPIRED && cache_get(ws->db, ws->keys.in[t].deep, &e)) {
         char ago[32];
         fmt_duration(ago, sizeof ago, now_wall() - e.created - task->expire);

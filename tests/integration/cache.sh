@@ -292,6 +292,9 @@ JSON
     reset_runs
     sl run -p n=3; assert_rc 0
     assert_eq "$(total_runs)" 0 "the most recent output was dropped"
+    sl status -p n=1; assert_out "output was removed by gc"
+    assert_not_out "not kept"
+    sl run --dry-run -p n=1; assert_out "would run big  (output was removed by gc)"
     sl run -p n=1; assert_rc 0
     assert_runs big 1
     sl status -p n=1; assert_out "cached"
