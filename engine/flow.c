@@ -587,6 +587,8 @@ static int unknown_after(struct loader *L, const struct scope *s, const char *ta
     const char *best = NULL;
     size_t best_d = (size_t)-1;
     for (size_t i = 0; i < rf->n_tasks && rf->n_tasks < 5000; i++) {
+        if (strcmp(rf->tasks[i].name, task) == 0)
+            continue; /* a task cannot come after itself */
         size_t d = edit_distance(name, rf->tasks[i].name);
         if (d < best_d) {
             best_d = d;

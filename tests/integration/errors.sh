@@ -14,6 +14,11 @@ test_flow_errors_exit_2_and_run_nothing() {
     expect_flow_error "flow.json:3:35: invalid JSON near '}'"
     echo '{"tasks": {"a": {"run": "echo a >>$RUNS", "aftr": []}}}' >flow.json
     expect_flow_error 'flow.json: task a: unknown field "aftr" (did you mean "after"?)'
+    echo '{"tasks": {"load": {"run": "echo a >>$RUNS", "after": ["loda"]}, "train": {"run": "x", "after": ["trian"]}}}' >flow.json
+    expect_flow_error 'flow.json: task load: "after" names unknown task "loda"'
+    assert_not_out "did you mean"
+    echo '{"tasks": {"load": {"run": "echo a >>$RUNS"}, "train": {"run": "x", "after": ["laod"]}}}' >flow.json
+    expect_flow_error 'flow.json: task train: "after" names unknown task "laod" (did you mean "load"?)'
     echo '{"tasks": {"a": {"run": "echo a >>$RUNS", "after": ["b"]}, "b": {"run": "x", "after": ["a"]}}}' >flow.json
     expect_flow_error "flow.json: cycle: a -> b -> a"
     echo '{"tasks": {"a": {"run": "echo a >>$RUNS", "code": ["missing.py"]}}}' >flow.json
