@@ -307,12 +307,35 @@ static void draw_bottom(const struct app *a, int row)
     free(hints);
 }
 
+/* Writes text from the top left, broken between words to fit the terminal's width. */
+static void draw_wrapped(const char *text)
+{
+    int row = 0;
+    const char *s = text;
+    while (*s && row < LINES) {
+        int n = (int)strlen(s);
+        if (n > COLS) {
+            n = COLS;
+            while (n > 0 && s[n] != ' ')
+                n--;
+            if (n == 0)
+                n = COLS; /* one word wider than the terminal: cut it */
+        }
+        mvaddnstr(row++, 0, s, n);
+        s += n;
+        while (*s == ' ')
+            s++;
+    }
+}
+
 void draw_frame(struct app *a)
 {
     erase();
     if (COLS < MIN_W || LINES < MIN_H) {
-        mvprintw(0, 0, "sluice: the terminal is too small (%dx%d; needs %dx%d)", COLS, LINES,
-                 MIN_W, MIN_H);
+        char msg[128];
+        snprintf(msg, sizeof msg, "sluice: the terminal is too small (%dx%d; needs %dx%d)",
+                 COLS, LINES, MIN_W, MIN_H);
+        draw_wrapped(msg);
         wnoutrefresh(stdscr);
         doupdate();
         return;

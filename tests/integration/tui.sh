@@ -323,6 +323,14 @@ keys q
 KEYS
     screen tiny
     assert_out "too small"
+    tui <<'KEYS'
+size 30 8
+dump narrow
+keys q
+KEYS
+    screen narrow
+    assert_line '^sluice: the terminal is too$'
+    assert_line '^small \(30x8; needs 40x10\)$'
 }
 
 test_tui_in_a_real_terminal_with_tmux() {
