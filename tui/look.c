@@ -7,7 +7,7 @@ static const struct look looks[] = {
     {"cached", "✓", "+", LC_GREEN, false},    {"hit", "✓", "+", LC_GREEN, false},
     {"ran", "✓", "+", LC_GREEN, false},       {"cutoff", "≡", "=", LC_CYAN, false},
     {"stale", "~", "~", LC_YELLOW, false},    {"pending", "○", "o", LC_BLUE, false},
-    {"queued", "○", "o", LC_BLUE, false},     {"submitted", "○", "o", LC_BLUE, false},
+    {"queued", "◌", "q", LC_BLUE, false},     {"submitted", "◌", "q", LC_BLUE, false},
     {"running", "▶", ">", LC_MAGENTA, false},
     {"failed", "✗", "x", LC_RED, false},      {"blocked", "⊘", "!", LC_RED, false},
     {"cancelled", "⊘", "!", LC_YELLOW, false}, {"skipped", "·", "-", LC_DEFAULT, true},

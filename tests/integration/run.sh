@@ -241,3 +241,11 @@ test_relative_sluice_store_is_resolved_from_the_current_directory() {
         fail "run from flows/ failed"
     assert_eq "$(total_runs)" 0 "the same store, named from another directory"
 }
+
+test_dry_run_marks_what_would_run_as_queued() {
+    chain_flow
+    LC_ALL=C.UTF-8 sl run --dry-run; assert_rc 0
+    assert_out "◌ would run load"
+    assert_not_out "○"
+    LC_ALL=C sl run --dry-run; assert_out "q would run load"
+}

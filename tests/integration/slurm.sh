@@ -240,7 +240,7 @@ $TUI_OUT" ;; esac
     local job
     job=$(job_of train)
     OUT_TEXT=$(printf '%s\n' "$TUI_OUT" | sed -n '/^--- screen queued ---$/,/^--- end ---$/p')
-    assert_out "○ train"
+    assert_out "◌ train"
     assert_out "#$job"
     assert_out "executor: slurm"
     assert_out "slurm job $job: pending in the queue for"

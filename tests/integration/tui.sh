@@ -167,6 +167,7 @@ KEYS
     screen live
     assert_out "slowflow │ 1 running  1 queued │ ● run 1 going │ flow.json · store /"
     assert_line '[◐◓◑◒] slow'
+    assert_out "│ ◌ after"
     screen done
     assert_out "2 cached │"
     assert_line '^run 1 ok in .*: 2 ran$'
