@@ -3,7 +3,6 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
-#include <math.h>
 #include <string.h>
 
 static const char *const flow_fields[] = {"name",         "description", "params", "tasks",
@@ -126,26 +125,22 @@ char *flowfile_scalar_text(const cJSON *j)
 
 int flowfile_duration(const char *text, double *seconds)
 {
-    char *end;
-    double v = strtod(text, &end);
-    if (end == text || !isfinite(v) || v <= 0 || strlen(end) != 1)
+    size_t whole = strspn(text, "0123456789"), frac = 0;
+    if (whole > 0 && text[whole] == '.')
+        frac = 1 + strspn(text + whole + 1, "0123456789");
+    const char *unit = text + whole + frac;
+    if (whole == 0 || frac == 1 || !unit[0] || unit[1])
         return -1;
-    switch (*end) {
-    case 's':
-        *seconds = v;
-        return 0;
-    case 'm':
-        *seconds = v * 60;
-        return 0;
-    case 'h':
-        *seconds = v * 3600;
-        return 0;
-    case 'd':
-        *seconds = v * 86400;
-        return 0;
-    default:
+    static const char units[] = "smhd";
+    static const double scale[] = {1, 60, 3600, 86400};
+    const char *u = strchr(units, unit[0]);
+    if (!u)
         return -1;
-    }
+    double v = strtod(text, NULL) * scale[u - units];
+    if (!(v > 0))
+        return -1;
+    *seconds = v;
+    return v > FLOWFILE_MAX_DURATION ? 1 : 0;
 }
 
 static int want_string_array(struct reader *r, const char *task, const cJSON *j,
@@ -243,11 +238,15 @@ static int read_keep(struct reader *r, struct rawtask *t, const cJSON *j)
 
 static int read_expire(struct reader *r, struct rawtask *t, const cJSON *j)
 {
-    if (!cJSON_IsString(j) || flowfile_duration(j->valuestring, &t->expire) != 0)
+    int rc = cJSON_IsString(j) ? flowfile_duration(j->valuestring, &t->expire) : -1;
+    if (rc < 0)
         return err_set(r->e,
                        "%s: task %s: \"expire\" must be a duration like \"90s\", \"15m\", "
                        "\"24h\" or \"30d\"",
                        r->path, t->name);
+    if (rc > 0)
+        return err_set(r->e, "%s: task %s: \"expire\" %s is more than 100 years", r->path,
+                       t->name, j->valuestring);
     return 0;
 }
 

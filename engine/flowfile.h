@@ -75,7 +75,10 @@ int flowfile_unknown_field(const char *path, const char *task, const char *field
 /* The known field (of a task, or of the flow) or `also` that field is a typo of, or NULL. */
 const char *flowfile_near_field(const char *field, bool task, const char *also);
 
-/* Parses "90s", "15m", "24h", "30d" (a number, possibly fractional, and a unit). */
+/* Parses "90s", "15m", "24h", "30d": digits (a fraction allowed: "1.5h") and a unit,
+ * more than 0. Returns 0, -1 when it is no such duration, or 1 (with *seconds set)
+ * when it is longer than FLOWFILE_MAX_DURATION (100 years). */
+#define FLOWFILE_MAX_DURATION (100 * 365.25 * 86400)
 int flowfile_duration(const char *text, double *seconds);
 /* The text a scalar JSON value substitutes as (strings raw), or NULL. Caller frees. */
 char *flowfile_scalar_text(const struct cJSON *j);

@@ -233,3 +233,25 @@ TEST(flow_param_overrides)
     strv_free(&ov);
     free(path);
 }
+
+TEST(flow_durations_are_plain_numbers_with_a_unit_up_to_100_years)
+{
+    double s = 0;
+    CHECK(flowfile_duration("90s", &s) == 0 && s == 90);
+    CHECK(flowfile_duration("1.5h", &s) == 0 && s == 5400);
+    CHECK(flowfile_duration("36500d", &s) == 0 && s == 36500.0 * 86400);
+    CHECK(flowfile_duration("36600d", &s) == 1);
+    CHECK(flowfile_duration("99999999999999999999d", &s) == 1);
+    CHECK(flowfile_duration("1e3s", &s) != 0);
+    CHECK(flowfile_duration("0x10s", &s) != 0);
+    CHECK(flowfile_duration(" 5s", &s) != 0);
+    CHECK(flowfile_duration("0s", &s) != 0);
+    CHECK(flowfile_duration("5", &s) != 0);
+    CHECK(flowfile_duration(".5h", &s) != 0);
+    CHECK_STR(load("{\"tasks\": {\"t\": {\"run\": \"x\", \"expire\": \"99999999999999999999d\"}}}",
+                   NULL),
+              "flow.json: task t: \"expire\" 99999999999999999999d is more than 100 years");
+    CHECK_STR(load("{\"tasks\": {\"t\": {\"run\": \"x\", \"expire\": \"1e3s\"}}}", NULL),
+              "flow.json: task t: \"expire\" must be a duration like \"90s\", \"15m\", \"24h\" or "
+              "\"30d\"");
+}
