@@ -1,6 +1,6 @@
 # sluice: cached flows with a terminal UI.
 #   make          build ./sluice
-#   make demo     install what is missing, build, run the example flow
+#   make demo     install what is missing, build, open the TUI on the example flow
 #   make test     build with -Werror and run every test
 #   make asan-test  the same under AddressSanitizer + UBSan
 
