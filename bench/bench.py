@@ -2,16 +2,23 @@
 """sluice's benchmark harness: the same synthetic DAG run by sluice, make, ninja,
 Snakemake and doit, in the same session, tools alternating, several repetitions.
 
-usage: bench.py [--quick] [--out RESULTS.md] [--sluice PATH]
+usage: bench.py [--quick] [--out RESULTS.md] [--sluice PATH] [--reps N] [--budget S]
+                [--wide 100,1000,10000] [--shapes-size 1000] [--depths 100,1000,10000]
+                [--memory-size 100000] [--tools sluice,make,...]
 
-Scenarios (each reports median and min-max wall time, how many tasks each tool
-actually executed, and sluice's ratio to each peer):
+Scenarios, on wide DAGs of each --wide size and on a chain and a diamond DAG of
+--shapes-size tasks (each reports median and min-max wall time, how many tasks each
+tool actually executed, its peak RSS, and sluice's ratio to each peer):
   1 cold run -j2            2 no-op re-run          3 one leaf's code changed
   4 one root's code changed (4a: comment only, 4b: output changes)
   5 final target cached, every intermediate output deleted
-  6 sluice status on 10,000 tasks
-  7 DAG layout of 2,000 nodes (build/layout-bench, built by `make bench`)
-  8 peak RSS (no-op runs; sluice status on 100,000 tasks)
+  6 sluice status on the largest wide DAG
+  7 DAG layout of 2,000 and 10,000 nodes (build/layout-bench, built by `make bench`)
+  8 peak RSS (every table; sluice status on --memory-size tasks)
+plus scenario 5 against a no-op on chains of each --depths depth. Every measurement
+is repeated at least --reps times (3). A tool whose measurements on one DAG add up to
+more than --budget seconds (1800) is not measured further on that DAG, and the report
+says so. The report ends with the issue's goals, each marked PASS or FAIL.
 Writes a Markdown report (stdout and --out). Wall times are noisy on shared
 machines: compare ratios from one run, not absolute numbers across runs.
 """
@@ -19,6 +26,7 @@ import argparse
 import os
 import platform
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -29,7 +37,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 GEN = os.path.join(HERE, "gen.py")
 PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
-TIMEOUT = 900
+TIMEOUT = 900  # one command; a tool that takes longer is stopped and marked
 
 
 def tool_commands(sluice):
@@ -52,16 +60,23 @@ class Measure:
 def run_measured(cmd, cwd, runs_file):
     """Runs cmd; returns wall time, peak RSS of the largest process in its tree (kB, as
     /usr/bin/time reports it: measuring from here would count the forked Python),
-    and how many tasks it executed."""
+    and how many tasks it executed. Stops it (and everything it started) after
+    TIMEOUT seconds."""
     if os.path.exists(runs_file):
         os.unlink(runs_file)
     env = dict(os.environ, BENCH_RUNS=runs_file, NO_COLOR="1")
     # stderr to a file: a pipe read only after exit deadlocks chatty tools.
     with tempfile.TemporaryFile() as errf, tempfile.NamedTemporaryFile("r") as rss:
         t0 = time.perf_counter()
-        p = subprocess.run(["/usr/bin/time", "-q", "-f", "%M", "-o", rss.name] + cmd, cwd=cwd,
-                           env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=errf)
+        p = subprocess.Popen(["/usr/bin/time", "-q", "-f", "%M", "-o", rss.name] + cmd, cwd=cwd,
+                             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=errf, start_new_session=True)
+        try:
+            code = p.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+            code = "timed out"
         dt = time.perf_counter() - t0
         errf.seek(0)
         err = errf.read().decode(errors="replace")
@@ -71,10 +86,9 @@ def run_measured(cmd, cwd, runs_file):
     if os.path.exists(runs_file):
         with open(runs_file) as f:
             ran = sum(1 for _ in f)
-    ok = p.returncode == 0
+    ok = code == 0
     if not ok:
-        print(f"  ! {' '.join(cmd)} in {cwd} exited {p.returncode}: {err.strip()[:300]}",
-              file=sys.stderr)
+        print(f"  ! {' '.join(cmd)} in {cwd}: {code}: {err.strip()[:300]}", file=sys.stderr)
     return Measure(dt, rss_kb, ran, ok)
 
 
@@ -99,6 +113,12 @@ class Dag:
             sh("git init -q . && git add -A && git -c user.email=b@b -c user.name=b "
                "commit -qm dag", d)
             self.dirs[t] = d
+
+    def remove(self):
+        for d in self.dirs.values():
+            sh(f"chmod -R u+w '{d}'", "/")
+            shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(self.base, ignore_errors=True)
 
     def clean(self, tool, paths):
         for p in paths:
@@ -153,6 +173,10 @@ def fmt_s(x):
     return f"{x * 1000:.1f} ms" if x < 1 else f"{x:.2f} s"
 
 
+def median_s(ms):
+    return statistics.median(m.seconds for m in ms) if ms else None
+
+
 class Report:
     def __init__(self):
         self.lines = []
@@ -161,50 +185,221 @@ class Report:
         print(text, flush=True)
         self.lines.append(text)
 
-    def table(self, title, results, tools, note=""):
-        """results: tool -> list of Measure."""
+    def table(self, title, results, tools, skipped):
+        """results: tool -> list of Measure; skipped: tool -> why it was not measured."""
         self.add(f"### {title}")
-        if note:
-            self.add(note)
         self.add("")
-        self.add("| tool | median | min – max | tasks run | peak RSS | sluice ÷ tool |")
-        self.add("|---|---|---|---|---|---|")
-        med = {t: statistics.median(m.seconds for m in ms) for t, ms in results.items() if ms}
+        self.add("| tool | median | min – max | runs | tasks run | peak RSS | sluice ÷ tool |")
+        self.add("|---|---|---|---|---|---|---|")
+        med = {t: median_s(ms) for t, ms in results.items() if ms}
         for t in tools:
             ms = results.get(t)
             if not ms:
-                self.add(f"| {t} | — | — | — | — | — |")
+                self.add(f"| {t} | — ({skipped.get(t, 'not measured')}) | | | | | |")
                 continue
             secs = [m.seconds for m in ms]
             failed = "" if all(m.ok for m in ms) else " (failed)"
+            if not failed and t in skipped:
+                failed = f" (then {skipped[t]})"
             ratio = "" if t == "sluice" or "sluice" not in med else f"{med['sluice'] / med[t]:.2f}×"
             self.add(f"| {t}{failed} | {fmt_s(med[t])} | {fmt_s(min(secs))} – {fmt_s(max(secs))}"
-                     f" | {ms[-1].ran} | {max(m.rss_kb for m in ms) / 1024:.1f} MB | {ratio} |")
+                     f" | {len(ms)} | {ms[-1].ran} | {max(m.rss_kb for m in ms) / 1024:.1f} MB"
+                     f" | {ratio} |")
         self.add("")
-        return med
 
 
-def alternate(tools, reps, fn):
-    """Runs fn(tool, rep) for every tool, rotating the order each repetition."""
-    out = {t: [] for t in tools}
-    for rep in range(reps):
-        order = tools[rep % len(tools):] + tools[:rep % len(tools)]
-        for t in order:
-            m = fn(t, rep)
-            if m is not None:
+class Session:
+    """Measures tools on DAGs, alternating, within a time budget per tool and DAG."""
+
+    def __init__(self, a, cmds, root):
+        self.a, self.cmds, self.root = a, cmds, root
+        self.runs = os.path.join(root, "runs.log")
+        self.results = {}  # (shape, n, scenario) -> tool -> [Measure]
+
+    def scenario(self, dag, key, tools, reps, prepare, spent, skipped, cmds=None):
+        """Measures one build per repetition after prepare(tool, rep) set the state up."""
+        cmds = cmds or self.cmds
+        out = {t: [] for t in tools}
+        for rep in range(reps):
+            order = tools[rep % len(tools):] + tools[:rep % len(tools)]
+            for t in order:
+                if t in skipped:
+                    continue
+                prepare(t, rep)
+                m = run_measured(cmds[t]["build"], dag.dirs[t], self.runs)
                 out[t].append(m)
+                spent[t] = spent.get(t, 0) + m.seconds
+                if not m.ok:
+                    skipped[t] = "failed" if m.seconds < TIMEOUT else f"over {TIMEOUT} s"
+                elif spent[t] > self.a.budget:
+                    skipped[t] = f"over its budget: {spent[t] / 60:.0f} min on this DAG"
+        self.results[(dag.shape, dag.n, key)] = out
+        return out
+
+
+def run_dag(s, r, shape, n, tools, status=False):
+    """Every scenario on one DAG, for every tool."""
+    a, cmds = s.a, s.cmds
+    dag = Dag(s.root, shape, n, tools)
+    r.add(f"## {shape.capitalize()} DAG, {n} tasks")
+    r.add("")
+    spent, skipped = {}, {}
+    reps = max(a.reps, 1)
+    fast = max(reps, 10 if n <= 1000 else 5)
+    leaf, root_task = dag.sinks[-1], "t0"
+    scenarios = [
+        ("cold", "1. Cold run, -j2", reps, lambda t, rep: dag.clean(t, cmds[t]["clean"])),
+        ("noop", "2. No-op re-run", fast, lambda t, rep: None),
+        ("leaf", f"3. One leaf's code changed ({leaf})", fast,
+         lambda t, rep: dag.edit(t, leaf, f"echo leaf-{rep} >/dev/null")),
+        ("root-comment", "4a. One root's code changed, output identical (a comment in t0)",
+         max(reps, 5), lambda t, rep: dag.edit(t, root_task, f"# comment {rep}")),
+        ("root-output", "4b. One root's code changed, output differs", reps,
+         lambda t, rep: dag.edit(t, root_task, f"echo rev-{rep} >>\"$out\"")),
+        ("final-cached", "5. Final targets cached, every intermediate output deleted", reps,
+         lambda t, rep: dag.drop_intermediates(t)),
+    ]
+    for key, title, n_reps, prepare in scenarios:
+        res = s.scenario(dag, key, tools, n_reps, prepare, spent, skipped)
+        r.table(title, res, tools, skipped)
+    if status:
+        st = {"sluice": {"build": [a.sluice, "status"]}}
+        res = s.scenario(dag, "status", ["sluice"], fast, lambda t, rep: None, {}, {}, st)
+        r.table(f"6. sluice status, {n} tasks", res, ["sluice"], {})
+    dag.remove()
+
+
+def run_depths(s, r):
+    """Scenario 5 against a no-op, sluice alone, on ever deeper chains."""
+    a = s.a
+    r.add("## Scenario 5 on deep chains: does sluice's time grow with depth?")
+    r.add("")
+    r.add("A no-op re-run reads the whole flow; with every intermediate output deleted, a "
+          "cached final target must cost no more than that, at every depth.")
+    r.add("")
+    r.add("| depth | no-op (median, min – max) | final cached, intermediates deleted | ÷ no-op | "
+          "tasks run | runs |")
+    r.add("|---|---|---|---|---|---|")
+    run = [a.sluice, "run"]
+    for n in a.depths:
+        dag = Dag(s.root, "chain", n, ["sluice"])
+        d = dag.dirs["sluice"]
+        run_measured(s.cmds["sluice"]["build"], d, s.runs)
+        reps = max(a.reps, 5)
+        # The no-ops first: scenario 5 leaves the intermediates deleted (a hit needs
+        # none of them), so a no-op after it would measure the same thing.
+        noop = [run_measured(run, d, s.runs) for _ in range(reps)]
+        final = []
+        for _ in range(reps):
+            dag.drop_intermediates("sluice")
+            final.append(run_measured(run, d, s.runs))
+        s.results[("chain", n, "depth-noop")] = {"sluice": noop}
+        s.results[("chain", n, "depth-final")] = {"sluice": final}
+        mn, mf = median_s(noop), median_s(final)
+        r.add(f"| {n} | {fmt_s(mn)} ({fmt_s(min(m.seconds for m in noop))} – "
+              f"{fmt_s(max(m.seconds for m in noop))}) | {fmt_s(mf)} "
+              f"({fmt_s(min(m.seconds for m in final))} – {fmt_s(max(m.seconds for m in final))})"
+              f" | {mf / mn:.2f} | {max(m.ran for m in final)} | {reps} |")
+        dag.remove()
+    r.add("")
+
+
+def run_memory(s, r):
+    a = s.a
+    n = a.memory_size
+    r.add(f"## Memory: sluice status on {n} tasks")
+    r.add("")
+    big = os.path.join(s.root, f"wide-{n}")
+    subprocess.run([sys.executable, GEN, big, "wide", str(n), "--only", "sluice"], check=True)
+    ms = []
+    for _ in range(max(a.reps, 1)):
+        shutil.rmtree(os.path.join(big, ".sluice"), ignore_errors=True)
+        ms.append(run_measured([a.sluice, "status"], big, s.runs))
+    s.results[("wide", n, "memory")] = {"sluice": ms}
+    r.add(f"Peak RSS {max(m.rss_kb for m in ms) / 1024:.1f} MB (the largest of {len(ms)} runs), "
+          f"{fmt_s(median_s(ms))} median; each run on a fresh store, so every task is "
+          "fingerprinted.")
+    r.add("")
+    shutil.rmtree(big, ignore_errors=True)
+
+
+def run_layout(s, r):
+    layout_bench = os.path.join(HERE, "..", "build", "layout-bench")
+    if not os.path.exists(layout_bench):
+        return
+    r.add("## 7. DAG layout (the TUI's and `sluice dag`'s), 2,000 and 10,000 nodes")
+    r.add("")
+    for args in (["2000", "wide"], ["2000", "diamond"], ["10000", "wide"]):
+        out = subprocess.run([layout_bench] + args, capture_output=True, text=True)
+        r.add("- " + out.stdout.strip())
+        if args == ["2000", "wide"]:
+            words = out.stdout.split()
+            if "median" in words:
+                s.results[("wide", 2000, "layout")] = float(words[words.index("median") + 1])
+    r.add("")
+
+
+def goals(s):
+    """(ok or None for not measured, text) for each goal of the benchmark issue."""
+    res = s.results
+    out = []
+
+    def med(shape, n, key, tool="sluice"):
+        return median_s(res.get((shape, n, key), {}).get(tool))
+
+    def ran(shape, n, key):
+        ms = res.get((shape, n, key), {}).get("sluice")
+        return max(m.ran for m in ms) if ms else None
+
+    for shape in ("wide", "chain", "diamond"):
+        sl, mk = med(shape, 1000, "noop"), med(shape, 1000, "noop", "make")
+        out.append((None if sl is None or mk is None else sl <= 2 * mk,
+                    f"no-op re-run, {shape} 1,000 tasks: ≤ 2× make — " +
+                    (f"sluice {fmt_s(sl)} = {sl / mk:.2f}× make {fmt_s(mk)}" if sl and mk else
+                     "not measured")))
+    sl, mk = med("wide", 10000, "noop"), med("wide", 10000, "noop", "make")
+    out.append((None if sl is None else sl <= 0.3,
+                "no-op re-run, wide 10,000 tasks: ≤ 300 ms — " +
+                (f"sluice {fmt_s(sl)}" if sl else "not measured")))
+    out.append((None if sl is None or mk is None else sl <= 2 * mk,
+                "no-op re-run, wide 10,000 tasks: ≤ 2× make — " +
+                (f"sluice {fmt_s(sl)} = {sl / mk:.2f}× make {fmt_s(mk)}" if sl and mk else
+                 "not measured")))
+    for (shape, n, key) in sorted(k for k in res if k[2] == "cold"):
+        sl, mk = med(shape, n, "cold"), med(shape, n, "cold", "make")
+        if sl is None or mk is None:
+            continue
+        out.append((sl <= 1.1 * mk, f"cold run -j2, {shape} {n:,} tasks: ≤ 1.1× make -j2 — "
+                    f"sluice {fmt_s(sl)} = {sl / mk:.2f}× make {fmt_s(mk)}"))
+        if n >= 1000:
+            per_task = (sl - mk) / n * 1000
+            out.append((per_task <= 1.0, f"engine overhead per task, {shape} {n:,} tasks: ≤ 1 ms"
+                        f" — (sluice − make) ÷ tasks = {per_task:.3f} ms"))
+    for (shape, n, key) in sorted(k for k in res if k[2] == "final-cached"):
+        r5 = ran(shape, n, key)
+        if r5 is not None:
+            out.append((r5 == 0, f"scenario 5, {shape} {n:,} tasks: sluice runs 0 tasks — ran {r5}"))
+    depths = sorted(n for (shape, n, key) in res if key == "depth-final")
+    for n in depths:
+        r5, fin, noop = ran("chain", n, "depth-final"), med("chain", n, "depth-final"), \
+            med("chain", n, "depth-noop")
+        out.append((r5 == 0 and fin <= 1.25 * noop,
+                    f"scenario 5, chain of depth {n:,}: runs 0 tasks and costs no more than a "
+                    f"no-op (≤ 1.25×, for noise) — ran {r5}, {fmt_s(fin)} = {fin / noop:.2f}× "
+                    f"the no-op's {fmt_s(noop)}"))
+    if not depths:
+        out.append((None, "scenario 5 against a no-op at each depth — not measured"))
+    mem = [(n, ms["sluice"]) for (shape, n, key), ms in res.items() if key == "memory"]
+    for n, ms in mem:
+        peak = max(m.rss_kb for m in ms) / 1024
+        out.append(((peak <= 100) if n >= 100000 else None,
+                    f"memory, sluice status on {n:,} tasks: ≤ 100 MB for 100,000 tasks — "
+                    f"{peak:.1f} MB peak"))
+    lay = res.get(("wide", 2000, "layout"))
+    out.append((None if lay is None else lay <= 100,
+                "layout of 2,000 nodes: ≤ 100 ms — " +
+                (f"{lay:.1f} ms median" if lay is not None else "not measured")))
     return out
-
-
-def scenario_runs(rep_, dag, tools, cmds, reps, prepare):
-    """Measures one build per repetition after prepare(tool, rep) set the state up."""
-    runs = os.path.join(rep_, "runs.log")
-
-    def one(t, rep):
-        prepare(t, rep)
-        return run_measured(cmds[t]["build"], dag.dirs[t], runs)
-
-    return alternate(tools, reps, one)
 
 
 def machine():
@@ -233,126 +428,68 @@ def machine():
             f"doit {version([PY, '-m', 'doit', '--version'])}"]
 
 
+def sizes(text):
+    return [int(x) for x in text.split(",") if x]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="fewer sizes and repetitions")
+    ap.add_argument("--quick", action="store_true",
+                    help="small sizes only (wide 100 and 1,000; chain and diamond 100)")
     ap.add_argument("--out", help="also write the report to this file")
     ap.add_argument("--sluice", default=os.path.join(HERE, "..", "sluice"))
+    ap.add_argument("--reps", type=int, default=3, help="repetitions at least (3)")
+    ap.add_argument("--budget", type=float, default=1800,
+                    help="seconds one tool may spend on one DAG (1800)")
+    ap.add_argument("--wide", type=sizes, help="wide DAG sizes (100,1000,10000)")
+    ap.add_argument("--shapes-size", type=int, help="chain and diamond DAG size (1000)")
+    ap.add_argument("--depths", type=sizes, help="chain depths for scenario 5 (100,1000,10000)")
+    ap.add_argument("--memory-size", type=int, default=100000,
+                    help="tasks for the memory measurement (100000)")
+    ap.add_argument("--tools", type=lambda t: t.split(","),
+                    help="measure only these (sluice,make,ninja,snakemake,doit)")
     a = ap.parse_args()
-    sluice = os.path.abspath(a.sluice)
-    cmds = tool_commands(sluice)
-    all_tools = list(cmds)
-    fast_tools = ["sluice", "make", "ninja"]
+    a.sluice = os.path.abspath(a.sluice)
+    a.wide = a.wide or ([100, 1000] if a.quick else [100, 1000, 10000])
+    a.shapes_size = a.shapes_size or (100 if a.quick else 1000)
+    a.depths = a.depths or ([100, 1000] if a.quick else [100, 1000, 10000])
+    cmds = tool_commands(a.sluice)
+    tools = [t for t in cmds if not a.tools or t in a.tools]
     root = tempfile.mkdtemp(prefix="sluice-bench-")
-    rep_dir = root
+    s = Session(a, cmds, root)
     r = Report()
     r.add("# sluice benchmark results")
     r.add("")
-    r.add(f"Run {time.strftime('%Y-%m-%d %H:%M')} with `bench/run{' --quick' if a.quick else ''}`"
-          " (tools alternate; times are wall clock).")
+    r.add(f"Run {time.strftime('%Y-%m-%d %H:%M')} with `{' '.join(['bench/run'] + sys.argv[1:])}`"
+          f" (tools alternate; times are wall clock; at least {a.reps} runs of everything; "
+          f"a tool stops being measured on a DAG after {a.budget / 60:.0f} min on it).")
     r.add("")
     for line in machine():
         r.add(line)
+    r.add("- Snakemake gets one wildcard rule with an input function, doit one task "
+          "generator; make and ninja one rule per task.")
     r.add("")
-    sizes = [100, 1000] if a.quick else [100, 1000, 10000]
-    summary = {}
+    started = time.time()
     try:
-        for n in sizes:
-            tools = all_tools if n <= 1000 else fast_tools
-            reps_cold = 1 if n >= 10000 or a.quick else 3
-            reps_fast = 3 if a.quick else (5 if n >= 10000 else 10)
-            dag = Dag(root, "wide", n, tools)
-            r.add(f"## Wide DAG, {n} tasks" +
-                  ("" if tools == all_tools else " (Snakemake and doit: too slow at this size)"))
-            r.add("")
-
-            def cold(t, rep):
-                dag.clean(t, cmds[t]["clean"])
-            res = scenario_runs(rep_dir, dag, tools, cmds, reps_cold, cold)
-            summary[("cold", n)] = r.table("1. Cold run, -j2", res, tools)
-            res = scenario_runs(rep_dir, dag, tools, cmds, reps_fast, lambda t, rep: None)
-            summary[("noop", n)] = r.table("2. No-op re-run", res, tools)
-            leaf, root_task = dag.sinks[-1], "t0"
-            res = scenario_runs(rep_dir, dag, tools, cmds, reps_fast,
-                                lambda t, rep: dag.edit(t, leaf, f"echo leaf-{rep} >/dev/null"))
-            r.table(f"3. One leaf's code changed ({leaf})", res, tools)
-            res = scenario_runs(rep_dir, dag, tools, cmds, min(reps_fast, 5),
-                                lambda t, rep: dag.edit(t, root_task, f"# comment {rep}"))
-            summary[("root-comment", n)] = r.table(
-                "4a. One root's code changed, output identical (a comment in t0)", res, tools)
-            res = scenario_runs(rep_dir, dag, tools, cmds, min(reps_fast, 3),
-                                lambda t, rep: dag.edit(t, root_task, f"echo rev-{rep} >>\"$out\""))
-            r.table("4b. One root's code changed, output differs", res, tools)
-            res = scenario_runs(rep_dir, dag, tools, cmds, min(reps_fast, 3),
-                                lambda t, rep: dag.drop_intermediates(t))
-            r.table("5. Final targets cached, every intermediate output deleted", res, tools)
-            if n == sizes[-1]:
-                res = scenario_runs(rep_dir, dag, ["sluice"],
-                                    {"sluice": {"build": [sluice, "status"]}}, reps_fast,
-                                    lambda t, rep: None)
-                summary[("status", n)] = r.table(f"6. sluice status, {n} tasks", res, ["sluice"])
-            for t in tools:
-                shutil.rmtree(dag.dirs[t], ignore_errors=True)
-
+        for n in a.wide:
+            run_dag(s, r, "wide", n, tools, status=n == a.wide[-1])
         for shape in ("chain", "diamond"):
-            n = 100 if a.quick else 1000
-            dag = Dag(root, shape, n, all_tools)
-            r.add(f"## {shape.capitalize()} DAG, {n} tasks")
-            r.add("")
-            res = scenario_runs(rep_dir, dag, all_tools, cmds, 1 if a.quick else 3,
-                                lambda t, rep: dag.clean(t, cmds[t]["clean"]))
-            summary[(f"cold-{shape}", n)] = r.table("1. Cold run, -j2", res, all_tools)
-            res = scenario_runs(rep_dir, dag, all_tools, cmds, 3 if a.quick else 10,
-                                lambda t, rep: None)
-            summary[(f"noop-{shape}", n)] = r.table("2. No-op re-run", res, all_tools)
-            for t in all_tools:
-                shutil.rmtree(dag.dirs[t], ignore_errors=True)
-
-        r.add("## Scenario 5 on a deep chain: does sluice's time grow with depth?")
-        r.add("")
-        r.add("| depth | no-op | final cached, intermediates deleted | tasks run |")
-        r.add("|---|---|---|---|")
-        for n in ([100, 1000] if a.quick else [100, 1000, 10000]):
-            dag = Dag(root, "chain", n, ["sluice"])
-            d = dag.dirs["sluice"]
-            runs = os.path.join(rep_dir, "runs.log")
-            run_measured(cmds["sluice"]["build"], d, runs)
-            noop = statistics.median(run_measured([sluice, "run"], d, runs).seconds
-                                     for _ in range(5))
-            ms = []
-            for _ in range(3):
-                dag.drop_intermediates("sluice")
-                ms.append(run_measured([sluice, "run"], d, runs))
-            r.add(f"| {n} | {fmt_s(noop)} | {fmt_s(statistics.median(m.seconds for m in ms))} "
-                  f"| {ms[-1].ran} |")
-            shutil.rmtree(d, ignore_errors=True)
-        r.add("")
-
-        r.add("## Memory: sluice status on 100,000 tasks")
-        r.add("")
-        big = os.path.join(root, "wide-100000")
-        subprocess.run([sys.executable, GEN, big, "wide", "100000", "--only", "sluice"], check=True)
-        m = run_measured([sluice, "status"], big, os.path.join(rep_dir, "runs.log"))
-        r.add(f"Peak RSS {m.rss_kb / 1024:.1f} MB, {fmt_s(m.seconds)} (first status, nothing "
-              "cached: every task fingerprinted).")
-        r.add("")
-        layout_bench = os.path.join(HERE, "..", "build", "layout-bench")
-        if os.path.exists(layout_bench):
-            r.add("## 7. DAG layout (the TUI's and `sluice dag`'s), 2,000 and 10,000 nodes")
-            r.add("")
-            for args in (["2000", "wide"], ["2000", "diamond"], ["10000", "wide"]):
-                out = subprocess.run([layout_bench] + args, capture_output=True, text=True)
-                r.add("- " + out.stdout.strip())
-            r.add("")
+            run_dag(s, r, shape, a.shapes_size, tools)
+        run_depths(s, r)
+        run_memory(s, r)
+        run_layout(s, r)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-
     r.add("## Goals")
     r.add("")
-    for (what, n), med in sorted(summary.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        if what.split("-")[0] in ("noop", "cold") and "make" in med:
-            r.add(f"- {what} {n}: sluice {fmt_s(med['sluice'])} = "
-                  f"{med['sluice'] / med['make']:.2f}× make")
+    checked = goals(s)
+    for ok, text in checked:
+        r.add(f"- {'PASS' if ok else 'FAIL' if ok is not None else 'SKIP'} {text}")
+    passed = sum(1 for ok, _ in checked if ok)
+    failed = sum(1 for ok, _ in checked if ok is False)
+    r.add("")
+    r.add(f"{passed} passed, {failed} failed, {len(checked) - passed - failed} not measured; "
+          f"the whole benchmark took {(time.time() - started) / 60:.0f} min.")
     if a.out:
         with open(a.out, "w") as f:
             f.write("\n".join(r.lines) + "\n")
