@@ -67,4 +67,23 @@ tmux -S "$SOCK" resize-window -y 42 # the whole help at once
 keys '?'
 wait_for "q +quit"
 ROWS=42 shot 5-help
-keys Escape q
+keys Escape
+tmux -S "$SOCK" resize-window -y $ROWS
+keys R
+wait_for "run 2 ok" 120
+keys H
+wait_for "run +started"
+shot 6-history
+keys Down Enter
+wait_for "event [0-9]+/[0-9]+"
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12; do keys Left; done
+wait_for "event [0-9]+/[0-9]+ \\+"
+shot 7-timeline
+keys Escape / t r a i n Enter
+keys a
+wait_for "add a task"
+keys c a l i b r a t e Down
+keys '{params.python} tasks/calibrate.py $IN_train $OUT'
+wait_for "calibrate"
+shot 8-add-task
+keys Escape Escape q
