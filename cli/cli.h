@@ -31,6 +31,7 @@ int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_invalidate(struct cli *c, int argc, char **argv);
 int cmd_why(struct cli *c, int argc, char **argv);
 int cmd_gc(struct cli *c, int argc, char **argv);
+int cmd_verify(struct cli *c, int argc, char **argv);
 int cmd_dag(struct cli *c, int argc, char **argv);
 int cmd_tui(struct cli *c, int argc, char **argv);
 int cmd_history(struct cli *c, int argc, char **argv);
@@ -53,6 +54,8 @@ int cli_jobs(const struct cli *c, const char *arg, int *jobs);
 int cli_default_jobs(void);
 /* Prints "sluice: msg" to stderr. */
 void cli_error(const char *msg);
+/* Prints "sluice: warning: msg" to stderr, unless msg is NULL. */
+void cli_warn(const char *msg);
 
 struct records;
 /* Opens the flow's store and history without reading the flow file (so past runs stay

@@ -81,6 +81,8 @@ int cmd_gc(struct cli *c, int argc, char **argv)
         cli_error(e.msg);
         code = EXIT_USAGE;
     }
+    if (code == EXIT_OK)
+        cli_warn(store_warning(s));
     struct gc_report r;
     if (code == EXIT_OK && gc_collect(s, db, &o, &r, &e)) {
         cli_error(e.msg);

@@ -116,6 +116,7 @@ int cmd_invalidate(struct cli *c, int argc, char **argv)
         cli_error(e.msg);
         return EXIT_USAGE;
     }
+    cli_warn(store_warning(ws->store));
     int code = undo_id ? undo(ws, undo_id) : apply(ws, argv[optind], scope, dry_run, reason);
     workspace_close(ws);
     return code;

@@ -149,6 +149,7 @@ int cmd_run(struct cli *c, int argc, char **argv)
             cli_error(e.msg);
             code = EXIT_USAGE;
         } else {
+            cli_warn(store_warning(ws->store));
             char *notice = workspace_notice(ws);
             if (notice)
                 fprintf(stderr, "sluice: note: %s\n", notice);

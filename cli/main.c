@@ -88,6 +88,11 @@ static const struct command commands[] = {
      "      --max-size SIZE keep the store under SIZE (500M, 2G): least recently used go\n"
      "  -n, --dry-run       report what would go, delete nothing\n",
      "sluice gc --keep-runs 20 --max-size 10G", cmd_gc},
+    {"verify", "[--repair]",
+     "re-hash every stored object and check every cache entry against it",
+     "      --repair        drop what is broken (its tasks run again), put back what a\n"
+     "                      view still has; waits for no run: refuses while one goes\n",
+     "sluice verify\n  sluice verify --repair", cmd_verify},
 };
 
 static void print_overview(FILE *out)
@@ -109,7 +114,8 @@ static void print_overview(FILE *out)
                  "  sluice status                 every task: cached, stale, pending... and why\n"
                  "  sluice why report             root causes, with diffs of changed code\n"
                  "  sluice -C examples/hello dag  the DAG of another directory's flow\n"
-                 "\nexit codes: 0 ok, 1 a task failed, 2 usage or flow error, 130 cancelled\n"
+                 "\nexit codes: 0 ok, 1 a task failed (verify: the store is damaged), 2 usage or "
+                 "flow error, 130 cancelled\n"
                  "environment: SLUICE_STORE (store location, default .sluice next to the "
                  "flow),\n  SLUICE_PLUGIN_PATH (directories searched first for executor "
                  "plugins), NO_COLOR,\n  VISUAL or EDITOR (the editor the TUI's E key opens)\n");
@@ -187,6 +193,12 @@ int cli_default_jobs(void)
 void cli_error(const char *msg)
 {
     fprintf(stderr, "sluice: %s\n", msg);
+}
+
+void cli_warn(const char *msg)
+{
+    if (msg)
+        fprintf(stderr, "sluice: warning: %s\n", msg);
 }
 
 static volatile sig_atomic_t cancel_requested;

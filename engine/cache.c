@@ -2,6 +2,9 @@
 #include "cache.h"
 
 #include <string.h>
+#include <sys/stat.h>
+
+#include "filedigest.h"
 
 int cache_get(struct db *db, const char *key, struct cache_entry *out)
 {
@@ -195,4 +198,90 @@ char *cache_output_view(struct db *db, struct store *st, const char *digest, str
     view = store_view(st, digest, m, e);
     free(m);
     return view;
+}
+
+/* --- checking bytes before they are used ------------------------------------------------- */
+
+struct intact {
+    struct db *db;
+    struct store *st;
+    char *view; /* the view directory when it exists, else NULL: objects are read */
+    char *why;
+};
+
+static void check_file(void *arg, const struct store_file *f)
+{
+    struct intact *c = arg;
+    if (c->why)
+        return;
+    char *file = c->view ? path_join(c->view, f->path) : store_object_file(c->st, f->object);
+    struct stat s;
+    struct file_fp fp = {0};
+    if (lstat(file, &s) != 0 || !S_ISREG(s.st_mode))
+        c->why = xasprintf("%s is missing", f->path);
+    else if ((uint64_t)s.st_size != f->size)
+        c->why = xasprintf("%s is %s (%llu bytes, not %llu)", f->path,
+                           (uint64_t)s.st_size < f->size ? "truncated" : "damaged",
+                           (unsigned long long)s.st_size, (unsigned long long)f->size);
+    else if (filedigest_get(c->db, NULL, file, &fp, NULL) != 0 ||
+             strcmp(fp.digest, f->digest) != 0)
+        c->why = xasprintf("%s is damaged (its content changed)", f->path);
+    free(fp.path);
+    free(file);
+}
+
+bool cache_output_intact(struct db *db, struct store *st, const char *digest, char **why)
+{
+    *why = NULL;
+    char *manifest = cache_manifest(db, digest);
+    if (!manifest) {
+        *why = xstrdup("its output is not stored");
+        return false;
+    }
+    struct intact c = {.db = db, .st = st, .view = store_view_path(st, digest)};
+    struct stat s;
+    if (lstat(c.view, &s) != 0 || !S_ISDIR(s.st_mode)) {
+        free(c.view);
+        c.view = NULL;
+    }
+    if (store_manifest_each(manifest, check_file, &c) != 0 && !c.why)
+        c.why = xstrdup("its manifest is corrupt");
+    free(c.view);
+    free(manifest);
+    *why = c.why;
+    return c.why == NULL;
+}
+
+struct discard {
+    struct store *st;
+};
+
+static void discard_object(void *arg, const struct store_file *f)
+{
+    struct discard *d = arg;
+    char *obj = store_object_file(d->st, f->object);
+    struct stat s;
+    char actual[HASH_HEX];
+    uint64_t size;
+    if (lstat(obj, &s) == 0 && (!S_ISREG(s.st_mode) || (uint64_t)s.st_size != f->size ||
+                                hash_file(obj, actual, &size, NULL) != 0 ||
+                                strcmp(actual, f->digest) != 0))
+        remove_tree(obj, NULL);
+    free(obj);
+}
+
+int cache_discard_output(struct db *db, struct store *st, const char *digest, struct err *e)
+{
+    char *view = store_view_path(st, digest);
+    int rc = remove_tree(view, e);
+    free(view);
+    char *manifest = cache_manifest(db, digest);
+    struct discard d = {st};
+    if (manifest)
+        store_manifest_each(manifest, discard_object, &d);
+    free(manifest);
+    sqlite3_stmt *q = db_prepare(db, "UPDATE outputs SET dropped = ? WHERE digest = ?");
+    sqlite3_bind_double(q, 1, now_wall());
+    db_bind_text(q, 2, digest);
+    return rc || db_exec_stmt(db, q, e) ? -1 : 0;
 }

@@ -53,6 +53,14 @@ bool cache_output_present(struct db *db, struct store *st, const char *digest);
  * (ephemeral: its task keeps nothing), "output was removed by gc" (gc --max-size),
  * or "output is missing from the store" (its files went behind sluice's back). */
 const char *cache_missing_reason(struct db *db, const char *digest, bool ephemeral);
+/* Whether the bytes a task would read as this output (its view, else its objects)
+ * match its manifest: sizes, and digests through the `files` stat cache (a file whose
+ * size, mtime and inode are unchanged since it was last hashed is trusted; `sluice
+ * verify` re-hashes everything). When not, *why (caller frees) says what is wrong. */
+bool cache_output_intact(struct db *db, struct store *st, const char *digest, char **why);
+/* Forgets damaged bytes: deletes the output's view and those of its objects whose
+ * bytes do not match their names, and marks it dropped, so its task runs again. */
+int cache_discard_output(struct db *db, struct store *st, const char *digest, struct err *e);
 /* The output's view directory (rebuilt from its manifest if needed). Caller frees. */
 char *cache_output_view(struct db *db, struct store *st, const char *digest, struct err *e);
 

@@ -1,12 +1,15 @@
 /* db: connection, pragmas, migrations and the prepared-statement cache. */
 #include "db.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "testhook.h"
 
 struct cached_stmt {
     const char *sql;
@@ -15,6 +18,8 @@ struct cached_stmt {
 
 struct db {
     sqlite3 *h;
+    char *path;
+    bool read_only; /* the store cannot be written: opened as a read-only snapshot */
     struct cached_stmt *stmts;
     size_t n_stmts, cap_stmts;
 };
@@ -133,19 +138,31 @@ static const char *const migrations[] = {
     "CREATE INDEX task_runs_by_key ON task_runs(deep_key);",
 };
 
+/* How long a statement waits for another process's lock before giving up. */
+static int busy_timeout_ms(void)
+{
+    return testhook("db-busy-timeout") ? 300 : 10000;
+}
+
 static int set_error(struct db *db, struct err *e, const char *what)
 {
-    return err_set(e, "%s: %s", what, sqlite3_errmsg(db->h));
+    switch (sqlite3_errcode(db->h)) {
+    case SQLITE_BUSY:
+        return err_set(e, "%s: %s is locked by another program (gave up after %.1f s)", what,
+                       db->path, busy_timeout_ms() / 1000.0);
+    case SQLITE_READONLY:
+        return err_set(e, "%s: %s is read-only", what, db->path);
+    case SQLITE_FULL:
+        return err_set(e, "%s: %s: no space left on device", what, db->path);
+    default:
+        return err_set(e, "%s: %s", what, sqlite3_errmsg(db->h));
+    }
 }
 
 int db_exec(struct db *db, const char *sql, struct err *e)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        err_set(e, "database: %s", msg ? msg : sqlite3_errmsg(db->h));
-        sqlite3_free(msg);
-        return -1;
-    }
+    if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return set_error(db, e, "database");
     return 0;
 }
 
@@ -188,33 +205,81 @@ static int migrate(struct db *db, struct err *e)
     return db_exec(db, "COMMIT", e);
 }
 
+/* A path as an SQLite URI ("file:" plus the path with %, ? and # escaped). */
+static char *uri_of(const char *path, const char *query)
+{
+    struct sb b = {0};
+    sb_adds(&b, "file:");
+    for (const char *p = path; *p; p++) {
+        if (*p == '%' || *p == '?' || *p == '#')
+            sb_addf(&b, "%%%02X", (unsigned char)*p);
+        else
+            sb_addc(&b, *p);
+    }
+    sb_addf(&b, "?%s", query);
+    return sb_take(&b);
+}
+
+/* A store nobody may write (read-only mount, or another user's) is read as it is:
+ * first normally, then (when SQLite cannot create its WAL index there) as immutable. */
+static int open_read_only(struct db *db, struct err *e)
+{
+    static const char *const queries[] = {"mode=ro", "mode=ro&immutable=1"};
+    for (size_t i = 0; i < ARRAY_LEN(queries); i++) {
+        char *uri = uri_of(db->path, queries[i]);
+        int rc = sqlite3_open_v2(uri, &db->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+                                                  SQLITE_OPEN_NOMUTEX, NULL);
+        free(uri);
+        int v;
+        if (rc == SQLITE_OK && user_version(db, &v, NULL) == 0)
+            return v >= 1 && v <= DB_SCHEMA_VERSION
+                       ? 0
+                       : err_set(e, "cannot read database %s: schema %d", db->path, v);
+        sqlite3_close(db->h);
+        db->h = NULL;
+    }
+    return err_set(e, "cannot read database %s", db->path);
+}
+
+static int open_read_write(struct db *db, struct err *e)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(db->path, &db->h, flags, NULL) != SQLITE_OK)
+        return err_set(e, "cannot open database %s: %s", db->path,
+                       db->h ? sqlite3_errmsg(db->h) : "out of memory");
+    sqlite3_busy_timeout(db->h, busy_timeout_ms());
+    if (db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                    "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;",
+                e) ||
+        migrate(db, e))
+        return err_prefix(e, "%s", db->path);
+    return 0;
+}
+
 int db_open(const char *path, struct db **out, struct err *e)
 {
     *out = NULL;
     /* Create the file ourselves so its mode is 0600 whatever the umask. */
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 && access(path, R_OK) != 0)
-        return err_set(e, "cannot open database %s", path);
+    bool read_only = fd < 0 && (errno == EROFS || errno == EACCES) && access(path, R_OK) == 0;
+    if (fd < 0 && !read_only)
+        return err_set(e, "cannot open database %s: %s", path, strerror(errno));
     if (fd >= 0)
         close(fd);
     struct db *db = xcalloc(1, sizeof *db);
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
-        err_set(e, "cannot open database %s: %s", path, db->h ? sqlite3_errmsg(db->h) : "?");
-        db_close(db);
-        return -1;
-    }
-    sqlite3_busy_timeout(db->h, 10000);
-    if (db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                    "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;",
-                e) ||
-        migrate(db, e)) {
-        err_prefix(e, "%s", path);
+    db->path = xstrdup(path);
+    db->read_only = read_only;
+    if (read_only ? open_read_only(db, e) : open_read_write(db, e)) {
         db_close(db);
         return -1;
     }
     *out = db;
     return 0;
+}
+
+bool db_read_only(const struct db *db)
+{
+    return db->read_only;
 }
 
 void db_close(struct db *db)
@@ -226,6 +291,7 @@ void db_close(struct db *db)
     free(db->stmts);
     if (db->h)
         sqlite3_close(db->h);
+    free(db->path);
     free(db);
 }
 

@@ -1,7 +1,10 @@
 /* db: the store's SQLite database (history + cache index), opened in WAL mode.
  *
  * db_open() creates the file (0600) when missing and migrates the schema to the
- * current version (PRAGMA user_version); the schema is documented in README.md.
+ * current version (PRAGMA user_version); the schema is documented in README.md. A
+ * database that cannot be written (read-only store) is opened as a read-only snapshot
+ * and writes fail with "... is read-only". Errors name the cause: another program
+ * holding the lock beyond the busy timeout (10 s), a read-only file, a full disk.
  * Statements are prepared once per connection and cached (db_prepare()); callers
  * reset them with db_done(). One process writes (the coordinator of a run); any
  * number may read concurrently. Nothing here prints.
@@ -20,6 +23,8 @@ struct db;
 
 int db_open(const char *path, struct db **out, struct err *e);
 void db_close(struct db *db);
+/* Whether the database was opened read-only (its store cannot be written). */
+bool db_read_only(const struct db *db);
 sqlite3 *db_handle(struct db *db);
 
 /* Returns the cached prepared statement for sql (which must be a string literal or

@@ -269,8 +269,11 @@ int gc_collect(struct store *st, struct db *db, const struct gc_opts *o, struct 
                struct err *e)
 {
     memset(r, 0, sizeof *r);
-    if (store_lock(st, true, false, e))
+    int locked = store_lock(st, true, false, e);
+    if (locked > 0)
         return err_prefix(e, "gc waits for runs to finish; try again then");
+    if (locked < 0)
+        return -1;
     struct gc g = {.st = st, .db = db, .o = o, .r = r, .e = e};
     int rc = db_begin(db, e);
     if (rc == 0)

@@ -85,10 +85,62 @@ int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store
     return 0;
 }
 
+/* A hit whose bytes are damaged: it runs instead. */
+static bool damaged(struct plan *p, struct db *db, struct store *st, size_t t)
+{
+    struct plan_node *n = &p->nodes[t];
+    char *why;
+    if (cache_output_intact(db, st, n->hit->digest, &why))
+        return false;
+    n->damage = xasprintf("its stored output is damaged: %s", why);
+    free(why);
+    n->action = PLAN_RUN;
+    n->cause = CAUSE_DAMAGED;
+    p->n_hit--;
+    p->n_run++;
+    return true;
+}
+
+void plan_check_inputs(struct plan *p, struct keys *k, struct db *db, struct store *st,
+                       const bool *force)
+{
+    const struct flow *f = k->flow;
+    bool *checked = xcalloc(f->n_tasks, sizeof *checked);
+    size_t *work = xcalloc(f->n_tasks, sizeof *work);
+    size_t top = 0;
+    for (size_t t = 0; t < f->n_tasks; t++)
+        if (p->nodes[t].action == PLAN_RUN)
+            work[top++] = t;
+    while (top > 0) {
+        const struct task *task = &f->tasks[work[--top]];
+        for (size_t j = 0; j < task->n_deps; j++) {
+            size_t d = task->deps[j];
+            if (p->nodes[d].action == PLAN_NONE) { /* upstream of a damaged hit */
+                decide(p, k, db, st, d, force);
+                if (p->nodes[d].action == PLAN_RUN) {
+                    p->n_run++;
+                    work[top++] = d;
+                    continue;
+                }
+                p->n_hit++;
+            }
+            if (p->nodes[d].action == PLAN_HIT && !checked[d]) {
+                checked[d] = true;
+                if (damaged(p, db, st, d))
+                    work[top++] = d;
+            }
+        }
+    }
+    free(checked);
+    free(work);
+}
+
 void plan_free(struct plan *p)
 {
-    for (size_t i = 0; p->nodes && i < p->n; i++)
+    for (size_t i = 0; p->nodes && i < p->n; i++) {
         free(p->nodes[i].hit);
+        free(p->nodes[i].damage);
+    }
     free(p->nodes);
     memset(p, 0, sizeof *p);
 }

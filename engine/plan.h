@@ -27,13 +27,15 @@ enum plan_cause {
     CAUSE_EXPIRED,
     CAUSE_VOLATILE,
     CAUSE_AFTER_VOLATILE, /* downstream of a volatile task */
+    CAUSE_DAMAGED,        /* its stored output, which a task needs, is damaged */
 };
 
 struct plan_node {
     enum plan_action action;
     enum plan_cause cause; /* why it runs */
     bool target;
-    struct cache_entry *hit; /* PLAN_HIT: the entry (owned by the plan) */
+    struct cache_entry *hit; /* PLAN_HIT, CAUSE_DAMAGED: the entry (owned by the plan) */
+    char *damage;            /* CAUSE_DAMAGED: what is wrong with the stored bytes */
 };
 
 struct plan {
@@ -46,6 +48,11 @@ struct plan {
 /* force: per task, run it even if cached (may be NULL). */
 int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store *st,
                      const size_t *targets, size_t n_targets, const bool *force, struct err *e);
+/* For a run: checks the bytes of every hit that a task of the plan will read
+ * (cache_output_intact()). A damaged one is planned to run instead (CAUSE_DAMAGED,
+ * so its producer re-runs), and its upstreams are planned in turn. Reads only. */
+void plan_check_inputs(struct plan *p, struct keys *k, struct db *db, struct store *st,
+                       const bool *force);
 void plan_free(struct plan *p);
 /* Whether an entry of task t is too old to use at time now. */
 bool plan_expired(const struct task *t, const struct cache_entry *e, double now);

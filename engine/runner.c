@@ -94,6 +94,8 @@ static const char *cause_text(const struct run *r, size_t t)
         return "volatile: runs every time";
     case CAUSE_AFTER_VOLATILE:
         return "downstream of a volatile task";
+    case CAUSE_DAMAGED:
+        return r->plan.nodes[t].damage;
     default:
         return NULL;
     }
@@ -445,13 +447,23 @@ static int try_cutoff(struct run *r, size_t t, bool *cut)
     struct rnode *n = &r->nodes[t];
     const struct task *task = &r->f->tasks[t];
     fill_shallow(r, t);
-    if (r->plan.nodes[t].cause == CAUSE_FORCED || r->plan.nodes[t].cause == CAUSE_NOT_STORED ||
+    enum plan_cause cause = r->plan.nodes[t].cause;
+    if (cause == CAUSE_FORCED || cause == CAUSE_NOT_STORED || cause == CAUSE_DAMAGED ||
         task->n_deps == 0 || task->is_volatile)
         return 0;
     struct cache_entry ce;
     if (!cache_get(r->ws->db, n->shallow, &ce) || plan_expired(task, &ce, now_wall()))
         return 0;
     bool present = cache_output_present(r->ws->db, r->ws->store, ce.digest);
+    char *damage = NULL;
+    if (present && !cache_output_intact(r->ws->db, r->ws->store, ce.digest, &damage)) {
+        present = false;
+        if (cache_discard_output(r->ws->db, r->ws->store, ce.digest, r->e)) {
+            free(damage);
+            return -1;
+        }
+    }
+    free(damage);
     if (!present && (r->plan.nodes[t].target || task->publish))
         return 0;
     *cut = true;
@@ -740,6 +752,8 @@ static int begin_run(struct run *r)
                 rc = output_ready(r, t);
         } else if (p->action == PLAN_RUN) {
             rc = origin ? 0 : preserve_code(r, t);
+            if (rc == 0 && p->cause == CAUSE_DAMAGED)
+                rc = cache_discard_output(ws->db, ws->store, p->hit->digest, r->e);
             notify(r, TASK_QUEUED, t, DEC_NONE, run_reason(r, t));
         } else if (!origin && r->f->tasks[t].publish && r->ws->keys.in[t].done) {
             rc = publish_covered(r, t);
@@ -917,6 +931,8 @@ int runner_run(struct workspace *ws, const struct run_opts *o, struct run_summar
     for (size_t t = 0; rc == 0 && t < ws->flow->n_tasks; t++)
         if (ws->flow->tasks[t].publish && ws->keys.in[t].done)
             rc = publish_check(ws, t, e); /* refuse before anything runs */
+    if (rc == 0 && !o->dry_run && !o->origin)
+        plan_check_inputs(&r.plan, &ws->keys, ws->db, ws->store, o->force);
     r.sum.total = r.plan.n_run + r.plan.n_hit;
     if (rc == 0)
         rc = open_executors(&r);

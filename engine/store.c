@@ -11,7 +11,10 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include "testhook.h"
 
 #define MANIFEST_HEADER "sluice-manifest 1\n"
 
@@ -34,6 +37,7 @@ struct store {
     uint8_t fanout_ok[32]; /* bit per objects/xx directory known to exist */
     struct syncer sync;
     int lock_fd;
+    char *warning; /* e.g. the store is on a network file system */
 };
 
 /* One entry of an output directory. */
@@ -50,6 +54,31 @@ static int mkdir_mode(const char *path, struct err *e)
     if (mkdir(path, 0700) != 0 && errno != EEXIST)
         return err_set(e, "cannot create %s: %s", path, strerror(errno));
     return 0;
+}
+
+/* File systems where SQLite's locking (and so its WAL mode) cannot be trusted, by
+ * statfs f_type (linux/magic.h and the file systems' own sources). */
+static const char *network_fs_name(const char *root)
+{
+    static const struct {
+        unsigned long magic;
+        const char *name;
+    } kinds[] = {
+        {0x6969, "nfs"},          {0x517B, "smb"},        {0xFF534D42, "cifs"},
+        {0xFE534D42, "smb2"},     {0x65735546, "fuse"},   {0x00C36400, "ceph"},
+        {0x5346414F, "afs"},      {0x6B414653, "afs"},    {0x73757245, "coda"},
+        {0x01021997, "9p"},       {0x0BD00BD0, "lustre"}, {0x47504653, "gpfs"},
+        {0x01161970, "gfs2"},     {0x7461636F, "ocfs2"},  {0x564C, "ncp"},
+    };
+    if (testhook("store-network-fs"))
+        return "nfs";
+    struct statfs fs;
+    if (statfs(root, &fs) != 0)
+        return NULL;
+    for (size_t i = 0; i < ARRAY_LEN(kinds); i++)
+        if ((unsigned long)(unsigned int)fs.f_type == kinds[i].magic)
+            return kinds[i].name;
+    return NULL;
 }
 
 int store_open(const char *root, struct store **out, struct err *e)
@@ -75,6 +104,12 @@ int store_open(const char *root, struct store **out, struct err *e)
         store_close(s);
         return -1;
     }
+    const char *fs = network_fs_name(root);
+    if (fs)
+        s->warning = xasprintf("the store %s is on a network file system (%s), where SQLite's "
+                               "locking cannot be trusted: never use it from two machines at "
+                               "once, or set SLUICE_STORE to a local directory",
+                               root, fs);
     /* Keep the store out of the user's `git status`. */
     char *ignore = path_join(s->root, ".gitignore");
     if (access(ignore, F_OK) != 0)
@@ -108,7 +143,13 @@ void store_close(struct store *s)
     free(s->views);
     free(s->tmp);
     free(s->logs);
+    free(s->warning);
     free(s);
+}
+
+const char *store_warning(const struct store *s)
+{
+    return s->warning;
 }
 
 const char *store_root(const struct store *s)
@@ -127,6 +168,9 @@ int store_lock(struct store *s, bool exclusive, bool wait, struct err *e)
         char *p = path_join(s->root, "lock");
         s->lock_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         free(p);
+        if (s->lock_fd < 0 && (errno == EROFS || errno == EACCES || errno == EPERM))
+            return err_set(e, "the store %s is read-only (%s): this command writes to it",
+                           s->root, strerror(errno));
         if (s->lock_fd < 0)
             return err_set(e, "%s: cannot create its lock: %s", s->root, strerror(errno));
     }
@@ -134,8 +178,10 @@ int store_lock(struct store *s, bool exclusive, bool wait, struct err *e)
     while (flock(s->lock_fd, op) != 0) {
         if (errno == EINTR)
             continue;
-        if (errno == EWOULDBLOCK)
-            return err_set(e, "%s is in use by a run", s->root);
+        if (errno == EWOULDBLOCK) {
+            err_set(e, "%s is in use by a run", s->root);
+            return 1;
+        }
         return err_set(e, "%s: cannot lock: %s", s->root, strerror(errno));
     }
     return 0;
@@ -232,9 +278,42 @@ static int copy_file(const char *from, const char *to, int mode, struct err *e)
     return rc;
 }
 
+/* Whether a stored object still holds the bytes its name says. */
+static bool object_intact(const char *obj, const char *digest)
+{
+    char actual[HASH_HEX];
+    uint64_t size;
+    return hash_file(obj, actual, &size, NULL) == 0 && strcmp(actual, digest) == 0;
+}
+
+/* Names `file` as the object obj, through a temporary name, so the object is never
+ * partial under its final name (and replaces a damaged one). */
+static int store_object(struct store *s, const char *file, const char *obj, bool exec,
+                        bool durable, struct err *e)
+{
+    chmod(file, exec ? 0555 : 0444);
+    char *tmp = xasprintf("%s.%ld.tmp", obj, (long)getpid());
+    unlink(tmp);
+    int rc = 0, fault;
+    if (link(file, tmp) != 0 && copy_file(file, tmp, exec ? 0555 : 0444, e) != 0)
+        rc = err_prefix(e, "storing %s", file);
+    else if ((fault = testhook("store-object")) != 0)
+        rc = err_set(e, "storing %s: %s", obj, strerror(fault));
+    else if (rename(tmp, obj) != 0)
+        rc = err_set(e, "storing %s: %s", obj, strerror(errno));
+    if (rc)
+        unlink(tmp);
+    else if (durable)
+        strv_push(&s->unsynced, xstrdup(obj));
+    free(tmp);
+    return rc;
+}
+
 /* Makes `file` (whose content has this digest) an object. With `keep`, file stays a
  * separate name for the same bytes (a hard link, or a copy where links fail); the
- * object is never partial under its final name. */
+ * object is never partial under its final name. An object already stored is checked
+ * before `file` is pointed at it: damaged bytes are replaced by file's, never
+ * spread to a new output. */
 static int adopt(struct store *s, const char *file, const char *digest, uint64_t size, bool exec,
                  bool durable, struct err *e)
 {
@@ -242,7 +321,7 @@ static int adopt(struct store *s, const char *file, const char *digest, uint64_t
         return -1;
     char *obj = object_name(s, digest, exec);
     int rc = 0;
-    if (same_size(obj, size)) {
+    if (same_size(obj, size) && object_intact(obj, digest)) {
         /* Already stored: point `file` at the stored inode so views share it. */
         char *tmp = xasprintf("%s.lnk", file);
         if (link(obj, tmp) == 0 && rename(tmp, file) == 0) {
@@ -252,18 +331,7 @@ static int adopt(struct store *s, const char *file, const char *digest, uint64_t
         }
         free(tmp);
     } else {
-        chmod(file, exec ? 0555 : 0444);
-        char *tmp = xasprintf("%s.%ld.tmp", obj, (long)getpid());
-        unlink(tmp);
-        if (link(file, tmp) != 0 && copy_file(file, tmp, exec ? 0555 : 0444, e) != 0)
-            rc = err_prefix(e, "storing %s", file);
-        else if (rename(tmp, obj) != 0)
-            rc = err_set(e, "storing %s: %s", obj, strerror(errno));
-        if (rc)
-            unlink(tmp);
-        else if (durable)
-            strv_push(&s->unsynced, xstrdup(obj));
-        free(tmp);
+        rc = store_object(s, file, obj, exec, durable, e);
     }
     free(obj);
     return rc;
@@ -532,7 +600,10 @@ int store_ingest(struct store *s, const char *out_dir, struct output *out, struc
         hash_bytes(out->manifest, strlen(out->manifest), out->digest);
         out->size = w.total;
         char *view = view_path(s, out->digest);
-        if (rename(out_dir, view) == 0)
+        int fault = testhook("store-view");
+        if (fault)
+            rc = err_set(e, "cannot move %s to %s: %s", out_dir, view, strerror(fault));
+        else if (rename(out_dir, view) == 0)
             chmod(view, 0555);
         else if (errno == EEXIST || errno == ENOTEMPTY)
             remove_tree(out_dir, NULL); /* the same output is already viewable */
@@ -649,9 +720,9 @@ static int sync_path(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    int rc = 0;
-    if (fsync(fd) != 0 && errno != EINVAL) {
-        snprintf(err, errlen, "fsync %s: %s", path, strerror(errno));
+    int rc = 0, fault = testhook("store-fsync");
+    if (fault || (fsync(fd) != 0 && errno != EINVAL)) {
+        snprintf(err, errlen, "fsync %s: %s", path, strerror(fault ? fault : errno));
         rc = -1;
     }
     close(fd);
@@ -781,6 +852,37 @@ void store_manifest_files(const char *manifest, struct strv *paths)
             strv_push(paths, xstrdup(items[i].path));
     if (n >= 0)
         items_free(items, (size_t)n);
+}
+
+int store_manifest_each(const char *manifest,
+                        void (*fn)(void *ctx, const struct store_file *f), void *ctx)
+{
+    struct item *items;
+    long n = manifest_parse(manifest, &items);
+    for (long i = 0; i < n; i++) {
+        if (items[i].kind != 'f' && items[i].kind != 'x')
+            continue;
+        char name[HASH_HEX + 2];
+        snprintf(name, sizeof name, "%s%s", items[i].digest, items[i].kind == 'x' ? ".x" : "");
+        struct store_file f = {.path = items[i].path,
+                               .object = name,
+                               .digest = items[i].digest,
+                               .size = items[i].size};
+        fn(ctx, &f);
+    }
+    if (n >= 0)
+        items_free(items, (size_t)n);
+    return n < 0 ? -1 : 0;
+}
+
+char *store_object_file(const struct store *s, const char *object)
+{
+    return xasprintf("%s/%.2s/%s", s->objects, object, object + 2);
+}
+
+char *store_view_path(const struct store *s, const char *digest)
+{
+    return view_path(s, digest);
 }
 
 struct drop_ctx {

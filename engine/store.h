@@ -32,10 +32,15 @@ struct store;
 
 /* Opens (creating, mode 0700) the store rooted at root; store_root() is then its
  * absolute, resolved path, so every path the store hands out works from any
- * directory. */
+ * directory. A store that cannot be written opens too (readers work); store_lock()
+ * then says it is read-only. */
 int store_open(const char *root, struct store **out, struct err *e);
+/* Something the user must be told about this store (it is on a network file system,
+ * where SQLite's locking is unsafe), or NULL. */
+const char *store_warning(const struct store *s);
 /* Takes the store's lock: shared for a run (many at once), exclusive for gc. Without
- * wait, fails at once when it is taken. Released by store_close(). */
+ * wait, returns 1 at once when it is taken (-1 on other errors: a read-only store).
+ * Released by store_close(). */
 int store_lock(struct store *s, bool exclusive, bool wait, struct err *e);
 void store_close(struct store *s);
 const char *store_root(const struct store *s);
@@ -89,6 +94,20 @@ void store_manifest_files(const char *manifest, struct strv *paths);
 /* Calls fn for each file object a manifest names ("<digest>" or "<digest>.x"). */
 void store_manifest_objects(const char *manifest, void (*fn)(void *ctx, const char *object),
                             void *ctx);
+/* One file of an output as its manifest lists it (strings valid during the call). */
+struct store_file {
+    const char *path;   /* relative to the output's root */
+    const char *object; /* "<digest>" or "<digest>.x" */
+    const char *digest; /* SHA-256 of its bytes */
+    uint64_t size;
+};
+/* Calls fn for each file a manifest lists; -1 when the manifest is malformed. */
+int store_manifest_each(const char *manifest,
+                        void (*fn)(void *ctx, const struct store_file *f), void *ctx);
+/* Where the object named "<digest>" or "<digest>.x" lives (present or not). Caller frees. */
+char *store_object_file(const struct store *s, const char *object);
+/* Where the output's view lives (present or not). Caller frees. */
+char *store_view_path(const struct store *s, const char *digest);
 /* Materialises an output at dest (absolute): a single-file output as that file
  * (unless as_dir), anything else as a directory; hard links where possible, copies
  * elsewhere; replaces what was there atomically enough that readers see the old

@@ -4,7 +4,7 @@ test_help_names_every_command_with_an_example() {
     sl --help; assert_rc 0
     assert_out "run "
     assert_out "status "
-    for cmd in run status; do
+    for cmd in run status verify; do
         sl "$cmd" --help; assert_rc 0
         assert_out "usage: sluice $cmd"
         assert_out "example:"
