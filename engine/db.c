@@ -136,6 +136,10 @@ static const char *const migrations[] = {
     "ALTER TABLE task_runs ADD COLUMN dir TEXT;"
     "ALTER TABLE task_upstream ADD COLUMN var TEXT;"
     "CREATE INDEX task_runs_by_key ON task_runs(deep_key);",
+    /* 2 -> 3: claims of deep keys being computed (claims.h) */
+    "CREATE TABLE claims("
+    "  key TEXT PRIMARY KEY, task TEXT NOT NULL, run_id INTEGER NOT NULL,"
+    "  pid INTEGER NOT NULL, started REAL NOT NULL) WITHOUT ROWID;",
 };
 
 /* How long a statement waits for another process's lock before giving up. */

@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include "blobs.h"
 #include "cache.h"
 #include "executors.h"
+#include "claims.h"
 #include "history.h"
 #include "publish.h"
 
@@ -20,6 +22,7 @@ extern char **environ;
 #define POLL_MS 200   /* also how quickly a cancel flag set outside poll() is noticed */
 #define COMMIT_MS 50  /* at most this long between a change and its commit */
 #define SYNC_POLL_MS 2 /* poll interval while outputs wait to become durable */
+#define CLAIM_POLL_MS 100 /* how often a task waiting for another run's claim looks again */
 
 struct rnode {
     enum decision decision;
@@ -34,6 +37,8 @@ struct rnode {
     size_t consumers; /* tasks of this run still to read its output */
     int slot;         /* job slot while running: picks the reusable log file */
     uint64_t sync_ticket; /* its cache entries wait until the store reaches this */
+    bool claimed;         /* its deep key is claimed by this run (claims.h) */
+    int64_t waiting_for;  /* parked: the run computing the same key (0: not parked) */
     char *out_dir;
     int64_t task_run_id;
 };
@@ -62,6 +67,8 @@ struct run {
     char **slot_logs; /* one log path per job slot: `jobs` slots per executor */
     size_t *unsynced;  /* tasks whose output is stored but not yet durable */
     size_t n_unsynced;
+    size_t *parked;    /* ready tasks whose key another run (or task) is computing */
+    size_t n_parked;
     bool *slot_busy;
     bool cancelling;
     double t0, last_commit;
@@ -411,6 +418,10 @@ static int complete(struct run *r, size_t t, enum decision d, const char *reason
     r->nodes[t].decision = d;
     count(r, d);
     int rc = record(r, t, d, reason, has_exit, exit_code, log_object);
+    if (rc == 0 && r->nodes[t].claimed && d != DEC_RAN) { /* a ran task's goes with its entry */
+        r->nodes[t].claimed = false;
+        rc = claims_release(r->ws->db, r->ws->keys.in[t].deep, r->run_id, r->e);
+    }
     notify_log(r, TASK_DONE, t, d, reason, log_object);
     bool has_bytes = d == DEC_RAN || d == DEC_HIT || (d == DEC_CUTOFF && !r->nodes[t].is_virtual);
     if (rc == 0 && has_bytes)
@@ -515,12 +526,72 @@ static int free_slot(struct run *r, int ex)
     return -1; /* unreachable: at most `jobs` tasks run on each executor */
 }
 
+/* Whether the task's deep key now has a usable entry (another run, or another task
+ * of this one, computed it meanwhile); if so, fills its plan node's hit. */
+static bool computed_meanwhile(struct run *r, size_t t)
+{
+    struct plan_node *p = &r->plan.nodes[t];
+    const struct task *task = &r->f->tasks[t];
+    if (r->o->origin || p->cause == CAUSE_FORCED || p->cause == CAUSE_VOLATILE ||
+        p->cause == CAUSE_AFTER_VOLATILE)
+        return false;
+    struct cache_entry ce;
+    if (!cache_get(r->ws->db, r->ws->keys.in[t].deep, &ce) || plan_expired(task, &ce, now_wall()) ||
+        !cache_output_present(r->ws->db, r->ws->store, ce.digest))
+        return false;
+    if (!p->hit)
+        p->hit = xmalloc(sizeof *p->hit);
+    *p->hit = ce;
+    return true;
+}
+
+/* Claims the task's key before it runs: 1 go on, 0 it waits for another run (parked)
+ * or reuses what that run computed, -1 error. */
+static int claim(struct run *r, size_t t)
+{
+    struct rnode *n = &r->nodes[t];
+    int64_t owner = 0;
+    int got = claims_take(r->ws->db, r->ws->keys.in[t].deep, r->f->tasks[t].name, r->run_id,
+                          &owner, r->e);
+    if (got < 0)
+        return -1;
+    if (got == 0) {
+        if (n->waiting_for != owner) {
+            char *why = owner == r->run_id
+                            ? xstrdup("waiting: another task of this run computes the same")
+                            : xasprintf("waiting: run %lld is computing it", (long long)owner);
+            notify(r, TASK_QUEUED, t, DEC_NONE, why);
+            free(why);
+        }
+        n->waiting_for = owner;
+        r->parked[r->n_parked++] = t;
+        return 0;
+    }
+    n->claimed = true;
+    int64_t waited_for = n->waiting_for;
+    n->waiting_for = 0;
+    if (!computed_meanwhile(r, t))
+        return 1;
+    memcpy(n->digest, r->plan.nodes[t].hit->digest, HASH_HEX);
+    n->size = r->plan.nodes[t].hit->size;
+    n->started = n->ended = now_wall();
+    char *why = waited_for && waited_for != r->run_id
+                    ? xasprintf("computed meanwhile by run %lld", (long long)waited_for)
+                    : xstrdup("computed meanwhile");
+    int rc = complete(r, t, DEC_HIT, why, false, 0, NULL);
+    free(why);
+    return rc ? -1 : 0;
+}
+
 static int start(struct run *r, size_t t)
 {
     struct rnode *n = &r->nodes[t];
     const struct task *task = &r->f->tasks[t];
     if (needs_revival(r, t))
         return 0; /* queued again when they are done */
+    int go = claim(r, t);
+    if (go <= 0)
+        return go;
     if (store_scratch(r->ws->store, r->ws->keys.in[t].deep, &n->out_dir, r->e))
         return err_prefix(r->e, "task %s", task->name);
     struct strv env = {0};
@@ -558,10 +629,29 @@ static int start(struct run *r, size_t t)
     return 0;
 }
 
+/* Parked tasks try again (while their executor has a free job slot): each is
+ * started, reuses what the other run made, or stays parked. */
+static int unpark(struct run *r)
+{
+    size_t n = r->n_parked;
+    r->n_parked = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t t = r->parked[i];
+        if (rc || r->cancelling || r->ex.v[r->ex_of[t]].busy >= (size_t)r->o->jobs)
+            r->parked[r->n_parked++] = t;
+        else
+            rc = start(r, t);
+    }
+    return rc;
+}
+
 /* Starts what it can on each executor, up to `jobs` tasks each. A cutoff can release
  * tasks of any executor, so it goes round until nothing moves. */
 static int schedule(struct run *r)
 {
+    if (r->n_parked && unpark(r))
+        return -1;
     bool moved = true;
     while (moved && !r->cancelling) {
         moved = false;
@@ -623,6 +713,7 @@ static int finish(struct run *r, const struct exec_report *res)
 static int cancel_everything(struct run *r)
 {
     r->cancelling = true;
+    r->n_parked = 0;
     for (size_t t = 0; t < r->f->n_tasks; t++) {
         if (!r->nodes[t].running)
             continue;
@@ -653,10 +744,14 @@ static int enter_durable(struct run *r)
         if (done < 0)
             rc = -1;
         double when = now_wall();
-        if (done > 0 && !r->o->origin)
-            rc = put_entry(r, t, r->ws->keys.in[t].deep, "deep", when) ||
-                 put_entry(r, t, n->shallow, "shallow", when);
-        else
+        if (done > 0) {
+            if (!r->o->origin) /* a replay writes no entries, but frees its claims */
+                rc = put_entry(r, t, r->ws->keys.in[t].deep, "deep", when) ||
+                     put_entry(r, t, n->shallow, "shallow", when);
+            n->claimed = rc ? n->claimed : false;
+            if (rc == 0)
+                rc = claims_release(r->ws->db, r->ws->keys.in[t].deep, r->run_id, r->e);
+        } else
             r->unsynced[w++] = t;
     }
     r->n_unsynced = w;
@@ -677,6 +772,10 @@ static int commit_round(struct run *r)
 static int commit_final(struct run *r)
 {
     if (store_sync(r->ws->store, r->e)) {
+        db_rollback(r->ws->db);
+        return -1;
+    }
+    if (claims_release_run(r->ws->db, r->run_id, r->e)) {
         db_rollback(r->ws->db);
         return -1;
     }
@@ -821,15 +920,23 @@ static int loop(struct run *r)
             return -1;
         if (schedule(r))
             return -1;
-        if (r->running == 0)
+        if (r->running == 0 && r->n_parked == 0)
             return 0;
+        /* Only waiting for other runs: commit, so they can, then look again later. */
+        bool only_parked = r->running == 0;
         double since = (now_mono() - r->last_commit) * 1000;
-        if (db_in_transaction(r->ws->db) && (idle || since >= COMMIT_MS) && commit_round(r))
+        if (db_in_transaction(r->ws->db) && (idle || only_parked || since >= COMMIT_MS) &&
+            commit_round(r))
             return -1;
         int wait_ms = r->n_unsynced ? SYNC_POLL_MS
                       : db_in_transaction(r->ws->db) ? COMMIT_MS - (int)since
+                      : r->n_parked                  ? CLAIM_POLL_MS
                                                      : POLL_MS;
-        int n = executors_poll(&r->ex, wait_ms < 0 ? 0 : wait_ms, res, POLL_BATCH);
+        int n = 0;
+        if (only_parked)
+            poll(NULL, 0, wait_ms); /* a signal (cancel) ends it early */
+        else
+            n = executors_poll(&r->ex, wait_ms < 0 ? 0 : wait_ms, res, POLL_BATCH);
         idle = n <= 0;
         if (idle)
             notify(r, RUN_TICK, 0, DEC_NONE, NULL);
@@ -858,6 +965,7 @@ static void free_run(struct run *r)
     free(r->slot_logs);
     free(r->slot_busy);
     free(r->unsynced);
+    free(r->parked);
     free(r->nodes);
     free(r->down_off);
     free(r->down);
@@ -885,6 +993,7 @@ static int execute(struct run *r)
     r->slot_logs = xcalloc(r->n_slots + 1, sizeof *r->slot_logs);
     r->slot_busy = xcalloc(r->n_slots + 1, sizeof *r->slot_busy);
     r->unsynced = xcalloc(r->f->n_tasks, sizeof *r->unsynced);
+    r->parked = xcalloc(r->f->n_tasks, sizeof *r->parked);
     for (size_t i = 0; i < r->n_slots; i++)
         r->slot_logs[i] = store_log_path(r->ws->store, (int)i);
     if (executors_start(&r->ex, r->f, r->e))
@@ -892,10 +1001,16 @@ static int execute(struct run *r)
     int rc = begin_run(r);
     if (rc == 0)
         rc = loop(r);
-    if (rc != 0) {
-        /* A store or database failure: stop what runs, keep what was committed. */
+    if (rc != 0 && r->run_id) {
+        /* A store or database failure: stop what runs, keep what was committed, and
+         * let other runs have this one's claims at once. */
         cancel_everything(r);
         db_rollback(r->ws->db);
+        if (db_begin(r->ws->db, NULL) == 0 && claims_release_run(r->ws->db, r->run_id, NULL) == 0)
+            db_commit(r->ws->db, NULL);
+        db_rollback(r->ws->db);
+    } else if (rc != 0) {
+        db_rollback(r->ws->db); /* the run never began: nothing ran, nothing to cancel */
     }
     executors_close(&r->ex); /* stops whatever still runs */
     r->sum.seconds = now_wall() - r->t0;

@@ -82,3 +82,83 @@ test_damaged_input_is_a_miss_and_its_producer_runs_again() {
     assert_eq "$(head -n 1 "$model")" "A,B" "what train read"
     sl verify; assert_rc 0
 }
+
+# Four independent slow tasks and one that reads them all.
+wide_flow() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "a": { "run": "echo a >>\"$RUNS\"; sleep 0.3; echo a >$OUT/x" },
+  "b": { "run": "echo b >>\"$RUNS\"; sleep 0.3; echo b >$OUT/x" },
+  "c": { "run": "echo c >>\"$RUNS\"; sleep 0.3; echo c >$OUT/x" },
+  "d": { "run": "echo d >>\"$RUNS\"; sleep 0.3; echo d >$OUT/x" },
+  "all": { "run": "echo all >>\"$RUNS\"; cat $IN_a/x $IN_b/x $IN_c/x $IN_d/x >$OUT/all",
+           "after": ["a", "b", "c", "d"] }
+} }
+JSON
+    commit_all
+}
+
+test_two_concurrent_runs_compute_each_task_once() {
+    wide_flow
+    "$SLUICE" run -j 2 >one.out 2>&1 &
+    one=$!
+    "$SLUICE" run -j 2 >two.out 2>&1 &
+    two=$!
+    wait "$one" || fail "first run: $(cat one.out)"
+    wait "$two" || fail "second run: $(cat two.out)"
+    for t in a b c d all; do assert_runs "$t" 1; done
+    sl verify; assert_rc 0
+    assert_eq "$(sql "select count(*) from claims")" 0 "claims left behind"
+}
+
+test_a_run_waits_for_the_task_another_run_computes_and_reuses_it() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "slow": { "run": "echo slow >>\"$RUNS\"; while [ ! -e \"$T/go\" ]; do sleep 0.02; done; echo s >$OUT/s" },
+  "next": { "run": "echo next >>\"$RUNS\"; cat $IN_slow/s >$OUT/n", "after": ["slow"] }
+} }
+JSON
+    "$SLUICE" run >one.out 2>&1 &
+    one=$!
+    for _ in $(seq 500); do [ "$(runs_of slow)" = 1 ] && break; sleep 0.02; done
+    "$SLUICE" run >two.out 2>&1 &
+    two=$!
+    for _ in $(seq 500); do
+        [ "$(sql "select count(*) from events where run_id = 2 and detail = 'waiting: run 1 is computing it'" 2>/dev/null)" = 1 ] && break
+        sleep 0.02
+    done
+    touch go
+    wait "$one" || fail "first run: $(cat one.out)"
+    wait "$two" || fail "second run: $(cat two.out)"
+    assert_runs slow 1
+    assert_runs next 1
+    grep -q "hit       slow  (computed meanwhile by run 1)" two.out || fail "second run: $(cat two.out)"
+}
+
+test_a_claim_left_by_a_dead_process_is_taken_over() {
+    git_repo
+    echo '{"tasks": {"a": {"run": "echo a >>\"$RUNS\"; echo a >$OUT/a"}}}' >flow.json
+    sl status; assert_rc 0
+    key=$("$SLUICE" status --json | sed -n 's/.*"deep_key":[^"]*"\([0-9a-f]*\)".*/\1/p')
+    [ -n "$key" ] || fail "no deep key"
+    sh -c 'exit 0' & dead=$!; wait "$dead"
+    sql "insert into claims(key, task, run_id, pid, started) values('$key', 'a', 99, $dead, 0)"
+    OUT_TEXT=$(timeout 20 "$SLUICE" run 2>&1); RC=$?
+    assert_rc 0
+    assert_runs a 1
+}
+
+test_two_tasks_with_the_same_key_in_one_run_run_once() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "one": { "run": "echo same >>\"$RUNS\"; sleep 0.2; echo x >$OUT/x" },
+  "two": { "run": "echo same >>\"$RUNS\"; sleep 0.2; echo x >$OUT/x" }
+} }
+JSON
+    sl run -j 2; assert_rc 0
+    assert_runs same 1
+    assert_out "computed meanwhile"
+}
