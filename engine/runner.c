@@ -15,6 +15,7 @@
 #include "claims.h"
 #include "history.h"
 #include "publish.h"
+#include "testhook.h"
 
 extern char **environ;
 
@@ -624,6 +625,7 @@ static int start(struct run *r, size_t t)
     n->running = true;
     r->running++;
     x->busy++;
+    testhook("task-started");
     if (rc == 1) /* running now; otherwise it is queued, and poll() says when it starts */
         notify(r, TASK_RUNNING, t, DEC_NONE, r->slot_logs[n->slot]); /* watchers tail it */
     return 0;
@@ -690,6 +692,7 @@ static int finish(struct run *r, const struct exec_report *res)
         struct err ie;
         struct output out;
         if (store_ingest(r->ws->store, n->out_dir, &out, &ie) != 0) {
+            store_scratch_drop(r->ws->store, r->ws->keys.in[t].deep); /* may free the disk */
             char *why = xasprintf("storing its output failed: %s", ie.msg);
             rc = complete(r, t, DEC_FAILED, why, true, res->exit_code, log);
             free(why);
@@ -702,8 +705,15 @@ static int finish(struct run *r, const struct exec_report *res)
         }
         output_free(&out);
     } else {
+        /* A full disk may also have kept the task from saying why it failed. */
+        char *why = store_full(r->ws->store)
+                        ? xasprintf("%s; the store's file system is full", res->reason)
+                        : xstrdup(res->reason);
+        /* Then free what it left, which may be what fills the disk the history needs. */
+        store_scratch_drop(r->ws->store, r->ws->keys.in[t].deep);
         enum decision d = res->outcome == EXEC_CANCELLED ? DEC_CANCELLED : DEC_FAILED;
-        rc = complete(r, t, d, res->reason, res->exit_code >= 0, res->exit_code, log);
+        rc = complete(r, t, d, why, res->exit_code >= 0, res->exit_code, log);
+        free(why);
     }
     if (n->decision != DEC_RAN) /* a stored output's $OUT became its view */
         store_scratch_drop(r->ws->store, r->ws->keys.in[t].deep);
@@ -751,6 +761,7 @@ static int enter_durable(struct run *r)
             n->claimed = rc ? n->claimed : false;
             if (rc == 0)
                 rc = claims_release(r->ws->db, r->ws->keys.in[t].deep, r->run_id, r->e);
+            testhook("entry-put"); /* written, not yet committed */
         } else
             r->unsynced[w++] = t;
     }
@@ -765,6 +776,7 @@ static int commit_round(struct run *r)
         db_rollback(r->ws->db);
         return -1;
     }
+    testhook("history-commit");
     return db_commit(r->ws->db, r->e);
 }
 
@@ -981,6 +993,17 @@ static const char *final_status(const struct run *r)
     return r->sum.failed || r->sum.blocked ? "failed" : "ok";
 }
 
+/* After a store or database failure: drop what was not committed, then (if the
+ * database lets us) record the run as failed and free its claims for other runs. */
+static void abandon(struct run *r)
+{
+    db_rollback(r->ws->db);
+    if (db_begin(r->ws->db, NULL) == 0 && claims_release_run(r->ws->db, r->run_id, NULL) == 0 &&
+        history_run_end(r->ws->db, r->run_id, "failed", now_wall(), NULL) == 0)
+        db_commit(r->ws->db, NULL);
+    db_rollback(r->ws->db);
+}
+
 static int execute(struct run *r)
 {
     /* Shared: other runs may go on at the same time; gc waits for all of them. */
@@ -1002,17 +1025,15 @@ static int execute(struct run *r)
     if (rc == 0)
         rc = loop(r);
     if (rc != 0 && r->run_id) {
-        /* A store or database failure: stop what runs, keep what was committed, and
-         * let other runs have this one's claims at once. */
         cancel_everything(r);
-        db_rollback(r->ws->db);
-        if (db_begin(r->ws->db, NULL) == 0 && claims_release_run(r->ws->db, r->run_id, NULL) == 0)
-            db_commit(r->ws->db, NULL);
-        db_rollback(r->ws->db);
+        abandon(r);
     } else if (rc != 0) {
         db_rollback(r->ws->db); /* the run never began: nothing ran, nothing to cancel */
     }
     executors_close(&r->ex); /* stops whatever still runs */
+    for (size_t t = 0; rc != 0 && t < r->f->n_tasks; t++)
+        if (r->nodes[t].running) /* stopped by the close: what they left is of no use */
+            store_scratch_drop(r->ws->store, r->ws->keys.in[t].deep);
     r->sum.seconds = now_wall() - r->t0;
     r->sum.status = rc ? "failed" : final_status(r);
     if (rc == 0) {
@@ -1020,6 +1041,8 @@ static int execute(struct run *r)
         notify(r, RUN_FINISHED, 0, DEC_NONE, r->sum.status);
         if (rc == 0)
             rc = commit_final(r);
+        if (rc != 0)
+            abandon(r);
     }
     return rc;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -150,6 +151,12 @@ void store_close(struct store *s)
 const char *store_warning(const struct store *s)
 {
     return s->warning;
+}
+
+bool store_full(const struct store *s)
+{
+    struct statvfs fs;
+    return statvfs(s->root, &fs) == 0 && (uint64_t)fs.f_bavail * fs.f_frsize < 64 * 1024;
 }
 
 const char *store_root(const struct store *s)

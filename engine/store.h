@@ -38,6 +38,8 @@ int store_open(const char *root, struct store **out, struct err *e);
 /* Something the user must be told about this store (it is on a network file system,
  * where SQLite's locking is unsafe), or NULL. */
 const char *store_warning(const struct store *s);
+/* Whether its file system is (nearly: under 64 KB) full. */
+bool store_full(const struct store *s);
 /* Takes the store's lock: shared for a run (many at once), exclusive for gc. Without
  * wait, returns 1 at once when it is taken (-1 on other errors: a read-only store).
  * Released by store_close(). */
