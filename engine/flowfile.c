@@ -80,6 +80,21 @@ static bool is_extension(const char *field)
 
 /* --- syntax errors ------------------------------------------------------------------ */
 
+/* Line and column (counting UTF-8 characters) of a position in the file. */
+static void locate(const struct reader *r, const char *at, long *line, long *col)
+{
+    *line = 1;
+    *col = 1;
+    for (const char *p = r->buf; p < at; p++) {
+        if (*p == '\n') {
+            ++*line;
+            *col = 1;
+        } else if (((unsigned char)*p & 0xC0) != 0x80) {
+            ++*col;
+        }
+    }
+}
+
 static int syntax_error(struct reader *r, const char *at)
 {
     const char *buf = r->buf;
@@ -93,21 +108,47 @@ static int syntax_error(struct reader *r, const char *at)
         if (at > buf)
             at--;
     }
-    long line = 1, col = 1;
-    for (const char *p = buf; p < at; p++) {
-        if (*p == '\n') {
-            line++;
-            col = 1;
-        } else if (((unsigned char)*p & 0xC0) != 0x80) {
-            col++;
-        }
-    }
+    long line, col;
+    locate(r, at, &line, &col);
     if (at >= buf + len)
         return err_set(r->e, "%s:%ld:%ld: invalid JSON: unexpected end of file", r->path, line,
                        col);
     if (isprint((unsigned char)*at))
         return err_set(r->e, "%s:%ld:%ld: invalid JSON near '%c'", r->path, line, col, *at);
     return err_set(r->e, "%s:%ld:%ld: invalid JSON", r->path, line, col);
+}
+
+static int char_error(struct reader *r, const char *at, const char *what)
+{
+    long line, col;
+    locate(r, at, &line, &col);
+    return err_set(r->e, "%s:%ld:%ld: %s", r->path, line, col, what);
+}
+
+/* Characters cJSON would accept but that have no place in a flow: a NUL, raw or
+ * escaped as \u0000 (it would silently cut a command or a path short), and a raw
+ * control character inside a string (invalid JSON). */
+static int check_characters(struct reader *r)
+{
+    bool in_string = false;
+    for (const char *p = r->buf; p < r->end; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == 0)
+            return char_error(r, p, "a NUL character is not allowed in a flow file");
+        if (!in_string) {
+            in_string = c == '"';
+        } else if (c == '"') {
+            in_string = false;
+        } else if (c < 0x20) {
+            return char_error(r, p, "invalid JSON: a control character inside a string "
+                                    "(write it as an escape such as \\n or \\t)");
+        } else if (c == '\\' && p + 1 < r->end) {
+            if (r->end - p >= 6 && memcmp(p, "\\u0000", 6) == 0)
+                return char_error(r, p, "a NUL character is not allowed in a flow file");
+            p++;
+        }
+    }
+    return 0;
 }
 
 /* --- typed fields --------------------------------------------------------------------- */
@@ -505,6 +546,8 @@ static int top_member(struct reader *r, const char *key)
 
 static int read_document(struct reader *r)
 {
+    if (check_characters(r))
+        return -1;
     if (strncmp(r->p, "\xEF\xBB\xBF", 3) == 0) /* a UTF-8 byte order mark */
         r->p += 3;
     skip_ws(r);

@@ -32,7 +32,7 @@ struct syncer {
 };
 
 struct store {
-    char *root;
+    char *root; /* as given (for messages) */
     char *objects, *views, *tmp, *logs;
     struct strv unsynced;   /* output objects written since the last store_sync_begin() */
     uint8_t fanout_ok[32]; /* bit per objects/xx directory known to exist */

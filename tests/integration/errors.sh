@@ -72,3 +72,83 @@ test_bad_publish_placeholders_are_refused() {
     sl run; assert_rc 0
     [ -f "out/a-$(sql "select key from entries where kind = 'deep'")" ] || fail "not published: $(ls out)"
 }
+
+# store_state: everything in the store that a bad flow must leave alone.
+store_state() {
+    { sqlite3 .sluice/sluice.db .dump; find .sluice -printf '%p %s %m\n' | sort; } | sha256sum
+}
+
+# bad FLOW_TEXT MESSAGE: with that flow, `sluice run` exits 2 naming the problem,
+# runs nothing and changes nothing in the existing store.
+bad() {
+    printf '%s\n' "$1" >flow.json
+    reset_runs
+    sl run; assert_rc 2
+    assert_out "$2"
+    assert_eq "$(total_runs)" 0 "executions for: $1"
+    assert_eq "$(store_state)" "$BEFORE" "the store after: $1"
+}
+
+test_bad_input_catalogue_is_located_runs_nothing_and_leaves_the_store_alone() {
+    git_repo
+    mkdir -p flows && write code.sh 'echo code'
+    echo '{"tasks": {"ok": {"run": "echo ok >>$RUNS; echo ok >$OUT/ok"}}}' >flow.json
+    sl run; assert_rc 0
+    BEFORE=$(store_state)
+    bad '{"tasks": {"a": {"run": "x",}}}' 'flow.json:1:30: invalid JSON near '"'}'"
+    bad '{"tasks": {"a": {"run": "x", "after": "b"}}}' 'task a: "after" must be an array of strings'
+    bad '{"tasks": {"a": {"run": "x", "cache": true}}}' 'task a: unknown field "cache"'
+    bad '{"tasks": {"a": {"run": "x", "after": ["nope"]}}}' 'task a: "after" names unknown task "nope"'
+    bad '{"tasks": {"a": {"run": "x", "after": ["c"]}, "b": {"run": "x", "after": ["a"]}, "c": {"run": "x", "after": ["b"]}}}' \
+        'flow.json: cycle: a -> b -> c -> a'
+    bad '{"tasks": {"a": {"run": "x"}, "a": {"run": "y"}}}' 'task a is defined twice'
+    bad '{"tasks": {"a": {"run": "x", "code": ["missing.sh"]}}}' 'task a: code file missing.sh: No such file or directory'
+    bad '{"tasks": {"a": {"run": "x", "code": ["*.py"]}}}' 'task a: code pattern *.py matches no file'
+    bad '{"params": {"lr": 1}, "tasks": {"a": {"run": "x {params.lrr}"}}}' 'task a: run: unknown parameter {params.lrr} (did you mean {params.lr}?)'
+    bad '{"tasks": {"a": {"run": "x", "expire": "soon"}}}' 'task a: "expire" must be a duration'
+    bad '{"tasks": {"a": {"run": "x", "publish": "../../elsewhere"}}}' "task a: publish path ../../elsewhere leaves the flow's directory"
+    bad '{"tasks": {"a": {"flow": "flow.json"}}}' 'flow.json includes itself: flow.json -> flow.json'
+    bad '{"tasks": {"../x": {"run": "x"}}}' 'task "../x": names may use letters, digits'
+    bad '{"tasks": {"a b": {"run": "x"}}}' 'task "a b": names may use letters, digits'
+    bad '{"tasks": {"café": {"run": "x"}}}' 'task "café": names may use letters, digits'
+    bad '{"tasks": {"a": {"run": "x\u0000; rm -rf /"}}}' 'flow.json:1:27: a NUL character is not allowed'
+    bad "$(printf '{"tasks": {"a": {"run": "x\001"}}}')" 'flow.json:1:27: invalid JSON: a control character inside a string'
+    bad "$(printf '%0.s[' $(seq 3000))" "flow.json:1:1001: invalid JSON near '['"
+    printf '{"tasks": {"a": {"run": "x\0y"}}}' >flow.json
+    sl run; assert_rc 2
+    assert_out "flow.json:1:27: a NUL character is not allowed"
+    assert_eq "$(store_state)" "$BEFORE" "the store after a raw NUL"
+}
+
+test_absurd_sizes_work_or_fail_cleanly() {
+    git_repo
+    # 100,000 tasks (a binary tree): planned and drawn, not run.
+    awk 'BEGIN { printf "{\"tasks\": {"
+                 for (i = 0; i < 100000; i++)
+                     printf "%s\"t%d\": {\"run\": \"echo %d >$OUT/x\"%s}", i ? "," : "", i, i,
+                            i ? sprintf(", \"after\": [\"t%d\"]", int((i - 1) / 2)) : ""
+                 print "}}" }' >flow.json
+    sl run --dry-run; assert_rc 0
+    assert_out "100000 to run, 0 cached"
+    sl status; assert_rc 0
+    # A 50 MB flow file: a huge description is read; a 50 MB command cannot be passed
+    # to a shell, and the task fails saying so.
+    awk 'BEGIN { printf "{\"description\": \""; for (i = 0; i < 50000; i++) printf "%01000d", 0
+                 print "\", \"tasks\": {\"a\": {\"run\": \"echo a >>$RUNS; echo a >$OUT/a\"}}}" }' >flow.json
+    [ "$(stat -c %s flow.json)" -gt 50000000 ] || fail "the flow is not 50 MB"
+    sl run; assert_rc 0
+    assert_runs a 1
+    awk 'BEGIN { printf "{\"tasks\": {\"a\": {\"run\": \"echo "; for (i = 0; i < 50000; i++) printf "%01000d", 0
+                 print " >$OUT/a\"}}}" }' >flow.json
+    sl run; assert_rc 1
+    assert_out "Argument list too long"
+}
+
+test_a_flow_given_by_a_path_from_another_directory_runs() {
+    mkdir proj && cd proj && chain_flow && cd ..
+    mkdir elsewhere && cd elsewhere
+    sl -f ../proj/flow.json run; assert_rc 0
+    assert_out "ran 4"
+    cd .. && sl -f proj/flow.json status; assert_rc 0
+    assert_out "4 cached"
+}
