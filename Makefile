@@ -3,6 +3,8 @@
 #   make demo     install what is missing, build, open the TUI on the example flow
 #   make test     build with -Werror and run every test
 #   make asan-test  the same under AddressSanitizer + UBSan
+#   make valgrind-test  the integration tests with sluice under valgrind
+#   make fuzz     libFuzzer on the flow reader and templates (FUZZ_TIME seconds)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -42,7 +44,8 @@ LIB        := $(BUILD)/libsluice.a
 BIN        ?= sluice
 UNIT_BIN   := $(BUILD)/unit-tests
 
-.PHONY: all deps demo test unit-test asan-test clean install bench screenshots check-deps
+.PHONY: all deps demo test unit-test asan-test valgrind-test fuzz clean install bench screenshots \
+        check-deps
 all: check-deps $(BIN) $(PLUGIN_SO)
 
 check-deps:
@@ -104,6 +107,29 @@ asan-test:
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" test
 
+# The integration suite with every sluice process under valgrind (memcheck): any
+# error or definite leak fails the test that triggered it.
+valgrind-test: all $(UNIT_BIN)
+	@command -v valgrind >/dev/null || { echo "valgrind-test needs valgrind (apt-get install valgrind)"; exit 1; }
+	valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	  $(abspath $(UNIT_BIN)) >/dev/null
+	SLUICE=$(abspath tests/valgrind-sluice) SLUICE_REAL=$(abspath $(BIN)) UNIT=- \
+	  TEST_JOBS=2 SLUICE_UNDER_VALGRIND=1 tests/run
+
+# Fuzzing: the harnesses in fuzz/ built with clang's libFuzzer, ASan and UBSan; `make
+# fuzz` replays fuzz/regressions, then fuzzes each harness for half of FUZZ_TIME.
+FUZZ_TIME ?= 60
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+               -fno-omit-frame-pointer
+$(BUILD)/fuzz_%: fuzz/fuzz_%.c $(LIB)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang libclang-rt-dev)"; exit 1; }
+	$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" \
+	  LDFLAGS="-fsanitize=address,undefined" build-fuzz/fuzz_flow build-fuzz/fuzz_template
+	fuzz/run $(FUZZ_TIME)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PLUGIN_DIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/sluice
@@ -120,6 +146,6 @@ screenshots: all
 	screenshots/make.sh
 
 clean:
-	rm -rf build build-asan sluice plugins/*.so
+	rm -rf build build-asan build-fuzz sluice plugins/*.so
 
 -include $(ENGINE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(wildcard $(PLUGIN_OBJ_DIR)/*.d)
