@@ -179,11 +179,11 @@ test_gc_keep_runs_keeps_the_code_versions_recent_runs_need() {
 test_a_store_from_before_replay_is_migrated_and_its_runs_replay() {
     replay_flow
     sl run; assert_rc 0
-    # Make the store look as the previous schema (1) left it: no dir, no var.
+    # Make the store look as schema 1 left it: no dir, no var, no claims.
     sql "DROP INDEX task_runs_by_key; ALTER TABLE task_runs DROP COLUMN dir;
-         ALTER TABLE task_upstream DROP COLUMN var; PRAGMA user_version = 1;"
+         ALTER TABLE task_upstream DROP COLUMN var; DROP TABLE claims; PRAGMA user_version = 1;"
     sl history; assert_rc 0
-    assert_eq "$(sql 'PRAGMA user_version')" 2 "schema version after opening"
+    assert_eq "$(sql 'PRAGMA user_version')" 3 "schema version after opening"
     reset_runs
     sl replay 1 --verify; assert_rc 0
     assert_out "replay of run 1: 2 tasks identical"
