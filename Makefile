@@ -111,8 +111,8 @@ asan-test:
 # error or definite leak fails the test that triggered it.
 valgrind-test: all $(UNIT_BIN)
 	@command -v valgrind >/dev/null || { echo "valgrind-test needs valgrind (apt-get install valgrind)"; exit 1; }
-	valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-	  $(abspath $(UNIT_BIN)) >/dev/null
+	UNIT_PLUGINS=$(abspath $(PLUGIN_OUT)) valgrind -q --error-exitcode=99 --leak-check=full \
+	  --errors-for-leak-kinds=definite $(abspath $(UNIT_BIN)) >/dev/null
 	SLUICE=$(abspath tests/valgrind-sluice) SLUICE_REAL=$(abspath $(BIN)) UNIT=- \
 	  TEST_JOBS=2 SLUICE_UNDER_VALGRIND=1 tests/run
 

@@ -1,6 +1,8 @@
 /* testhook: SLUICE_TEST_HOOK, the tests' fault injection. */
 #include "testhook.h"
 
+#include "util.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,9 +15,9 @@
  * count, or 0 when the file cannot be used. */
 static long count_hit(const char *dir, const char *point)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s.hits", dir, point);
+    char *path = xasprintf("%s/%s.hits", dir, point);
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    free(path);
     if (fd < 0)
         return 0;
     struct stat st;
@@ -26,9 +28,9 @@ static long count_hit(const char *dir, const char *point)
 
 static void stop_here(const char *dir, const char *point)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/stopped", dir);
+    char *path = xasprintf("%s/stopped", dir);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    free(path);
     if (fd >= 0) {
         if (write(fd, point, strlen(point)) < 0) {
             /* the test times out instead */
