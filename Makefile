@@ -111,10 +111,13 @@ asan-test:
 # error or definite leak fails the test that triggered it.
 valgrind-test: all $(UNIT_BIN)
 	@command -v valgrind >/dev/null || { echo "valgrind-test needs valgrind (apt-get install valgrind)"; exit 1; }
+	rm -rf $(BUILD)/valgrind && mkdir -p $(BUILD)/valgrind
 	UNIT_PLUGINS=$(abspath $(PLUGIN_OUT)) valgrind -q --error-exitcode=99 --leak-check=full \
-	  --errors-for-leak-kinds=definite $(abspath $(UNIT_BIN)) >/dev/null
+	  --errors-for-leak-kinds=definite --log-file=$(BUILD)/valgrind/unit.log \
+	  $(abspath $(UNIT_BIN)) >/dev/null || { cat $(BUILD)/valgrind/unit.log; exit 1; }
 	SLUICE=$(abspath tests/valgrind-sluice) SLUICE_REAL=$(abspath $(BIN)) UNIT=- \
-	  TEST_JOBS=2 SLUICE_UNDER_VALGRIND=1 tests/run
+	  VALGRIND_LOGS=$(abspath $(BUILD)/valgrind) TEST_JOBS=2 SLUICE_UNDER_VALGRIND=1 tests/run || \
+	  { grep -l '^==' $(BUILD)/valgrind/*.log | xargs -r cat; exit 1; }
 
 # Fuzzing: the harnesses in fuzz/ built with clang's libFuzzer, ASan and UBSan; `make
 # fuzz` replays fuzz/regressions, then fuzzes each harness for half of FUZZ_TIME.
