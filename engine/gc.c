@@ -265,6 +265,30 @@ static void sweep(struct gc *g)
     free(tmp);
 }
 
+/* Forgets the stat-cache rows (filedigest.h) of store files that are gone: outputs
+ * are checked through that cache before tasks read them. */
+static int forget_stat_rows(struct gc *g)
+{
+    char *prefix = xasprintf("%s/", store_root(g->st));
+    sqlite3_stmt *st =
+        db_prepare(g->db, "SELECT path FROM file_stat WHERE substr(path, 1, length(?1)) = ?1");
+    db_bind_text(st, 1, prefix);
+    struct strv gone = {0};
+    while (sqlite3_step(st) == SQLITE_ROW)
+        if (access(db_col_text(st, 0), F_OK) != 0)
+            strv_push(&gone, xstrdup(db_col_text(st, 0)));
+    db_done(st);
+    free(prefix);
+    int rc = 0;
+    for (size_t i = 0; i < gone.n && rc == 0; i++) {
+        st = db_prepare(g->db, "DELETE FROM file_stat WHERE path = ?");
+        db_bind_text(st, 1, gone.v[i]);
+        rc = db_exec_stmt(g->db, st, g->e);
+    }
+    strv_free(&gone);
+    return rc;
+}
+
 int gc_collect(struct store *st, struct db *db, const struct gc_opts *o, struct gc_report *r,
                struct err *e)
 {
@@ -291,7 +315,9 @@ int gc_collect(struct store *st, struct db *db, const struct gc_opts *o, struct 
     }
     if (rc == 0) {
         sweep(&g);
-        rc = blobs_collect(st, db, o->keep_runs, o->dry_run, &r->blobs, e);
+        rc = o->dry_run ? 0 : forget_stat_rows(&g);
+        if (rc == 0)
+            rc = blobs_collect(st, db, o->keep_runs, o->dry_run, &r->blobs, e);
         r->freed += r->blobs.freed;
     }
     if (rc == 0 && !o->dry_run)

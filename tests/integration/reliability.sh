@@ -227,3 +227,18 @@ test_kill_9_anywhere_loses_only_unfinished_work_and_never_makes_a_wrong_hit() {
         case "$STOPPED " in *" $must "*) ;; *) fail "never killed at $must (killed at:$STOPPED)" ;; esac
     done
 }
+
+test_inputs_are_checked_through_the_stat_cache_and_gc_forgets_its_rows() {
+    chain_flow
+    sl run; assert_rc 0
+    # Files modified within two seconds are never cached: age the store's.
+    find .sluice/objects .sluice/views -type f -exec touch -h -d '1 hour ago' {} +
+    sl run -p lr=0.2; assert_rc 0
+    rows="select count(*) from file_stat where path like '%/.sluice/%'"
+    [ "$(sql "$rows")" -ge 1 ] || fail "no stat-cache row for the input train read"
+    sl gc --max-size 1; assert_rc 0
+    assert_out "freed"
+    for p in $(sql "select path from file_stat where path like '%/.sluice/%'"); do
+        [ -e "$p" ] || fail "gc kept the stat-cache row of $p, which it deleted"
+    done
+}
