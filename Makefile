@@ -108,16 +108,19 @@ asan-test:
 	  LDFLAGS="-fsanitize=address,undefined" test
 
 # The integration suite with every sluice process under valgrind (memcheck): any
-# error or definite leak fails the test that triggered it.
+# error or definite leak fails the test that triggered it. VALGRIND_TESTS: test
+# patterns (tests/run's) to run instead of all of them.
 valgrind-test: all $(UNIT_BIN)
 	@command -v valgrind >/dev/null || { echo "valgrind-test needs valgrind (apt-get install valgrind)"; exit 1; }
 	rm -rf $(BUILD)/valgrind && mkdir -p $(BUILD)/valgrind
 	UNIT_PLUGINS=$(abspath $(PLUGIN_OUT)) valgrind -q --error-exitcode=99 --leak-check=full \
 	  --errors-for-leak-kinds=definite --log-file=$(BUILD)/valgrind/unit.log \
 	  $(abspath $(UNIT_BIN)) >/dev/null || { cat $(BUILD)/valgrind/unit.log; exit 1; }
-	SLUICE=$(abspath tests/valgrind-sluice) SLUICE_REAL=$(abspath $(BIN)) UNIT=- \
-	  VALGRIND_LOGS=$(abspath $(BUILD)/valgrind) TEST_JOBS=2 SLUICE_UNDER_VALGRIND=1 tests/run || \
-	  { grep -l '^==' $(BUILD)/valgrind/*.log | xargs -r cat; exit 1; }
+	for pattern in $(or $(VALGRIND_TESTS),''); do \
+	  SLUICE=$(abspath tests/valgrind-sluice) SLUICE_REAL=$(abspath $(BIN)) UNIT=- \
+	  VALGRIND_LOGS=$(abspath $(BUILD)/valgrind) TEST_JOBS=2 SLUICE_UNDER_VALGRIND=1 \
+	  tests/run $$pattern || { grep -l '^==' $(BUILD)/valgrind/*.log | xargs -r cat; exit 1; }; \
+	done
 
 # Fuzzing: the harnesses in fuzz/ built with clang's libFuzzer, ASan and UBSan; `make
 # fuzz` replays fuzz/regressions, then fuzzes each harness for half of FUZZ_TIME.
