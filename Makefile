@@ -112,7 +112,7 @@ asan-test:
 # patterns (tests/run's) to run instead of all of them.
 valgrind-test: all $(UNIT_BIN)
 	@command -v valgrind >/dev/null || { echo "valgrind-test needs valgrind (apt-get install valgrind)"; exit 1; }
-	rm -rf $(BUILD)/valgrind && mkdir -p $(BUILD)/valgrind
+	rm -rf $(BUILD)/valgrind && mkdir -p -m 1777 $(BUILD)/valgrind # tests also run as nobody
 	UNIT_PLUGINS=$(abspath $(PLUGIN_OUT)) valgrind -q --error-exitcode=99 --leak-check=full \
 	  --errors-for-leak-kinds=definite --log-file=$(BUILD)/valgrind/unit.log \
 	  $(abspath $(UNIT_BIN)) >/dev/null || { cat $(BUILD)/valgrind/unit.log; exit 1; }

@@ -140,7 +140,7 @@ test_ctrl_c_cancels_running_tasks() {
 JSON
     "$SLUICE" run >out.txt 2>&1 &
     pid=$!
-    for _ in $(seq 100); do [ -s slow.pid ] && break; sleep 0.05; done
+    for _ in $(seq 400); do [ -s slow.pid ] && break; sleep 0.05; done
     [ -s slow.pid ] || fail "task never started"
     kill -INT "$pid"
     wait "$pid"; rc=$?
