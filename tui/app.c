@@ -646,6 +646,10 @@ int tui_main(const struct tui_opts *o)
                                   {.fd = a.watching ? watch_fd(&a.watch) : -1, .events = POLLIN}};
             int wait = (int)((next_tick - now_mono()) * 1000);
             poll(p, 2, wait < 0 ? 0 : wait);
+            /* The terminal is gone (closed without a SIGHUP reaching us): nothing more
+             * can come from it, and polling it again would spin. */
+            if (p[0].revents & (POLLHUP | POLLERR | POLLNVAL))
+                a.quit = true;
             int key;
             while ((key = getch()) != ERR)
                 app_key(&a, key);
