@@ -18,7 +18,9 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <git2.h>
+#include <git2/sys/repository.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,13 +48,15 @@ struct fingerprint {
     git_repository *repo;
     git_index *index;
     struct timespec index_mtime;
-    struct strmap cache; /* absolute path -> struct code_fp */
-    struct fresh {
-        struct code_fp *c;
-        bool from_index;
-    } *fresh; /* computed by levels 2-3 this time: saved by fingerprint_save() */
-    size_t n_fresh, cap_fresh;
+    struct strmap cache; /* absolute path -> struct entry */
     size_t hashed;
+};
+
+/* A code file's fingerprint and what fingerprint_save() needs to know of it. */
+struct entry {
+    struct code_fp c;
+    bool fresh;      /* computed by levels 2-3 this time */
+    bool from_index; /* ... from the index's stat data */
 };
 
 static int git_fail(struct err *e, const char *what)
@@ -306,15 +310,18 @@ static bool from_table(struct fingerprint *fp, const char *abs, const struct sta
 static void save_rows(struct fingerprint *fp)
 {
     double now = now_wall();
-    for (size_t i = 0; i < fp->n_fresh; i++) {
-        const struct code_fp *c = fp->fresh[i].c;
+    for (size_t i = 0; i < fp->cache.cap; i++) {
+        const struct entry *en = fp->cache.keys[i] ? fp->cache.vals[i] : NULL;
+        if (!en || !en->fresh || !en->c.blob[0])
+            continue;
+        const struct code_fp *c = &en->c;
         const char *abs = c->abs;
         struct stat st;
         /* Hashed content is only trusted for files not written in the last seconds:
          * a same-size rewrite within one timestamp tick would otherwise look unchanged
          * (index-derived rows passed the same check against the index's mtime). */
         if (stat(abs, &st) == 0 &&
-            (fp->fresh[i].from_index || mtime_ns(&st) < (int64_t)((now - 2) * 1e9))) {
+            (en->from_index || mtime_ns(&st) < (int64_t)((now - 2) * 1e9))) {
             sqlite3_stmt *q = db_prepare(fp->db, SQL_STAT_PUT);
             db_bind_text(q, 1, abs);
             sqlite3_bind_int64(q, 2, (int64_t)st.st_size);
@@ -363,7 +370,6 @@ void fingerprint_close(struct fingerprint *fp)
     if (!fp)
         return;
     strmap_free(&fp->cache, free);
-    free(fp->fresh);
     git_index_free(fp->index);
     git_repository_free(fp->repo);
     free_info(&fp->info);
@@ -371,6 +377,16 @@ void fingerprint_close(struct fingerprint *fp)
     if (fp->opened)
         git_libgit2_shutdown();
     free(fp);
+}
+
+void fingerprint_settle(struct fingerprint *fp)
+{
+    if (!fp->index)
+        return;
+    git_index_free(fp->index);
+    fp->index = NULL;
+    git_repository__cleanup(fp->repo); /* the repository's own reference to the index */
+    malloc_trim(0);                     /* its many small entries: give the pages back */
 }
 
 bool fingerprint_in_git(struct fingerprint *fp)
@@ -436,15 +452,16 @@ static const char *repo_relative(const struct fingerprint *fp, const char *abs)
 
 /* Levels 2 and 3; remembers the result for fingerprint_save(). */
 static int from_git(struct fingerprint *fp, const char *abs, const struct stat *st,
-                    struct code_fp *c, struct err *e)
+                    struct entry *en, struct err *e)
 {
-    xgrow(&fp->fresh, &fp->cap_fresh, fp->n_fresh + 1, sizeof *fp->fresh);
+    struct code_fp *c = &en->c;
+    en->fresh = true;
     const git_index_entry *ie =
         fp->index && c->repo_path ? git_index_get_bypath(fp->index, c->repo_path, 0) : NULL;
     if (ie && index_matches(fp, ie, st)) {
         git_oid_tostr(c->blob, sizeof c->blob, &ie->id);
         c->clean = true;
-        fp->fresh[fp->n_fresh++] = (struct fresh){c, true};
+        en->from_index = true;
         return 0;
     }
     git_oid oid;
@@ -454,7 +471,6 @@ static int from_git(struct fingerprint *fp, const char *abs, const struct stat *
     fp->hashed++;
     /* Same content as the index entry (e.g. only touched): its blob is stored. */
     c->clean = ie && git_oid_equal(&oid, &ie->id);
-    fp->fresh[fp->n_fresh++] = (struct fresh){c, false};
     return 0;
 }
 
@@ -464,15 +480,16 @@ static int fingerprint_new(struct fingerprint *fp, const char *abs, const char *
     struct stat st;
     if (stat(abs, &st) != 0)
         return err_set(e, "code file %s: %s", rel, strerror(errno));
-    struct code_fp *c = xcalloc(1, sizeof *c);
-    strmap_put(&fp->cache, abs, c);
+    struct entry *en = xcalloc(1, sizeof *en);
+    struct code_fp *c = &en->c;
+    strmap_put(&fp->cache, abs, en);
     c->abs = strmap_key(&fp->cache, abs);
     int rc = 0;
     if (!(fp->trusted && from_table(fp, abs, &st, c))) {
         rc = ready(fp, e);
         if (rc == 0) {
             c->repo_path = repo_relative(fp, c->abs);
-            rc = from_git(fp, abs, &st, c, e);
+            rc = from_git(fp, abs, &st, en, e);
         }
     }
     if (rc != 0) {
@@ -493,7 +510,8 @@ int fingerprint_file(struct fingerprint *fp, const char *dir, const char *rel,
     free(joined);
     if (!abs)
         return err_set(e, "code file %s: a path outside the file system", rel);
-    struct code_fp *c = strmap_get(&fp->cache, abs);
+    struct entry *en = strmap_get(&fp->cache, abs);
+    struct code_fp *c = en ? &en->c : NULL;
     int rc = 0;
     if (c && c->blob[0])
         *out = c;

@@ -50,6 +50,11 @@ int fingerprint_file(struct fingerprint *fp, const char *dir, const char *rel,
  * messages) from the repository's object database. Caller frees *data. */
 int fingerprint_blob(struct fingerprint *fp, const char *id, const char *path, char **data,
                      size_t *len, struct err *e);
+/* Lets go of the git index and libgit2's other caches (10 MB for a 100,000-file
+ * repository) once every file that matters has been fingerprinted; later calls reload
+ * what they need (files are then hashed rather than matched against the index). */
+void fingerprint_settle(struct fingerprint *fp);
+
 /* How many files were actually read and hashed (the rest came from caches). */
 size_t fingerprint_hashed(const struct fingerprint *fp);
 /* Whether libgit2 had to be used (the store's records did not suffice). */

@@ -37,13 +37,13 @@ struct task {
     size_t n_env;
     struct kv *params; /* the parameters its fields use, with their values */
     size_t n_params;
-    enum keep_mode keep;
     double expire; /* seconds; 0: never */
-    bool is_volatile;
-    bool after_volatile;      /* some task upstream of it is volatile */
     char *publish;            /* parameters substituted; {key}/{key:N} remain; or NULL */
     const char *publish_root; /* absolute: published paths must stay inside it */
+    enum keep_mode keep;
     int group;                /* the sub-flow it belongs to (index into groups), or -1 */
+    bool is_volatile;
+    bool after_volatile;      /* some task upstream of it is volatile */
     const char *path;         /* its flow file, as messages name it */
     const char *executor;     /* "local", "slurm"... */
     const char *exec_options; /* its options for that executor, a JSON object, or NULL */

@@ -227,6 +227,7 @@ int status_compute(struct workspace *ws, const size_t *targets, size_t n_targets
     for (size_t t = 0; t < f->n_tasks; t++)
         if (keys_deep(&ws->keys, t, e))
             return -1;
+    fingerprint_settle(ws->fp); /* every key is known */
     struct plan plan;
     if (plan_for_targets(&plan, &ws->keys, ws->db, ws->store, targets, n_targets, NULL, e))
         return -1;
