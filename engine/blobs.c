@@ -144,8 +144,8 @@ static const char SQL_NEEDED[] =
     "  SELECT id FROM task_runs WHERE run_id > (SELECT coalesce(max(id), 0) - ?1 FROM runs)"
     "  UNION SELECT t.source_id FROM task_runs t JOIN need n ON t.id = n.id"
     "    WHERE t.source_id IS NOT NULL"
-    "  UNION SELECT p.id FROM need n JOIN task_upstream u ON u.task_run_id = n.id"
-    "    JOIN task_runs p ON p.deep_key = u.deep_key AND p.decision IN ('ran', 'cutoff'))"
+    "  UNION SELECT e.task_run_id FROM need n JOIN task_upstream u ON u.task_run_id = n.id"
+    "    JOIN entries e ON e.key = u.deep_key WHERE e.task_run_id IS NOT NULL)"
     "SELECT DISTINCT c.blob_id, f.path FROM need n JOIN task_code c ON c.task_run_id = n.id"
     "  JOIN task_runs t ON t.id = n.id JOIN flows f ON f.id = t.flow_id";
 static const char SQL_ALL[] =

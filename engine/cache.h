@@ -33,8 +33,8 @@ int cache_put(struct db *db, const char *key, const char *kind, const char *task
 /* Records an output's manifest (once per digest) and the objects it uses. A pinned
  * output (a task keeps it, or publishes it) is never dropped by cache_drop_output. */
 int cache_put_output(struct db *db, const struct output *o, bool pinned, struct err *e);
-/* Notes that an output was used now (for gc's least-recently-used order), and pins
- * it when a task wants it kept. */
+/* Notes that an output was used (to the hour: for gc's least-recently-used order), and
+ * pins it when a task wants it kept. */
 int cache_use_output(struct db *db, const char *digest, bool pin, struct err *e);
 /* Deletes an unpinned output's bytes (view, and objects no other present output
  * uses); its entries and manifest stay, so its key and digest remain known. Sets

@@ -131,11 +131,9 @@ static const char *const migrations[] = {
     "  path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
     "  ino INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID;",
     /* 1 -> 2: what replay needs to rebuild a past run: each task's working directory
-     * (relative to its flow's), the variable each upstream was seen in, and task runs
-     * found by key. */
+     * (relative to its flow's) and the variable each upstream was seen in. */
     "ALTER TABLE task_runs ADD COLUMN dir TEXT;"
-    "ALTER TABLE task_upstream ADD COLUMN var TEXT;"
-    "CREATE INDEX task_runs_by_key ON task_runs(deep_key);",
+    "ALTER TABLE task_upstream ADD COLUMN var TEXT;",
     /* 2 -> 3: claims of deep keys being computed (claims.h) */
     "CREATE TABLE claims("
     "  key TEXT PRIMARY KEY, task TEXT NOT NULL, run_id INTEGER NOT NULL,"
@@ -341,6 +339,17 @@ int db_exec_stmt(struct db *db, sqlite3_stmt *st, struct err *e)
 int db_begin(struct db *db, struct err *e)
 {
     return db_exec(db, "BEGIN IMMEDIATE", e);
+}
+
+void db_read_begin(struct db *db, bool *opened)
+{
+    *opened = sqlite3_get_autocommit(db->h) && db_exec(db, "BEGIN", NULL) == 0;
+}
+
+void db_read_end(struct db *db, bool opened)
+{
+    if (opened && !sqlite3_get_autocommit(db->h) && db_exec(db, "COMMIT", NULL) != 0)
+        db_rollback(db);
 }
 
 int db_commit(struct db *db, struct err *e)

@@ -38,6 +38,10 @@ int db_exec_stmt(struct db *db, sqlite3_stmt *st, struct err *e);
 int db_exec(struct db *db, const char *sql, struct err *e);
 
 int db_begin(struct db *db, struct err *e);
+/* A read transaction (one consistent snapshot, and one lock instead of one per query)
+ * unless one is open already; *opened says whether to db_read_end() it. */
+void db_read_begin(struct db *db, bool *opened);
+void db_read_end(struct db *db, bool opened);
 int db_commit(struct db *db, struct err *e);
 void db_rollback(struct db *db);
 bool db_in_transaction(struct db *db);

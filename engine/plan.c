@@ -43,13 +43,10 @@ static void decide(struct plan *p, struct keys *k, struct db *db, struct store *
     }
 }
 
-int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store *st,
+static int plan_walk(struct plan *p, struct keys *k, struct db *db, struct store *st,
                      const size_t *targets, size_t n_targets, const bool *force, struct err *e)
 {
     const struct flow *f = k->flow;
-    memset(p, 0, sizeof *p);
-    p->n = f->n_tasks;
-    p->nodes = xcalloc(f->n_tasks, sizeof *p->nodes);
     for (size_t i = 0; i < n_targets; i++)
         if (keys_deep(k, targets[i], e))
             return -1;
@@ -83,6 +80,19 @@ int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store
     free(seen);
     free(work);
     return 0;
+}
+
+int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store *st,
+                     const size_t *targets, size_t n_targets, const bool *force, struct err *e)
+{
+    memset(p, 0, sizeof *p);
+    p->n = k->flow->n_tasks;
+    p->nodes = xcalloc(p->n, sizeof *p->nodes);
+    bool opened;
+    db_read_begin(db, &opened);
+    int rc = plan_walk(p, k, db, st, targets, n_targets, force, e);
+    db_read_end(db, opened);
+    return rc;
 }
 
 /* A hit whose bytes are damaged: it runs instead. */

@@ -385,10 +385,22 @@ bool runs_task_by_key(struct db *db, int64_t run_id, const char *deep_key,
         if (read_one(db, st, out))
             return true;
     }
-    sqlite3_stmt *st = db_prepare(db, SQL_RECORD " WHERE deep_key = ? AND decision IN "
-                                                 "('ran', 'cutoff') ORDER BY id DESC LIMIT 1");
-    db_bind_text(st, 1, deep_key);
-    return read_one(db, st, out);
+    /* The cache knows which task run made the output of a key; an entry taken out
+     * (invalidated) still names it; failing both, the history is searched. */
+    static const char *const sql[] = {
+        SQL_RECORD " WHERE id = (SELECT task_run_id FROM entries WHERE key = ?)",
+        SQL_RECORD " WHERE id = (SELECT task_run_id FROM invalidated_entries WHERE key = ? "
+                   "ORDER BY invalidation_id DESC LIMIT 1)",
+        SQL_RECORD " WHERE deep_key = ? AND decision IN ('ran', 'cutoff') ORDER BY id DESC "
+                   "LIMIT 1",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(sql); i++) {
+        sqlite3_stmt *st = db_prepare(db, sql[i]);
+        db_bind_text(st, 1, deep_key);
+        if (read_one(db, st, out))
+            return true;
+    }
+    return false;
 }
 
 bool runs_task_in_run(struct db *db, int64_t run_id, const char *task, struct task_record *out)
