@@ -220,7 +220,7 @@ static void explain_run(struct workspace *ws, size_t t, const struct plan_node *
     past_inputs_free(&p);
 }
 
-int status_compute(struct workspace *ws, const size_t *targets, size_t n_targets,
+static int compute(struct workspace *ws, const size_t *targets, size_t n_targets,
                    struct task_status **out, struct err *e)
 {
     const struct flow *f = ws->flow;
@@ -255,6 +255,16 @@ int status_compute(struct workspace *ws, const size_t *targets, size_t n_targets
     plan_free(&plan);
     *out = st;
     return 0;
+}
+
+int status_compute(struct workspace *ws, const size_t *targets, size_t n_targets,
+                   struct task_status **out, struct err *e)
+{
+    bool opened; /* one snapshot, one lock, for the thousands of lookups */
+    db_read_begin(ws->db, &opened);
+    int rc = compute(ws, targets, n_targets, out, e);
+    db_read_end(ws->db, opened);
+    return rc;
 }
 
 void status_free(struct task_status *st, size_t n)
