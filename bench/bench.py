@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -71,13 +72,21 @@ def run_measured(cmd, cwd, runs_file):
         p = subprocess.Popen(["/usr/bin/time", "-q", "-f", "%M", "-o", rss.name] + cmd, cwd=cwd,
                              env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=errf, start_new_session=True)
-        try:
-            code = p.wait(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
+        # Popen.wait(timeout=) polls with sleeps of up to 50 ms, which would round
+        # every time up to that step: wait in the kernel, and let a timer do the kill.
+        timed_out = []
+
+        def stop():
+            timed_out.append(True)
             os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
-            code = "timed out"
+
+        timer = threading.Timer(TIMEOUT, stop)
+        timer.start()
+        code = p.wait()
         dt = time.perf_counter() - t0
+        timer.cancel()
+        if timed_out:
+            code = "timed out"
         errf.seek(0)
         err = errf.read().decode(errors="replace")
         text = rss.read().strip().splitlines()
