@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,10 +223,59 @@ static char *scratch_dir(const struct store *s, const char *deep_key)
     return xasprintf("%s/%.32s.out", s->tmp, deep_key);
 }
 
+/* Whether process pid has `want` ("OUT=...") in its environment. */
+static bool has_env(pid_t pid, const char *want)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/environ", (long)pid);
+    size_t len;
+    char *env = file_read_all(path, &len, NULL);
+    bool found = false;
+    for (size_t off = 0; env && off < len && !found; off += strlen(env + off) + 1)
+        found = strcmp(env + off, want) == 0;
+    free(env);
+    return found;
+}
+
+/* A run killed with -9 leaves its tasks running (each in its own process group), still
+ * writing into their $OUT: before a new attempt reuses that directory, their process
+ * groups are killed. They are found by their environment, so only this user's. */
+static void stop_orphans(const char *dir)
+{
+    DIR *proc = opendir("/proc");
+    if (!proc)
+        return;
+    char *want = xasprintf("OUT=%s", dir);
+    pid_t killed[64];
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(proc)) && n < ARRAY_LEN(killed)) {
+        pid_t pid = (pid_t)atol(de->d_name);
+        if (pid <= 1 || pid == getpid() || !has_env(pid, want))
+            continue;
+        pid_t group = getpgid(pid);
+        kill(group > 1 && group != getpgrp() ? -group : pid, SIGKILL);
+        killed[n++] = pid;
+    }
+    closedir(proc);
+    /* SIGKILL is not instant: let them go before their directory is emptied. */
+    for (int tries = 0; tries < 100; tries++) {
+        bool any = false;
+        for (size_t i = 0; i < n; i++)
+            any = any || has_env(killed[i], want); /* a zombie's environment is empty */
+        if (!any)
+            break;
+        usleep(10000);
+    }
+    free(want);
+}
+
 int store_scratch(struct store *s, const char *deep_key, char **out_dir, struct err *e)
 {
     char *dir = scratch_dir(s, deep_key);
     struct stat st;
+    if (lstat(dir, &st) == 0)
+        stop_orphans(dir); /* left by a run that died: maybe with its task still going */
     if ((lstat(dir, &st) == 0 && remove_tree(dir, e) != 0) ||
         (mkdir(dir, 0755) != 0 && err_set(e, "%s: %s", dir, strerror(errno)))) {
         free(dir);

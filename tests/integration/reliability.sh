@@ -242,3 +242,25 @@ test_inputs_are_checked_through_the_stat_cache_and_gc_forgets_its_rows() {
         [ -e "$p" ] || fail "gc kept the stat-cache row of $p, which it deleted"
     done
 }
+
+# A process that has not been reaped yet (PID 1 may be slow to) is dead all the same.
+alive() { local s; s=$(ps -o stat= -p "$1" 2>/dev/null); [ -n "$s" ] && [ "${s#Z}" = "$s" ]; }
+
+test_a_task_left_running_by_a_killed_run_is_stopped_before_its_out_is_reused() {
+    git_repo
+    # The task forks a writer that keeps appending to $OUT, as a long job would.
+    cat >flow.json <<'JSON'
+{ "tasks": { "write": { "run": "echo write >>\"$RUNS\"; ( while :; do echo stale >>$OUT/log; sleep 0.05; done ) & echo $! >\"$T/writer.pid\"; [ -f \"$T/quick\" ] || sleep 60; echo fresh >$OUT/log" } } }
+JSON
+    "$SLUICE" run >/dev/null 2>&1 &
+    pid=$!
+    for _ in $(seq 200); do [ -s writer.pid ] && break; sleep 0.05; done
+    [ -s writer.pid ] || fail "the task never started"
+    kill -9 "$pid"; wait "$pid" 2>/dev/null
+    writer=$(cat writer.pid)
+    alive "$writer" || fail "the writer died with the run: nothing left to test"
+    rm -f writer.pid; touch quick
+    sl run; assert_rc 0
+    alive "$writer" && { kill -9 "$writer"; fail "the old run's writer still runs"; }
+    assert_runs write 2
+}
