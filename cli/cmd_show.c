@@ -27,7 +27,25 @@ static void add_text_or_null(cJSON *o, const char *key, const char *s)
         cJSON_AddNullToObject(o, key);
 }
 
-static cJSON *task_json(const struct task_record *t)
+/* What became of the run's publications: events "published" (detail: the path) and
+ * "publish failed" (detail: why), in order. */
+struct publications {
+    struct strv task, state, detail;
+};
+
+static void add_publication(void *ctx, const char *task, const char *state, double t,
+                            const char *detail)
+{
+    (void)t;
+    struct publications *p = ctx;
+    if (strcmp(state, "published") != 0 && strcmp(state, "publish failed") != 0)
+        return;
+    strv_push(&p->task, xstrdup(task));
+    strv_push(&p->state, xstrdup(state));
+    strv_push(&p->detail, xstrdup(detail ? detail : ""));
+}
+
+static cJSON *task_json(const struct task_record *t, const struct publications *p)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", t->task);
@@ -60,10 +78,20 @@ static cJSON *task_json(const struct task_record *t)
     for (size_t i = 0; i < t->up_names.n; i++)
         add_text_or_null(cJSON_GetArrayItem(ups, (int)i), "output_digest", t->up_digests.v[i]);
     cJSON_AddItemToObject(o, "upstream", ups);
+    cJSON *pubs = cJSON_AddArrayToObject(o, "publications");
+    for (size_t i = 0; i < p->task.n; i++) {
+        if (strcmp(p->task.v[i], t->task) != 0)
+            continue;
+        cJSON *pub = cJSON_CreateObject();
+        cJSON_AddStringToObject(pub, "event", p->state.v[i]);
+        cJSON_AddStringToObject(pub, "detail", p->detail.v[i]);
+        cJSON_AddItemToArray(pubs, pub);
+    }
     return o;
 }
 
-static void print_json(const struct run_row *r, const struct task_record *t, size_t n)
+static void print_json(const struct run_row *r, const struct task_record *t, size_t n,
+                       const struct publications *p)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON *run = cJSON_AddObjectToObject(root, "run");
@@ -81,7 +109,7 @@ static void print_json(const struct run_row *r, const struct task_record *t, siz
         cJSON_AddNumberToObject(run, "replay_of", (double)r->replay_of);
     cJSON *tasks = cJSON_AddArrayToObject(root, "tasks");
     for (size_t i = 0; i < n; i++)
-        cJSON_AddItemToArray(tasks, task_json(&t[i]));
+        cJSON_AddItemToArray(tasks, task_json(&t[i], p));
     char *s = cJSON_Print(root);
     puts(s);
     free(s);
@@ -107,7 +135,8 @@ static void print_run(const struct run_row *r, const char *flow)
         printf("  replay   of run %lld\n", (long long)r->replay_of);
 }
 
-static void print_task(const struct term *term, const struct task_record *t)
+static void print_task(const struct term *term, const struct task_record *t,
+                       const struct publications *p)
 {
     char took[32] = "";
     if (t->started > 0 && t->ended > 0)
@@ -142,6 +171,10 @@ static void print_task(const struct term *term, const struct task_record *t)
     for (size_t i = 0; i < t->up_names.n; i++)
         printf("    after    %s  key %.12s  output %.12s\n", t->up_names.v[i], t->up_keys.v[i],
                t->up_digests.v[i][0] ? t->up_digests.v[i] : "-");
+    for (size_t i = 0; i < p->task.n; i++)
+        if (strcmp(p->task.v[i], t->task) == 0)
+            printf("    publish  %s%s\n", strcmp(p->state.v[i], "published") ? "failed: " : "",
+                   p->detail.v[i]);
     if (t->log_object[0])
         printf("    log      sluice log %s --run %lld\n", t->task, (long long)t->run_id);
 }
@@ -162,15 +195,20 @@ int cmd_show(struct cli *c, int argc, char **argv)
     if ((code = cli_run_id(c, &r, argv[optind], &id)) == EXIT_OK && runs_get(r.db, id, &row)) {
         struct task_record *t;
         size_t n = runs_tasks(r.db, id, &t);
+        struct publications pubs = {0};
+        runs_events(r.db, id, 0, add_publication, &pubs);
         if (json) {
-            print_json(&row, t, n);
+            print_json(&row, t, n, &pubs);
         } else {
             struct term term;
             term_detect(&term, stdout);
             print_run(&row, r.flow_path);
             for (size_t i = 0; i < n; i++)
-                print_task(&term, &t[i]);
+                print_task(&term, &t[i], &pubs);
         }
+        strv_free(&pubs.task);
+        strv_free(&pubs.state);
+        strv_free(&pubs.detail);
         task_records_free(t, n);
         run_row_free(&row);
     }

@@ -95,13 +95,16 @@ static void log_tail(const struct workspace *ws, const char *digest)
 static void plain_line(struct progress *p, const struct workspace *ws,
                        const struct run_event *ev)
 {
-    const char *word = ev->kind == TASK_RUNNING     ? "running"
-                       : ev->kind == TASK_SUBMITTED ? "submitted"
-                                                    : decision_name(ev->decision);
+    const char *word = ev->kind == TASK_RUNNING       ? "running"
+                       : ev->kind == TASK_SUBMITTED   ? "submitted"
+                       : ev->kind == TASK_UNPUBLISHED ? "unpublished"
+                                                      : decision_name(ev->decision);
     const struct term *t = &p->term;
-    printf("%s%s %-9s%s %s", term_color(t, word), term_glyph(t, word), word, term_reset(t),
+    const char *look = ev->kind == TASK_UNPUBLISHED ? "failed" : word;
+    printf("%s%s %-9s%s %s", term_color(t, look), term_glyph(t, look), word, term_reset(t),
            ws->flow->tasks[ev->task].name);
-    bool say = ev->kind == TASK_SUBMITTED || (ev->kind == TASK_DONE && ev->decision != DEC_RAN);
+    bool say = ev->kind == TASK_SUBMITTED || ev->kind == TASK_UNPUBLISHED ||
+               (ev->kind == TASK_DONE && ev->decision != DEC_RAN);
     if (ev->detail && say)
         printf("  (%s)", ev->detail);
     putchar('\n');
@@ -114,12 +117,14 @@ static void on_event(void *ctx, const struct workspace *ws, const struct run_eve
         p->waiting[ev->task] = ev->kind == TASK_SUBMITTED;
         p->running[ev->task] = ev->kind == TASK_RUNNING;
     }
-    bool failure = ev->kind == TASK_DONE &&
-                   (ev->decision == DEC_FAILED || ev->decision == DEC_BLOCKED);
+    bool failure = ev->kind == TASK_UNPUBLISHED ||
+                   (ev->kind == TASK_DONE &&
+                    (ev->decision == DEC_FAILED || ev->decision == DEC_BLOCKED));
     if (ev->kind == RUN_TICK && (!p->term.tty || now_wall() - p->last_draw < 0.2))
         return;
     if (!p->term.tty) {
-        if (ev->kind == TASK_SUBMITTED || ev->kind == TASK_RUNNING || ev->kind == TASK_DONE)
+        if (ev->kind == TASK_SUBMITTED || ev->kind == TASK_RUNNING || ev->kind == TASK_DONE ||
+            ev->kind == TASK_UNPUBLISHED)
             plain_line(p, ws, ev);
     } else if (failure) {
         clear_line(p);
@@ -151,5 +156,7 @@ void progress_summary(struct progress *p, const struct run_summary *s)
         printf(", blocked %zu", s->blocked);
     if (s->cancelled)
         printf(", cancelled %zu", s->cancelled);
+    if (s->unpublished)
+        printf(", unpublished %zu", s->unpublished);
     printf(" in %s\n", took);
 }

@@ -99,7 +99,7 @@ int publish_task(struct workspace *ws, size_t t, const char *digest, char **wher
     *where = NULL;
     char *dest = checked_destination(ws, t, e);
     if (!dest)
-        return -1;
+        return 1;
     char last[HASH_HEX];
     cache_publication(ws->db, dest, last);
     struct stat st;
@@ -112,12 +112,13 @@ int publish_task(struct workspace *ws, size_t t, const char *digest, char **wher
     bool as_dir = n > 0 && task->publish[n - 1] == '/';
     int rc = manifest ? store_publish(ws->store, digest, manifest, dest, as_dir, e)
                       : err_set(e, "output %.12s is not in the store", digest);
-    if (rc == 0)
-        rc = cache_record_publication(ws->db, dest, digest, task->name, e);
+    rc = rc ? 1 : cache_record_publication(ws->db, dest, digest, task->name, e);
     free(manifest);
     if (rc == 0)
         *where = dest;
     else
         free(dest);
-    return rc ? err_prefix(e, "task %s", task->name) : 0;
+    if (rc)
+        err_prefix(e, "task %s", task->name);
+    return rc;
 }

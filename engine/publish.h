@@ -16,7 +16,9 @@
  * symbolic link on the way must not lead out of its publish root. */
 int publish_check(struct workspace *ws, size_t t, struct err *e);
 /* Publishes (checking as publish_check() does, again). *where gets the published
- * path when something was (re)published, else NULL. */
+ * path when something was (re)published, else NULL. Returns 1 when the output could
+ * not be put in place (a refused or unwritable path: the output itself is fine), -1
+ * when the database failed. */
 int publish_task(struct workspace *ws, size_t t, const char *digest, char **where,
                  struct err *e);
 

@@ -128,8 +128,8 @@ static void notify_log(struct run *r, enum run_event_kind kind, size_t task, enu
                            .log_object = log_object,
                            .progress = &r->sum};
     if (r->run_id && kind != RUN_TICK) {
-        static const char *const states[] = {"started", "queued", "submitted",
-                                             "running", "",       "finished"};
+        static const char *const states[] = {"started", "queued", "submitted", "running",
+                                             "",        "publish failed", "finished"};
         const char *state = kind == TASK_DONE ? decision_name(d) : states[kind];
         const char *name = kind == RUN_STARTED || kind == RUN_FINISHED ? NULL
                                                                        : r->f->tasks[task].name;
@@ -378,6 +378,11 @@ static int output_ready(struct run *r, size_t t)
             history_event(r->ws->db, r->run_id, ++r->seq, now_wall(), task->name, "published",
                           where, NULL);
         free(where);
+        if (rc == 1) { /* the run goes on (the output is stored) but it will fail */
+            r->sum.unpublished++;
+            notify(r, TASK_UNPUBLISHED, t, DEC_NONE, r->e->msg);
+            rc = 0;
+        }
     }
     return rc;
 }
@@ -990,7 +995,7 @@ static const char *final_status(const struct run *r)
 {
     if (r->sum.cancelled)
         return "cancelled";
-    return r->sum.failed || r->sum.blocked ? "failed" : "ok";
+    return r->sum.failed || r->sum.blocked || r->sum.unpublished ? "failed" : "ok";
 }
 
 /* After a store or database failure: drop what was not committed, then (if the

@@ -39,6 +39,7 @@ enum run_event_kind {
     TASK_SUBMITTED, /* queued by its executor's scheduler; detail: the job ("slurm job 42") */
     TASK_RUNNING,   /* running; detail: its live log file */
     TASK_DONE,    /* decision made (see decision) */
+    TASK_UNPUBLISHED, /* its output is stored but could not be published; detail: why */
     RUN_FINISHED,
     RUN_TICK,     /* nothing happened for a while (observers only; not recorded) */
 };
@@ -47,6 +48,7 @@ struct run_summary {
     int64_t run_id;
     size_t total; /* tasks the plan visited */
     size_t ran, hit, cutoff, failed, cancelled, blocked;
+    size_t unpublished; /* outputs that could not be published (the run fails) */
     double seconds;
     const char *status; /* "ok", "failed", "cancelled" */
 };

@@ -1008,6 +1008,9 @@ int store_publish(struct store *s, const char *digest, const char *manifest, con
     char *tmp = xasprintf("%s.sluice-tmp.%ld", dest, (long)getpid());
     remove_tree(tmp, NULL);
     int rc = mkdir_p(parent, 0755, e);
+    struct stat st;
+    if (rc == 0 && (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode)))
+        rc = err_set(e, "%s is not a directory", parent);
     bool single = !as_dir && n == 1 && (items[0].kind == 'f' || items[0].kind == 'x');
     if (rc == 0 && single) {
         char *obj = object_name(s, items[0].digest, items[0].kind == 'x');

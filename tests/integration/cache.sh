@@ -329,3 +329,27 @@ test_publish_through_a_symlink_leading_outside_is_refused() {
     sl run; assert_rc 0
     assert_eq "$(cat inside/f)" x "a symlink within the flow's directory is fine"
 }
+
+# A publication that cannot be written fails the run, not the tasks: both outputs are
+# stored, the other task still runs, and the next run only publishes.
+test_a_publish_path_that_cannot_be_written_fails_the_run_but_keeps_the_outputs() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "a": { "run": "echo a >>\"$RUNS\"; echo a >$OUT/a.txt", "publish": "locked/a.txt" },
+  "b": { "run": "echo b >>\"$RUNS\"; cat $IN_a/a.txt >$OUT/b.txt", "after": ["a"] }
+} }
+JSON
+    echo 'a file where a directory should be' >locked
+    sl run; assert_rc 1
+    assert_out "unpublished a  (task a: "
+    assert_out "run 1 failed: ran 2, hit 0, cut off 0, failed 0, unpublished 1"
+    assert_eq "$(sql "select count(*) from events where task = 'a' and state = 'publish failed'")" 1
+    sl show 1; assert_rc 0
+    assert_out "publish  failed: task a: publishing to $PWD/locked/a.txt: $PWD/locked is not a directory"
+    rm locked
+    reset_runs
+    sl run; assert_rc 0
+    assert_eq "$(total_runs)" 0 "the stored outputs were used"
+    assert_eq "$(cat locked/a.txt 2>/dev/null)" a "published once the directory was writable"
+}
