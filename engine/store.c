@@ -223,11 +223,15 @@ static char *scratch_dir(const struct store *s, const char *deep_key)
     return xasprintf("%s/%.32s.out", s->tmp, deep_key);
 }
 
-/* Whether process pid has `want` ("OUT=...") in its environment. */
+/* Whether process pid (one of ours) has `want` ("OUT=...") in its environment. A
+ * zombie's environment reads as empty. */
 static bool has_env(pid_t pid, const char *want)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%ld/environ", (long)pid);
+    struct stat st;
+    if (stat(path, &st) != 0 || st.st_uid != geteuid())
+        return false;
     size_t len;
     char *env = file_read_all(path, &len, NULL);
     bool found = false;
@@ -237,36 +241,38 @@ static bool has_env(pid_t pid, const char *want)
     return found;
 }
 
-/* A run killed with -9 leaves its tasks running (each in its own process group), still
- * writing into their $OUT: before a new attempt reuses that directory, their process
- * groups are killed. They are found by their environment, so only this user's. */
-static void stop_orphans(const char *dir)
+/* Kills the process groups of this user's processes whose environment has `want`;
+ * returns how many processes it found. */
+static size_t kill_holders(const char *want)
 {
     DIR *proc = opendir("/proc");
     if (!proc)
-        return;
-    char *want = xasprintf("OUT=%s", dir);
-    pid_t killed[64];
-    size_t n = 0;
+        return 0;
+    size_t found = 0;
     struct dirent *de;
-    while ((de = readdir(proc)) && n < ARRAY_LEN(killed)) {
+    while ((de = readdir(proc))) {
         pid_t pid = (pid_t)atol(de->d_name);
         if (pid <= 1 || pid == getpid() || !has_env(pid, want))
             continue;
+        found++;
         pid_t group = getpgid(pid);
-        kill(group > 1 && group != getpgrp() ? -group : pid, SIGKILL);
-        killed[n++] = pid;
+        if (group > 1 && group != getpgrp())
+            kill(-group, SIGKILL);
+        else if (group > 1) /* in our own group (not started by an executor): just it */
+            kill(pid, SIGKILL);
     }
     closedir(proc);
-    /* SIGKILL is not instant: let them go before their directory is emptied. */
-    for (int tries = 0; tries < 100; tries++) {
-        bool any = false;
-        for (size_t i = 0; i < n; i++)
-            any = any || has_env(killed[i], want); /* a zombie's environment is empty */
-        if (!any)
-            break;
+    return found;
+}
+
+/* A run killed with -9 leaves its tasks running (each in its own process group), still
+ * writing into their $OUT: before a new attempt reuses that directory, they are
+ * killed, found by their OUT= environment entry, and waited for (up to a second). */
+static void stop_orphans(const char *dir)
+{
+    char *want = xasprintf("OUT=%s", dir);
+    for (int tries = 0; tries < 100 && kill_holders(want) > 0; tries++)
         usleep(10000);
-    }
     free(want);
 }
 
@@ -1028,5 +1034,7 @@ int store_publish(struct store *s, const char *digest, const char *manifest, con
     items_free(items, (size_t)n);
     free(tmp);
     free(parent);
-    return rc ? err_prefix(e, "publishing to %s", dest) : 0;
+    if (rc)
+        err_prefix(e, "publishing to %s", dest);
+    return rc ? 1 : 0;
 }

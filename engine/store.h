@@ -50,7 +50,9 @@ const char *store_root(const struct store *s);
 char *store_db_path(const struct store *s);
 
 /* Creates a fresh, empty directory for one execution of the task with this deep key:
- * its $OUT. The path is stable for a key, so tasks that embed it stay reproducible. */
+ * its $OUT. The path is stable for a key, so tasks that embed it stay reproducible.
+ * When the directory is left over (a run died), this user's processes that still have
+ * it as their $OUT are killed (with their process groups) before it is emptied. */
 int store_scratch(struct store *s, const char *deep_key, char **out_dir, struct err *e);
 /* Removes what is left of a task's $OUT (after a failure or cancel). */
 void store_scratch_drop(struct store *s, const char *deep_key);
@@ -113,7 +115,8 @@ char *store_view_path(const struct store *s, const char *digest);
 /* Materialises an output at dest (absolute): a single-file output as that file
  * (unless as_dir), anything else as a directory; hard links where possible, copies
  * elsewhere; replaces what was there atomically enough that readers see the old
- * or the new version. */
+ * or the new version. Returns -1 when the manifest is corrupt, 1 when dest could not
+ * be written. */
 int store_publish(struct store *s, const char *digest, const char *manifest, const char *dest,
                   bool as_dir, struct err *e);
 

@@ -244,13 +244,14 @@ test_inputs_are_checked_through_the_stat_cache_and_gc_forgets_its_rows() {
 }
 
 # A process that has not been reaped yet (PID 1 may be slow to) is dead all the same.
-alive() { local s; s=$(ps -o stat= -p "$1" 2>/dev/null); [ -n "$s" ] && [ "${s#Z}" = "$s" ]; }
+alive() { local s; s=$(cut -d')' -f2 "/proc/$1/stat" 2>/dev/null | cut -d' ' -f2); [ -n "$s" ] && [ "$s" != Z ]; }
 
 test_a_task_left_running_by_a_killed_run_is_stopped_before_its_out_is_reused() {
     git_repo
-    # The task forks a writer that keeps appending to $OUT, as a long job would.
+    # The task forks a writer that keeps appending to $OUT, as a long job would; the
+    # second attempt fails if anything still writes into its (reused) $OUT.
     cat >flow.json <<'JSON'
-{ "tasks": { "write": { "run": "echo write >>\"$RUNS\"; ( while :; do echo stale >>$OUT/log; sleep 0.05; done ) & echo $! >\"$T/writer.pid\"; [ -f \"$T/quick\" ] || sleep 60; echo fresh >$OUT/log" } } }
+{ "tasks": { "write": { "run": "echo write >>\"$RUNS\"; if [ -f \"$T/again\" ]; then sleep 0.2; [ ! -e $OUT/log ] || exit 1; echo fresh >$OUT/log; else ( while :; do echo stale >>$OUT/log; sleep 0.05; done ) & echo $! >\"$T/writer.pid\"; sleep 60; fi" } } }
 JSON
     "$SLUICE" run >/dev/null 2>&1 &
     pid=$!
@@ -259,8 +260,8 @@ JSON
     kill -9 "$pid"; wait "$pid" 2>/dev/null
     writer=$(cat writer.pid)
     alive "$writer" || fail "the writer died with the run: nothing left to test"
-    rm -f writer.pid; touch quick
+    touch again
     sl run; assert_rc 0
-    alive "$writer" && { kill -9 "$writer"; fail "the old run's writer still runs"; }
+    alive "$writer" && { kill -9 -- "-$(cut -d' ' -f5 "/proc/$writer/stat")"; fail "the old run's writer still runs"; }
     assert_runs write 2
 }
