@@ -25,6 +25,7 @@ static cJSON *run_json(const struct run_row *r, bool with_task)
     cJSON_AddNumberToObject(o, "failed", r->failed);
     cJSON_AddNumberToObject(o, "cancelled", r->cancelled);
     cJSON_AddNumberToObject(o, "blocked", r->blocked);
+    cJSON_AddNumberToObject(o, "unpublished", r->unpublished);
     if (r->git_head[0])
         cJSON_AddStringToObject(o, "git_head", r->git_head);
     else
@@ -75,6 +76,8 @@ static void print_table(const struct run_row *rows, size_t n, const char *task)
                r->failed + r->blocked + r->cancelled, git, last);
         if (r->replay_of)
             printf("  (replay of run %lld)", (long long)r->replay_of);
+        if (r->unpublished)
+            printf("  (%d unpublished)", r->unpublished);
         putchar('\n');
         free(last);
     }

@@ -179,6 +179,20 @@ static void print_task(const struct term *term, const struct task_record *t,
         printf("    log      sluice log %s --run %lld\n", t->task, (long long)t->run_id);
 }
 
+/* Publications of tasks the run did not visit (covered by a cached task downstream). */
+static void print_covered(const struct task_record *t, size_t n, const struct publications *p)
+{
+    for (size_t i = 0; i < p->task.n; i++) {
+        size_t j = 0;
+        while (j < n && strcmp(t[j].task, p->task.v[i]) != 0)
+            j++;
+        if (j == n)
+            printf("\n%s (not visited, covered by a cached task)\n    publish  %s%s\n",
+                   p->task.v[i], strcmp(p->state.v[i], "published") ? "failed: " : "",
+                   p->detail.v[i]);
+    }
+}
+
 int cmd_show(struct cli *c, int argc, char **argv)
 {
     bool json = false;
@@ -205,6 +219,7 @@ int cmd_show(struct cli *c, int argc, char **argv)
             print_run(&row, r.flow_path);
             for (size_t i = 0; i < n; i++)
                 print_task(&term, &t[i], &pubs);
+            print_covered(t, n, &pubs);
         }
         strv_free(&pubs.task);
         strv_free(&pubs.state);

@@ -112,7 +112,8 @@ int publish_task(struct workspace *ws, size_t t, const char *digest, char **wher
     bool as_dir = n > 0 && task->publish[n - 1] == '/';
     int rc = manifest ? store_publish(ws->store, digest, manifest, dest, as_dir, e)
                       : err_set(e, "output %.12s is not in the store", digest);
-    rc = rc ? 1 : cache_record_publication(ws->db, dest, digest, task->name, e);
+    if (rc == 0)
+        rc = cache_record_publication(ws->db, dest, digest, task->name, e);
     free(manifest);
     if (rc == 0)
         *where = dest;

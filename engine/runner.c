@@ -128,8 +128,10 @@ static void notify_log(struct run *r, enum run_event_kind kind, size_t task, enu
                            .log_object = log_object,
                            .progress = &r->sum};
     if (r->run_id && kind != RUN_TICK) {
-        static const char *const states[] = {"started", "queued", "submitted", "running",
-                                             "",        "publish failed", "finished"};
+        static const char *const states[] = {
+            [RUN_STARTED] = "started",          [TASK_QUEUED] = "queued",
+            [TASK_SUBMITTED] = "submitted",     [TASK_RUNNING] = "running",
+            [TASK_UNPUBLISHED] = "publish failed", [RUN_FINISHED] = "finished"};
         const char *state = kind == TASK_DONE ? decision_name(d) : states[kind];
         const char *name = kind == RUN_STARTED || kind == RUN_FINISHED ? NULL
                                                                        : r->f->tasks[task].name;

@@ -20,7 +20,8 @@ int64_t runs_data_version(struct db *db)
     " coalesce(sum(t.decision = 'ran'), 0), coalesce(sum(t.decision = 'hit'), 0), "        \
     " coalesce(sum(t.decision = 'cutoff'), 0), coalesce(sum(t.decision = 'failed'), 0), "  \
     " coalesce(sum(t.decision = 'cancelled'), 0), coalesce(sum(t.decision = 'blocked'), 0), " \
-    " r.params, coalesce(r.git_head, ''), r.git_dirty, r.jobs, coalesce(r.replay_of, 0) "  \
+    " r.params, coalesce(r.git_head, ''), r.git_dirty, r.jobs, coalesce(r.replay_of, 0), " \
+    " (SELECT count(*) FROM events e WHERE e.run_id = r.id AND e.state = 'publish failed') " \
     "FROM runs r LEFT JOIN task_runs t ON t.run_id = r.id "
 
 static void read_run(sqlite3_stmt *st, struct run_row *r)
@@ -42,6 +43,7 @@ static void read_run(sqlite3_stmt *st, struct run_row *r)
     r->git_dirty = sqlite3_column_int(st, 13) != 0;
     r->jobs = sqlite3_column_int(st, 14);
     r->replay_of = sqlite3_column_int64(st, 15);
+    r->unpublished = sqlite3_column_int(st, 16);
 }
 
 static size_t read_runs(struct db *db, sqlite3_stmt *st, struct run_row **out, bool with_task)
@@ -54,7 +56,7 @@ static size_t read_runs(struct db *db, sqlite3_stmt *st, struct run_row **out, b
         read_run(st, &(*out)[n]);
         if (with_task)
             snprintf((*out)[n].task_decision, sizeof (*out)[n].task_decision, "%s",
-                     db_col_text(st, 17));
+                     db_col_text(st, 18));
         n++;
     }
     db_done(st);
@@ -449,7 +451,8 @@ void runs_task_event(struct db *db, int64_t run_id, const char *task, char state
 {
     sqlite3_stmt *st = db_prepare(db, "SELECT state, coalesce(detail, '') FROM events WHERE "
                                       "run_id = ? AND task = ? AND state NOT IN "
-                                      "('published', 'dropped') ORDER BY seq DESC LIMIT 1");
+                                      "('published', 'publish failed', 'dropped') ORDER BY seq DESC "
+                                      "LIMIT 1");
     sqlite3_bind_int64(st, 1, run_id);
     db_bind_text(st, 2, task);
     state[0] = 0;

@@ -525,9 +525,9 @@ static void report_run(struct app *a)
             fmt_duration(took, sizeof took, r.took);
         struct sb b = {0};
         sb_addf(&b, "run %lld %s in %s:", (long long)r.id, r.status, took);
-        const int counts[] = {r.ran, r.hit, r.cutoff, r.failed};
-        const char *words[] = {"ran", "hit", "cut off", "failed"};
-        for (int i = 0; i < 4; i++)
+        const int counts[] = {r.ran, r.hit, r.cutoff, r.failed, r.unpublished};
+        const char *words[] = {"ran", "hit", "cut off", "failed", "unpublished"};
+        for (int i = 0; i < 5; i++)
             if (counts[i] || (i == 0 && !r.hit && !r.cutoff && !r.failed))
                 sb_addf(&b, " %d %s", counts[i], words[i]);
         app_message(a, "%s", b.buf);

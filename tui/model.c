@@ -383,10 +383,9 @@ void model_past_label(const struct model *m, char *buf, size_t n)
     char since[32];
     fmt_duration(since, sizeof since, ev->t - m->past[0].t);
     const char *what = ev->task >= 0 && ev->state != LIVE_NONE ? live_words[ev->state] : "";
-    snprintf(buf, n, "event %zu/%zu +%s%s%s%s", m->past_at, m->n_past, since, what[0] ? ": " : "",
-             ev->task >= 0 ? m->ws->flow->tasks[ev->task].name : "", what[0] ? " " : "");
-    if (what[0])
-        snprintf(buf + strlen(buf), n - strlen(buf), "%s", what);
+    const char *name = ev->task >= 0 ? m->ws->flow->tasks[ev->task].name : "";
+    snprintf(buf, n, "event %zu/%zu +%s%s%s%s%s", m->past_at, m->n_past, since,
+             name[0] ? ": " : "", name, what[0] ? " " : "", what);
 }
 
 /* --- the picture --------------------------------------------------------------------------------- */

@@ -347,6 +347,7 @@ JSON
     assert_eq "$(sql "select count(*) from events where task = 'a' and state = 'publish failed'")" 1
     sl show 1; assert_rc 0
     assert_out "publish  failed: task a: publishing to $PWD/locked/a.txt: $PWD/locked is not a directory"
+    sl history; assert_out "(1 unpublished)"
     rm locked
     reset_runs
     sl run; assert_rc 0
