@@ -280,7 +280,8 @@ int store_scratch(struct store *s, const char *deep_key, char **out_dir, struct 
 {
     char *dir = scratch_dir(s, deep_key);
     struct stat st;
-    if (lstat(dir, &st) == 0)
+    /* The test hook plays a cluster, whose orphans run where /proc cannot see them. */
+    if (lstat(dir, &st) == 0 && testhook("scratch-orphans") != 1)
         stop_orphans(dir); /* left by a run that died: maybe with its task still going */
     if ((lstat(dir, &st) == 0 && remove_tree(dir, e) != 0) ||
         (mkdir(dir, 0755) != 0 && err_set(e, "%s: %s", dir, strerror(errno)))) {

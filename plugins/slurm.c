@@ -1,7 +1,10 @@
 /* slurm: the executor that submits each task to a Slurm cluster as a batch job.
  *
- * submit() starts `sbatch --parsable --wrap ...` (slurm_job.h) with the task's
- * environment (--export=ALL) and returns at once; everything else happens in poll(),
+ * submit() first asks squeue for jobs still holding the task's OUT (left by a run that
+ * was killed: found by the comment every job carries, slurm_job.h); such jobs are
+ * cancelled, waited for (30 s at most) and what they wrote is removed. Then it starts
+ * `sbatch --parsable --wrap ...` with the task's environment (--export=ALL). It
+ * returns at once; everything happens in poll(),
  * which never blocks longer than asked: it reads sbatch's job id (reported as
  * EXEC_QUEUED, "slurm job 42"), asks squeue about every job it waits for at an
  * interval that starts at 0.2 s and doubles up to 5 s while nothing changes (reported
@@ -13,6 +16,7 @@
  * only a MinJobAge long enough for scontrol to still know a job when it ends.
  */
 #include <errno.h>
+#include <ftw.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +32,10 @@
 #define QUERY_MAX_S 5.0
 #define CANCEL_CONFIRM_S 30.0
 #define MAX_SCONTROL 8 /* scontrol processes at once */
+#define MAX_HOLDERS 16  /* earlier jobs on one OUT cancelled per look */
 
 enum phase {
+    CLEARING,   /* squeue looks for earlier jobs on its OUT (or waits to look again) */
     SUBMITTING, /* sbatch is running */
     WAITING,    /* in Slurm's hands: pending or running */
     FINAL,      /* squeue saw a final state: scontrol is to tell how it ended */
@@ -40,7 +46,12 @@ struct sjob {
     uint64_t id;
     char *log_path;
     enum phase phase;
-    struct proc proc; /* sbatch or scontrol */
+    struct proc proc; /* squeue, sbatch or scontrol */
+    char **sbatch;    /* CLEARING: the sbatch command and environment to start then */
+    char **env;
+    char *out_dir;
+    bool held;        /* CLEARING found earlier jobs on OUT and cancelled them */
+    double look_at, clear_by;
     long job;         /* Slurm's job id, once sbatch has said it */
     bool started;     /* EXEC_STARTED was reported */
     bool asked;       /* in the squeue now running */
@@ -90,6 +101,36 @@ static struct exec_report *new_report(struct slurm *S, const struct sjob *j,
     return r;
 }
 
+static char *dup_text(const char *s)
+{
+    char *d = strdup(s);
+    if (!d)
+        abort();
+    return d;
+}
+
+static char **dup_strv(const char *const *v)
+{
+    size_t n = 0;
+    while (v && v[n])
+        n++;
+    char **d = calloc(n + 1, sizeof *d);
+    if (!d)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        d[i] = dup_text(v[i]);
+    return d;
+}
+
+static void job_free(struct sjob *j)
+{
+    proc_free(&j->proc);
+    free(j->log_path);
+    slurm_argv_free(j->sbatch);
+    slurm_argv_free(j->env);
+    free(j->out_dir);
+}
+
 static void append_log(const char *path, const char *line)
 {
     FILE *f = fopen(path, "a");
@@ -109,8 +150,7 @@ static void finish(struct slurm *S, size_t i, enum exec_outcome outcome, const c
     snprintf(r->reason, sizeof r->reason, "%s", reason);
     if (outcome != EXEC_OK)
         append_log(j->log_path, reason);
-    proc_free(&j->proc);
-    free(j->log_path);
+    job_free(j);
     S->jobs[i] = S->jobs[--S->n];
 }
 
@@ -120,15 +160,20 @@ static void hurry(struct slurm *S)
     S->next_query = now_mono();
 }
 
-static void send_scancel(struct slurm *S, struct sjob *j)
+static void scancel_job(struct slurm *S, long job)
 {
     char id[32];
-    snprintf(id, sizeof id, "%ld", j->job);
+    snprintf(id, sizeof id, "%ld", job);
     char *argv[] = {"scancel", id, NULL};
     char err[256];
     grow(&S->cancels, &S->cap_cancels, S->n_cancels + 1, sizeof *S->cancels);
     if (proc_start(&S->cancels[S->n_cancels], argv, NULL, err, sizeof err) == 0)
         S->n_cancels++;
+}
+
+static void send_scancel(struct slurm *S, struct sjob *j)
+{
+    scancel_job(S, j->job);
     j->scancel_sent = true;
     hurry(S);
 }
@@ -169,6 +214,13 @@ static void *slurm_init(const char *options_json, char *err, size_t errlen)
     return S;
 }
 
+/* squeue: this user's jobs and their comments, to find earlier jobs on j's OUT. */
+static int look_for_holders(struct sjob *j, char *err, size_t errlen)
+{
+    char *argv[] = {"squeue", "-h", "--me", "-o", "%i %k", NULL};
+    return proc_start(&j->proc, argv, NULL, err, errlen);
+}
+
 static int slurm_submit(void *ctx, const struct exec_job *job, char *err, size_t errlen)
 {
     struct slurm *S = ctx;
@@ -178,15 +230,17 @@ static int slurm_submit(void *ctx, const struct exec_job *job, char *err, size_t
     grow(&S->jobs, &S->cap, S->n + 1, sizeof *S->jobs);
     struct sjob *j = &S->jobs[S->n];
     memset(j, 0, sizeof *j);
-    int rc = proc_start(&j->proc, argv, (char *const *)job->env, err, errlen);
-    slurm_argv_free(argv);
-    if (rc)
-        return -1;
     j->id = job->id;
-    j->log_path = strdup(job->log_path);
-    if (!j->log_path)
-        abort();
-    j->phase = SUBMITTING;
+    j->log_path = dup_text(job->log_path);
+    j->sbatch = argv;
+    j->env = dup_strv(job->env);
+    j->out_dir = dup_text(job->out_dir);
+    j->phase = CLEARING;
+    j->clear_by = now_mono() + CANCEL_CONFIRM_S;
+    if (look_for_holders(j, err, errlen)) {
+        job_free(j);
+        return -1;
+    }
     S->n++;
     return 0;
 }
@@ -200,12 +254,73 @@ static void slurm_cancel(void *ctx, uint64_t id)
             continue;
         j->cancel_wanted = true;
         j->cancel_by = now_mono() + CANCEL_CONFIRM_S;
-        if (j->phase != SUBMITTING) /* otherwise once sbatch has said its id */
+        if (j->phase != SUBMITTING && j->phase != CLEARING) /* else once sbatch has said it */
             send_scancel(S, j);
     }
 }
 
 /* --- stepping the state machine ------------------------------------------------------------ */
+
+static int remove_below(const char *path, const struct stat *st, int flag, struct FTW *at)
+{
+    (void)st;
+    (void)flag;
+    return at->level > 0 ? remove(path) : 0;
+}
+
+static void start_sbatch(struct slurm *S, size_t i)
+{
+    struct sjob *j = &S->jobs[i];
+    if (j->held) /* what the cancelled jobs wrote is not this job's */
+        nftw(j->out_dir, remove_below, 16, FTW_DEPTH | FTW_PHYS);
+    char err[256];
+    if (proc_start(&j->proc, j->sbatch, j->env, err, sizeof err) != 0) {
+        finish(S, i, EXEC_FAILED, err);
+        return;
+    }
+    slurm_argv_free(j->sbatch);
+    slurm_argv_free(j->env);
+    j->sbatch = j->env = NULL;
+    j->phase = SUBMITTING;
+}
+
+/* Before its first submission, a job's OUT may still be written by a job that a killed
+ * run left in Slurm's hands: those are cancelled, and looked for again until gone. */
+static void step_clearing(struct slurm *S, size_t i, double now)
+{
+    struct sjob *j = &S->jobs[i];
+    char reason[512];
+    if (j->cancel_wanted) {
+        finish(S, i, EXEC_CANCELLED, "cancelled before it was submitted");
+        return;
+    }
+    if (!j->proc.pid) { /* waiting to look again */
+        if (now >= j->look_at && look_for_holders(j, reason, sizeof reason))
+            finish(S, i, EXEC_FAILED, reason);
+        return;
+    }
+    if (!proc_step(&j->proc))
+        return;
+    long ids[MAX_HOLDERS];
+    size_t n = proc_exit_code(&j->proc) == 0
+                   ? slurm_parse_holders(j->proc.out, j->out_dir, ids, MAX_HOLDERS)
+                   : 0;
+    proc_free(&j->proc);
+    if (n == 0) {
+        start_sbatch(S, i);
+    } else if (now > j->clear_by) {
+        snprintf(reason, sizeof reason,
+                 "slurm job %ld, left by a run that was killed, still writes into this "
+                 "task's OUT %.300s %.0f s after scancel",
+                 ids[0], j->out_dir, CANCEL_CONFIRM_S);
+        finish(S, i, EXEC_FAILED, reason);
+    } else {
+        for (size_t k = 0; k < n; k++)
+            scancel_job(S, ids[k]);
+        j->held = true;
+        j->look_at = now + QUERY_MIN_S;
+    }
+}
 
 static void submitted(struct slurm *S, size_t i)
 {
@@ -343,8 +458,7 @@ static void read_final(struct slurm *S, size_t i)
     done->id = id;
     if (r.outcome != EXEC_OK)
         append_log(j->log_path, r.reason);
-    proc_free(&j->proc);
-    free(j->log_path);
+    job_free(j);
     S->jobs[i] = S->jobs[--S->n];
 }
 
@@ -377,7 +491,9 @@ static void advance(struct slurm *S)
     for (size_t i = 0; i < S->n;) {
         struct sjob *j = &S->jobs[i];
         size_t n = S->n;
-        if (j->phase == SUBMITTING && proc_step(&j->proc))
+        if (j->phase == CLEARING)
+            step_clearing(S, i, now);
+        else if (j->phase == SUBMITTING && proc_step(&j->proc))
             submitted(S, i);
         else if (j->phase == READING && proc_step(&j->proc))
             read_final(S, i);
@@ -415,6 +531,9 @@ static int wait_some(struct slurm *S, int timeout_ms)
             p[n++] = (struct pollfd){.fd = pr->fd, .events = POLLIN};
         else if (pr->pid && !pr->ended)
             unwatched = true;
+        double until_look = S->jobs[i].look_at - now_mono();
+        if (S->jobs[i].phase == CLEARING && !pr->pid && until_look * 1000 < timeout_ms)
+            timeout_ms = until_look > 0 ? (int)(until_look * 1000) + 1 : 0;
     }
     if (S->query.pid && S->query.fd >= 0)
         p[n++] = (struct pollfd){.fd = S->query.fd, .events = POLLIN};
@@ -442,6 +561,8 @@ static int slurm_poll(void *ctx, int timeout_ms, struct exec_report *out, int ma
             return -1;
     }
     int n = S->n_reports < (size_t)max ? (int)S->n_reports : max;
+    if (n == 0) /* S->reports may not even exist yet */
+        return 0;
     memcpy(out, S->reports, (size_t)n * sizeof *out);
     memmove(S->reports, S->reports + n, (S->n_reports - (size_t)n) * sizeof *S->reports);
     S->n_reports -= (size_t)n;
@@ -460,8 +581,7 @@ static void slurm_shutdown(void *ctx)
         }
         if (j->job > 0)
             send_scancel(S, j);
-        proc_free(&j->proc);
-        free(j->log_path);
+        job_free(j);
     }
     for (size_t i = 0; i < S->n_cancels; i++) {
         proc_finish(&S->cancels[i]);

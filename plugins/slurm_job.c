@@ -19,7 +19,8 @@ static const struct opt_spec specs[N_OPTS] = {
 static const char *const reserved[] = {"--wrap",   "--output", "-o",          "--error",
                                        "-e",       "--chdir",  "-D",          "--export",
                                        "--parsable", "--wait", "-W",          "--array",
-                                       "-a",       "--open-mode", "--requeue", "--no-requeue"};
+                                       "-a",       "--open-mode", "--requeue", "--no-requeue",
+                                       "--comment"};
 
 static bool is_reserved(const char *arg)
 {
@@ -170,6 +171,7 @@ int slurm_sbatch_argv(const struct exec_job *job, char ***argv, char *err, size_
     push(&a, strdup("--open-mode=truncate"));
     push(&a, strdup("--export=ALL"));
     push(&a, strdup("--no-requeue")); /* a second attempt would write into the same OUT */
+    pushf(&a, "--comment=" SLURM_OUT_TAG "%s", job->out_dir);
     if (v[O_CPUS].set) {
         char buf[64];
         snprintf(buf, sizeof buf, "--cpus-per-task=%lld", v[O_CPUS].count);
@@ -191,6 +193,22 @@ int slurm_sbatch_argv(const struct exec_job *job, char ***argv, char *err, size_
     options_free(v, N_OPTS);
     *argv = a.v;
     return 0;
+}
+
+size_t slurm_parse_holders(const char *out, const char *out_dir, long *ids, size_t max)
+{
+    size_t n = 0, tag = strlen(SLURM_OUT_TAG), dir = strlen(out_dir);
+    for (const char *l = out; l && *l && n < max;) {
+        const char *eol = strchr(l, '\n');
+        size_t len = eol ? (size_t)(eol - l) : strlen(l);
+        char *end;
+        long id = strtol(l, &end, 10);
+        if (id > 0 && *end == ' ' && (size_t)(end + 1 - l) + tag + dir == len &&
+            strncmp(end + 1, SLURM_OUT_TAG, tag) == 0 && strncmp(end + 1 + tag, out_dir, dir) == 0)
+            ids[n++] = id;
+        l = eol ? eol + 1 : NULL;
+    }
+    return n;
 }
 
 void slurm_argv_free(char **argv)

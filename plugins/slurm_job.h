@@ -21,6 +21,13 @@ int slurm_check(const char *options_json, char *err, size_t errlen);
 int slurm_sbatch_argv(const struct exec_job *job, char ***argv, char *err, size_t errlen);
 void slurm_argv_free(char **argv);
 
+/* Every job is submitted with --comment=SLURM_OUT_TAG<its OUT directory>, so that a
+ * job left behind by a run that was killed can be found before its OUT is reused. */
+#define SLURM_OUT_TAG "sluice-out:"
+/* The jobs in `squeue -h --me -o '%i %k'` output whose comment names out_dir (at most
+ * max of them, into ids); returns how many. */
+size_t slurm_parse_holders(const char *out, const char *out_dir, long *ids, size_t max);
+
 /* The job id in sbatch --parsable output ("42" or "42;cluster"), or 0. */
 long slurm_parse_sbatch(const char *out);
 

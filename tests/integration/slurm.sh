@@ -252,6 +252,34 @@ $TUI_OUT" ;; esac
     cd ..
 }
 
+# A killed sluice leaves its jobs running; the next attempt at the task must not share
+# its $OUT with them. The test hook hides the job from the local check (which finds
+# processes with that OUT through /proc), as a compute node elsewhere would.
+scenario_a_job_left_by_a_killed_run_is_cancelled_before_its_out_is_reused() {
+    mkdir orphan && cd orphan && git_repo
+    cat >flow.json <<'JSON'
+{ "executor": "slurm",
+  "tasks": { "write": { "run": "echo write >>$RUNS; if [ -f again ]; then sleep 1; [ ! -e $OUT/log ] || exit 1; echo fresh >$OUT/log; else while :; do echo stale >>$OUT/log; sleep 0.05; done; fi" } } }
+JSON
+    reset_runs
+    SLUICE_TEST_HOOK="scratch-orphans on" "$SLUICE" run >out.txt 2>&1 &
+    BACKGROUND=$!
+    wait_for "select count(*) from events where state = 'running'" 1
+    local old
+    old=$(job_of write)
+    kill -9 "$BACKGROUND"
+    wait "$BACKGROUND" 2>/dev/null
+    BACKGROUND=""
+    assert_eq "$(job_field "$old" JobState)" RUNNING "the killed run's job"
+    touch again
+    SLUICE_TEST_HOOK="scratch-orphans on" sl run
+    assert_rc 0
+    assert_eq "$(job_field "$old" JobState)" CANCELLED "the killed run's job, after the next run"
+    assert_eq "$(cat .sluice/views/*/log)" fresh "the output"
+    assert_runs write 2
+    cd ..
+}
+
 test_slurm_tasks_run_cache_fail_and_cancel_on_a_real_cluster() {
     slurm_prerequisites
     trap slurm_down EXIT
@@ -260,6 +288,7 @@ test_slurm_tasks_run_cache_fail_and_cancel_on_a_real_cluster() {
     scenario_a_failing_job_fails_its_task_and_blocks_downstream
     scenario_cancelling_the_run_scancels_its_jobs
     scenario_the_tui_shows_a_job_pending_then_running_with_its_id
+    scenario_a_job_left_by_a_killed_run_is_cancelled_before_its_out_is_reused
     slurm_down # before the test's directory (and the pid files in it) goes
     trap - EXIT
 }

@@ -114,6 +114,7 @@ TEST(slurm_sbatch_command_line)
                            .task = "prep/train",
                            .command = "python3 train.py '$IN_x' 100%",
                            .cwd = "/data/proj",
+                           .out_dir = "/data/proj/.sluice/tmp/ab12.out",
                            .log_path = "/data/proj/.sluice/tmp/log-7-0%x",
                            .options_json = "{\"cpus\":4,\"mem\":\"8G\",\"time\":\"90m\","
                                            "\"partition\":\"gpu\",\"gres\":\"gpu:1\","
@@ -124,7 +125,8 @@ TEST(slurm_sbatch_command_line)
     CHECK_STR(joined(argv),
               "sbatch --parsable --job-name=sluice:prep/train --chdir=/data/proj "
               "--output=/data/proj/.sluice/tmp/log-7-0%%x --open-mode=truncate --export=ALL "
-              "--no-requeue --cpus-per-task=4 --mem=8G --time=0-01:30:00 --partition=gpu "
+              "--no-requeue --comment=sluice-out:/data/proj/.sluice/tmp/ab12.out "
+              "--cpus-per-task=4 --mem=8G --time=0-01:30:00 --partition=gpu "
               "--gres=gpu:1 --qos=high --wrap=exec /bin/sh -c 'python3 train.py "
               "'\\''$IN_x'\\'' 100%'");
     slurm_argv_free(argv);
@@ -132,6 +134,22 @@ TEST(slurm_sbatch_command_line)
     REQUIRE(slurm_sbatch_argv(&job, &argv, err, sizeof err) == 0);
     CHECK(strstr(joined(argv), "--cpus") == NULL);
     slurm_argv_free(argv);
+}
+
+TEST(slurm_jobs_holding_an_out_are_found_by_their_comment)
+{
+    const char *out = "41 sluice-out:/s/tmp/ab.out\n"
+                      "42 sluice-out:/s/tmp/ab.out.old\n"
+                      "43 (null)\n"
+                      "44 sluice-out:/s/tmp/ab.out\n"
+                      "45 sluice-out:/s/tmp/cd.out\n";
+    long ids[4];
+    REQUIRE(slurm_parse_holders(out, "/s/tmp/ab.out", ids, 4) == 2);
+    CHECK(ids[0] == 41 && ids[1] == 44);
+    CHECK(slurm_parse_holders(out, "/s/tmp/ab.out", ids, 1) == 1);
+    CHECK(slurm_parse_holders("", "/s/tmp/ab.out", ids, 4) == 0);
+    CHECK(slurm_parse_holders("slurm_load_jobs error: Unable to contact slurm controller\n",
+                              "/s/tmp/ab.out", ids, 4) == 0);
 }
 
 TEST(slurm_options_are_checked)
