@@ -1,8 +1,9 @@
 /* slurm: the executor that submits each task to a Slurm cluster as a batch job.
  *
- * submit() first asks squeue for jobs still holding the task's OUT (left by a run that
- * was killed: found by the comment every job carries, slurm_job.h); such jobs are
- * cancelled, waited for (30 s at most) and what they wrote is removed. Then it starts
+ * submit() first looks for jobs still holding the task's OUT (left by a run that was
+ * killed: found by the comment every job carries, slurm_job.h) in one squeue listing
+ * per run; such jobs are cancelled, waited for (30 s at most) and what they wrote is
+ * removed. Then it starts
  * `sbatch --parsable --wrap ...` with the task's environment (--export=ALL). It
  * returns at once; everything happens in poll(),
  * which never blocks longer than asked: it reads sbatch's job id (reported as
@@ -63,6 +64,8 @@ struct slurm {
     struct sjob *jobs;
     size_t n, cap;
     struct proc query; /* squeue, while pid != 0 */
+    struct proc listing; /* the first squeue for holders of OUTs (step_listing()) */
+    char *listed;
     double next_query, interval;
     struct proc *cancels; /* scancel processes to reap */
     size_t n_cancels, cap_cancels;
@@ -211,14 +214,15 @@ static void *slurm_init(const char *options_json, char *err, size_t errlen)
     if (!S)
         abort();
     S->interval = QUERY_MIN_S;
+    S->query.fd = S->listing.fd = -1; /* none yet (0 would be a descriptor to close) */
     return S;
 }
 
-/* squeue: this user's jobs and their comments, to find earlier jobs on j's OUT. */
-static int look_for_holders(struct sjob *j, char *err, size_t errlen)
+/* squeue: this user's jobs and their comments, to find earlier jobs on an OUT. */
+static int look_for_holders(struct proc *p, char *err, size_t errlen)
 {
     char *argv[] = {"squeue", "-h", "--me", "-o", "%i %k", NULL};
-    return proc_start(&j->proc, argv, NULL, err, errlen);
+    return proc_start(p, argv, NULL, err, errlen);
 }
 
 static int slurm_submit(void *ctx, const struct exec_job *job, char *err, size_t errlen)
@@ -230,6 +234,7 @@ static int slurm_submit(void *ctx, const struct exec_job *job, char *err, size_t
     grow(&S->jobs, &S->cap, S->n + 1, sizeof *S->jobs);
     struct sjob *j = &S->jobs[S->n];
     memset(j, 0, sizeof *j);
+    j->proc.fd = -1;
     j->id = job->id;
     j->log_path = dup_text(job->log_path);
     j->sbatch = argv;
@@ -237,10 +242,6 @@ static int slurm_submit(void *ctx, const struct exec_job *job, char *err, size_t
     j->out_dir = dup_text(job->out_dir);
     j->phase = CLEARING;
     j->clear_by = now_mono() + CANCEL_CONFIRM_S;
-    if (look_for_holders(j, err, errlen)) {
-        job_free(j);
-        return -1;
-    }
     S->n++;
     return 0;
 }
@@ -284,8 +285,24 @@ static void start_sbatch(struct slurm *S, size_t i)
     j->phase = SUBMITTING;
 }
 
+/* The jobs of this user that Slurm knew when the run's first job was submitted: any
+ * job of a dead run is among them, and no live run's job can hold an OUT this run is
+ * about to use (the engine's claim on the task's key says so), so one squeue serves
+ * every submission. Until it has answered, S->listed is NULL; "" if it failed. */
+static void step_listing(struct slurm *S)
+{
+    char err[256];
+    if (!S->listed && !S->listing.pid && look_for_holders(&S->listing, err, sizeof err))
+        S->listed = dup_text("");
+    if (S->listing.pid && proc_step(&S->listing)) {
+        S->listed = dup_text(proc_exit_code(&S->listing) == 0 ? S->listing.out : "");
+        proc_free(&S->listing);
+    }
+}
+
 /* Before its first submission, a job's OUT may still be written by a job that a killed
- * run left in Slurm's hands: those are cancelled, and looked for again until gone. */
+ * run left in Slurm's hands: those are cancelled, and looked for again (by this job's
+ * own squeue) until gone. */
 static void step_clearing(struct slurm *S, size_t i, double now)
 {
     struct sjob *j = &S->jobs[i];
@@ -294,17 +311,20 @@ static void step_clearing(struct slurm *S, size_t i, double now)
         finish(S, i, EXEC_CANCELLED, "cancelled before it was submitted");
         return;
     }
-    if (!j->proc.pid) { /* waiting to look again */
-        if (now >= j->look_at && look_for_holders(j, reason, sizeof reason))
+    const char *listing = S->listed;
+    if (j->held && !j->proc.pid) { /* waiting to look again */
+        if (now >= j->look_at && look_for_holders(&j->proc, reason, sizeof reason))
             finish(S, i, EXEC_FAILED, reason);
         return;
-    }
-    if (!proc_step(&j->proc))
+    } else if (j->held) {
+        if (!proc_step(&j->proc))
+            return;
+        listing = proc_exit_code(&j->proc) == 0 ? j->proc.out : "";
+    } else if (!listing) {
         return;
+    }
     long ids[MAX_HOLDERS];
-    size_t n = proc_exit_code(&j->proc) == 0
-                   ? slurm_parse_holders(j->proc.out, j->out_dir, ids, MAX_HOLDERS)
-                   : 0;
+    size_t n = slurm_parse_holders(listing, j->out_dir, ids, MAX_HOLDERS);
     proc_free(&j->proc);
     if (n == 0) {
         start_sbatch(S, i);
@@ -491,6 +511,8 @@ static void advance(struct slurm *S)
     for (size_t i = 0; i < S->n;) {
         struct sjob *j = &S->jobs[i];
         size_t n = S->n;
+        if (j->phase == CLEARING && !S->listed)
+            step_listing(S);
         if (j->phase == CLEARING)
             step_clearing(S, i, now);
         else if (j->phase == SUBMITTING && proc_step(&j->proc))
@@ -520,7 +542,7 @@ static void advance(struct slurm *S)
 /* Waits until a helper has output or ends, the next query is due, or timeout_ms. */
 static int wait_some(struct slurm *S, int timeout_ms)
 {
-    struct pollfd *p = calloc(S->n + S->n_cancels + 2, sizeof *p);
+    struct pollfd *p = calloc(S->n + S->n_cancels + 3, sizeof *p);
     if (!p)
         abort();
     nfds_t n = 0;
@@ -532,9 +554,14 @@ static int wait_some(struct slurm *S, int timeout_ms)
         else if (pr->pid && !pr->ended)
             unwatched = true;
         double until_look = S->jobs[i].look_at - now_mono();
-        if (S->jobs[i].phase == CLEARING && !pr->pid && until_look * 1000 < timeout_ms)
+        if (S->jobs[i].phase == CLEARING && S->jobs[i].held && !pr->pid &&
+            until_look * 1000 < timeout_ms)
             timeout_ms = until_look > 0 ? (int)(until_look * 1000) + 1 : 0;
     }
+    if (S->listing.pid && S->listing.fd >= 0)
+        p[n++] = (struct pollfd){.fd = S->listing.fd, .events = POLLIN};
+    else if (S->listing.pid)
+        unwatched = true;
     if (S->query.pid && S->query.fd >= 0)
         p[n++] = (struct pollfd){.fd = S->query.fd, .events = POLLIN};
     else if (S->query.pid)
@@ -588,6 +615,8 @@ static void slurm_shutdown(void *ctx)
         proc_free(&S->cancels[i]);
     }
     proc_free(&S->query);
+    proc_free(&S->listing);
+    free(S->listed);
     free(S->cancels);
     free(S->jobs);
     free(S->reports);
