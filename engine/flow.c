@@ -640,10 +640,16 @@ static int resolve_scope(struct loader *L, const struct scope *s)
         sorted[i] = i;
     qsort_r(sorted, rf->n_tasks, sizeof *sorted, cmp_local, (void *)rf);
     int rc = 0;
-    for (size_t i = 1; i < rf->n_tasks && rc == 0; i++)
-        if (strcmp(rf->tasks[sorted[i]].name, rf->tasks[sorted[i - 1]].name) == 0)
-            rc = err_set(L->e, "%s: task %s is defined twice", s->path,
-                         rf->tasks[sorted[i]].name);
+    for (size_t i = 1; i < rf->n_tasks && rc == 0; i++) {
+        const struct rawtask *a = &rf->tasks[sorted[i - 1]], *b = &rf->tasks[sorted[i]];
+        if (strcmp(a->name, b->name) == 0) { /* qsort_r is not stable: which came first? */
+            const struct rawtask *first = a->line < b->line || (a->line == b->line &&
+                                                                 a->col < b->col) ? a : b;
+            const struct rawtask *again = first == a ? b : a;
+            rc = err_set(L->e, "%s:%d:%d: task %s is defined twice (first at line %d)",
+                         s->path, again->line, again->col, again->name, first->line);
+        }
+    }
     for (size_t i = 0; i < rf->n_tasks && rc == 0; i++)
         if (!rf->tasks[i].subflow)
             rc = resolve_one(L, s, sorted, i);

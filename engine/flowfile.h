@@ -26,6 +26,7 @@ enum keep_mode { KEEP_ALL, KEEP_NONE };
 
 struct rawtask {
     char *name;
+    int line, col;   /* where its definition starts in the file */
     char *run;       /* templates, unsubstituted */
     struct strv after;
     struct strv code;

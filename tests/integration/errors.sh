@@ -101,7 +101,7 @@ test_bad_input_catalogue_is_located_runs_nothing_and_leaves_the_store_alone() {
     bad '{"tasks": {"a": {"run": "x", "after": ["nope"]}}}' 'task a: "after" names unknown task "nope"'
     bad '{"tasks": {"a": {"run": "x", "after": ["c"]}, "b": {"run": "x", "after": ["a"]}, "c": {"run": "x", "after": ["b"]}}}' \
         'flow.json: cycle: a -> b -> c -> a'
-    bad '{"tasks": {"a": {"run": "x"}, "a": {"run": "y"}}}' 'task a is defined twice'
+    bad '{"tasks": {"a": {"run": "x"}, "a": {"run": "y"}}}' 'flow.json:1:31: task a is defined twice (first at line 1)'
     bad '{"tasks": {"a": {"run": "x", "code": ["missing.sh"]}}}' 'task a: code file missing.sh: No such file or directory'
     bad '{"tasks": {"a": {"run": "x", "code": ["*.py"]}}}' 'task a: code pattern *.py matches no file'
     bad '{"params": {"lr": 1}, "tasks": {"a": {"run": "x {params.lrr}"}}}' 'task a: run: unknown parameter {params.lrr} (did you mean {params.lr}?)'

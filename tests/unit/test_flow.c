@@ -167,7 +167,10 @@ TEST(flow_cycle_is_printed_as_a_path)
 TEST(flow_duplicates_and_names)
 {
     CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\"}, \"a\": {\"run\": \"y\"}}}", NULL),
-              "flow.json: task a is defined twice");
+              "flow.json:1:31: task a is defined twice (first at line 1)");
+    CHECK_STR(load("{\"tasks\": {\n \"a\": {\"run\": \"x\"},\n \"b\": {\"run\": \"x\"},\n"
+                   " \"a\": {\"run\": \"y\"}}}", NULL),
+              "flow.json:4:2: task a is defined twice (first at line 2)");
     CHECK_STR(load("{\"tasks\": {\"../x\": {\"run\": \"x\"}}}", NULL),
               "flow.json: task \"../x\": names may use letters, digits, '_', '-' and '.', and "
               "may not start with '.' or '-'");
