@@ -561,7 +561,9 @@ static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
 static int cmp_local(const void *a, const void *b, void *ctx)
 {
     const struct rawflow *rf = ctx;
-    return strcmp(rf->tasks[*(const size_t *)a].name, rf->tasks[*(const size_t *)b].name);
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = strcmp(rf->tasks[i].name, rf->tasks[j].name);
+    return c ? c : (i > j) - (i < j); /* a name defined twice: in file order */
 }
 
 static long find_local(const struct rawflow *rf, const size_t *sorted, const char *name)
@@ -641,14 +643,10 @@ static int resolve_scope(struct loader *L, const struct scope *s)
     qsort_r(sorted, rf->n_tasks, sizeof *sorted, cmp_local, (void *)rf);
     int rc = 0;
     for (size_t i = 1; i < rf->n_tasks && rc == 0; i++) {
-        const struct rawtask *a = &rf->tasks[sorted[i - 1]], *b = &rf->tasks[sorted[i]];
-        if (strcmp(a->name, b->name) == 0) { /* qsort_r is not stable: which came first? */
-            const struct rawtask *first = a->line < b->line || (a->line == b->line &&
-                                                                 a->col < b->col) ? a : b;
-            const struct rawtask *again = first == a ? b : a;
+        const struct rawtask *first = &rf->tasks[sorted[i - 1]], *again = &rf->tasks[sorted[i]];
+        if (strcmp(first->name, again->name) == 0)
             rc = err_set(L->e, "%s:%d:%d: task %s is defined twice (first at line %d)",
                          s->path, again->line, again->col, again->name, first->line);
-        }
     }
     for (size_t i = 0; i < rf->n_tasks && rc == 0; i++)
         if (!rf->tasks[i].subflow)

@@ -1,9 +1,10 @@
 /* slurm: the executor that submits each task to a Slurm cluster as a batch job.
  *
  * submit() first looks for jobs still holding the task's OUT (left by a run that was
- * killed: found by the comment every job carries, slurm_job.h) in one squeue listing
- * per run; such jobs are cancelled, waited for (30 s at most) and what they wrote is
- * removed. Then it starts
+ * killed: found by the comment every job carries, slurm_job.h) in a squeue listing
+ * taken after the submission (one serves every job submitted before it started);
+ * such jobs are cancelled, waited for (30 s at most) and what they wrote is removed.
+ * Then it starts
  * `sbatch --parsable --wrap ...` with the task's environment (--export=ALL). It
  * returns at once; everything happens in poll(),
  * which never blocks longer than asked: it reads sbatch's job id (reported as
@@ -52,7 +53,9 @@ struct sjob {
     char **env;
     char *out_dir;
     bool held;        /* CLEARING found earlier jobs on OUT and cancelled them */
-    double look_at, clear_by;
+    long holder;      /* the first of them */
+    double need_since; /* CLEARING: a job listing taken after this time is needed */
+    double clear_by;  /* CLEARING: fail then (30 s after submit, or after the scancel) */
     long job;         /* Slurm's job id, once sbatch has said it */
     bool started;     /* EXEC_STARTED was reported */
     bool asked;       /* in the squeue now running */
@@ -64,8 +67,13 @@ struct slurm {
     struct sjob *jobs;
     size_t n, cap;
     struct proc query; /* squeue, while pid != 0 */
-    struct proc listing; /* the first squeue for holders of OUTs (step_listing()) */
-    char *listed;
+    struct proc listing; /* squeue for jobs holding OUTs (step_listing()) */
+    double listing_started, list_retry_at;
+    char *listed; /* its last answer, taken at listed_at */
+    double listed_at;
+    char list_error[256];
+    long *holders; /* jobs of killed runs scancel has been sent for */
+    size_t n_holders, cap_holders;
     double next_query, interval;
     struct proc *cancels; /* scancel processes to reap */
     size_t n_cancels, cap_cancels;
@@ -241,7 +249,8 @@ static int slurm_submit(void *ctx, const struct exec_job *job, char *err, size_t
     j->env = dup_strv(job->env);
     j->out_dir = dup_text(job->out_dir);
     j->phase = CLEARING;
-    j->clear_by = now_mono() + CANCEL_CONFIRM_S;
+    j->need_since = now_mono();
+    j->clear_by = j->need_since + CANCEL_CONFIRM_S;
     S->n++;
     return 0;
 }
@@ -272,9 +281,14 @@ static int remove_below(const char *path, const struct stat *st, int flag, struc
 static void start_sbatch(struct slurm *S, size_t i)
 {
     struct sjob *j = &S->jobs[i];
-    if (j->held) /* what the cancelled jobs wrote is not this job's */
-        nftw(j->out_dir, remove_below, 16, FTW_DEPTH | FTW_PHYS);
-    char err[256];
+    char err[512];
+    /* What the cancelled jobs wrote is not this job's. */
+    if (j->held && nftw(j->out_dir, remove_below, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+        snprintf(err, sizeof err, "could not remove what slurm job %ld left in %.300s: %s",
+                 j->holder, j->out_dir, strerror(errno));
+        finish(S, i, EXEC_FAILED, err);
+        return;
+    }
     if (proc_start(&j->proc, j->sbatch, j->env, err, sizeof err) != 0) {
         finish(S, i, EXEC_FAILED, err);
         return;
@@ -285,61 +299,96 @@ static void start_sbatch(struct slurm *S, size_t i)
     j->phase = SUBMITTING;
 }
 
-/* The jobs of this user that Slurm knew when the run's first job was submitted: any
- * job of a dead run is among them, and no live run's job can hold an OUT this run is
- * about to use (the engine's claim on the task's key says so), so one squeue serves
- * every submission. Until it has answered, S->listed is NULL; "" if it failed. */
-static void step_listing(struct slurm *S)
+/* Whether S->listed was taken late enough for job j: after j was submitted (so any
+ * job of a run killed before then is in it; a live run's jobs cannot hold j's OUT,
+ * since the engine's claim on the task's key rules that out), or after the holders
+ * it found were cancelled. */
+static bool listed_for(const struct slurm *S, const struct sjob *j)
 {
-    char err[256];
-    if (!S->listed && !S->listing.pid && look_for_holders(&S->listing, err, sizeof err))
-        S->listed = dup_text("");
-    if (S->listing.pid && proc_step(&S->listing)) {
-        S->listed = dup_text(proc_exit_code(&S->listing) == 0 ? S->listing.out : "");
-        proc_free(&S->listing);
-    }
+    return S->listed && S->listed_at >= j->need_since;
 }
 
-/* Before its first submission, a job's OUT may still be written by a job that a killed
- * run left in Slurm's hands: those are cancelled, and looked for again (by this job's
- * own squeue) until gone. */
+/* One squeue serves every CLEARING job it is fresh enough for; another starts when a
+ * job needs a fresher one (at most one at a time, failures retried every 0.2 s). */
+static void step_listing(struct slurm *S, double now)
+{
+    if (S->listing.pid) {
+        if (!proc_step(&S->listing))
+            return;
+        free(S->listed);
+        S->listed = NULL;
+        if (proc_exit_code(&S->listing) == 0) {
+            S->listed = dup_text(S->listing.out);
+            S->listed_at = S->listing_started;
+        } else {
+            proc_last_line(&S->listing, S->list_error, sizeof S->list_error);
+            S->list_retry_at = now + QUERY_MIN_S;
+        }
+        proc_free(&S->listing);
+    }
+    bool wanted = false;
+    for (size_t i = 0; i < S->n && !wanted; i++)
+        wanted = S->jobs[i].phase == CLEARING && !listed_for(S, &S->jobs[i]) &&
+                 now >= S->jobs[i].need_since;
+    if (!wanted || now < S->list_retry_at)
+        return;
+    S->listing_started = now;
+    if (look_for_holders(&S->listing, S->list_error, sizeof S->list_error))
+        S->list_retry_at = now + QUERY_MIN_S;
+}
+
+static bool cancelled_before(struct slurm *S, long job)
+{
+    for (size_t i = 0; i < S->n_holders; i++)
+        if (S->holders[i] == job)
+            return true;
+    grow(&S->holders, &S->cap_holders, S->n_holders + 1, sizeof *S->holders);
+    S->holders[S->n_holders++] = job;
+    return false;
+}
+
+/* Before its submission, a job's OUT may still be written by a job that a killed run
+ * left in Slurm's hands: those are cancelled (once), and looked for again until gone. */
 static void step_clearing(struct slurm *S, size_t i, double now)
 {
     struct sjob *j = &S->jobs[i];
-    char reason[512];
+    char reason[600];
     if (j->cancel_wanted) {
         finish(S, i, EXEC_CANCELLED, "cancelled before it was submitted");
         return;
     }
-    const char *listing = S->listed;
-    if (j->held && !j->proc.pid) { /* waiting to look again */
-        if (now >= j->look_at && look_for_holders(&j->proc, reason, sizeof reason))
-            finish(S, i, EXEC_FAILED, reason);
-        return;
-    } else if (j->held) {
-        if (!proc_step(&j->proc))
-            return;
-        listing = proc_exit_code(&j->proc) == 0 ? j->proc.out : "";
-    } else if (!listing) {
-        return;
-    }
     long ids[MAX_HOLDERS];
-    size_t n = slurm_parse_holders(listing, j->out_dir, ids, MAX_HOLDERS);
-    proc_free(&j->proc);
-    if (n == 0) {
+    size_t n = listed_for(S, j) ? slurm_parse_holders(S->listed, j->out_dir, ids, MAX_HOLDERS)
+                                : 0;
+    if (listed_for(S, j) && n == 0) {
         start_sbatch(S, i);
-    } else if (now > j->clear_by) {
-        snprintf(reason, sizeof reason,
-                 "slurm job %ld, left by a run that was killed, still writes into this "
-                 "task's OUT %.300s %.0f s after scancel",
-                 ids[0], j->out_dir, CANCEL_CONFIRM_S);
-        finish(S, i, EXEC_FAILED, reason);
-    } else {
-        for (size_t k = 0; k < n; k++)
-            scancel_job(S, ids[k]);
-        j->held = true;
-        j->look_at = now + QUERY_MIN_S;
+        return;
     }
+    if (now > j->clear_by) {
+        if (j->held)
+            snprintf(reason, sizeof reason,
+                     "slurm job %ld, left by a run that was killed, still writes into this "
+                     "task's OUT %.300s %.0f s after scancel",
+                     j->holder, j->out_dir, CANCEL_CONFIRM_S);
+        else
+            snprintf(reason, sizeof reason,
+                     "could not list this user's Slurm jobs (to be sure no job of a killed "
+                     "run still writes into the task's OUT): %.300s",
+                     S->list_error[0] ? S->list_error : "squeue did not answer");
+        finish(S, i, EXEC_FAILED, reason);
+        return;
+    }
+    if (n == 0)
+        return; /* waiting for a listing */
+    if (!j->held) {
+        j->held = true;
+        j->holder = ids[0];
+        j->clear_by = now + CANCEL_CONFIRM_S;
+    }
+    for (size_t k = 0; k < n; k++)
+        if (!cancelled_before(S, ids[k]))
+            scancel_job(S, ids[k]);
+    j->need_since = now + QUERY_MIN_S;
 }
 
 static void submitted(struct slurm *S, size_t i)
@@ -508,11 +557,10 @@ static void advance(struct slurm *S)
 {
     double now = now_mono();
     size_t reading = 0;
+    step_listing(S, now);
     for (size_t i = 0; i < S->n;) {
         struct sjob *j = &S->jobs[i];
         size_t n = S->n;
-        if (j->phase == CLEARING && !S->listed)
-            step_listing(S);
         if (j->phase == CLEARING)
             step_clearing(S, i, now);
         else if (j->phase == SUBMITTING && proc_step(&j->proc))
@@ -553,10 +601,14 @@ static int wait_some(struct slurm *S, int timeout_ms)
             p[n++] = (struct pollfd){.fd = pr->fd, .events = POLLIN};
         else if (pr->pid && !pr->ended)
             unwatched = true;
-        double until_look = S->jobs[i].look_at - now_mono();
-        if (S->jobs[i].phase == CLEARING && S->jobs[i].held && !pr->pid &&
-            until_look * 1000 < timeout_ms)
-            timeout_ms = until_look > 0 ? (int)(until_look * 1000) + 1 : 0;
+        /* A CLEARING job may wait for the next listing to be due (or retried); while
+         * one runs, its output wakes us. */
+        double due = S->jobs[i].need_since > S->list_retry_at ? S->jobs[i].need_since
+                                                               : S->list_retry_at;
+        double until = due - now_mono();
+        if (S->jobs[i].phase == CLEARING && !S->listing.pid && until > 0 &&
+            until * 1000 < timeout_ms)
+            timeout_ms = (int)(until * 1000) + 1;
     }
     if (S->listing.pid && S->listing.fd >= 0)
         p[n++] = (struct pollfd){.fd = S->listing.fd, .events = POLLIN};
@@ -566,8 +618,11 @@ static int wait_some(struct slurm *S, int timeout_ms)
         p[n++] = (struct pollfd){.fd = S->query.fd, .events = POLLIN};
     else if (S->query.pid)
         unwatched = true;
+    bool waiting = false; /* only jobs in Slurm's hands make squeue queries due */
+    for (size_t i = 0; i < S->n && !waiting; i++)
+        waiting = S->jobs[i].phase == WAITING;
     double until_query = S->next_query - now_mono();
-    if (!S->query.pid && until_query * 1000 < timeout_ms)
+    if (waiting && !S->query.pid && until_query * 1000 < timeout_ms)
         timeout_ms = until_query > 0 ? (int)(until_query * 1000) + 1 : 0;
     if ((unwatched || S->n_cancels) && timeout_ms > 5)
         timeout_ms = 5;
@@ -617,6 +672,7 @@ static void slurm_shutdown(void *ctx)
     proc_free(&S->query);
     proc_free(&S->listing);
     free(S->listed);
+    free(S->holders);
     free(S->cancels);
     free(S->jobs);
     free(S->reports);

@@ -171,6 +171,9 @@ TEST(flow_duplicates_and_names)
     CHECK_STR(load("{\"tasks\": {\n \"a\": {\"run\": \"x\"},\n \"b\": {\"run\": \"x\"},\n"
                    " \"a\": {\"run\": \"y\"}}}", NULL),
               "flow.json:4:2: task a is defined twice (first at line 2)");
+    CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\"},\n\"a\": {\"run\": \"y\"},\n"
+                   "\"a\": {\"run\": \"z\"}}}", NULL),
+              "flow.json:2:1: task a is defined twice (first at line 1)");
     CHECK_STR(load("{\"tasks\": {\"../x\": {\"run\": \"x\"}}}", NULL),
               "flow.json: task \"../x\": names may use letters, digits, '_', '-' and '.', and "
               "may not start with '.' or '-'");
