@@ -364,6 +364,11 @@ static void step_clearing(struct slurm *S, size_t i, double now)
         start_sbatch(S, i);
         return;
     }
+    if (n > 0 && !j->held) { /* the 30 s start with the scancel */
+        j->held = true;
+        j->holder = ids[0];
+        j->clear_by = now + CANCEL_CONFIRM_S;
+    }
     if (now > j->clear_by) {
         if (j->held)
             snprintf(reason, sizeof reason,
@@ -380,11 +385,6 @@ static void step_clearing(struct slurm *S, size_t i, double now)
     }
     if (n == 0)
         return; /* waiting for a listing */
-    if (!j->held) {
-        j->held = true;
-        j->holder = ids[0];
-        j->clear_by = now + CANCEL_CONFIRM_S;
-    }
     for (size_t k = 0; k < n; k++)
         if (!cancelled_before(S, ids[k]))
             scancel_job(S, ids[k]);
