@@ -61,6 +61,11 @@ struct records;
 /* Opens the flow's store and history without reading the flow file (so past runs stay
  * readable while it is broken). Prints the error and returns EXIT_USAGE on failure. */
 int cli_records(const struct cli *c, struct records *r);
+/* Opens the flow's store for a command that works on the store itself (gc, verify),
+ * warning about a store on a network file system. Without a store yet, prints "no
+ * store at DIR: nothing to WHAT" and returns EXIT_OK with r->store NULL. Prints the
+ * error and returns EXIT_USAGE on failure. */
+int cli_store(const struct cli *c, const char *what, struct records *r);
 /* Parses a run: its number, or "last" (the flow's newest run), "last~N" (N before it).
  * Prints the error and returns EXIT_USAGE when there is no such run. */
 int cli_run_id(const struct cli *c, const struct records *r, const char *arg, int64_t *id);

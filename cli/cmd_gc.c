@@ -1,6 +1,5 @@
 /* cmd_gc: `sluice gc` — free disk space the store no longer needs. */
 #include <getopt.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "gc.h"
@@ -65,34 +64,18 @@ int cmd_gc(struct cli *c, int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage_error(c, "unexpected argument \"%s\"", argv[optind]);
-    char *root = workspace_store_path(c->flow);
-    struct stat st;
-    if (stat(root, &st) != 0) {
-        printf("no store at %s: nothing to collect\n", root);
-        free(root);
-        return EXIT_OK;
-    }
-    struct store *s = NULL;
-    struct db *db = NULL;
-    struct err e;
-    char *dbp = NULL;
-    int code = EXIT_OK;
-    if (store_open(root, &s, &e) || db_open((dbp = store_db_path(s)), &db, &e)) {
-        cli_error(e.msg);
-        code = EXIT_USAGE;
-    }
-    if (code == EXIT_OK)
-        cli_warn(store_warning(s));
+    struct records rec;
+    int code = cli_store(c, "collect", &rec);
+    if (code != EXIT_OK || !rec.store)
+        return code;
     struct gc_report r;
-    if (code == EXIT_OK && gc_collect(s, db, &o, &r, &e)) {
+    struct err e;
+    if (gc_collect(rec.store, rec.db, &o, &r, &e)) {
         cli_error(e.msg);
         code = EXIT_TASK_FAILED;
-    }
-    if (code == EXIT_OK)
+    } else {
         report(&r, o.dry_run);
-    db_close(db);
-    store_close(s);
-    free(dbp);
-    free(root);
+    }
+    records_close(&rec);
     return code;
 }

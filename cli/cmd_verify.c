@@ -1,6 +1,5 @@
 /* cmd_verify: `sluice verify` — re-hash the store, report (and repair) what is broken. */
 #include <getopt.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "verify.h"
@@ -46,37 +45,21 @@ int cmd_verify(struct cli *c, int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage_error(c, "unexpected argument \"%s\"", argv[optind]);
-    char *root = workspace_store_path(c->flow);
-    struct stat st;
-    if (stat(root, &st) != 0) {
-        printf("no store at %s: nothing to verify\n", root);
-        free(root);
-        return EXIT_OK;
-    }
-    struct store *s = NULL;
-    struct db *db = NULL;
-    struct err e;
-    char *dbp = NULL;
-    int code = EXIT_OK;
-    if (store_open(root, &s, &e) || db_open((dbp = store_db_path(s)), &db, &e)) {
-        cli_error(e.msg);
-        code = EXIT_USAGE;
-    }
-    if (code == EXIT_OK)
-        cli_warn(store_warning(s));
+    struct records rec;
+    int code = cli_store(c, "verify", &rec);
+    if (code != EXIT_OK || !rec.store)
+        return code;
     struct verify_report r;
-    if (code == EXIT_OK && verify_store(s, db, repair, &r, &e)) {
+    struct err e;
+    if (verify_store(rec.store, rec.db, repair, &r, &e)) {
         cli_error(e.msg);
         code = EXIT_USAGE;
-    } else if (code == EXIT_OK) {
+    } else {
         report(&r, repair);
         if (repair ? r.unrepaired > 0 : r.problems.n > 0)
             code = EXIT_TASK_FAILED;
         verify_report_free(&r);
     }
-    db_close(db);
-    store_close(s);
-    free(dbp);
-    free(root);
+    records_close(&rec);
     return code;
 }

@@ -26,6 +26,25 @@ int cli_records(const struct cli *c, struct records *r)
     return EXIT_OK;
 }
 
+int cli_store(const struct cli *c, const char *what, struct records *r)
+{
+    memset(r, 0, sizeof *r);
+    char *root = workspace_store_path(c->flow);
+    struct stat st;
+    bool exists = stat(root, &st) == 0;
+    if (!exists)
+        printf("no store at %s: nothing to %s\n", root, what);
+    free(root);
+    struct err e;
+    if (exists && workspace_records(c->flow, r, &e)) {
+        cli_error(e.msg);
+        return EXIT_USAGE;
+    }
+    if (exists)
+        cli_warn(store_warning(r->store));
+    return EXIT_OK;
+}
+
 int cli_run_id(const struct cli *c, const struct records *r, const char *arg, int64_t *id)
 {
     char *end;
