@@ -50,12 +50,12 @@ struct put_objects {
     struct err *e;
 };
 
-static void put_object(void *arg, const char *object)
+static void put_object(void *arg, const struct store_file *f)
 {
     struct put_objects *p = arg;
     sqlite3_stmt *st =
         db_prepare(p->db, "INSERT OR IGNORE INTO output_objects(object, output) VALUES(?, ?)");
-    db_bind_text(st, 1, object);
+    db_bind_text(st, 1, f->object);
     db_bind_text(st, 2, p->output);
     if (p->rc == 0)
         p->rc = db_exec_stmt(p->db, st, p->e);
@@ -75,7 +75,7 @@ int cache_put_output(struct db *db, const struct output *o, bool pinned, struct 
     if (db_exec_stmt(db, st, e))
         return -1;
     struct put_objects p = {db, o->digest, 0, e};
-    store_manifest_objects(o->manifest, put_object, &p);
+    store_manifest_each(o->manifest, put_object, &p);
     return p.rc;
 }
 

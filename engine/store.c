@@ -891,22 +891,6 @@ int store_sync(struct store *s, struct err *e)
 
 /* --- dropping and publishing ------------------------------------------------------------------- */
 
-void store_manifest_objects(const char *manifest, void (*fn)(void *ctx, const char *object),
-                            void *ctx)
-{
-    struct item *items;
-    long n = manifest_parse(manifest, &items);
-    for (long i = 0; i < n; i++) {
-        if (items[i].kind != 'f' && items[i].kind != 'x')
-            continue;
-        char name[HASH_HEX + 2];
-        snprintf(name, sizeof name, "%s%s", items[i].digest, items[i].kind == 'x' ? ".x" : "");
-        fn(ctx, name);
-    }
-    if (n >= 0)
-        items_free(items, (size_t)n);
-}
-
 void store_manifest_files(const char *manifest, struct strv *paths)
 {
     struct item *items;
@@ -955,12 +939,12 @@ struct drop_ctx {
     void *ctx;
 };
 
-static void drop_object(void *arg, const char *object)
+static void drop_object(void *arg, const struct store_file *f)
 {
     struct drop_ctx *d = arg;
-    if (d->still_used(d->ctx, object))
+    if (d->still_used(d->ctx, f->object))
         return;
-    char *p = xasprintf("%s/%.2s/%s", d->s->objects, object, object + 2);
+    char *p = store_object_file(d->s, f->object);
     unlink(p);
     free(p);
 }
@@ -973,7 +957,7 @@ int store_drop(struct store *s, const char *digest, const char *manifest,
     free(view);
     struct drop_ctx d = {s, still_used, ctx};
     if (rc == 0)
-        store_manifest_objects(manifest, drop_object, &d);
+        store_manifest_each(manifest, drop_object, &d);
     return rc;
 }
 

@@ -95,9 +95,6 @@ int store_drop(struct store *s, const char *digest, const char *manifest,
                bool (*still_used)(void *ctx, const char *object), void *ctx, struct err *e);
 /* Appends the paths of the files a manifest lists (in its order: sorted). */
 void store_manifest_files(const char *manifest, struct strv *paths);
-/* Calls fn for each file object a manifest names ("<digest>" or "<digest>.x"). */
-void store_manifest_objects(const char *manifest, void (*fn)(void *ctx, const char *object),
-                            void *ctx);
 /* One file of an output as its manifest lists it (strings valid during the call). */
 struct store_file {
     const char *path;   /* relative to the output's root */
