@@ -1,8 +1,6 @@
 /* blobs: code versions in the store (blobs/), with the repository as a fallback. */
 #include "blobs.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <git2.h>
 #include <string.h>
@@ -196,37 +194,22 @@ static void secure(struct collect *c, const char *id, const char *flow_path)
     free(path);
 }
 
+static void sweep_blob(void *ctx, const char *path, const char *id)
+{
+    struct collect *c = ctx;
+    struct stat st;
+    if (!strmap_key(&c->needed, id) && lstat(path, &st) == 0) {
+        c->r->deleted++;
+        c->r->freed += (uint64_t)st.st_size;
+        if (!c->dry_run)
+            unlink(path);
+    }
+}
+
 static void sweep(struct collect *c)
 {
     char *root = xasprintf("%s/blobs", store_root(c->st));
-    DIR *d = opendir(root);
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (strlen(de->d_name) != 2 || !isxdigit((unsigned char)de->d_name[0]) ||
-            !isxdigit((unsigned char)de->d_name[1]))
-            continue; /* only the fan-out directories (never ".."!) */
-        char *sub = xasprintf("%s/%s", root, de->d_name);
-        DIR *s = opendir(sub);
-        struct dirent *f;
-        while (s && (f = readdir(s))) {
-            char *id = xasprintf("%s%s", de->d_name, f->d_name);
-            char *path = xasprintf("%s/%s", sub, f->d_name);
-            struct stat stt;
-            if (f->d_name[0] != '.' && !strmap_key(&c->needed, id) && lstat(path, &stt) == 0) {
-                c->r->deleted++;
-                c->r->freed += (uint64_t)stt.st_size;
-                if (!c->dry_run)
-                    unlink(path);
-            }
-            free(id);
-            free(path);
-        }
-        if (s)
-            closedir(s);
-        free(sub);
-    }
-    if (d)
-        closedir(d);
+    store_fanout_each(root, sweep_blob, c);
     free(root);
 }
 

@@ -104,40 +104,26 @@ static void count_refs(struct gc *g, const struct out *o, long delta)
     db_done(st);
 }
 
-/* Calls fn for every file two levels under dir (objects/ab/cdef, logs/ab/cdef) with the
- * name "abcdef" and its size. */
-static void walk_fanout(const char *dir, void (*fn)(struct gc *, const char *, const char *,
-                                                    uint64_t),
-                        struct gc *g)
+typedef void sized_fn(struct gc *g, const char *path, const char *name, uint64_t size);
+struct sized {
+    struct gc *g;
+    sized_fn *fn;
+};
+
+static void sized_file(void *ctx, const char *path, const char *name)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        /* Only fan-out directories: two hex digits (never "..", which is the root). */
-        if (strlen(de->d_name) != 2 || !isxdigit((unsigned char)de->d_name[0]) ||
-            !isxdigit((unsigned char)de->d_name[1]))
-            continue;
-        char *sub = xasprintf("%s/%s", dir, de->d_name);
-        DIR *s = opendir(sub);
-        struct dirent *f;
-        while (s && (f = readdir(s))) {
-            if (f->d_name[0] == '.')
-                continue;
-            char *path = xasprintf("%s/%s", sub, f->d_name);
-            char *name = xasprintf("%s%s", de->d_name, f->d_name);
-            struct stat stt;
-            if (lstat(path, &stt) == 0 && S_ISREG(stt.st_mode))
-                fn(g, path, name, (uint64_t)stt.st_size);
-            free(path);
-            free(name);
-        }
-        if (s)
-            closedir(s);
-        free(sub);
-    }
-    closedir(d);
+    const struct sized *s = ctx;
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+        s->fn(s->g, path, name, (uint64_t)st.st_size);
+}
+
+/* Calls fn for every regular file two levels under dir (objects/ab/cdef, logs/ab/cdef)
+ * with the name "abcdef" and its size. */
+static void walk_fanout(const char *dir, sized_fn *fn, struct gc *g)
+{
+    struct sized s = {g, fn};
+    store_fanout_each(dir, sized_file, &s);
 }
 
 static void note_size(struct gc *g, const char *path, const char *name, uint64_t size)

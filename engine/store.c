@@ -1,6 +1,7 @@
 /* store: objects, manifests and views. */
 #include "store.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -921,6 +922,36 @@ int store_manifest_each(const char *manifest,
     if (n >= 0)
         items_free(items, (size_t)n);
     return n < 0 ? -1 : 0;
+}
+
+void store_fanout_each(const char *dir, void (*fn)(void *ctx, const char *path, const char *name),
+                       void *ctx)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (strlen(de->d_name) != 2 || !isxdigit((unsigned char)de->d_name[0]) ||
+            !isxdigit((unsigned char)de->d_name[1]))
+            continue; /* never "..", which is the root */
+        char *sub = xasprintf("%s/%s", dir, de->d_name);
+        struct stat st;
+        DIR *sd = lstat(sub, &st) == 0 && S_ISDIR(st.st_mode) ? opendir(sub) : NULL;
+        struct dirent *f;
+        while (sd && (f = readdir(sd))) {
+            if (f->d_name[0] == '.')
+                continue;
+            char *path = xasprintf("%s/%s", sub, f->d_name);
+            char *name = xasprintf("%s%s", de->d_name, f->d_name);
+            fn(ctx, path, name);
+            free(path);
+            free(name);
+        }
+        if (sd)
+            closedir(sd);
+        free(sub);
+    }
+    if (d)
+        closedir(d);
 }
 
 char *store_object_file(const struct store *s, const char *object)

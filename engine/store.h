@@ -105,6 +105,12 @@ struct store_file {
 /* Calls fn for each file a manifest lists; -1 when the manifest is malformed. */
 int store_manifest_each(const char *manifest,
                         void (*fn)(void *ctx, const struct store_file *f), void *ctx);
+/* Calls fn for each entry two levels under dir (objects/ab/cdef..., logs/, blobs/) with
+ * its path and its name ("abcdef..."): only fan-out directories (two hex digits, real
+ * directories, never a symbolic link) are entered, and names starting with '.' skipped.
+ * What the entries are is fn's to check. */
+void store_fanout_each(const char *dir, void (*fn)(void *ctx, const char *path, const char *name),
+                       void *ctx);
 /* Where the object named "<digest>" or "<digest>.x" lives (present or not). Caller frees. */
 char *store_object_file(const struct store *s, const char *object);
 /* Where the output's view lives (present or not). Caller frees. */

@@ -2,7 +2,6 @@
 #include "verify.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -105,35 +104,25 @@ static void delete_damaged(struct verify *v)
 
 /* Walks dir/ab/cdef... (objects/ or logs/); leftover temporary files of an interrupted
  * commit are not objects yet and are left to gc. */
+struct fanout {
+    struct verify *v;
+    bool is_log;
+};
+
+static void check_fanout_file(void *ctx, const char *path, const char *name)
+{
+    const struct fanout *c = ctx;
+    bool named = is_hex(name, HASH_HEX - 1);
+    const char *suffix = named ? name + HASH_HEX - 1 : "";
+    if (named && (!suffix[0] || (!c->is_log && strcmp(suffix, ".x") == 0)))
+        check_stored_file(c->v, path, name, c->is_log);
+}
+
 static void check_fanout(struct verify *v, const char *which, bool is_log)
 {
     char *dir = store_dir(v->st, which);
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (strlen(de->d_name) != 2 || !is_hex(de->d_name, 2))
-            continue;
-        char *sub = xasprintf("%s/%s", dir, de->d_name);
-        struct stat s;
-        DIR *sd = lstat(sub, &s) == 0 && S_ISDIR(s.st_mode) ? opendir(sub) : NULL;
-        struct dirent *f;
-        while (sd && (f = readdir(sd))) {
-            bool named = strlen(f->d_name) >= HASH_HEX - 3 && is_hex(f->d_name, HASH_HEX - 3);
-            const char *suffix = named ? f->d_name + HASH_HEX - 3 : "";
-            if (!named || (suffix[0] && (is_log || strcmp(suffix, ".x") != 0)))
-                continue;
-            char *path = xasprintf("%s/%s", sub, f->d_name);
-            char *name = xasprintf("%s%s", de->d_name, f->d_name);
-            check_stored_file(v, path, name, is_log);
-            free(path);
-            free(name);
-        }
-        if (sd)
-            closedir(sd);
-        free(sub);
-    }
-    if (d)
-        closedir(d);
+    struct fanout c = {v, is_log};
+    store_fanout_each(dir, check_fanout_file, &c);
     free(dir);
 }
 
