@@ -480,6 +480,8 @@ static int fingerprint_new(struct fingerprint *fp, const char *abs, const char *
     struct stat st;
     if (stat(abs, &st) != 0)
         return err_set(e, "code file %s: %s", rel, strerror(errno));
+    if (!S_ISREG(st.st_mode)) /* /dev/zero or a FIFO would never end hashing */
+        return err_set(e, "code file %s: not a regular file", rel);
     struct entry *en = xcalloc(1, sizeof *en);
     struct code_fp *c = &en->c;
     strmap_put(&fp->cache, abs, en);

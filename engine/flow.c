@@ -281,8 +281,11 @@ static int expand_code(struct loader *L, const struct scope *s, const struct tas
                            strerror(errno));
         if (S_ISDIR(st.st_mode))
             add_dir_files(dir, pattern, out);
-        else
+        else if (S_ISREG(st.st_mode))
             strv_push(out, xstrdup(pattern));
+        else /* /dev/zero or a FIFO would never end hashing */
+            return err_set(L->e, "%s: task %s: code file %s: not a regular file", s->path,
+                           t->local, pattern);
     }
     if (out->n == before)
         return err_set(L->e, "%s: task %s: code pattern %s matches no file", s->path, t->local,

@@ -227,14 +227,21 @@ double now_mono(void)
 
 char *file_read_all(const char *path, size_t *len, struct err *e)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         err_set(e, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    /* One allocation of the right size for regular files (big flow files matter). */
+    /* Only regular files: a device or a FIFO (/dev/zero, a pipe) could be endless. One
+     * allocation of the right size (big flow files matter). */
     struct stat st;
-    size_t cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (size_t)st.st_size + 2 : 65536;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        err_set(e, "%s: not a regular file", path);
+        close(fd);
+        return NULL;
+    }
+    size_t cap = (size_t)st.st_size + 2;
     char *buf = xmalloc(cap);
     size_t n = 0;
     for (;;) {

@@ -67,7 +67,8 @@ double now_wall(void);
 /* Monotonic seconds, for durations. */
 double now_mono(void);
 
-/* Reads a whole file into a NUL-terminated buffer. Returns NULL and fills e on error. */
+/* Reads a whole regular file into a NUL-terminated buffer (a device or a FIFO is refused,
+ * never waited on). Returns NULL and fills e on error. */
 char *file_read_all(const char *path, size_t *len, struct err *e);
 /* Writes data to path atomically (temp file in the same directory, fsync, rename). */
 int file_write_atomic(const char *path, const void *data, size_t len, int mode, struct err *e);

@@ -153,3 +153,28 @@ test_a_flow_given_by_a_path_from_another_directory_runs() {
     cd .. && sl -f proj/flow.json status; assert_rc 0
     assert_out "4 cached"
 }
+
+# A device or a FIFO where a file is expected is refused at once, never read forever.
+test_devices_and_fifos_as_inputs_are_refused() {
+    git_repo
+    mkfifo pipe
+    refused() { # MESSAGE ARGS...: sluice ARGS exits 2 at once with MESSAGE
+        local msg=$1; shift
+        timeout 10 "$SLUICE" "$@" >out.txt 2>&1; RC=$?; OUT_TEXT=$(cat out.txt)
+        assert_rc 2
+        assert_out "$msg"
+    }
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS", "code": ["/dev/zero"]}}}' >flow.json
+    refused "flow.json: task a: code file /dev/zero: not a regular file" run
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS", "code": ["pipe"]}}}' >flow.json
+    refused "flow.json: task a: code file pipe: not a regular file" run
+    [ ! -e .sluice ] || fail "a store was created for an invalid flow"
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS", "files": ["/dev/zero"]}}}' >flow.json
+    refused "flow.json: task a: file /dev/zero: not a regular file" run
+    rm -rf .sluice # `files` are digested once the store is open
+    for f in /dev/zero pipe; do
+        refused "$f: not a regular file" run -f "$f"
+    done
+    [ ! -e .sluice ] || fail "a store was created for an unreadable flow file"
+    assert_eq "$(total_runs)" 0 "executions"
+}
