@@ -1016,6 +1016,7 @@ static int execute(struct run *r)
     /* Shared: other runs may go on at the same time; gc waits for all of them. */
     if (store_lock(r->ws->store, false, true, r->e))
         return -1;
+    store_clean_logs(r->ws->store);
     build_downstream(r);
     inherit_environment(r);
     seed_ready(r);

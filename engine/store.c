@@ -305,6 +305,24 @@ char *store_log_path(const struct store *s, int slot)
     return xasprintf("%s/log-%ld-%d", s->tmp, (long)getpid(), slot);
 }
 
+void store_clean_logs(struct store *s)
+{
+    DIR *d = opendir(s->tmp);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        long pid;
+        int slot, end = 0;
+        if (sscanf(de->d_name, "log-%ld-%d%n", &pid, &slot, &end) != 2 ||
+            de->d_name[end] != 0 || pid <= 0)
+            continue;
+        if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+            unlinkat(dirfd(d), de->d_name, 0);
+    }
+    closedir(d);
+}
+
 /* --- objects ----------------------------------------------------------------------------- */
 
 static int ensure_fanout(struct store *s, const char *digest, bool durable, struct err *e)

@@ -59,6 +59,9 @@ void store_scratch_drop(struct store *s, const char *deep_key);
 /* A log file for job slot `slot` of this process (reused while it stays empty, so a
  * run of quiet tasks does not create a file per task). Caller frees. */
 char *store_log_path(const struct store *s, int slot);
+/* Deletes the live logs (tmp/log-PID-N) of processes that are gone: a killed run's
+ * are otherwise kept until the next gc. Those of live processes stay. */
+void store_clean_logs(struct store *s);
 /* Takes a finished task's log: an empty one stays for reuse (digest ""), anything
  * else is stored under logs/ (and the slot's file is released). */
 int store_take_log(struct store *s, const char *log_path, char digest[HASH_HEX], struct err *e);

@@ -265,3 +265,19 @@ JSON
     alive "$writer" && { kill -9 -- "-$(cut -d' ' -f5 "/proc/$writer/stat")"; fail "the old run's writer still runs"; }
     assert_runs write 2
 }
+
+# Live logs of killed runs (tmp/log-PID-N) go at the next run; a live process's stay.
+test_logs_of_dead_runs_are_cleaned_at_the_next_run() {
+    chain_flow
+    sl run; assert_rc 0
+    sh -c 'exit 0' & dead=$!; wait "$dead"
+    echo partial >".sluice/tmp/log-$dead-0"
+    echo partial >".sluice/tmp/log-$dead-3"
+    echo live >".sluice/tmp/log-$$-0"
+    echo mine >".sluice/tmp/notes-$dead-0"
+    sl run; assert_rc 0
+    [ ! -e ".sluice/tmp/log-$dead-0" ] && [ ! -e ".sluice/tmp/log-$dead-3" ] ||
+        fail "a dead run's logs were left: $(ls .sluice/tmp)"
+    [ -e ".sluice/tmp/log-$$-0" ] || fail "a live process's log was deleted"
+    [ -e ".sluice/tmp/notes-$dead-0" ] || fail "a file that is not a log was deleted"
+}
