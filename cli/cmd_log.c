@@ -27,9 +27,20 @@ static bool copy_from(const char *path, off_t *offset)
     return true;
 }
 
-static bool print_stored(const struct records *r, const char *object, off_t offset)
+/* Prints a stored log from offset once its bytes are checked against its name: a
+ * tampered log is not shown as the task's output. False when there was nothing to
+ * print, or it was damaged (said on stderr; *damaged set). */
+static bool print_stored(const struct records *r, const char *object, off_t offset,
+                         bool *damaged)
 {
     char *path = object[0] ? store_log_file(r->store, object) : NULL;
+    struct err e = {0};
+    if (path && store_log_check(r->store, object, &e) != 0) {
+        fprintf(stderr, "sluice: %s\n", e.msg);
+        *damaged = true;
+        free(path);
+        return false;
+    }
     bool ok = path && copy_from(path, &offset);
     free(path);
     return ok;
@@ -58,14 +69,15 @@ static int follow(struct cli *c, const struct records *r, int64_t run, const cha
         nanosleep(&ts, NULL);
     }
     struct task_record t;
+    bool damaged = false;
     if (runs_task_in_run(r->db, run, task, &t)) {
-        print_stored(r, t.log_object, offset);
+        print_stored(r, t.log_object, offset, &damaged);
         snprintf(state, sizeof state, "%s", t.decision);
         task_record_free(&t);
     }
     bool ok = strcmp(state, "ran") == 0 || strcmp(state, "hit") == 0 ||
               strcmp(state, "cutoff") == 0;
-    return ok ? EXIT_OK : EXIT_TASK_FAILED;
+    return ok && !damaged ? EXIT_OK : EXIT_TASK_FAILED;
 }
 
 static int print_log(const struct records *r, int64_t run, const char *task)
@@ -92,11 +104,12 @@ static int print_log(const struct records *r, int64_t run, const char *task)
         in_run = rows[0].id;
         runs_list_free(rows, n);
     }
-    if (!object || !print_stored(r, object, 0))
+    bool damaged = false;
+    if ((!object || !print_stored(r, object, 0, &damaged)) && !damaged)
         fprintf(stderr, "sluice: %s printed nothing%s\n", task,
                 run || in_run ? "" : " in its last run");
     free(object);
-    return EXIT_OK;
+    return damaged ? EXIT_TASK_FAILED : EXIT_OK;
 }
 
 int cmd_log(struct cli *c, int argc, char **argv)

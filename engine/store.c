@@ -454,6 +454,19 @@ char *store_log_file(const struct store *s, const char *digest)
     return NULL;
 }
 
+int store_log_check(const struct store *s, const char *digest, struct err *e)
+{
+    char *path = xasprintf("%s/%.2s/%s", s->logs, digest, digest + 2);
+    char got[HASH_HEX];
+    uint64_t size;
+    int rc = hash_file(path, got, &size, e);
+    if (rc == 0 && strcmp(got, digest) != 0)
+        rc = err_set(e, "log %.12s is damaged: its bytes do not match its name (`sluice "
+                        "verify --repair` removes it)", digest);
+    free(path);
+    return rc;
+}
+
 /* --- manifests ---------------------------------------------------------------------------- */
 
 static void escape_path(struct sb *b, const char *p)

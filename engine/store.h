@@ -67,6 +67,8 @@ void store_clean_logs(struct store *s);
 int store_take_log(struct store *s, const char *log_path, char digest[HASH_HEX], struct err *e);
 /* The stored log with this digest, or NULL. Caller frees. */
 char *store_log_file(const struct store *s, const char *digest);
+/* 0 when the stored log's bytes still hash to its name; -1 (message in e) otherwise. */
+int store_log_check(const struct store *s, const char *digest, struct err *e);
 
 struct output {
     char digest[HASH_HEX];

@@ -156,6 +156,18 @@ JSON
     sl log nobody; assert_rc 2
 }
 
+test_log_refuses_a_tampered_log() {
+    git_repo
+    echo '{ "tasks": { "talk": { "run": "echo the real words; echo x >$OUT/x" } } }' >flow.json
+    sl run; assert_rc 0
+    d=$(sql "select log_object from task_runs where task = 'talk'")
+    f=".sluice/logs/${d:0:2}/${d:2}"
+    chmod u+w "$f"; echo "words nobody printed" >"$f"
+    sl log talk; assert_rc 1
+    assert_out "is damaged: its bytes do not match its name"
+    assert_not_out "words nobody printed"
+}
+
 test_gc_keep_runs_keeps_the_code_versions_recent_runs_need() {
     replay_flow
     write tasks/make.sh 'echo "make draft1" >>"$RUNS"; echo d1 >$OUT/made.txt'
