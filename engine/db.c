@@ -258,6 +258,22 @@ static int open_read_write(struct db *db, struct err *e)
     return 0;
 }
 
+/* SQLite gives the WAL and its index the database's mode when it makes them: a read
+ * of a 0400 database leaves 0400 sidecars that would keep every later write failing
+ * after the database is made writable again. Ours are made writable with it. */
+static void fix_sidecars(const char *path)
+{
+    static const char *const suffixes[] = {"-wal", "-shm"};
+    for (size_t i = 0; i < ARRAY_LEN(suffixes); i++) {
+        char *p = xasprintf("%s%s", path, suffixes[i]);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+            !(st.st_mode & S_IWUSR))
+            chmod(p, 0600);
+        free(p);
+    }
+}
+
 int db_open(const char *path, struct db **out, struct err *e)
 {
     *out = NULL;
@@ -266,8 +282,10 @@ int db_open(const char *path, struct db **out, struct err *e)
     bool read_only = fd < 0 && (errno == EROFS || errno == EACCES) && access(path, R_OK) == 0;
     if (fd < 0 && !read_only)
         return err_set(e, "cannot open database %s: %s", path, strerror(errno));
-    if (fd >= 0)
+    if (fd >= 0) {
         close(fd);
+        fix_sidecars(path);
+    }
     struct db *db = xcalloc(1, sizeof *db);
     db->path = xstrdup(path);
     db->read_only = read_only;

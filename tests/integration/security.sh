@@ -107,3 +107,25 @@ test_publishing_replaces_a_symlink_instead_of_writing_through_it() {
     assert_eq "$(cat out/r.txt)" result
     assert_eq "$(cat "$T/outside")" precious "the symlink's target"
 }
+
+# Reading a 0400 database leaves 0400 WAL files; once the database is writable again,
+# so is the store.
+test_a_database_made_writable_again_can_be_written() {
+    git_repo
+    echo '{"tasks": {"a": {"run": "echo one >$OUT/a"}}}' >flow.json
+    as_user=""
+    if [ "$(id -u)" = 0 ]; then
+        command -v setpriv >/dev/null || skip "no setpriv to drop root"
+        chown -R nobody "$T"
+        as_user="setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=$T"
+    fi
+    $as_user "$SLUICE" run >/dev/null 2>&1 || fail "first run"
+    chmod 400 .sluice/sluice.db
+    OUT_TEXT=$($as_user "$SLUICE" status 2>&1); RC=$?
+    assert_rc 0
+    chmod 600 .sluice/sluice.db
+    echo '{"tasks": {"a": {"run": "echo two >$OUT/a"}}}' >flow.json
+    OUT_TEXT=$($as_user "$SLUICE" run 2>&1); RC=$?
+    assert_rc 0
+    assert_out "ran 1"
+}
