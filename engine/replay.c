@@ -161,7 +161,10 @@ static int mirror(struct tree *t, const char *rel)
         char *src = path_join(t->src, sub), *dst = path_join(t->dst, sub);
         uintptr_t what = (uintptr_t)strmap_get(&t->need, sub);
         struct stat st;
-        bool is_dir = lstat(src, &st) == 0 && S_ISDIR(st.st_mode);
+        /* A needed directory is made for real even where the original is a symlink to
+         * one: writing a code file through the link would write into the work tree. */
+        bool is_dir = (what == NEED_DIR ? stat(src, &st) : lstat(src, &st)) == 0 &&
+                      S_ISDIR(st.st_mode);
         if (t->store && strcmp(src, t->store) == 0)
             ; /* the store itself */
         else if (what == NEED_DIR && is_dir)
@@ -177,6 +180,17 @@ static int mirror(struct tree *t, const char *rel)
     free(from);
     free(to);
     return rc;
+}
+
+/* Whether dir, once symlinks are resolved, lies in the scratch tree. */
+static bool inside_tree(const struct tree *t, const char *dir)
+{
+    char *real = realpath(dir, NULL), *root = realpath(t->dst, NULL);
+    size_t n = root ? strlen(root) : 0;
+    bool in = real && root && strncmp(real, root, n) == 0 && (real[n] == '/' || !real[n]);
+    free(real);
+    free(root);
+    return in;
 }
 
 /* Writes the recorded version of a code file (mode as the work tree's copy has it). Two
@@ -203,6 +217,8 @@ static int write_code(struct tree *t, struct store *st, struct fingerprint *fp, 
     struct stat sb;
     int mode = stat(src, &sb) == 0 && (sb.st_mode & 0111) ? 0755 : 0644;
     int rc = mkdir_p(dir, 0755, t->e);
+    if (rc == 0 && !inside_tree(t, dir))
+        rc = err_set(t->e, "code %s: %s leads out of the replay tree", shown, dir);
     if (rc == 0)
         rc = file_write_atomic(dst, data, len, mode, t->e);
     if (rc == 0)
@@ -229,6 +245,23 @@ static char *tree_rel(const struct tree *t, const char *flow_dir, const char *di
     return rel;
 }
 
+/* A task's code path relative to the tree's root, or NULL when it is absolute or
+ * leads out of the tree: replay never writes there (a history row may name any path),
+ * and the task's command names such a file by its own path anyway. */
+static char *code_rel(const char *task_dir, const char *path)
+{
+    if (path[0] == '/')
+        return NULL;
+    char *joined = path_join(task_dir, path);
+    char *rel = path_normalize(joined, false);
+    free(joined);
+    if (rel && (rel[0] == '/' || strcmp(rel, "..") == 0 || strncmp(rel, "../", 3) == 0)) {
+        free(rel);
+        rel = NULL;
+    }
+    return rel;
+}
+
 static int build_tree(struct tree *t, struct builder *b, const char *flow_dir,
                       struct store *st, struct fingerprint *fp)
 {
@@ -241,11 +274,9 @@ static int build_tree(struct tree *t, struct builder *b, const char *flow_dir,
         if (strcmp(dir, ".") != 0)
             need(t, dir, NEED_DIR);
         for (size_t j = 0; j < r->code_paths.n; j++) {
-            char *joined = path_join(dir, r->code_paths.v[j]);
-            char *rel = path_normalize(joined, false);
-            if (rel && strncmp(rel, "../", 3) != 0)
+            char *rel = code_rel(dir, r->code_paths.v[j]);
+            if (rel)
                 need(t, rel, NEED_FILE);
-            free(joined);
             free(rel);
         }
         free(dir);
@@ -257,15 +288,11 @@ static int build_tree(struct tree *t, struct builder *b, const char *flow_dir,
         char *abs = path_join(t->dst, dir);
         rc = mkdir_p(abs, 0755, t->e);
         for (size_t j = 0; rc == 0 && j < r->code_paths.n; j++) {
-            char *joined = path_join(dir, r->code_paths.v[j]);
-            char *rel = path_normalize(joined, false);
-            if (!rel || strncmp(rel, "../", 3) == 0)
-                rc = err_set(t->e, "code %s is outside %s", r->code_paths.v[j], t->src);
-            else
+            char *rel = code_rel(dir, r->code_paths.v[j]);
+            if (rel) /* outside the tree: read as it is now (note_changes() says so) */
                 rc = write_code(t, st, fp, rel, r->code_blobs.v[j], r->code_paths.v[j]);
             if (rc)
                 err_prefix(t->e, "task %s", b->nodes[i].name);
-            free(joined);
             free(rel);
         }
         free(abs);
@@ -376,14 +403,21 @@ static void run_targets(const struct origin_run *o, struct strv *out)
     cJSON_Delete(a);
 }
 
-/* Notes the `files` whose content changed since the run: the replay reads them as
- * they are now. */
+/* Notes the `files`, and code files outside the work tree, whose content changed since
+ * the run: the replay reads them as they are now. */
 static void note_changes(struct replay *rp, const struct builder *b)
 {
     const struct flow *f = rp->ws->flow;
     for (size_t i = 0; i < f->n_tasks; i++) {
         const struct task_inputs *in = &rp->ws->keys.in[i];
         const struct task_record *r = &b->nodes[i].rec;
+        for (size_t j = 0; j < in->n_code; j++)
+            for (size_t k = 0; k < r->code_paths.n; k++)
+                if (strcmp(r->code_paths.v[k], f->tasks[i].code.v[j]) == 0 &&
+                    strcmp(r->code_blobs.v[k], in->code[j]->blob) != 0)
+                    strv_pushf(&rp->notes, "task %s: code %s, outside the work tree, changed "
+                                           "since run %lld: the replay reads it as it is now",
+                               f->tasks[i].name, r->code_paths.v[k], (long long)rp->of);
         for (size_t j = 0; j < in->n_files; j++) {
             for (size_t k = 0; k < r->file_paths.n; k++)
                 if (strcmp(r->file_paths.v[k], in->files[j].path) == 0 &&

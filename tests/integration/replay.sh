@@ -200,3 +200,33 @@ test_a_store_from_before_replay_is_migrated_and_its_runs_replay() {
     sl replay 1 --verify; assert_rc 0
     assert_out "replay of run 1: 2 tasks identical"
 }
+
+# Replay writes only under its scratch tree: not at an absolute code path, not at a
+# path a tampered history names, not through a symlinked directory of the work tree.
+test_replay_never_writes_outside_its_scratch_tree() {
+    mkdir proj shared && cd proj || fail "cd"
+    git_repo
+    write ../shared/lib.sh 'echo lib v1'
+    write real/a.sh 'echo a v1'
+    ln -s real lnk
+    write victim.txt 'precious'
+    cat >flow.json <<JSON
+{ "tasks": {
+  "abs": { "run": "sh $T/shared/lib.sh >\$OUT/o", "code": ["$T/shared/lib.sh"] },
+  "via": { "run": "sh lnk/a.sh >\$OUT/o", "code": ["lnk/a.sh"] }
+} }
+JSON
+    commit_all v1
+    sl run; assert_rc 0
+    write ../shared/lib.sh 'echo lib v2'
+    write real/a.sh 'echo a v2'
+    commit_all v2
+    sl replay 1; assert_rc 0
+    assert_eq "$(cat ../shared/lib.sh)" "echo lib v2" "the absolute code file"
+    assert_eq "$(cat real/a.sh)" "echo a v2" "the file behind the symlinked directory"
+    assert_out "task abs: code $T/shared/lib.sh, outside the work tree, changed since run 1"
+    assert_out "via"
+    sql "update task_code set path = '$T/proj/victim.txt' where path = '$T/shared/lib.sh'"
+    sl replay 1
+    assert_eq "$(cat victim.txt)" "precious" "a path named by a tampered history"
+}
