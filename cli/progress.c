@@ -95,15 +95,19 @@ static void log_tail(const struct workspace *ws, const char *digest)
 static void plain_line(struct progress *p, const struct workspace *ws,
                        const struct run_event *ev)
 {
-    const char *word = ev->kind == TASK_RUNNING       ? "running"
+    const char *word = ev->kind == TASK_QUEUED        ? "waiting"
+                       : ev->kind == TASK_RUNNING     ? "running"
                        : ev->kind == TASK_SUBMITTED   ? "submitted"
                        : ev->kind == TASK_UNPUBLISHED ? "unpublished"
                                                       : decision_name(ev->decision);
     const struct term *t = &p->term;
-    const char *look = ev->kind == TASK_UNPUBLISHED ? "failed" : word;
+    const char *look = ev->kind == TASK_UNPUBLISHED ? "failed"
+                       : ev->kind == TASK_QUEUED    ? "queued"
+                                                    : word;
     printf("%s%s %-9s%s %s", term_color(t, look), term_glyph(t, look), word, term_reset(t),
            ws->flow->tasks[ev->task].name);
     bool say = ev->kind == TASK_SUBMITTED || ev->kind == TASK_UNPUBLISHED ||
+               ev->kind == TASK_QUEUED ||
                (ev->kind == TASK_DONE && ev->decision != DEC_RAN);
     if (ev->detail && say)
         printf("  (%s)", ev->detail);
@@ -117,14 +121,16 @@ static void on_event(void *ctx, const struct workspace *ws, const struct run_eve
         p->waiting[ev->task] = ev->kind == TASK_SUBMITTED;
         p->running[ev->task] = ev->kind == TASK_RUNNING;
     }
-    bool failure = ev->kind == TASK_UNPUBLISHED ||
+    /* Waiting for another run is said once in every mode: it may last. */
+    bool waiting = ev->kind == TASK_QUEUED && ev->detail && strncmp(ev->detail, "waiting", 7) == 0;
+    bool failure = waiting || ev->kind == TASK_UNPUBLISHED ||
                    (ev->kind == TASK_DONE &&
                     (ev->decision == DEC_FAILED || ev->decision == DEC_BLOCKED));
     if (ev->kind == RUN_TICK && (!p->term.tty || now_wall() - p->last_draw < 0.2))
         return;
     if (!p->term.tty) {
-        if (ev->kind == TASK_SUBMITTED || ev->kind == TASK_RUNNING || ev->kind == TASK_DONE ||
-            ev->kind == TASK_UNPUBLISHED)
+        if (waiting || ev->kind == TASK_SUBMITTED || ev->kind == TASK_RUNNING ||
+            ev->kind == TASK_DONE || ev->kind == TASK_UNPUBLISHED)
             plain_line(p, ws, ev);
     } else if (failure) {
         clear_line(p);

@@ -3,28 +3,84 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-static bool alive(pid_t pid)
+/* When process pid started (wall-clock seconds) and whether it is a zombie, from
+ * /proc; false when it is gone or /proc cannot tell. */
+/* /proc's start times count from boot, which /proc/stat gives in whole seconds. */
+#define START_SLACK_S 2.0
+
+static double boot_time(void)
 {
-    return pid == getpid() || kill(pid, 0) == 0 || errno == EPERM;
+    FILE *f = fopen("/proc/stat", "r");
+    char line[256];
+    double btime = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "btime %lf", &btime) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return btime;
+}
+
+static bool proc_start(pid_t pid, double *started, bool *zombie)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* the command name may hold anything */
+    unsigned long long ticks = 0;
+    char state = 0;
+    /* After the name: state (field 3), ..., starttime (field 22). */
+    if (!p || sscanf(p + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+                            "%*s %*s %*s %llu",
+                     &state, &ticks) != 2)
+        return false;
+    *zombie = state == 'Z' || state == 'X';
+    *started = boot_time() + (double)ticks / (double)sysconf(_SC_CLK_TCK);
+    return true;
+}
+
+/* Whether the claim made at `claimed` by pid is still held: the process exists, is no
+ * zombie, and started before the claim (a pid reused since is another program). Where
+ * /proc does not answer, existence alone decides. */
+static bool alive(pid_t pid, double claimed)
+{
+    if (pid <= 0 || (kill(pid, 0) != 0 && errno != EPERM))
+        return false;
+    double started;
+    bool zombie;
+    if (!proc_start(pid, &started, &zombie))
+        return true;
+    return !zombie && started <= claimed + START_SLACK_S;
 }
 
 int claims_take(struct db *db, const char *key, const char *task, int64_t run_id,
-                int64_t *owner_run, struct err *e)
+                int64_t *owner_run, int64_t *owner_pid, struct err *e)
 {
-    sqlite3_stmt *q = db_prepare(db, "SELECT task, run_id, pid FROM claims WHERE key = ?");
+    sqlite3_stmt *q =
+        db_prepare(db, "SELECT task, run_id, pid, started FROM claims WHERE key = ?");
     db_bind_text(q, 1, key);
     int held = 0;
     if (sqlite3_step(q) == SQLITE_ROW) {
         *owner_run = sqlite3_column_int64(q, 1);
+        *owner_pid = sqlite3_column_int64(q, 2);
         bool mine = *owner_run == run_id && strcmp(db_col_text(q, 0), task) == 0;
         if (mine) {
             db_done(q);
             return 1;
         }
-        held = alive((pid_t)sqlite3_column_int64(q, 2));
+        /* Another task of this run holds it while the run lives, i.e. now. */
+        held = *owner_run == run_id ||
+               alive((pid_t)*owner_pid, sqlite3_column_double(q, 3));
     }
     db_done(q);
     if (held)

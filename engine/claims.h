@@ -4,7 +4,8 @@
  * transaction, so two runs on one store (two terminals, a TUI and a CLI) never
  * compute the same key at once: the second sees the claim, waits, then reuses the
  * first's result (or, if the first failed, claims the key itself). A claim records
- * the owner's pid: one whose process is gone (kill -9) is stale and taken over.
+ * the owner's pid: one whose process is gone (kill -9), a zombie, or a pid reused by a
+ * program started after the claim is stale and taken over.
  * Claims go with the task's cache entry or failure, and all of a run's at its end.
  * Two tasks of one run with the same key are serialised the same way.
  */
@@ -17,10 +18,10 @@
 #include "db.h"
 
 /* Claims key for (run_id, task): 1 when it is now (or already was) theirs, 0 when a
- * live claim of another task or run holds it (*owner_run: that run), -1 on error.
- * Must run inside the caller's write transaction. */
+ * live claim of another task or run holds it (*owner_run, *owner_pid: its run and
+ * process), -1 on error. Must run inside the caller's write transaction. */
 int claims_take(struct db *db, const char *key, const char *task, int64_t run_id,
-                int64_t *owner_run, struct err *e);
+                int64_t *owner_run, int64_t *owner_pid, struct err *e);
 int claims_release(struct db *db, const char *key, int64_t run_id, struct err *e);
 int claims_release_run(struct db *db, int64_t run_id, struct err *e);
 

@@ -40,6 +40,7 @@ struct rnode {
     uint64_t sync_ticket; /* its cache entries wait until the store reaches this */
     bool claimed;         /* its deep key is claimed by this run (claims.h) */
     int64_t waiting_for;  /* parked: the run computing the same key (0: not parked) */
+    double waiting_since; /* when it was first parked for that run */
     char *out_dir;
     int64_t task_run_id;
 };
@@ -558,18 +559,30 @@ static bool computed_meanwhile(struct run *r, size_t t)
 static int claim(struct run *r, size_t t)
 {
     struct rnode *n = &r->nodes[t];
-    int64_t owner = 0;
+    int64_t owner = 0, owner_pid = 0;
     int got = claims_take(r->ws->db, r->ws->keys.in[t].deep, r->f->tasks[t].name, r->run_id,
-                          &owner, r->e);
+                          &owner, &owner_pid, r->e);
     if (got < 0)
         return -1;
     if (got == 0) {
         if (n->waiting_for != owner) {
             char *why = owner == r->run_id
                             ? xstrdup("waiting: another task of this run computes the same")
-                            : xasprintf("waiting: run %lld is computing it", (long long)owner);
+                            : xasprintf("waiting for run %lld (pid %lld), which is computing it",
+                                        (long long)owner, (long long)owner_pid);
             notify(r, TASK_QUEUED, t, DEC_NONE, why);
             free(why);
+            n->waiting_since = now_wall();
+        } else if (r->o->claim_wait > 0 && owner != r->run_id &&
+                   now_wall() - n->waiting_since > r->o->claim_wait) {
+            char *why = xasprintf("gave up after waiting %.0f s for run %lld (pid %lld), which "
+                                  "is still computing it",
+                                  now_wall() - n->waiting_since, (long long)owner,
+                                  (long long)owner_pid);
+            int rc = complete(r, t, DEC_FAILED, why, false, 0, NULL);
+            free(why);
+            n->waiting_for = 0;
+            return rc ? -1 : 0;
         }
         n->waiting_for = owner;
         r->parked[r->n_parked++] = t;

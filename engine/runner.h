@@ -35,7 +35,8 @@ const char *decision_name(enum decision d);
 
 enum run_event_kind {
     RUN_STARTED,  /* plan made; run_id assigned */
-    TASK_QUEUED,    /* planned to run, waiting for upstreams or a free job slot */
+    TASK_QUEUED,    /* planned to run, waiting for upstreams or a free job slot; or, with
+                       a detail starting "waiting", for another run computing its key */
     TASK_SUBMITTED, /* queued by its executor's scheduler; detail: the job ("slurm job 42") */
     TASK_RUNNING,   /* running; detail: its live log file */
     TASK_DONE,    /* decision made (see decision) */
@@ -87,6 +88,8 @@ struct run_opts {
     const volatile sig_atomic_t *cancel;
     const struct run_observer *observer; /* may be NULL */
     const struct run_origin *origin;      /* NULL: a run of the present */
+    double claim_wait; /* seconds a task waits for another run computing its key, then
+                          fails (0: no bound) */
 };
 
 /* Returns 0 when the run happened (whatever its tasks did: see sum->status) and -1

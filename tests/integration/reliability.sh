@@ -150,6 +150,46 @@ test_a_claim_left_by_a_dead_process_is_taken_over() {
     assert_runs a 1
 }
 
+# claim_by PID STARTED: a claim of task a's key by run 99, process PID, made at STARTED.
+claim_by() {
+    git_repo
+    echo '{"tasks": {"a": {"run": "echo a >>\"$RUNS\"; echo a >$OUT/a"}}}' >flow.json
+    sl status; assert_rc 0
+    key=$("$SLUICE" status --json | sed -n 's/.*"deep_key":[^"]*"\([0-9a-f]*\)".*/\1/p')
+    [ -n "$key" ] || fail "no deep key"
+    sql "insert into claims(key, task, run_id, pid, started) values('$key', 'a', 99, $1, $2)"
+}
+
+test_a_claim_held_by_a_zombie_or_a_reused_pid_is_taken_over() {
+    sh -c 'sleep 0 & echo $! >zombie; exec sleep 30' & parent=$!
+    for _ in $(seq 50); do [ -s zombie ] && grep -q '^State:.*Z' "/proc/$(cat zombie)/status" 2>/dev/null && break; sleep 0.05; done
+    claim_by "$(cat zombie)" "$(date +%s)"
+    OUT_TEXT=$(SLUICE_CLAIM_WAIT=0 timeout 20 "$SLUICE" run 2>&1); RC=$?
+    kill "$parent"
+    assert_rc 0
+    assert_runs a 1
+    rm -rf .sluice "$RUNS"
+    sleep 30 & later=$! # a process started after the claim: the pid was reused
+    claim_by "$later" "$(($(date +%s) - 100))"
+    OUT_TEXT=$(SLUICE_CLAIM_WAIT=0 timeout 20 "$SLUICE" run 2>&1); RC=$?
+    kill "$later"
+    assert_rc 0
+    assert_runs a 1
+}
+
+test_a_run_waiting_for_another_says_so_and_gives_up_after_its_bound() {
+    sleep 30 & owner=$!
+    sleep 0.1
+    claim_by "$owner" "$(date +%s.%N)"
+    OUT_TEXT=$(SLUICE_CLAIM_WAIT=1 timeout 20 "$SLUICE" run 2>&1); RC=$?
+    kill "$owner"
+    assert_rc 1
+    assert_out "waiting for run 99 (pid $owner), which is computing it"
+    assert_out "gave up after waiting 1 s for run 99 (pid $owner), which is still computing it"
+    [ "$(grep -c 'waiting for run 99' <<<"$OUT_TEXT")" = 1 ] || fail "said more than once: $OUT_TEXT"
+    assert_eq "$(total_runs)" 0 "executions"
+}
+
 test_two_tasks_with_the_same_key_in_one_run_run_once() {
     git_repo
     cat >flow.json <<'JSON'
