@@ -20,6 +20,8 @@ struct db {
     sqlite3 *h;
     char *path;
     bool read_only; /* the store cannot be written: opened as a read-only snapshot */
+    dev_t dev;      /* the file opened, to tell when another takes its place */
+    ino_t ino;
     struct cached_stmt *stmts;
     size_t n_stmts, cap_stmts;
 };
@@ -293,6 +295,11 @@ int db_open(const char *path, struct db **out, struct err *e)
         db_close(db);
         return -1;
     }
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        db->dev = st.st_dev;
+        db->ino = st.st_ino;
+    }
     *out = db;
     return 0;
 }
@@ -300,6 +307,12 @@ int db_open(const char *path, struct db **out, struct err *e)
 bool db_read_only(const struct db *db)
 {
     return db->read_only;
+}
+
+bool db_replaced(const struct db *db)
+{
+    struct stat st;
+    return stat(db->path, &st) != 0 || st.st_dev != db->dev || st.st_ino != db->ino;
 }
 
 void db_close(struct db *db)

@@ -25,6 +25,9 @@ int db_open(const char *path, struct db **out, struct err *e);
 void db_close(struct db *db);
 /* Whether the database was opened read-only (its store cannot be written). */
 bool db_read_only(const struct db *db);
+/* Whether the file at the database's path is gone or another one (the store was
+ * deleted, maybe made anew): this connection then reads what nobody sees any more. */
+bool db_replaced(const struct db *db);
 sqlite3 *db_handle(struct db *db);
 
 /* Returns the cached prepared statement for sql (which must be a string literal or

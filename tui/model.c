@@ -304,14 +304,22 @@ bool model_poll(struct model *m)
 {
     if (!m->ws)
         return false;
+    if (db_replaced(m->ws->db)) { /* the store was deleted (and maybe made anew) */
+        model_reload(m);
+        return true;
+    }
     int64_t v = runs_data_version(m->ws->db);
     if (v == m->data_version && !m->run_going)
         return false;
     m->data_version = v;
     if (!m->run_going) {
         int64_t id = newest_run(m);
-        if (id <= m->run_id)
-            return false;
+        if (id <= m->run_id) {
+            /* Written from elsewhere, but no new run: an invalidation, gc or repair
+             * changed what is cached. */
+            model_reload(m);
+            return true;
+        }
         memset(m->live, 0, n_tasks(m) * sizeof *m->live);
         for (size_t t = 0; t < n_tasks(m); t++) {
             free(m->live_job[t]);

@@ -450,3 +450,29 @@ KEYS
     screen broken
     assert_out 'flow.json: task a: unknown field "aftr" (did you mean "after"?)'
 }
+
+# What another terminal does to the store shows at once: an invalidation (no run),
+# the store deleted, and made anew by a run.
+test_tui_follows_invalidations_and_a_new_store_from_elsewhere() {
+    chain_flow
+    sl run; assert_rc 0
+    tui <<'KEYS'
+wait-text 4 cached 5000
+sh "$SLUICE" invalidate load --downstream >inv.out 2>&1
+wait-text 4 invalidated 5000
+dump invalidated
+sh rm -rf .sluice
+wait-text 4 pending 5000
+dump gone
+sh "$SLUICE" run >run.out 2>&1
+wait-text 4 cached 5000
+dump anew
+keys q
+KEYS
+    screen invalidated
+    assert_out "4 invalidated"
+    screen gone
+    assert_out "4 pending"
+    screen anew
+    assert_out "4 cached"
+}
