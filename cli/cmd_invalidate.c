@@ -5,11 +5,15 @@
 #include "invalidate.h"
 #include "workspace.h"
 
+#define NAMES_SHOWN 10 /* a thousand names on one line say nothing */
+
 static void print_tasks(const char *lead, const struct workspace *ws, const size_t *t, size_t n)
 {
     printf("%s", lead);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n && i < NAMES_SHOWN; i++)
         printf("%s%s", i ? ", " : "", ws->flow->tasks[t[i]].name);
+    if (n > NAMES_SHOWN)
+        printf(" and %zu more (%zu tasks)", n - NAMES_SHOWN, n);
     putchar('\n');
 }
 

@@ -140,6 +140,9 @@ static const char *const migrations[] = {
     "CREATE TABLE claims("
     "  key TEXT PRIMARY KEY, task TEXT NOT NULL, run_id INTEGER NOT NULL,"
     "  pid INTEGER NOT NULL, started REAL NOT NULL) WITHOUT ROWID;",
+    /* 3 -> 4: invalidations look up what others in force took out by output digest;
+     * without an index each task scanned every invalidated entry. */
+    "CREATE INDEX invalidated_by_digest ON invalidated_entries(digest);",
 };
 
 /* How long a statement waits for another process's lock before giving up. */

@@ -195,7 +195,7 @@ test_a_store_from_before_replay_is_migrated_and_its_runs_replay() {
     sql "DROP INDEX task_runs_by_key; ALTER TABLE task_runs DROP COLUMN dir;
          ALTER TABLE task_upstream DROP COLUMN var; DROP TABLE claims; PRAGMA user_version = 1;"
     sl history; assert_rc 0
-    assert_eq "$(sql 'PRAGMA user_version')" 3 "schema version after opening"
+    assert_eq "$(sql 'PRAGMA user_version')" 4 "schema version after opening"
     reset_runs
     sl replay 1 --verify; assert_rc 0
     assert_out "replay of run 1: 2 tasks identical"
