@@ -78,13 +78,16 @@ def main():
         return
 
     with open(os.path.join(out_dir, "Makefile"), "w") as f:
+        # The output directory as an order-only prerequisite, made once, as Makefiles do:
+        # each recipe is one command, which make runs without a shell.
         f.write("all: " + " ".join(f"out/t{i}" for i in sinks) + "\n")
+        f.write("out:\n\t@mkdir -p out\n")
         for i in range(n):
             ins = " ".join(f"out/t{d}" for d in deps[i])
-            f.write(f"out/t{i}: src/t{i}.sh {ins}\n\t@mkdir -p out; sh src/t{i}.sh $@ {ins}\n")
+            f.write(f"out/t{i}: src/t{i}.sh {ins} | out\n\t@sh src/t{i}.sh $@ {ins}\n")
 
     with open(os.path.join(out_dir, "build.ninja"), "w") as f:
-        f.write("rule t\n  command = mkdir -p out; sh $script $out $ins\n")
+        f.write("rule t\n  command = sh $script $out $ins\n")  # ninja makes out/ itself
         for i in range(n):
             ins = " ".join(f"out/t{d}" for d in deps[i])
             f.write(f"build out/t{i}: t src/t{i}.sh {ins}\n  script = src/t{i}.sh\n  ins = {ins}\n")
@@ -103,12 +106,13 @@ def main():
                 '    shell: "sh {input.script} {output} {input.ins}"\n')
 
     with open(os.path.join(out_dir, "dodo.py"), "w") as f:
+        f.write("import os\nos.makedirs('out', exist_ok=True)\n")  # once, not per task
         f.write("DOIT_CONFIG = {'verbosity': 0}\nDEPS = %r\n" % (deps,))
         f.write("def task_t():\n    for i, ds in enumerate(DEPS):\n"
                 "        ins = ['out/t%d' % d for d in ds]\n"
                 "        yield {'name': str(i), 'file_dep': ['src/t%d.sh' % i] + ins,\n"
                 "               'targets': ['out/t%d' % i],\n"
-                "               'actions': ['mkdir -p out; sh src/t%d.sh out/t%d %s' % (i, i, ' '.join(ins))]}\n")
+                "               'actions': ['sh src/t%d.sh out/t%d %s' % (i, i, ' '.join(ins))]}\n")
 
 
 if __name__ == "__main__":
