@@ -3,6 +3,7 @@
 #include <getopt.h>
 
 #include "cli.h"
+#include "flowfile.h"
 #include "runs.h"
 #include "term.h"
 #include "workspace.h"
@@ -18,7 +19,7 @@ static cJSON *run_json(const struct run_row *r, bool with_task)
         cJSON_AddNullToObject(o, "duration");
     cJSON_AddStringToObject(o, "status", r->status);
     cJSON_AddItemToObject(o, "targets", cJSON_Parse(r->targets));
-    cJSON_AddItemToObject(o, "params", cJSON_Parse(r->params));
+    cJSON_AddItemToObject(o, "params", flowfile_json(r->params));
     cJSON_AddNumberToObject(o, "ran", r->ran);
     cJSON_AddNumberToObject(o, "hit", r->hit);
     cJSON_AddNumberToObject(o, "cutoff", r->cutoff);

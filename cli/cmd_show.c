@@ -2,6 +2,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "flowfile.h"
 #include "runs.h"
 #include "term.h"
 #include "workspace.h"
@@ -101,7 +102,7 @@ static void print_json(const struct run_row *r, const struct task_record *t, siz
     if (r->took >= 0)
         cJSON_AddNumberToObject(run, "duration", r->took);
     cJSON_AddItemToObject(run, "targets", cJSON_Parse(r->targets));
-    cJSON_AddItemToObject(run, "params", cJSON_Parse(r->params));
+    cJSON_AddItemToObject(run, "params", flowfile_json(r->params));
     add_text_or_null(run, "git_head", r->git_head);
     cJSON_AddBoolToObject(run, "git_dirty", r->git_dirty);
     cJSON_AddNumberToObject(run, "jobs", r->jobs);

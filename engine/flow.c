@@ -1,6 +1,7 @@
 /* flow: building the DAG from flow files: scopes, sub-flows, substitution, graph. */
 #include "flow.h"
 
+#include <assert.h>
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <dirent.h>
@@ -133,7 +134,7 @@ static int check_vars(struct loader *L, const struct scope *s, const struct rawt
 
 /* --- parameters ----------------------------------------------------------------------------- */
 
-/* `name=value`: the value is taken as JSON when it is a JSON scalar, else as a string. */
+/* `name=value`: the value as flowfile_param_value() takes it. */
 static int apply_override(struct loader *L, const struct scope *s, const char *ov)
 {
     const char *eq = strchr(ov, '=');
@@ -153,11 +154,8 @@ static int apply_override(struct loader *L, const struct scope *s, const char *o
         free(name);
         return -1;
     }
-    cJSON *v = cJSON_Parse(eq + 1);
-    if (!v || !(cJSON_IsNumber(v) || cJSON_IsBool(v) || cJSON_IsString(v))) {
-        cJSON_Delete(v);
-        v = cJSON_CreateString(eq + 1);
-    }
+    cJSON *v = flowfile_param_value(eq + 1);
+    assert(v);
     cJSON_ReplaceItemInObjectCaseSensitive(s->params, name, v);
     free(name);
     return 0;
@@ -176,6 +174,7 @@ static int scope_params(struct loader *L, struct scope *s, const struct strv *ov
     {
         s->subst[s->n_subst].key = xstrdup(it->string);
         s->subst[s->n_subst++].value = flowfile_scalar_text(it);
+        assert(s->subst[s->n_subst - 1].value); /* flowfile.c let only scalars in */
     }
     return 0;
 }

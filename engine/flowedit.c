@@ -322,7 +322,9 @@ static cJSON *parse(const char *path, const char *text, size_t len, struct err *
     const char *p = text;
     if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) /* a UTF-8 byte order mark */
         p += 3;
-    cJSON *root = cJSON_ParseWithLength(p, len - (size_t)(p - text));
+    char *copy = xstrndup(p, len - (size_t)(p - text));
+    cJSON *root = flowfile_json(copy); /* numbers keep their text, as the CLI reads them */
+    free(copy);
     if (cJSON_IsObject(root))
         return root;
     cJSON_Delete(root);
@@ -671,7 +673,7 @@ static void object_set(cJSON *obj, const char *key, cJSON *value, const struct f
 
 static cJSON *json_or_string(const char *text)
 {
-    cJSON *j = cJSON_Parse(text);
+    cJSON *j = flowfile_json(text); /* the whole text: "5abc" is a string, not 5 */
     return j ? j : cJSON_CreateString(text);
 }
 
@@ -1036,11 +1038,7 @@ static int edit_param(struct editing *x, const char *name, const char *value)
         return err_set(x->e, "%s: no parameter named %s", x->d->path, name);
     cJSON *v = NULL;
     if (value) {
-        v = cJSON_Parse(value);
-        if (!v || is_container(v) || cJSON_IsNull(v)) {
-            cJSON_Delete(v);
-            v = cJSON_CreateString(value);
-        }
+        v = flowfile_param_value(value); /* as `-p NAME=VALUE` takes it */
     }
     put(x->d, x->s, IN_PARAMS, name, v, -1);
     return 0;

@@ -1,6 +1,7 @@
 /* flowfile: syntax, field names and field types of one flow file. */
 #include "flowfile.h"
 
+#include <assert.h>
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <string.h>
@@ -176,14 +177,65 @@ static int check_characters(struct reader *r)
 
 /* --- typed fields --------------------------------------------------------------------- */
 
+bool flowfile_number_literal(const char *s)
+{
+    if (*s == '-')
+        s++;
+    if (*s == '0')
+        s++;
+    else if (isdigit((unsigned char)*s))
+        while (isdigit((unsigned char)*s))
+            s++;
+    else
+        return false;
+    if (*s == '.') {
+        if (!isdigit((unsigned char)*++s))
+            return false;
+        while (isdigit((unsigned char)*s))
+            s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-')
+            s++;
+        if (!isdigit((unsigned char)*s))
+            return false;
+        while (isdigit((unsigned char)*s))
+            s++;
+    }
+    return *s == 0;
+}
+
+bool flowfile_is_number(const cJSON *j)
+{
+    /* Every number read through this module is a raw item holding its text. */
+    assert(!cJSON_IsRaw(j) || (j->valuestring && flowfile_number_literal(j->valuestring)));
+    return cJSON_IsRaw(j) || cJSON_IsNumber(j);
+}
+
+cJSON *flowfile_param_value(const char *text)
+{
+    if (flowfile_number_literal(text))
+        return cJSON_CreateRaw(text);
+    if (strcmp(text, "true") == 0 || strcmp(text, "false") == 0)
+        return cJSON_CreateBool(text[0] == 't');
+    if (text[0] == '"') {
+        cJSON *v = cJSON_ParseWithOpts(text, NULL, 1);
+        if (cJSON_IsString(v))
+            return v;
+        cJSON_Delete(v);
+    }
+    return cJSON_CreateString(text);
+}
+
 char *flowfile_scalar_text(const cJSON *j)
 {
     if (cJSON_IsString(j))
         return xstrdup(j->valuestring);
     if (cJSON_IsBool(j))
         return xstrdup(cJSON_IsTrue(j) ? "true" : "false");
-    if (cJSON_IsNumber(j))
-        return cJSON_PrintUnformatted(j);
+    if (flowfile_is_number(j))
+        return cJSON_IsRaw(j) ? xstrdup(j->valuestring) : cJSON_PrintUnformatted(j);
     return NULL;
 }
 
@@ -495,6 +547,80 @@ static char *read_key(struct reader *r)
     return key;
 }
 
+#define MAX_NESTING 1000 /* cJSON's own limit */
+
+static cJSON *read_exact(struct reader *r, int depth);
+
+/* The object or array at r->p, each member read by read_exact(). */
+static cJSON *read_container(struct reader *r, int depth)
+{
+    assert(*r->p == '{' || *r->p == '[');
+    if (depth > MAX_NESTING) {
+        char_error(r, r->p, "invalid JSON: nested too deeply");
+        return NULL;
+    }
+    bool obj = *r->p == '{';
+    char close = obj ? '}' : ']';
+    cJSON *c = obj ? cJSON_CreateObject() : cJSON_CreateArray();
+    r->p++;
+    skip_ws(r);
+    if (*r->p == close) {
+        r->p++;
+        return c;
+    }
+    for (;;) {
+        char *key = obj ? read_key(r) : NULL;
+        cJSON *v = !obj || key ? read_exact(r, depth + 1) : NULL;
+        if (!v) {
+            free(key);
+            break;
+        }
+        if (obj)
+            cJSON_AddItemToObject(c, key, v);
+        else
+            cJSON_AddItemToArray(c, v);
+        free(key);
+        skip_ws(r);
+        if (*r->p == close) {
+            r->p++;
+            return c;
+        }
+        if (*r->p != ',') {
+            syntax_error(r, r->p);
+            break;
+        }
+        r->p++;
+    }
+    cJSON_Delete(c);
+    return NULL;
+}
+
+/* The value at r->p, as read_value() reads it but for numbers: cJSON keeps only a
+ * double (9007199254740993 would become 9007199254740992, 1e400 null), so a number
+ * becomes a raw item holding its text exactly as written in the file (which must be
+ * a JSON number: cJSON also takes 01 or 1.). */
+static cJSON *read_exact(struct reader *r, int depth)
+{
+    skip_ws(r);
+    if (*r->p == '{' || *r->p == '[')
+        return read_container(r, depth);
+    const char *start = r->p;
+    cJSON *v = read_value(r);
+    if (!v || !cJSON_IsNumber(v))
+        return v;
+    cJSON_Delete(v);
+    assert(r->p > start);
+    char *text = xstrndup(start, (size_t)(r->p - start));
+    v = flowfile_number_literal(text) ? cJSON_CreateRaw(text) : NULL;
+    if (!v) {
+        char *what = xasprintf("invalid JSON: %s is not a number as JSON writes one", text);
+        char_error(r, start, what);
+        free(what);
+    }
+    free(text);
+    return v;
+}
+
 /* Calls member() for each member of the object at r->p; member() consumes the value. */
 static int read_object(struct reader *r, int (*member)(struct reader *, const char *))
 {
@@ -534,7 +660,7 @@ static int task_member(struct reader *r, const char *name)
     struct rawflow *rf = r->rf;
     int line, col;
     locate_next(r, r->key_at, &line, &col);
-    cJSON *j = read_value(r);
+    cJSON *j = read_exact(r, 1);
     if (!j)
         return -1;
     xgrow(&rf->tasks, &r->cap_tasks, rf->n_tasks + 1, sizeof *rf->tasks);
@@ -562,7 +688,7 @@ static int top_member(struct reader *r, const char *key)
                            r->path)
                  : -1;
     }
-    cJSON *v = read_value(r);
+    cJSON *v = read_exact(r, 1);
     if (!v)
         return -1;
     if (cJSON_GetObjectItemCaseSensitive(r->top, key)) {
@@ -615,7 +741,7 @@ static int read_params(struct reader *r, cJSON *params)
                                "%s: parameter \"%s\": names may use only letters, digits, _ "
                                "and -",
                                r->path, it->string);
-        if (!cJSON_IsString(it) && !cJSON_IsNumber(it) && !cJSON_IsBool(it))
+        if (!cJSON_IsString(it) && !flowfile_is_number(it) && !cJSON_IsBool(it))
             return err_set(r->e, "%s: parameter %s must be a string, number or boolean",
                            r->path, it->string);
     }
@@ -672,6 +798,21 @@ int flowfile_parse(const char *path, const char *text, size_t len, bool allow_em
     }
     *out = rf;
     return 0;
+}
+
+cJSON *flowfile_json(const char *text)
+{
+    assert(text);
+    struct err e;
+    struct reader r = {.path = "(json)", .e = &e, .buf = text, .p = text,
+                       .end = text + strlen(text)};
+    cJSON *v = read_exact(&r, 1);
+    skip_ws(&r);
+    if (v && r.p != r.end) {
+        cJSON_Delete(v);
+        v = NULL;
+    }
+    return v;
 }
 
 int flowfile_read(const char *path, struct rawflow **out, struct err *e)

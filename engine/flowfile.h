@@ -81,7 +81,23 @@ const char *flowfile_near_field(const char *field, bool task, const char *also);
  * when it is longer than FLOWFILE_MAX_DURATION (100 years). */
 #define FLOWFILE_MAX_DURATION (100 * 365.25 * 86400)
 int flowfile_duration(const char *text, double *seconds);
-/* The text a scalar JSON value substitutes as (strings raw), or NULL. Caller frees. */
+/* Numbers keep their text. cJSON holds a number as a double (9007199254740993 would be
+ * 9007199254740992, 1e400 null), so every number this module reads (params, env, with,
+ * executor options, all of a flow file) is a cJSON raw item holding the number exactly
+ * as written, which must be a JSON number (01, 1. and .5 are not). Printing such a
+ * tree prints the text back; flowfile_is_number() says whether an item is a number. */
+bool flowfile_is_number(const struct cJSON *j);
+/* Whether s is exactly one JSON number (no space around it). */
+bool flowfile_number_literal(const char *s);
+/* Parses JSON text (a record sluice wrote, like a run's params) the same way, numbers
+ * as raw items with their text; NULL when it is not exactly one JSON value. */
+struct cJSON *flowfile_json(const char *text);
+/* A parameter's value typed by someone (`-p NAME=VALUE`, the TUI's :param), its text
+ * kept exactly: a number when all of it is one JSON number, true or false, a JSON
+ * string literal ("\"x\"" is x), anything else the string as typed ("5abc"). */
+struct cJSON *flowfile_param_value(const char *text);
+/* The text a scalar JSON value substitutes as (strings raw, numbers as written,
+ * true, false), or NULL. Caller frees. */
 char *flowfile_scalar_text(const struct cJSON *j);
 
 #endif

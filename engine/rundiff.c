@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "blobs.h"
+#include "flowfile.h"
 #include "runs.h"
 #include "strmap.h"
 
@@ -12,12 +13,13 @@ static char *scalar(const cJSON *j)
 {
     if (!j)
         return xstrdup("(none)");
-    return cJSON_IsString(j) ? xstrdup(j->valuestring) : cJSON_PrintUnformatted(j);
+    char *s = flowfile_scalar_text(j);
+    return s ? s : cJSON_PrintUnformatted(j);
 }
 
 static void diff_params(const char *a_json, const char *b_json, struct strv *out)
 {
-    cJSON *a = cJSON_Parse(a_json), *b = cJSON_Parse(b_json);
+    cJSON *a = flowfile_json(a_json), *b = flowfile_json(b_json); /* numbers as recorded */
     const cJSON *it;
     cJSON_ArrayForEach(it, a)
     {

@@ -95,7 +95,7 @@ test_bad_input_catalogue_is_located_runs_nothing_and_leaves_the_store_alone() {
     echo '{"tasks": {"ok": {"run": "echo ok >>$RUNS; echo ok >$OUT/ok"}}}' >flow.json
     sl run; assert_rc 0
     BEFORE=$(store_state)
-    bad '{"tasks": {"a": {"run": "x",}}}' 'flow.json:1:30: invalid JSON near '"'}'"
+    bad '{"tasks": {"a": {"run": "x",}}}' 'flow.json:1:29: invalid JSON near '"'}'"
     bad '{"tasks": {"a": {"run": "x", "after": "b"}}}' 'task a: "after" must be an array of strings'
     bad '{"tasks": {"a": {"run": "x", "cache": true}}}' 'task a: unknown field "cache"'
     bad '{"tasks": {"a": {"run": "x", "after": ["nope"]}}}' 'task a: "after" names unknown task "nope"'

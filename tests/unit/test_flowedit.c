@@ -358,3 +358,22 @@ TEST(flowedit_open_reports_syntax_like_the_cli)
     CHECK(flowedit_error(d) == NULL);
     flowedit_free(d);
 }
+
+/* A number keeps its text through the editor (cJSON alone would save
+ * 9007199254740993 as 9.00719925474099e+15 and 1e400 as null), and a value typed
+ * for :param is a number only when all of it is one. */
+TEST(flowedit_numbers_keep_their_text)
+{
+    struct flowedit *d = open_text("flow.json", "{\"params\": {\"a\": 9007199254740993, "
+                                                "\"b\": 1e400, \"c\": 0.10},\n"
+                                                " \"tasks\": {\"t\": {\"run\": \"echo\"}}}");
+    REQUIRE(d);
+    CHECK_CONTAINS(text(d), "\"a\": 9007199254740993,");
+    CHECK_CONTAINS(text(d), "\"b\": 1e400,");
+    CHECK_CONTAINS(text(d), "\"c\": 0.10\n");
+    CHECK_STR(apply(d, EDIT_PARAM, "d", NULL, "0.30000000000000004"), "");
+    CHECK_STR(apply(d, EDIT_PARAM, "e", NULL, "5abc"), "");
+    CHECK_CONTAINS(text(d), "\"d\": 0.30000000000000004,");
+    CHECK_CONTAINS(text(d), "\"e\": \"5abc\"");
+    flowedit_free(d);
+}
