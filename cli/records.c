@@ -1,4 +1,6 @@
 /* records: opening a flow's history for the commands that read it. */
+#include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,24 +47,37 @@ int cli_store(const struct cli *c, const char *what, struct records *r)
     return EXIT_OK;
 }
 
+/* "last" (0) or "last~N" (N): how many runs back, or -1 when arg is neither. */
+static long runs_back(const char *arg)
+{
+    if (strcmp(arg, "last") == 0)
+        return 0;
+    if (strncmp(arg, "last~", 5) != 0 || !isdigit((unsigned char)arg[5]))
+        return -1; /* also "last~-1", "last~" and "last~ 1" */
+    char *end;
+    errno = 0;
+    long back = strtol(arg + 5, &end, 10);
+    return *end || errno || back < 0 ? -1 : back;
+}
+
 int cli_run_id(const struct cli *c, const struct records *r, const char *arg, int64_t *id)
 {
-    char *end;
     *id = 0;
     if (strncmp(arg, "last", 4) == 0) {
-        long back = 0;
-        if (arg[4] == '~')
-            back = strtol(arg + 5, &end, 10);
-        bool ok = (arg[4] == 0 || (arg[4] == '~' && *end == 0 && back >= 0));
-        struct run_row *rows = NULL;
-        size_t n = ok && r->flow_id ? runs_list(r->db, r->flow_id, (size_t)back + 1, &rows) : 0;
-        if (n == (size_t)back + 1)
-            *id = rows[back].id;
-        runs_list_free(rows, n);
-        if (!ok)
+        long back = runs_back(arg);
+        if (back < 0)
             return cli_usage_error(c, "a run is a number, \"last\" or \"last~N\", not \"%s\"",
                                    arg);
+        struct run_row *rows = NULL;
+        size_t want = (size_t)back + 1;
+        assert(want > 0);
+        size_t n = r->flow_id ? runs_list(r->db, r->flow_id, want, &rows) : 0;
+        assert(n <= want);
+        if (n == want)
+            *id = rows[back].id;
+        runs_list_free(rows, n);
     } else {
+        char *end;
         errno = 0;
         long long v = strtoll(arg, &end, 10);
         if (*end || errno || v <= 0)
