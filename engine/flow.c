@@ -226,10 +226,17 @@ static void add_dir_files(const char *dir, const char *rel, struct strv *out)
         char *child = xasprintf("%s/%s", rel, n);
         char *child_abs = path_join(dir, child);
         struct stat st;
-        if (stat(child_abs, &st) == 0 && S_ISDIR(st.st_mode))
+        if (stat(child_abs, &st) != 0) {
+            /* A dangling (or looping) symlink is no file; any other failure keeps the
+             * path, so that fingerprinting it reports the error instead of leaving
+             * code out of the key. */
+            if (errno != ENOENT && errno != ELOOP)
+                strv_push(out, xstrdup(child));
+        } else if (S_ISDIR(st.st_mode)) {
             add_dir_files(dir, child, out);
-        else if (S_ISREG(st.st_mode))
+        } else if (S_ISREG(st.st_mode)) {
             strv_push(out, xstrdup(child));
+        }
         free(child);
         free(child_abs);
     }
@@ -352,6 +359,7 @@ static void used_params(const struct scope *s, const struct rawtask *rt, struct 
                 t->params[t->n_params].key = xstrdup(names.v[i]);
                 t->params[t->n_params++].value = xstrdup(s->subst[k].value);
             }
+    assert(t->n_params <= names.n); /* an unknown one is refused when it is expanded */
     strv_free(&names);
 }
 
