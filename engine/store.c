@@ -1,6 +1,7 @@
 /* store: objects, manifests and views. */
 #include "store.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -480,17 +481,27 @@ static void escape_path(struct sb *b, const char *p)
     }
 }
 
+/* The inverse of escape_path() on the n bytes at p (a field of a manifest line, not
+ * NUL-terminated); NULL when an escape is cut short or not two hex digits (a damaged
+ * manifest: "%4" at the end of a field must not take the delimiter as a digit). */
 static char *unescape_path(const char *p, size_t n)
 {
     struct sb b = {0};
     for (size_t i = 0; i < n; i++) {
-        if (p[i] == '%' && i + 2 < n + 1) {
-            char hex[3] = {p[i + 1], p[i + 2], 0};
-            sb_addc(&b, (char)strtol(hex, NULL, 16));
-            i += 2;
-        } else {
+        if (p[i] != '%') {
             sb_addc(&b, p[i]);
+            continue;
         }
+        if (i + 2 >= n || !isxdigit((unsigned char)p[i + 1]) ||
+            !isxdigit((unsigned char)p[i + 2])) {
+            sb_free(&b);
+            return NULL;
+        }
+        char hex[3] = {p[i + 1], p[i + 2], 0};
+        long c = strtol(hex, NULL, 16);
+        assert(c >= 0 && c <= 0xff);
+        sb_addc(&b, (char)c);
+        i += 2;
     }
     return sb_take(&b);
 }
@@ -555,11 +566,17 @@ static long manifest_parse(const char *text, struct item **out)
             if (!sp)
                 break;
             it->target = unescape_path(f, (size_t)(sp - f));
+            if (!it->target)
+                break;
             f = sp + 1;
         } else if (it->kind != 'd') {
             break;
         }
         it->path = unescape_path(f, (size_t)(eol - f));
+        if (!it->path) {
+            free(it->target);
+            break;
+        }
         n++;
         p = eol + 1;
     }

@@ -130,3 +130,35 @@ TEST(store_refuses_symlinks_leaving_out)
     free(out);
     store_close(s);
 }
+
+static void count_file(void *ctx, const struct store_file *f)
+{
+    (void)f;
+    ++*(int *)ctx;
+}
+
+/* A manifest is read back exactly or refused: an escape cut short at the end of a
+ * path ("a%4" then the newline) must not take the delimiter as its second digit. */
+TEST(store_manifest_with_a_broken_escape_is_malformed)
+{
+    static const char *const digest =
+        "0000000000000000000000000000000000000000000000000000000000000000";
+    char *good = xasprintf("sluice-manifest 1\nf %s 1 a%%20b\n", digest);
+    int n = 0;
+    CHECK(store_manifest_each(good, count_file, &n) == 0);
+    CHECK(n == 1);
+    struct strv paths = {0};
+    store_manifest_files(good, &paths);
+    REQUIRE(paths.n == 1);
+    CHECK_STR(paths.v[0], "a b");
+    strv_free(&paths);
+    const char *const bad[] = {"a%4", "a%", "a%zz", "a%4\x01"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *m = xasprintf("sluice-manifest 1\nf %s 1 %s\n", digest, bad[i]);
+        n = 0;
+        if (store_manifest_each(m, count_file, &n) != -1)
+            t_fail(__FILE__, __LINE__, "manifest path %s was accepted (%d files)", bad[i], n);
+        free(m);
+    }
+    free(good);
+}
