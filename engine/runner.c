@@ -1,6 +1,7 @@
 /* runner: the scheduling loop, early cutoff, storing outputs and recording history. */
 #include "runner.h"
 
+#include <assert.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <poll.h>
@@ -527,12 +528,15 @@ static bool needs_revival(struct run *r, size_t t)
     return wait;
 }
 
+/* A free job slot (its index into slot_busy and slot_logs) of executor ex, or -1. */
 static int free_slot(struct run *r, int ex)
 {
+    assert(ex >= 0 && (size_t)ex < r->ex.n);
     for (int i = ex * r->o->jobs; i < (ex + 1) * r->o->jobs; i++)
         if (!r->slot_busy[i])
             return i;
-    return -1; /* unreachable: at most `jobs` tasks run on each executor */
+    assert(!"no free job slot: at most `jobs` tasks run on each executor");
+    return -1;
 }
 
 /* Whether the task's deep key now has a usable entry (another run, or another task
@@ -622,6 +626,10 @@ static int start(struct run *r, size_t t)
     }
     struct executor *x = &r->ex.v[r->ex_of[t]];
     n->slot = free_slot(r, r->ex_of[t]);
+    if (n->slot < 0) { /* never used as an index (even with NDEBUG) */
+        strv_free(&env);
+        return err_set(r->e, "task %s: executor %s has no free job slot", task->name, x->name);
+    }
     struct exec_job job = {.id = t,
                            .task = task->name,
                            .command = task->run,
