@@ -1,6 +1,7 @@
 /* template: placeholder substitution for run, code, files, env and publish. */
 #include "template.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,7 @@ static int expand_param(const struct template_vars *v, const char *a, size_t n, 
 {
     for (size_t i = 0; i < v->n_params; i++) {
         if (strlen(v->param_names[i]) == n && memcmp(v->param_names[i], a, n) == 0) {
+            assert(v->param_values[i]); /* every parameter has its text */
             sb_adds(b, v->param_values[i]);
             return 0;
         }
@@ -117,6 +119,8 @@ static int key_length(const char *arg, size_t arglen)
 int template_expand(const char *tpl, const struct template_vars *v, char **out, struct err *e)
 {
     struct sb b = {0};
+    assert(tpl && v && out);
+    assert(v->n_params == 0 || (v->param_names && v->param_values));
     const char *s = tpl;
     while (*s) {
         enum ph kind;
@@ -184,6 +188,7 @@ void template_params(const char *tpl, struct strv *names)
         size_t n = placeholder(s, &kind, &arg, &arglen);
         if (kind != PH_PARAM)
             continue;
+        assert(n > 0 && arglen > 0);
         char *name = xstrndup(arg, arglen);
         if (strv_has(names, name))
             free(name);
