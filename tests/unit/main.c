@@ -8,20 +8,23 @@
 #include "t.h"
 #include "util.h"
 
-#define MAX_TESTS 256
-
 struct test {
     const char *name;
     t_fn fn;
 };
-static struct test tests[MAX_TESTS];
-static int n_tests, failures_now;
+static struct test *tests; /* every registered test: none is dropped */
+static int n_tests, failures_now, checks_now;
 static char tmpdir[4096];
 
 void t_register(const char *name, t_fn fn)
 {
-    if (n_tests < MAX_TESTS)
-        tests[n_tests++] = (struct test){name, fn};
+    tests = xrealloc(tests, (size_t)(n_tests + 1) * sizeof *tests);
+    tests[n_tests++] = (struct test){name, fn};
+}
+
+void t_check(void)
+{
+    checks_now++;
 }
 
 void t_fail(const char *file, int line, const char *fmt, ...)
@@ -33,6 +36,7 @@ void t_fail(const char *file, int line, const char *fmt, ...)
     fputc('\n', stdout);
     va_end(ap);
     failures_now++;
+    checks_now++;
 }
 
 int t_failed_now(void)
@@ -74,30 +78,38 @@ int t_sh(const char *fmt, ...)
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-static bool selected(const char *name, int argc, char **argv)
+/* Whether a test is selected (all of them without arguments); marks the arguments
+ * that named one. */
+static bool selected(const char *name, int argc, char **argv, bool *named)
 {
     if (argc < 2)
         return true;
+    bool any = false;
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], name) == 0)
-            return true;
-    return false;
+            any = named[i] = true;
+    return any;
 }
 
 int main(int argc, char **argv)
 {
     int passed = 0, failed = 0;
+    bool *named = xcalloc((size_t)argc + 1, sizeof *named);
     const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     for (int i = 0; i < n_tests; i++) {
-        if (!selected(tests[i].name, argc, argv))
+        if (!selected(tests[i].name, argc, argv, named))
             continue;
         snprintf(tmpdir, sizeof tmpdir, "%s/sluice-unit-XXXXXX", base);
         if (!mkdtemp(tmpdir)) {
             perror("mkdtemp");
             return 2;
         }
-        failures_now = 0;
+        failures_now = checks_now = 0;
         tests[i].fn();
+        if (checks_now == 0) {
+            printf("    %s checked nothing\n", tests[i].name);
+            failures_now++;
+        }
         printf("%s unit/%s\n", failures_now ? "FAIL" : "ok  ", tests[i].name);
         fflush(stdout);
         if (failures_now)
@@ -106,6 +118,13 @@ int main(int argc, char **argv)
             passed++;
         remove_tree(tmpdir, NULL);
     }
+    for (int i = 1; i < argc; i++)
+        if (!named[i]) {
+            printf("FAIL unit/%s: no such test\n", argv[i]);
+            failed++;
+        }
+    free(named);
+    free(tests);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

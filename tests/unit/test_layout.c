@@ -1,5 +1,6 @@
 /* Layout: pictures compared with golden text files in tests/golden/ (regenerate one
- * with SLUICE_UPDATE_GOLDEN=1 and look at it before committing). */
+ * with SLUICE_UPDATE_GOLDEN=1: a golden it rewrites fails the test; look at it before
+ * committing and run again without the variable). */
 #include <unistd.h>
 
 #include "layout.h"
@@ -63,12 +64,22 @@ static void check_golden(const char *name, const char *spec, enum layout_dir dir
     CHECK_STR(again, got); /* deterministic */
     char *path = xasprintf("%s/tests/golden/%s.txt", getenv("SLUICE_SRC") ? getenv("SLUICE_SRC") : ".",
                            name);
-    if (getenv("SLUICE_UPDATE_GOLDEN"))
-        file_write_atomic(path, got, strlen(got), 0644, NULL);
     struct err e;
     char *want = file_read_all(path, NULL, &e);
-    if (!want || strcmp(want, got) != 0)
+    if (want && strcmp(want, got) == 0) {
+        t_check();
+    } else if (getenv("SLUICE_UPDATE_GOLDEN")) {
+        /* Still a failure: a run that rewrites goldens proves nothing until it is looked
+         * at and run again without the variable. */
+        if (file_write_atomic(path, got, strlen(got), 0644, &e))
+            t_fail(__FILE__, __LINE__, "%s", e.msg);
+        else
+            t_fail(__FILE__, __LINE__, "%s differed from %s: updated it (look at it, then "
+                                       "run again without SLUICE_UPDATE_GOLDEN); got:\n%s",
+                   name, path, got);
+    } else {
         t_fail(__FILE__, __LINE__, "%s differs from %s; got:\n%s", name, path, got);
+    }
     free(want);
     free(path);
     free(got);

@@ -12,7 +12,7 @@ static struct workspace *open_ws(const char *json)
     struct workspace *ws = NULL;
     struct err e;
     if (workspace_open(path, NULL, &ws, &e) != 0)
-        printf("    %s\n", e.msg);
+        t_fail(__FILE__, __LINE__, "%s", e.msg);
     free(path);
     return ws;
 }
@@ -28,10 +28,10 @@ static void cache_output(struct workspace *ws, const char *name, const char *con
     struct err e;
     size_t t = idx(ws, name);
     if (keys_deep(&ws->keys, t, &e))
-        printf("    %s\n", e.msg);
+        t_fail(__FILE__, __LINE__, "%s", e.msg);
     char *out;
     if (store_scratch(ws->store, ws->keys.in[t].deep, &out, &e))
-        printf("    %s\n", e.msg);
+        t_fail(__FILE__, __LINE__, "%s", e.msg);
     char *file = path_join(out, "result");
     FILE *f = fopen(file, "w");
     fputs(content, f);
@@ -39,11 +39,11 @@ static void cache_output(struct workspace *ws, const char *name, const char *con
     struct output o;
     struct cache_entry ce = {.created = 1};
     if (store_ingest(ws->store, out, &o, &e) || cache_put_output(ws->db, &o, true, &e))
-        printf("    %s\n", e.msg);
+        t_fail(__FILE__, __LINE__, "%s", e.msg);
     memcpy(ce.digest, o.digest, HASH_HEX);
     ce.size = o.size;
     if (cache_put(ws->db, ws->keys.in[t].deep, "deep", name, &ce, &e))
-        printf("    %s\n", e.msg);
+        t_fail(__FILE__, __LINE__, "%s", e.msg);
     output_free(&o);
     free(file);
     free(out);

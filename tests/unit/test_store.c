@@ -11,7 +11,7 @@ static struct store *open_store(void)
     struct store *s = NULL;
     struct err e;
     if (store_open(root, &s, &e))
-        printf("    %s\n", e.msg);
+        t_fail(__FILE__, __LINE__, "%s", e.msg);
     free(root);
     return s;
 }
