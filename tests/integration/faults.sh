@@ -81,14 +81,19 @@ test_a_failing_fsync_stops_the_run_before_any_entry_is_written() {
 test_a_database_locked_by_another_program_is_named_and_nothing_runs() {
     two_tasks
     sl status; assert_rc 0
-    { echo "BEGIN EXCLUSIVE;"; echo "SELECT 'locked';"; sleep 30; } | sqlite3 .sluice/sluice.db >lock.out &
+    # The lock is held while sqlite3 reads on; the whole pipeline (the sleep too, which
+    # would otherwise keep the test's output open for 30 s) ends when the test does.
+    { echo "BEGIN EXCLUSIVE;"; echo "SELECT 'locked';"; sleep 30 & echo $! >sleep.pid; wait; } |
+        sqlite3 .sluice/sluice.db >lock.out &
     holder=$!
+    end_holder() { kill "$(cat sleep.pid 2>/dev/null)" "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; }
+    trap end_holder EXIT
     for _ in $(seq 500); do grep -q locked lock.out 2>/dev/null && break; sleep 0.02; done
     SLUICE_TEST_HOOK="db-busy-timeout on" sl run; assert_rc 2
     assert_out ".sluice/sluice.db is locked by another program (gave up after 0.3 s)"
     assert_not_out "cancelled"
     assert_eq "$(total_runs)" 0 "executions"
-    kill "$holder"; wait "$holder" 2>/dev/null
+    end_holder
     sl run; assert_rc 0
     assert_runs make 1
     assert_eq "$(sql "select group_concat(status) from runs")" ok "runs"
