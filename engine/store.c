@@ -532,7 +532,16 @@ static char *manifest_text(struct item *items, size_t n)
     return sb_take(&b);
 }
 
-/* Parses a manifest; returns the number of items (or -1 if malformed). */
+static void items_free(struct item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(items[i].path);
+        free(items[i].target);
+    }
+    free(items);
+}
+
+/* Parses a manifest; returns the number of items (or -1 if malformed, *out NULL). */
 static long manifest_parse(const char *text, struct item **out)
 {
     *out = NULL;
@@ -580,17 +589,12 @@ static long manifest_parse(const char *text, struct item **out)
         n++;
         p = eol + 1;
     }
-    *out = items;
-    return *p ? -1 : (long)n;
-}
-
-static void items_free(struct item *items, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(items[i].path);
-        free(items[i].target);
+    if (*p) { /* malformed: callers free only what a good parse returns */
+        items_free(items, n);
+        return -1;
     }
-    free(items);
+    *out = items;
+    return (long)n;
 }
 
 /* --- ingest -------------------------------------------------------------------------------- */
