@@ -13,10 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/fs.h>
 
 #include "testhook.h"
 
@@ -362,6 +365,52 @@ static int copy_file(const char *from, const char *to, int mode, struct err *e)
     return rc;
 }
 
+/* Copies from's bytes to the new file `to` (which must not exist): a reflink where the
+ * file system can share extents (FICLONE: btrfs, XFS, ...), else copy_file_range(),
+ * else read and write; the copy is fsynced. Nothing is shared with `from` but
+ * copy-on-write extents, so writing either never changes the other. */
+static int clone_file(const char *from, const char *to, int mode, struct err *e)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (in < 0)
+        return err_set(e, "%s: %s", from, strerror(errno));
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (out < 0) {
+        int rc = err_set(e, "%s: %s", to, strerror(errno));
+        close(in);
+        return rc;
+    }
+    int rc = 0;
+    if (testhook("publish-no-reflink") || ioctl(out, FICLONE, in) != 0) {
+        ssize_t n;
+        bool fallback = false;
+        while ((n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0)) > 0)
+            ;
+        if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP))
+            fallback = lseek(in, 0, SEEK_SET) == 0 && lseek(out, 0, SEEK_SET) == 0 &&
+                       ftruncate(out, 0) == 0;
+        else if (n < 0)
+            rc = err_set(e, "copying %s to %s: %s", from, to, strerror(errno));
+        char buf[1 << 16];
+        while (fallback && rc == 0 && (n = read(in, buf, sizeof buf)) != 0) {
+            ssize_t w = 0;
+            for (ssize_t k = 0; n > 0 && k < n && w >= 0; k += w)
+                w = write(out, buf + k, (size_t)(n - k));
+            if ((n < 0 && errno != EINTR) || w < 0)
+                rc = err_set(e, "copying %s to %s: %s", from, to, strerror(errno));
+        }
+    }
+    if (rc == 0 && fsync(out) != 0 && errno != EINVAL)
+        rc = err_set(e, "%s: %s", to, strerror(errno));
+    fchmod(out, (mode_t)mode); /* exactly, whatever the umask */
+    if (close(out) != 0 && rc == 0)
+        rc = err_set(e, "%s: %s", to, strerror(errno));
+    close(in);
+    if (rc)
+        unlink(to);
+    return rc;
+}
+
 /* Whether a stored object still holds the bytes its name says. */
 static bool object_intact(const char *obj, const char *digest)
 {
@@ -629,6 +678,31 @@ static bool link_stays_inside(const char *rel_path, const char *target)
 
 static int walk_dir(struct walk *w, const char *rel);
 
+/* Whether the file st describes is already the store's object for digest. */
+static bool is_object(const struct store *s, const struct stat *st, const char *digest, bool exec)
+{
+    char *obj = object_name(s, digest, exec);
+    struct stat ost;
+    bool same = lstat(obj, &ost) == 0 && ost.st_dev == st->st_dev && ost.st_ino == st->st_ino;
+    free(obj);
+    return same;
+}
+
+/* Replaces the name path with a copy of its bytes that nothing else shares; the inode
+ * it named (and every other name of it) is left as it was. */
+static int privatize(const char *path, mode_t mode, struct err *e)
+{
+    char *tmp = xasprintf("%s.sluice-copy", path);
+    unlink(tmp);
+    int rc = clone_file(path, tmp, (int)mode, e);
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = err_set(e, "%s: %s", path, strerror(errno));
+    if (rc)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
 static int walk_entry(struct walk *w, const char *rel, const char *abs)
 {
     struct stat st;
@@ -664,6 +738,13 @@ static int walk_entry(struct walk *w, const char *rel, const char *abs)
     w->n++;
     if (hash_file(abs, it->digest, &it->size, w->e))
         return -1;
+    if (st.st_nlink > 1 && !is_object(w->s, &st, it->digest, it->kind == 'x')) {
+        /* Another name shares this inode (a hard link to a user's file): storing it as
+         * is would chmod that file and tie it to the store. Store a private copy. */
+        if (privatize(abs, st.st_mode & 0777, w->e) ||
+            hash_file(abs, it->digest, &it->size, w->e))
+            return err_prefix(w->e, "output %s", rel);
+    }
     w->total += it->size;
     return adopt(w->s, abs, it->digest, it->size, it->kind == 'x', true, w->e);
 }
@@ -710,6 +791,14 @@ void output_free(struct output *o)
 int store_ingest(struct store *s, const char *out_dir, struct output *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
+    struct stat st;
+    if (lstat(out_dir, &st) != 0)
+        return err_set(e, "the task removed $OUT (%s): nothing was stored", out_dir);
+    if (S_ISLNK(st.st_mode))
+        return err_set(e, "the task replaced $OUT with a symbolic link: nothing was stored "
+                          "(write the output into $OUT instead)");
+    if (!S_ISDIR(st.st_mode))
+        return err_set(e, "the task replaced $OUT with a file: nothing was stored");
     struct walk w = {.s = s, .root = out_dir, .e = e};
     int rc = walk_dir(&w, "");
     if (rc == 0) {

@@ -80,7 +80,9 @@ void output_free(struct output *o);
 /* Moves a finished $OUT directory into the store: every file becomes an object and
  * the directory becomes the output's view; *out describes it. Fails (and stores
  * nothing that could be mistaken for a result) on special files or symlinks leaving
- * the directory. */
+ * the directory, and when $OUT itself is no longer a directory (a symlink is never
+ * followed). A file whose inode has other names (a hard link to a user's file) is
+ * copied, never chmodded or linked into the store: only the name in $OUT changes. */
 int store_ingest(struct store *s, const char *out_dir, struct output *out, struct err *e);
 /* Path of an object, or NULL if it is not in the store. Caller frees. */
 char *store_object_path(const struct store *s, const char *digest);
