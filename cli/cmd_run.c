@@ -9,7 +9,7 @@
 
 struct run_args {
     int jobs;
-    bool dry_run, force;
+    bool dry_run, force, publish_overwrite;
     struct strv params;
     char **targets;
     size_t n_targets;
@@ -20,6 +20,7 @@ static int parse(struct cli *c, int argc, char **argv, struct run_args *a)
     static const struct option opts[] = {{"jobs", required_argument, NULL, 'j'},
                                           {"dry-run", no_argument, NULL, 'n'},
                                           {"force", no_argument, NULL, 'F'},
+                                          {"publish-overwrite", no_argument, NULL, 'O'},
                                           {"param", required_argument, NULL, 'p'},
                                           {NULL, 0, NULL, 0}};
     a->jobs = cli_default_jobs();
@@ -37,6 +38,9 @@ static int parse(struct cli *c, int argc, char **argv, struct run_args *a)
             break;
         case 'F':
             a->force = true;
+            break;
+        case 'O':
+            a->publish_overwrite = true;
             break;
         case 'p':
             strv_push(&a->params, xstrdup(optarg));
@@ -123,6 +127,7 @@ static int execute(struct cli *c, struct workspace *ws, const struct run_args *a
                          .force = force,
                          .jobs = a->jobs,
                          .dry_run = a->dry_run,
+                         .publish_overwrite = a->publish_overwrite,
                          .cancel = c->cancel,
                          .observer = &obs,
                          .claim_wait = claim_wait()};

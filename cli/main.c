@@ -21,11 +21,14 @@ static const struct command commands[] = {
      "      --mouse         let a click select a task (also: the m key)\n"
      "      --script FILE   drive it from a key script, headless, printing screen dumps\n",
      "sluice\n  sluice tui examples/churn/flow.json", cmd_tui},
-    {"run", "[TARGET...] [-j N] [--dry-run] [--force] [-p NAME=VALUE]...",
+    {"run", "[TARGET...] [-j N] [--dry-run] [--force] [--publish-overwrite] [-p NAME=VALUE]...",
      "run what the targets need (default: every sink), reusing cached results",
      "  -j, --jobs N        run at most N tasks at once on each executor (default: cores)\n"
      "  -n, --dry-run       print the plan (what would run, what is cached), run nothing\n"
      "      --force         run the targets even when cached (upstreams as usual)\n"
+     "      --publish-overwrite\n"
+     "                      let publishing replace what is at a publish path although\n"
+     "                      sluice did not publish it (a file of yours, or another flow's)\n"
      "  -p, --param K=V     override a flow parameter for this run\n",
      "sluice run report -j 4\n  sluice run --dry-run -p lr=0.2", cmd_run},
     {"status", "[TARGET...] [--json] [-p NAME=VALUE]...",

@@ -137,26 +137,57 @@ int cache_drop_output(struct db *db, struct store *store, const char *digest, bo
     return rc;
 }
 
-void cache_publication(struct db *db, const char *path, char digest[HASH_HEX])
+static char *col_or_null(sqlite3_stmt *st, int i)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT digest FROM publications WHERE path = ?");
-    db_bind_text(st, 1, path);
-    digest[0] = 0;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        snprintf(digest, HASH_HEX, "%s", db_col_text(st, 0));
-    db_done(st);
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : xstrdup(db_col_text(st, i));
 }
 
-int cache_record_publication(struct db *db, const char *path, const char *digest,
-                             const char *task, struct err *e)
+int cache_publication(struct db *db, const char *path, struct publication *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st =
+        db_prepare(db, "SELECT digest, task, flow, stamp FROM publications WHERE path = ?");
+    db_bind_text(st, 1, path);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    if (found) {
+        snprintf(out->digest, HASH_HEX, "%s", db_col_text(st, 0));
+        out->task = xstrdup(db_col_text(st, 1));
+        out->flow = col_or_null(st, 2);
+        out->stamp = col_or_null(st, 3);
+    }
+    db_done(st);
+    return found;
+}
+
+void publication_free(struct publication *p)
+{
+    free(p->task);
+    free(p->flow);
+    free(p->stamp);
+    memset(p, 0, sizeof *p);
+}
+
+int cache_record_publication(struct db *db, const char *path, const struct publication *p,
+                             struct err *e)
 {
     sqlite3_stmt *st = db_prepare(db, "INSERT OR REPLACE INTO publications(path, digest, task, "
-                                      "published) VALUES(?, ?, ?, ?)");
+                                      "flow, stamp, published) VALUES(?, ?, ?, ?, ?, ?)");
     db_bind_text(st, 1, path);
-    db_bind_text(st, 2, digest);
-    db_bind_text(st, 3, task);
-    sqlite3_bind_double(st, 4, now_wall());
+    db_bind_text(st, 2, p->digest);
+    db_bind_text(st, 3, p->task);
+    db_bind_text(st, 4, p->flow);
+    db_bind_text(st, 5, p->stamp);
+    sqlite3_bind_double(st, 6, now_wall());
     return db_exec_stmt(db, st, e);
+}
+
+char *cache_manifest_known(struct db *db, const char *digest)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT manifest FROM outputs WHERE digest = ?");
+    db_bind_text(st, 1, digest);
+    char *m = sqlite3_step(st) == SQLITE_ROW ? xstrdup(db_col_text(st, 0)) : NULL;
+    db_done(st);
+    return m;
 }
 
 char *cache_manifest(struct db *db, const char *digest)

@@ -41,12 +41,23 @@ int cache_use_output(struct db *db, const char *digest, bool pin, struct err *e)
  * *dropped to whether it did. */
 int cache_drop_output(struct db *db, struct store *st, const char *digest, bool *dropped,
                       struct err *e);
-/* The digest last published at path (absolute), or "" when none. */
-void cache_publication(struct db *db, const char *path, char digest[HASH_HEX]);
-int cache_record_publication(struct db *db, const char *path, const char *digest,
-                             const char *task, struct err *e);
+/* What sluice published at a path (absolute): the only paths it may replace. */
+struct publication {
+    char digest[HASH_HEX];
+    char *task;  /* the task that published it */
+    char *flow;  /* its top flow file (absolute), or NULL (recorded before sluice knew) */
+    char *stamp; /* publish.c's stamp of what it left there, or NULL */
+};
+/* 1 and *out filled (publication_free()) when sluice published at path, else 0. */
+int cache_publication(struct db *db, const char *path, struct publication *out);
+void publication_free(struct publication *p);
+int cache_record_publication(struct db *db, const char *path, const struct publication *p,
+                             struct err *e);
 /* The output's manifest, or NULL if unknown. Caller frees. */
 char *cache_manifest(struct db *db, const char *digest);
+/* The same for an output whose bytes may have been dropped since (what a past
+ * publication held). Caller frees. */
+char *cache_manifest_known(struct db *db, const char *digest);
 /* Whether the output's bytes can be used (its view, or every object of its manifest). */
 bool cache_output_present(struct db *db, struct store *st, const char *digest);
 /* Why an entry's output is not there although the entry is: "output was not kept"

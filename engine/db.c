@@ -143,6 +143,11 @@ static const char *const migrations[] = {
     /* 3 -> 4: invalidations look up what others in force took out by output digest;
      * without an index each task scanned every invalidated entry. */
     "CREATE INDEX invalidated_by_digest ON invalidated_entries(digest);",
+    /* 4 -> 5: who owns a publication (its top flow file) and what it left there (a
+     * stamp of sizes, mtimes and inodes), so sluice replaces only its own, unchanged
+     * or not, and two flows cannot publish to one path unnoticed. */
+    "ALTER TABLE publications ADD COLUMN flow TEXT;"
+    "ALTER TABLE publications ADD COLUMN stamp TEXT;",
 };
 
 /* How long a statement waits for another process's lock before giving up. */

@@ -528,6 +528,7 @@ static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
     t->env = rt->env;
     t->n_env = rt->n_env;
     t->publish = rt->publish;
+    t->publish_link = rt->publish_link;
     rt->run = rt->publish = NULL;
     rt->env = NULL;
     rt->n_env = 0;

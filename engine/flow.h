@@ -39,6 +39,7 @@ struct task {
     size_t n_params;
     double expire; /* seconds; 0: never */
     char *publish;            /* parameters substituted; {key}/{key:N} remain; or NULL */
+    bool publish_link;        /* publish hard links to the store's objects, not copies */
     const char *publish_root; /* absolute: published paths must stay inside it */
     enum keep_mode keep;
     int group;                /* the sub-flow it belongs to (index into groups), or -1 */

@@ -22,8 +22,9 @@ struct field {
 static const struct field task_fields[] = {
     {"run", K_STRING},         {"after", K_LIST},  {"code", K_LIST},     {"files", K_LIST},
     {"env", K_OBJECT},         {"keep", K_STRING}, {"expire", K_STRING}, {"volatile", K_BOOL},
-    {"publish", K_STRING},     {"output", K_BOOL}, {"flow", K_STRING},   {"with", K_OBJECT},
-    {"executor", K_STRING},    {"description", K_STRING},
+    {"publish", K_STRING},     {"publish_mode", K_STRING}, {"output", K_BOOL},
+    {"flow", K_STRING},        {"with", K_OBJECT},         {"executor", K_STRING},
+    {"description", K_STRING},
 };
 static const struct field top_fields[] = {
     {"name", K_STRING}, {"description", K_STRING},  {"params", K_ANY},

@@ -10,8 +10,8 @@ static const char *const flow_fields[] = {"name",         "description", "params
                                           "publish_root", "executor"};
 static const char *const task_fields[] = {"run",     "after",  "code",     "files",
                                           "env",     "keep",   "expire",   "volatile",
-                                          "publish", "output", "flow",     "with",
-                                          "executor", "description"};
+                                          "publish", "publish_mode", "output", "flow",
+                                          "with",    "executor", "description"};
 /* Fields a sub-flow node ("flow": ...) may have besides "flow" itself. */
 static const char *const subflow_fields[] = {"flow", "with", "description"};
 
@@ -352,6 +352,16 @@ static int read_keep(struct reader *r, struct rawtask *t, const cJSON *j)
     return 0;
 }
 
+static int read_publish_mode(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    bool copy = cJSON_IsString(j) && strcmp(j->valuestring, "copy") == 0;
+    t->publish_link = cJSON_IsString(j) && strcmp(j->valuestring, "link") == 0;
+    if (!copy && !t->publish_link)
+        return err_set(r->e, "%s: task %s: \"publish_mode\" must be \"copy\" or \"link\"",
+                       r->path, t->name);
+    return 0;
+}
+
 static int read_expire(struct reader *r, struct rawtask *t, const cJSON *j)
 {
     int rc = cJSON_IsString(j) ? flowfile_duration(j->valuestring, &t->expire) : -1;
@@ -420,6 +430,8 @@ static int task_field(struct reader *r, struct rawtask *t, const cJSON *it)
         return want_bool(r, t->name, it, "volatile", &t->is_volatile);
     if (strcmp(k, "publish") == 0)
         return want_string(r, t->name, it, "publish", &t->publish);
+    if (strcmp(k, "publish_mode") == 0)
+        return read_publish_mode(r, t, it);
     if (strcmp(k, "output") == 0)
         return want_bool(r, t->name, it, "output", &t->output);
     if (strcmp(k, "flow") == 0)

@@ -37,6 +37,7 @@ struct rawtask {
     double expire; /* seconds; 0: never */
     bool is_volatile;
     char *publish;
+    bool publish_link; /* "publish_mode": "link" */
     bool output;     /* "output": true: this flow's output when used as a sub-flow */
     char *subflow;   /* "flow": the sub-flow file (relative to this file's directory) */
     struct kv *with; /* "with": the sub-flow's parameters (templates) */

@@ -1,8 +1,12 @@
-/* publish: output -> user-chosen path. */
+/* publish: output -> user-chosen path, replacing only what sluice published. */
 #include "publish.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cache.h"
 #include "template.h"
@@ -11,8 +15,8 @@
 static char *destination(const struct workspace *ws, size_t t, char **rel, struct err *e)
 {
     const struct task *task = &ws->flow->tasks[t];
-    struct template_vars v = {.task = task->local, .flow = task->flow_name,
-                              .key = ws->keys.in[t].deep, .strict = true};
+    struct template_vars v = {
+        .task = task->local, .flow = task->flow_name, .key = ws->keys.in[t].deep, .strict = true};
     if (template_expand(task->publish, &v, rel, e))
         return NULL;
     char *joined = path_join(task->dir, *rel);
@@ -46,76 +50,428 @@ static char *resolve_existing(const char *path)
     }
 }
 
-/* The load-time check of the template is lexical; a symlinked directory on the way
- * could still lead out of the publish root. dest itself may be a symlink: publishing
- * replaces it, so only its directory counts. */
-static bool lands_inside(const struct task *task, const char *dest)
+/* Where publishing at dest (absolute, normalised) really writes: its directory with
+ * symbolic links resolved, then its own name. dest itself is not followed: publishing
+ * replaces whatever it is. Caller frees. */
+static char *landing(const char *dest)
 {
-    char *dir = xstrdup(dest);
-    *strrchr(dir, '/') = 0;
+    const char *base = strrchr(dest, '/') + 1;
+    char *dir = xstrndup(dest, (size_t)(base - 1 - dest));
     char *where = resolve_existing(dir[0] ? dir : "/");
+    char *r = strcmp(where, "/") == 0 ? xasprintf("/%s", base) : xasprintf("%s/%s", where, base);
+    free(where);
+    free(dir);
+    return r;
+}
+
+/* Whether path a is strictly below directory b. */
+static bool is_below(const char *a, const char *b)
+{
+    size_t n = strlen(b);
+    if (n == 1 && b[0] == '/')
+        return a[0] == '/' && a[1] != 0;
+    return strncmp(a, b, n) == 0 && a[n] == '/';
+}
+
+/* What no publication may be, be inside or hold. */
+struct guard {
+    char *real;       /* resolved */
+    char *shown;      /* as messages name it */
+    const char *what; /* "the flow file", ... */
+};
+
+struct guards {
+    struct guard *v;
+    size_t n, cap;
+};
+
+static void guard_add(struct guards *g, const char *path, char *shown, const char *what)
+{
+    xgrow(&g->v, &g->cap, g->n + 1, sizeof *g->v);
+    char *real = realpath(path, NULL);
+    g->v[g->n++] = (struct guard){real ? real : xstrdup(path), shown, what};
+}
+
+/* The flow file and its sub-flows' files, the store, the repository's .git. */
+static void guards_collect(struct workspace *ws, struct guards *g)
+{
+    const struct flow *f = ws->flow;
+    guard_add(g, f->abspath, path_relative(f->dir, f->abspath), "the flow file");
+    for (size_t i = 0; i < f->n_groups; i++)
+        guard_add(g, f->groups[i].path, path_relative(f->dir, f->groups[i].path), "the flow file");
+    guard_add(g, store_root(ws->store), xstrdup(store_root(ws->store)), "the store");
+    const char *wd = ws->fp ? fingerprint_workdir(ws->fp) : NULL;
+    if (wd) {
+        char *git = path_join(wd, ".git");
+        guard_add(g, git, xstrdup(git), "the git directory");
+        free(git);
+    }
+}
+
+static void guards_free(struct guards *g)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        free(g->v[i].real);
+        free(g->v[i].shown);
+    }
+    free(g->v);
+}
+
+/* Refuses a landing that is, is inside or holds a guard, or lies in any .git. */
+static int guard_check(const struct workspace *ws, const struct guards *g, size_t t,
+                       const char *rel, const char *land, struct err *e)
+{
+    const char *task = ws->flow->tasks[t].name;
+    for (size_t i = 0; i < g->n; i++) {
+        const struct guard *d = &g->v[i];
+        const char *how = strcmp(land, d->real) == 0 ? "is"
+                          : is_below(land, d->real)  ? "is inside"
+                          : is_below(d->real, land)  ? "holds"
+                                                     : NULL;
+        if (how)
+            return err_set(e, "%s: task %s: publish path %s %s %s %s: refused", ws->flow->path,
+                           task, rel, how, d->what, d->shown);
+    }
+    const char *git = strstr(land, "/.git");
+    while (git && git[5] != '/' && git[5] != 0)
+        git = strstr(git + 1, "/.git");
+    if (git) {
+        char *dir = xstrndup(land, (size_t)(git + 5 - land));
+        err_set(e, "%s: task %s: publish path %s %s the git directory %s: refused", ws->flow->path,
+                task, rel, git[5] ? "is inside" : "is", dir);
+        free(dir);
+        return -1;
+    }
+    return 0;
+}
+
+/* Where task t publishes, if it may: inside its publish root once symbolic links are
+ * followed, clear of every guard. *land gets where it really writes; both NULL (and a
+ * message) when refused. Caller frees both, and *rel. */
+static char *checked_destination(struct workspace *ws, const struct guards *g, size_t t, char **rel,
+                                 char **land, struct err *e)
+{
+    const struct task *task = &ws->flow->tasks[t];
+    *rel = NULL;
+    *land = NULL;
+    char *dest = destination(ws, t, rel, e);
+    if (!dest)
+        return NULL;
+    char *where = landing(dest);
     char *root = realpath(task->publish_root, NULL);
     if (!root)
         root = xstrdup(task->publish_root);
-    size_t rl = strlen(root);
-    bool inside = strncmp(where, root, rl) == 0 && (where[rl] == '/' || where[rl] == 0 ||
-                                                     (rl == 1 && root[0] == '/'));
+    int rc = 0;
+    if (!is_below(where, root))
+        rc = err_set(e,
+                     "%s: task %s: publish path %s leads outside the %s through a symbolic "
+                     "link; refused",
+                     ws->flow->path, task->name, *rel,
+                     strcmp(task->publish_root, task->dir) ? "publish_root" : "flow's directory");
+    if (rc == 0)
+        rc = guard_check(ws, g, t, *rel, where, e);
     free(root);
-    free(where);
-    free(dir);
-    return inside;
-}
-
-/* Where task t publishes, if that is inside its publish root once symbolic links
- * are followed; else NULL and a message. Caller frees. */
-static char *checked_destination(struct workspace *ws, size_t t, struct err *e)
-{
-    const struct task *task = &ws->flow->tasks[t];
-    char *rel = NULL;
-    char *dest = destination(ws, t, &rel, e);
-    if (dest && !lands_inside(task, dest)) {
-        err_set(e, "%s: task %s: publish path %s leads outside the %s through a symbolic "
-                   "link; refused",
-                ws->flow->path, task->name, rel,
-                strcmp(task->publish_root, task->dir) ? "publish_root" : "flow's directory");
+    if (rc) {
+        free(where);
         free(dest);
-        dest = NULL;
+        return NULL;
     }
-    free(rel);
+    *land = where;
     return dest;
 }
 
-int publish_check(struct workspace *ws, size_t t, struct err *e)
+/* One publishing task, for the overlap check. */
+struct target {
+    char *land, *rel;
+    size_t t;
+};
+
+static int cmp_target(const void *a, const void *b)
 {
-    char *dest = checked_destination(ws, t, e);
-    free(dest);
-    return dest ? 0 : -1;
+    const struct target *x = a, *y = b;
+    int c = strcmp(x->land, y->land);
+    return c ? c : (x->t > y->t) - (x->t < y->t);
 }
 
-int publish_task(struct workspace *ws, size_t t, const char *digest, char **where,
+static const struct target *find_target(const struct target *v, size_t n, const char *land)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(v[mid].land, land);
+        if (c == 0)
+            return &v[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* No two tasks publish to one path, nor one inside another's publication. */
+static int check_overlaps(const struct workspace *ws, struct target *v, size_t n, struct err *e)
+{
+    sort_array(v, n, sizeof *v, cmp_target);
+    const struct task *tasks = ws->flow->tasks;
+    for (size_t i = 0; i + 1 < n; i++)
+        if (strcmp(v[i].land, v[i + 1].land) == 0)
+            return err_set(e,
+                           "%s: tasks %s and %s both publish to %s: refused (give each its "
+                           "own path)",
+                           ws->flow->path, tasks[v[i].t].name, tasks[v[i + 1].t].name, v[i].rel);
+    for (size_t i = 0; i < n; i++) {
+        char *up = xstrdup(v[i].land);
+        char *slash;
+        int rc = 0;
+        while (rc == 0 && (slash = strrchr(up, '/')) && slash != up) {
+            *slash = 0;
+            const struct target *o = find_target(v, n, up);
+            if (o)
+                rc =
+                    err_set(e,
+                            "%s: task %s publishes %s inside %s, which task %s publishes: "
+                            "refused",
+                            ws->flow->path, tasks[v[i].t].name, v[i].rel, o->rel, tasks[o->t].name);
+        }
+        free(up);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int publish_check(struct workspace *ws, struct err *e)
+{
+    struct guards g = {0};
+    guards_collect(ws, &g);
+    struct target *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    for (size_t t = 0; rc == 0 && t < ws->flow->n_tasks; t++) {
+        if (!ws->flow->tasks[t].publish || !ws->keys.in[t].done)
+            continue;
+        char *rel, *land;
+        char *dest = checked_destination(ws, &g, t, &rel, &land, e);
+        if (!dest) {
+            free(rel);
+            rc = -1;
+            break;
+        }
+        free(dest);
+        xgrow(&v, &cap, n + 1, sizeof *v);
+        v[n++] = (struct target){land, rel, t};
+    }
+    if (rc == 0)
+        rc = check_overlaps(ws, v, n, e);
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].land);
+        free(v[i].rel);
+    }
+    free(v);
+    guards_free(&g);
+    return rc;
+}
+
+/* --- what is at a publication ------------------------------------------------------------ */
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Calls fn for path and everything below it (never following a symbolic link), in
+ * name order, with each entry's path relative to the root ("" for the root). */
+static void walk(const char *path, const char *rel,
+                 void (*fn)(void *ctx, const char *rel, const struct stat *st), void *ctx)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return;
+    fn(ctx, rel, &st);
+    if (!S_ISDIR(st.st_mode))
+        return;
+    struct dirent **names;
+    int n = scandir(path, &names, NULL, by_name);
+    for (int i = 0; i < n; i++) {
+        const char *name = names[i]->d_name;
+        if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0) {
+            char *child = path_join(path, name);
+            char *crel = rel[0] ? xasprintf("%s/%s", rel, name) : xstrdup(name);
+            walk(child, crel, fn, ctx);
+            free(child);
+            free(crel);
+        }
+        free(names[i]);
+    }
+    if (n >= 0)
+        free(names);
+}
+
+static void stamp_entry(void *ctx, const char *rel, const struct stat *st)
+{
+    struct sb *b = ctx;
+    sb_addf(b, "%s %o %llu", rel, (unsigned)st->st_mode, (unsigned long long)st->st_ino);
+    if (!S_ISDIR(st->st_mode))
+        sb_addf(b, " %lld %lld.%09ld", (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+                st->st_mtim.tv_nsec);
+    sb_addc(b, '\n');
+}
+
+/* A digest of what is at path now: every entry's name, type, mode, inode, size and
+ * mtime (stats only). "" when nothing is there. */
+static void stamp_of(const char *path, char out[HASH_HEX])
+{
+    struct sb b = {0};
+    walk(path, "", stamp_entry, &b);
+    if (b.len)
+        hash_bytes(b.buf, b.len, out);
+    else
+        out[0] = 0;
+    free(b.buf);
+}
+
+struct foreign {
+    struct strv known; /* sorted */
+    char *first;       /* the first entry not among them */
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void find_foreign(void *ctx, const char *rel, const struct stat *st)
+{
+    (void)st;
+    struct foreign *f = ctx;
+    if (f->first || !rel[0])
+        return;
+    if (!bsearch(&rel, f->known.v, f->known.n, sizeof *f->known.v, cmp_str))
+        f->first = xstrdup(rel);
+}
+
+/* The first entry of the directory dest that the output `digest` (what sluice
+ * published there) does not have, or NULL. */
+static char *foreign_entry(struct workspace *ws, const char *dest, const char *digest)
+{
+    char *manifest = cache_manifest_known(ws->db, digest);
+    if (!manifest)
+        return xstrdup("?"); /* nothing says what was sluice's: none of it is */
+    struct foreign f = {0};
+    store_manifest_paths(manifest, &f.known);
+    strv_sort(&f.known);
+    walk(dest, "", find_foreign, &f);
+    strv_free(&f.known);
+    free(manifest);
+    return f.first;
+}
+
+/* --- publishing ---------------------------------------------------------------------------- */
+
+#define TAKE_OVER "move it away, or run with --publish-overwrite to replace it"
+
+/* Whether the output may replace what is at dest; a message when not. */
+static int may_replace(struct workspace *ws, size_t t, const char *dest, const char *rel,
+                       const struct publication *old, bool known, const char *digest, struct err *e)
+{
+    const char *me = ws->flow->abspath;
+    struct stat st;
+    if (known && old->flow && strcmp(old->flow, me) != 0 && strcmp(old->digest, digest) != 0 &&
+        access(old->flow, F_OK) == 0) {
+        char *shown = path_relative(ws->flow->dir, old->flow);
+        err_set(e,
+                "publish path %s is published by task %s of %s: refused (two flows must not "
+                "publish to one path; --publish-overwrite takes it over)",
+                rel, old->task, shown);
+        free(shown);
+        return -1;
+    }
+    if (lstat(dest, &st) != 0)
+        return 0;
+    if (!known)
+        return err_set(
+            e, "publish path %s exists and sluice did not publish it: refused (" TAKE_OVER ")",
+            rel);
+    if (!S_ISDIR(st.st_mode))
+        return 0; /* its own file, maybe edited: published again */
+    char *extra = foreign_entry(ws, dest, old->digest);
+    if (!extra)
+        return 0;
+    char *shown = path_relative(ws->flow->tasks[t].dir, dest);
+    int rc = strcmp(extra, "?") == 0
+                 ? err_set(e,
+                           "publish path %s changed since sluice published it, and what it "
+                           "published there is no longer recorded: refused (" TAKE_OVER ")",
+                           rel)
+                 : err_set(e,
+                           "publish path %s holds %s/%s, which sluice did not publish: "
+                           "refused (" TAKE_OVER ")",
+                           rel, shown, extra);
+    free(shown);
+    free(extra);
+    return rc;
+}
+
+/* Publishes at dest unless what is there is this output as sluice left it. */
+static int publish_at(struct workspace *ws, size_t t, const char *digest, bool overwrite,
+                      const char *dest, const char *rel, bool *done, struct err *e)
+{
+    const struct task *task = &ws->flow->tasks[t];
+    *done = false;
+    struct publication old;
+    bool known = cache_publication(ws->db, dest, &old);
+    char stamp[HASH_HEX];
+    stamp_of(dest, stamp);
+    int rc = 0;
+    if (known && stamp[0] && strcmp(old.digest, digest) == 0 && old.stamp &&
+        strcmp(old.stamp, stamp) == 0) {
+        publication_free(&old);
+        return 0; /* in place, untouched */
+    }
+    if (!overwrite &&
+        (!known || !old.stamp || strcmp(old.stamp, stamp) != 0 || strcmp(old.digest, digest) != 0))
+        rc = may_replace(ws, t, dest, rel, &old, known, digest, e) ? 1 : 0;
+    publication_free(&old);
+    char *manifest = rc ? NULL : cache_manifest(ws->db, digest);
+    if (rc == 0 && !manifest) {
+        err_set(e, "output %.12s is not in the store", digest);
+        rc = 1;
+    }
+    size_t n = strlen(task->publish);
+    bool as_dir = n > 0 && task->publish[n - 1] == '/';
+    if (rc == 0)
+        rc = store_publish(ws->store, digest, manifest, dest, as_dir, task->publish_link, e);
+    free(manifest);
+    if (rc == 0) {
+        struct publication now = {.task = task->name, .flow = ws->flow->abspath, .stamp = stamp};
+        snprintf(now.digest, sizeof now.digest, "%s", digest);
+        stamp_of(dest, stamp);
+        rc = cache_record_publication(ws->db, dest, &now, e);
+        *done = rc == 0;
+    }
+    return rc;
+}
+
+int publish_task(struct workspace *ws, size_t t, const char *digest, bool overwrite, char **where,
                  struct err *e)
 {
     const struct task *task = &ws->flow->tasks[t];
     *where = NULL;
-    char *dest = checked_destination(ws, t, e);
-    if (!dest)
+    struct guards g = {0};
+    guards_collect(ws, &g);
+    char *rel, *land;
+    char *dest = checked_destination(ws, &g, t, &rel, &land, e);
+    guards_free(&g);
+    free(land);
+    if (!dest) {
+        free(rel);
         return 1;
-    char last[HASH_HEX];
-    cache_publication(ws->db, dest, last);
-    struct stat st;
-    if (strcmp(last, digest) == 0 && lstat(dest, &st) == 0) {
-        free(dest);
-        return 0;
     }
-    char *manifest = cache_manifest(ws->db, digest);
-    size_t n = strlen(task->publish);
-    bool as_dir = n > 0 && task->publish[n - 1] == '/';
-    int rc = manifest ? store_publish(ws->store, digest, manifest, dest, as_dir, e)
-                      : err_set(e, "output %.12s is not in the store", digest);
-    if (rc == 0)
-        rc = cache_record_publication(ws->db, dest, digest, task->name, e);
-    free(manifest);
-    if (rc == 0)
+    bool done;
+    int rc = publish_at(ws, t, digest, overwrite, dest, rel, &done, e);
+    free(rel);
+    if (done)
         *where = dest;
     else
         free(dest);

@@ -377,7 +377,7 @@ static int output_ready(struct run *r, size_t t)
     int rc = cache_use_output(r->ws->db, n->digest, keeps(r, t), r->e);
     if (rc == 0 && task->publish) {
         char *where;
-        rc = publish_task(r->ws, t, n->digest, &where, r->e);
+        rc = publish_task(r->ws, t, n->digest, r->o->publish_overwrite, &where, r->e);
         if (rc == 0 && where)
             history_event(r->ws->db, r->run_id, ++r->seq, now_wall(), task->name, "published",
                           where, NULL);
@@ -1095,9 +1095,8 @@ int runner_run(struct workspace *ws, const struct run_opts *o, struct run_summar
     memset(sum, 0, sizeof *sum);
     int rc = plan_for_targets(&r.plan, &ws->keys, ws->db, ws->store, o->targets, o->n_targets,
                               o->force, e);
-    for (size_t t = 0; rc == 0 && t < ws->flow->n_tasks; t++)
-        if (ws->flow->tasks[t].publish && ws->keys.in[t].done)
-            rc = publish_check(ws, t, e); /* refuse before anything runs */
+    if (rc == 0)
+        rc = publish_check(ws, e); /* refuse before anything runs */
     if (rc == 0 && !o->dry_run && !o->origin)
         plan_check_inputs(&r.plan, &ws->keys, ws->db, ws->store, o->force);
     r.sum.total = r.plan.n_run + r.plan.n_hit;

@@ -85,6 +85,7 @@ struct run_opts {
     const bool *force; /* per task, may be NULL */
     int jobs;
     bool dry_run; /* plan and report; run nothing, record nothing */
+    bool publish_overwrite; /* publishing may replace a path sluice did not publish */
     const volatile sig_atomic_t *cancel;
     const struct run_observer *observer; /* may be NULL */
     const struct run_origin *origin;      /* NULL: a run of the present */

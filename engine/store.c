@@ -1157,8 +1157,65 @@ static int swap_into_place(const char *tmp, const char *dest, struct err *e)
     return rc;
 }
 
+/* Makes the file path (new) hold the bytes of item it, checked against its digest:
+ * a private copy (reflink where possible), or with `link` the object itself. Returns
+ * 1 when the object is damaged or missing. */
+static int publish_file(struct store *s, const struct item *it, const char *path, bool link_it,
+                        struct err *e)
+{
+    char *obj = object_name(s, it->digest, it->kind == 'x');
+    int rc = 0;
+    char actual[HASH_HEX] = "";
+    uint64_t size;
+    if (!same_size(obj, it->size)) {
+        rc = err_set(e, "object %.12s is missing or truncated (run sluice verify --repair)",
+                     it->digest);
+    } else if (link_it) {
+        if (hash_file(obj, actual, &size, e))
+            rc = -1;
+        else if (strcmp(actual, it->digest) != 0)
+            rc = 1;
+        else if (link(obj, path) != 0)
+            rc = clone_file(obj, path, it->kind == 'x' ? 0555 : 0444, e);
+    } else {
+        rc = clone_file(obj, path, it->kind == 'x' ? 0555 : 0444, e);
+        if (rc == 0 && hash_file(path, actual, &size, e))
+            rc = -1;
+        else if (rc == 0 && strcmp(actual, it->digest) != 0)
+            rc = 1;
+    }
+    if (rc == 1)
+        err_set(e, "object %.12s is damaged (run sluice verify --repair)", it->digest);
+    free(obj);
+    return rc ? -1 : 0;
+}
+
+/* Builds a published directory at dir (existing, empty). */
+static int publish_tree(struct store *s, const char *dir, const struct item *items, size_t n,
+                        bool link_it, struct err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct item *it = &items[i];
+        char *p = xasprintf("%s/%s", dir, it->path);
+        int rc = 0;
+        if (it->kind == 'd') {
+            if (mkdir(p, 0755) != 0 && errno != EEXIST)
+                rc = err_set(e, "%s: %s", p, strerror(errno));
+        } else if (it->kind == 'l') {
+            if (symlink(it->target, p) != 0)
+                rc = err_set(e, "%s: %s", p, strerror(errno));
+        } else {
+            rc = publish_file(s, it, p, link_it, e);
+        }
+        free(p);
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
 int store_publish(struct store *s, const char *digest, const char *manifest, const char *dest,
-                  bool as_dir, struct err *e)
+                  bool as_dir, bool link_it, struct err *e)
 {
     struct item *items;
     long n = manifest_parse(manifest, &items);
@@ -1176,12 +1233,9 @@ int store_publish(struct store *s, const char *digest, const char *manifest, con
         rc = err_set(e, "%s is not a directory", parent);
     bool single = !as_dir && n == 1 && (items[0].kind == 'f' || items[0].kind == 'x');
     if (rc == 0 && single) {
-        char *obj = object_name(s, items[0].digest, items[0].kind == 'x');
-        if (link(obj, tmp) != 0 && copy_file(obj, tmp, items[0].kind == 'x' ? 0555 : 0444, e))
-            rc = -1;
-        free(obj);
+        rc = publish_file(s, &items[0], tmp, link_it, e);
     } else if (rc == 0) {
-        rc = mkdir(tmp, 0755) == 0 ? build_view(s, tmp, items, (size_t)n, e)
+        rc = mkdir(tmp, 0755) == 0 ? publish_tree(s, tmp, items, (size_t)n, link_it, e)
                                    : err_set(e, "%s: %s", tmp, strerror(errno));
     }
     if (rc == 0)
@@ -1194,4 +1248,14 @@ int store_publish(struct store *s, const char *digest, const char *manifest, con
     if (rc)
         err_prefix(e, "publishing to %s", dest);
     return rc ? 1 : 0;
+}
+
+void store_manifest_paths(const char *manifest, struct strv *paths)
+{
+    struct item *items;
+    long n = manifest_parse(manifest, &items);
+    for (long i = 0; i < n; i++)
+        strv_push(paths, xstrdup(items[i].path));
+    if (n >= 0)
+        items_free(items, (size_t)n);
 }

@@ -123,12 +123,17 @@ char *store_object_file(const struct store *s, const char *object);
 /* Where the output's view lives (present or not). Caller frees. */
 char *store_view_path(const struct store *s, const char *digest);
 /* Materialises an output at dest (absolute): a single-file output as that file
- * (unless as_dir), anything else as a directory; hard links where possible, copies
- * elsewhere; replaces what was there atomically enough that readers see the old
- * or the new version. Returns -1 when the manifest is corrupt, 1 when dest could not
- * be written. */
+ * (unless as_dir), anything else as a directory. Files are private copies (reflinks
+ * where the file system has them), never the store's objects, unless link_it: then
+ * hard links to the objects where possible (editing one edits the store). Every file's
+ * bytes are checked against its digest on the way: a damaged object is never
+ * published. Replaces what was at dest atomically enough that readers see the old or
+ * the new version; whether dest may be replaced is the caller's to decide. Returns -1
+ * when the manifest is corrupt, 1 when dest could not be written. */
 int store_publish(struct store *s, const char *digest, const char *manifest, const char *dest,
-                  bool as_dir, struct err *e);
+                  bool as_dir, bool link_it, struct err *e);
+/* Appends every path a manifest lists: files, directories and symlinks. */
+void store_manifest_paths(const char *manifest, struct strv *paths);
 
 /* Durability is group-committed by a background thread, off the run's critical path:
  * store_sync_begin() hands it every output object written since the last call and

@@ -28,6 +28,7 @@ static const struct spec task_specs[] = {
     {"expire", "expire", COMPLETE_NONE},
     {"volatile", "volatile", COMPLETE_BOOL},
     {"publish", "publish", COMPLETE_NONE},
+    {"publish mode", "publish_mode", COMPLETE_NONE},
     {"executor", "executor", COMPLETE_NONE},
     {"description", "description", COMPLETE_NONE},
 };

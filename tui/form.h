@@ -13,7 +13,7 @@
 #include "complete.h"
 #include "flowedit.h"
 
-#define FORM_FIELDS 12
+#define FORM_FIELDS 13
 
 enum form_kind { FORM_ADD, FORM_EDIT };
 

@@ -11,8 +11,9 @@ snapshot() {
     if [ -n "${1:-}" ]; then
         find "$1/objects" "$1/views"
     else
-        find . -mindepth 1 \( -path ./.sluice -o -path "./${SLUICE_STORE#"$T"/}" -o -path ./.runs \) \
-            -prune -o -print
+        local store=.sluice
+        [ -n "${SLUICE_STORE:-}" ] && store=${SLUICE_STORE#"$T"/}
+        find . -mindepth 1 \( -path ./.sluice -o -path "./$store" -o -path ./.runs \) -prune -o -print
     fi | LC_ALL=C sort |
         while IFS= read -r p; do
             if [ -d "$p" ] && [ ! -L "$p" ]; then
@@ -24,8 +25,173 @@ snapshot() {
         done
 }
 assert_untouched() { # SNAPSHOT WHAT [STORE]
+    [ -n "$1" ] || fail "an empty snapshot of $2 proves nothing"
     [ "$(snapshot "${3:-}")" = "$1" ] || fail "$2 changed:
 $(diff <(echo "$1") <(snapshot "${3:-}"))"
+}
+
+publishing_flow() { # PUBLISH-PATH [EXTRA-TOP-LEVEL-FIELDS]
+    cat >flow.json <<JSON
+{ ${2:-} "tasks": { "a": { "run": "echo a >>\"\$RUNS\"; echo hi >\$OUT/r", "publish": "$1" } } }
+JSON
+}
+
+# Defect 1: a path sluice did not publish is the user's.
+test_publish_never_replaces_a_users_file_or_directory() {
+    git_repo
+    write results/thesis.tex 'my thesis'
+    write notes.txt 'my notes'
+    commit_all
+    publishing_flow results
+    before=$(snapshot)
+    sl run; assert_rc 1
+    assert_out "task a: publish path results exists and sluice did not publish it: refused (move it away, or run with --publish-overwrite to replace it)"
+    assert_out "unpublished 1"
+    assert_untouched "$before" "the user's directory"
+    publishing_flow notes.txt
+    before=$(snapshot)
+    sl run; assert_rc 1
+    assert_out "task a: publish path notes.txt exists and sluice did not publish it"
+    assert_untouched "$before" "the user's file"
+    sl run --publish-overwrite; assert_rc 0
+    assert_eq "$(cat notes.txt)" hi "taken over on request"
+    sl run; assert_rc 0
+    assert_eq "$(cat notes.txt)" hi "sluice's own from then on"
+}
+
+# Defect 1: a directory sluice published that the user then put a file into.
+test_publish_never_deletes_a_file_added_to_a_published_directory() {
+    git_repo
+    echo '{"tasks": {"a": {"run": "echo {params.v} >$OUT/r", "publish": "out/"}}, "params": {"v": 1}}' >flow.json
+    sl run; assert_rc 0
+    assert_eq "$(cat out/r)" 1
+    echo mine >out/mine.txt
+    before=$(snapshot)
+    sl run -p v=2; assert_rc 1
+    assert_out "task a: publish path out/ holds out/mine.txt, which sluice did not publish: refused"
+    assert_untouched "$before" "the published directory with the user's file"
+    rm out/mine.txt
+    sl run -p v=2; assert_rc 0
+    assert_eq "$(cat out/r)" 2 "published once the user's file was gone"
+}
+
+# Defect 1: the flow file, the store, .git and their ancestors, whatever the path says.
+test_publish_never_onto_or_into_the_flow_file_the_store_or_git() {
+    git_repo
+    name=$(basename "$T")
+    mkdir sub && ln -s .. sub/up
+    commit_all
+    publishing_flow x
+    sl run; assert_rc 0 # a store with an object in it
+    rm x
+    while IFS='|' read -r path top rc what; do
+        publishing_flow "$path" "$top"
+        before=$(snapshot) store=$(snapshot .sluice)
+        sl run
+        [ "$RC" = "$rc" ] || fail "publish $path: exit code $RC, expected $rc: $OUT_TEXT"
+        case "$OUT_TEXT" in *"task a: publish path $path $what: refused"*) ;;
+            *) fail "publish $path: output lacks '$what':
+$OUT_TEXT" ;; esac
+        assert_untouched "$before" "after publishing to $path"
+        assert_untouched "$store" "the store after publishing to $path" .sluice
+    done <<EOF
+flow.json||2|is the flow file flow.json
+flow.json/x||2|is inside the flow file flow.json
+.git||2|is the git directory $T/.git
+.git/hooks/x||2|is inside the git directory $T/.git
+.sluice||2|is the store $T/.sluice
+.sluice/objects||2|is inside the store $T/.sluice
+sub/up/.sluice||2|is the store $T/.sluice
+sub/up/.git/x||2|is inside the git directory $T/.git
+../$name|"publish_root": "..",|2|holds the flow file flow.json
+sub/up||1|exists and sluice did not publish it
+sub||1|exists and sluice did not publish it
+EOF
+    assert_eq "$(total_runs)" 1 "tasks that ran"
+}
+
+# Defect 1: SLUICE_STORE inside the publication.
+test_publish_never_replaces_a_store_set_by_sluice_store() {
+    git_repo
+    publishing_flow results
+    export SLUICE_STORE=$T/results/store
+    sl status; assert_rc 0
+    before=$(snapshot) store=$(snapshot "$SLUICE_STORE")
+    sl run; assert_rc 2
+    assert_out "flow.json: task a: publish path results holds the store $T/results/store: refused"
+    assert_untouched "$before" "the flow's directory"
+    assert_untouched "$store" "the store" "$SLUICE_STORE"
+    assert_eq "$(total_runs)" 0 "tasks that ran"
+}
+
+# Defect 2: a published file is a copy (or a reflink), never the store's object.
+test_a_published_file_is_not_the_stores_object() {
+    git_repo
+    publishing_flow out/r
+    sl run; assert_rc 0
+    obj=$(find .sluice/objects -type f | head -n 1)
+    [ "$(stat -c %i out/r)" != "$(stat -c %i "$obj")" ] || fail "out/r is the store's object"
+    chmod u+w out/r && echo edited >out/r
+    sl verify; assert_rc 0
+    assert_eq "$(cat "$obj")" hi "the stored object"
+    sl run; assert_rc 0
+    assert_out "hit 1"
+    assert_eq "$(cat out/r)" hi "an edited publication is published again"
+    assert_eq "$(runs_of a)" 1 "runs of a"
+    chmod u+w "$obj" && echo HI >"$obj" # damaged in the store, same size
+    rm out/r
+    sl run; assert_rc 1
+    assert_out "task a: publishing to $T/out/r: object "
+    assert_out "is damaged (run sluice verify --repair)"
+    [ ! -e out/r ] || fail "damaged bytes were published: $(cat out/r)"
+}
+
+# Defect 2: "publish_mode": "link" hard-links on request; damaged bytes are never published.
+test_publish_mode_link_and_damaged_objects() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": { "a": { "run": "echo hi >$OUT/r", "publish": "out/r", "publish_mode": "link" } } }
+JSON
+    sl run; assert_rc 0
+    obj=$(find .sluice/objects -type f | head -n 1)
+    assert_eq "$(stat -c %i out/r)" "$(stat -c %i "$obj")" "a linked publication's inode"
+    chmod u+w "$obj" && echo HI >"$obj" # the documented danger: this edits the store
+    rm out/r
+    sl run; assert_rc 1
+    assert_out "task a: publishing to $T/out/r: object "
+    assert_out "is damaged (run sluice verify --repair)"
+    [ ! -e out/r ] || fail "damaged bytes were published: $(cat out/r)"
+    sed -i 's/"publish_mode": "link"/"publish_mode": "lnk"/' flow.json
+    sl run; assert_rc 2
+    assert_out "flow.json: task a: \"publish_mode\" must be \"copy\" or \"link\""
+}
+
+# Defect 3: two publications of one path.
+test_two_publications_of_one_path_are_refused() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": { "a": { "run": "echo a >$OUT/r", "publish": "out/r" },
+             "b": { "run": "echo b >$OUT/r", "publish": "out/r" } } }
+JSON
+    sl run; assert_rc 2
+    assert_out "flow.json: tasks a and b both publish to out/r: refused"
+    [ ! -e out ] || fail "published anyway"
+    cat >flow.json <<'JSON'
+{ "tasks": { "a": { "run": "mkdir $OUT/d; echo a >$OUT/d/r", "publish": "out/" },
+             "b": { "run": "echo b >$OUT/r", "publish": "out/d/r" } } }
+JSON
+    sl run; assert_rc 2
+    assert_out "flow.json: task b publishes out/d/r inside out/, which task a publishes: refused"
+    # Two flows sharing a store.
+    echo '{"tasks": {"a": {"run": "echo one >$OUT/r", "publish": "shared/r"}}}' >flow.json
+    echo '{"tasks": {"b": {"run": "echo two >$OUT/r", "publish": "shared/r"}}}' >other.json
+    sl run; assert_rc 0
+    before=$(snapshot)
+    sl run -f other.json; assert_rc 1
+    assert_out "task b: publish path shared/r is published by task a of flow.json: refused (two flows must not publish to one path; --publish-overwrite takes it over)"
+    assert_untouched "$before" "the first flow's publication"
+    sl run; assert_rc 0
+    assert_eq "$(cat shared/r)" one
 }
 
 # Defect 5: a $OUT replaced by a symbolic link is not followed.

@@ -102,7 +102,11 @@ test_publishing_replaces_a_symlink_instead_of_writing_through_it() {
     echo precious >"$T/outside"
     echo '{"tasks": {"a": {"run": "echo result >$OUT/r", "publish": "out/r.txt"}}}' >flow.json
     mkdir out && ln -s "$T/outside" out/r.txt
-    sl run; assert_rc 0
+    sl run; assert_rc 1
+    assert_out "publish path out/r.txt exists and sluice did not publish it: refused"
+    assert_eq "$(readlink out/r.txt)" "$T/outside" "the user's symlink"
+    assert_eq "$(cat "$T/outside")" precious "the symlink's target"
+    sl run --publish-overwrite; assert_rc 0
     [ ! -L out/r.txt ] || fail "out/r.txt is still a symlink"
     assert_eq "$(cat out/r.txt)" result
     assert_eq "$(cat "$T/outside")" precious "the symlink's target"
