@@ -369,16 +369,28 @@ static char *foreign_entry(struct workspace *ws, const char *dest, const char *d
 
 /* --- publishing ---------------------------------------------------------------------------- */
 
+/* Whether the flow file `owner` still exists and is not the file `me` (by another
+ * name: a symlinked directory, -C through a link). */
+static bool other_flow(const char *owner, const char *me)
+{
+    if (strcmp(owner, me) == 0)
+        return false;
+    char *a = realpath(owner, NULL), *b = realpath(me, NULL);
+    bool other = a && (!b || strcmp(a, b) != 0);
+    free(a);
+    free(b);
+    return other;
+}
+
 #define TAKE_OVER "move it away, or run with --publish-overwrite to replace it"
 
 /* Whether the output may replace what is at dest; a message when not. */
 static int may_replace(struct workspace *ws, size_t t, const char *dest, const char *rel,
                        const struct publication *old, bool known, const char *digest, struct err *e)
 {
-    const char *me = ws->flow->abspath;
     struct stat st;
-    if (known && old->flow && strcmp(old->flow, me) != 0 && strcmp(old->digest, digest) != 0 &&
-        access(old->flow, F_OK) == 0) {
+    if (known && old->flow && strcmp(old->digest, digest) != 0 &&
+        other_flow(old->flow, ws->flow->abspath)) {
         char *shown = path_relative(ws->flow->dir, old->flow);
         err_set(e,
                 "publish path %s is published by task %s of %s: refused (two flows must not "
@@ -461,13 +473,16 @@ int publish_task(struct workspace *ws, size_t t, const char *digest, bool overwr
     struct guards g = {0};
     guards_collect(ws, &g);
     char *rel, *land;
-    char *dest = checked_destination(ws, &g, t, &rel, &land, e);
+    char *path = checked_destination(ws, &g, t, &rel, &land, e);
     guards_free(&g);
-    free(land);
-    if (!dest) {
+    free(path);
+    if (!land) {
         free(rel);
         return 1;
     }
+    /* The real place, so that one publication has one record whatever path led to it
+     * (a symlinked directory, -C through a link). */
+    char *dest = land;
     bool done;
     int rc = publish_at(ws, t, digest, overwrite, dest, rel, &done, e);
     free(rel);

@@ -192,6 +192,11 @@ JSON
     assert_untouched "$before" "the first flow's publication"
     sl run; assert_rc 0
     assert_eq "$(cat shared/r)" one
+    ln -s . self # the same flow by another path is the same owner
+    sl -f self/flow.json run; assert_rc 0
+    echo '{"tasks": {"a": {"run": "echo 1 >$OUT/r", "publish": "shared/r"}}}' >flow.json
+    sl -f self/flow.json run; assert_rc 0
+    assert_eq "$(cat shared/r)" 1 "republished through the symlinked directory"
 }
 
 # Defect 5: a $OUT replaced by a symbolic link is not followed.
