@@ -1034,10 +1034,7 @@ static void abandon(struct run *r)
 
 static int execute(struct run *r)
 {
-    /* Shared: other runs may go on at the same time; gc waits for all of them. */
-    if (store_lock(r->ws->store, false, true, r->e))
-        return -1;
-    store_clean_logs(r->ws->store);
+    store_clean_logs(r->ws->store); /* under the shared lock runner_run() took */
     build_downstream(r);
     inherit_environment(r);
     seed_ready(r);
@@ -1093,6 +1090,11 @@ int runner_run(struct workspace *ws, const struct run_opts *o, struct run_summar
 {
     struct run r = {.ws = ws, .f = ws->flow, .o = o, .t0 = now_wall(), .e = e};
     memset(sum, 0, sizeof *sum);
+    /* Shared: other runs may go on at the same time; gc and verify --repair wait for all
+     * of them, and a run waits for them. Taken before planning, so that what the plan
+     * sees in the store stays there until the run is over. */
+    if (!o->dry_run && store_lock(ws->store, false, true, e))
+        return -1;
     int rc = plan_for_targets(&r.plan, &ws->keys, ws->db, ws->store, o->targets, o->n_targets,
                               o->force, e);
     if (rc == 0)

@@ -1,6 +1,8 @@
 /* runner: execute a plan bottom-up, in parallel, and record everything.
  *
- * runner_run() plans the targets (plan.h), then starts every task whose upstreams
+ * runner_run() takes the store's shared lock (waiting for gc or a repair to finish),
+ * then plans the targets (plan.h), so what the plan found stays in the store, then
+ * starts every task whose upstreams
  * are done, at most `jobs` at a time on each executor (executors.h: each task's own,
  * loaded as a plugin, its options checked before anything runs). Before starting a
  * task it checks the task's shallow key: if an upstream re-ran and produced the same

@@ -197,6 +197,8 @@ int store_lock(struct store *s, bool exclusive, bool wait, struct err *e)
         }
         return err_set(e, "%s: cannot lock: %s", s->root, strerror(errno));
     }
+    if (exclusive)
+        testhook("store-locked-exclusive"); /* gc or a repair holds the store */
     return 0;
 }
 

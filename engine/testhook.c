@@ -26,7 +26,8 @@ static long count_hit(const char *dir, const char *point)
     return n;
 }
 
-static void stop_here(const char *dir, const char *point)
+/* Writes DIR/stopped (the point's name). */
+static void say_stopped(const char *dir, const char *point)
 {
     char *path = xasprintf("%s/stopped", dir);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -37,8 +38,23 @@ static void stop_here(const char *dir, const char *point)
         }
         close(fd);
     }
+}
+
+static void stop_here(const char *dir, const char *point)
+{
+    say_stopped(dir, point);
     for (;;)
         pause();
+}
+
+/* Waits (having said so) until the test creates DIR/go. */
+static void wait_here(const char *dir, const char *point)
+{
+    say_stopped(dir, point);
+    char *go = xasprintf("%s/go", dir);
+    while (access(go, F_OK) != 0)
+        usleep(10000);
+    free(go);
 }
 
 int testhook(const char *point)
@@ -55,6 +71,10 @@ int testhook(const char *point)
         return 0;
     if (strcmp(action, "stop") == 0)
         stop_here(fields == 4 ? dir : ".", point);
+    if (strcmp(action, "wait") == 0) {
+        wait_here(fields == 4 ? dir : ".", point);
+        return 0;
+    }
     if (strcmp(action, "enospc") == 0)
         return ENOSPC;
     if (strcmp(action, "eio") == 0)

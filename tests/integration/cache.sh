@@ -354,3 +354,51 @@ JSON
     assert_eq "$(total_runs)" 0 "the stored outputs were used"
     assert_eq "$(cat locked/a.txt 2>/dev/null)" a "published once the directory was writable"
 }
+
+# RUN_PID waits for the store's lock (its flock is blocked in /proc/locks).
+blocked_on_lock() {
+    for _ in $(seq 500); do
+        grep -Eq -- "-> FLOCK +ADVISORY +READ +$1 " /proc/locks && return 0
+        kill -0 "$1" 2>/dev/null || return 1
+        sleep 0.01
+    done
+    return 1
+}
+
+# A run started while COMMAND... holds the store exclusively (stopped by the hook
+# until hook/go exists) must plan only once it has the lock: whatever the command
+# removed meanwhile runs again and gives the right bytes.
+run_racing() { # COMMAND...
+    rm -rf hook && mkdir hook
+    SLUICE_TEST_HOOK="store-locked-exclusive wait 1 $T/hook" "$SLUICE" "$@" >hook.out 2>&1 &
+    local held=$!
+    for _ in $(seq 500); do [ -e hook/stopped ] && break; sleep 0.01; done
+    [ -e hook/stopped ] || fail "$1 never took the store's lock: $(cat hook.out)"
+    reset_runs
+    "$SLUICE" run >run.out 2>&1 &
+    local run=$!
+    blocked_on_lock "$run" || fail "the run never waited for $1's lock: $(cat run.out)"
+    touch hook/go
+    wait "$held" || fail "$1 failed: $(cat hook.out)"
+    wait "$run"; RC=$?; OUT_TEXT=$(cat run.out)
+    assert_rc 0
+    assert_runs t 1
+    assert_out "ran 1, hit 0"
+    assert_eq "$(cat .sluice/views/*/f)" "fresh bytes" "the run's output"
+}
+
+test_a_run_waiting_for_gc_plans_after_it_and_runs_what_gc_deleted() {
+    git_repo
+    echo '{"tasks": {"t": {"run": "echo t >>\"$RUNS\"; echo fresh bytes >$OUT/f"}}}' >flow.json
+    sl run; assert_rc 0
+    run_racing gc --max-size 1
+}
+
+test_a_run_waiting_for_verify_repair_plans_after_it() {
+    git_repo
+    echo '{"tasks": {"t": {"run": "echo t >>\"$RUNS\"; echo fresh bytes >$OUT/f"}}}' >flow.json
+    sl run; assert_rc 0
+    obj=$(find .sluice/objects -type f | head -1)
+    chmod u+w "$obj"; echo tampered >"$obj"
+    run_racing verify --repair
+}
