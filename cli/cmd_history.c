@@ -37,8 +37,13 @@ static cJSON *run_json(const struct run_row *r, bool with_task)
         cJSON_AddNumberToObject(o, "replay_of", (double)r->replay_of);
     else
         cJSON_AddNullToObject(o, "replay_of");
-    if (with_task)
+    if (with_task) {
         cJSON_AddStringToObject(o, "task_decision", r->task_decision);
+        if (r->task_cause && r->task_cause[0])
+            cJSON_AddStringToObject(o, "task_cause", r->task_cause);
+        else
+            cJSON_AddNullToObject(o, "task_cause");
+    }
     return o;
 }
 
@@ -79,6 +84,8 @@ static void print_table(const struct run_row *rows, size_t n, const char *task)
             printf("  (replay of run %lld)", (long long)r->replay_of);
         if (r->unpublished)
             printf("  (%d unpublished)", r->unpublished);
+        if (task && r->task_cause && r->task_cause[0])
+            printf("  %s", r->task_cause);
         putchar('\n');
         free(last);
     }

@@ -52,6 +52,7 @@ static cJSON *task_json(const struct task_record *t, const struct publications *
     cJSON_AddStringToObject(o, "name", t->task);
     cJSON_AddStringToObject(o, "decision", t->decision);
     add_text_or_null(o, "reason", t->reason);
+    add_text_or_null(o, "cause", t->cause);
     cJSON_AddStringToObject(o, "deep_key", t->deep_key);
     add_text_or_null(o, "shallow_key", t->shallow_key);
     cJSON_AddStringToObject(o, "command", t->command);
@@ -151,7 +152,9 @@ static void print_task(const struct term *term, const struct task_record *t,
     if (t->producer_run != t->run_id)
         printf("  (output made by run %lld)", (long long)t->producer_run);
     putchar('\n');
-    if (t->reason[0])
+    if (t->cause[0])
+        printf("    cause    %s\n", t->cause);
+    if (t->reason[0] && strcmp(t->reason, t->cause) != 0)
         printf("    reason   %s\n", t->reason);
     printf("    command  %s\n", t->command);
     printf("    key      %s\n", t->deep_key);

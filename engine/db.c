@@ -148,6 +148,9 @@ static const char *const migrations[] = {
      * or not, and two flows cannot publish to one path unnoticed. */
     "ALTER TABLE publications ADD COLUMN flow TEXT;"
     "ALTER TABLE publications ADD COLUMN stamp TEXT;",
+    /* 5 -> 6: why each task run was planned to run, its root causes in words (as
+     * `sluice why` gives them); NULL for hits and for task runs recorded before. */
+    "ALTER TABLE task_runs ADD COLUMN cause TEXT;",
 };
 
 /* How long a statement waits for another process's lock before giving up. */

@@ -32,6 +32,7 @@ struct task_run_info {
     const char *task;
     const char *decision; /* ran hit cutoff skipped failed cancelled blocked */
     const char *reason;
+    const char *cause; /* planned to run: its root causes ("param lr 0.1 -> 0.2"), or NULL */
     const char *deep_key, *shallow_key;
     int64_t source_id; /* hits: the task run that produced the output */
     const char *command;

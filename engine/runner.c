@@ -16,7 +16,9 @@
 #include "claims.h"
 #include "history.h"
 #include "publish.h"
+#include "status.h"
 #include "testhook.h"
+#include "why.h"
 
 extern char **environ;
 
@@ -61,6 +63,7 @@ struct run {
     struct queue *ready; /* per executor */
     size_t n_queues, n_slots;
     struct plan plan;
+    char **causes; /* per task planned to run: its root causes (plan_causes()), or NULL */
     struct rnode *nodes;
     size_t *down_off, *down; /* downstream adjacency (CSR) */
     size_t running;
@@ -114,7 +117,41 @@ static const char *cause_text(const struct run *r, size_t t)
 /* Why task t runs, as recorded. */
 static const char *run_reason(const struct run *r, size_t t)
 {
-    return r->o->origin ? "replay" : cause_text(r, t);
+    if (r->o->origin)
+        return "replay";
+    return r->causes && r->causes[t] ? r->causes[t] : cause_text(r, t);
+}
+
+/* Why each task the plan runs does: its root causes as `sluice why` words them (the
+ * same comparisons with the history), or when it never ran, that it is new. */
+static void plan_causes(struct run *r)
+{
+    r->causes = xcalloc(r->f->n_tasks + 1, sizeof *r->causes);
+    struct task_status *st = status_of_plan(r->ws, &r->plan);
+    for (size_t t = 0; t < r->f->n_tasks; t++) {
+        if (r->plan.nodes[t].action != PLAN_RUN)
+            continue;
+        char *c = why_causes_text(r->ws, st, t);
+        if (!c && st[t].state == ST_PENDING)
+            c = xstrdup("new: it never ran in this flow");
+        r->causes[t] = c ? c : xstrdup(cause_text(r, t));
+    }
+    status_free(st, r->f->n_tasks);
+}
+
+static void set_cause(struct run *r, size_t t, char *cause)
+{
+    if (r->causes) {
+        free(r->causes[t]);
+        r->causes[t] = cause;
+    } else {
+        free(cause);
+    }
+}
+
+static bool planned_to_run(const struct run *r, size_t t)
+{
+    return r->plan.nodes[t].action == PLAN_RUN;
 }
 
 /* --- events and records ------------------------------------------------------------------- */
@@ -177,6 +214,7 @@ static int record(struct run *r, size_t t, enum decision d, const char *reason, 
         .task = task->name,
         .decision = decision_name(d),
         .reason = reason,
+        .cause = r->causes && planned_to_run(r, t) ? r->causes[t] : NULL,
         .deep_key = in->deep,
         .shallow_key = n->shallow[0] ? n->shallow : NULL,
         .source_id = is_hit ? r->plan.nodes[t].hit->task_run_id : 0,
@@ -239,11 +277,6 @@ static void push_ready(struct run *r, size_t t)
 {
     struct queue *q = &r->ready[r->ex_of[t]];
     q->v[q->tail++] = t;
-}
-
-static bool planned_to_run(const struct run *r, size_t t)
-{
-    return r->plan.nodes[t].action == PLAN_RUN;
 }
 
 static void release_downstream(struct run *r, size_t t)
@@ -506,9 +539,9 @@ static void revive(struct run *r, size_t t, size_t needed_by)
     n->digest[0] = 0;
     r->sum.cutoff--;
     r->plan.nodes[t].cause = CAUSE_NOT_STORED;
-    char *why = xasprintf("its output was not kept and %s needs it", r->f->tasks[needed_by].name);
-    notify(r, TASK_QUEUED, t, DEC_NONE, why);
-    free(why);
+    set_cause(r, t, xasprintf("not kept: its output was not kept and %s needs it",
+                              r->f->tasks[needed_by].name));
+    notify(r, TASK_QUEUED, t, DEC_NONE, run_reason(r, t));
     push_ready(r, t);
 }
 
@@ -1011,6 +1044,9 @@ static void free_run(struct run *r)
     free(r->down);
     free(r->ready);
     strv_free(&r->base_env);
+    for (size_t t = 0; r->causes && t < r->f->n_tasks; t++)
+        free(r->causes[t]);
+    free(r->causes);
     plan_free(&r->plan);
 }
 
@@ -1101,6 +1137,8 @@ int runner_run(struct workspace *ws, const struct run_opts *o, struct run_summar
         rc = publish_check(ws, e); /* refuse before anything runs */
     if (rc == 0 && !o->dry_run && !o->origin)
         plan_check_inputs(&r.plan, &ws->keys, ws->db, ws->store, o->force);
+    if (rc == 0 && !o->dry_run && !o->origin)
+        plan_causes(&r);
     r.sum.total = r.plan.n_run + r.plan.n_hit;
     if (rc == 0)
         rc = open_executors(&r);

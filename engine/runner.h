@@ -11,6 +11,9 @@
  * a failed task blocks its downstream while the rest continue; a cancel request (the
  * flag, set from a signal handler) stops running tasks and starts no new ones.
  *
+ * Every task the plan runs is recorded with its cause, found when the plan is made: its
+ * root causes as `sluice why` words them (status_of_plan(), why_causes_text()).
+ *
  * It is the only writer of a run's history: one transaction per scheduling round,
  * committed after the round's objects are durable. Front ends watch through a
  * run_observer; every event they get is also in the `events` table.

@@ -54,9 +54,11 @@ static size_t read_runs(struct db *db, sqlite3_stmt *st, struct run_row **out, b
     while (sqlite3_step(st) == SQLITE_ROW) {
         xgrow(out, &cap, n + 1, sizeof **out);
         read_run(st, &(*out)[n]);
-        if (with_task)
+        if (with_task) {
             snprintf((*out)[n].task_decision, sizeof (*out)[n].task_decision, "%s",
                      db_col_text(st, 18));
+            (*out)[n].task_cause = xstrdup(db_col_text(st, 19));
+        }
         n++;
     }
     db_done(st);
@@ -77,7 +79,8 @@ size_t runs_list_task(struct db *db, int64_t flow_id, const char *task, size_t l
 {
     sqlite3_stmt *st = db_prepare(
         db, "SELECT * FROM (" RUN_COLUMNS "WHERE r.flow_id = ?1 GROUP BY r.id) AS x, "
-            "(SELECT run_id, decision FROM task_runs WHERE flow_id = ?1 AND task = ?2) AS y "
+            "(SELECT run_id, decision, coalesce(cause, '') FROM task_runs "
+            " WHERE flow_id = ?1 AND task = ?2) AS y "
             "WHERE x.id = y.run_id ORDER BY x.id DESC LIMIT ?3");
     sqlite3_bind_int64(st, 1, flow_id);
     db_bind_text(st, 2, task);
@@ -89,7 +92,8 @@ void run_row_free(struct run_row *r)
 {
     free(r->targets);
     free(r->params);
-    r->targets = r->params = NULL;
+    free(r->task_cause);
+    r->targets = r->params = r->task_cause = NULL;
 }
 
 void runs_list_free(struct run_row *rows, size_t n)
@@ -192,7 +196,8 @@ size_t runs_of_task(struct db *db, int64_t flow_id, const char *task, size_t lim
 {
     sqlite3_stmt *st = db_prepare(
         db, "SELECT run_id, decision, coalesce(started, 0), coalesce(ended - started, -1), "
-            "coalesce(reason, '') FROM task_runs WHERE flow_id = ? AND task = ? "
+            "coalesce(reason, ''), coalesce(cause, '') FROM task_runs "
+            "WHERE flow_id = ? AND task = ? "
             "ORDER BY id DESC LIMIT ?");
     sqlite3_bind_int64(st, 1, flow_id);
     db_bind_text(st, 2, task);
@@ -207,6 +212,7 @@ size_t runs_of_task(struct db *db, int64_t flow_id, const char *task, size_t lim
         r->started = sqlite3_column_double(st, 2);
         r->took = sqlite3_column_double(st, 3);
         r->reason = xstrdup(db_col_text(st, 4));
+        r->cause = xstrdup(db_col_text(st, 5));
     }
     db_done(st);
     return n;
@@ -214,8 +220,10 @@ size_t runs_of_task(struct db *db, int64_t flow_id, const char *task, size_t lim
 
 void runs_of_task_free(struct task_run_row *rows, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(rows[i].reason);
+        free(rows[i].cause);
+    }
     free(rows);
 }
 
@@ -249,7 +257,7 @@ char *runs_last_log(struct db *db, int64_t flow_id, const char *task)
     "coalesce(shallow_key, ''), coalesce(command, ''), coalesce(dir, ''), "                \
     "coalesce(env, '{}'), coalesce(params, '{}'), coalesce(started, 0), coalesce(ended, 0), " \
     "exit_code, coalesce(output_digest, ''), coalesce(output_size, 0), "                   \
-    "coalesce(log_object, ''), coalesce(source_id, 0) FROM task_runs"
+    "coalesce(log_object, ''), coalesce(source_id, 0), coalesce(cause, '') FROM task_runs"
 
 static void read_record(sqlite3_stmt *st, struct task_record *r)
 {
@@ -272,6 +280,7 @@ static void read_record(sqlite3_stmt *st, struct task_record *r)
     r->output_digest = xstrdup(db_col_text(st, 14));
     r->output_size = (uint64_t)sqlite3_column_int64(st, 15);
     r->log_object = xstrdup(db_col_text(st, 16));
+    r->cause = xstrdup(db_col_text(st, 18));
 }
 
 static void read_inputs(struct db *db, struct task_record *r)
@@ -419,6 +428,7 @@ void task_record_free(struct task_record *r)
     free(r->task);
     free(r->decision);
     free(r->reason);
+    free(r->cause);
     free(r->deep_key);
     free(r->shallow_key);
     free(r->command);

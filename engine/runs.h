@@ -28,6 +28,7 @@ struct run_row {
     int jobs;
     int64_t replay_of; /* 0: not a replay */
     char task_decision[16]; /* runs_list_task(): what the task did in it */
+    char *task_cause;       /* runs_list_task(): why it was planned to run, or "" */
 };
 
 struct task_run_row {
@@ -36,6 +37,7 @@ struct task_run_row {
     double started; /* 0 when it did not run */
     double took;    /* < 0 when it did not run */
     char *reason;
+    char *cause; /* why it was planned to run ("" for a hit or when not recorded) */
 };
 
 /* Changes whenever another connection commits (PRAGMA data_version). */
@@ -85,6 +87,7 @@ struct task_record {
     int64_t id, run_id;
     int64_t producer_id, producer_run; /* the task run whose inputs these are, its run */
     char *task, *decision, *reason;
+    char *cause;                  /* why it was planned to run; "" for a hit, or unrecorded */
     char *deep_key, *shallow_key; /* shallow: "" when none */
     char *command, *dir, *env_json, *params_json; /* dir: relative to the flow's, "" unknown */
     double started, ended; /* 0: none */

@@ -169,6 +169,12 @@ static void explain_run(struct workspace *ws, size_t t, const struct plan_node *
     struct task_status *s = &st[t];
     const struct task *task = &ws->flow->tasks[t];
     struct cache_entry e;
+    if (pn->cause == CAUSE_FORCED || pn->cause == CAUSE_DAMAGED) { /* only a run's plan */
+        s->state = ST_STALE;
+        strv_push(&s->reasons, xstrdup(pn->cause == CAUSE_FORCED ? "forced (--force)"
+                                                                  : pn->damage));
+        return;
+    }
     if (pn->cause == CAUSE_NOT_STORED) {
         s->state = ST_STALE;
         bool known = cache_get(ws->db, ws->keys.in[t].deep, &e);
@@ -220,6 +226,35 @@ static void explain_run(struct workspace *ws, size_t t, const struct plan_node *
     past_inputs_free(&p);
 }
 
+static struct task_status *explain_plan(struct workspace *ws, const struct plan *plan)
+{
+    const struct flow *f = ws->flow;
+    struct task_status *st = xcalloc(f->n_tasks, sizeof *st);
+    for (size_t i = 0; i < f->n_tasks; i++) {
+        size_t t = f->order[i];
+        const struct plan_node *pn = &plan->nodes[t];
+        struct task_status *s = &st[t];
+        struct cache_entry found;
+        if (pn->action == PLAN_HIT) {
+            s->state = ST_CACHED;
+            s->entry = xmalloc(sizeof *s->entry);
+            *s->entry = *pn->hit;
+        } else if (pn->action == PLAN_RUN) {
+            explain_run(ws, t, pn, st);
+        } else if (!ws->keys.in[t].done) { /* a run's plan computes only the keys it needs */
+            s->state = ST_SKIPPED;
+        } else if (cache_get(ws->db, ws->keys.in[t].deep, &found)) {
+            s->state = ST_CACHED;
+            s->entry = xmalloc(sizeof *s->entry);
+            *s->entry = found;
+        } else {
+            s->state = ST_SKIPPED;
+            strv_push(&s->reasons, xstrdup("not needed: everything downstream is cached"));
+        }
+    }
+    return st;
+}
+
 static int compute(struct workspace *ws, const size_t *targets, size_t n_targets,
                    struct task_status **out, struct err *e)
 {
@@ -231,30 +266,18 @@ static int compute(struct workspace *ws, const size_t *targets, size_t n_targets
     struct plan plan;
     if (plan_for_targets(&plan, &ws->keys, ws->db, ws->store, targets, n_targets, NULL, e))
         return -1;
-    struct task_status *st = xcalloc(f->n_tasks, sizeof *st);
-    for (size_t i = 0; i < f->n_tasks; i++) {
-        size_t t = f->order[i];
-        struct plan_node *pn = &plan.nodes[t];
-        struct task_status *s = &st[t];
-        struct cache_entry found;
-        if (pn->action == PLAN_HIT) {
-            s->state = ST_CACHED;
-            s->entry = pn->hit;
-            pn->hit = NULL; /* moved */
-        } else if (pn->action == PLAN_RUN) {
-            explain_run(ws, t, pn, st);
-        } else if (cache_get(ws->db, ws->keys.in[t].deep, &found)) {
-            s->state = ST_CACHED;
-            s->entry = xmalloc(sizeof *s->entry);
-            *s->entry = found;
-        } else {
-            s->state = ST_SKIPPED;
-            strv_push(&s->reasons, xstrdup("not needed: everything downstream is cached"));
-        }
-    }
+    *out = explain_plan(ws, &plan);
     plan_free(&plan);
-    *out = st;
     return 0;
+}
+
+struct task_status *status_of_plan(struct workspace *ws, const struct plan *p)
+{
+    bool opened;
+    db_read_begin(ws->db, &opened);
+    struct task_status *st = explain_plan(ws, p);
+    db_read_end(ws->db, opened);
+    return st;
 }
 
 int status_compute(struct workspace *ws, const size_t *targets, size_t n_targets,

@@ -46,6 +46,10 @@ enum node_state status_merge(enum node_state a, enum node_state b);
 /* Fills (*out)[i] for every task of the flow. Caller frees with status_free(). */
 int status_compute(struct workspace *ws, const size_t *targets, size_t n_targets,
                    struct task_status **out, struct err *e);
+/* The same for a plan already made (a run's, with --force and damaged inputs: then
+ * "forced (--force)" and the damage are its reasons), for every task it reaches. */
+struct plan;
+struct task_status *status_of_plan(struct workspace *ws, const struct plan *p);
 void status_free(struct task_status *st, size_t n);
 
 #endif

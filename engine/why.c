@@ -44,7 +44,7 @@ static long reason_code(const struct task_status *s, const char *reason)
 static void add_diff(const struct workspace *ws, const struct task_status *st, size_t t,
                      const char *reason, struct why_cause *c)
 {
-    long k = reason_code(&st[t], reason);
+    long k = c ? reason_code(&st[t], reason) : -1;
     if (k < 0)
         return;
     c->diffs = xrealloc(c->diffs, (c->n_diffs + 1) * sizeof *c->diffs);
@@ -88,12 +88,10 @@ static void root_causes(const struct workspace *ws, const struct task_status *st
     }
 }
 
-int why_explain(struct workspace *ws, size_t t, struct why *out, struct err *e)
+/* Fills out's causes from the statuses st; with diffs, their code diffs too. */
+static void explain(const struct workspace *ws, const struct task_status *st, size_t t,
+                    bool diffs, struct why *out)
 {
-    memset(out, 0, sizeof *out);
-    struct task_status *st;
-    if (status_compute(ws, &t, 1, &st, e))
-        return -1;
     const struct flow *f = ws->flow;
     out->state = st[t].state;
     bool *seen = xcalloc(f->n_tasks, sizeof *seen);
@@ -104,18 +102,41 @@ int why_explain(struct workspace *ws, size_t t, struct why *out, struct err *e)
         struct why_cause *c = &out->causes[out->n - 1];
         if (up < 0 || st[up].state == ST_CACHED) {
             c->text = xstrdup(r);
-            add_diff(ws, st, t, r, c);
+            add_diff(ws, st, t, r, diffs ? c : NULL);
             continue;
         }
         struct sb roots = {0};
         memset(seen, 0, f->n_tasks * sizeof *seen);
-        root_causes(ws, st, (size_t)up, NULL, seen, 0, &roots, c);
+        root_causes(ws, st, (size_t)up, NULL, seen, 0, &roots, diffs ? c : NULL);
         c->text = roots.len ? xasprintf("%s (%s)", r, roots.buf) : xstrdup(r);
         sb_free(&roots);
     }
     free(seen);
-    status_free(st, f->n_tasks);
+}
+
+int why_explain(struct workspace *ws, size_t t, struct why *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    struct task_status *st;
+    if (status_compute(ws, &t, 1, &st, e))
+        return -1;
+    explain(ws, st, t, true, out);
+    status_free(st, ws->flow->n_tasks);
     return 0;
+}
+
+char *why_causes_text(const struct workspace *ws, const struct task_status *st, size_t t)
+{
+    struct why w = {0};
+    explain(ws, st, t, false, &w);
+    struct sb b = {0};
+    for (size_t i = 0; i < w.n; i++) {
+        if (i)
+            sb_adds(&b, "; ");
+        sb_adds(&b, w.causes[i].text);
+    }
+    why_free(&w);
+    return b.len ? sb_take(&b) : NULL;
 }
 
 void why_free(struct why *w)

@@ -33,5 +33,9 @@ struct why {
 
 int why_explain(struct workspace *ws, size_t t, struct why *out, struct err *e);
 void why_free(struct why *w);
+/* Task t's root causes from statuses already computed (status_compute() or
+ * status_of_plan()), worded as why_explain() words them, "; "-separated, without diffs;
+ * NULL when there are none. Caller frees. */
+char *why_causes_text(const struct workspace *ws, const struct task_status *st, size_t t);
 
 #endif

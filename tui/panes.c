@@ -56,7 +56,8 @@ static void recent_runs(const struct model *m, size_t t, struct strv *lines)
             fmt_time(at, sizeof at, r[i].started);
         char *job = runs_locally(task) ? NULL : runs_job_of(m->ws->db, r[i].run_id, task->name);
         strv_pushf(lines, "  run %-5lld %-9s %-7s %-12s %s%s%s%s", (long long)r[i].run_id,
-                   r[i].decision, took, at, r[i].reason, job ? " [" : "", job ? job : "",
+                   r[i].decision, took, at, r[i].cause[0] ? r[i].cause : r[i].reason,
+                   job ? " [" : "", job ? job : "",
                    job ? "]" : "");
         free(job);
     }
@@ -78,6 +79,22 @@ static void executor_lines(const struct model *m, size_t t, struct strv *lines)
     fmt_duration(since, sizeof since, now_wall() - (running ? m->started[t] : m->submitted[t]));
     strv_pushf(lines, "%s: %s for %s", job, running ? "running" : "pending in the queue",
                since);
+}
+
+/* What the task did in the past run shown, and why it was planned to run. */
+static void past_lines(const struct model *m, size_t t, struct strv *lines)
+{
+    struct task_record rec;
+    if (!runs_task_in_run(m->ws->db, m->past_run, m->ws->flow->tasks[t].name, &rec)) {
+        strv_pushf(lines, "in run %lld: not visited", (long long)m->past_run);
+        return;
+    }
+    strv_pushf(lines, "in run %lld: %s", (long long)m->past_run, rec.decision);
+    if (rec.cause[0])
+        strv_pushf(lines, "  cause: %s", rec.cause);
+    if (rec.reason[0] && strcmp(rec.reason, rec.cause) != 0)
+        strv_pushf(lines, "  %s", rec.reason);
+    task_record_free(&rec);
 }
 
 static void output_files(const struct model *m, size_t t, struct strv *lines)
@@ -110,7 +127,9 @@ void pane_detail(const struct app *a, struct strv *lines)
     const struct task *task = &m->ws->flow->tasks[t];
     const char *state = model_state(m, i);
     strv_pushf(lines, "%s  %s %s", task->name, look_glyph(state, m->ascii), state);
-    for (size_t r = 0; r < m->st[t].reasons.n; r++)
+    if (m->past_run)
+        past_lines(m, t, lines);
+    for (size_t r = 0; r < m->st[t].reasons.n && !m->past_run; r++)
         strv_pushf(lines, "  %s", m->st[t].reasons.v[r]);
     strv_pushf(lines, "key %.16s   command: %s", m->ws->keys.in[t].deep, task->run);
     executor_lines(m, t, lines);

@@ -56,3 +56,117 @@ JSON
     assert_runs slow 1
     [ "$(sql "select status from runs where id=1")" = interrupted ] || fail "run 1 not marked interrupted"
 }
+
+# The cause `sluice show RUN` gives for TASK (its "cause" line), in $CAUSE.
+show_cause() { # RUN TASK
+    sl show "$1"; assert_rc 0
+    CAUSE=$(printf '%s\n' "$OUT_TEXT" | awk -v t="$2" '
+        /^[^ ]/ { cur = $3 }
+        cur == t && /^    cause    / { sub(/^    cause    /, ""); print }')
+}
+assert_cause() { # RUN TASK TEXT: show names TEXT as the cause of TASK in RUN
+    show_cause "$1" "$2"
+    case "$CAUSE" in *"$3"*) ;; *) fail "run $1: cause of $2 is '$CAUSE', expected '$3'" ;; esac
+}
+
+test_show_names_why_each_task_ran_param_code_upstream_new() {
+    chain_flow
+    sl run; assert_rc 0
+    assert_cause 1 load "new: it never ran in this flow"
+    sl run -p lr=0.2; assert_rc 0
+    assert_cause 2 train "param lr 0.1 -> 0.2"
+    assert_cause 2 report "upstream train"
+    assert_cause 2 report "param lr 0.1 -> 0.2"
+    show_cause 2 features
+    assert_eq "$CAUSE" "" "a hit has no cause"
+    write tasks/load.sh 'echo load >>"$RUNS"; echo "a,c" >"$OUT/data.csv"'
+    sl run -p lr=0.2; assert_rc 0
+    assert_cause 3 load "code tasks/load.sh changed"
+    assert_cause 3 features "upstream load"
+    assert_cause 3 features "code tasks/load.sh changed"
+    # The same in --json, in `history --task` and its --json.
+    sl show 3 --json; assert_rc 0
+    assert_line '"cause":[[:space:]]+"code tasks/load.sh changed"'
+    sl history --task train; assert_rc 0
+    assert_line '^ +2 .* ran +param lr 0.1 -> 0.2$'
+    assert_line '^ +1 .* ran +new: it never ran in this flow$'
+    sl history --task train --json; assert_rc 0
+    assert_line '"task_cause":[[:space:]]+"param lr 0.1 -> 0.2"'
+}
+
+test_show_names_why_each_task_ran_files_forced_volatile() {
+    git_repo
+    write data.csv 'a'
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "read":  { "run": "echo read >>\"$RUNS\"; cp data.csv $OUT/", "files": ["data.csv"] },
+  "clock": { "run": "date +%s%N >$OUT/t", "volatile": true }
+} }
+JSON
+    commit_all
+    sl run; assert_rc 0
+    write data.csv 'ab'
+    sl run read; assert_rc 0
+    assert_cause 2 read "file data.csv changed"
+    sl run read --force; assert_rc 0
+    assert_cause 3 read "forced (--force)"
+    sl run clock; assert_rc 0
+    assert_cause 4 clock "volatile: runs every time"
+}
+
+test_show_names_why_each_task_ran_expired_invalidated() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "old":  { "run": "echo old >>\"$RUNS\"; echo x >$OUT/x", "expire": "1s" },
+  "mark": { "run": "echo mark >>\"$RUNS\"; echo y >$OUT/y" }
+} }
+JSON
+    commit_all
+    sl run; assert_rc 0
+    sleep 1.2
+    sl run old; assert_rc 0
+    assert_cause 2 old "expired"
+    sl invalidate mark; assert_rc 0
+    sl run mark; assert_rc 0
+    assert_cause 3 mark "invalidated at"
+    assert_cause 3 mark "(id 1)"
+}
+
+test_show_names_why_each_task_ran_not_kept_damaged() {
+    git_repo
+    write b.sh 'echo b >>"$RUNS"; cat $IN_a/x >$OUT/y'
+    write d.sh 'echo d >>"$RUNS"; cat $IN_c/x >$OUT/y'
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "a": { "run": "echo a >>\"$RUNS\"; echo a >$OUT/x", "keep": "none" },
+  "b": { "run": "sh b.sh", "after": ["a"], "code": ["b.sh"] },
+  "c": { "run": "echo c >>\"$RUNS\"; echo c >$OUT/x" },
+  "d": { "run": "sh d.sh", "after": ["c"], "code": ["d.sh"] }
+} }
+JSON
+    commit_all
+    sl run; assert_rc 0
+    echo '# changed' >>b.sh
+    sl run b; assert_rc 0
+    assert_cause 2 a "not kept"
+    assert_cause 2 b "code b.sh changed"
+    obj=$(sql "select o.object from output_objects o join task_runs t on t.output_digest = o.output where t.task = 'c' limit 1")
+    f=$(ls .sluice/objects/"${obj:0:2}"/"${obj:2}"* | head -1)
+    chmod u+w "$f"; echo tampered >"$f"
+    echo '# changed' >>d.sh
+    sl run d; assert_rc 0
+    assert_cause 3 c "damaged"
+}
+
+test_an_old_history_database_migrates_and_its_task_runs_have_no_cause() {
+    chain_flow
+    sl run; assert_rc 0
+    # As a sluice of schema 5 left it: no cause column.
+    sql "alter table task_runs drop column cause; pragma user_version=5"
+    sl show 1; assert_rc 0
+    assert_not_out "cause"
+    assert_eq "$(sql 'pragma user_version')" 6 "schema after the migration"
+    sl run -p lr=0.3; assert_rc 0
+    assert_cause 2 train "param lr 0.1 -> 0.3"
+}

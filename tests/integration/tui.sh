@@ -476,3 +476,25 @@ KEYS
     screen anew
     assert_out "4 cached"
 }
+
+test_tui_past_run_detail_says_why_the_task_ran_then() {
+    chain_flow
+    sl run; assert_rc 0
+    sl run -p lr=0.2; assert_rc 0
+    sl run; assert_rc 0 # the present: lr 0.1 again, all cached
+    tui <<'KEYS'
+size 130 30
+keys H
+key Down
+key Enter
+keys /
+type train
+key Enter
+key Enter
+dump detail
+keys q
+KEYS
+    screen detail
+    assert_out "in run 2: ran"
+    assert_out "cause: param lr 0.1 -> 0.2"
+}
