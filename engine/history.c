@@ -236,6 +236,12 @@ static int load_past(struct db *db, int64_t id, struct past_inputs *out, int dep
                "SELECT upstream, deep_key FROM task_upstream WHERE task_run_id = ? "
                "ORDER BY upstream",
                out->task_run_id, &out->up_names, &out->up_keys);
+    struct strv names = {0};
+    load_pairs(db,
+               "SELECT upstream, coalesce(output_digest, '') FROM task_upstream "
+               "WHERE task_run_id = ? ORDER BY upstream",
+               out->task_run_id, &names, &out->up_digests);
+    strv_free(&names);
     return 1;
 }
 
@@ -264,6 +270,7 @@ void past_inputs_free(struct past_inputs *p)
     strv_free(&p->file_sizes);
     strv_free(&p->up_names);
     strv_free(&p->up_keys);
+    strv_free(&p->up_digests);
     memset(p, 0, sizeof *p);
 }
 

@@ -68,6 +68,7 @@ struct past_inputs {
     struct strv code_paths, code_blobs;
     struct strv file_paths, file_digests, file_sizes;
     struct strv up_names, up_keys;
+    struct strv up_digests; /* the output it read of each upstream ("" when unknown) */
 };
 
 /* The flow's id (0 when it has never run); with `create`, registers it first. */

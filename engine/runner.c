@@ -641,6 +641,52 @@ static int claim(struct run *r, size_t t)
     return rc ? -1 : 0;
 }
 
+/* Where cause c (of "; "-separated causes, each maybe with a parenthesis) has, at
+ * the top level, "upstream NAME is WORD": the span of "is WORD", or false. */
+static bool upstream_state_span(const char *c, const char *name, size_t *at, size_t *len)
+{
+    size_t n = strlen(name);
+    int depth = 0;
+    for (size_t i = 0; c[i]; i++) {
+        depth += c[i] == '(' ? 1 : c[i] == ')' ? -1 : 0;
+        bool starts = i == 0 || (depth == 0 && i >= 2 && c[i - 2] == ';' && c[i - 1] == ' ');
+        if (!starts || strncmp(c + i, "upstream ", 9) != 0 || strncmp(c + i + 9, name, n) != 0 ||
+            strncmp(c + i + 9 + n, " is ", 4) != 0)
+            continue;
+        *at = i + 9 + n + 1;
+        *len = 3 + strcspn(c + *at + 3, " ;");
+        return true;
+    }
+    return false;
+}
+
+/* Task t runs after all (no early cutoff): an upstream that ran in this run and made
+ * other bytes than t last read is named for that ("upstream X output changed (...)"
+ * rather than "upstream X is stale (...)"). */
+static void note_new_upstream_outputs(struct run *r, size_t t)
+{
+    const struct task *task = &r->f->tasks[t];
+    if (!r->causes || !r->causes[t] || !strstr(r->causes[t], "upstream ") || !r->ws->flow_id)
+        return;
+    struct past_inputs p;
+    if (history_last_inputs(r->ws->db, r->ws->flow_id, task->name, &p) != 1)
+        return;
+    for (size_t j = 0; j < task->n_deps; j++) {
+        size_t d = task->deps[j];
+        const char *name = r->f->tasks[d].name;
+        size_t at, len;
+        if (r->nodes[d].decision != DEC_RAN ||
+            !upstream_state_span(r->causes[t], name, &at, &len))
+            continue;
+        for (size_t k = 0; k < p.up_names.n && k < p.up_digests.n; k++)
+            if (strcmp(p.up_names.v[k], name) == 0 && p.up_digests.v[k][0] &&
+                strcmp(p.up_digests.v[k], r->nodes[d].digest) != 0)
+                set_cause(r, t, xasprintf("%.*soutput changed%s", (int)at, r->causes[t],
+                                          r->causes[t] + at + len));
+    }
+    past_inputs_free(&p);
+}
+
 static int start(struct run *r, size_t t)
 {
     struct rnode *n = &r->nodes[t];
@@ -650,6 +696,7 @@ static int start(struct run *r, size_t t)
     int go = claim(r, t);
     if (go <= 0)
         return go;
+    note_new_upstream_outputs(r, t);
     if (store_scratch(r->ws->store, r->ws->keys.in[t].deep, &n->out_dir, r->e))
         return err_prefix(r->e, "task %s", task->name);
     struct strv env = {0};

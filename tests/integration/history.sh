@@ -82,10 +82,14 @@ test_show_names_why_each_task_ran_param_code_upstream_new() {
     write tasks/load.sh 'echo load >>"$RUNS"; echo "a,c" >"$OUT/data.csv"'
     sl run -p lr=0.2; assert_rc 0
     assert_cause 3 load "code tasks/load.sh changed"
-    assert_cause 3 features "upstream load"
-    assert_cause 3 features "code tasks/load.sh changed"
+    assert_cause 3 features "upstream load output changed (code tasks/load.sh changed)"
+    # Early cutoff: load re-runs with the same bytes, features is planned but cut off.
+    echo '# a comment' >>tasks/load.sh
+    sl run -p lr=0.2; assert_rc 0
+    assert_cause 4 features "upstream load is stale (code tasks/load.sh changed)"
     # The same in --json, in `history --task` and its --json.
     sl show 3 --json; assert_rc 0
+    assert_line '"cause":[[:space:]]+"upstream load output changed \(code tasks/load.sh changed\)"'
     assert_line '"cause":[[:space:]]+"code tasks/load.sh changed"'
     sl history --task train; assert_rc 0
     assert_line '^ +2 .* ran +param lr 0.1 -> 0.2$'
