@@ -47,12 +47,13 @@ static void stop_here(const char *dir, const char *point)
         pause();
 }
 
-/* Waits (having said so) until the test creates DIR/go. */
+/* Waits (having said so) until the test creates DIR/go, a minute at most (a test
+ * that failed before saying go leaves nothing behind for long). */
 static void wait_here(const char *dir, const char *point)
 {
     say_stopped(dir, point);
     char *go = xasprintf("%s/go", dir);
-    while (access(go, F_OK) != 0)
+    for (int i = 0; i < 6000 && access(go, F_OK) != 0; i++)
         usleep(10000);
     free(go);
 }

@@ -6,7 +6,8 @@
  * "POINT ACTION [N DIR]": with N and DIR, only the Nth time any process reaches
  * POINT (counted in DIR/POINT.hits) is armed; without them, every time. Actions:
  *   stop    write DIR/stopped (the point's name) and sleep until killed (kill -9 tests)
- *   wait    write DIR/stopped, then go on (returning 0) once DIR/go exists (races)
+ *   wait    write DIR/stopped, then go on (returning 0) once DIR/go exists, or after a
+ *           minute (races)
  *   enospc, eio, erofs   return that errno for the caller to fail with
  *   on      return 1 (the caller does its test-only alternative)
  */

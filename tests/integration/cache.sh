@@ -357,7 +357,7 @@ JSON
 
 # RUN_PID waits for the store's lock (its flock is blocked in /proc/locks).
 blocked_on_lock() {
-    for _ in $(seq 500); do
+    for _ in $(seq 3000); do
         grep -Eq -- "-> FLOCK +ADVISORY +READ +$1 " /proc/locks && return 0
         kill -0 "$1" 2>/dev/null || return 1
         sleep 0.01
@@ -372,12 +372,12 @@ run_racing() { # COMMAND...
     rm -rf hook && mkdir hook
     SLUICE_TEST_HOOK="store-locked-exclusive wait 1 $T/hook" "$SLUICE" "$@" >hook.out 2>&1 &
     local held=$!
-    for _ in $(seq 500); do [ -e hook/stopped ] && break; sleep 0.01; done
+    for _ in $(seq 3000); do [ -e hook/stopped ] && break; sleep 0.01; done
     [ -e hook/stopped ] || fail "$1 never took the store's lock: $(cat hook.out)"
     reset_runs
     "$SLUICE" run >run.out 2>&1 &
     local run=$!
-    blocked_on_lock "$run" || fail "the run never waited for $1's lock: $(cat run.out)"
+    blocked_on_lock "$run" || { touch hook/go; fail "the run never waited for $1's lock: $(cat run.out)"; }
     touch hook/go
     wait "$held" || fail "$1 failed: $(cat hook.out)"
     wait "$run"; RC=$?; OUT_TEXT=$(cat run.out)
