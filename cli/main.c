@@ -66,7 +66,7 @@ static const struct command commands[] = {
      "      --json          machine-readable output: {\"runs\": [...]}\n",
      "sluice history\n  sluice history --task train -n 5", cmd_history},
     {"show", "RUN [--json]",
-     "one run in full: parameters, git HEAD, each task's decision and why it ran, keys, code, output",
+     "one run in full: parameters, git HEAD, each task's decision, why it ran, keys, code, output",
      "      --json          machine-readable output\n"
      "  RUN is a run number, \"last\" or \"last~N\" (N runs before the last)\n",
      "sluice show 12\n  sluice show last --json | jq '.tasks[].decision'", cmd_show},
