@@ -57,6 +57,7 @@ static void read_some(struct proc *p)
             p->out = realloc(p->out, p->cap);
             if (!p->out)
                 abort();
+            p->out[p->len] = 0; /* a command that prints nothing has "" as its output */
         }
         ssize_t n = read(p->fd, p->out + p->len, p->cap - p->len - 1);
         if (n > 0) {
