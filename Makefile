@@ -5,6 +5,7 @@
 #   make asan-test  the same under AddressSanitizer + UBSan
 #   make valgrind-test  the integration tests with sluice under valgrind
 #   make fuzz     libFuzzer on the flow reader and templates (FUZZ_TIME seconds)
+#   make differential N=10000 [SEED=S] [TIME=SEC] [SKIP=classes]  the differential tester
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -45,7 +46,7 @@ BIN        ?= sluice
 UNIT_BIN   := $(BUILD)/unit-tests
 
 .PHONY: all deps demo test unit-test asan-test valgrind-test fuzz clean install bench screenshots \
-        check-deps
+        check-deps differential
 all: check-deps $(BIN) $(PLUGIN_SO)
 
 check-deps:
@@ -135,6 +136,15 @@ fuzz:
 	$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" \
 	  LDFLAGS="-fsanitize=address,undefined" build-fuzz/fuzz_flow build-fuzz/fuzz_template
 	fuzz/run $(FUZZ_TIME)
+
+# The differential tester (tests/differential/README.md): N steps over random flows, or
+# TIME seconds; SEED to repeat a pass; SKIP the step classes to leave out (default: those
+# whose defect is known and not fixed yet).
+N    ?= 1000
+SKIP ?= known
+differential: all
+	python3 tests/differential/difftest.py --sluice $(abspath $(BIN)) $(if $(SEED),--seed $(SEED)) \
+	  $(if $(TIME),--time $(TIME),--steps-total $(N)) --max-tasks 40 --steps 30 --skip '$(SKIP)'
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PLUGIN_DIR)
