@@ -31,7 +31,10 @@ import time
 
 # Step classes. KNOWN maps the classes that exercise a known, not yet fixed sluice
 # defect to that defect; `--skip known` skips them all.
-CLASSES = ["noop", "cosmetic", "code", "param", "bigparam", "file", "live", "invalidate",
+# "ephemeral" is a feature of the flows rather than a step: without it no task (and no
+# sub-flow task) is keep: none; the random draws stay the same, so a seed gives the
+# same flow and steps otherwise.
+CLASSES = ["ephemeral", "noop", "cosmetic", "code", "param", "bigparam", "file", "live", "invalidate",
            "undo", "gc", "gcmax", "corrupt", "delete", "plant", "kill", "concurrent",
            "racegc", "commit", "unpublish"]
 KNOWN = {
@@ -42,11 +45,11 @@ KNOWN = {
     # found by this tester:
     "corrupt": "a target whose stored bytes were changed is still served as a hit",
     "delete": "deleting store objects leads to wrong outputs downstream",
-    "concurrent": "two concurrent runs over keep:none tasks: a task runs with an upstream "
-                  "$IN_ that is missing or lists other outputs",
-    "kill": "after invalidate and a kill -9, a task runs with a wrong $IN_ (other outputs)",
+    "ephemeral": "with keep: none tasks, a task can run with an upstream $IN_ that is missing "
+                 "or lists other outputs (after invalidate --upstream, kill -9, concurrent runs)",
+    "gcmax": "gc --max-size followed by edits: wrong outputs downstream (30-task flows)",
 }
-WEIGHTS = {"noop": 2, "cosmetic": 6, "code": 6, "param": 6, "bigparam": 3, "file": 5,
+WEIGHTS = {"ephemeral": 0, "noop": 2, "cosmetic": 6, "code": 6, "param": 6, "bigparam": 3, "file": 5,
            "live": 2, "invalidate": 5, "undo": 2, "gc": 3, "gcmax": 2, "corrupt": 2,
            "delete": 2, "plant": 2, "kill": 3, "concurrent": 3, "racegc": 3, "commit": 4,
            "unpublish": 2}
@@ -67,7 +70,7 @@ class TesterError(Exception):
 
 # --------------------------------------------------------------------------- generation
 
-def gen_flow(rng, max_tasks):
+def gen_flow(rng, max_tasks, allowed=None):
     """A random flow: a dict describing tasks, params, files and sub-flows."""
     n = rng.randint(3, max(3, max_tasks))
     nparams = rng.randint(1, 4)
@@ -95,7 +98,7 @@ def gen_flow(rng, max_tasks):
         if rng.random() < 0.35:
             t["files"] = ["data/%s.txt" % name]
         r = rng.random()
-        if i < n - 1 and r < 0.2:
+        if i < n - 1 and r < 0.2 and (allowed is None or "ephemeral" in allowed):
             t["keep"] = "none"
         if not live_done and i < n - 1 and (i == 0 or rng.random() < 0.3):
             t["live"] = True
@@ -135,7 +138,7 @@ def gen_flow(rng, max_tasks):
 
 def gen_step(rng, flow, allowed):
     """One step: a class and its actions, as absolute changes (so any subset replays)."""
-    classes = [c for c in CLASSES if c in allowed]
+    classes = [c for c in CLASSES if c in allowed and WEIGHTS[c]]
     weights = [WEIGHTS[c] for c in classes]
     cls = rng.choices(classes, weights)[0]
     plain = [t for t in flow["tasks"] if t["kind"] == "task"]
@@ -193,7 +196,8 @@ def gen_step(rng, flow, allowed):
 
 def gen_case(seed, nsteps, max_tasks, allowed):
     rng = random.Random(seed)
-    flow = gen_flow(rng, max_tasks)
+    flow = gen_flow(rng, max_tasks, allowed)
+    flow["ephemeral"] = "ephemeral" in allowed
     steps = [gen_step(rng, flow, allowed) for _ in range(nsteps)]
     return flow, steps
 
@@ -319,7 +323,7 @@ class Project:
                  "code": ["%s_%s.sh" % (sf["name"], name)]}
             if prev:
                 e["after"] = [prev]
-            if i == 0 and len(sf["tasks"]) > 2:
+            if i == 0 and len(sf["tasks"]) > 2 and self.flow.get("ephemeral", True):
                 e["keep"] = "none"
             tasks[name] = e
             prev = name
@@ -578,7 +582,8 @@ class Case:
                     desc = [tid, v, self.proj.render_sub_script(sf, n)]
                     ups = ["%s/%s" % (t["name"], sf["tasks"][i - 1])] if i > 0 else []
                     out.append(("%s/%s" % (t["name"], n), tid, desc, ups,
-                                {"keep": "none" if i == 0 and len(sf["tasks"]) > 2 else "all",
+                                {"keep": "none" if i == 0 and len(sf["tasks"]) > 2
+                                 and self.flow.get("ephemeral", True) else "all",
                                  "expire": None, "volatile": False, "live": False}))
             else:
                 desc = [t["name"], [param(p) for p in t["params"]],
@@ -985,7 +990,7 @@ def shrink(args, seed, steps_idx, sig, deadline):
             return False
         for _ in range(2):  # timing-dependent steps: try twice
             c, _ = run_case(args, seed, sub)
-            if any(signature(r) == sig or r["kind"] == sig[0] for r in bad(c)):
+            if any(signature(r) == sig for r in bad(c)):
                 return True
         return False
     cur = list(steps_idx)
@@ -1092,16 +1097,15 @@ def main():
         if problems and not args.no_shrink:
             for sig in sorted({signature(r) for r in problems}):
                 first = min(r["step"] for r in problems if signature(r) == sig)
-                idx = shrink(args, seed, list(range(max(first, 0) + 1)), sig,
-                             time.time() + args.shrink_time)
+                idx = [] if first < 0 else shrink(args, seed, list(range(first + 1)), sig,
+                                                  time.time() + args.shrink_time)
                 print("  REPRODUCER %s/%s: seed=%d steps=%s" % (sig[0], sig[1], seed, idx))
                 print("    %s" % " ".join(s["cls"] for s in [steps[i] for i in idx]))
-                print("    rerun: python3 %s --sluice %s --replay %d --only-steps %s%s%s" % (
-                    os.path.relpath(__file__), os.path.relpath(args.sluice), seed,
-                    ",".join(map(str, idx)), " --steps %d" % args.steps,
-                    (" --skip " + args.skip if args.skip else "") +
-                    (" --only " + args.only if args.only else "") +
-                    " --max-tasks %d" % args.max_tasks), flush=True)
+                print("    rerun: python3 %s --sluice %s --replay %d --only-steps %s --steps %d"
+                      " --max-tasks %d --only %s" % (
+                          os.path.relpath(__file__), os.path.relpath(args.sluice), seed,
+                          ",".join(map(str, idx)), args.steps, args.max_tasks,
+                          ",".join(c for c in CLASSES if c in allowed_classes(args))), flush=True)
         j += 1
     print_summary(cases, time.time() - start, base)
     failing = any(bad(c) for c in cases)
