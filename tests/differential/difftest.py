@@ -1062,7 +1062,9 @@ def main():
 
     if args.replay is not None:
         seed = int(args.replay)
-        subset = [int(x) for x in args.only_steps.split(",")] if args.only_steps else None
+        subset = None
+        if args.only_steps is not None:
+            subset = [int(x) for x in args.only_steps.split(",") if x.strip() not in ("", "none")]
         case, steps = run_case(args, seed, subset, verbose=True, inject=args.inject)
         print_summary([case])
         return 1 if bad(case) else 0
@@ -1104,7 +1106,7 @@ def main():
                 print("    rerun: python3 %s --sluice %s --replay %d --only-steps %s --steps %d"
                       " --max-tasks %d --only %s" % (
                           os.path.relpath(__file__), os.path.relpath(args.sluice), seed,
-                          ",".join(map(str, idx)), args.steps, args.max_tasks,
+                          ",".join(map(str, idx)) or "none", args.steps, args.max_tasks,
                           ",".join(c for c in CLASSES if c in allowed_classes(args))), flush=True)
         j += 1
     print_summary(cases, time.time() - start, base)
