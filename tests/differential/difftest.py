@@ -953,7 +953,7 @@ class Case:
         self.account(st, lines, res)
 
 
-def run_case(args, seed, steps_subset=None, verbose=False, inject=None):
+def run_case(args, seed, steps_subset=None, verbose=False, inject=None, deadline=None):
     allowed = allowed_classes(args)
     flow, steps = gen_case(seed, args.steps, args.max_tasks, allowed)
     work = tempfile.mkdtemp(prefix="difftest-%d-" % seed, dir=args.tmp)
@@ -966,6 +966,8 @@ def run_case(args, seed, steps_subset=None, verbose=False, inject=None):
             st = steps[i]
             case.lie = inject == "lie" and i == idx[0]
             case.step(i, st)
+            if deadline is not None and time.time() >= deadline:
+                break  # --time is up: the flow ends here
             if case.report and args.stop_early and any(r["kind"] != "unneeded" for r in case.report):
                 break
     finally:
@@ -1085,7 +1087,8 @@ def main():
         elif j >= ncases:
             break
         seed = base * 1000 + j
-        case, steps = run_case(args, seed, verbose=args.verbose, inject=args.inject if j == 0 else None)
+        case, steps = run_case(args, seed, verbose=args.verbose, inject=args.inject if j == 0 else None,
+                               deadline=None if args.time is None else start + args.time)
         cases.append(case)
         s = case.stats
         print("case %d seed=%d: %d tasks, %d steps, executed %d (needed %d, excused %d, unneeded %d),"
