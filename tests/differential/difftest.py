@@ -584,7 +584,7 @@ class Case:
                     out.append(("%s/%s" % (t["name"], n), tid, desc, ups,
                                 {"keep": "none" if i == 0 and len(sf["tasks"]) > 2
                                  and self.flow.get("ephemeral", True) else "all",
-                                 "expire": None, "volatile": False, "live": False}))
+                                 "expire": None, "volatile": False, "live": False, "args": v}))
             else:
                 desc = [t["name"], [param(p) for p in t["params"]],
                         json.dumps(self.proj.task_entry(t), sort_keys=True)]
@@ -857,8 +857,11 @@ class Case:
             if not cands:
                 continue  # an execution of an older version (killed run, stale)
             self.stats["executed"] += 1
-            # pick the instance whose key is new first
-            cands = sorted(cands, key=lambda c: (c[1] in self.seen_ck or c[1] in done_now))
+            # Includes of one sub-flow share the script: their arguments (the value of
+            # `with`) tell them apart; then prefer the instance whose key is new.
+            args_ = line.split(" ", 1)[1] if " " in line else ""
+            cands = sorted(cands, key=lambda c: (c[2].get("args") not in (None, args_),
+                                                 c[1] in self.seen_ck or c[1] in done_now))
             name, ck, t = cands[0]
             if ck not in self.seen_ck and ck not in done_now:
                 self.stats["needed"] += 1
