@@ -39,7 +39,6 @@ CLASSES = ["ephemeral", "noop", "cosmetic", "code", "param", "bigparam", "file",
            "racegc", "commit", "unpublish"]
 KNOWN = {
     "live": "wrong hit after expiry downstream of an expire task (defect 1)",
-    "racegc": "a run racing gc reports hits on deleted bytes or exits 2 (defect 4)",
     "plant": "an extra file planted in a store view is seen downstream (defect 5)",
     # found by this tester:
     "corrupt": "a target whose stored bytes were changed is still served as a hit",
