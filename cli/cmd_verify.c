@@ -22,8 +22,8 @@ static void report(const struct verify_report *r, bool repair)
     for (size_t i = 0; i < r->repairs.n; i++)
         printf("repaired: %s\n", r->repairs.v[i]);
     if (!repair)
-        printf("run `sluice verify --repair` to drop what is broken; the tasks that made it "
-               "run again\n");
+        printf("run `sluice verify --repair` to repair it: views are rebuilt from their "
+               "objects, and what is lost is dropped, so the tasks that made it run again\n");
     else if (r->unrepaired)
         printf("%zu problem%s could not be repaired\n", r->unrepaired,
                r->unrepaired == 1 ? "" : "s");

@@ -202,9 +202,7 @@ char *cache_manifest(struct db *db, const char *digest)
 
 bool cache_output_present(struct db *db, struct store *st, const char *digest)
 {
-    if (store_has_output(st, digest, NULL))
-        return true;
-    /* (A dropped output's view is gone; its manifest alone cannot bring it back.) */
+    /* Without a manifest (a dropped output) nothing can be checked, or rebuilt. */
     char *m = cache_manifest(db, digest);
     bool ok = m && store_has_output(st, digest, m);
     free(m);
@@ -225,11 +223,10 @@ const char *cache_missing_reason(struct db *db, const char *digest, bool ephemer
 
 char *cache_output_view(struct db *db, struct store *st, const char *digest, struct err *e)
 {
-    char *view = store_view(st, digest, NULL, NULL);
-    if (view)
-        return view;
     char *m = cache_manifest(db, digest);
-    view = store_view(st, digest, m, e);
+    char *view = m ? store_view(st, digest, m, e) : NULL;
+    if (!m)
+        err_set(e, "output %.12s is not in the store", digest);
     free(m);
     return view;
 }
@@ -239,7 +236,6 @@ char *cache_output_view(struct db *db, struct store *st, const char *digest, str
 struct intact {
     struct db *db;
     struct store *st;
-    char *view; /* the view directory when it exists, else NULL: objects are read */
     char *why;
 };
 
@@ -248,7 +244,7 @@ static void check_file(void *arg, const struct store_file *f)
     struct intact *c = arg;
     if (c->why)
         return;
-    char *file = c->view ? path_join(c->view, f->path) : store_object_file(c->st, f->object);
+    char *file = store_object_file(c->st, f->object);
     struct stat s;
     struct file_fp fp = {0};
     if (lstat(file, &s) != 0 || !S_ISREG(s.st_mode))
@@ -272,15 +268,11 @@ bool cache_output_intact(struct db *db, struct store *st, const char *digest, ch
         *why = xstrdup("its output is not stored");
         return false;
     }
-    struct intact c = {.db = db, .st = st, .view = store_view_path(st, digest)};
-    struct stat s;
-    if (lstat(c.view, &s) != 0 || !S_ISDIR(s.st_mode)) {
-        free(c.view);
-        c.view = NULL;
-    }
+    /* A task reads the view only when it holds exactly these objects (store_view()
+     * rebuilds it from them otherwise), so the objects are what must be intact. */
+    struct intact c = {.db = db, .st = st};
     if (store_manifest_each(manifest, check_file, &c) != 0 && !c.why)
         c.why = xstrdup("its manifest is corrupt");
-    free(c.view);
     free(manifest);
     *why = c.why;
     return c.why == NULL;

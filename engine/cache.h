@@ -58,21 +58,24 @@ char *cache_manifest(struct db *db, const char *digest);
 /* The same for an output whose bytes may have been dropped since (what a past
  * publication held). Caller frees. */
 char *cache_manifest_known(struct db *db, const char *digest);
-/* Whether the output's bytes can be used (its view, or every object of its manifest). */
+/* Whether the output's bytes can be used: its view holds exactly its manifest, or
+ * every object of its manifest is there (then the view is rebuilt when used). */
 bool cache_output_present(struct db *db, struct store *st, const char *digest);
 /* Why an entry's output is not there although the entry is: "output was not kept"
  * (ephemeral: its task keeps nothing), "output was removed by gc" (gc --max-size),
  * or "output is missing from the store" (its files went behind sluice's back). */
 const char *cache_missing_reason(struct db *db, const char *digest, bool ephemeral);
-/* Whether the bytes a task would read as this output (its view, else its objects)
- * match its manifest: sizes, and digests through the `files` stat cache (a file whose
- * size, mtime and inode are unchanged since it was last hashed is trusted; `sluice
- * verify` re-hashes everything). When not, *why (caller frees) says what is wrong. */
+/* Whether the bytes a task would read as this output match its manifest: its objects
+ * (a view is handed out only while its files are those objects, cache_output_view()),
+ * by size, and by digest through the `files` stat cache (a file whose size, mtime and
+ * inode are unchanged since it was last hashed is trusted; `sluice verify` re-hashes
+ * everything). When not, *why (caller frees) says what is wrong. */
 bool cache_output_intact(struct db *db, struct store *st, const char *digest, char **why);
 /* Forgets damaged bytes: deletes the output's view and those of its objects whose
  * bytes do not match their names, and marks it dropped, so its task runs again. */
 int cache_discard_output(struct db *db, struct store *st, const char *digest, struct err *e);
-/* The output's view directory (rebuilt from its manifest if needed). Caller frees. */
+/* The output's view directory, checked against its manifest: rebuilt from the objects
+ * when missing or when it differs (store_view()). Caller frees. */
 char *cache_output_view(struct db *db, struct store *st, const char *digest, struct err *e);
 
 #endif

@@ -969,6 +969,8 @@ static int begin_run(struct run *r)
             notify(r, TASK_DONE, t, DEC_HIT, NULL);
             if (rc == 0)
                 rc = output_ready(r, t);
+            if (rc == 0 && p->target) /* the user reads it: rebuilt if it was altered */
+                upstream_view(r, t);
         } else if (p->action == PLAN_RUN) {
             rc = origin ? 0 : preserve_code(r, t);
             if (rc == 0 && p->cause == CAUSE_DAMAGED)

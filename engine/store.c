@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -825,19 +826,185 @@ int store_ingest(struct store *s, const char *out_dir, struct output *out, struc
 
 /* --- views --------------------------------------------------------------------------------- */
 
-bool store_has_output(struct store *s, const char *digest, const char *text)
+/* Comparing a view with its manifest: directory entries and inode numbers, never bytes. */
+struct view_check {
+    struct store *s;
+    const char *dir; /* the view */
+    const struct item *items;
+    size_t n, seen;
+    struct strv *problems; /* what differs, one line each */
+    size_t max;            /* stop after this many */
+};
+
+static void view_differs(struct view_check *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void view_differs(struct view_check *c, const char *fmt, ...)
 {
+    if (c->problems->n >= c->max)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    struct sb b = {0};
+    sb_vaddf(&b, fmt, ap);
+    va_end(ap);
+    strv_push(c->problems, sb_take(&b));
+}
+
+static const struct item *view_item(const struct view_check *c, const char *rel)
+{
+    size_t lo = 0, hi = c->n; /* items are sorted by path (manifest_text()) */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(rel, c->items[mid].path);
+        if (cmp == 0)
+            return &c->items[mid];
+        if (cmp < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+/* A file of the view must be the stored object itself (a hard link to it). */
+static void view_check_file(struct view_check *c, const struct item *it, const struct stat *st)
+{
+    if (!S_ISREG(st->st_mode)) {
+        view_differs(c, "%s is not a regular file", it->path);
+        return;
+    }
+    char *obj = object_name(c->s, it->digest, it->kind == 'x');
+    struct stat os;
+    if ((uint64_t)st->st_size != it->size)
+        view_differs(c, "%s has %llu bytes, not %llu", it->path,
+                     (unsigned long long)st->st_size, (unsigned long long)it->size);
+    else if (((st->st_mode & 0111) != 0) != (it->kind == 'x'))
+        view_differs(c, "%s is %sexecutable", it->path, it->kind == 'x' ? "not " : "");
+    else if (lstat(obj, &os) != 0)
+        view_differs(c, "%s: its object is missing", it->path);
+    else if (os.st_ino != st->st_ino || os.st_dev != st->st_dev)
+        view_differs(c, "%s was replaced (it is not the stored object)", it->path);
+    free(obj);
+}
+
+static void view_walk(struct view_check *c, const char *rel);
+
+static void view_check_entry(struct view_check *c, const char *rel)
+{
+    char *abs = path_join(c->dir, rel);
+    const struct item *it = view_item(c, rel);
+    struct stat st;
+    if (lstat(abs, &st) != 0) {
+        /* gone meanwhile: counted missing below */
+    } else if (!it) {
+        const char *what = S_ISDIR(st.st_mode)   ? "directory"
+                           : S_ISLNK(st.st_mode) ? "symlink"
+                                                 : "file";
+        view_differs(c, "%s is not in its manifest (an extra %s)", rel, what);
+    } else if (it->kind == 'd') {
+        c->seen++;
+        if (S_ISDIR(st.st_mode))
+            view_walk(c, rel);
+        else
+            view_differs(c, "%s is not a directory", rel);
+    } else if (it->kind == 'l') {
+        c->seen++;
+        char target[4096];
+        ssize_t n = S_ISLNK(st.st_mode) ? readlink(abs, target, sizeof target - 1) : -1;
+        if (n >= 0)
+            target[n] = 0;
+        if (n < 0 || strcmp(target, it->target) != 0)
+            view_differs(c, "%s is not the symlink to %s its manifest lists", rel, it->target);
+    } else {
+        c->seen++;
+        view_check_file(c, it, &st);
+    }
+    free(abs);
+}
+
+static void view_walk(struct view_check *c, const char *rel)
+{
+    char *abs = rel[0] ? path_join(c->dir, rel) : xstrdup(c->dir);
+    DIR *d = opendir(abs);
+    if (!d)
+        view_differs(c, "%s: %s", rel[0] ? rel : ".", strerror(errno));
+    struct dirent *de;
+    while (d && c->problems->n < c->max && (de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char *crel = rel[0] ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
+        view_check_entry(c, crel);
+        free(crel);
+    }
+    if (d)
+        closedir(d);
+    free(abs);
+}
+
+/* Compares the view at dir (a real directory) with the parsed manifest. */
+static void view_compare(struct store *s, const char *dir, const struct item *items, size_t n,
+                         size_t max, struct strv *problems)
+{
+    struct view_check c = {.s = s, .dir = dir, .items = items, .n = n, .problems = problems,
+                           .max = max};
+    view_walk(&c, "");
+    for (size_t i = 0; c.seen < n && i < n && problems->n < max; i++) {
+        char *p = path_join(dir, items[i].path);
+        struct stat st;
+        if (lstat(p, &st) != 0)
+            view_differs(&c, "%s is missing", items[i].path);
+        free(p);
+    }
+}
+
+int store_view_check(struct store *s, const char *digest, const char *text, size_t max,
+                     struct strv *problems)
+{
+    assert(max > 0);
     char *view = view_path(s, digest);
     struct stat st;
-    bool ok = stat(view, &st) == 0 && S_ISDIR(st.st_mode);
+    int rc = 0;
+    struct item *items = NULL;
+    long n = 0;
+    if (lstat(view, &st) != 0) {
+        rc = 1;
+    } else if (!S_ISDIR(st.st_mode)) {
+        strv_pushf(problems, "it is not a directory");
+    } else if ((n = manifest_parse(text, &items)) < 0) {
+        rc = -1;
+    } else {
+        view_compare(s, view, items, (size_t)n, max, problems);
+    }
+    if (n > 0)
+        items_free(items, (size_t)n);
     free(view);
-    if (ok)
+    return rc;
+}
+
+/* Whether the output's view is there and holds exactly its manifest. */
+static bool view_matches(struct store *s, const char *digest, const char *text)
+{
+    struct strv problems = {0};
+    bool ok = store_view_check(s, digest, text, 1, &problems) == 0 && problems.n == 0;
+    strv_free(&problems);
+    return ok;
+}
+
+bool store_has_output(struct store *s, const char *digest, const char *text)
+{
+    if (!text) {
+        char *view = view_path(s, digest);
+        struct stat st;
+        bool ok = lstat(view, &st) == 0 && S_ISDIR(st.st_mode);
+        free(view);
+        return ok;
+    }
+    if (view_matches(s, digest, text))
         return true;
-    if (!text)
-        return false;
+    /* A view that differs from its manifest is rebuilt from the objects when used. */
     struct item *items;
     long n = manifest_parse(text, &items);
-    ok = n >= 0;
+    bool ok = n >= 0;
     for (long i = 0; ok && i < n; i++) {
         if (items[i].kind != 'f' && items[i].kind != 'x')
             continue;
@@ -879,17 +1046,33 @@ static int build_view(struct store *s, const char *dir, const struct item *items
     return 0;
 }
 
+/* Takes a view that differs from its manifest out of the way (renamed first, so a
+ * reader never sees it half removed). */
+static void discard_view(struct store *s, const char *view, const char *digest)
+{
+    char *old = xasprintf("%s/view-old-%.16s-%ld", s->tmp, digest, (long)getpid());
+    remove_tree(old, NULL);
+    if (rename(view, old) == 0)
+        remove_tree(old, NULL);
+    else
+        remove_tree(view, NULL);
+    free(old);
+}
+
 char *store_view(struct store *s, const char *digest, const char *text, struct err *e)
 {
     char *view = view_path(s, digest);
     struct stat st;
-    if (stat(view, &st) == 0 && S_ISDIR(st.st_mode))
-        return view;
+    bool exists = lstat(view, &st) == 0;
+    if (exists && !text && S_ISDIR(st.st_mode))
+        return view; /* nothing to check it against: the caller knows it is right */
     if (!text) {
         free(view);
         err_set(e, "output %.12s is not in the store", digest);
         return NULL;
     }
+    if (exists && view_matches(s, digest, text))
+        return view;
     struct item *items;
     long n = manifest_parse(text, &items);
     if (n < 0) {
@@ -897,12 +1080,21 @@ char *store_view(struct store *s, const char *digest, const char *text, struct e
         err_set(e, "output %.12s: manifest is corrupt", digest);
         return NULL;
     }
+    if (exists) /* never hand out a view that differs from its manifest: rebuild it */
+        discard_view(s, view, digest);
     /* Items are sorted by path, so parents come before their children. */
     char *tmp = xasprintf("%s/view-%.16s-%ld", s->tmp, digest, (long)getpid());
     remove_tree(tmp, NULL);
     int rc = mkdir_mode(tmp, e);
     if (rc == 0)
         rc = build_view(s, tmp, items, (size_t)n, e);
+    for (long i = n - 1; rc == 0 && i >= 0; i--) { /* read-only, like an ingested view */
+        if (items[i].kind == 'd') {
+            char *p = path_join(tmp, items[i].path);
+            chmod(p, 0555);
+            free(p);
+        }
+    }
     if (rc == 0 && rename(tmp, view) == 0)
         chmod(view, 0555);
     else if (rc == 0 && errno != EEXIST && errno != ENOTEMPTY)

@@ -89,12 +89,25 @@ char *store_object_path(const struct store *s, const char *digest);
 /* Directories under the root, for gc: "objects", "views", "logs", "tmp". Caller frees. */
 char *store_dir(const struct store *s, const char *which);
 
-/* Whether the output's bytes are present (stats only): its view exists, or else
- * (given its manifest) every object it names does, at the right size. */
+/* Whether the output's bytes are present (directory entries and stats only): given its
+ * manifest, its view holds exactly that manifest (store_view_check()), or else every
+ * object it names exists at the right size; without one, whether its view exists. */
 bool store_has_output(struct store *s, const char *digest, const char *manifest);
-/* The output's view directory, rebuilt from the manifest when missing (manifest may
- * be NULL when the view is known to exist). Caller frees. */
+/* The output's view directory. Given the manifest, a view that differs from it
+ * (store_view_check()) is never handed out: it is rebuilt from the objects, as is a
+ * missing one. Without a manifest an existing view is returned unchecked (only for
+ * callers that know it is right). Caller frees. */
 char *store_view(struct store *s, const char *digest, const char *manifest, struct err *e);
+/* Compares the output's view with its manifest without reading any file's bytes:
+ * an entry the manifest does not list (an extra file, directory or symlink), one it
+ * lists that is missing or of another kind, size or mode, a symlink with another
+ * target, or a file that is not the stored object itself (another inode: replaced)
+ * is appended to problems, one line each, at most max (> 0) lines. Returns 1 when
+ * the view is not there, -1 when the manifest is corrupt, else 0 (it matches when
+ * nothing was appended). Bytes changed in place inside an object are the objects'
+ * check (cache_output_intact(), verify), not this one. */
+int store_view_check(struct store *s, const char *digest, const char *manifest, size_t max,
+                     struct strv *problems);
 
 /* Deletes an output's view and those of its objects `still_used` says nobody else
  * needs (it is asked with each object's name: "<digest>" or "<digest>.x"). */

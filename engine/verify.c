@@ -163,22 +163,6 @@ static bool restore_from_view(struct output_check *c, const struct store_file *f
     return true;
 }
 
-static void check_view_file(struct output_check *c, const struct store_file *f,
-                            const char *view_file, const struct stat *obj)
-{
-    struct stat s;
-    char digest[HASH_HEX];
-    uint64_t size;
-    bool ok = lstat(view_file, &s) == 0 && S_ISREG(s.st_mode) &&
-              ((obj && s.st_ino == obj->st_ino && s.st_dev == obj->st_dev) ||
-               (hash_regular(view_file, digest, &size) && strcmp(digest, f->digest) == 0));
-    if (!ok && !c->view_damaged) {
-        c->view_damaged = true;
-        problem(c->v, "output %.12s (%s): its view's %s is missing or damaged", c->digest,
-                c->tasks, f->path);
-    }
-}
-
 static void check_output_file(void *arg, const struct store_file *f)
 {
     struct output_check *c = arg;
@@ -188,8 +172,7 @@ static void check_output_file(void *arg, const struct store_file *f)
     struct stat s;
     bool present = state != 0 && lstat(obj, &s) == 0 && S_ISREG(s.st_mode);
     if (present && state == OBJ_OK && (uint64_t)s.st_size == f->size) {
-        if (view_file)
-            check_view_file(c, f, view_file, &s);
+        /* intact; its view is compared with the manifest as a whole (check_view()) */
     } else if (!present && restore_from_view(c, f, view_file)) {
         /* the view's copy is intact, so the output is too */
     } else {
@@ -239,6 +222,32 @@ static int drop_output(struct verify *v, const char *digest, const char *tasks)
     return 0;
 }
 
+/* A view must hold exactly its manifest: every file the stored object itself, nothing
+ * missing, nothing extra (store_view_check()). */
+#define VIEW_PROBLEMS_MAX 20
+
+static void check_view(struct output_check *c, const char *manifest)
+{
+    struct strv diffs = {0};
+    if (store_view_check(c->v->st, c->digest, manifest, VIEW_PROBLEMS_MAX, &diffs) == 0 &&
+        diffs.n > 0) {
+        c->view_damaged = true;
+        for (size_t i = 0; i < diffs.n; i++)
+            problem(c->v, "output %.12s (%s): its view differs from its manifest: %s",
+                    c->digest, c->tasks, diffs.v[i]);
+    }
+    strv_free(&diffs);
+}
+
+/* Replaces a view that differs from its manifest with one built from the objects. */
+static bool rebuild_view(struct verify *v, const char *digest, const char *manifest)
+{
+    struct err e;
+    char *view = store_view(v->st, digest, manifest, &e);
+    free(view);
+    return view != NULL;
+}
+
 static int check_output(struct verify *v, const char *digest, const char *manifest)
 {
     v->r->outputs++;
@@ -247,22 +256,24 @@ static int check_output(struct verify *v, const char *digest, const char *manife
     struct output_check c = {.v = v, .digest = digest, .tasks = output_tasks(v->db, digest)};
     c.view = store_view_path(v->st, digest);
     struct stat s;
-    if (lstat(c.view, &s) != 0 || !S_ISDIR(s.st_mode)) {
+    bool has_view = lstat(c.view, &s) == 0;
+    if (!has_view || !S_ISDIR(s.st_mode)) {
         free(c.view);
         c.view = NULL;
     }
     if (strcmp(actual, digest) != 0 || store_manifest_each(manifest, check_output_file, &c)) {
         problem(v, "output %.12s (%s): its manifest is corrupt", digest, c.tasks);
         c.lost = true;
+    } else if (has_view && !c.lost) {
+        check_view(&c, manifest);
     }
     int rc = 0;
     if (c.lost && v->repair) {
         rc = drop_output(v, digest, c.tasks);
     } else if (c.lost) {
         v->r->unrepaired++;
-    } else if (c.view_damaged && v->repair && remove_tree(c.view, NULL) == 0) {
-        repaired(v, "deleted the damaged view of output %.12s (it is rebuilt when needed)",
-                 digest);
+    } else if (c.view_damaged && v->repair && rebuild_view(v, digest, manifest)) {
+        repaired(v, "rebuilt the view of output %.12s from its objects", digest);
     } else if (c.view_damaged) {
         v->r->unrepaired++;
     }
@@ -299,6 +310,24 @@ static void count_entries(struct verify *v)
     db_done(q);
 }
 
+/* Repair deletes the entries found wrong (their tasks run again). */
+static int delete_entries(struct verify *v, const struct strv *keys)
+{
+    int rc = 0;
+    for (size_t i = 0; i < keys->n && rc == 0; i++) {
+        if (!v->repair) {
+            v->r->unrepaired++;
+            continue;
+        }
+        sqlite3_stmt *q = db_prepare(v->db, "DELETE FROM entries WHERE key = ?");
+        db_bind_text(q, 1, keys->v[i]);
+        rc = db_exec_stmt(v->db, q, v->e);
+        if (rc == 0)
+            repaired(v, "deleted cache entry %.12s", keys->v[i]);
+    }
+    return rc;
+}
+
 static int check_entries(struct verify *v)
 {
     sqlite3_stmt *q = db_prepare(v->db, "SELECT key, task, digest FROM entries e WHERE NOT EXISTS (SELECT 1 "
@@ -310,18 +339,7 @@ static int check_entries(struct verify *v)
         strv_push(&keys, xstrdup(db_col_text(q, 0)));
     }
     db_done(q);
-    int rc = 0;
-    for (size_t i = 0; i < keys.n && rc == 0; i++) {
-        if (!v->repair) {
-            v->r->unrepaired++;
-            continue;
-        }
-        q = db_prepare(v->db, "DELETE FROM entries WHERE key = ?");
-        db_bind_text(q, 1, keys.v[i]);
-        rc = db_exec_stmt(v->db, q, v->e);
-        if (rc == 0)
-            repaired(v, "deleted cache entry %.12s", keys.v[i]);
-    }
+    int rc = delete_entries(v, &keys);
     strv_free(&keys);
     return rc;
 }

@@ -2,12 +2,14 @@
  *
  * verify_store() re-hashes every file object and log under the store (no stat cache),
  * checks every present output (its manifest matches its digest; each object it names
- * exists with the listed size and digest; its view, when built, holds the same bytes)
- * and every cache entry (it names a known output), plus SQLite's own quick_check.
+ * exists with the listed size and digest; its view, when built, holds exactly its
+ * manifest: each file the stored object itself, nothing missing, nothing extra, see
+ * store_view_check(), each difference reported) and every cache entry (it names a
+ * known output), plus SQLite's own quick_check.
  * Without repair it changes nothing (under the store's shared lock, beside runs).
  * With repair (under the exclusive lock, so never during a run): damaged objects and
- * logs are deleted, an object missing but intact in a view is put back, a damaged
- * view is deleted (views are rebuilt from manifests), and an output whose bytes are
+ * logs are deleted, an object missing but intact in a view is put back, a view that
+ * differs from its manifest is rebuilt from the objects, and an output whose bytes are
  * lost loses its entries, so its tasks run again. It never follows a symlink.
  */
 #ifndef SLUICE_VERIFY_H

@@ -1,0 +1,116 @@
+# Damage a cache can hide: a view that no longer holds exactly its manifest, an
+# entry in the database pointed at another output. `verify` must see each, and no
+# run may hand a task (or the user) bytes other than a fresh run would.
+
+# gen writes d/x and y; use lists and reads everything gen's view holds.
+view_flow() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "gen": { "run": "echo gen >>\"$RUNS\"; mkdir $OUT/d; echo one >$OUT/d/x; echo two >$OUT/y" },
+  "use": { "run": "echo use >>\"$RUNS\"; cd $IN_gen && find . | LC_ALL=C sort >$OUT/list && cat d/x y >>$OUT/list",
+           "after": ["gen"] },
+  "other": { "run": "echo other >>\"$RUNS\"; echo wrong >$OUT/list" }
+} }
+JSON
+    commit_all
+}
+
+# view_of TASK: the view of the output TASK's latest task run recorded.
+view_of() {
+    local d
+    d=$(sql "select output_digest from task_runs where task = '$1' and output_digest is not null
+             order by id desc limit 1")
+    [ -n "$d" ] || fail "no output recorded for $1"
+    echo ".sluice/views/$d"
+}
+
+# What `use` reads from a fresh store: the result every later run must equal.
+fresh_list() {
+    SLUICE_STORE="$T/fresh" "$SLUICE" run use >/dev/null 2>&1 || fail "fresh run"
+    STORE="$T/fresh" sql "select output_digest from task_runs where task = 'use' and
+                          decision = 'ran'" | while read -r d; do cat "$T/fresh/views/$d/list"; done
+}
+
+test_an_extra_file_in_a_view_is_reported_and_never_read_downstream() {
+    view_flow
+    sl run; assert_rc 0
+    expected=$(fresh_list)
+    gen=$(view_of gen)
+    chmod u+w "$gen" "$gen/d"
+    echo planted >"$gen/planted"
+    mkdir "$gen/d/extra-dir"
+    ln -s y "$gen/link"
+    sl verify; assert_rc 1
+    assert_out "(task gen): its view differs from its manifest: planted is not in its manifest (an extra file)"
+    assert_out "d/extra-dir is not in its manifest (an extra directory)"
+    assert_out "link is not in its manifest (an extra symlink)"
+    reset_runs
+    sl run --force use; assert_rc 0
+    assert_runs gen 0
+    assert_runs use 1
+    assert_eq "$(cat "$(view_of use)/list")" "$expected" "what use read from gen's view"
+    [ ! -e "$gen/planted" ] || fail "the planted file is still in the view"
+    sl verify; assert_rc 0
+    assert_out "all intact"
+}
+
+test_verify_repair_rebuilds_a_view_with_an_extra_file() {
+    view_flow
+    sl run; assert_rc 0
+    gen=$(view_of gen)
+    chmod u+w "$gen"
+    echo planted >"$gen/planted"
+    sl verify --repair; assert_rc 0
+    assert_out "planted is not in its manifest"
+    assert_out "repaired: rebuilt the view of output"
+    [ ! -e "$gen/planted" ] || fail "the planted file is still in the view"
+    [ "$(cat "$gen/d/x")" = one ] || fail "the rebuilt view lacks d/x"
+    sl verify; assert_rc 0
+    assert_out "all intact"
+}
+
+test_a_target_hit_never_leaves_a_tampered_view_for_the_user() {
+    view_flow
+    sl run; assert_rc 0
+    use=$(view_of use)
+    chmod u+w "$use"
+    echo planted >"$use/planted"
+    reset_runs
+    sl run use; assert_rc 0
+    assert_eq "$(total_runs)" 0 "executions for a cached target"
+    [ ! -e "$use/planted" ] || fail "the target's view still holds the planted file"
+    [ -f "$use/list" ] || fail "the target's view lost its file"
+}
+
+test_a_replaced_file_in_a_view_is_reported_and_never_read_downstream() {
+    view_flow
+    sl run; assert_rc 0
+    expected=$(fresh_list)
+    gen=$(view_of gen)
+    chmod u+w "$gen"
+    rm -f "$gen/y" && echo TWO >"$gen/y" # same size, another inode: the object is intact
+    sl verify; assert_rc 1
+    assert_out "(task gen): its view differs from its manifest: y was replaced (it is not the stored object)"
+    reset_runs
+    sl run --force use; assert_rc 0
+    assert_runs gen 0
+    assert_eq "$(cat "$(view_of use)/list")" "$expected" "what use read from gen's view"
+    sl verify; assert_rc 0
+}
+
+test_a_missing_file_in_a_view_is_reported_and_put_back_before_use() {
+    view_flow
+    sl run; assert_rc 0
+    expected=$(fresh_list)
+    gen=$(view_of gen)
+    chmod u+w "$gen/d"
+    rm -f "$gen/d/x"
+    sl verify; assert_rc 1
+    assert_out "(task gen): its view differs from its manifest: d/x is missing"
+    reset_runs
+    sl run --force use; assert_rc 0
+    assert_runs gen 0
+    assert_eq "$(cat "$(view_of use)/list")" "$expected" "what use read from gen's view"
+    sl verify; assert_rc 0
+}
