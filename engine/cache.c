@@ -6,21 +6,44 @@
 
 #include "filedigest.h"
 
+/* Whether an entry agrees with what the history recorded for the task run that made
+ * it (its output, its task, its key): one that does not was not written by sluice. */
+static bool entry_agrees(struct db *db, const char *key, const char *task, const char *digest,
+                         int64_t task_run_id)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM task_runs WHERE id = ? AND output_digest "
+                                      "= ? AND task = ? AND (deep_key = ? OR shallow_key = ?)");
+    sqlite3_bind_int64(st, 1, task_run_id);
+    db_bind_text(st, 2, digest);
+    db_bind_text(st, 3, task);
+    db_bind_text(st, 4, key);
+    db_bind_text(st, 5, key);
+    bool ok = sqlite3_step(st) == SQLITE_ROW;
+    db_done(st);
+    return ok;
+}
+
 int cache_get(struct db *db, const char *key, struct cache_entry *out)
 {
     sqlite3_stmt *st = db_prepare(
-        db, "SELECT digest, size, created, task_run_id, expires FROM entries WHERE key = ?");
+        db, "SELECT digest, size, created, task_run_id, expires, task FROM entries WHERE key = ?");
     db_bind_text(st, 1, key);
     int found = 0;
+    char task[256] = "";
     if (sqlite3_step(st) == SQLITE_ROW && strlen(db_col_text(st, 0)) == HASH_HEX - 1) {
         memcpy(out->digest, db_col_text(st, 0), HASH_HEX);
         out->size = (uint64_t)sqlite3_column_int64(st, 1);
         out->created = sqlite3_column_double(st, 2);
         out->task_run_id = sqlite3_column_int64(st, 3);
         out->expires = sqlite3_column_double(st, 4);
+        snprintf(task, sizeof task, "%s", db_col_text(st, 5));
         found = 1;
     }
     db_done(st);
+    /* An entry is only as good as the task run that made it: one that disagrees with
+     * the history is no hit (its task runs again and replaces it). */
+    if (found && !entry_agrees(db, key, task, out->digest, out->task_run_id))
+        found = 0;
     return found;
 }
 

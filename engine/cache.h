@@ -24,7 +24,10 @@ struct cache_entry {
     int64_t task_run_id; /* the task run that produced the output (0 if unknown) */
 };
 
-/* 1 and *out filled when key has an entry, 0 when not. */
+/* 1 and *out filled when key has an entry, 0 when not. An entry that disagrees with
+ * the history's record of the task run that made it (another output digest, task or
+ * key: the database was edited behind sluice's back) counts as none, so its task
+ * runs again and replaces it; `sluice verify` reports it. */
 int cache_get(struct db *db, const char *key, struct cache_entry *out);
 /* kind: "deep", "shallow" or "alias" (a new deep key for an output found by cutoff). */
 int cache_put(struct db *db, const char *key, const char *kind, const char *task,

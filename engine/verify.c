@@ -344,6 +344,58 @@ static int check_entries(struct verify *v)
     return rc;
 }
 
+/* Why an entry disagrees with what the history recorded for the task run that made
+ * it, or NULL: that run's output, task and key (its deep key for "deep" and "alias"
+ * entries, its shallow key for "shallow" ones) must be the entry's. */
+static const char *entry_disagreement(sqlite3_stmt *q)
+{
+    const char *kind = db_col_text(q, 1), *digest = db_col_text(q, 3);
+    if (sqlite3_column_type(q, 4) == SQLITE_NULL)
+        return "records no task run";
+    if (sqlite3_column_type(q, 5) == SQLITE_NULL)
+        return "names a task run the history does not have";
+    if (strcmp(db_col_text(q, 8), digest) != 0)
+        return "names another output than its task run made";
+    if (strcmp(db_col_text(q, 5), db_col_text(q, 2)) != 0)
+        return "names a run of another task";
+    const char *key = db_col_text(q, 0);
+    bool shallow = strcmp(kind, "shallow") == 0;
+    if (strcmp(shallow ? db_col_text(q, 7) : db_col_text(q, 6), key) != 0)
+        return "has another key than its task run";
+    return NULL;
+}
+
+/* Every entry must agree with the task run that produced it; one that does not (the
+ * database was edited) is a wrong hit waiting to happen: repair deletes it, so its
+ * task runs again. */
+static int check_provenance(struct verify *v)
+{
+    sqlite3_stmt *q = db_prepare(
+        v->db, "SELECT e.key, e.kind, e.task, e.digest, e.task_run_id, t.task, t.deep_key, "
+               "t.shallow_key, t.output_digest FROM entries e LEFT JOIN task_runs t ON "
+               "t.id = e.task_run_id WHERE EXISTS (SELECT 1 FROM outputs o WHERE "
+               "o.digest = e.digest)");
+    struct strv keys = {0};
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *why = entry_disagreement(q);
+        if (!why)
+            continue;
+        if (sqlite3_column_type(q, 4) == SQLITE_NULL)
+            problem(v, "cache entry %.12s (task %s, %s) %s", db_col_text(q, 0),
+                    db_col_text(q, 2), db_col_text(q, 1), why);
+        else
+            problem(v, "cache entry %.12s (task %s, %s) %s (task run %lld made %.12s, it names "
+                       "%.12s)",
+                    db_col_text(q, 0), db_col_text(q, 2), db_col_text(q, 1), why,
+                    (long long)sqlite3_column_int64(q, 4), db_col_text(q, 8), db_col_text(q, 3));
+        strv_push(&keys, xstrdup(db_col_text(q, 0)));
+    }
+    db_done(q);
+    int rc = delete_entries(v, &keys);
+    strv_free(&keys);
+    return rc;
+}
+
 static void check_database(struct verify *v)
 {
     sqlite3_stmt *q;
@@ -388,6 +440,8 @@ int verify_store(struct store *st, struct db *db, bool repair, struct verify_rep
         rc = check_outputs(&v);
     if (rc == 0)
         rc = check_entries(&v);
+    if (rc == 0)
+        rc = check_provenance(&v);
     if (repair && rc == 0)
         rc = db_commit(db, e);
     else if (repair)

@@ -5,12 +5,13 @@
  * exists with the listed size and digest; its view, when built, holds exactly its
  * manifest: each file the stored object itself, nothing missing, nothing extra, see
  * store_view_check(), each difference reported) and every cache entry (it names a
- * known output), plus SQLite's own quick_check.
+ * known output, and agrees with the history's record of the task run that made it:
+ * that run's output digest, task and key), plus SQLite's own quick_check.
  * Without repair it changes nothing (under the store's shared lock, beside runs).
  * With repair (under the exclusive lock, so never during a run): damaged objects and
  * logs are deleted, an object missing but intact in a view is put back, a view that
  * differs from its manifest is rebuilt from the objects, and an output whose bytes are
- * lost loses its entries, so its tasks run again. It never follows a symlink.
+ * lost loses its entries, so its tasks run again, as does a disagreeing entry. It never follows a symlink.
  */
 #ifndef SLUICE_VERIFY_H
 #define SLUICE_VERIFY_H

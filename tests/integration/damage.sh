@@ -114,3 +114,34 @@ test_a_missing_file_in_a_view_is_reported_and_put_back_before_use() {
     assert_eq "$(cat "$(view_of use)/list")" "$expected" "what use read from gen's view"
     sl verify; assert_rc 0
 }
+
+test_an_entry_pointed_at_another_output_is_reported_and_never_a_hit() {
+    view_flow
+    sl run; assert_rc 0
+    expected=$(fresh_list)
+    right=$(sql "select digest from entries where task = 'use' and kind = 'deep'")
+    wrong=$(sql "select digest from entries where task = 'other' and kind = 'deep'")
+    sql "update entries set digest = '$wrong' where task = 'use'"
+    sl verify; assert_rc 1
+    assert_out "(task use, deep) names another output than its task run made"
+    assert_out "(task use, shallow) names another output than its task run made"
+    # Not even before a repair does a run hand out the other output's bytes.
+    reset_runs
+    sl run use; assert_rc 0
+    assert_not_out "hit       use"
+    assert_eq "$(sql "select output_digest from task_runs where run_id = 2 and task = 'use'")" \
+        "$right" "the output run 2 gave for use"
+    assert_eq "$(cat "$(view_of use)/list")" "$expected" "use's result"
+    sl verify; assert_rc 0
+    # And a repair deletes such entries, so the task runs again.
+    sql "update entries set digest = '$wrong' where task = 'use'"
+    sl verify --repair; assert_rc 0
+    assert_out "repaired: deleted cache entry"
+    assert_eq "$(sql "select count(*) from entries where task = 'use'")" 0 "entries left for use"
+    reset_runs
+    sl run use; assert_rc 0
+    assert_runs use 1
+    assert_eq "$(cat "$(view_of use)/list")" "$expected" "use's result"
+    sl verify; assert_rc 0
+    assert_out "all intact"
+}

@@ -1,6 +1,7 @@
 /* Planning is top-down: a cached target looks at nothing upstream. */
 #include <unistd.h>
 
+#include "history.h"
 #include "plan.h"
 #include "t.h"
 #include "workspace.h"
@@ -42,6 +43,12 @@ static void cache_output(struct workspace *ws, const char *name, const char *con
         t_fail(__FILE__, __LINE__, "%s", e.msg);
     memcpy(ce.digest, o.digest, HASH_HEX);
     ce.size = o.size;
+    /* An entry is only a hit when it agrees with the task run that made it. */
+    struct task_run_info tr = {.run_id = 1, .flow_id = 1, .task = name, .decision = "ran",
+                               .deep_key = ws->keys.in[t].deep, .output_digest = o.digest,
+                               .output_size = o.size};
+    if (history_task_run(ws->db, &tr, &ce.task_run_id, &e))
+        printf("    %s\n", e.msg);
     if (cache_put(ws->db, ws->keys.in[t].deep, "deep", name, &ce, &e))
         t_fail(__FILE__, __LINE__, "%s", e.msg);
     output_free(&o);
