@@ -11,7 +11,8 @@
  * With repair (under the exclusive lock, so never during a run): damaged objects and
  * logs are deleted, an object missing but intact in a view is put back, a view that
  * differs from its manifest is rebuilt from the objects, and an output whose bytes are
- * lost loses its entries, so its tasks run again, as does a disagreeing entry. It never follows a symlink.
+ * lost loses its entries, so its tasks run again, as does a disagreeing entry. It
+ * never follows a symlink.
  */
 #ifndef SLUICE_VERIFY_H
 #define SLUICE_VERIFY_H
