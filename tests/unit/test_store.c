@@ -162,3 +162,99 @@ TEST(store_manifest_with_a_broken_escape_is_malformed)
     }
     free(good);
 }
+
+/* Sets dir's mode to 0755 so a test can alter what is in it. */
+static void writable(const char *view, const char *rel)
+{
+    char *p = rel ? path_join(view, rel) : xstrdup(view);
+    chmod(p, 0755);
+    free(p);
+}
+
+static void put_file(const char *view, const char *rel, const char *content)
+{
+    char *p = path_join(view, rel);
+    unlink(p);
+    FILE *f = fopen(p, "w");
+    if (f) {
+        fputs(content, f);
+        fclose(f);
+    }
+    free(p);
+}
+
+/* How many differences store_view_check() finds, the first in *first (caller frees). */
+static size_t view_diffs(struct store *s, const struct output *o, char **first)
+{
+    struct strv d = {0};
+    CHECK(store_view_check(s, o->digest, o->manifest, 10, &d) == 0);
+    size_t n = d.n;
+    *first = n ? xstrdup(d.v[0]) : xstrdup("");
+    strv_free(&d);
+    return n;
+}
+
+TEST(store_view_check_sees_extra_replaced_and_missing_entries_and_store_view_rebuilds)
+{
+    struct store *s = open_store();
+    REQUIRE(s);
+    struct output out;
+    struct err e;
+    char *o = make_output(s, "k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1", "content\n");
+    REQUIRE(o && store_ingest(s, o, &out, &e) == 0);
+    char *view = store_view(s, out.digest, out.manifest, &e);
+    REQUIRE(view);
+    char *first;
+    CHECK(view_diffs(s, &out, &first) == 0);
+    free(first);
+    /* An extra file, directory and symlink. */
+    writable(view, NULL);
+    writable(view, "sub");
+    put_file(view, "sub/planted", "x");
+    char *d = path_join(view, "dir"), *l = path_join(view, "link");
+    mkdir(d, 0755);
+    CHECK(symlink("a.txt", l) == 0);
+    CHECK(view_diffs(s, &out, &first) == 3);
+    free(first);
+    CHECK(store_has_output(s, out.digest, NULL));         /* the directory is there */
+    CHECK(store_has_output(s, out.digest, out.manifest));  /* by its objects */
+    /* store_view() hands out only a view that matches: it rebuilds this one. */
+    char *again = store_view(s, out.digest, out.manifest, &e);
+    REQUIRE(again);
+    CHECK(view_diffs(s, &out, &first) == 0);
+    free(first);
+    /* A file replaced by another with the same size is not the stored object. */
+    writable(view, NULL);
+    put_file(view, "a.txt", "CONTENT\n");
+    CHECK(view_diffs(s, &out, &first) == 1);
+    CHECK_CONTAINS(first, "a.txt was replaced");
+    free(first);
+    free(store_view(s, out.digest, out.manifest, &e));
+    /* A missing file, and one whose exec bit is wrong. */
+    writable(view, "sub");
+    char *b = path_join(view, "sub/b.txt"), *a = path_join(view, "a.txt");
+    unlink(b);
+    CHECK(view_diffs(s, &out, &first) == 1);
+    CHECK_CONTAINS(first, "sub/b.txt is missing");
+    free(first);
+    free(store_view(s, out.digest, out.manifest, &e));
+    chmod(a, 0555);
+    CHECK(view_diffs(s, &out, &first) == 1);
+    CHECK_CONTAINS(first, "a.txt is executable");
+    free(first);
+    chmod(a, 0444);
+    /* Rebuilt directories are read-only, like ingested ones. */
+    struct stat st;
+    char *sub = path_join(view, "sub");
+    CHECK(lstat(sub, &st) == 0 && (st.st_mode & 0222) == 0);
+    free(sub);
+    free(a);
+    free(b);
+    free(d);
+    free(l);
+    free(again);
+    free(view);
+    free(o);
+    output_free(&out);
+    store_close(s);
+}
