@@ -1046,10 +1046,48 @@ static int build_view(struct store *s, const char *dir, const struct item *items
     return 0;
 }
 
-/* Takes a view that differs from its manifest out of the way (renamed first, so a
- * reader never sees it half removed). */
-static void discard_view(struct store *s, const char *view, const char *digest)
+/* Whether the directory dir holds exactly these items. */
+static bool dir_matches(struct store *s, const char *dir, const struct item *items, size_t n)
 {
+    struct strv problems = {0};
+    view_compare(s, dir, items, n, 1, &problems);
+    bool ok = problems.n == 0;
+    strv_free(&problems);
+    return ok;
+}
+
+/* Makes a directory writable by its owner if it is one (never following a symlink):
+ * moving a directory to another parent needs it. */
+static void dir_writable(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        chmod(path, 0755);
+}
+
+/* Puts the freshly built view tmp at view, where something that differs from the
+ * manifest may be. The path never goes missing: the two are swapped atomically
+ * (RENAME_EXCHANGE), and when what was swapped out turns out to match (another run
+ * rebuilt it meanwhile, and its tasks may be reading it) it is swapped back. Where
+ * the file system cannot swap, the old one is moved aside first. What ends up at
+ * tmp is the caller's to delete. */
+static int place_view(struct store *s, const char *tmp, const char *view, const char *digest,
+                      const struct item *items, size_t n, struct err *e)
+{
+    if (rename(tmp, view) == 0) {
+        chmod(view, 0555);
+        return 0;
+    }
+    if (errno != EEXIST && errno != ENOTEMPTY && errno != ENOTDIR && errno != EISDIR)
+        return err_set(e, "%s: %s", view, strerror(errno));
+    dir_writable(view);
+    int rc = renameat2(AT_FDCWD, tmp, AT_FDCWD, view, RENAME_EXCHANGE);
+    if (rc == 0 && dir_matches(s, tmp, items, n))
+        renameat2(AT_FDCWD, tmp, AT_FDCWD, view, RENAME_EXCHANGE);
+    if (rc == 0) {
+        chmod(view, 0555);
+        return 0;
+    }
     char *old = xasprintf("%s/view-old-%.16s-%ld", s->tmp, digest, (long)getpid());
     remove_tree(old, NULL);
     if (rename(view, old) == 0)
@@ -1057,6 +1095,11 @@ static void discard_view(struct store *s, const char *view, const char *digest)
     else
         remove_tree(view, NULL);
     free(old);
+    if (rename(tmp, view) == 0)
+        chmod(view, 0555);
+    else if (errno != EEXIST && errno != ENOTEMPTY) /* else another run's is there */
+        return err_set(e, "%s: %s", view, strerror(errno));
+    return 0;
 }
 
 char *store_view(struct store *s, const char *digest, const char *text, struct err *e)
@@ -1071,6 +1114,7 @@ char *store_view(struct store *s, const char *digest, const char *text, struct e
         err_set(e, "output %.12s is not in the store", digest);
         return NULL;
     }
+    /* Never hand out a view that differs from its manifest: rebuild it. */
     if (exists && view_matches(s, digest, text))
         return view;
     struct item *items;
@@ -1080,8 +1124,6 @@ char *store_view(struct store *s, const char *digest, const char *text, struct e
         err_set(e, "output %.12s: manifest is corrupt", digest);
         return NULL;
     }
-    if (exists) /* never hand out a view that differs from its manifest: rebuild it */
-        discard_view(s, view, digest);
     /* Items are sorted by path, so parents come before their children. */
     char *tmp = xasprintf("%s/view-%.16s-%ld", s->tmp, digest, (long)getpid());
     remove_tree(tmp, NULL);
@@ -1095,10 +1137,8 @@ char *store_view(struct store *s, const char *digest, const char *text, struct e
             free(p);
         }
     }
-    if (rc == 0 && rename(tmp, view) == 0)
-        chmod(view, 0555);
-    else if (rc == 0 && errno != EEXIST && errno != ENOTEMPTY)
-        rc = err_set(e, "%s: %s", view, strerror(errno));
+    if (rc == 0)
+        rc = place_view(s, tmp, view, digest, items, (size_t)n, e);
     remove_tree(tmp, NULL);
     items_free(items, (size_t)n);
     free(tmp);
