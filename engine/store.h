@@ -100,12 +100,12 @@ bool store_has_output(struct store *s, const char *digest, const char *manifest)
 char *store_view(struct store *s, const char *digest, const char *manifest, struct err *e);
 /* Compares the output's view with its manifest without reading any file's bytes:
  * an entry the manifest does not list (an extra file, directory or symlink), one it
- * lists that is missing or of another kind, size or mode, a symlink with another
- * target, or a file that is not the stored object itself (another inode: replaced)
- * is appended to problems, one line each, at most max (> 0) lines. Returns 1 when
- * the view is not there, -1 when the manifest is corrupt, else 0 (it matches when
- * nothing was appended). Bytes changed in place inside an object are the objects'
- * check (cache_output_intact(), verify), not this one. */
+ * lists that is missing or of another kind, a symlink with another target, or a file
+ * that is not the stored object itself (another inode: replaced, or its object is
+ * gone) is appended to problems, one line each, at most max (> 0) lines. Returns 1
+ * when the view is not there, -1 when the manifest is corrupt, else 0 (it matches
+ * when nothing was appended). An object's own bytes (changed in place, truncated)
+ * are the objects' check (cache_output_intact(), verify), not this one. */
 int store_view_check(struct store *s, const char *digest, const char *manifest, size_t max,
                      struct strv *problems);
 
