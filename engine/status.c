@@ -1,6 +1,7 @@
 /* status: states from the plan, reasons from the history. */
 #include "status.h"
 
+#include <assert.h>
 #include <cjson/cJSON.h>
 #include <string.h>
 
@@ -162,6 +163,25 @@ static void upstream_reasons(struct workspace *ws, size_t t, const struct past_i
     }
 }
 
+/* "upstream fetch expired 3s ago", "upstream fetch has new output since this was made". */
+static void inherited_reason(struct workspace *ws, const struct plan_node *pn,
+                             struct task_status *s)
+{
+    assert(pn->cause_task >= 0);
+    const struct task *up = &ws->flow->tasks[pn->cause_task];
+    struct cache_entry e;
+    s->state = ST_STALE;
+    if (pn->cause == CAUSE_UPSTREAM_EXPIRED && cache_get(ws->db, ws->keys.in[pn->cause_task].deep, &e)) {
+        char ago[32];
+        fmt_duration(ago, sizeof ago, now_wall() - e.created - up->expire);
+        strv_pushf(&s->reasons, "upstream %s expired %s ago", up->name, ago);
+    } else if (pn->cause == CAUSE_UPSTREAM_EXPIRED) {
+        strv_pushf(&s->reasons, "upstream %s expired", up->name);
+    } else {
+        strv_pushf(&s->reasons, "upstream %s has new output since this was made", up->name);
+    }
+}
+
 /* A task the plan would run: failed, stale (with reasons) or pending. */
 static void explain_run(struct workspace *ws, size_t t, const struct plan_node *pn,
                         struct task_status *st)
@@ -180,6 +200,10 @@ static void explain_run(struct workspace *ws, size_t t, const struct plan_node *
         bool known = cache_get(ws->db, ws->keys.in[t].deep, &e);
         strv_push(&s->reasons, xstrdup(cache_missing_reason(ws->db, known ? e.digest : "",
                                                             task->keep == KEEP_NONE)));
+        return;
+    }
+    if (pn->cause == CAUSE_UPSTREAM_EXPIRED || pn->cause == CAUSE_UPSTREAM_CHANGED) {
+        inherited_reason(ws, pn, s);
         return;
     }
     if (pn->cause == CAUSE_EXPIRED && cache_get(ws->db, ws->keys.in[t].deep, &e)) {
