@@ -11,15 +11,16 @@
 
 const char *state_name(enum node_state s)
 {
-    static const char *const names[] = {"cached",      "stale",  "pending", "expired",
-                                        "invalidated", "failed", "skipped"};
+    static const char *const names[] = {"cached",  "not kept",    "stale",  "pending",
+                                        "expired", "invalidated", "failed", "skipped"};
+    static_assert(sizeof names / sizeof names[0] == ST_N_STATES, "a name for every state");
     return names[s];
 }
 
 enum node_state status_merge(enum node_state a, enum node_state b)
 {
     static const enum node_state urgency[] = {ST_FAILED, ST_INVALIDATED, ST_EXPIRED, ST_STALE,
-                                              ST_PENDING, ST_SKIPPED, ST_CACHED};
+                                              ST_PENDING, ST_SKIPPED, ST_NOT_KEPT, ST_CACHED};
     for (size_t i = 0; i < ARRAY_LEN(urgency); i++)
         if (a == urgency[i] || b == urgency[i])
             return urgency[i];
@@ -195,11 +196,12 @@ static void explain_run(struct workspace *ws, size_t t, const struct plan_node *
                                                                   : pn->damage));
         return;
     }
-    if (pn->cause == CAUSE_NOT_STORED) {
-        s->state = ST_STALE;
-        bool known = cache_get(ws->db, ws->keys.in[t].deep, &e);
-        strv_push(&s->reasons, xstrdup(cache_missing_reason(ws->db, known ? e.digest : "",
-                                                            task->keep == KEEP_NONE)));
+    if (pn->cause == CAUSE_NOT_STORED && cache_get(ws->db, ws->keys.in[t].deep, &e)) {
+        s->state = ST_NOT_KEPT; /* its key did not change: only its bytes are gone */
+        s->entry = xmalloc(sizeof *s->entry);
+        *s->entry = e;
+        strv_push(&s->reasons,
+                  xstrdup(cache_missing_reason(ws->db, e.digest, task->keep == KEEP_NONE)));
         return;
     }
     if (pn->cause == CAUSE_UPSTREAM_EXPIRED || pn->cause == CAUSE_UPSTREAM_CHANGED) {
@@ -250,7 +252,34 @@ static void explain_run(struct workspace *ws, size_t t, const struct plan_node *
     past_inputs_free(&p);
 }
 
-static struct task_status *explain_plan(struct workspace *ws, const struct plan *plan)
+/* A task no demand reaches: its entry, if valid, says whether its bytes are there. */
+static void unreached(struct workspace *ws, struct plan *plan, size_t t, struct task_status *s)
+{
+    const struct plan_valid *why;
+    const struct cache_entry *e = plan_entry(plan, &ws->keys, ws->db, t, &why);
+    const struct task *task = &ws->flow->tasks[t];
+    if (e && cache_output_present(ws->db, ws->store, e->digest)) {
+        s->state = ST_CACHED;
+    } else if (e) {
+        s->state = ST_NOT_KEPT;
+        strv_pushf(&s->reasons, "%s; nothing needs it now",
+                   cache_missing_reason(ws->db, e->digest, task->keep == KEEP_NONE));
+    } else if (why->cause == CAUSE_EXPIRED) {
+        char ago[32];
+        fmt_duration(ago, sizeof ago, now_wall() - why->entry.created - task->expire);
+        s->state = ST_EXPIRED;
+        strv_pushf(&s->reasons, "expired %s ago; nothing needs it now", ago);
+        return;
+    } else {
+        s->state = ST_SKIPPED;
+        strv_push(&s->reasons, xstrdup("not needed: everything downstream is cached"));
+        return;
+    }
+    s->entry = xmalloc(sizeof *s->entry);
+    *s->entry = *e;
+}
+
+static struct task_status *explain_plan(struct workspace *ws, struct plan *plan)
 {
     const struct flow *f = ws->flow;
     struct task_status *st = xcalloc(f->n_tasks, sizeof *st);
@@ -258,7 +287,6 @@ static struct task_status *explain_plan(struct workspace *ws, const struct plan 
         size_t t = f->order[i];
         const struct plan_node *pn = &plan->nodes[t];
         struct task_status *s = &st[t];
-        struct cache_entry found;
         if (pn->action == PLAN_HIT) {
             s->state = ST_CACHED;
             s->entry = xmalloc(sizeof *s->entry);
@@ -267,13 +295,8 @@ static struct task_status *explain_plan(struct workspace *ws, const struct plan 
             explain_run(ws, t, pn, st);
         } else if (!ws->keys.in[t].done) { /* a run's plan computes only the keys it needs */
             s->state = ST_SKIPPED;
-        } else if (cache_get(ws->db, ws->keys.in[t].deep, &found)) {
-            s->state = ST_CACHED;
-            s->entry = xmalloc(sizeof *s->entry);
-            *s->entry = found;
         } else {
-            s->state = ST_SKIPPED;
-            strv_push(&s->reasons, xstrdup("not needed: everything downstream is cached"));
+            unreached(ws, plan, t, s);
         }
     }
     return st;
@@ -295,7 +318,7 @@ static int compute(struct workspace *ws, const size_t *targets, size_t n_targets
     return 0;
 }
 
-struct task_status *status_of_plan(struct workspace *ws, const struct plan *p)
+struct task_status *status_of_plan(struct workspace *ws, struct plan *p)
 {
     bool opened;
     db_read_begin(ws->db, &opened);

@@ -117,6 +117,9 @@ test_an_ephemeral_task_above_an_expiring_one() {
 JSON
     commit_all
     sl run; assert_rc 0
+    sl status; assert_out "not kept conf"
+    assert_out "not kept fetch"
+    assert_out "cached   report"
     sleep 1.2
     echo v2 >source
     sl status; assert_out "expired  fetch"
@@ -174,4 +177,85 @@ JSON
     sl run; assert_rc 0
     assert_runs report 1
     assert_eq "$(published)" v2 "published report"
+}
+
+# --- `not kept`: cached only when the bytes are in the store -------------------------------
+
+# load (ephemeral) -> report
+not_kept_flow() {
+    git_repo
+    write load.sh 'echo load >>"$RUNS"; seq 1 5 >"$OUT/rows"'
+    write report.sh 'echo report >>"$RUNS"; wc -l <"$IN_load/rows" >"$OUT/n"'
+    cat >flow.json <<'JSON'
+{ "tasks": {
+    "load":   { "run": "sh load.sh", "code": ["load.sh"], "keep": "none" },
+    "report": { "run": "sh report.sh", "after": ["load"], "code": ["report.sh"] }
+} }
+JSON
+    commit_all
+}
+
+test_a_not_kept_output_is_not_called_cached_anywhere() {
+    not_kept_flow
+    sl run; assert_rc 0
+    sl status; assert_rc 0
+    assert_out "◇ not kept load    output was not kept; nothing needs it now"
+    assert_out "✓ cached   report"
+    assert_out "1 cached  1 not kept"
+    assert_not_out "cached   load"
+    sl status load; assert_out "◇ not kept load    output was not kept"
+    assert_not_out "stale"
+    sl why load; assert_out "load: ◇ not kept"
+    assert_out "  output was not kept"
+    sl status --json; assert_rc 0
+    printf '%s' "$OUT_TEXT" | python3 -c '
+import json, sys
+t = {x["name"]: x for x in json.load(sys.stdin)["tasks"]}
+assert t["load"]["state"] == "not kept", t["load"]
+assert t["load"]["in_store"] is False, t["load"]
+assert t["report"]["state"] == "cached" and t["report"]["in_store"] is True, t["report"]
+' || fail "status --json: $OUT_TEXT"
+    sl dag; assert_out "◇ load"
+    assert_out "◇ not kept"
+    sl dag --mermaid; assert_out ":::not_kept"
+    assert_out "classDef not_kept"
+    sl dag --dot; assert_out 'tooltip="not kept"'
+}
+
+test_an_output_removed_by_gc_is_not_kept_not_cached() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+    "big":  { "run": "head -c 200000 /dev/urandom >$OUT/blob; echo 1 >$OUT/n" },
+    "tail": { "run": "cp $IN_big/n $OUT/m", "after": ["big"] }
+} }
+JSON
+    commit_all
+    sl run; assert_rc 0
+    sl gc --max-size 100K; assert_rc 0
+    sl status
+    assert_out "◇ not kept big   output was removed by gc; nothing needs it now"
+    assert_out "✓ cached   tail"
+    assert_not_out "cached   big"
+    sl dag; assert_out "◇ big"
+}
+
+test_tui_shows_not_kept_with_its_own_glyph_and_no_view() {
+    export LC_ALL=C.UTF-8
+    not_kept_flow
+    sl run; assert_rc 0
+    tui <<'KEYS'
+dump open
+key Enter
+dump details
+keys q
+KEYS
+    assert_rc 0
+    screen open
+    assert_out "◇ load"
+    assert_out "1 cached  1 not kept"
+    screen details
+    assert_out "load  ◇ not kept"
+    assert_out "not in the store"
+    assert_not_out ".sluice/views/"
 }
