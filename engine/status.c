@@ -135,6 +135,18 @@ static void input_reasons(struct workspace *ws, size_t t, const struct past_inpu
     free(env);
 }
 
+/* The output digest the task read from upstream `name` in its past run, or "". */
+static const char *past_digest(const struct past_inputs *p, const char *name)
+{
+    for (size_t k = 0; k < p->up_names.n && k < p->up_digests.n; k++)
+        if (strcmp(p->up_names.v[k], name) == 0)
+            return p->up_digests.v[k];
+    return "";
+}
+
+/* Each upstream against the entry the task would read from it now (its output
+ * digest), not merely its key: an upstream whose key changed but whose output is
+ * the one the task last used did not change what the task computes. */
 static void upstream_reasons(struct workspace *ws, size_t t, const struct past_inputs *p,
                              const struct task_status *st, struct strv *reasons)
 {
@@ -146,14 +158,18 @@ static void upstream_reasons(struct workspace *ws, size_t t, const struct past_i
         for (size_t k = 0; k < p->up_names.n; k++)
             if (strcmp(p->up_names.v[k], name) == 0)
                 old = p->up_keys.v[k];
+        bool key_changed = old && strcmp(old, ws->keys.in[d].deep) != 0;
+        const char *was = past_digest(p, name);
+        const char *now = st[d].entry ? st[d].entry->digest : NULL;
         if (!old)
             strv_pushf(reasons, "upstream %s added", name);
-        else if (strcmp(old, ws->keys.in[d].deep) != 0) {
-            if (st[d].state == ST_CACHED)
-                strv_pushf(reasons, "upstream %s changed", name);
-            else
-                strv_pushf(reasons, "upstream %s is %s", name, state_name(st[d].state));
-        }
+        else if (st[d].state != ST_CACHED && st[d].state != ST_NOT_KEPT)
+            strv_pushf(reasons, "upstream %s is %s", name, state_name(st[d].state));
+        else if (was[0] && now && strcmp(was, now) == 0) {
+            if (key_changed)
+                strv_pushf(reasons, "upstream %s has new inputs but the same output", name);
+        } else if (key_changed || (was[0] && now))
+            strv_pushf(reasons, "upstream %s changed", name);
     }
     for (size_t k = 0; k < p->up_names.n; k++) {
         bool still = false;

@@ -11,8 +11,9 @@
  * `cached` or `not kept` when it has a valid entry, `expired` when its own entry
  * expired, else `skipped`. `cached` is never said of bytes that are not in the store.
  * Reasons compare the current inputs with the last completed task run in the history
- * (code files, params, files, env, upstream keys). Reading only: nothing runs and
- * nothing is written.
+ * (code files, params, files, env) and each upstream with the entry the task would
+ * read now: "upstream X changed" only when X's output differs from the one the task
+ * last used. Reading only: nothing runs and nothing is written.
  */
 #ifndef SLUICE_STATUS_H
 #define SLUICE_STATUS_H

@@ -240,6 +240,17 @@ JSON
     sl dag; assert_out "◇ big"
 }
 
+test_why_compares_upstream_outputs_not_keys() {
+    chain_flow
+    sl run; assert_rc 0
+    printf '# a comment\n' >>tasks/features.sh
+    sl run features; assert_rc 0
+    sl why train; assert_rc 0
+    assert_out "upstream features has new inputs but the same output"
+    assert_not_out "upstream features changed"
+    sl status; assert_not_out "upstream features changed"
+}
+
 test_tui_shows_not_kept_with_its_own_glyph_and_no_view() {
     export LC_ALL=C.UTF-8
     not_kept_flow
