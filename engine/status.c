@@ -182,13 +182,16 @@ static void upstream_reasons(struct workspace *ws, size_t t, const struct past_i
 
 /* "upstream fetch expired 3s ago", "upstream fetch has new output since this was made". */
 static void inherited_reason(struct workspace *ws, const struct plan_node *pn,
-                             struct task_status *s)
+                             struct task_status *st, struct task_status *s)
 {
     assert(pn->cause_task >= 0);
     const struct task *up = &ws->flow->tasks[pn->cause_task];
+    enum node_state up_state = st[pn->cause_task].state; /* upstream: known by now */
     struct cache_entry e;
     s->state = ST_STALE;
-    if (pn->cause == CAUSE_UPSTREAM_EXPIRED && cache_get(ws->db, ws->keys.in[pn->cause_task].deep, &e)) {
+    if (pn->cause == CAUSE_UPSTREAM_CHANGED && up_state != ST_CACHED && up_state != ST_NOT_KEPT) {
+        strv_pushf(&s->reasons, "upstream %s is %s", up->name, state_name(up_state));
+    } else if (pn->cause == CAUSE_UPSTREAM_EXPIRED && cache_get(ws->db, ws->keys.in[pn->cause_task].deep, &e)) {
         char ago[32];
         fmt_duration(ago, sizeof ago, now_wall() - e.created - up->expire);
         strv_pushf(&s->reasons, "upstream %s expired %s ago", up->name, ago);
@@ -221,7 +224,7 @@ static void explain_run(struct workspace *ws, size_t t, const struct plan_node *
         return;
     }
     if (pn->cause == CAUSE_UPSTREAM_EXPIRED || pn->cause == CAUSE_UPSTREAM_CHANGED) {
-        inherited_reason(ws, pn, s);
+        inherited_reason(ws, pn, st, s);
         return;
     }
     if (pn->cause == CAUSE_EXPIRED && cache_get(ws->db, ws->keys.in[t].deep, &e)) {
@@ -254,6 +257,14 @@ static void explain_run(struct workspace *ws, size_t t, const struct plan_node *
     struct past_inputs p;
     if (!ws->flow_id || history_last_inputs(ws->db, ws->flow_id, task->name, &p) != 1) {
         s->state = ST_PENDING;
+        return;
+    }
+    if (pn->cause == CAUSE_NO_ENTRY && strcmp(p.deep_key, ws->keys.in[t].deep) == 0) {
+        /* It completed with this very key, and its entry is gone: gc took it. */
+        s->state = task->expire > 0 ? ST_EXPIRED : ST_STALE;
+        strv_push(&s->reasons, xstrdup(task->expire > 0 ? "gc removed its expired entry"
+                                                        : "its entry was removed"));
+        past_inputs_free(&p);
         return;
     }
     s->state = ST_STALE;

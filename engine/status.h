@@ -4,7 +4,7 @@
  * needed upstream is `cached` (its key has a valid entry whose bytes are present),
  * `not kept` (its entry is valid but its bytes are gone: ephemeral, or collected),
  * `failed` (its last attempt with this very key failed), `expired` (its entry is
- * older than its `expire`), `invalidated` (its entry was taken out on purpose: `sluice
+ * older than its `expire`, or gc removed it for that), `invalidated` (its entry was taken out on purpose: `sluice
  * invalidate`), `stale` (it completed before with a different key, an upstream it was
  * built from expired or has new output (expiry is inherited: plan.h), or it is
  * volatile) or `pending` (never completed in this flow). A task no demand reaches is

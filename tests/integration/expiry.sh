@@ -85,6 +85,25 @@ test_expired_upstream_with_the_same_bytes_cuts_off_downstream() {
     assert_runs report 0
 }
 
+test_an_expired_entry_removed_by_gc_still_makes_downstream_run() {
+    no_timing_under_valgrind
+    live_flow
+    sl run; assert_rc 0
+    sleep 2.1
+    sl gc; assert_rc 0
+    assert_out "2 expired cache entries"
+    echo v2 >source
+    sl status
+    assert_out "expired  fetch   gc removed its expired entry"
+    assert_out "stale    report  upstream fetch is expired"
+    sl why report; assert_out "upstream fetch is expired (gc removed its expired entry)"
+    assert_not_out "has new output"
+    reset_runs
+    sl run; assert_rc 0
+    assert_runs report 1
+    assert_eq "$(published)" v2 "published report"
+}
+
 test_expiry_is_inherited_through_a_chain() {
     no_timing_under_valgrind
     live_flow mid
