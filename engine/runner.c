@@ -430,7 +430,8 @@ static int output_ready(struct run *r, size_t t)
 
 /* A publishing task the plan never reached (a cached downstream task covers it):
  * its deep key is known, so its entry says which output to keep published. Nothing
- * upstream of it is looked at, and an entry without usable bytes is left alone. */
+ * upstream of it is looked at (below an expiring task, only its upstreams' entries:
+ * plan_entry()), and an entry without usable bytes is left alone. */
 static int publish_covered(struct run *r, size_t t)
 {
     const struct plan_valid *why;
