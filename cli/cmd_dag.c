@@ -1,4 +1,5 @@
 /* cmd_dag: `sluice dag` — the flow's DAG with every task's state, as text, DOT or Mermaid. */
+#include <assert.h>
 #include <getopt.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -71,11 +72,11 @@ static void print_text(const struct dag *d, bool ascii, int dir_opt)
     free(text);
     /* A legend of the states present. */
     struct term t = {.utf8 = !ascii};
-    bool present[ST_SKIPPED + 1] = {0};
+    bool present[ST_N_STATES] = {0};
     for (size_t i = 0; i < n; i++)
         present[d->state[i]] = true;
     const char *sep = "";
-    for (int s = 0; s <= ST_SKIPPED; s++)
+    for (int s = 0; s < ST_N_STATES; s++)
         if (present[s]) {
             printf("%s%s %s", sep, term_glyph(&t, state_name((enum node_state)s)),
                    state_name((enum node_state)s));
@@ -91,8 +92,9 @@ static void print_text(const struct dag *d, bool ascii, int dir_opt)
 
 static const char *fill(enum node_state s)
 {
-    static const char *const colors[] = {"#d4edda", "#fff3cd", "#dbe9f6", "#ffe8cc",
-                                         "#eadcf5", "#f8d7da", "#eeeeee"};
+    static const char *const colors[] = {"#d4edda", "#e2f0e5", "#fff3cd", "#dbe9f6",
+                                         "#ffe8cc", "#eadcf5", "#f8d7da", "#eeeeee"};
+    static_assert(sizeof colors / sizeof colors[0] == ST_N_STATES, "a colour for every state");
     return colors[s];
 }
 
@@ -134,6 +136,12 @@ static void print_dot(const struct dag *d)
     printf("}\n");
 }
 
+/* A state as a Mermaid class name: "not kept" -> "not_kept". */
+static const char *class_name(enum node_state s)
+{
+    return s == ST_NOT_KEPT ? "not_kept" : state_name(s);
+}
+
 static void print_mermaid(const struct dag *d)
 {
     printf("flowchart TD\n");
@@ -142,14 +150,14 @@ static void print_mermaid(const struct dag *d)
         printf("  n%zu[\"", i);
         for (const char *c = lab; *c; c++)
             fputs(*c == '"' ? "#quot;" : (char[2]){*c, 0}, stdout);
-        printf("\"]:::%s\n", state_name(d->state[i]));
+        printf("\"]:::%s\n", class_name(d->state[i]));
         free(lab);
     }
     for (size_t i = 0; i < d->view.n; i++)
         for (size_t k = 0; k < d->view.n_deps[i]; k++)
             printf("  n%zu --> n%zu\n", d->view.deps[i][k], i);
-    for (int s = 0; s <= ST_SKIPPED; s++)
-        printf("  classDef %s fill:%s\n", state_name((enum node_state)s),
+    for (int s = 0; s < ST_N_STATES; s++)
+        printf("  classDef %s fill:%s\n", class_name((enum node_state)s),
                fill((enum node_state)s));
 }
 

@@ -32,6 +32,7 @@ static void print_json(const struct workspace *ws, const struct task_status *st)
             cJSON_AddStringToObject(o, "output_digest", st[t].entry->digest);
             cJSON_AddNumberToObject(o, "output_size", (double)st[t].entry->size);
             cJSON_AddNumberToObject(o, "cached_at", st[t].entry->created);
+            cJSON_AddBoolToObject(o, "in_store", st[t].state == ST_CACHED);
         }
         cJSON_AddItemToArray(tasks, o);
     }
@@ -45,7 +46,7 @@ static void print_table(const struct workspace *ws, const struct task_status *st
 {
     struct term t;
     term_detect(&t, stdout);
-    size_t width = 4, counts[ST_SKIPPED + 1] = {0};
+    size_t width = 4, counts[ST_N_STATES] = {0};
     int word_width = 8;
     for (size_t i = 0; i < ws->flow->n_tasks; i++)
         if ((int)strlen(state_name(st[i].state)) > word_width)
@@ -72,7 +73,7 @@ static void print_table(const struct workspace *ws, const struct task_status *st
         putchar('\n');
     }
     const char *sep = "";
-    for (int s = 0; s <= ST_SKIPPED; s++) {
+    for (int s = 0; s < ST_N_STATES; s++) {
         if (counts[s]) {
             printf("%s%zu %s", sep, counts[s], state_name((enum node_state)s));
             sep = "  ";

@@ -1,6 +1,7 @@
 /* plan: top-down planning with an explicit work list. */
 #include "plan.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,22 +10,157 @@ bool plan_expired(const struct task *t, const struct cache_entry *e, double now)
     return t->expire > 0 && now - e->created > t->expire;
 }
 
+/* --- validity: expiry is inherited -------------------------------------------------------- */
+
+static void mark_invalid(struct plan_valid *v, enum plan_cause cause, size_t task)
+{
+    v->v = VALID_NO;
+    v->cause = cause;
+    v->task = (long)task;
+}
+
+/* An upstream d is not valid: what that means for its downstream. */
+static void inherit_invalid(struct plan_valid *v, const struct plan_valid *up, size_t d)
+{
+    bool expired = up->cause == CAUSE_EXPIRED || up->cause == CAUSE_UPSTREAM_EXPIRED;
+    bool deeper = up->cause == CAUSE_UPSTREAM_EXPIRED || up->cause == CAUSE_UPSTREAM_CHANGED;
+    mark_invalid(v, expired ? CAUSE_UPSTREAM_EXPIRED : CAUSE_UPSTREAM_CHANGED,
+                 deeper ? (size_t)up->task : d);
+}
+
+/* The upstream whose bytes can have changed under an unchanged key: an expiring one,
+ * or one that inherits expiry (the first, in `after` order). */
+static size_t changing_upstream(const struct plan *p, const struct flow *f, size_t t)
+{
+    const struct task *task = &f->tasks[t];
+    for (size_t j = 0; j < task->n_deps; j++) {
+        size_t d = task->deps[j];
+        if (f->tasks[d].expire > 0 || p->inherits[d])
+            return d;
+    }
+    return task->deps[0];
+}
+
+/* Task u's validity, its upstreams' being known when it inherits expiry. */
+static void valid_one(struct plan *p, struct keys *k, struct db *db, size_t u)
+{
+    const struct task *t = &k->flow->tasks[u];
+    struct plan_valid *v = &p->valid[u];
+    if (t->is_volatile || t->after_volatile) {
+        mark_invalid(v, t->is_volatile ? CAUSE_VOLATILE : CAUSE_AFTER_VOLATILE, u);
+        return;
+    }
+    p->lookups++;
+    if (!cache_get(db, k->in[u].deep, &v->entry)) {
+        mark_invalid(v, CAUSE_NO_ENTRY, u);
+        return;
+    }
+    if (plan_expired(t, &v->entry, now_wall())) {
+        mark_invalid(v, CAUSE_EXPIRED, u);
+        return;
+    }
+    if (p->inherits[u]) {
+        const char **digests = xcalloc(t->n_deps, sizeof *digests);
+        for (size_t j = 0; j < t->n_deps && v->v == VALID_UNKNOWN; j++) {
+            const struct plan_valid *up = &p->valid[t->deps[j]];
+            assert(up->v != VALID_UNKNOWN);
+            if (up->v == VALID_NO)
+                inherit_invalid(v, up, t->deps[j]);
+            digests[j] = up->entry.digest;
+        }
+        if (v->v == VALID_UNKNOWN) {
+            char shallow[HASH_HEX];
+            struct cache_entry se;
+            keys_shallow(k, u, digests, shallow);
+            p->lookups++;
+            if (!cache_get(db, shallow, &se) || strcmp(se.digest, v->entry.digest) != 0)
+                mark_invalid(v, CAUSE_UPSTREAM_CHANGED, changing_upstream(p, k->flow, u));
+        }
+        free(digests);
+        if (v->v == VALID_NO)
+            return;
+    }
+    v->v = VALID_YES;
+}
+
+/* Post-order over the upstreams that matter (those of tasks that inherit expiry),
+ * with an explicit stack: a long chain must not overflow. */
+static const struct plan_valid *validity(struct plan *p, struct keys *k, struct db *db,
+                                         size_t t)
+{
+    if (p->valid[t].v != VALID_UNKNOWN)
+        return &p->valid[t];
+    const struct flow *f = k->flow;
+    struct frame {
+        size_t task, next;
+    } *stack = NULL;
+    size_t top = 0, cap = 0;
+    xgrow(&stack, &cap, 16, sizeof *stack);
+    stack[top++] = (struct frame){t, 0};
+    while (top > 0) {
+        struct frame *fr = &stack[top - 1];
+        const struct task *task = &f->tasks[fr->task];
+        bool descend = p->inherits[fr->task] && !task->after_volatile;
+        if (descend && fr->next < task->n_deps) {
+            size_t d = task->deps[fr->next++];
+            if (p->valid[d].v == VALID_UNKNOWN) {
+                xgrow(&stack, &cap, top + 1, sizeof *stack);
+                stack[top++] = (struct frame){d, 0};
+            }
+            continue;
+        }
+        if (p->valid[fr->task].v == VALID_UNKNOWN)
+            valid_one(p, k, db, fr->task);
+        top--;
+    }
+    free(stack);
+    return &p->valid[t];
+}
+
+const struct cache_entry *plan_entry(struct plan *p, struct keys *k, struct db *db, size_t t,
+                                     const struct plan_valid **why)
+{
+    const struct plan_valid *v = validity(p, k, db, t);
+    *why = v;
+    return v->v == VALID_YES ? &v->entry : NULL;
+}
+
+bool plan_inherits_expiry(const struct plan *p, size_t t)
+{
+    return p->inherits && p->inherits[t];
+}
+
+static void find_inherits(struct plan *p, const struct flow *f)
+{
+    p->inherits = xcalloc(f->n_tasks + 1, sizeof *p->inherits);
+    for (size_t i = 0; i < f->n_tasks; i++) {
+        size_t t = f->order[i];
+        const struct task *task = &f->tasks[t];
+        for (size_t j = 0; j < task->n_deps && !p->inherits[t]; j++)
+            p->inherits[t] = f->tasks[task->deps[j]].expire > 0 || p->inherits[task->deps[j]];
+    }
+}
+
+/* --- decisions ---------------------------------------------------------------------------- */
+
 /* Why task i must run, or CAUSE_NONE (and *e filled) when its entry can be used. */
-static enum plan_cause run_cause(struct keys *k, struct db *db, struct store *st, size_t i,
-                                 struct cache_entry *e, size_t *lookups)
+static enum plan_cause run_cause(struct plan *p, struct keys *k, struct db *db,
+                                 struct store *st, size_t i, struct cache_entry *e)
 {
     const struct task *t = &k->flow->tasks[i];
     if (t->is_volatile)
         return CAUSE_VOLATILE;
     if (t->after_volatile)
         return CAUSE_AFTER_VOLATILE;
-    (*lookups)++;
-    if (!cache_get(db, k->in[i].deep, e))
-        return CAUSE_NO_ENTRY;
-    if (plan_expired(t, e, now_wall()))
-        return CAUSE_EXPIRED;
-    if (!cache_output_present(db, st, e->digest))
+    const struct plan_valid *why;
+    const struct cache_entry *found = plan_entry(p, k, db, i, &why);
+    if (!found) {
+        p->nodes[i].cause_task = why->task;
+        return why->cause;
+    }
+    if (!cache_output_present(db, st, found->digest))
         return CAUSE_NOT_STORED;
+    *e = *found;
     return CAUSE_NONE;
 }
 
@@ -33,7 +169,7 @@ static void decide(struct plan *p, struct keys *k, struct db *db, struct store *
 {
     struct plan_node *n = &p->nodes[t];
     struct cache_entry e;
-    n->cause = force && force[t] ? CAUSE_FORCED : run_cause(k, db, st, t, &e, &p->lookups);
+    n->cause = force && force[t] ? CAUSE_FORCED : run_cause(p, k, db, st, t, &e);
     if (n->cause != CAUSE_NONE) {
         n->action = PLAN_RUN;
     } else {
@@ -88,6 +224,10 @@ int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store
     memset(p, 0, sizeof *p);
     p->n = k->flow->n_tasks;
     p->nodes = xcalloc(p->n, sizeof *p->nodes);
+    for (size_t i = 0; i < p->n; i++)
+        p->nodes[i].cause_task = -1;
+    p->valid = xcalloc(p->n + 1, sizeof *p->valid);
+    find_inherits(p, k->flow);
     bool opened;
     db_read_begin(db, &opened);
     int rc = plan_walk(p, k, db, st, targets, n_targets, force, e);
@@ -152,5 +292,7 @@ void plan_free(struct plan *p)
         free(p->nodes[i].damage);
     }
     free(p->nodes);
+    free(p->inherits);
+    free(p->valid);
     memset(p, 0, sizeof *p);
 }

@@ -1,11 +1,21 @@
 /* plan: demand-driven, top-down decisions for a set of targets.
  *
- * For each target: if its deep key has an entry that has not expired and whose bytes
- * are present, it is a hit and nothing upstream of it is looked at. Otherwise it must
+ * For each target: if its deep key has a valid entry whose bytes are present, it is a
+ * hit and nothing upstream of it is looked at. Otherwise it must
  * run, and each of its upstreams is planned the same way (a hit if its output can be
  * used as is, else a run). A volatile task always runs, and so must everything
  * downstream of one (early cutoff then saves what did not change). Tasks no demand
- * reaches stay PLAN_NONE ("skipped"). Planning only reads:
+ * reaches stay PLAN_NONE ("skipped").
+ *
+ * Expiry is inherited. A deep key says nothing about an upstream's bytes, and an
+ * expiring task's bytes change without its key changing. So the deep entry of a task
+ * with an expiring task anywhere upstream of it is valid only while it was built from
+ * what its upstreams are now: each upstream's own entry valid (not expired, and the
+ * same rule in turn), and the task's shallow key for those upstreams' current output
+ * digests naming the very output the deep entry names. Otherwise the task runs
+ * (CAUSE_UPSTREAM_EXPIRED, CAUSE_UPSTREAM_CHANGED), its upstreams are planned in turn,
+ * and early cutoff keeps what comes out the same. Without expiring upstreams a
+ * deep entry stands alone: one lookup. Planning only reads:
  * deep keys (keys.h), the cache index and the store's directory entries. It never
  * reads task outputs and never runs anything.
  */
@@ -28,6 +38,16 @@ enum plan_cause {
     CAUSE_VOLATILE,
     CAUSE_AFTER_VOLATILE, /* downstream of a volatile task */
     CAUSE_DAMAGED,        /* its stored output, which a task needs, is damaged */
+    CAUSE_UPSTREAM_EXPIRED, /* built from an upstream whose entry expired (cause_task) */
+    CAUSE_UPSTREAM_CHANGED, /* built from other bytes than an upstream has now (cause_task) */
+};
+
+/* Whether a task's deep entry still stands for its inputs (see above), memoised. */
+struct plan_valid {
+    enum { VALID_UNKNOWN, VALID_YES, VALID_NO } v;
+    enum plan_cause cause; /* VALID_NO: CAUSE_NO_ENTRY, CAUSE_EXPIRED, CAUSE_UPSTREAM_* */
+    long task;             /* VALID_NO: the task the cause is about (itself, or upstream) */
+    struct cache_entry entry; /* VALID_YES */
 };
 
 struct plan_node {
@@ -36,6 +56,7 @@ struct plan_node {
     bool target;
     struct cache_entry *hit; /* PLAN_HIT, CAUSE_DAMAGED: the entry (owned by the plan) */
     char *damage;            /* CAUSE_DAMAGED: what is wrong with the stored bytes */
+    long cause_task;         /* CAUSE_UPSTREAM_*: the upstream at the root of it */
 };
 
 struct plan {
@@ -43,6 +64,8 @@ struct plan {
     size_t n;
     size_t lookups; /* cache lookups made: a hit target makes exactly one */
     size_t n_run, n_hit;
+    bool *inherits;           /* per task: some task upstream of it expires */
+    struct plan_valid *valid; /* per task, filled on demand */
 };
 
 /* force: per task, run it even if cached (may be NULL). */
@@ -54,6 +77,14 @@ int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store
 void plan_check_inputs(struct plan *p, struct keys *k, struct db *db, struct store *st,
                        const bool *force);
 void plan_free(struct plan *p);
+/* Task t's deep entry when it is valid (whether or not its bytes are present), else
+ * NULL with the cause (and the task it is about) in *why. keys_deep(k, t) must have
+ * succeeded. Reads only. */
+const struct cache_entry *plan_entry(struct plan *p, struct keys *k, struct db *db, size_t t,
+                                     const struct plan_valid **why);
+/* Whether task t's entries depend on an expiring upstream (a deep entry alone does
+ * not vouch for it: its shallow key must agree). */
+bool plan_inherits_expiry(const struct plan *p, size_t t);
 /* Whether an entry of task t is too old to use at time now. */
 bool plan_expired(const struct task *t, const struct cache_entry *e, double now);
 

@@ -109,6 +109,10 @@ static const char *cause_text(const struct run *r, size_t t)
         return "downstream of a volatile task";
     case CAUSE_DAMAGED:
         return r->plan.nodes[t].damage;
+    case CAUSE_UPSTREAM_EXPIRED:
+        return "an upstream it was built from expired";
+    case CAUSE_UPSTREAM_CHANGED:
+        return "an upstream it was built from has new output";
     default:
         return NULL;
     }
@@ -426,15 +430,15 @@ static int output_ready(struct run *r, size_t t)
 
 /* A publishing task the plan never reached (a cached downstream task covers it):
  * its deep key is known, so its entry says which output to keep published. Nothing
- * upstream of it is looked at, and an entry without usable bytes is left alone. */
+ * upstream of it is looked at (below an expiring task, only its upstreams' entries:
+ * plan_entry()), and an entry without usable bytes is left alone. */
 static int publish_covered(struct run *r, size_t t)
 {
-    struct cache_entry ce;
-    if (!cache_get(r->ws->db, r->ws->keys.in[t].deep, &ce) ||
-        plan_expired(&r->f->tasks[t], &ce, now_wall()) ||
-        !cache_output_present(r->ws->db, r->ws->store, ce.digest))
+    const struct plan_valid *why;
+    const struct cache_entry *ce = plan_entry(&r->plan, &r->ws->keys, r->ws->db, t, &why);
+    if (!ce || !cache_output_present(r->ws->db, r->ws->store, ce->digest))
         return 0;
-    memcpy(r->nodes[t].digest, ce.digest, HASH_HEX);
+    memcpy(r->nodes[t].digest, ce->digest, HASH_HEX);
     return output_ready(r, t);
 }
 
@@ -581,9 +585,14 @@ static bool computed_meanwhile(struct run *r, size_t t)
     if (r->o->origin || p->cause == CAUSE_FORCED || p->cause == CAUSE_VOLATILE ||
         p->cause == CAUSE_AFTER_VOLATILE)
         return false;
-    struct cache_entry ce;
+    struct cache_entry ce, se;
     if (!cache_get(r->ws->db, r->ws->keys.in[t].deep, &ce) || plan_expired(task, &ce, now_wall()) ||
         !cache_output_present(r->ws->db, r->ws->store, ce.digest))
+        return false;
+    /* Below an expiring task a deep entry may be from other upstream bytes than this
+     * run's: only one its shallow key agrees with will do. */
+    if (plan_inherits_expiry(&r->plan, t) &&
+        (!cache_get(r->ws->db, r->nodes[t].shallow, &se) || strcmp(se.digest, ce.digest) != 0))
         return false;
     if (!p->hit)
         p->hit = xmalloc(sizeof *p->hit);

@@ -1,6 +1,7 @@
 /* status: states from the plan, reasons from the history. */
 #include "status.h"
 
+#include <assert.h>
 #include <cjson/cJSON.h>
 #include <string.h>
 
@@ -10,15 +11,16 @@
 
 const char *state_name(enum node_state s)
 {
-    static const char *const names[] = {"cached",      "stale",  "pending", "expired",
-                                        "invalidated", "failed", "skipped"};
+    static const char *const names[] = {"cached",  "not kept",    "stale",  "pending",
+                                        "expired", "invalidated", "failed", "skipped"};
+    static_assert(sizeof names / sizeof names[0] == ST_N_STATES, "a name for every state");
     return names[s];
 }
 
 enum node_state status_merge(enum node_state a, enum node_state b)
 {
     static const enum node_state urgency[] = {ST_FAILED, ST_INVALIDATED, ST_EXPIRED, ST_STALE,
-                                              ST_PENDING, ST_SKIPPED, ST_CACHED};
+                                              ST_PENDING, ST_SKIPPED, ST_NOT_KEPT, ST_CACHED};
     for (size_t i = 0; i < ARRAY_LEN(urgency); i++)
         if (a == urgency[i] || b == urgency[i])
             return urgency[i];
@@ -133,6 +135,18 @@ static void input_reasons(struct workspace *ws, size_t t, const struct past_inpu
     free(env);
 }
 
+/* The output digest the task read from upstream `name` in its past run, or "". */
+static const char *past_digest(const struct past_inputs *p, const char *name)
+{
+    for (size_t k = 0; k < p->up_names.n && k < p->up_digests.n; k++)
+        if (strcmp(p->up_names.v[k], name) == 0)
+            return p->up_digests.v[k];
+    return "";
+}
+
+/* Each upstream against the entry the task would read from it now (its output
+ * digest), not merely its key: an upstream whose key changed but whose output is
+ * the one the task last used did not change what the task computes. */
 static void upstream_reasons(struct workspace *ws, size_t t, const struct past_inputs *p,
                              const struct task_status *st, struct strv *reasons)
 {
@@ -144,14 +158,18 @@ static void upstream_reasons(struct workspace *ws, size_t t, const struct past_i
         for (size_t k = 0; k < p->up_names.n; k++)
             if (strcmp(p->up_names.v[k], name) == 0)
                 old = p->up_keys.v[k];
+        bool key_changed = old && strcmp(old, ws->keys.in[d].deep) != 0;
+        const char *was = past_digest(p, name);
+        const char *now = st[d].entry ? st[d].entry->digest : NULL;
         if (!old)
             strv_pushf(reasons, "upstream %s added", name);
-        else if (strcmp(old, ws->keys.in[d].deep) != 0) {
-            if (st[d].state == ST_CACHED)
-                strv_pushf(reasons, "upstream %s changed", name);
-            else
-                strv_pushf(reasons, "upstream %s is %s", name, state_name(st[d].state));
-        }
+        else if (st[d].state != ST_CACHED && st[d].state != ST_NOT_KEPT)
+            strv_pushf(reasons, "upstream %s is %s", name, state_name(st[d].state));
+        else if (was[0] && now && strcmp(was, now) == 0) {
+            if (key_changed)
+                strv_pushf(reasons, "upstream %s has new inputs but the same output", name);
+        } else if (key_changed || (was[0] && now))
+            strv_pushf(reasons, "upstream %s changed", name);
     }
     for (size_t k = 0; k < p->up_names.n; k++) {
         bool still = false;
@@ -159,6 +177,28 @@ static void upstream_reasons(struct workspace *ws, size_t t, const struct past_i
             still = strcmp(ws->flow->tasks[task->deps[j]].name, p->up_names.v[k]) == 0;
         if (!still)
             strv_pushf(reasons, "upstream %s removed", p->up_names.v[k]);
+    }
+}
+
+/* "upstream fetch expired 3s ago", "upstream fetch has new output since this was made". */
+static void inherited_reason(struct workspace *ws, const struct plan_node *pn,
+                             struct task_status *st, struct task_status *s)
+{
+    assert(pn->cause_task >= 0);
+    const struct task *up = &ws->flow->tasks[pn->cause_task];
+    enum node_state up_state = st[pn->cause_task].state; /* upstream: known by now */
+    struct cache_entry e;
+    s->state = ST_STALE;
+    if (pn->cause == CAUSE_UPSTREAM_CHANGED && up_state != ST_CACHED && up_state != ST_NOT_KEPT) {
+        strv_pushf(&s->reasons, "upstream %s is %s", up->name, state_name(up_state));
+    } else if (pn->cause == CAUSE_UPSTREAM_EXPIRED && cache_get(ws->db, ws->keys.in[pn->cause_task].deep, &e)) {
+        char ago[32];
+        fmt_duration(ago, sizeof ago, now_wall() - e.created - up->expire);
+        strv_pushf(&s->reasons, "upstream %s expired %s ago", up->name, ago);
+    } else if (pn->cause == CAUSE_UPSTREAM_EXPIRED) {
+        strv_pushf(&s->reasons, "upstream %s expired", up->name);
+    } else {
+        strv_pushf(&s->reasons, "upstream %s has new output since this was made", up->name);
     }
 }
 
@@ -175,11 +215,16 @@ static void explain_run(struct workspace *ws, size_t t, const struct plan_node *
                                                                   : pn->damage));
         return;
     }
-    if (pn->cause == CAUSE_NOT_STORED) {
-        s->state = ST_STALE;
-        bool known = cache_get(ws->db, ws->keys.in[t].deep, &e);
-        strv_push(&s->reasons, xstrdup(cache_missing_reason(ws->db, known ? e.digest : "",
-                                                            task->keep == KEEP_NONE)));
+    if (pn->cause == CAUSE_NOT_STORED && cache_get(ws->db, ws->keys.in[t].deep, &e)) {
+        s->state = ST_NOT_KEPT; /* its key did not change: only its bytes are gone */
+        s->entry = xmalloc(sizeof *s->entry);
+        *s->entry = e;
+        strv_push(&s->reasons,
+                  xstrdup(cache_missing_reason(ws->db, e.digest, task->keep == KEEP_NONE)));
+        return;
+    }
+    if (pn->cause == CAUSE_UPSTREAM_EXPIRED || pn->cause == CAUSE_UPSTREAM_CHANGED) {
+        inherited_reason(ws, pn, st, s);
         return;
     }
     if (pn->cause == CAUSE_EXPIRED && cache_get(ws->db, ws->keys.in[t].deep, &e)) {
@@ -214,6 +259,14 @@ static void explain_run(struct workspace *ws, size_t t, const struct plan_node *
         s->state = ST_PENDING;
         return;
     }
+    if (pn->cause == CAUSE_NO_ENTRY && strcmp(p.deep_key, ws->keys.in[t].deep) == 0) {
+        /* It completed with this very key, and its entry is gone: gc took it. */
+        s->state = task->expire > 0 ? ST_EXPIRED : ST_STALE;
+        strv_push(&s->reasons, xstrdup(task->expire > 0 ? "gc removed its expired entry"
+                                                        : "its entry was removed"));
+        past_inputs_free(&p);
+        return;
+    }
     s->state = ST_STALE;
     if (pn->cause == CAUSE_VOLATILE)
         strv_push(&s->reasons, xstrdup("volatile: runs every time"));
@@ -226,7 +279,34 @@ static void explain_run(struct workspace *ws, size_t t, const struct plan_node *
     past_inputs_free(&p);
 }
 
-static struct task_status *explain_plan(struct workspace *ws, const struct plan *plan)
+/* A task no demand reaches: its entry, if valid, says whether its bytes are there. */
+static void unreached(struct workspace *ws, struct plan *plan, size_t t, struct task_status *s)
+{
+    const struct plan_valid *why;
+    const struct cache_entry *e = plan_entry(plan, &ws->keys, ws->db, t, &why);
+    const struct task *task = &ws->flow->tasks[t];
+    if (e && cache_output_present(ws->db, ws->store, e->digest)) {
+        s->state = ST_CACHED;
+    } else if (e) {
+        s->state = ST_NOT_KEPT;
+        strv_pushf(&s->reasons, "%s; nothing needs it now",
+                   cache_missing_reason(ws->db, e->digest, task->keep == KEEP_NONE));
+    } else if (why->cause == CAUSE_EXPIRED) {
+        char ago[32];
+        fmt_duration(ago, sizeof ago, now_wall() - why->entry.created - task->expire);
+        s->state = ST_EXPIRED;
+        strv_pushf(&s->reasons, "expired %s ago; nothing needs it now", ago);
+        return;
+    } else {
+        s->state = ST_SKIPPED;
+        strv_push(&s->reasons, xstrdup("not needed: everything downstream is cached"));
+        return;
+    }
+    s->entry = xmalloc(sizeof *s->entry);
+    *s->entry = *e;
+}
+
+static struct task_status *explain_plan(struct workspace *ws, struct plan *plan)
 {
     const struct flow *f = ws->flow;
     struct task_status *st = xcalloc(f->n_tasks, sizeof *st);
@@ -234,7 +314,6 @@ static struct task_status *explain_plan(struct workspace *ws, const struct plan 
         size_t t = f->order[i];
         const struct plan_node *pn = &plan->nodes[t];
         struct task_status *s = &st[t];
-        struct cache_entry found;
         if (pn->action == PLAN_HIT) {
             s->state = ST_CACHED;
             s->entry = xmalloc(sizeof *s->entry);
@@ -243,13 +322,8 @@ static struct task_status *explain_plan(struct workspace *ws, const struct plan 
             explain_run(ws, t, pn, st);
         } else if (!ws->keys.in[t].done) { /* a run's plan computes only the keys it needs */
             s->state = ST_SKIPPED;
-        } else if (cache_get(ws->db, ws->keys.in[t].deep, &found)) {
-            s->state = ST_CACHED;
-            s->entry = xmalloc(sizeof *s->entry);
-            *s->entry = found;
         } else {
-            s->state = ST_SKIPPED;
-            strv_push(&s->reasons, xstrdup("not needed: everything downstream is cached"));
+            unreached(ws, plan, t, s);
         }
     }
     return st;
@@ -271,7 +345,7 @@ static int compute(struct workspace *ws, const size_t *targets, size_t n_targets
     return 0;
 }
 
-struct task_status *status_of_plan(struct workspace *ws, const struct plan *p)
+struct task_status *status_of_plan(struct workspace *ws, struct plan *p)
 {
     bool opened;
     db_read_begin(ws->db, &opened);

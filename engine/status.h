@@ -1,14 +1,19 @@
 /* status: each task's state and, when it would run, the root causes why.
  *
  * States follow the plan a `sluice run` of the same targets would make: a target or
- * needed upstream is `cached` (its key has an entry with bytes present), `failed`
- * (its last attempt with this very key failed), `expired` (its entry is older than
- * its `expire`), `invalidated` (its entry was taken out on purpose: `sluice
- * invalidate`), `stale` (it completed before with a different key, its output was
- * not kept, or it is volatile) or `pending` (never completed in this flow); a task no demand
- * reaches is `cached` if it has an entry, else `skipped`. Reasons compare the
- * current inputs with the last completed task run in the history: code files, params,
- * files, env, upstream keys. Reading only: nothing runs and nothing is written.
+ * needed upstream is `cached` (its key has a valid entry whose bytes are present),
+ * `not kept` (its entry is valid but its bytes are gone: ephemeral, or collected),
+ * `failed` (its last attempt with this very key failed), `expired` (its entry is
+ * older than its `expire`, or gc removed it for that), `invalidated` (its entry was taken out on purpose: `sluice
+ * invalidate`), `stale` (it completed before with a different key, an upstream it was
+ * built from expired or has new output (expiry is inherited: plan.h), or it is
+ * volatile) or `pending` (never completed in this flow). A task no demand reaches is
+ * `cached` or `not kept` when it has a valid entry, `expired` when its own entry
+ * expired, else `skipped`. `cached` is never said of bytes that are not in the store.
+ * Reasons compare the current inputs with the last completed task run in the history
+ * (code files, params, files, env) and each upstream with the entry the task would
+ * read now: "upstream X changed" only when X's output differs from the one the task
+ * last used. Reading only: nothing runs and nothing is written.
  */
 #ifndef SLUICE_STATUS_H
 #define SLUICE_STATUS_H
@@ -18,12 +23,14 @@
 
 enum node_state {
     ST_CACHED,
+    ST_NOT_KEPT,
     ST_STALE,
     ST_PENDING,
     ST_EXPIRED,
     ST_INVALIDATED,
     ST_FAILED,
     ST_SKIPPED,
+    ST_N_STATES
 };
 
 /* Code files whose content changed, and the blob ids they had. */
@@ -35,21 +42,22 @@ struct task_status {
     enum node_state state;
     struct strv reasons;
     struct changed_code *changed; /* NULL when no code file changed */
-    struct cache_entry *entry;    /* the current key's entry, when it has one */
+    struct cache_entry *entry;    /* cached, not kept: the current key's entry */
 };
 
 const char *state_name(enum node_state s);
 /* The state that speaks for a group of tasks: the most urgent of the two (failed, then
- * invalidated, expired, stale, pending, skipped, cached). */
+ * invalidated, expired, stale, pending, skipped, not kept, cached). */
 enum node_state status_merge(enum node_state a, enum node_state b);
 
 /* Fills (*out)[i] for every task of the flow. Caller frees with status_free(). */
 int status_compute(struct workspace *ws, const size_t *targets, size_t n_targets,
                    struct task_status **out, struct err *e);
 /* The same for a plan already made (a run's, with --force and damaged inputs: then
- * "forced (--force)" and the damage are its reasons), for every task it reaches. */
+ * "forced (--force)" and the damage are its reasons), for every task it reaches.
+ * Fills the plan's validity memo for the tasks it did not reach (plan_entry()). */
 struct plan;
-struct task_status *status_of_plan(struct workspace *ws, const struct plan *p);
+struct task_status *status_of_plan(struct workspace *ws, struct plan *p);
 void status_free(struct task_status *st, size_t n);
 
 #endif

@@ -13,7 +13,9 @@ static void add_cause(struct why *w, char *text)
     w->causes[w->n++].text = text;
 }
 
-/* The upstream a reason like "upstream X is stale" or "upstream X changed" is about. */
+/* The upstream a reason like "upstream X is stale" is about, to follow to its own
+ * causes. Other upstream reasons ("upstream X changed", "upstream X expired 3s ago")
+ * already name the root cause. */
 static long reason_upstream(const struct flow *f, const struct task *t, const char *reason)
 {
     if (strncmp(reason, "upstream ", 9) != 0)
@@ -21,7 +23,7 @@ static long reason_upstream(const struct flow *f, const struct task *t, const ch
     for (size_t j = 0; j < t->n_deps; j++) {
         const char *name = f->tasks[t->deps[j]].name;
         size_t n = strlen(name);
-        if (strncmp(reason + 9, name, n) == 0 && reason[9 + n] == ' ')
+        if (strncmp(reason + 9, name, n) == 0 && strncmp(reason + 9 + n, " is ", 4) == 0)
             return (long)t->deps[j];
     }
     return -1;

@@ -5,6 +5,7 @@
 
 static const struct look looks[] = {
     {"cached", "✓", "+", LC_GREEN, false},    {"hit", "✓", "+", LC_GREEN, false},
+    {"not kept", "◇", "n", LC_GREEN, true},
     {"ran", "✓", "+", LC_GREEN, false},       {"cutoff", "≡", "=", LC_CYAN, false},
     {"stale", "~", "~", LC_YELLOW, false},    {"pending", "○", "o", LC_BLUE, false},
     {"queued", "◌", "q", LC_BLUE, false},     {"submitted", "◌", "q", LC_BLUE, false},

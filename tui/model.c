@@ -485,15 +485,15 @@ void model_note(const struct model *m, size_t i, char *buf, size_t n)
     else if (m->duration[t] >= 0 && !m->past_run &&
              (m->run_going || m->st[t].state != ST_CACHED))
         fmt_duration(buf, n, m->duration[t]);
-    else if (m->st[t].entry && !m->past_run)
-        fmt_size(buf, n, m->st[t].entry->size);
+    else if (m->st[t].entry && m->st[t].state == ST_CACHED && !m->past_run)
+        fmt_size(buf, n, m->st[t].entry->size); /* only bytes that are there */
     if (strlen(buf) > NOTE_W)
         buf[NOTE_W] = 0;
 }
 
 char *model_counts(const struct model *m)
 {
-    static const char *const order[] = {"running", "queued",  "cached",      "ran",
+    static const char *const order[] = {"running", "queued",  "cached",      "not kept", "ran",
                                         "hit",     "cutoff",  "stale",       "pending",
                                         "expired", "invalidated", "failed",  "blocked",
                                         "cancelled", "skipped"};

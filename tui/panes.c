@@ -104,6 +104,10 @@ static void output_files(const struct model *m, size_t t, struct strv *lines)
         return;
     char size[32];
     fmt_size(size, sizeof size, e->size);
+    if (m->st[t].state != ST_CACHED) { /* its bytes are gone: no view to point at */
+        strv_pushf(lines, "output: %s, digest %.12s..., not in the store", size, e->digest);
+        return;
+    }
     char *manifest = cache_manifest(m->ws->db, e->digest);
     struct strv files = {0};
     if (manifest)

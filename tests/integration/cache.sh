@@ -36,7 +36,7 @@ test_ephemeral_bytes_needed_again_rerun_the_task() {
     sl run; assert_rc 0
     reset_runs
     write features.sh 'echo features >>"$RUNS"; wc -l <"$IN_load/rows" >"$OUT/n"; echo more >>"$OUT/n"'
-    sl status; assert_out "stale    load      output was not kept"
+    sl status; assert_out "not kept load      output was not kept"
     sl run --dry-run; assert_out "would run load  (output was not kept)"
     sl run; assert_rc 0
     assert_runs load 1
@@ -294,7 +294,7 @@ JSON
     sl run -p n=3; assert_rc 0
     assert_eq "$(total_runs)" 0 "the most recent output was dropped"
     sl status -p n=1; assert_out "output was removed by gc"
-    assert_not_out "not kept"
+    assert_not_out "output was not kept"
     sl run --dry-run -p n=1; assert_out "would run big  (output was removed by gc)"
     sl run -p n=1; assert_rc 0
     assert_runs big 1
