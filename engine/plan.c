@@ -252,7 +252,7 @@ static bool damaged(struct plan *p, struct db *db, struct store *st, size_t t)
 }
 
 void plan_check_inputs(struct plan *p, struct keys *k, struct db *db, struct store *st,
-                       const bool *force)
+                       const size_t *targets, size_t n_targets, const bool *force)
 {
     const struct flow *f = k->flow;
     bool *checked = xcalloc(f->n_tasks, sizeof *checked);
@@ -261,6 +261,14 @@ void plan_check_inputs(struct plan *p, struct keys *k, struct db *db, struct sto
     for (size_t t = 0; t < f->n_tasks; t++)
         if (p->nodes[t].action == PLAN_RUN)
             work[top++] = t;
+    for (size_t i = 0; i < n_targets; i++) {
+        size_t t = targets[i];
+        if (p->nodes[t].action == PLAN_HIT && !checked[t]) {
+            checked[t] = true;
+            if (damaged(p, db, st, t))
+                work[top++] = t;
+        }
+    }
     while (top > 0) {
         const struct task *task = &f->tasks[work[--top]];
         for (size_t j = 0; j < task->n_deps; j++) {

@@ -71,10 +71,13 @@ struct plan {
 /* force: per task, run it even if cached (may be NULL). */
 int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store *st,
                      const size_t *targets, size_t n_targets, const bool *force, struct err *e);
-/* For a run: checks the bytes of every hit that a task of the plan will read
- * (cache_output_intact()). A damaged one is planned to run instead (CAUSE_DAMAGED,
- * so its producer re-runs), and its upstreams are planned in turn. Reads only. */
+/* For a run: checks the bytes of every hit that a task of the plan will read, and of
+ * every target that is a hit (the user reads those), with cache_output_intact(): stat
+ * data through the stat cache, bytes only when it cannot vouch for them. A damaged
+ * one is planned to run instead (CAUSE_DAMAGED, so its producer re-runs), and its
+ * upstreams are planned in turn. Reads only. */
 void plan_check_inputs(struct plan *p, struct keys *k, struct db *db, struct store *st,
+                       const size_t *targets, size_t n_targets,
                        const bool *force);
 void plan_free(struct plan *p);
 /* Task t's deep entry when it is valid (whether or not its bytes are present), else

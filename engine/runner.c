@@ -1194,7 +1194,8 @@ int runner_run(struct workspace *ws, const struct run_opts *o, struct run_summar
     if (rc == 0)
         rc = publish_check(ws, e); /* refuse before anything runs */
     if (rc == 0 && !o->dry_run && !o->origin)
-        plan_check_inputs(&r.plan, &ws->keys, ws->db, ws->store, o->force);
+        plan_check_inputs(&r.plan, &ws->keys, ws->db, ws->store, o->targets, o->n_targets,
+                          o->force);
     if (rc == 0 && !o->dry_run && !o->origin)
         plan_causes(&r);
     r.sum.total = r.plan.n_run + r.plan.n_hit;
