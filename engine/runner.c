@@ -51,7 +51,7 @@ struct rnode {
 /* Tasks ready to start on one executor, first in first out. */
 struct queue {
     size_t *v;
-    size_t head, tail;
+    size_t head, tail, cap;
 };
 
 struct run {
@@ -280,6 +280,7 @@ static void build_downstream(struct run *r)
 static void push_ready(struct run *r, size_t t)
 {
     struct queue *q = &r->ready[r->ex_of[t]];
+    xgrow(&q->v, &q->cap, q->tail + 1, sizeof *q->v); /* revivals queue tasks again */
     q->v[q->tail++] = t;
 }
 
@@ -535,9 +536,17 @@ static int try_cutoff(struct run *r, size_t t, bool *cut)
 }
 
 /* A virtually cut-off task whose bytes a downstream task needs: run it after all. */
+/* A virtually cut-off task whose bytes a downstream task needs runs after all. Its
+ * downstream tasks that have not started counted it as done: they wait for it again
+ * (a second completion must not release them twice). */
 static void revive(struct run *r, size_t t, size_t needed_by)
 {
     struct rnode *n = &r->nodes[t];
+    for (size_t k = r->down_off[t]; k < r->down_off[t + 1]; k++) {
+        size_t d = r->down[k];
+        if (planned_to_run(r, d) && r->nodes[d].decision == DEC_NONE && !r->nodes[d].running)
+            r->nodes[d].waiting++;
+    }
     n->is_virtual = false;
     n->decision = DEC_NONE;
     n->digest[0] = 0;
@@ -549,19 +558,20 @@ static void revive(struct run *r, size_t t, size_t needed_by)
     push_ready(r, t);
 }
 
-/* Revives t's virtually cut-off upstreams; true when t must wait for them. */
+/* Revives t's virtually cut-off upstreams; true when t must wait for them, or for
+ * upstreams another task revived and that are not done yet (t was queued before). */
 static bool needs_revival(struct run *r, size_t t)
 {
     const struct task *task = &r->f->tasks[t];
     bool wait = false;
     for (size_t j = 0; j < task->n_deps; j++) {
         size_t d = task->deps[j];
-        if (r->nodes[d].is_virtual) {
+        if (r->nodes[d].is_virtual)
             revive(r, d, t);
-            r->nodes[t].waiting++;
+        if (planned_to_run(r, d) && r->nodes[d].decision == DEC_NONE)
             wait = true;
-        }
     }
+    assert(!wait || r->nodes[t].waiting > 0);
     return wait;
 }
 
@@ -994,15 +1004,17 @@ static int begin_run(struct run *r)
 
 static void seed_ready(struct run *r)
 {
-    /* A task is queued at most twice: once planned, once more if revived. */
+    /* Room for each task once, and once more if revived (push_ready() grows it). */
     size_t *count = xcalloc(r->ex.n + 1, sizeof *count);
     for (size_t t = 0; t < r->f->n_tasks; t++)
         if (r->ex_of[t] >= 0)
             count[r->ex_of[t]]++;
     r->ready = xcalloc(r->ex.n + 1, sizeof *r->ready);
     r->n_queues = r->ex.n;
-    for (size_t e = 0; e < r->ex.n; e++)
-        r->ready[e].v = xcalloc(2 * count[e] + 1, sizeof *r->ready[e].v);
+    for (size_t e = 0; e < r->ex.n; e++) {
+        r->ready[e].cap = 2 * count[e] + 1;
+        r->ready[e].v = xcalloc(r->ready[e].cap, sizeof *r->ready[e].v);
+    }
     free(count);
     for (size_t i = 0; i < r->f->n_tasks; i++) {
         size_t t = r->f->order[i];

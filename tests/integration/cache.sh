@@ -117,6 +117,26 @@ test_bad_duration_is_refused() {
     assert_out 'flow.json: task fetch: "expire" must be a duration like "90s", "15m", "24h" or "30d"'
 }
 
+test_a_revived_task_releases_its_downstream_once() {
+    # src (volatile) -> mid (keep none: cut off without bytes) -> slow (volatile, needs
+    # mid's bytes: mid is revived) -> end (after mid and slow). When mid completes a
+    # second time, end must go on waiting for slow, not start without its input.
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "src":  { "run": "echo same >$OUT/s", "volatile": true },
+  "mid":  { "run": "echo mid >>\"$RUNS\"; cat $IN_src/s >$OUT/m", "after": ["src"], "keep": "none" },
+  "slow": { "run": "sleep 0.3; cat $IN_mid/m >$OUT/v", "after": ["mid"], "volatile": true },
+  "end":  { "run": "cat $IN_mid/m $IN_slow/v >$OUT/e", "after": ["mid", "slow"] }
+} }
+JSON
+    sl run -j 2; assert_rc 0
+    sl run -j 2; assert_rc 0
+    assert_out "ran 3, hit 0, cut off 1"
+    [ "$(cat .sluice/views/*/e 2>/dev/null | head -2 | tr '\n' ' ')" = "same same " ] ||
+        fail "end's output: $(cat .sluice/views/*/e)"
+}
+
 test_volatile_runs_every_time_and_unchanged_output_cuts_off() {
     git_repo
     cat >flow.json <<'JSON'
