@@ -66,6 +66,13 @@ int cache_put(struct db *db, const char *key, const char *kind, const char *task
     return db_exec_stmt(db, st, e);
 }
 
+int cache_forget(struct db *db, const char *key, struct err *e)
+{
+    sqlite3_stmt *st = db_prepare(db, "DELETE FROM entries WHERE key = ?");
+    db_bind_text(st, 1, key);
+    return db_exec_stmt(db, st, e);
+}
+
 struct put_objects {
     struct db *db;
     const char *output;

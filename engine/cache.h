@@ -33,6 +33,9 @@ int cache_get(struct db *db, const char *key, struct cache_entry *out);
 int cache_put(struct db *db, const char *key, const char *kind, const char *task,
               const struct cache_entry *entry, struct err *e);
 
+/* Deletes the entry of key, if any (its output stays). */
+int cache_forget(struct db *db, const char *key, struct err *e);
+
 /* Records an output's manifest (once per digest) and the objects it uses. A pinned
  * output (a task keeps it, or publishes it) is never dropped by cache_drop_output. */
 int cache_put_output(struct db *db, const struct output *o, bool pinned, struct err *e);

@@ -535,7 +535,6 @@ static int try_cutoff(struct run *r, size_t t, bool *cut)
     return put_entry(r, t, r->ws->keys.in[t].deep, "alias", ce.created);
 }
 
-/* A virtually cut-off task whose bytes a downstream task needs: run it after all. */
 /* A virtually cut-off task whose bytes a downstream task needs runs after all. Its
  * downstream tasks that have not started counted it as done: they wait for it again
  * (a second completion must not release them twice). */
@@ -802,6 +801,39 @@ static int schedule(struct run *r)
 
 /* --- finishing tasks ----------------------------------------------------------------------- */
 
+/* A task that ran with a key whose entry named other bytes (a forced re-run of a task
+ * that is not deterministic, an expired one...): every deep-key entry downstream of
+ * it in this flow was made from the old bytes, so it goes, before any of them is
+ * used; early cutoff (shallow keys, over output digests) still finds what is the same. */
+static int forget_downstream(struct run *r, size_t t)
+{
+    struct cache_entry old;
+    if (r->o->origin || cache_get(r->ws->db, r->ws->keys.in[t].deep, &old) != 1 ||
+        strcmp(old.digest, r->nodes[t].digest) == 0)
+        return 0;
+    size_t n = r->f->n_tasks, top = 0;
+    bool *seen = xcalloc(n, sizeof *seen);
+    size_t *stack = xcalloc(n + 1, sizeof *stack);
+    stack[top++] = t;
+    int rc = 0;
+    while (top > 0 && rc == 0) {
+        size_t u = stack[--top];
+        for (size_t k = r->down_off[u]; k < r->down_off[u + 1]; k++) {
+            size_t d = r->down[k];
+            if (seen[d])
+                continue;
+            seen[d] = true;
+            stack[top++] = d;
+            struct err ke;
+            if (keys_deep(&r->ws->keys, d, &ke) == 0) /* unkeyable: it has no entry to use */
+                rc = cache_forget(r->ws->db, r->ws->keys.in[d].deep, r->e);
+        }
+    }
+    free(seen);
+    free(stack);
+    return rc;
+}
+
 static int finish(struct run *r, const struct exec_report *res)
 {
     size_t t = (size_t)res->id;
@@ -826,7 +858,7 @@ static int finish(struct run *r, const struct exec_report *res)
         } else if ((rc = cache_put_output(r->ws->db, &out, keeps(r, t), r->e)) == 0) {
             memcpy(n->digest, out.digest, HASH_HEX);
             n->size = out.size;
-            rc = complete(r, t, DEC_RAN, run_reason(r, t), true, 0, log);
+            rc = forget_downstream(r, t) || complete(r, t, DEC_RAN, run_reason(r, t), true, 0, log);
             n->sync_ticket = 0;
             r->unsynced[r->n_unsynced++] = t; /* entries once durable: enter_durable() */
         }

@@ -260,10 +260,13 @@ static void explain_run(struct workspace *ws, size_t t, const struct plan_node *
         return;
     }
     if (pn->cause == CAUSE_NO_ENTRY && strcmp(p.deep_key, ws->keys.in[t].deep) == 0) {
-        /* It completed with this very key, and its entry is gone: gc took it. */
-        s->state = task->expire > 0 ? ST_EXPIRED : ST_STALE;
-        strv_push(&s->reasons, xstrdup(task->expire > 0 ? "gc removed its expired entry"
-                                                        : "its entry was removed"));
+        /* It completed with this very key, and its entry is gone: an upstream gave
+         * other bytes since (the entry was dropped for that), or gc took it. */
+        upstream_reasons(ws, t, &p, st, &s->reasons);
+        s->state = s->reasons.n == 0 && task->expire > 0 ? ST_EXPIRED : ST_STALE;
+        if (s->reasons.n == 0)
+            strv_push(&s->reasons, xstrdup(task->expire > 0 ? "gc removed its expired entry"
+                                                            : "its entry was removed"));
         past_inputs_free(&p);
         return;
     }

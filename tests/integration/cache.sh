@@ -422,3 +422,25 @@ test_a_run_waiting_for_verify_repair_plans_after_it() {
     chmod u+w "$obj"; echo tampered >"$obj"
     run_racing verify --repair
 }
+
+# A forced re-run that gives other bytes (a task that is not deterministic): nothing
+# built from the old bytes is a hit any more; what comes out the same is still cut off.
+test_a_forced_rerun_with_new_bytes_leaves_no_stale_hit_downstream() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "train":  { "run": "echo train >>\"$RUNS\"; date +%s%N >$OUT/model" },
+  "report": { "run": "echo report >>\"$RUNS\"; cp $IN_train/model $OUT/r", "after": ["train"] },
+  "size":   { "run": "echo size >>\"$RUNS\"; wc -c <$IN_report/r >$OUT/s", "after": ["report"] }
+} }
+JSON
+    sl run; assert_rc 0
+    sl run --force train; assert_rc 0
+    reset_runs
+    sl run; assert_rc 0
+    assert_runs report 1
+    assert_runs size 1
+    model=$(cat .sluice/views/"$(sql "select digest from entries where task = 'train' and kind = 'deep'")"/model)
+    r=$(cat .sluice/views/"$(sql "select digest from entries where task = 'report' and kind = 'deep'")"/r)
+    assert_eq "$r" "$model" "the report of the current model"
+}

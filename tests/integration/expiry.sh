@@ -57,7 +57,7 @@ test_refreshing_an_expired_upstream_alone_does_not_make_a_stale_hit() {
     sl run fetch; assert_rc 0
     assert_out "ran 1"
     sl status; assert_out "cached   fetch"
-    assert_out "stale    report  upstream fetch has new output since this was made"
+    assert_out "stale    report  upstream fetch changed"
     sl why report; assert_out "report: ~ stale"
     assert_not_out "its output for these exact inputs is in the store"
     reset_runs
@@ -111,8 +111,8 @@ test_expiry_is_inherited_through_a_chain() {
     sleep 2.1
     echo v2 >source
     sl run fetch; assert_rc 0
-    sl status; assert_out "stale    mid     upstream fetch has new output"
-    assert_out "stale    report  upstream fetch has new output"
+    sl status; assert_out "stale    mid     upstream fetch changed"
+    assert_out "stale    report  upstream mid is stale"
     reset_runs
     sl run report; assert_rc 0
     assert_runs mid 1
