@@ -448,6 +448,7 @@ static int release_input(struct run *r, size_t t)
 {
     const struct task *task = &r->f->tasks[t];
     struct rnode *n = &r->nodes[t];
+    assert(n->consumers > 0);
     if (--n->consumers > 0 || task->keep != KEEP_NONE || task->publish ||
         r->plan.nodes[t].target || !n->digest[0] || n->is_virtual)
         return 0;
@@ -535,9 +536,20 @@ static int try_cutoff(struct run *r, size_t t, bool *cut)
     return put_entry(r, t, r->ws->keys.in[t].deep, "alias", ce.created);
 }
 
+/* How many of t's upstreams this run still has to finish. */
+static size_t pending_deps(const struct run *r, size_t t)
+{
+    const struct task *task = &r->f->tasks[t];
+    size_t n = 0;
+    for (size_t j = 0; j < task->n_deps; j++)
+        n += planned_to_run(r, task->deps[j]) && r->nodes[task->deps[j]].decision == DEC_NONE;
+    return n;
+}
+
 /* A virtually cut-off task whose bytes a downstream task needs runs after all. Its
  * downstream tasks that have not started counted it as done: they wait for it again
- * (a second completion must not release them twice). */
+ * (a second completion must not release them twice), and its upstreams are read by it
+ * once more. */
 static void revive(struct run *r, size_t t, size_t needed_by)
 {
     struct rnode *n = &r->nodes[t];
@@ -546,6 +558,9 @@ static void revive(struct run *r, size_t t, size_t needed_by)
         if (planned_to_run(r, d) && r->nodes[d].decision == DEC_NONE && !r->nodes[d].running)
             r->nodes[d].waiting++;
     }
+    const struct task *task = &r->f->tasks[t];
+    for (size_t j = 0; j < task->n_deps; j++) /* it completes, and releases them, again */
+        r->nodes[task->deps[j]].consumers++;
     n->is_virtual = false;
     n->decision = DEC_NONE;
     n->digest[0] = 0;
@@ -554,24 +569,22 @@ static void revive(struct run *r, size_t t, size_t needed_by)
     set_cause(r, t, xasprintf("not kept: its output was not kept and %s needs it",
                               r->f->tasks[needed_by].name));
     notify(r, TASK_QUEUED, t, DEC_NONE, run_reason(r, t));
-    push_ready(r, t);
+    n->waiting = pending_deps(r, t); /* an upstream of it may be revived too */
+    if (n->waiting == 0)
+        push_ready(r, t);
 }
 
 /* Revives t's virtually cut-off upstreams; true when t must wait for them, or for
- * upstreams another task revived and that are not done yet (t was queued before). */
+ * upstreams another task revived and that are not done yet (t was queued before);
+ * it is queued again when they are. */
 static bool needs_revival(struct run *r, size_t t)
 {
     const struct task *task = &r->f->tasks[t];
-    bool wait = false;
-    for (size_t j = 0; j < task->n_deps; j++) {
-        size_t d = task->deps[j];
-        if (r->nodes[d].is_virtual)
-            revive(r, d, t);
-        if (planned_to_run(r, d) && r->nodes[d].decision == DEC_NONE)
-            wait = true;
-    }
-    assert(!wait || r->nodes[t].waiting > 0);
-    return wait;
+    for (size_t j = 0; j < task->n_deps; j++)
+        if (r->nodes[task->deps[j]].is_virtual)
+            revive(r, task->deps[j], t);
+    r->nodes[t].waiting = pending_deps(r, t);
+    return r->nodes[t].waiting > 0;
 }
 
 /* A free job slot (its index into slot_busy and slot_logs) of executor ex, or -1. */

@@ -137,6 +137,25 @@ JSON
         fail "end's output: $(cat .sluice/views/*/e)"
 }
 
+test_revived_tasks_wait_for_their_own_revived_upstreams() {
+    # src (volatile) -> b -> c, both keep none and so cut off without bytes; d
+    # (volatile) needs both: b and c are revived, and c must wait for b.
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "src": { "run": "echo same >$OUT/s", "volatile": true },
+  "b":   { "run": "sleep 0.2; cat $IN_src/s >$OUT/b", "after": ["src"], "keep": "none" },
+  "c":   { "run": "cat $IN_b/b >$OUT/c", "after": ["b"], "keep": "none" },
+  "d":   { "run": "cat $IN_b/b $IN_c/c >$OUT/d", "after": ["b", "c"], "volatile": true }
+} }
+JSON
+    sl run -j 2; assert_rc 0
+    sl run -j 2; assert_rc 0
+    assert_out "ran 4, hit 0, cut off 0"
+    [ "$(cat .sluice/views/*/d 2>/dev/null | tr '\n' ' ')" = "same same " ] ||
+        fail "d's output: $(cat .sluice/views/*/d)"
+}
+
 test_volatile_runs_every_time_and_unchanged_output_cuts_off() {
     git_repo
     cat >flow.json <<'JSON'
