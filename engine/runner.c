@@ -413,6 +413,8 @@ static int output_ready(struct run *r, size_t t)
     const struct task *task = &r->f->tasks[t];
     struct rnode *n = &r->nodes[t];
     int rc = cache_use_output(r->ws->db, n->digest, keeps(r, t), r->e);
+    if (rc == 0 && r->plan.nodes[t].target && !upstream_view(r, t))
+        rc = -1; /* the user reads it: its view is rebuilt if it was altered */
     if (rc == 0 && task->publish) {
         char *where;
         rc = publish_task(r->ws, t, n->digest, r->o->publish_overwrite, &where, r->e);
@@ -1033,8 +1035,6 @@ static int begin_run(struct run *r)
             notify(r, TASK_DONE, t, DEC_HIT, NULL);
             if (rc == 0)
                 rc = output_ready(r, t);
-            if (rc == 0 && p->target) /* the user reads it: rebuilt if it was altered */
-                upstream_view(r, t);
         } else if (p->action == PLAN_RUN) {
             rc = origin ? 0 : preserve_code(r, t);
             if (rc == 0 && p->cause == CAUSE_DAMAGED)

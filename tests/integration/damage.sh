@@ -145,3 +145,21 @@ test_an_entry_pointed_at_another_output_is_reported_and_never_a_hit() {
     sl verify; assert_rc 0
     assert_out "all intact"
 }
+
+# A target that is cut off is read by the user as well: its view is checked too.
+test_a_cut_off_targets_altered_view_is_rebuilt() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "src": { "run": "echo same >$OUT/s", "volatile": true },
+  "tgt": { "run": "cp $IN_src/s $OUT/t", "after": ["src"] }
+} }
+JSON
+    sl run; assert_rc 0
+    view=.sluice/views/$(sql "select digest from entries where task = 'tgt' and kind = 'deep'")
+    chmod u+w "$view" && echo planted >"$view/planted.txt" && chmod a-w "$view"
+    sl run; assert_rc 0
+    assert_out "cutoff    tgt"
+    [ ! -e "$view/planted.txt" ] || fail "the target's view still holds a planted file"
+    assert_eq "$(cat "$view/t")" same "the target's bytes"
+}
