@@ -288,7 +288,8 @@ static void release_downstream(struct run *r, size_t t)
 {
     for (size_t k = r->down_off[t]; k < r->down_off[t + 1]; k++) {
         size_t d = r->down[k];
-        if (planned_to_run(r, d) && r->nodes[d].decision == DEC_NONE && --r->nodes[d].waiting == 0)
+        if (planned_to_run(r, d) && r->nodes[d].decision == DEC_NONE && r->nodes[d].waiting > 0 &&
+            --r->nodes[d].waiting == 0)
             push_ready(r, d);
     }
 }
@@ -359,6 +360,10 @@ static void inherit_environment(struct run *r)
 static const char *upstream_view(struct run *r, size_t up)
 {
     struct rnode *n = &r->nodes[up];
+    if (!n->digest[0]) { /* never the views directory itself */
+        err_set(r->e, "upstream %s has no output yet", r->f->tasks[up].name);
+        return NULL;
+    }
     if (!n->view)
         n->view = cache_output_view(r->ws->db, r->ws->store, n->digest, r->e);
     return n->view;
@@ -566,6 +571,8 @@ static void revive(struct run *r, size_t t, size_t needed_by)
     n->is_virtual = false;
     n->decision = DEC_NONE;
     n->digest[0] = 0;
+    free(n->view);
+    n->view = NULL;
     r->sum.cutoff--;
     r->plan.nodes[t].cause = CAUSE_NOT_STORED;
     set_cause(r, t, xasprintf("not kept: its output was not kept and %s needs it",
