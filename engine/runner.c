@@ -450,14 +450,17 @@ static int publish_covered(struct run *r, size_t t)
     return output_ready(r, t);
 }
 
-/* An ephemeral output goes once every task of the run that reads it is done. */
+/* An ephemeral output goes once every task of the run that reads it is done, unless
+ * another run is going on: its plan may have found the output and a task of it may
+ * read it yet (the last run to read it drops it). */
 static int release_input(struct run *r, size_t t)
 {
     const struct task *task = &r->f->tasks[t];
     struct rnode *n = &r->nodes[t];
     assert(n->consumers > 0);
     if (--n->consumers > 0 || task->keep != KEEP_NONE || task->publish ||
-        r->plan.nodes[t].target || !n->digest[0] || n->is_virtual)
+        r->plan.nodes[t].target || !n->digest[0] || n->is_virtual ||
+        claims_other_run_live(r->ws->db, r->run_id))
         return 0;
     bool dropped;
     if (cache_drop_output(r->ws->db, r->ws->store, n->digest, &dropped, r->e))

@@ -137,6 +137,37 @@ JSON
     grep -q "hit       slow  (computed meanwhile by run 1)" two.out || fail "second run: $(cat two.out)"
 }
 
+test_a_run_does_not_drop_an_ephemeral_output_another_run_reads() {
+    # u is keep: none, kept in the store because it was a requested target. Run 1
+    # computes x, run 2 computes y, both reading u as a hit. Run 1 finishes first: it must
+    # not delete u's bytes while run 2's y is still to read them.
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "u": { "run": "echo u >>\"$RUNS\"; echo U >$OUT/u", "keep": "none" },
+  "x": { "run": "echo x >>\"$RUNS\"; cat $IN_u/u >$OUT/x; while [ ! -e \"$T/y-started\" ]; do sleep 0.02; done",
+         "after": ["u"] },
+  "y": { "run": "echo y >>\"$RUNS\"; touch \"$T/y-started\"; while [ ! -e \"$T/x-done\" ]; do sleep 0.02; done; cat $IN_u/u >$OUT/y",
+         "after": ["u"] }
+} }
+JSON
+    commit_all
+    sl run u; assert_rc 0
+    reset_runs
+    "$SLUICE" run x >one.out 2>&1 &
+    one=$!
+    for _ in $(seq 500); do [ "$(runs_of x)" = 1 ] && break; sleep 0.02; done
+    "$SLUICE" run y >two.out 2>&1 &
+    two=$!
+    wait "$one" || fail "first run: $(cat one.out)"
+    touch x-done
+    wait "$two" || fail "second run: $(cat two.out)"
+    assert_runs u 0
+    grep -qx U .sluice/views/*/y || fail "y did not read u's output"
+    # Run 2, the last one reading u, dropped it.
+    assert_eq "$(sql "select count(*) from outputs where dropped is not null")" 1 "u not dropped"
+}
+
 test_a_claim_left_by_a_dead_process_is_taken_over() {
     git_repo
     echo '{"tasks": {"a": {"run": "echo a >>\"$RUNS\"; echo a >$OUT/a"}}}' >flow.json
