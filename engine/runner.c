@@ -671,8 +671,14 @@ static int claim(struct run *r, size_t t)
     n->claimed = true;
     int64_t waited_for = n->waiting_for;
     n->waiting_for = 0;
-    if (!computed_meanwhile(r, t))
-        return 1;
+    if (!computed_meanwhile(r, t)) {
+        /* What it waited for may have made its shallow key (after a volatile task the
+         * deep key alone is never reused): early cutoff, as when it became ready. */
+        bool cut = false;
+        if (waited_for && try_cutoff(r, t, &cut))
+            return -1;
+        return cut ? 0 : 1;
+    }
     memcpy(n->digest, r->plan.nodes[t].hit->digest, HASH_HEX);
     n->size = r->plan.nodes[t].hit->size;
     n->started = n->ended = now_wall();

@@ -168,6 +168,34 @@ JSON
     assert_eq "$(sql "select count(*) from outputs where dropped is not null")" 1 "u not dropped"
 }
 
+test_a_run_reuses_a_task_after_a_volatile_one_that_another_run_computed() {
+    # v is volatile and makes the same bytes every time; d after it runs in both runs
+    # (its deep key cannot be trusted after a volatile task), but run 2 waits for run 1's
+    # claim on d, and then finds d's shallow key (v's bytes) computed: it must not run d.
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "v": { "run": "echo same >$OUT/v", "volatile": true },
+  "d": { "run": "echo d >>\"$RUNS\"; while [ ! -e \"$T/go\" ]; do sleep 0.02; done; cat $IN_v/v >$OUT/d",
+         "after": ["v"] }
+} }
+JSON
+    commit_all
+    "$SLUICE" run >one.out 2>&1 &
+    one=$!
+    for _ in $(seq 500); do [ "$(runs_of d)" = 1 ] && break; sleep 0.02; done
+    "$SLUICE" run >two.out 2>&1 &
+    two=$!
+    for _ in $(seq 500); do
+        grep -q "waiting for run 1" two.out 2>/dev/null && break
+        sleep 0.02
+    done
+    touch go
+    wait "$one" || fail "first run: $(cat one.out)"
+    wait "$two" || fail "second run: $(cat two.out)"
+    assert_runs d 1
+}
+
 test_a_claim_left_by_a_dead_process_is_taken_over() {
     git_repo
     echo '{"tasks": {"a": {"run": "echo a >>\"$RUNS\"; echo a >$OUT/a"}}}' >flow.json
