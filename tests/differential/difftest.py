@@ -43,8 +43,6 @@ KNOWN = {
     # found by this tester:
     "corrupt": "a target whose stored bytes were changed is still served as a hit",
     "delete": "deleting store objects leads to wrong outputs downstream",
-    "ephemeral": "with keep: none tasks, a task can run with an upstream $IN_ that is missing "
-                 "or lists other outputs (after invalidate --upstream, kill -9, concurrent runs)",
     "gcmax": "gc --max-size followed by edits: wrong outputs downstream (30-task flows)",
 }
 WEIGHTS = {"ephemeral": 0, "noop": 2, "cosmetic": 6, "code": 6, "param": 6, "bigparam": 3, "file": 5,
