@@ -851,6 +851,11 @@ static int schedule(struct run *r)
                 size_t t = q->v[q->head++];
                 bool cut;
                 moved = true;
+                /* Queued twice (a revival made it wait again, and it was queued again when
+                 * that was done): only the entry that finds it waiting for nothing counts. */
+                if (r->nodes[t].decision != DEC_NONE || r->nodes[t].running ||
+                    r->nodes[t].waiting > 0)
+                    continue;
                 if (try_cutoff(r, t, &cut))
                     return -1;
                 if (!cut && start(r, t))

@@ -128,6 +128,37 @@ JSON
     done
 }
 
+test_a_revived_task_waits_for_its_own_revived_upstream() {
+    # a -> b (keep none) -> c (keep none) -> u, and b -> w. A comment in a: b and c are
+    # cut off without their bytes. w and u must run (their code changed): w revives b,
+    # then u revives c, whose upstream b is now running again: c must wait for it.
+    git_repo
+    write a.sh 'echo a >>"$RUNS"; echo A >"$OUT/a"'
+    write w.sh 'echo w >>"$RUNS"; cat "$IN_b/b" >"$OUT/w"'
+    write u.sh 'echo u >>"$RUNS"; cat "$IN_c/c" >"$OUT/u"'
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "a": { "run": "sh a.sh", "code": ["a.sh"] },
+  "b": { "run": "echo b >>\"$RUNS\"; sleep 0.3; tr A B <$IN_a/a >$OUT/b", "after": ["a"], "keep": "none" },
+  "c": { "run": "echo c >>\"$RUNS\"; tr B C <$IN_b/b >$OUT/c", "after": ["b"], "keep": "none" },
+  "u": { "run": "sh u.sh", "after": ["c"], "code": ["u.sh"] },
+  "w": { "run": "sh w.sh", "after": ["b"], "code": ["w.sh"] }
+} }
+JSON
+    commit_all
+    sl run; assert_rc 0
+    reset_runs
+    printf '# comment\n' >>a.sh
+    printf '# changed\n' >>w.sh
+    printf '# changed\n' >>u.sh
+    sl run -j 2; assert_rc 0
+    assert_runs b 1
+    assert_runs c 1
+    local d
+    d=$(sql "select digest from entries where task='u' and kind='deep' order by created desc limit 1")
+    grep -qx C .sluice/views/"$d"/u || fail "u did not read c's output"
+}
+
 test_expired_entry_is_a_miss() {
     [ -z "${SLUICE_UNDER_VALGRIND:-}" ] || skip "a 1 s expiry cannot be timed under valgrind"
     git_repo
