@@ -109,3 +109,15 @@ int claims_release_run(struct db *db, int64_t run_id, struct err *e)
     sqlite3_bind_int64(q, 1, run_id);
     return db_exec_stmt(db, q, e);
 }
+
+bool claims_other_run_live(struct db *db, int64_t run_id)
+{
+    sqlite3_stmt *q =
+        db_prepare(db, "SELECT pid, started FROM runs WHERE status = 'running' AND id != ?");
+    sqlite3_bind_int64(q, 1, run_id);
+    bool live = false;
+    while (!live && sqlite3_step(q) == SQLITE_ROW)
+        live = alive((pid_t)sqlite3_column_int64(q, 0), sqlite3_column_double(q, 1));
+    db_done(q);
+    return live;
+}

@@ -24,5 +24,8 @@ int claims_take(struct db *db, const char *key, const char *task, int64_t run_id
                 int64_t *owner_run, int64_t *owner_pid, struct err *e);
 int claims_release(struct db *db, const char *key, int64_t run_id, struct err *e);
 int claims_release_run(struct db *db, int64_t run_id, struct err *e);
+/* Whether a run other than run_id is going on (its process is alive, as for a claim):
+ * it may read any output of the store, so nothing unpinned may be deleted under it. */
+bool claims_other_run_live(struct db *db, int64_t run_id);
 
 #endif

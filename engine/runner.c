@@ -288,7 +288,8 @@ static void release_downstream(struct run *r, size_t t)
 {
     for (size_t k = r->down_off[t]; k < r->down_off[t + 1]; k++) {
         size_t d = r->down[k];
-        if (planned_to_run(r, d) && r->nodes[d].decision == DEC_NONE && --r->nodes[d].waiting == 0)
+        if (planned_to_run(r, d) && r->nodes[d].decision == DEC_NONE && r->nodes[d].waiting > 0 &&
+            --r->nodes[d].waiting == 0)
             push_ready(r, d);
     }
 }
@@ -359,6 +360,10 @@ static void inherit_environment(struct run *r)
 static const char *upstream_view(struct run *r, size_t up)
 {
     struct rnode *n = &r->nodes[up];
+    if (!n->digest[0]) { /* never the views directory itself */
+        err_set(r->e, "upstream %s has no output yet", r->f->tasks[up].name);
+        return NULL;
+    }
     if (!n->view)
         n->view = cache_output_view(r->ws->db, r->ws->store, n->digest, r->e);
     return n->view;
@@ -445,14 +450,17 @@ static int publish_covered(struct run *r, size_t t)
     return output_ready(r, t);
 }
 
-/* An ephemeral output goes once every task of the run that reads it is done. */
+/* An ephemeral output goes once every task of the run that reads it is done, unless
+ * another run is going on: its plan may have found the output and a task of it may
+ * read it yet (the last run to read it drops it). */
 static int release_input(struct run *r, size_t t)
 {
     const struct task *task = &r->f->tasks[t];
     struct rnode *n = &r->nodes[t];
     assert(n->consumers > 0);
     if (--n->consumers > 0 || task->keep != KEEP_NONE || task->publish ||
-        r->plan.nodes[t].target || !n->digest[0] || n->is_virtual)
+        r->plan.nodes[t].target || !n->digest[0] || n->is_virtual ||
+        claims_other_run_live(r->ws->db, r->run_id))
         return 0;
     bool dropped;
     if (cache_drop_output(r->ws->db, r->ws->store, n->digest, &dropped, r->e))
@@ -548,10 +556,10 @@ static size_t pending_deps(const struct run *r, size_t t)
     return n;
 }
 
-/* A virtually cut-off task whose bytes a downstream task needs runs after all. Its
- * downstream tasks that have not started counted it as done: they wait for it again
- * (a second completion must not release them twice), and its upstreams are read by it
- * once more. */
+/* A task of this run whose bytes a downstream task needs and are not in the store (a
+ * virtual cutoff, or an output deleted since) runs after all. Its downstream tasks
+ * that have not started counted it as done: they wait for it again (a second
+ * completion must not release them twice). */
 static void revive(struct run *r, size_t t, size_t needed_by)
 {
     struct rnode *n = &r->nodes[t];
@@ -563,17 +571,37 @@ static void revive(struct run *r, size_t t, size_t needed_by)
     const struct task *task = &r->f->tasks[t];
     for (size_t j = 0; j < task->n_deps; j++) /* it completes, and releases them, again */
         r->nodes[task->deps[j]].consumers++;
+    bool was_virtual = n->is_virtual;
+    size_t *counted = n->decision == DEC_RAN ? &r->sum.ran
+                      : n->decision == DEC_HIT ? &r->sum.hit
+                                               : &r->sum.cutoff;
+    assert(*counted > 0);
+    (*counted)--;
     n->is_virtual = false;
     n->decision = DEC_NONE;
     n->digest[0] = 0;
-    r->sum.cutoff--;
+    free(n->view);
+    n->view = NULL;
+    free(n->out_dir); /* a task that ran has one: it gets a fresh $OUT */
+    n->out_dir = NULL;
     r->plan.nodes[t].cause = CAUSE_NOT_STORED;
-    set_cause(r, t, xasprintf("not kept: its output was not kept and %s needs it",
-                              r->f->tasks[needed_by].name));
+    set_cause(r, t, was_virtual ? xasprintf("not kept: its output was not kept and %s needs it",
+                                            r->f->tasks[needed_by].name)
+                                : xasprintf("its output left the store and %s needs it",
+                                            r->f->tasks[needed_by].name));
     notify(r, TASK_QUEUED, t, DEC_NONE, run_reason(r, t));
     n->waiting = pending_deps(r, t); /* an upstream of it may be revived too */
     if (n->waiting == 0)
         push_ready(r, t);
+}
+
+/* Whether task d is done with an output whose bytes are no longer in the store
+ * (deleted behind the run's back since it was made or found). */
+static bool gone(struct run *r, size_t d)
+{
+    enum decision dec = r->nodes[d].decision;
+    return (dec == DEC_RAN || dec == DEC_HIT || dec == DEC_CUTOFF) && r->nodes[d].digest[0] &&
+           !cache_output_present(r->ws->db, r->ws->store, r->nodes[d].digest);
 }
 
 /* Revives t's virtually cut-off upstreams; true when t must wait for them, or for
@@ -582,9 +610,11 @@ static void revive(struct run *r, size_t t, size_t needed_by)
 static bool needs_revival(struct run *r, size_t t)
 {
     const struct task *task = &r->f->tasks[t];
-    for (size_t j = 0; j < task->n_deps; j++)
-        if (r->nodes[task->deps[j]].is_virtual)
-            revive(r, task->deps[j], t);
+    for (size_t j = 0; j < task->n_deps; j++) {
+        size_t d = task->deps[j];
+        if (r->nodes[d].is_virtual || (planned_to_run(r, d) && gone(r, d)))
+            revive(r, d, t);
+    }
     r->nodes[t].waiting = pending_deps(r, t);
     return r->nodes[t].waiting > 0;
 }
@@ -661,8 +691,14 @@ static int claim(struct run *r, size_t t)
     n->claimed = true;
     int64_t waited_for = n->waiting_for;
     n->waiting_for = 0;
-    if (!computed_meanwhile(r, t))
-        return 1;
+    if (!computed_meanwhile(r, t)) {
+        /* What it waited for may have made its shallow key (after a volatile task the
+         * deep key alone is never reused): early cutoff, as when it became ready. */
+        bool cut = false;
+        if (waited_for && try_cutoff(r, t, &cut))
+            return -1;
+        return cut ? 0 : 1;
+    }
     memcpy(n->digest, r->plan.nodes[t].hit->digest, HASH_HEX);
     n->size = r->plan.nodes[t].hit->size;
     n->started = n->ended = now_wall();
@@ -726,6 +762,17 @@ static int start(struct run *r, size_t t)
     const struct task *task = &r->f->tasks[t];
     if (needs_revival(r, t))
         return 0; /* queued again when they are done */
+    for (size_t j = 0; j < task->n_deps; j++) {
+        size_t d = task->deps[j];
+        if (planned_to_run(r, d) || !gone(r, d))
+            continue;
+        /* A hit of the plan: its upstreams were never planned, so it cannot run here. */
+        char *why = xasprintf("upstream %s's output left the store during the run (run again "
+                              "to compute it)", r->f->tasks[d].name);
+        int rc = complete(r, t, DEC_FAILED, why, false, 0, NULL);
+        free(why);
+        return rc;
+    }
     int go = claim(r, t);
     if (go <= 0)
         return go;
@@ -804,6 +851,11 @@ static int schedule(struct run *r)
                 size_t t = q->v[q->head++];
                 bool cut;
                 moved = true;
+                /* Queued twice (a revival made it wait again, and it was queued again when
+                 * that was done): only the entry that finds it waiting for nothing counts. */
+                if (r->nodes[t].decision != DEC_NONE || r->nodes[t].running ||
+                    r->nodes[t].waiting > 0)
+                    continue;
                 if (try_cutoff(r, t, &cut))
                     return -1;
                 if (!cut && start(r, t))

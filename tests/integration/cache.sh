@@ -96,6 +96,69 @@ JSON
     grep -qx B .sluice/views/*/c || fail "c did not read b's output"
 }
 
+test_ephemeral_upstream_revived_for_one_consumer_is_awaited_by_all() {
+    # a -> b (keep none) -> c1, c2. A comment in a: a re-runs with the same bytes, b is
+    # cut off without its bytes; c1 and c2 must run (their code changed), so the first
+    # to start revives b, and the second must wait for b's new output too rather than
+    # start with no upstream output (its $IN_b was the store's whole views directory).
+    git_repo
+    write a.sh 'echo a >>"$RUNS"; echo A >"$OUT/a"'
+    write c.sh 'echo c >>"$RUNS"; ls -R "$IN_b" >"$OUT/ls"; cat "$IN_b/b" >"$OUT/c"'
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "a": { "run": "sh a.sh", "code": ["a.sh"] },
+  "b": { "run": "echo b >>\"$RUNS\"; tr A B <$IN_a/a >$OUT/b", "after": ["a"], "keep": "none" },
+  "c1": { "run": "sh c.sh", "after": ["b"], "code": ["c.sh"] },
+  "c2": { "run": "sh c.sh two", "after": ["b"], "code": ["c.sh"] }
+} }
+JSON
+    commit_all
+    sl run; assert_rc 0
+    reset_runs
+    printf '# comment\n' >>a.sh
+    printf '# changed\n' >>c.sh
+    sl run -j 1; assert_rc 0
+    assert_runs a 1
+    assert_runs b 1
+    assert_runs c 2
+    local t d
+    for t in c1 c2; do
+        d=$(sql "select digest from entries where task='$t' and kind='deep' order by created desc limit 1")
+        grep -qx B .sluice/views/"$d"/c || fail "$t did not read b's output: $(cat .sluice/views/"$d"/ls)"
+    done
+}
+
+test_a_revived_task_waits_for_its_own_revived_upstream() {
+    # a -> b (keep none) -> c (keep none) -> u, and b -> w. A comment in a: b and c are
+    # cut off without their bytes. w and u must run (their code changed): w revives b,
+    # then u revives c, whose upstream b is now running again: c must wait for it.
+    git_repo
+    write a.sh 'echo a >>"$RUNS"; echo A >"$OUT/a"'
+    write w.sh 'echo w >>"$RUNS"; cat "$IN_b/b" >"$OUT/w"'
+    write u.sh 'echo u >>"$RUNS"; cat "$IN_c/c" >"$OUT/u"'
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "a": { "run": "sh a.sh", "code": ["a.sh"] },
+  "b": { "run": "echo b >>\"$RUNS\"; sleep 0.3; tr A B <$IN_a/a >$OUT/b", "after": ["a"], "keep": "none" },
+  "c": { "run": "echo c >>\"$RUNS\"; tr B C <$IN_b/b >$OUT/c", "after": ["b"], "keep": "none" },
+  "u": { "run": "sh u.sh", "after": ["c"], "code": ["u.sh"] },
+  "w": { "run": "sh w.sh", "after": ["b"], "code": ["w.sh"] }
+} }
+JSON
+    commit_all
+    sl run; assert_rc 0
+    reset_runs
+    printf '# comment\n' >>a.sh
+    printf '# changed\n' >>w.sh
+    printf '# changed\n' >>u.sh
+    sl run -j 2; assert_rc 0
+    assert_runs b 1
+    assert_runs c 1
+    local d
+    d=$(sql "select digest from entries where task='u' and kind='deep' order by created desc limit 1")
+    grep -qx C .sluice/views/"$d"/u || fail "u did not read c's output"
+}
+
 test_expired_entry_is_a_miss() {
     [ -z "${SLUICE_UNDER_VALGRIND:-}" ] || skip "a 1 s expiry cannot be timed under valgrind"
     git_repo

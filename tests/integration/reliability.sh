@@ -137,6 +137,130 @@ JSON
     grep -q "hit       slow  (computed meanwhile by run 1)" two.out || fail "second run: $(cat two.out)"
 }
 
+test_a_run_does_not_drop_an_ephemeral_output_another_run_reads() {
+    # u is keep: none, kept in the store because it was a requested target. Run 1
+    # computes x, run 2 computes y, both reading u as a hit. Run 1 finishes first: it must
+    # not delete u's bytes while run 2's y is still to read them.
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "u": { "run": "echo u >>\"$RUNS\"; echo U >$OUT/u", "keep": "none" },
+  "x": { "run": "echo x >>\"$RUNS\"; cat $IN_u/u >$OUT/x; while [ ! -e \"$T/y-started\" ]; do sleep 0.02; done",
+         "after": ["u"] },
+  "y": { "run": "echo y >>\"$RUNS\"; touch \"$T/y-started\"; while [ ! -e \"$T/x-done\" ]; do sleep 0.02; done; cat $IN_u/u >$OUT/y",
+         "after": ["u"] }
+} }
+JSON
+    commit_all
+    sl run u; assert_rc 0
+    reset_runs
+    "$SLUICE" run x >one.out 2>&1 &
+    one=$!
+    for _ in $(seq 500); do [ "$(runs_of x)" = 1 ] && break; sleep 0.02; done
+    "$SLUICE" run y >two.out 2>&1 &
+    two=$!
+    wait "$one" || fail "first run: $(cat one.out)"
+    touch x-done
+    wait "$two" || fail "second run: $(cat two.out)"
+    assert_runs u 0
+    grep -qx U .sluice/views/*/y || fail "y did not read u's output"
+    # Run 2, the last one reading u, dropped it.
+    assert_eq "$(sql "select count(*) from outputs where dropped is not null")" 1 "u not dropped"
+}
+
+test_a_run_reuses_a_task_after_a_volatile_one_that_another_run_computed() {
+    # v is volatile and makes the same bytes every time; d after it runs in both runs
+    # (its deep key cannot be trusted after a volatile task), but run 2 waits for run 1's
+    # claim on d, and then finds d's shallow key (v's bytes) computed: it must not run d.
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "v": { "run": "echo same >$OUT/v", "volatile": true },
+  "d": { "run": "echo d >>\"$RUNS\"; while [ ! -e \"$T/go\" ]; do sleep 0.02; done; cat $IN_v/v >$OUT/d",
+         "after": ["v"] }
+} }
+JSON
+    commit_all
+    "$SLUICE" run >one.out 2>&1 &
+    one=$!
+    for _ in $(seq 500); do [ "$(runs_of d)" = 1 ] && break; sleep 0.02; done
+    "$SLUICE" run >two.out 2>&1 &
+    two=$!
+    for _ in $(seq 500); do
+        grep -q "waiting for run 1" two.out 2>/dev/null && break
+        sleep 0.02
+    done
+    touch go
+    wait "$one" || fail "first run: $(cat one.out)"
+    wait "$two" || fail "second run: $(cat two.out)"
+    assert_runs d 1
+}
+
+test_an_upstream_output_deleted_during_the_run_is_computed_again() {
+    # a runs and is stored; before c (after a and w) starts, a's bytes leave the store
+    # (here by hand, as a run finishing with them or a mistaken rm would): c must not fail
+    # on a missing $IN_a, a runs again first.
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "a": { "run": "echo a >>\"$RUNS\"; echo A >$OUT/a", "keep": "none" },
+  "w": { "run": "touch \"$T/w-started\"; while [ ! -e \"$T/go\" ]; do sleep 0.02; done; echo W >$OUT/w" },
+  "c": { "run": "cat $IN_a/a $IN_w/w >$OUT/c", "after": ["a", "w"] }
+} }
+JSON
+    commit_all
+    "$SLUICE" run -j 2 >one.out 2>&1 &
+    one=$!
+    for _ in $(seq 500); do [ -e w-started ] && [ "$(runs_of a)" = 1 ] && break; sleep 0.02; done
+    sleep 0.3 # a's output is stored
+    local d
+    d=$(sql "select digest from entries where task='a' and kind='deep'")
+    [ -n "$d" ] || fail "a has no entry"
+    chmod -R u+w .sluice/views/"$d" && rm -rf .sluice/views/"$d"
+    for o in $(sqlite3 .sluice/sluice.db "select manifest from outputs where digest='$d'" | grep -oE '[0-9a-f]{64}'); do
+        rm -f .sluice/objects/"${o:0:2}"/"${o:2}" .sluice/objects/"${o:0:2}"/"${o:2}".x
+    done
+    touch go
+    wait "$one" || fail "run: $(cat one.out)"
+    assert_runs a 2
+    [ "$(sql "select count(*) from task_runs where task='a' and cause like '%left the store and c needs it%'")" = 1 ] ||
+        fail "a's second run does not say why: $(sql "select cause from task_runs where task='a'")"
+    grep -qx A .sluice/views/*/c || fail "c did not read a's output"
+}
+
+test_a_hit_upstream_deleted_during_the_run_fails_only_its_reader() {
+    # a is a hit of the plan (its upstreams are not planned, it cannot run here); its bytes
+    # leave the store before c reads them: c fails saying so, the run goes on (w, other),
+    # and the next run computes a again.
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "a": { "run": "echo a >>\"$RUNS\"; echo A >$OUT/a" },
+  "w": { "run": "touch \"$T/w-started\"; while [ ! -e \"$T/go\" ]; do sleep 0.02; done; echo W >$OUT/w" },
+  "c": { "run": "cat $IN_a/a $IN_w/w >$OUT/c", "after": ["a", "w"] },
+  "other": { "run": "echo O >$OUT/o", "after": ["w"] }
+} }
+JSON
+    commit_all
+    sl run a; assert_rc 0
+    "$SLUICE" run -j 2 >one.out 2>&1 &
+    one=$!
+    for _ in $(seq 500); do [ -e w-started ] && break; sleep 0.02; done
+    local d o
+    d=$(sql "select digest from entries where task='a' and kind='deep'")
+    for o in $(sql "select manifest from outputs where digest='$d'" | grep -oE '[0-9a-f]{64}'); do
+        rm -f .sluice/objects/"${o:0:2}"/"${o:2}"
+    done
+    chmod -R u+w .sluice/views/"$d" && rm -rf .sluice/views/"$d"
+    touch go
+    wait "$one"; RC=$?; OUT_TEXT=$(cat one.out)
+    assert_rc 1
+    assert_out "upstream a's output left the store during the run"
+    assert_out "ran       other"
+    sl run; assert_rc 0
+    assert_runs a 2
+}
+
 test_a_claim_left_by_a_dead_process_is_taken_over() {
     git_repo
     echo '{"tasks": {"a": {"run": "echo a >>\"$RUNS\"; echo a >$OUT/a"}}}' >flow.json
