@@ -72,7 +72,7 @@ int cmd_gc(struct cli *c, int argc, char **argv)
     struct err e;
     if (gc_collect(rec.store, rec.db, &o, &r, &e)) {
         cli_error(e.msg);
-        code = EXIT_TASK_FAILED;
+        code = EXIT_USAGE; /* as verify --repair, run and every command the store refuses */
     } else {
         report(&r, o.dry_run);
     }

@@ -281,7 +281,8 @@ int gc_collect(struct store *st, struct db *db, const struct gc_opts *o, struct 
     memset(r, 0, sizeof *r);
     int locked = store_lock(st, true, false, e);
     if (locked > 0)
-        return err_prefix(e, "gc waits for runs to finish; try again then");
+        return err_prefix(e, "gc changes nothing while a run uses the store; run it again "
+                             "when the run ends");
     if (locked < 0)
         return -1;
     struct gc g = {.st = st, .db = db, .o = o, .r = r, .e = e};

@@ -420,7 +420,8 @@ static int take_lock(struct verify *v)
         return 0; /* a read-only store: nothing can change under us */
     int rc = store_lock(v->st, v->repair, !v->repair, v->e);
     if (rc > 0)
-        return err_prefix(v->e, "verify --repair waits for runs to finish; try again then");
+        return err_prefix(v->e, "verify --repair changes nothing while a run uses the store; "
+                                "run it again when the run ends");
     return rc;
 }
 

@@ -410,8 +410,11 @@ test_gc_refuses_while_a_run_holds_the_store() {
     echo '{"tasks": {"slow": {"run": "touch \"$T/started\"; sleep 2"}}}' >flow.json
     "$SLUICE" run >/dev/null 2>&1 &
     for _ in $(seq 100); do [ -e started ] && break; sleep 0.05; done
-    sl gc; assert_rc 1
+    sl gc; assert_rc 2 # the same exit and the same words as verify --repair
     assert_out "in use by a run"
+    assert_out "gc changes nothing while a run uses the store"
+    sl verify --repair; assert_rc 2
+    assert_out "verify --repair changes nothing while a run uses the store"
     wait
     sl gc; assert_rc 0
 }
