@@ -144,7 +144,8 @@ N    ?= 1000
 SKIP ?= known
 differential: all
 	python3 tests/differential/difftest.py --sluice $(abspath $(BIN)) $(if $(SEED),--seed $(SEED)) \
-	  $(if $(TIME),--time $(TIME),--steps-total $(N)) --max-tasks 40 --steps 30 --skip '$(SKIP)'
+	  $(if $(TIME),--time $(TIME),--steps-total $(N)) --max-tasks 40 --steps 30 --skip '$(SKIP)' \
+	  $(DIFF_FLAGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PLUGIN_DIR)
