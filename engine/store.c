@@ -1013,8 +1013,28 @@ bool store_has_output(struct store *s, const char *digest, const char *text)
     return ok;
 }
 
-static int build_view(struct store *s, const char *dir, const struct item *items, size_t n,
-                      struct err *e)
+/* A view's file: a hard link to its object (a copy where links fail). */
+static int view_file(struct store *s, const struct item *it, const char *p, bool link_it,
+                     struct err *e)
+{
+    (void)link_it; /* a view always links */
+    char *obj = object_name(s, it->digest, it->kind == 'x');
+    int rc = 0;
+    if (!same_size(obj, it->size))
+        rc = err_set(e, "object %s is missing or truncated", it->digest);
+    else if (link(obj, p) != 0 && copy_file(obj, p, it->kind == 'x' ? 0555 : 0444, e) != 0)
+        rc = -1;
+    free(obj);
+    return rc;
+}
+
+typedef int tree_file_fn(struct store *s, const struct item *it, const char *p, bool link_it,
+                         struct err *e);
+
+/* Makes a manifest's items under dir (existing, empty): directories, symlinks, and
+ * files as make_file() makes them (a view's links, a publication's copies). */
+static int make_tree(struct store *s, const char *dir, const struct item *items, size_t n,
+                     tree_file_fn *make_file, bool link_it, struct err *e)
 {
     for (size_t i = 0; i < n; i++) {
         const struct item *it = &items[i];
@@ -1027,13 +1047,7 @@ static int build_view(struct store *s, const char *dir, const struct item *items
             if (symlink(it->target, p) != 0)
                 rc = err_set(e, "%s: %s", p, strerror(errno));
         } else {
-            char *obj = object_name(s, it->digest, it->kind == 'x');
-            if (!same_size(obj, it->size))
-                rc = err_set(e, "object %s is missing or truncated", it->digest);
-            else if (link(obj, p) != 0 &&
-                     copy_file(obj, p, it->kind == 'x' ? 0555 : 0444, e) != 0)
-                rc = -1;
-            free(obj);
+            rc = make_file(s, it, p, link_it, e);
         }
         free(p);
         if (rc)
@@ -1125,7 +1139,7 @@ char *store_view(struct store *s, const char *digest, const char *text, struct e
     remove_tree(tmp, NULL);
     int rc = mkdir_mode(tmp, e);
     if (rc == 0)
-        rc = build_view(s, tmp, items, (size_t)n, e);
+        rc = make_tree(s, tmp, items, (size_t)n, view_file, true, e);
     for (long i = n - 1; rc == 0 && i >= 0; i--) { /* read-only, like an ingested view */
         if (items[i].kind == 'd') {
             char *p = path_join(tmp, items[i].path);
@@ -1420,29 +1434,6 @@ static int publish_file(struct store *s, const struct item *it, const char *path
     return rc ? -1 : 0;
 }
 
-/* Builds a published directory at dir (existing, empty). */
-static int publish_tree(struct store *s, const char *dir, const struct item *items, size_t n,
-                        bool link_it, struct err *e)
-{
-    for (size_t i = 0; i < n; i++) {
-        const struct item *it = &items[i];
-        char *p = xasprintf("%s/%s", dir, it->path);
-        int rc = 0;
-        if (it->kind == 'd') {
-            if (mkdir(p, 0755) != 0 && errno != EEXIST)
-                rc = err_set(e, "%s: %s", p, strerror(errno));
-        } else if (it->kind == 'l') {
-            if (symlink(it->target, p) != 0)
-                rc = err_set(e, "%s: %s", p, strerror(errno));
-        } else {
-            rc = publish_file(s, it, p, link_it, e);
-        }
-        free(p);
-        if (rc)
-            return -1;
-    }
-    return 0;
-}
 
 int store_publish(struct store *s, const char *digest, const char *manifest, const char *dest,
                   bool as_dir, bool link_it, struct err *e)
@@ -1465,7 +1456,7 @@ int store_publish(struct store *s, const char *digest, const char *manifest, con
     if (rc == 0 && single) {
         rc = publish_file(s, &items[0], tmp, link_it, e);
     } else if (rc == 0) {
-        rc = mkdir(tmp, 0755) == 0 ? publish_tree(s, tmp, items, (size_t)n, link_it, e)
+        rc = mkdir(tmp, 0755) == 0 ? make_tree(s, tmp, items, (size_t)n, publish_file, link_it, e)
                                    : err_set(e, "%s: %s", tmp, strerror(errno));
     }
     if (rc == 0)
