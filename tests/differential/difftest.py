@@ -952,8 +952,11 @@ class Case:
         res = self.oracle()
         for rc, out in results:
             if rc != 0:
+                lines = out.splitlines()
+                # Every failed task's line (with its reason), then the end of the output.
+                bad = [l for l in lines[:-12] if "\u2717" in l or "error" in l]
                 self.finding("failed", st, "sluice run exited %d:\n    %s"
-                             % (rc, "\n    ".join(out.splitlines()[-12:])))
+                             % (rc, "\n    ".join(bad + lines[-12:])))
         ok_ids = ids[-len(results):] if results else []
         self.reached = set()
         for run_id in ok_ids:
