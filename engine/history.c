@@ -66,6 +66,24 @@ int history_run_end(struct db *db, int64_t run_id, const char *status, double en
     return db_exec_stmt(db, st, e);
 }
 
+int history_run_dirty(struct db *db, int64_t run_id, struct err *e)
+{
+    sqlite3_stmt *st = db_prepare(db, "UPDATE runs SET git_dirty = 1 WHERE id = ?");
+    sqlite3_bind_int64(st, 1, run_id);
+    return db_exec_stmt(db, st, e);
+}
+
+int history_run_forget(struct db *db, int64_t run_id, struct err *e)
+{
+    sqlite3_stmt *st = db_prepare(db, "DELETE FROM events WHERE run_id = ?");
+    sqlite3_bind_int64(st, 1, run_id);
+    if (db_exec_stmt(db, st, e))
+        return -1;
+    st = db_prepare(db, "DELETE FROM runs WHERE id = ?");
+    sqlite3_bind_int64(st, 1, run_id);
+    return db_exec_stmt(db, st, e);
+}
+
 int history_reap_runs(struct db *db, struct err *e)
 {
     sqlite3_stmt *st = db_prepare(db, "SELECT id, pid FROM runs WHERE status = 'running'");

@@ -77,6 +77,10 @@ int history_flow_id(struct db *db, const char *path, const char *name, bool crea
 int history_run_begin(struct db *db, const struct run_info *r, int64_t *run_id, struct err *e);
 int history_run_end(struct db *db, int64_t run_id, const char *status, double ended,
                     struct err *e);
+/* Records that the run's code differs from its git head (known once it planned). */
+int history_run_dirty(struct db *db, int64_t run_id, struct err *e);
+/* Deletes a run that never started (refused before anything ran) and its events. */
+int history_run_forget(struct db *db, int64_t run_id, struct err *e);
 /* Marks runs whose coordinating process is gone as "interrupted". */
 int history_reap_runs(struct db *db, struct err *e);
 int history_event(struct db *db, int64_t run_id, int64_t seq, double t, const char *task,

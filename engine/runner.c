@@ -17,6 +17,7 @@
 #include "history.h"
 #include "publish.h"
 #include "status.h"
+#include "strmap.h"
 #include "testhook.h"
 #include "why.h"
 
@@ -39,6 +40,7 @@ struct rnode {
     bool running;     /* in its executor's hands (possibly still queued there) */
     bool is_virtual;  /* cut off on a digest whose bytes are gone: run it if needed */
     size_t consumers; /* tasks of this run still to read its output */
+    size_t twin; /* keep: none: the next task of the flow with its deep key (a cycle) */
     int slot;         /* job slot while running: picks the reusable log file */
     uint64_t sync_ticket; /* its cache entries wait until the store reaches this */
     bool claimed;         /* its deep key is claimed by this run (claims.h) */
@@ -450,16 +452,48 @@ static int publish_covered(struct run *r, size_t t)
     return output_ready(r, t);
 }
 
-/* An ephemeral output goes once every task of the run that reads it is done, unless
- * another run is going on: its plan may have found the output and a task of it may
- * read it yet (the last run to read it drops it). */
+/* Links each ephemeral task to the others with its deep key (two includes of one
+ * sub-flow): they share one output. */
+static void link_twins(struct run *r)
+{
+    struct strmap first = {0}; /* deep key -> index of its first task, plus one */
+    for (size_t t = 0; t < r->f->n_tasks; t++) {
+        r->nodes[t].twin = t;
+        const char *deep = r->ws->keys.in[t].deep;
+        if (r->f->tasks[t].keep != KEEP_NONE || !deep[0])
+            continue;
+        uintptr_t h = (uintptr_t)strmap_get(&first, deep);
+        if (!h) {
+            strmap_put(&first, deep, (void *)(uintptr_t)(t + 1));
+            continue;
+        }
+        r->nodes[t].twin = r->nodes[h - 1].twin; /* into the cycle, after its first */
+        r->nodes[h - 1].twin = t;
+    }
+    strmap_free(&first, NULL);
+}
+
+/* Whether another task with t's deep key may still read or hand on the output. */
+static bool twin_pending(const struct run *r, size_t t)
+{
+    for (size_t u = r->nodes[t].twin; u != t; u = r->nodes[u].twin)
+        if (r->nodes[u].consumers > 0 || r->plan.nodes[u].target || r->f->tasks[u].publish ||
+            (planned_to_run(r, u) && r->nodes[u].decision == DEC_NONE))
+            return true;
+    return false;
+}
+
+/* An ephemeral output goes once every task of the run that reads it is done (that
+ * of each task sharing its key too), unless another run is going on: its plan may
+ * have found the output and a task of it may read it yet (the last run to read it
+ * drops it). */
 static int release_input(struct run *r, size_t t)
 {
     const struct task *task = &r->f->tasks[t];
     struct rnode *n = &r->nodes[t];
     assert(n->consumers > 0);
     if (--n->consumers > 0 || task->keep != KEEP_NONE || task->publish ||
-        r->plan.nodes[t].target || !n->digest[0] || n->is_virtual ||
+        r->plan.nodes[t].target || !n->digest[0] || n->is_virtual || twin_pending(r, t) ||
         claims_other_run_live(r->ws->db, r->run_id))
         return 0;
     bool dropped;
@@ -1053,26 +1087,57 @@ static int preserve_code(struct run *r, size_t t)
     return 0;
 }
 
-static int begin_run(struct run *r)
+/* Records the run as going, committed, before it plans: a run that drops an ephemeral
+ * output first looks (in its write transaction) for other going runs, so from here on
+ * nothing this run's plan finds can be dropped under it. A run that never starts is
+ * forgotten again (forget_run()). */
+static int announce_run(struct run *r)
 {
     struct workspace *ws = r->ws;
     if (db_begin(ws->db, r->e) || history_reap_runs(ws->db, r->e) ||
-        history_flow_id(ws->db, ws->flow->abspath, ws->flow->name, true, &ws->flow_id, r->e))
+        history_flow_id(ws->db, ws->flow->abspath, ws->flow->name, true, &ws->flow_id, r->e)) {
+        db_rollback(ws->db);
         return -1;
+    }
     char *targets = targets_json(r);
     const struct run_origin *origin = r->o->origin;
     struct run_info info = {.flow_id = ws->flow_id,
                             .targets_json = targets,
                             .params_json = r->f->params_json,
                             .git_head = origin ? origin->git_head : fingerprint_head(ws->fp),
-                            .git_dirty = origin ? origin->git_dirty : code_dirty(r),
+                            .git_dirty = origin && origin->git_dirty, /* see begin_run() */
                             .jobs = r->o->jobs,
                             .started = r->t0,
                             .replay_of = origin ? origin->replay_of : 0};
     int rc = history_run_begin(ws->db, &info, &r->run_id, r->e);
     free(targets);
-    if (rc)
-        return -1;
+    if (rc == 0)
+        rc = db_commit(ws->db, r->e);
+    if (rc) {
+        db_rollback(ws->db);
+        r->run_id = 0;
+    }
+    return rc;
+}
+
+/* A run refused before anything ran leaves no trace in the history. */
+static void forget_run(struct run *r)
+{
+    db_rollback(r->ws->db);
+    if (r->run_id && db_begin(r->ws->db, NULL) == 0 &&
+        history_run_forget(r->ws->db, r->run_id, NULL) == 0)
+        db_commit(r->ws->db, NULL);
+    db_rollback(r->ws->db);
+    r->run_id = 0;
+}
+
+static int begin_run(struct run *r)
+{
+    struct workspace *ws = r->ws;
+    const struct run_origin *origin = r->o->origin;
+    int rc = db_begin(ws->db, r->e);
+    if (rc == 0 && !origin && code_dirty(r)) /* the plan computed the keys it needed */
+        rc = history_run_dirty(ws->db, r->run_id, r->e);
     r->sum.run_id = r->run_id;
     notify(r, RUN_STARTED, 0, DEC_NONE, NULL);
     for (size_t i = 0; i < r->f->n_tasks && rc == 0; i++) {
@@ -1239,6 +1304,7 @@ static int execute(struct run *r)
 {
     store_clean_logs(r->ws->store); /* under the shared lock runner_run() took */
     build_downstream(r);
+    link_twins(r);
     inherit_environment(r);
     seed_ready(r);
     r->n_slots = r->ex.n * (size_t)r->o->jobs;
@@ -1248,16 +1314,16 @@ static int execute(struct run *r)
     r->parked = xcalloc(r->f->n_tasks, sizeof *r->parked);
     for (size_t i = 0; i < r->n_slots; i++)
         r->slot_logs[i] = store_log_path(r->ws->store, (int)i);
-    if (executors_start(&r->ex, r->f, r->e))
+    if (executors_start(&r->ex, r->f, r->e)) {
+        forget_run(r); /* nothing ran, nothing to cancel */
         return -1;
+    }
     int rc = begin_run(r);
     if (rc == 0)
         rc = loop(r);
-    if (rc != 0 && r->run_id) {
+    if (rc != 0) {
         cancel_everything(r);
         abandon(r);
-    } else if (rc != 0) {
-        db_rollback(r->ws->db); /* the run never began: nothing ran, nothing to cancel */
     }
     executors_close(&r->ex); /* stops whatever still runs */
     for (size_t t = 0; rc != 0 && t < r->f->n_tasks; t++)
@@ -1298,6 +1364,8 @@ int runner_run(struct workspace *ws, const struct run_opts *o, struct run_summar
      * sees in the store stays there until the run is over. */
     if (!o->dry_run && store_lock(ws->store, false, true, e))
         return -1;
+    if (!o->dry_run && announce_run(&r))
+        return -1;
     int rc = plan_for_targets(&r.plan, &ws->keys, ws->db, ws->store, o->targets, o->n_targets,
                               o->force, e);
     if (rc == 0)
@@ -1307,6 +1375,8 @@ int runner_run(struct workspace *ws, const struct run_opts *o, struct run_summar
                           o->force);
     if (rc == 0 && !o->dry_run && !o->origin)
         plan_causes(&r);
+    if (rc == 0 && !o->dry_run)
+        testhook("run-planned");
     r.sum.total = r.plan.n_run + r.plan.n_hit;
     if (rc == 0)
         rc = open_executors(&r);
@@ -1320,6 +1390,8 @@ int runner_run(struct workspace *ws, const struct run_opts *o, struct run_summar
         r.nodes = xcalloc(ws->flow->n_tasks, sizeof *r.nodes);
         rc = execute(&r);
         *sum = r.sum;
+    } else if (rc != 0) {
+        forget_run(&r);
     }
     free_run(&r);
     return rc;

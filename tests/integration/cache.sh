@@ -508,6 +508,70 @@ test_a_run_waiting_for_verify_repair_plans_after_it() {
     run_racing verify --repair
 }
 
+# Run B computes an ephemeral output and is done with it while run A, started
+# meanwhile, has planned to read it (a hit of A's plan): B must see A as going, even
+# though A has only planned so far, and leave the bytes for it.
+test_an_ephemeral_output_a_planned_run_reads_is_not_dropped_under_it() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "e":  { "run": "echo e >>\"$RUNS\"; echo shared >$OUT/f", "keep": "none" },
+  "c1": { "run": "(cat $IN_e/f; echo c1) >$OUT/f; touch \"$GATE.in\"; while [ ! -e \"$GATE\" ]; do sleep 0.02; done",
+          "after": ["e"] },
+  "c2": { "run": "echo c2 >>\"$RUNS\"; (cat $IN_e/f; echo c2) >$OUT/f", "after": ["e"] }
+} }
+JSON
+    GATE=$T/gate "$SLUICE" run c1 >b.out 2>&1 &
+    local b=$!
+    for _ in $(seq 3000); do
+        [ -e gate.in ] && [ "$(sql "select count(*) from entries where task = 'e'")" -gt 0 ] && break
+        sleep 0.01
+    done
+    [ -e gate.in ] || { touch gate; fail "run B never reached c1: $(cat b.out)"; }
+    rm -rf hook && mkdir hook
+    SLUICE_TEST_HOOK="run-planned wait 1 $T/hook" "$SLUICE" run c2 >a.out 2>&1 &
+    local a=$!
+    for _ in $(seq 3000); do [ -e hook/stopped ] && break; sleep 0.01; done
+    [ -e hook/stopped ] || { touch gate; fail "run A never planned: $(cat a.out)"; }
+    touch gate
+    wait "$b" || fail "run B failed: $(cat b.out)"
+    reset_runs
+    touch hook/go
+    wait "$a"; RC=$?; OUT_TEXT=$(cat a.out)
+    assert_rc 0
+    assert_out "ran 1, hit 1"
+    assert_runs e 0
+    assert_runs c2 1
+    assert_eq "$(cat .sluice/views/"$(sql "select digest from entries where task = 'c2' and kind = 'deep'")"/f)" \
+        "shared
+c2" "c2's output"
+}
+
+# Two includes of one sub-flow have the same tasks, so one run computes each once,
+# an ephemeral one too: its output stays until the other include has read it.
+test_an_ephemeral_task_shared_by_two_includes_runs_once() {
+    git_repo
+    mkdir flows
+    cat >flows/s.json <<'JSON'
+{ "tasks": {
+  "a": { "run": "echo a >>\"$RUNS\"; echo bytes >$OUT/f", "keep": "none" },
+  "b": { "run": "echo b >>\"$RUNS\"; (cat $IN_a/f; echo b) >$OUT/f", "after": ["a"] },
+  "c": { "run": "(cat $IN_b/f; echo c) >$OUT/f", "after": ["b"] }
+} }
+JSON
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "s0": { "flow": "flows/s.json" },
+  "s1": { "flow": "flows/s.json" },
+  "both": { "run": "cat $IN_s0/f $IN_s1/f >$OUT/f", "after": ["s0", "s1"] }
+} }
+JSON
+    sl run -j 1; assert_rc 0
+    assert_runs a 1
+    assert_runs b 1
+    assert_out "failed 0"
+}
+
 # A forced re-run that gives other bytes (a task that is not deterministic): nothing
 # built from the old bytes is a hit any more; what comes out the same is still cut off.
 test_a_forced_rerun_with_new_bytes_leaves_no_stale_hit_downstream() {
