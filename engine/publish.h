@@ -36,5 +36,8 @@ int publish_check(struct workspace *ws, struct err *e);
  * a damaged object: the output itself stays stored), -1 when the database failed. */
 int publish_task(struct workspace *ws, size_t t, const char *digest, bool overwrite, char **where,
                  struct err *e);
+/* Whether task t's publication is in place: its path holds this output as sluice left
+ * it there. Reads only. */
+bool publish_in_place(struct workspace *ws, size_t t, const char *digest);
 
 #endif

@@ -452,6 +452,28 @@ static int publish_covered(struct run *r, size_t t)
     return output_ready(r, t);
 }
 
+/* A publishing task no demand reached, whose publication is not in place (its path
+ * moved, or it was removed) and whose bytes are gone, is planned to run:
+ * publish_covered() can only publish bytes that are there. An expired one is left
+ * alone, as publish_covered() leaves it. */
+static int demand_publications(struct run *r)
+{
+    for (size_t t = 0; t < r->f->n_tasks; t++) {
+        if (!r->f->tasks[t].publish || r->plan.nodes[t].action != PLAN_NONE ||
+            !r->ws->keys.in[t].done)
+            continue;
+        const struct plan_valid *why;
+        const struct cache_entry *ce = plan_entry(&r->plan, &r->ws->keys, r->ws->db, t, &why);
+        if (ce ? cache_output_present(r->ws->db, r->ws->store, ce->digest) ||
+                     publish_in_place(r->ws, t, ce->digest)
+               : why->cause == CAUSE_EXPIRED || why->cause == CAUSE_UPSTREAM_EXPIRED)
+            continue;
+        if (plan_demand(&r->plan, &r->ws->keys, r->ws->db, r->ws->store, t, r->o->force, r->e))
+            return -1;
+    }
+    return 0;
+}
+
 /* Links each ephemeral task to the others with its deep key (two includes of one
  * sub-flow): they share one output. */
 static void link_twins(struct run *r)
@@ -1368,6 +1390,8 @@ int runner_run(struct workspace *ws, const struct run_opts *o, struct run_summar
         return -1;
     int rc = plan_for_targets(&r.plan, &ws->keys, ws->db, ws->store, o->targets, o->n_targets,
                               o->force, e);
+    if (rc == 0 && !o->origin)
+        rc = demand_publications(&r);
     if (rc == 0)
         rc = publish_check(ws, e); /* refuse before anything runs */
     if (rc == 0 && !o->dry_run && !o->origin)
