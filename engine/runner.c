@@ -40,6 +40,7 @@ struct rnode {
     bool running;     /* in its executor's hands (possibly still queued there) */
     bool is_virtual;  /* cut off on a digest whose bytes are gone: run it if needed */
     size_t consumers; /* tasks of this run still to read its output */
+    bool holds_inputs; /* virtual: keeps its inputs until no reader can revive it */
     size_t twin; /* keep: none: the next task of the flow with its deep key (a cycle) */
     int slot;         /* job slot while running: picks the reusable log file */
     uint64_t sync_ticket; /* its cache entries wait until the store reaches this */
@@ -509,12 +510,19 @@ static bool twin_pending(const struct run *r, size_t t)
  * of each task sharing its key too), unless another run is going on: its plan may
  * have found the output and a task of it may read it yet (the last run to read it
  * drops it). */
+static int release_inputs(struct run *r, size_t t);
+
 static int release_input(struct run *r, size_t t)
 {
     const struct task *task = &r->f->tasks[t];
     struct rnode *n = &r->nodes[t];
     assert(n->consumers > 0);
-    if (--n->consumers > 0 || task->keep != KEEP_NONE || task->publish ||
+    if (--n->consumers == 0 && n->holds_inputs) { /* no reader is left to revive it */
+        n->holds_inputs = false;
+        if (release_inputs(r, t))
+            return -1;
+    }
+    if (n->consumers > 0 || task->keep != KEEP_NONE || task->publish ||
         r->plan.nodes[t].target || !n->digest[0] || n->is_virtual || twin_pending(r, t) ||
         claims_other_run_live(r->ws->db, r->run_id))
         return 0;
@@ -525,6 +533,16 @@ static int release_input(struct run *r, size_t t)
         history_event(r->ws->db, r->run_id, ++r->seq, now_wall(), task->name, "dropped",
                       "keep: none", NULL);
     return 0;
+}
+
+/* Task t of the plan is done reading its upstreams' outputs. */
+static int release_inputs(struct run *r, size_t t)
+{
+    const struct task *task = &r->f->tasks[t];
+    int rc = 0;
+    for (size_t j = 0; rc == 0 && j < task->n_deps; j++)
+        rc = release_input(r, task->deps[j]);
+    return rc;
 }
 
 static int complete(struct run *r, size_t t, enum decision d, const char *reason, bool has_exit,
@@ -545,9 +563,14 @@ static int complete(struct run *r, size_t t, enum decision d, const char *reason
         release_downstream(r, t);
     else if (d == DEC_FAILED && rc == 0)
         rc = block_downstream(r, t);
-    const struct task *task = &r->f->tasks[t];
-    for (size_t j = 0; rc == 0 && planned_to_run(r, t) && j < task->n_deps; j++)
-        rc = release_input(r, task->deps[j]);
+    /* A virtual cutoff may be revived while a reader of it is to come, and then reads
+     * its inputs: an ephemeral input that is a hit could not be computed again. */
+    if (rc == 0 && planned_to_run(r, t)) {
+        if (d == DEC_CUTOFF && r->nodes[t].is_virtual && r->nodes[t].consumers > 0)
+            r->nodes[t].holds_inputs = true;
+        else
+            rc = release_inputs(r, t);
+    }
     return rc;
 }
 
@@ -625,8 +648,11 @@ static void revive(struct run *r, size_t t, size_t needed_by)
             r->nodes[d].waiting++;
     }
     const struct task *task = &r->f->tasks[t];
-    for (size_t j = 0; j < task->n_deps; j++) /* it completes, and releases them, again */
-        r->nodes[task->deps[j]].consumers++;
+    if (n->holds_inputs) /* it completes, and releases them, once more */
+        n->holds_inputs = false;
+    else
+        for (size_t j = 0; j < task->n_deps; j++)
+            r->nodes[task->deps[j]].consumers++;
     bool was_virtual = n->is_virtual;
     size_t *counted = n->decision == DEC_RAN ? &r->sum.ran
                       : n->decision == DEC_HIT ? &r->sum.hit

@@ -633,3 +633,27 @@ JSON
     r=$(cat .sluice/views/"$(sql "select digest from entries where task = 'report' and kind = 'deep'")"/r)
     assert_eq "$r" "$model" "the report of the current model"
 }
+
+# v is cut off without its bytes, then revived for z: e, an ephemeral hit of the plan
+# that v reads, must still be there then (w's read alone must not drop it).
+test_a_revived_cutoff_still_finds_its_ephemeral_hit_input() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "a": { "run": "echo a >>\"$RUNS\"; echo a >$OUT/a" },
+  "e": { "run": "echo e >>\"$RUNS\"; (cat $IN_a/a; echo e) >$OUT/e", "after": ["a"], "keep": "none" },
+  "v": { "run": "echo v >>\"$RUNS\"; (cat $IN_e/e; echo v) >$OUT/v", "after": ["e"], "keep": "none" },
+  "w": { "run": "echo w >>\"$RUNS\"; (cat $IN_e/e; echo w) >$OUT/w", "after": ["e"] },
+  "z": { "run": "echo z >>\"$RUNS\"; cat $IN_v/v $IN_w/w >$OUT/z", "after": ["v", "w"] }
+} }
+JSON
+    sl run; assert_rc 0
+    sed -i 's/echo a >\$OUT/echo  a >$OUT/' flow.json # new deep keys, same bytes
+    sl run e; assert_rc 0                               # e is kept as a target
+    sed -i 's/>\$OUT\/z"/>$OUT\/z; echo z2 >>$OUT\/z"/' flow.json
+    reset_runs
+    sl run; assert_rc 0
+    assert_out "ran 2, hit 1, cut off 1, failed 0"
+    assert_eq "$(runs_of v) $(runs_of z) $(runs_of e)" "1 1 0" "v revived from the hit e"
+    sl status e; assert_out "not kept"
+}
