@@ -384,9 +384,11 @@ static bool other_flow(const char *owner, const char *me)
 
 #define TAKE_OVER "move it away, or run with --publish-overwrite to replace it"
 
-/* Whether the output may replace what is at dest; a message when not. */
+/* Whether the output may replace what is at dest; a message when not. untouched: dest
+ * is exactly what sluice left there (its stamp is the recorded one). */
 static int may_replace(struct workspace *ws, size_t t, const char *dest, const char *rel,
-                       const struct publication *old, bool known, const char *digest, struct err *e)
+                       const struct publication *old, bool known, bool untouched,
+                       const char *digest, struct err *e)
 {
     struct stat st;
     if (known && old->flow && strcmp(old->digest, digest) != 0 &&
@@ -405,8 +407,8 @@ static int may_replace(struct workspace *ws, size_t t, const char *dest, const c
         return err_set(
             e, "publish path %s exists and sluice did not publish it: refused (" TAKE_OVER ")",
             rel);
-    if (!S_ISDIR(st.st_mode))
-        return 0; /* its own file, maybe edited: published again */
+    if (!S_ISDIR(st.st_mode) || untouched)
+        return 0; /* its own file, maybe edited, or its own directory: published again */
     char *extra = foreign_entry(ws, dest, old->digest);
     if (!extra)
         return 0;
@@ -443,7 +445,11 @@ static int publish_at(struct workspace *ws, size_t t, const char *digest, bool o
     }
     if (!overwrite &&
         (!known || !old.stamp || strcmp(old.stamp, stamp) != 0 || strcmp(old.digest, digest) != 0))
-        rc = may_replace(ws, t, dest, rel, &old, known, digest, e) ? 1 : 0;
+        rc = may_replace(ws, t, dest, rel, &old, known,
+                         known && stamp[0] && old.stamp && strcmp(old.stamp, stamp) == 0, digest,
+                         e)
+                 ? 1
+                 : 0;
     publication_free(&old);
     char *manifest = rc ? NULL : cache_manifest(ws->db, digest);
     if (rc == 0 && !manifest) {

@@ -226,3 +226,30 @@ test_a_hard_link_in_out_is_copied() {
     sl verify; assert_rc 0
     assert_eq "$(cat .sluice/views/*/d)" "user data" "the stored output"
 }
+
+# gc forgot what pub/1/t0/ held (its entries expired), but the directory is as sluice
+# left it (its stamp is the recorded one): it is sluice's to replace.
+test_an_untouched_publication_whose_output_gc_forgot_is_replaced() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "params": {"p": 0}, "tasks": {
+  "t0": { "run": "echo v1 >$OUT/a", "expire": "1s", "publish": "pub/{params.p}/t0/" }
+} }
+JSON
+    sl run; assert_rc 0
+    sl run -p p=1; assert_rc 0
+    sed -i s/v1/v2/ flow.json
+    sl run; assert_rc 0
+    sleep 1.2
+    sl gc; assert_rc 0
+    assert_out "2 outputs"
+    sl run -p p=1; assert_rc 0
+    assert_eq "$(cat pub/1/t0/a)" v2 "republished"
+    echo mine >pub/1/t0/b
+    sed -i s/v2/v3/ flow.json
+    sleep 1.2
+    sl gc; assert_rc 0
+    sl run -p p=1; assert_rc 1
+    assert_out "no longer recorded: refused"
+    assert_eq "$(cat pub/1/t0/b)" mine "a file the user added is left alone"
+}
