@@ -278,3 +278,24 @@ test_a_publication_cut_by_kill_9_is_still_sluices_own() {
     assert_out "publish path res exists and sluice did not publish it: refused"
     assert_untouched "$before" "the user's file written after the kill"
 }
+
+# Defect 8: an output tree deeper than PATH_MAX fails its task with the reason, every
+# time (never wedging later runs), and gc really removes its scratch directory.
+test_an_output_tree_deeper_than_path_max_fails_its_task_and_gc_removes_it() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": { "a": { "run": "echo a >>\"$RUNS\"; python3 -c \"import os; os.chdir(os.environ['OUT']); [(os.mkdir('d' * 16), os.chdir('d' * 16)) for i in range(300)]; open('f', 'w').write('x')\"" } } }
+JSON
+    commit_all
+    sl run; assert_rc 1
+    assert_out "File name too long"
+    sl run; assert_rc 1
+    assert_out "File name too long"
+    assert_eq "$(runs_of a)" 2 "the task ran in both runs"
+    assert_eq "$(sql "select count(*) from task_runs where decision = 'failed' and reason like '%File name too long%'")" 2 "failures recorded with their reason"
+    # As a killed run leaves one.
+    mkdir -p .sluice/tmp/0123456789abcdef0123456789abcdef.out
+    python3 -c "import os; os.chdir('.sluice/tmp/0123456789abcdef0123456789abcdef.out'); [(os.mkdir('d' * 16), os.chdir('d' * 16)) for i in range(300)]"
+    sl gc; assert_rc 0
+    assert_eq "$(ls -A .sluice/tmp)" "" "gc left the scratch directory"
+}
