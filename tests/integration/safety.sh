@@ -253,3 +253,76 @@ JSON
     assert_out "no longer recorded: refused"
     assert_eq "$(cat pub/1/t0/b)" mine "a file the user added is left alone"
 }
+
+# Waits until a run started with SLUICE_TEST_HOOK="POINT stop 1 $T/hook" stops there,
+# then kills it with -9.
+kill_when_stopped() { # PID
+    for _ in $(seq 1000); do
+        [ -e hook/stopped ] || ! kill -0 "$1" 2>/dev/null && break
+        sleep 0.01
+    done
+    [ -e hook/stopped ] || fail "the run never stopped at the hook"
+    kill -9 "$1" 2>/dev/null; wait "$1" 2>/dev/null
+    rm -rf hook
+}
+
+# kill -9 between placing a publication and recording it: the next run recognises the
+# path as its own (it holds exactly what sluice meant to leave there), but a path the
+# user changed meanwhile stays the user's.
+test_a_publication_cut_by_kill_9_is_still_sluices_own() {
+    git_repo
+    commit_all
+    for shape in res res/; do
+        rm -rf .sluice res
+        publishing_flow "$shape"
+        mkdir hook
+        SLUICE_TEST_HOOK="publish-placed stop 1 $T/hook" "$SLUICE" run >/dev/null 2>&1 &
+        kill_when_stopped $!
+        [ -e res ] || fail "$shape: nothing was placed before the kill"
+        sl run; assert_rc 0
+        assert_not_out "did not publish"
+        # Republishing other bytes over sluice's own publication, killed the same way.
+        sed -i 's/echo hi/echo ho/' flow.json
+        mkdir hook
+        SLUICE_TEST_HOOK="publish-placed stop 1 $T/hook" "$SLUICE" run >/dev/null 2>&1 &
+        kill_when_stopped $!
+        sl run; assert_rc 0
+        assert_not_out "did not publish"
+        [ "$shape" = res ] && assert_eq "$(cat res)" ho "$shape: published"
+        [ "$shape" = res/ ] && assert_eq "$(cat res/r)" ho "$shape: published"
+        sl verify; assert_rc 0
+    done
+    # Killed after placing, then the user writes over the path: it is theirs now.
+    rm -rf .sluice res
+    publishing_flow res
+    mkdir hook
+    SLUICE_TEST_HOOK="publish-placed stop 1 $T/hook" "$SLUICE" run >/dev/null 2>&1 &
+    kill_when_stopped $!
+    rm -f res
+    write res 'mine'
+    before=$(snapshot)
+    sl run; assert_rc 1
+    assert_out "publish path res exists and sluice did not publish it: refused"
+    assert_untouched "$before" "the user's file written after the kill"
+}
+
+# Defect 8: an output tree deeper than PATH_MAX fails its task with the reason, every
+# time (never wedging later runs), and gc really removes its scratch directory.
+test_an_output_tree_deeper_than_path_max_fails_its_task_and_gc_removes_it() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": { "a": { "run": "echo a >>\"$RUNS\"; python3 -c \"import os; os.chdir(os.environ['OUT']); [(os.mkdir('d' * 16), os.chdir('d' * 16)) for i in range(300)]; open('f', 'w').write('x')\"" } } }
+JSON
+    commit_all
+    sl run; assert_rc 1
+    assert_out "File name too long"
+    sl run; assert_rc 1
+    assert_out "File name too long"
+    assert_eq "$(runs_of a)" 2 "the task ran in both runs"
+    assert_eq "$(sql "select count(*) from task_runs where decision = 'failed' and reason like '%File name too long%'")" 2 "failures recorded with their reason"
+    # As a killed run leaves one.
+    mkdir -p .sluice/tmp/0123456789abcdef0123456789abcdef.out
+    python3 -c "import os; os.chdir('.sluice/tmp/0123456789abcdef0123456789abcdef.out'); [(os.mkdir('d' * 16), os.chdir('d' * 16)) for i in range(300)]"
+    sl gc; assert_rc 0
+    assert_eq "$(ls -A .sluice/tmp)" "" "gc left the scratch directory"
+}
