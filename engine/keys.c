@@ -36,45 +36,96 @@ static int cmp_up(const void *a, const void *b)
     return strcmp(((const struct up *)a)->var, ((const struct up *)b)->var);
 }
 
-/* The one encoder behind both keys; `ups` are upstream deep keys or output digests. */
+/* Each field of the table that is part of the key has its part here; ups are the
+ * upstreams' deep keys or output digests. */
+struct part {
+    const struct keys *k;
+    const struct task *t;
+    const struct task_inputs *in;
+    const char *const *ups;
+};
+
+static void put_run(struct sb *b, const struct part *p)
+{
+    put_field(b, 'c', 1);
+    put_str(b, p->t->run);
+}
+
+static void put_env(struct sb *b, const struct part *p)
+{
+    put_field(b, 'e', p->t->n_env); /* sorted by key at load */
+    for (size_t j = 0; j < p->t->n_env; j++) {
+        put_str(b, p->t->env[j].key);
+        put_str(b, p->t->env[j].value);
+    }
+}
+
+static void put_code(struct sb *b, const struct part *p)
+{
+    put_field(b, 'p', p->in->n_code); /* sorted by path at load */
+    for (size_t j = 0; j < p->in->n_code; j++) {
+        put_str(b, p->t->code.v[j]);
+        put_str(b, p->in->code[j]->blob);
+    }
+}
+
+static void put_files(struct sb *b, const struct part *p)
+{
+    put_field(b, 'f', p->in->n_files); /* sorted at gather() */
+    for (size_t j = 0; j < p->in->n_files; j++) {
+        put_str(b, p->in->files[j].path);
+        put_str(b, p->in->files[j].digest);
+    }
+}
+
+static void put_after(struct sb *b, const struct part *p)
+{
+    const struct task *t = p->t;
+    struct up *u = xcalloc(t->n_deps, sizeof *u);
+    char (*vars)[FLOW_VAR_MAX] = xcalloc(t->n_deps + 1, sizeof *vars);
+    for (size_t j = 0; j < t->n_deps; j++)
+        u[j] = (struct up){flow_dep_var(t, j, p->k->flow, vars[j], sizeof vars[j]), p->ups[j]};
+    sort_array(u, t->n_deps, sizeof *u, cmp_up);
+    put_field(b, 'u', t->n_deps);
+    for (size_t j = 0; j < t->n_deps; j++) {
+        put_str(b, u[j].var);
+        put_str(b, u[j].value);
+    }
+    free(u);
+    free(vars);
+}
+
+/* In the order of the encoding (KEY_FORMAT_VERSION 1), not the table's: one per field
+ * the table marks as part of the key. */
+static const struct {
+    enum task_field_id field;
+    void (*put)(struct sb *, const struct part *);
+} parts[] = {
+    {TASK_FIELD_run, put_run},     {TASK_FIELD_env, put_env},     {TASK_FIELD_code, put_code},
+    {TASK_FIELD_files, put_files}, {TASK_FIELD_after, put_after},
+};
+_Static_assert(sizeof parts / sizeof parts[0] == TASK_FIELDS_KEYED,
+               "every field of TASK_FIELDS marked as part of the key has one part here");
+
+bool keys_encodes(enum task_field_id field)
+{
+    for (size_t i = 0; i < ARRAY_LEN(parts); i++)
+        if (parts[i].field == field)
+            return true;
+    return false;
+}
+
+/* The one encoder behind both keys. */
 static void encode(const struct keys *k, size_t i, const char *kind, const char *const *ups,
                    char out[HASH_HEX])
 {
-    const struct task *t = &k->flow->tasks[i];
-    const struct task_inputs *in = &k->in[i];
+    struct part p = {k, &k->flow->tasks[i], &k->in[i], ups};
     struct sb b = {0};
     sb_add(&b, "sluice-key", 11);
     put_u64(&b, KEY_FORMAT_VERSION);
     put_str(&b, kind);
-    put_field(&b, 'c', 1);
-    put_str(&b, t->run);
-    put_field(&b, 'e', t->n_env); /* sorted by key at load */
-    for (size_t j = 0; j < t->n_env; j++) {
-        put_str(&b, t->env[j].key);
-        put_str(&b, t->env[j].value);
-    }
-    put_field(&b, 'p', in->n_code); /* sorted by path at load */
-    for (size_t j = 0; j < in->n_code; j++) {
-        put_str(&b, t->code.v[j]);
-        put_str(&b, in->code[j]->blob);
-    }
-    put_field(&b, 'f', in->n_files); /* sorted below */
-    for (size_t j = 0; j < in->n_files; j++) {
-        put_str(&b, in->files[j].path);
-        put_str(&b, in->files[j].digest);
-    }
-    struct up *u = xcalloc(t->n_deps, sizeof *u);
-    char (*vars)[FLOW_VAR_MAX] = xcalloc(t->n_deps + 1, sizeof *vars);
-    for (size_t j = 0; j < t->n_deps; j++)
-        u[j] = (struct up){flow_dep_var(t, j, k->flow, vars[j], sizeof vars[j]), ups[j]};
-    sort_array(u, t->n_deps, sizeof *u, cmp_up);
-    put_field(&b, 'u', t->n_deps);
-    for (size_t j = 0; j < t->n_deps; j++) {
-        put_str(&b, u[j].var);
-        put_str(&b, u[j].value);
-    }
-    free(u);
-    free(vars);
+    for (size_t j = 0; j < ARRAY_LEN(parts); j++)
+        parts[j].put(&b, &p);
     hash_bytes(b.buf, b.len, out);
     sb_free(&b);
 }
