@@ -1204,6 +1204,24 @@ long flow_find(const struct flow *f, const char *name)
     return -1;
 }
 
+int flow_no_task(const struct flow *f, const char *name, struct err *e)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    for (size_t i = 0; i < f->n_tasks + f->n_groups; i++) {
+        const char *cand = i < f->n_tasks ? f->tasks[i].name : f->groups[i - f->n_tasks].name;
+        size_t d = edit_distance(name, cand);
+        if (d < best_d || (d == best_d && strcmp(cand, best) < 0)) {
+            best_d = d;
+            best = cand;
+        }
+    }
+    if (best && best_d <= strlen(name) / 3 + 1)
+        return err_set(e, "%s: no task named \"%s\" (did you mean \"%s\"?)", f->path, name,
+                       best);
+    return err_set(e, "%s: no task named \"%s\"", f->path, name);
+}
+
 const char *flow_param(const struct flow *f, const char *name)
 {
     for (size_t i = 0; i < f->n_params; i++)

@@ -124,6 +124,9 @@ char *flow_var_name(const char *upstream);
 
 /* Index of the task with this name, or -1. A sub-flow node's name finds its output. */
 long flow_find(const struct flow *f, const char *name);
+/* Fails with "PATH: no task named "NAME"", adding "(did you mean "T"?)" with the
+ * task or sub-flow node whose name is nearest, when one is near enough. */
+int flow_no_task(const struct flow *f, const char *name, struct err *e);
 /* The variable task t sees its j-th upstream's output in: "IN_<name as written in
  * after>". Returns a flow-owned string, or buf filled. */
 #define FLOW_VAR_MAX 160
