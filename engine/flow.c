@@ -4,9 +4,7 @@
 #include <assert.h>
 #include <cjson/cJSON.h>
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <glob.h>
 #include <limits.h>
 #include <malloc.h>
 #include <stdlib.h>
@@ -14,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pathset.h"
 #include "template.h"
 
 #define MAX_DEPTH 32 /* sub-flows nested deeper than this are surely a mistake */
@@ -194,55 +193,6 @@ static void template_base(const struct scope *s, struct template_vars *v, const 
 
 /* --- code globs -------------------------------------------------------------------------------- */
 
-static bool has_glob(const char *s)
-{
-    return strpbrk(s, "*?[") != NULL;
-}
-
-static char *glob_escape(const char *s)
-{
-    struct sb b = {0};
-    for (; *s; s++) {
-        if (strchr("*?[]\\", *s))
-            sb_addc(&b, '\\');
-        sb_addc(&b, *s);
-    }
-    return sb_take(&b);
-}
-
-static void add_dir_files(const char *dir, const char *rel, struct strv *out)
-{
-    char *abs = path_join(dir, rel);
-    DIR *d = opendir(abs);
-    free(abs);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        const char *n = de->d_name;
-        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || strcmp(n, ".git") == 0 ||
-            strcmp(n, ".sluice") == 0)
-            continue;
-        char *child = xasprintf("%s/%s", rel, n);
-        char *child_abs = path_join(dir, child);
-        struct stat st;
-        if (stat(child_abs, &st) != 0) {
-            /* A dangling (or looping) symlink is no file; any other failure keeps the
-             * path, so that fingerprinting it reports the error instead of leaving
-             * code out of the key. */
-            if (errno != ENOENT && errno != ELOOP)
-                strv_push(out, xstrdup(child));
-        } else if (S_ISDIR(st.st_mode)) {
-            add_dir_files(dir, child, out);
-        } else if (S_ISREG(st.st_mode)) {
-            strv_push(out, xstrdup(child));
-        }
-        free(child);
-        free(child_abs);
-    }
-    closedir(d);
-}
-
 /* Adds the files matching one code pattern (relative to the task's dir) to out. */
 static int expand_code(struct loader *L, const struct scope *s, const struct task *t,
                        const char *pattern, struct strv *out)
@@ -258,25 +208,8 @@ static int expand_code(struct loader *L, const struct scope *s, const struct tas
         return err_set(L->e, "%s: task %s: code pattern %s: ** is not supported (name the "
                              "directory, %.*s, to take every file below it)",
                        s->path, t->local, pattern, (int)(stars - pattern), pattern);
-    if (has_glob(pattern)) {
-        char *edir = glob_escape(dir);
-        char *full = pattern[0] == '/' ? xstrdup(pattern) : xasprintf("%s/%s", edir, pattern);
-        glob_t g;
-        if (glob(full, 0, NULL, &g) == 0) {
-            size_t dl = strlen(dir);
-            for (size_t i = 0; i < g.gl_pathc; i++) {
-                const char *m = g.gl_pathv[i];
-                struct stat st;
-                if (stat(m, &st) != 0 || !S_ISREG(st.st_mode))
-                    continue;
-                if (pattern[0] != '/' && strncmp(m, dir, dl) == 0 && m[dl] == '/')
-                    m += dl + 1;
-                strv_push(out, xstrdup(m));
-            }
-        }
-        globfree(&g);
-        free(edir);
-        free(full);
+    if (pathset_is_glob(pattern)) {
+        pathset_glob(dir, pattern, out);
     } else {
         char *abs = path_join(dir, pattern);
         struct stat st;
@@ -286,7 +219,7 @@ static int expand_code(struct loader *L, const struct scope *s, const struct tas
             return err_set(L->e, "%s: task %s: code file %s: %s", s->path, t->local, pattern,
                            strerror(errno));
         if (S_ISDIR(st.st_mode))
-            add_dir_files(dir, pattern, out);
+            pathset_dir_files(dir, pattern, out);
         else if (S_ISREG(st.st_mode))
             strv_push(out, xstrdup(pattern));
         else /* /dev/zero or a FIFO would never end hashing */

@@ -3,6 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "pathset.h"
 
 static void put_u64(struct sb *b, uint64_t v)
 {
@@ -157,6 +160,40 @@ static int cmp_file(const void *a, const void *b)
     return strcmp(((const struct file_fp *)a)->path, ((const struct file_fp *)b)->path);
 }
 
+/* The files one `files` entry names: itself, or for a glob or a directory every regular
+ * file it matches (sorted by gather()), each at least one. */
+static int files_of(const char *dir, const char *entry, struct strv *out, struct err *e)
+{
+    const char *stars = strstr(entry, "**");
+    if (stars)
+        return err_set(e, "files pattern %s: ** is not supported (name a directory to take "
+                          "every file below it)",
+                       entry);
+    struct stat st;
+    char *abs = path_join(dir, entry);
+    bool is_dir = !pathset_is_glob(entry) && stat(abs, &st) == 0 && S_ISDIR(st.st_mode);
+    free(abs);
+    if (!pathset_is_glob(entry) && !is_dir) {
+        strv_push(out, xstrdup(entry)); /* a file, as written: its digest says the rest */
+        return 0;
+    }
+    size_t before = out->n;
+    if (is_dir)
+        pathset_dir_files(dir, entry, out);
+    else
+        pathset_glob(dir, entry, out);
+    if (out->n == before)
+        return err_set(e, is_dir ? "files directory %s holds no file"
+                                 : "files pattern %s matches no file",
+                       entry);
+    for (size_t i = before; i < out->n; i++) {
+        char *norm = path_normalize(out->v[i], true);
+        free(out->v[i]);
+        out->v[i] = norm;
+    }
+    return 0;
+}
+
 static int gather(struct keys *k, size_t i, struct err *e)
 {
     const struct task *t = &k->flow->tasks[i];
@@ -167,14 +204,21 @@ static int gather(struct keys *k, size_t i, struct err *e)
             return err_prefix(e, "%s: task %s", k->flow->path, t->name);
         in->n_code++;
     }
-    in->files = t->files.n ? xcalloc(t->files.n, sizeof *in->files) : NULL;
-    for (size_t j = 0; j < t->files.n; j++) {
-        if (filedigest_get(k->db, t->dir, t->files.v[j], &in->files[j], e)) {
+    struct strv paths = {0};
+    int rc = 0;
+    for (size_t j = 0; rc == 0 && j < t->files.n; j++)
+        rc = files_of(t->dir, t->files.v[j], &paths, e);
+    in->files = paths.n ? xcalloc(paths.n, sizeof *in->files) : NULL;
+    for (size_t j = 0; rc == 0 && j < paths.n; j++) {
+        rc = filedigest_get(k->db, t->dir, paths.v[j], &in->files[j], e);
+        if (rc)
             free(in->files[j].path);
-            return err_prefix(e, "%s: task %s", k->flow->path, t->name);
-        }
-        in->n_files++;
+        else
+            in->n_files++;
     }
+    strv_free(&paths);
+    if (rc)
+        return err_prefix(e, "%s: task %s", k->flow->path, t->name);
     sort_array(in->files, in->n_files, sizeof *in->files, cmp_file);
     return 0;
 }

@@ -15,3 +15,70 @@ test_unknown_task_name_suggests_the_nearest() {
     assert_not_out 'did you mean'
     assert_eq "$(total_runs)" 0 "executions after a bad name"
 }
+
+# A task reading every CSV under data/ through a glob, and a directory.
+files_flow() {
+    git_repo
+    write data/a.csv 'a'
+    write data/b.csv 'b'
+    write data/notes.txt 'n'
+    write ref/x/1.fa 'x1'
+    write ref/2.fa 'r2'
+    cat >flow.json <<'JSON'
+{ "tasks": {
+    "csvs": { "run": "echo csvs >>$RUNS; cat data/*.csv >$OUT/all", "files": ["data/*.csv"] },
+    "refs": { "run": "echo refs >>$RUNS; find ref -type f | sort >$OUT/list", "files": ["ref"] }
+} }
+JSON
+    commit_all files
+}
+
+test_files_glob_takes_each_matching_file() {
+    files_flow
+    sl run; assert_rc 0
+    assert_runs csvs 1
+    reset_runs
+    sl run; assert_rc 0
+    assert_eq "$(total_runs)" 0 "executions of an unchanged flow"
+    echo 'not a csv' >>data/notes.txt
+    touch data/a.csv
+    sl run; assert_rc 0
+    assert_eq "$(total_runs)" 0 "executions after a non-matching edit and a touch"
+    echo 'c' >data/c.csv
+    sl run; assert_rc 0
+    assert_runs csvs 1
+    assert_runs refs 0
+    reset_runs
+    echo 'B' >data/b.csv
+    sl status; assert_out 'data/b.csv'
+    sl run; assert_rc 0
+    assert_runs csvs 1
+}
+
+test_files_directory_takes_every_file_below() {
+    files_flow
+    sl run; assert_rc 0
+    reset_runs
+    echo 'x3' >ref/x/3.fa
+    sl run; assert_rc 0
+    assert_runs refs 1
+    assert_runs csvs 0
+    reset_runs
+    echo 'X1' >ref/x/1.fa
+    sl run; assert_rc 0
+    assert_runs refs 1
+}
+
+test_files_pattern_matching_nothing_is_an_error() {
+    files_flow
+    rm data/*.csv
+    sl run csvs; assert_rc 2
+    assert_out 'flow.json: task csvs: files pattern data/*.csv matches no file'
+    assert_eq "$(total_runs)" 0
+    rm -r ref; mkdir ref
+    sl run refs; assert_rc 2
+    assert_out 'flow.json: task refs: files directory ref holds no file'
+    echo '{"tasks": {"a": {"run": "true", "files": ["data/**/*.csv"]}}}' >flow.json
+    sl run; assert_rc 2
+    assert_out 'task a: files pattern data/**/*.csv: ** is not supported'
+}
