@@ -165,4 +165,7 @@ void progress_summary(struct progress *p, const struct run_summary *s)
     if (s->unpublished)
         printf(", unpublished %zu", s->unpublished);
     printf(" in %s\n", took);
+    if (s->empty)
+        printf("warning: %zu task%s succeeded with an empty $OUT: %s\n", s->empty,
+               s->empty == 1 ? "" : "s", s->empty_names);
 }

@@ -193,6 +193,22 @@ static void template_base(const struct scope *s, struct template_vars *v, const 
 
 /* --- code globs -------------------------------------------------------------------------------- */
 
+/* An `outputs` path: relative, staying under $OUT; normalised in place. */
+static int check_output(struct loader *L, const struct scope *s, const struct task *t,
+                        char **path)
+{
+    char *norm = (*path)[0] == '/' ? NULL : path_normalize(*path, false);
+    if (!norm || !norm[0] || strcmp(norm, ".") == 0) {
+        free(norm);
+        return err_set(L->e, "%s: task %s: outputs path %s must be a path under $OUT (relative, "
+                             "without ..)",
+                       s->path, t->local, *path);
+    }
+    free(*path);
+    *path = norm;
+    return 0;
+}
+
 /* Adds the files matching one code pattern (relative to the task's dir) to out. */
 static int expand_code(struct loader *L, const struct scope *s, const struct task *t,
                        const char *pattern, struct strv *out)
@@ -280,6 +296,8 @@ static void used_params(const struct scope *s, const struct rawtask *rt, struct 
         template_params(rt->code.v[i], &names);
     for (size_t i = 0; i < rt->files.n; i++)
         template_params(rt->files.v[i], &names);
+    for (size_t i = 0; i < rt->outputs.n; i++)
+        template_params(rt->outputs.v[i], &names);
     for (size_t i = 0; i < rt->n_env; i++)
         template_params(rt->env[i].value, &names);
     if (rt->publish)
@@ -458,6 +476,7 @@ static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
     used_params(s, rt, t);
     t->run = rt->run;
     t->files = rt->files;
+    t->outputs = rt->outputs;
     t->env = rt->env;
     t->n_env = rt->n_env;
     t->publish = rt->publish;
@@ -466,6 +485,7 @@ static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
     rt->env = NULL;
     rt->n_env = 0;
     memset(&rt->files, 0, sizeof rt->files);
+    memset(&rt->outputs, 0, sizeof rt->outputs);
 
     const char **names = xcalloc(s->n_subst + 1, sizeof *names);
     const char **values = xcalloc(s->n_subst + 1, sizeof *values);
@@ -477,6 +497,13 @@ static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
         rc = task_executor(L, s, rt, t, &v);
     for (size_t i = 0; rc == 0 && i < t->files.n; i++)
         rc = expand_field(L, s, t, &v, "files", &t->files.v[i]);
+    for (size_t i = 0; rc == 0 && i < t->outputs.n; i++)
+        rc = expand_field(L, s, t, &v, "outputs", &t->outputs.v[i]) ||
+             check_output(L, s, t, &t->outputs.v[i]);
+    if (rc == 0) {
+        strv_sort(&t->outputs);
+        strv_uniq(&t->outputs);
+    }
     for (size_t i = 0; rc == 0 && i < t->n_env; i++)
         rc = expand_field(L, s, t, &v, "env", &t->env[i].value);
     sort_array(t->env, t->n_env, sizeof *t->env, cmp_kv);
@@ -1094,6 +1121,7 @@ void flow_free(struct flow *f)
         free(t->dep_vars);
         strv_free(&t->code);
         strv_free(&t->files);
+        strv_free(&t->outputs);
         kv_free(t->env, t->n_env);
         kv_free(t->params, t->n_params);
         free(t->publish);

@@ -33,6 +33,7 @@ struct task {
     size_t n_deps;
     struct strv code;  /* matched code files, relative to dir, sorted, unique */
     struct strv files; /* external input files, substituted, as written */
+    struct strv outputs; /* paths under $OUT it must leave: substituted, normalised, sorted */
     struct kv *env;    /* extra environment, substituted, sorted by key */
     size_t n_env;
     struct kv *params; /* the parameters its fields use, with their values */

@@ -420,6 +420,11 @@ static int read_files(struct reader *r, struct rawtask *t, const cJSON *j)
     return want_string_array(r, t->name, j, "files", &t->files);
 }
 
+static int read_outputs(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_string_array(r, t->name, j, "outputs", &t->outputs);
+}
+
 static int read_env(struct reader *r, struct rawtask *t, const cJSON *j)
 {
     return want_scalars(r, t->name, j, "env", &t->env, &t->n_env) || check_env(r, t);
@@ -884,6 +889,7 @@ void rawtask_free(struct rawtask *t)
     strv_free(&t->after);
     strv_free(&t->code);
     strv_free(&t->files);
+    strv_free(&t->outputs);
     kv_free(t->env, t->n_env);
     free(t->publish);
     free(t->subflow);

@@ -31,6 +31,7 @@ struct rawtask {
     struct strv after;
     struct strv code;
     struct strv files;
+    struct strv outputs; /* paths under $OUT the command must leave */
     struct kv *env;
     size_t n_env;
     enum keep_mode keep;

@@ -98,6 +98,16 @@ static void put_after(struct sb *b, const struct part *p)
     free(vars);
 }
 
+/* Only when declared, so that a task without outputs keeps the key it always had. */
+static void put_outputs(struct sb *b, const struct part *p)
+{
+    if (!p->t->outputs.n)
+        return;
+    put_field(b, 'o', p->t->outputs.n); /* sorted at load */
+    for (size_t j = 0; j < p->t->outputs.n; j++)
+        put_str(b, p->t->outputs.v[j]);
+}
+
 /* In the order of the encoding (KEY_FORMAT_VERSION 1), not the table's: one per field
  * the table marks as part of the key. */
 static const struct {
@@ -105,7 +115,7 @@ static const struct {
     void (*put)(struct sb *, const struct part *);
 } parts[] = {
     {TASK_FIELD_run, put_run},     {TASK_FIELD_env, put_env},     {TASK_FIELD_code, put_code},
-    {TASK_FIELD_files, put_files}, {TASK_FIELD_after, put_after},
+    {TASK_FIELD_files, put_files}, {TASK_FIELD_after, put_after}, {TASK_FIELD_outputs, put_outputs},
 };
 _Static_assert(sizeof parts / sizeof parts[0] == TASK_FIELDS_KEYED,
                "every field of TASK_FIELDS marked as part of the key has one part here");

@@ -2,8 +2,8 @@
  *
  * deep key    = SHA-256(canonical encoding of: key format version, the substituted
  *               command, env, code fingerprint (paths relative to the task's flow
- *               file, blob ids), `files` digests, and for each upstream its IN_
- *               variable name and deep key)
+ *               file, blob ids), `files` digests, for each upstream its IN_
+ *               variable name and deep key, and the declared `outputs` if any)
  * shallow key = the same with each upstream's *output digest* instead of its deep key.
  * The encoding is length-prefixed and sorted, so it is stable across runs, machines
  * and the order fields appear in the flow file. The fields in it are those

@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -935,6 +936,48 @@ static int forget_downstream(struct run *r, size_t t)
     return rc;
 }
 
+/* The first declared output the task's $OUT lacks, or NULL. */
+static const char *missing_output(const struct run *r, size_t t)
+{
+    const struct task *task = &r->f->tasks[t];
+    for (size_t i = 0; i < task->outputs.n; i++) {
+        char *p = path_join(r->nodes[t].out_dir, task->outputs.v[i]);
+        struct stat st;
+        bool there = lstat(p, &st) == 0;
+        free(p);
+        if (!there)
+            return task->outputs.v[i];
+    }
+    return NULL;
+}
+
+static bool dir_empty(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return false;
+    struct dirent *de;
+    bool empty = true;
+    while (empty && (de = readdir(d)))
+        empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+    closedir(d);
+    return empty;
+}
+
+/* A task that succeeded with nothing in $OUT is named in the summary's warning. */
+static void note_empty(struct run *r, size_t t)
+{
+    struct run_summary *s = &r->sum;
+    size_t len = strlen(s->empty_names);
+    const char *name = r->f->tasks[t].name;
+    if (s->empty++ == 0)
+        snprintf(s->empty_names, sizeof s->empty_names, "%s", name);
+    else if (len + strlen(name) + 6 < sizeof s->empty_names)
+        snprintf(s->empty_names + len, sizeof s->empty_names - len, ", %s", name);
+    else if (!strstr(s->empty_names, "..."))
+        snprintf(s->empty_names + len, sizeof s->empty_names - len, ", ...");
+}
+
 static int finish(struct run *r, const struct exec_report *res)
 {
     size_t t = (size_t)res->id;
@@ -948,9 +991,18 @@ static int finish(struct run *r, const struct exec_report *res)
     store_take_log(r->ws->store, r->slot_logs[n->slot], logd, NULL);
     const char *log = logd[0] ? logd : NULL;
     int rc;
-    if (res->outcome == EXEC_OK) {
+    const char *missing = res->outcome == EXEC_OK ? missing_output(r, t) : NULL;
+    if (missing) {
+        char *why = xasprintf("declared output %s is missing from $OUT after the command exited 0",
+                              missing);
+        store_scratch_drop(r->ws->store, r->ws->keys.in[t].deep);
+        rc = complete(r, t, DEC_FAILED, why, true, res->exit_code, log);
+        free(why);
+    } else if (res->outcome == EXEC_OK) {
         struct err ie;
         struct output out;
+        if (dir_empty(n->out_dir))
+            note_empty(r, t);
         if (store_ingest(r->ws->store, n->out_dir, &out, &ie) != 0) {
             store_scratch_drop(r->ws->store, r->ws->keys.in[t].deep); /* may free the disk */
             char *why = xasprintf("storing its output failed: %s", ie.msg);

@@ -82,3 +82,78 @@ test_files_pattern_matching_nothing_is_an_error() {
     sl run; assert_rc 2
     assert_out 'task a: files pattern data/**/*.csv: ** is not supported'
 }
+
+test_declared_output_missing_fails_the_task() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "params": { "name": "m" },
+  "tasks": {
+    "train": { "run": "echo train >>$RUNS; mkdir -p $OUT/models; touch $OUT/models/{params.name}.pkl",
+               "outputs": ["models/{params.name}.pkl", "./metrics.json"] },
+    "report": { "run": "echo report >>$RUNS; cat $IN_train/metrics.json >$OUT/r", "after": ["train"] }
+} }
+JSON
+    commit_all
+    sl run; assert_rc 1
+    assert_out 'declared output metrics.json is missing from $OUT after the command exited 0'
+    assert_runs train 1
+    assert_runs report 0
+    reset_runs
+    sl run; assert_rc 1
+    assert_runs train 1
+    # Declaring what the command makes: it now succeeds, and is then cached.
+    sed -i 's|touch $OUT/models/{params.name}.pkl|touch $OUT/models/{params.name}.pkl $OUT/metrics.json|' flow.json
+    reset_runs
+    sl run; assert_rc 0
+    assert_runs train 1
+    assert_runs report 1
+    assert_not_out 'empty $OUT'
+    reset_runs
+    sl run; assert_rc 0
+    assert_eq "$(total_runs)" 0 "executions of a cached flow with outputs"
+}
+
+test_outputs_are_part_of_the_key() {
+    git_repo
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS; echo 1 >$OUT/x"}}}' >flow.json
+    sl run; assert_rc 0
+    assert_runs a 1
+    # A result made before the declaration is not known to have it: the task runs again.
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS; echo 1 >$OUT/x", "outputs": ["x"]}}}' >flow.json
+    sl run; assert_rc 0
+    assert_runs a 2
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS; echo 1 >$OUT/x", "outputs": ["x", "x"]}}}' >flow.json
+    sl run; assert_rc 0
+    assert_runs a 2
+}
+
+test_outputs_paths_must_stay_under_out() {
+    git_repo
+    echo '{"tasks": {"a": {"run": "true", "outputs": ["../x"]}}}' >flow.json
+    sl run; assert_rc 2
+    assert_out 'flow.json: task a: outputs path ../x must be a path under $OUT'
+    echo '{"tasks": {"a": {"run": "true", "outputs": ["/tmp/x"]}}}' >flow.json
+    sl run; assert_rc 2
+    assert_out 'outputs path /tmp/x must be a path under $OUT'
+    echo '{"tasks": {"a": {"run": "true", "outputs": "x"}}}' >flow.json
+    sl run; assert_rc 2
+    assert_out 'task a: "outputs" must be an array of strings'
+    assert_eq "$(total_runs)" 0
+}
+
+test_empty_out_of_a_successful_task_is_warned_about() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+    "quiet": { "run": "echo quiet >>$RUNS" },
+    "also":  { "run": "echo also >>$RUNS" },
+    "full":  { "run": "echo full >>$RUNS; echo x >$OUT/x", "after": ["quiet", "also"] }
+} }
+JSON
+    sl run; assert_rc 0
+    assert_out 'warning: 2 tasks succeeded with an empty $OUT: '
+    assert_out 'quiet'
+    case "$OUT_TEXT" in *"empty \$OUT: "*full*) fail "full was named: $OUT_TEXT" ;; esac
+    sl run; assert_rc 0
+    assert_not_out 'empty $OUT'
+}
