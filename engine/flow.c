@@ -450,6 +450,14 @@ static int task_executor(struct loader *L, const struct scope *s, const struct r
         else if (merge_options(opts, rt->exec_opts[i].value, v, L->e))
             rc = err_prefix(L->e, "%s: task %s: \"%s\"", s->path, t->local, name);
     }
+    /* Another executor learns a task's cpus as its "cpus" option, unless it has its own
+     * (Slurm: --cpus-per-task); the local one is given job slots instead (runner). */
+    if (rc == 0 && rt->cpus && strcmp(t->executor, "local") != 0 &&
+        !cJSON_GetObjectItemCaseSensitive(opts, "cpus")) {
+        char n[16];
+        snprintf(n, sizeof n, "%d", rt->cpus);
+        cJSON_AddItemToObject(opts, "cpus", cJSON_CreateRaw(n));
+    }
     if (rc == 0 && opts->child)
         t->exec_options = intern_free(L->f, cJSON_PrintUnformatted(opts));
     cJSON_Delete(opts);
@@ -473,6 +481,7 @@ static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
     t->keep = rt->keep;
     t->expire = rt->expire;
     t->is_volatile = rt->is_volatile;
+    t->cpus = rt->cpus ? rt->cpus : 1;
     used_params(s, rt, t);
     t->run = rt->run;
     t->files = rt->files;

@@ -49,6 +49,7 @@ struct task {
     const char *path;         /* its flow file, as messages name it */
     const char *executor;     /* "local", "slurm"... */
     const char *exec_options; /* its options for that executor, a JSON object, or NULL */
+    int cpus;                 /* cores it asks for ("cpus", default 1): not part of its key */
 };
 
 /* A sub-flow node. Its tasks, and those of sub-flows nested in it, are

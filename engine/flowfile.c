@@ -460,6 +460,20 @@ static int read_executor(struct reader *r, struct rawtask *t, const cJSON *j)
     return want_executor(r, t->name, j, &t->executor);
 }
 
+static int read_cpus(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    char *text = flowfile_is_number(j) ? flowfile_scalar_text(j) : NULL;
+    char *end = NULL;
+    long n = text ? strtol(text, &end, 10) : 0;
+    bool ok = text && !*end && n >= 1 && n <= FLOWFILE_MAX_CPUS;
+    free(text);
+    if (!ok)
+        return err_set(r->e, "%s: task %s: \"cpus\" must be a whole number from 1 to %d",
+                       r->path, t->name, FLOWFILE_MAX_CPUS);
+    t->cpus = (int)n;
+    return 0;
+}
+
 static int read_description(struct reader *r, struct rawtask *t, const cJSON *j)
 {
     if (!cJSON_IsString(j))

@@ -46,7 +46,10 @@ struct rawtask {
     char *executor;       /* "executor", or NULL */
     struct kv *exec_opts; /* other object-valued fields: name -> the object as JSON */
     size_t n_exec_opts;
+    int cpus;             /* "cpus": 1..FLOWFILE_MAX_CPUS, or 0 when not given */
 };
+
+#define FLOWFILE_MAX_CPUS 4096
 
 struct cJSON;
 

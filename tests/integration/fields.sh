@@ -157,3 +157,66 @@ JSON
     sl run; assert_rc 0
     assert_not_out 'empty $OUT'
 }
+
+# cpus_task NAME CPUS: a task that logs "NAME START_NS END_NS CPUS_GIVEN" into $T/times
+# (its command does not depend on CPUS).
+cpus_task() {
+    printf '"%s": {"run": "s=$(date +%%s%%N); sleep 0.3; echo %s $s $(date +%%s%%N) $SLUICE_CPUS >>%s/times; echo $SLUICE_CPUS {cpus} >$OUT/c", "cpus": %s}' \
+        "$1" "$1" "$T" "$2"
+}
+
+# The most cpus the tasks' own timestamps ever show running at once.
+peak_cpus() {
+    awk '{ print $2, 1, $4; print $3, 0, -$4 }' "$T/times" | sort -k1,1n -k2,2n |
+        awk '{ now += $3; if (now > peak) peak = now } END { print peak + 0 }'
+}
+
+test_local_tasks_never_use_more_cpus_than_jobs() {
+    git_repo
+    echo "{\"tasks\": {$(cpus_task big 2), $(cpus_task one 1), $(cpus_task two 1), $(cpus_task three 1)}}" >flow.json
+    sl run -j 2; assert_rc 0
+    assert_eq "$(wc -l <times | tr -d ' ')" 4 "tasks that ran"
+    assert_eq "$(peak_cpus)" 2 "most cpus in use at once with -j 2"
+    grep -qx '2 2' .sluice/views/*/c || fail "big did not see 2 cpus"
+}
+
+test_one_cpu_tasks_still_run_side_by_side() {
+    git_repo
+    # Each waits for the other to have started: they finish only when run together.
+    cat >flow.json <<JSON
+{"tasks": {
+  "p": {"run": "touch $T/p; for i in \$(seq 100); do [ -e $T/q ] && exit 0; sleep 0.1; done; exit 1", "cpus": 1},
+  "q": {"run": "touch $T/q; for i in \$(seq 100); do [ -e $T/p ] && exit 0; sleep 0.1; done; exit 1"}
+}}
+JSON
+    sl run -j 2; assert_rc 0
+}
+
+test_a_task_asking_more_cpus_than_jobs_gets_them_all() {
+    git_repo
+    echo "{\"tasks\": {$(cpus_task huge 8), $(cpus_task small 1)}}" >flow.json
+    sl run -j 3; assert_rc 0
+    assert_out 'note: huge asked for more cpus than -j 3 and ran with all 3 job slots'
+    grep -qx '3 3' .sluice/views/*/c || fail "huge did not see its 3 cpus: $(cat .sluice/views/*/c)"
+    # huge held all three slots: small never ran beside it.
+    assert_eq "$(peak_cpus)" 3 "most cpus in use at once with -j 3"
+}
+
+test_changing_cpus_reruns_nothing() {
+    git_repo
+    echo "{\"tasks\": {$(cpus_task t 2)}}" >flow.json
+    sl run -j 4; assert_rc 0
+    echo "{\"tasks\": {$(cpus_task t 4)}}" >flow.json
+    sl run -j 4; assert_rc 0
+    assert_out 'ran 0, hit 1'
+    assert_eq "$(wc -l <times | tr -d ' ')" 1 "executions"
+}
+
+test_cpus_must_be_a_positive_whole_number() {
+    git_repo
+    for bad in 0 1.5 '"2"' -1 5000; do
+        echo "{\"tasks\": {\"a\": {\"run\": \"true\", \"cpus\": $bad}}}" >flow.json
+        sl run; assert_rc 2
+        assert_out 'flow.json: task a: "cpus" must be a whole number from 1 to 4096'
+    done
+}
