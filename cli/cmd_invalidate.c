@@ -47,7 +47,9 @@ static int apply(struct workspace *ws, const char *name, enum invalidate_scope s
 {
     long t = flow_find(ws->flow, name);
     if (t < 0) {
-        fprintf(stderr, "sluice: %s: no task named \"%s\"\n", ws->flow->path, name);
+        struct err e;
+        flow_no_task(ws->flow, name, &e);
+        cli_error(e.msg);
         return EXIT_USAGE;
     }
     size_t n;

@@ -101,7 +101,8 @@ int cmd_why(struct cli *c, int argc, char **argv)
     }
     long t = code == EXIT_OK ? flow_find(ws->flow, argv[optind]) : -1;
     if (code == EXIT_OK && t < 0) {
-        fprintf(stderr, "sluice: %s: no task named \"%s\"\n", ws->flow->path, argv[optind]);
+        flow_no_task(ws->flow, argv[optind], &e);
+        cli_error(e.msg);
         code = EXIT_USAGE;
     }
     struct why w = {0};

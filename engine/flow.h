@@ -33,6 +33,7 @@ struct task {
     size_t n_deps;
     struct strv code;  /* matched code files, relative to dir, sorted, unique */
     struct strv files; /* external input files, substituted, as written */
+    struct strv outputs; /* paths under $OUT it must leave: substituted, normalised, sorted */
     struct kv *env;    /* extra environment, substituted, sorted by key */
     size_t n_env;
     struct kv *params; /* the parameters its fields use, with their values */
@@ -48,6 +49,7 @@ struct task {
     const char *path;         /* its flow file, as messages name it */
     const char *executor;     /* "local", "slurm"... */
     const char *exec_options; /* its options for that executor, a JSON object, or NULL */
+    int cpus;                 /* cores it asks for ("cpus", default 1): not part of its key */
 };
 
 /* A sub-flow node. Its tasks, and those of sub-flows nested in it, are
@@ -124,6 +126,9 @@ char *flow_var_name(const char *upstream);
 
 /* Index of the task with this name, or -1. A sub-flow node's name finds its output. */
 long flow_find(const struct flow *f, const char *name);
+/* Fails with "PATH: no task named "NAME"", adding "(did you mean "T"?)" with the
+ * task or sub-flow node whose name is nearest, when one is near enough. */
+int flow_no_task(const struct flow *f, const char *name, struct err *e);
 /* The variable task t sees its j-th upstream's output in: "IN_<name as written in
  * after>". Returns a flow-owned string, or buf filled. */
 #define FLOW_VAR_MAX 160

@@ -6,14 +6,7 @@
 #include <ctype.h>
 #include <string.h>
 
-static const char *const flow_fields[] = {"name",         "description", "params", "tasks",
-                                          "publish_root", "executor"};
-static const char *const task_fields[] = {"run",     "after",  "code",     "files",
-                                          "env",     "keep",   "expire",   "volatile",
-                                          "publish", "publish_mode", "output", "flow",
-                                          "with",    "executor", "description"};
-/* Fields a sub-flow node ("flow": ...) may have besides "flow" itself. */
-static const char *const subflow_fields[] = {"flow", "with", "description"};
+#include "fields.h"
 
 struct reader {
     const char *path; /* for messages */
@@ -28,14 +21,6 @@ struct reader {
     bool tasks_seen;
     bool allow_empty; /* a flow without tasks is not an error */
 };
-
-static bool in_list(const char *s, const char *const *list, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(s, list[i]) == 0)
-            return true;
-    return false;
-}
 
 /* The closest candidate within a small edit distance, or NULL. */
 static const char *did_you_mean(const char *s, const char *const *list, size_t n)
@@ -55,10 +40,10 @@ static const char *did_you_mean(const char *s, const char *const *list, size_t n
 /* The known field (or `also`) closest to field, if one is close enough. */
 const char *flowfile_near_field(const char *field, bool task, const char *also)
 {
-    const char *const *known = task ? task_fields : flow_fields;
-    size_t n = task ? ARRAY_LEN(task_fields) : ARRAY_LEN(flow_fields);
-    const char *cand[ARRAY_LEN(task_fields) + 1];
-    memcpy(cand, known, n * sizeof *known);
+    const char *cand[TASK_FIELD_COUNT + 16];
+    size_t n = task ? (size_t)TASK_FIELD_COUNT : fields_n_flow;
+    for (size_t i = 0; i < n; i++)
+        cand[i] = (task ? fields_task : fields_flow)[i].name;
     if (also)
         cand[n++] = also;
     return did_you_mean(field, cand, n);
@@ -408,44 +393,107 @@ static void stash_options(const cJSON *j, struct kv **opts, size_t *n)
     (*opts)[(*n)++].value = cJSON_PrintUnformatted(j);
 }
 
+/* --- one reader per row of TASK_FIELDS ------------------------------------------------- */
+
+typedef int field_reader(struct reader *r, struct rawtask *t, const cJSON *j);
+#define X(id, ...) static field_reader read_##id;
+TASK_FIELDS(X)
+#undef X
+
+static int read_run(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_string(r, t->name, j, "run", &t->run);
+}
+
+static int read_after(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_string_array(r, t->name, j, "after", &t->after);
+}
+
+static int read_code(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_string_array(r, t->name, j, "code", &t->code);
+}
+
+static int read_files(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_string_array(r, t->name, j, "files", &t->files);
+}
+
+static int read_outputs(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_string_array(r, t->name, j, "outputs", &t->outputs);
+}
+
+static int read_env(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_scalars(r, t->name, j, "env", &t->env, &t->n_env) || check_env(r, t);
+}
+
+static int read_is_volatile(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_bool(r, t->name, j, "volatile", &t->is_volatile);
+}
+
+static int read_publish(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_string(r, t->name, j, "publish", &t->publish);
+}
+
+static int read_output(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_bool(r, t->name, j, "output", &t->output);
+}
+
+static int read_flow(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_string(r, t->name, j, "flow", &t->subflow);
+}
+
+static int read_with(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_scalars(r, t->name, j, "with", &t->with, &t->n_with);
+}
+
+static int read_executor(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_executor(r, t->name, j, &t->executor);
+}
+
+static int read_cpus(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    char *text = flowfile_is_number(j) ? flowfile_scalar_text(j) : NULL;
+    char *end = NULL;
+    long n = text ? strtol(text, &end, 10) : 0;
+    bool ok = text && !*end && n >= 1 && n <= FLOWFILE_MAX_CPUS;
+    free(text);
+    if (!ok)
+        return err_set(r->e, "%s: task %s: \"cpus\" must be a whole number from 1 to %d",
+                       r->path, t->name, FLOWFILE_MAX_CPUS);
+    t->cpus = (int)n;
+    return 0;
+}
+
+static int read_description(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    if (!cJSON_IsString(j))
+        return err_set(r->e, "%s: task %s: \"description\" must be a string", r->path, t->name);
+    return 0;
+}
+
+static field_reader *const readers[TASK_FIELD_COUNT] = {
+#define X(id, ...) read_##id,
+    TASK_FIELDS(X)
+#undef X
+};
+
 /* One field of a task. */
 static int task_field(struct reader *r, struct rawtask *t, const cJSON *it)
 {
     const char *k = it->string;
-    if (strcmp(k, "run") == 0)
-        return want_string(r, t->name, it, "run", &t->run);
-    if (strcmp(k, "after") == 0)
-        return want_string_array(r, t->name, it, "after", &t->after);
-    if (strcmp(k, "code") == 0)
-        return want_string_array(r, t->name, it, "code", &t->code);
-    if (strcmp(k, "files") == 0)
-        return want_string_array(r, t->name, it, "files", &t->files);
-    if (strcmp(k, "env") == 0)
-        return want_scalars(r, t->name, it, "env", &t->env, &t->n_env) || check_env(r, t);
-    if (strcmp(k, "keep") == 0)
-        return read_keep(r, t, it);
-    if (strcmp(k, "expire") == 0)
-        return read_expire(r, t, it);
-    if (strcmp(k, "volatile") == 0)
-        return want_bool(r, t->name, it, "volatile", &t->is_volatile);
-    if (strcmp(k, "publish") == 0)
-        return want_string(r, t->name, it, "publish", &t->publish);
-    if (strcmp(k, "publish_mode") == 0)
-        return read_publish_mode(r, t, it);
-    if (strcmp(k, "output") == 0)
-        return want_bool(r, t->name, it, "output", &t->output);
-    if (strcmp(k, "flow") == 0)
-        return want_string(r, t->name, it, "flow", &t->subflow);
-    if (strcmp(k, "with") == 0)
-        return want_scalars(r, t->name, it, "with", &t->with, &t->n_with);
-    if (strcmp(k, "executor") == 0)
-        return want_executor(r, t->name, it, &t->executor);
-    if (strcmp(k, "description") == 0) {
-        if (!cJSON_IsString(it))
-            return err_set(r->e, "%s: task %s: \"description\" must be a string", r->path,
-                           t->name);
-        return 0;
-    }
+    size_t i;
+    if (fields_find(k, true, &i))
+        return readers[i](r, t, it);
     if (is_extension(k))
         return 0;
     if (cJSON_IsObject(it) && !flowfile_near_field(k, true, NULL)) {
@@ -462,8 +510,8 @@ static int check_task(struct reader *r, const struct rawtask *t, const cJSON *j)
         const cJSON *it;
         cJSON_ArrayForEach(it, j)
         {
-            if (!in_list(it->string, subflow_fields, ARRAY_LEN(subflow_fields)) &&
-                !is_extension(it->string))
+            const struct field_info *f = fields_find(it->string, true, NULL);
+            if (!(f && (f->where & FIELD_NODE)) && !is_extension(it->string))
                 return err_set(r->e,
                                "%s: task %s: a sub-flow node takes only \"flow\" and \"with\" "
                                "(\"%s\" belongs in the sub-flow's own tasks)",
@@ -767,7 +815,7 @@ static int read_top(struct reader *r)
     const cJSON *it;
     cJSON_ArrayForEach(it, r->top)
     {
-        if (in_list(it->string, flow_fields, ARRAY_LEN(flow_fields)) || is_extension(it->string))
+        if (fields_find(it->string, false, NULL) || is_extension(it->string))
             continue;
         if (!cJSON_IsObject(it) || flowfile_near_field(it->string, false, NULL))
             return flowfile_unknown_field(r->path, NULL, it->string, NULL, r->e);
@@ -855,6 +903,7 @@ void rawtask_free(struct rawtask *t)
     strv_free(&t->after);
     strv_free(&t->code);
     strv_free(&t->files);
+    strv_free(&t->outputs);
     kv_free(t->env, t->n_env);
     free(t->publish);
     free(t->subflow);

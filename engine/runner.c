@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -43,6 +44,7 @@ struct rnode {
     bool holds_inputs; /* virtual: keeps its inputs until no reader can revive it */
     size_t twin; /* keep: none: the next task of the flow with its deep key (a cycle) */
     int slot;         /* job slot while running: picks the reusable log file */
+    size_t weight;    /* job slots it holds while running (its cpus on the local executor) */
     uint64_t sync_ticket; /* its cache entries wait until the store reaches this */
     bool claimed;         /* its deep key is claimed by this run (claims.h) */
     int64_t waiting_for;  /* parked: the run computing the same key (0: not parked) */
@@ -372,6 +374,60 @@ static const char *upstream_view(struct run *r, size_t up)
     return n->view;
 }
 
+/* Adds a name to a summary's list of them ("a, b, ..."), counting it. */
+static void note_name(size_t *count, char *names, size_t size, const char *name)
+{
+    size_t len = strlen(names);
+    if ((*count)++ == 0)
+        snprintf(names, size, "%s", name);
+    else if (len + strlen(name) + 6 < size)
+        snprintf(names + len, size - len, ", %s", name);
+    else if (!strstr(names, "..."))
+        snprintf(names + len, size - len, ", ...");
+}
+
+/* The job slots task t takes while it runs: on the local executor its cpus, at most
+ * all `jobs` of them; elsewhere one (a cluster places its cores itself). */
+static size_t weight(const struct run *r, size_t t)
+{
+    const struct task *task = &r->f->tasks[t];
+    if (strcmp(task->executor ? task->executor : "local", "local") != 0 || task->cpus <= 1)
+        return 1;
+    return (size_t)task->cpus < (size_t)r->o->jobs ? (size_t)task->cpus : (size_t)r->o->jobs;
+}
+
+/* Whether executor ex has the job slots task t needs free now. */
+static bool fits(const struct run *r, size_t t)
+{
+    return r->ex.v[r->ex_of[t]].busy + weight(r, t) <= (size_t)r->o->jobs;
+}
+
+/* What the command sees as its cpus ({cpus}, $SLUICE_CPUS): the slots it holds
+ * locally, what it asked for on another executor. */
+static int cpus_given(const struct run *r, size_t t)
+{
+    const struct task *task = &r->f->tasks[t];
+    int asked = task->cpus > 0 ? task->cpus : 1;
+    bool local = strcmp(task->executor ? task->executor : "local", "local") == 0;
+    return local ? (int)weight(r, t) : asked;
+}
+
+/* The command with {cpus} replaced by the cpus it is given. Caller frees. */
+static char *command_for(const struct run *r, size_t t)
+{
+    char n[16];
+    snprintf(n, sizeof n, "%d", cpus_given(r, t));
+    struct sb b = {0};
+    const char *p = r->f->tasks[t].run, *at;
+    while ((at = strstr(p, "{cpus}"))) {
+        sb_add(&b, p, (size_t)(at - p));
+        sb_adds(&b, n);
+        p = at + 6;
+    }
+    sb_adds(&b, p);
+    return sb_take(&b);
+}
+
 static int job_env(struct run *r, size_t t, struct strv *env)
 {
     const struct task *task = &r->f->tasks[t];
@@ -388,6 +444,7 @@ static int job_env(struct run *r, size_t t, struct strv *env)
     for (size_t k = 0; k < task->n_env; k++)
         strv_pushf(env, "%s=%s", task->env[k].key, task->env[k].value);
     strv_pushf(env, "OUT=%s", r->nodes[t].out_dir);
+    strv_pushf(env, "SLUICE_CPUS=%d", cpus_given(r, t));
     for (size_t j = 0; j < task->n_deps; j++) {
         const char *view = upstream_view(r, task->deps[j]);
         if (!view)
@@ -872,9 +929,10 @@ static int start(struct run *r, size_t t)
         strv_free(&env);
         return err_set(r->e, "task %s: executor %s has no free job slot", task->name, x->name);
     }
+    char *command = command_for(r, t);
     struct exec_job job = {.id = t,
                            .task = task->name,
-                           .command = task->run,
+                           .command = command,
                            .env = (const char *const *)env.v,
                            .cwd = task->dir,
                            .out_dir = n->out_dir,
@@ -884,6 +942,7 @@ static int start(struct run *r, size_t t)
     n->started = now_wall();
     int rc = x->plugin.ops->submit(x->ctx, &job, msg, sizeof msg);
     strv_free(&env);
+    free(command);
     if (rc < 0) {
         n->ended = now_wall();
         char *why = xasprintf("executor %s: %s", x->name, msg);
@@ -894,7 +953,10 @@ static int start(struct run *r, size_t t)
     r->slot_busy[n->slot] = true;
     n->running = true;
     r->running++;
-    x->busy++;
+    n->weight = weight(r, t);
+    x->busy += n->weight;
+    if (task->cpus > r->o->jobs && cpus_given(r, t) < task->cpus)
+        note_name(&r->sum.capped, r->sum.capped_names, sizeof r->sum.capped_names, task->name);
     testhook("task-started");
     if (rc == 1) /* running now; otherwise it is queued, and poll() says when it starts */
         notify(r, TASK_RUNNING, t, DEC_NONE, r->slot_logs[n->slot]); /* watchers tail it */
@@ -910,7 +972,7 @@ static int unpark(struct run *r)
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         size_t t = r->parked[i];
-        if (rc || r->cancelling || r->ex.v[r->ex_of[t]].busy >= (size_t)r->o->jobs)
+        if (rc || r->cancelling || !fits(r, t))
             r->parked[r->n_parked++] = t;
         else
             rc = start(r, t);
@@ -930,14 +992,22 @@ static int schedule(struct run *r)
         for (size_t e = 0; e < r->ex.n && !r->cancelling; e++) {
             struct queue *q = &r->ready[e];
             while (!r->cancelling && r->ex.v[e].busy < (size_t)r->o->jobs && q->head < q->tail) {
-                size_t t = q->v[q->head++];
+                size_t t = q->v[q->head];
                 bool cut;
-                moved = true;
                 /* Queued twice (a revival made it wait again, and it was queued again when
                  * that was done): only the entry that finds it waiting for nothing counts. */
                 if (r->nodes[t].decision != DEC_NONE || r->nodes[t].running ||
-                    r->nodes[t].waiting > 0)
+                    r->nodes[t].waiting > 0) {
+                    q->head++;
+                    moved = true;
                     continue;
+                }
+                /* A task wanting more slots than are free waits at the head of the queue,
+                 * so that tasks of one slot never starve it. */
+                if (!fits(r, t))
+                    break;
+                q->head++;
+                moved = true;
                 if (try_cutoff(r, t, &cut))
                     return -1;
                 if (!cut && start(r, t))
@@ -983,22 +1053,66 @@ static int forget_downstream(struct run *r, size_t t)
     return rc;
 }
 
+/* The first declared output the task's $OUT lacks, or NULL. */
+static const char *missing_output(const struct run *r, size_t t)
+{
+    const struct task *task = &r->f->tasks[t];
+    for (size_t i = 0; i < task->outputs.n; i++) {
+        char *p = path_join(r->nodes[t].out_dir, task->outputs.v[i]);
+        struct stat st;
+        bool there = lstat(p, &st) == 0;
+        free(p);
+        if (!there)
+            return task->outputs.v[i];
+    }
+    return NULL;
+}
+
+static bool dir_empty(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return false;
+    struct dirent *de;
+    bool empty = true;
+    while (empty && (de = readdir(d)))
+        empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+    closedir(d);
+    return empty;
+}
+
+/* A task that succeeded with nothing in $OUT is named in the summary's warning. */
+static void note_empty(struct run *r, size_t t)
+{
+    note_name(&r->sum.empty, r->sum.empty_names, sizeof r->sum.empty_names,
+              r->f->tasks[t].name);
+}
+
 static int finish(struct run *r, const struct exec_report *res)
 {
     size_t t = (size_t)res->id;
     struct rnode *n = &r->nodes[t];
     n->running = false;
     r->running--;
-    r->ex.v[r->ex_of[t]].busy--;
+    r->ex.v[r->ex_of[t]].busy -= n->weight;
     r->slot_busy[n->slot] = false;
     n->ended = now_wall();
     char logd[HASH_HEX];
     store_take_log(r->ws->store, r->slot_logs[n->slot], logd, NULL);
     const char *log = logd[0] ? logd : NULL;
     int rc;
-    if (res->outcome == EXEC_OK) {
+    const char *missing = res->outcome == EXEC_OK ? missing_output(r, t) : NULL;
+    if (missing) {
+        char *why = xasprintf("declared output %s is missing from $OUT after the command exited 0",
+                              missing);
+        store_scratch_drop(r->ws->store, r->ws->keys.in[t].deep);
+        rc = complete(r, t, DEC_FAILED, why, true, res->exit_code, log);
+        free(why);
+    } else if (res->outcome == EXEC_OK) {
         struct err ie;
         struct output out;
+        if (dir_empty(n->out_dir))
+            note_empty(r, t);
         if (store_ingest(r->ws->store, n->out_dir, &out, &ie) != 0) {
             store_scratch_drop(r->ws->store, r->ws->keys.in[t].deep); /* may free the disk */
             char *why = xasprintf("storing its output failed: %s", ie.msg);
@@ -1187,6 +1301,7 @@ static int begin_run(struct run *r)
     if (rc == 0 && !origin && code_dirty(r)) /* the plan computed the keys it needed */
         rc = history_run_dirty(ws->db, r->run_id, r->e);
     r->sum.run_id = r->run_id;
+    r->sum.jobs = r->o->jobs;
     notify(r, RUN_STARTED, 0, DEC_NONE, NULL);
     for (size_t i = 0; i < r->f->n_tasks && rc == 0; i++) {
         size_t t = r->f->order[i];

@@ -178,7 +178,7 @@ int workspace_targets(const struct workspace *ws, char *const *names, size_t n, 
         long idx = flow_find(ws->flow, names[i]);
         if (idx < 0) {
             free(t);
-            return err_set(e, "%s: no task named \"%s\"", ws->flow->path, names[i]);
+            return flow_no_task(ws->flow, names[i], e);
         }
         t[i] = (size_t)idx;
     }
