@@ -299,3 +299,25 @@ JSON
     sl gc; assert_rc 0
     assert_eq "$(ls -A .sluice/tmp)" "" "gc left the scratch directory"
 }
+
+# Defect 9: verify --repair never says it repaired what it left broken. An object
+# replaced by a symbolic link (to a file of the user's, never followed nor touched) is
+# put back from its view, and stays put back.
+test_verify_repair_puts_a_symlinked_object_back_for_good() {
+    git_repo
+    publishing_flow out
+    commit_all
+    sl run; assert_rc 0
+    obj=$(find .sluice/objects -type f | head -1)
+    write mine.txt hi
+    rm -f "$obj"; ln -s "$T/mine.txt" "$obj"
+    before=$(snapshot)
+    sl verify; assert_rc 1
+    assert_out "not a regular file"
+    sl verify --repair; assert_rc 0
+    assert_out "put object"
+    assert_not_out "deleted the damaged object"
+    sl verify; assert_rc 0
+    [ -f "$obj" ] && [ ! -L "$obj" ] || fail "the object was not put back"
+    assert_untouched "$before" "the user's file the object pointed to"
+}
