@@ -321,3 +321,18 @@ test_verify_repair_puts_a_symlinked_object_back_for_good() {
     [ -f "$obj" ] && [ ! -L "$obj" ] || fail "the object was not put back"
     assert_untouched "$before" "the user's file the object pointed to"
 }
+
+# Defect 12: valid JSON nested deeper than the reader goes is said to be that, with its
+# place; a duplicated parameter or task field gets its line (as a duplicated task does).
+test_deep_nesting_and_duplicated_members_are_named_with_their_place() {
+    python3 -c "print('{\"tasks\": {\"a\": {\"run\": \"x\",\n \"x-deep\": ' + '[' * 1500 + ']' * 1500 + '}}}')" >flow.json
+    sl status; assert_rc 2
+    assert_out "flow.json:2:1011: nested too deeply (JSON deeper than 1000 levels)"
+    assert_not_out "invalid JSON"
+    printf '{ "params": { "lr": 1,\n  "lr": 2 },\n  "tasks": { "a": { "run": "x" } } }\n' >flow.json
+    sl status; assert_rc 2
+    assert_out "flow.json:2:3: parameter lr is defined twice (first at line 1)"
+    printf '{ "tasks": { "a": { "run": "x",\n    "run": "y" } } }\n' >flow.json
+    sl status; assert_rc 2
+    assert_out "flow.json:2:5: task a: field \"run\" appears twice (first at line 1)"
+}
