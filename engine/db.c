@@ -316,6 +316,11 @@ int db_open(const char *path, struct db **out, struct err *e)
     return 0;
 }
 
+const char *db_file(const struct db *db)
+{
+    return db->path;
+}
+
 bool db_read_only(const struct db *db)
 {
     return db->read_only;

@@ -336,3 +336,24 @@ test_deep_nesting_and_duplicated_members_are_named_with_their_place() {
     sl status; assert_rc 2
     assert_out "flow.json:2:5: task a: field \"run\" appears twice (first at line 1)"
 }
+
+# Defect 11: two runs never share an id, even when the WAL holding one run's record
+# is deleted under it and a second writer then sees an older database.
+test_two_runs_never_share_an_id_even_with_a_deleted_wal() {
+    git_repo
+    publishing_flow out
+    commit_all
+    mkdir hook
+    SLUICE_TEST_HOOK="run-planned wait 1 $T/hook" "$SLUICE" run >a.out 2>&1 &
+    local pid=$!
+    for _ in $(seq 1000); do [ -e hook/stopped ] && break; sleep 0.01; done
+    [ -e hook/stopped ] || fail "the first run never got to its plan"
+    rm -f .sluice/sluice.db-wal .sluice/sluice.db-shm
+    sl run -f flow.json
+    b=$(printf '%s\n' "$OUT_TEXT" | sed -n 's/.* run \([0-9]*\) [a-z]*:.*/\1/p' | tail -1)
+    touch hook/go
+    wait "$pid"
+    a=$(sed -n 's/.* run \([0-9]*\) [a-z]*:.*/\1/p' a.out | tail -1)
+    [ -n "$a" ] && [ -n "$b" ] || fail "no run ids: first '$(cat a.out)', second '$OUT_TEXT'"
+    [ "$a" != "$b" ] || fail "both runs are run $a"
+}
