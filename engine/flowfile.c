@@ -20,6 +20,14 @@ struct reader {
     cJSON *top;                /* every top-level member but "tasks" */
     bool tasks_seen;
     bool allow_empty; /* a flow without tasks is not an error */
+    /* The first object read with a member twice, where that member is and where its
+     * first occurrence was (dup_error() gives them). */
+    const cJSON *dup_obj;
+    const char *dup_at, *dup_first_at;
+    struct reader_dup {
+        const cJSON *obj;
+        const char *at, *first_at;
+    } params_dup; /* the same for "params", checked once the document is read */
 };
 
 /* The closest candidate within a small edit distance, or NULL. */
@@ -132,6 +140,23 @@ static int char_error(struct reader *r, const char *at, const char *what)
     long line, col;
     locate(r, at, &line, &col);
     return err_set(r->e, "%s:%ld:%ld: %s", r->path, line, col, what);
+}
+
+/* "what" about a member of obj that appears twice: with the place of the second and
+ * the line of the first when read_container() saw them. */
+static int dup_error(struct reader *r, const cJSON *obj, const char *what)
+{
+    const char *at = r->dup_at, *first_at = r->dup_first_at;
+    if (r->params_dup.obj && r->params_dup.obj == obj) {
+        at = r->params_dup.at;
+        first_at = r->params_dup.first_at;
+    } else if (!r->dup_obj || r->dup_obj != obj) {
+        return err_set(r->e, "%s: %s", r->path, what);
+    }
+    long line, col, first, first_col;
+    locate(r, at, &line, &col);
+    locate(r, first_at, &first, &first_col);
+    return err_set(r->e, "%s:%ld:%ld: %s (first at line %ld)", r->path, line, col, what, first);
 }
 
 /* Characters cJSON would accept but that have no place in a flow: a NUL, raw or
@@ -549,9 +574,12 @@ static int read_task(struct reader *r, const cJSON *j, struct rawtask *t)
     const cJSON *it;
     cJSON_ArrayForEach(it, j)
     {
-        if (cJSON_GetObjectItemCaseSensitive(j, it->string) != it)
-            return err_set(r->e, "%s: task %s: field \"%s\" appears twice", r->path, t->name,
-                           it->string);
+        if (cJSON_GetObjectItemCaseSensitive(j, it->string) != it) {
+            char *what = xasprintf("task %s: field \"%s\" appears twice", t->name, it->string);
+            int rc = dup_error(r, j, what);
+            free(what);
+            return rc;
+        }
         if (task_field(r, t, it))
             return -1;
     }
@@ -616,7 +644,7 @@ static cJSON *read_container(struct reader *r, int depth)
 {
     assert(*r->p == '{' || *r->p == '[');
     if (depth > MAX_NESTING) {
-        char_error(r, r->p, "invalid JSON: nested too deeply");
+        char_error(r, r->p, "nested too deeply (JSON deeper than 1000 levels)");
         return NULL;
     }
     bool obj = *r->p == '{';
@@ -628,12 +656,28 @@ static cJSON *read_container(struct reader *r, int depth)
         r->p++;
         return c;
     }
+    const char **keys = NULL; /* where each member's key starts, for dup_error() */
+    size_t n = 0, cap = 0;
     for (;;) {
+        skip_ws(r);
+        const char *key_at = r->p;
         char *key = obj ? read_key(r) : NULL;
         cJSON *v = !obj || key ? read_exact(r, depth + 1) : NULL;
         if (!v) {
             free(key);
             break;
+        }
+        if (obj && !r->dup_obj && cJSON_GetObjectItemCaseSensitive(c, key)) {
+            size_t i = 0;
+            for (const cJSON *it = c->child; it && strcmp(it->string, key) != 0; it = it->next)
+                i++;
+            r->dup_obj = c;
+            r->dup_at = key_at;
+            r->dup_first_at = keys[i];
+        }
+        if (obj) {
+            xgrow(&keys, &cap, n + 1, sizeof *keys);
+            keys[n++] = key_at;
         }
         if (obj)
             cJSON_AddItemToObject(c, key, v);
@@ -643,6 +687,7 @@ static cJSON *read_container(struct reader *r, int depth)
         skip_ws(r);
         if (*r->p == close) {
             r->p++;
+            free(keys);
             return c;
         }
         if (*r->p != ',') {
@@ -651,6 +696,7 @@ static cJSON *read_container(struct reader *r, int depth)
         }
         r->p++;
     }
+    free(keys);
     cJSON_Delete(c);
     return NULL;
 }
@@ -720,6 +766,7 @@ static int task_member(struct reader *r, const char *name)
     struct rawflow *rf = r->rf;
     int line, col;
     locate_next(r, r->key_at, &line, &col);
+    r->dup_obj = NULL;
     cJSON *j = read_exact(r, 1);
     if (!j)
         return -1;
@@ -748,9 +795,15 @@ static int top_member(struct reader *r, const char *key)
                            r->path)
                  : -1;
     }
+    if (strcmp(key, "params") == 0)
+        r->dup_obj = NULL; /* read_params() reports its duplicates */
     cJSON *v = read_exact(r, 1);
     if (!v)
         return -1;
+    if (strcmp(key, "params") == 0 && r->dup_obj == v) {
+        r->params_dup = (struct reader_dup){r->dup_obj, r->dup_at, r->dup_first_at};
+        r->dup_obj = NULL;
+    }
     if (cJSON_GetObjectItemCaseSensitive(r->top, key)) {
         cJSON_Delete(v);
         return err_set(r->e, "%s: field \"%s\" appears twice", r->path, key);
@@ -791,8 +844,12 @@ static int read_params(struct reader *r, cJSON *params)
     const cJSON *it;
     cJSON_ArrayForEach(it, params)
     {
-        if (cJSON_GetObjectItemCaseSensitive(params, it->string) != it)
-            return err_set(r->e, "%s: parameter %s is defined twice", r->path, it->string);
+        if (cJSON_GetObjectItemCaseSensitive(params, it->string) != it) {
+            char *what = xasprintf("parameter %s is defined twice", it->string);
+            int rc = dup_error(r, params, what);
+            free(what);
+            return rc;
+        }
         if (!it->string[0])
             return err_set(r->e, "%s: a parameter has an empty name", r->path);
         for (const char *c = it->string; *c; c++)

@@ -326,3 +326,61 @@ JSON
     sl gc; assert_rc 0
     assert_eq "$(ls -A .sluice/tmp)" "" "gc left the scratch directory"
 }
+
+# Defect 9: verify --repair never says it repaired what it left broken. An object
+# replaced by a symbolic link (to a file of the user's, never followed nor touched) is
+# put back from its view, and stays put back.
+test_verify_repair_puts_a_symlinked_object_back_for_good() {
+    git_repo
+    publishing_flow out
+    commit_all
+    sl run; assert_rc 0
+    obj=$(find .sluice/objects -type f | head -1)
+    write mine.txt hi
+    rm -f "$obj"; ln -s "$T/mine.txt" "$obj"
+    before=$(snapshot)
+    sl verify; assert_rc 1
+    assert_out "not a regular file"
+    sl verify --repair; assert_rc 0
+    assert_out "put object"
+    assert_not_out "deleted the damaged object"
+    sl verify; assert_rc 0
+    [ -f "$obj" ] && [ ! -L "$obj" ] || fail "the object was not put back"
+    assert_untouched "$before" "the user's file the object pointed to"
+}
+
+# Defect 12: valid JSON nested deeper than the reader goes is said to be that, with its
+# place; a duplicated parameter or task field gets its line (as a duplicated task does).
+test_deep_nesting_and_duplicated_members_are_named_with_their_place() {
+    python3 -c "print('{\"tasks\": {\"a\": {\"run\": \"x\",\n \"x-deep\": ' + '[' * 1500 + ']' * 1500 + '}}}')" >flow.json
+    sl status; assert_rc 2
+    assert_out "flow.json:2:1011: nested too deeply (JSON deeper than 1000 levels)"
+    assert_not_out "invalid JSON"
+    printf '{ "params": { "lr": 1,\n  "lr": 2 },\n  "tasks": { "a": { "run": "x" } } }\n' >flow.json
+    sl status; assert_rc 2
+    assert_out "flow.json:2:3: parameter lr is defined twice (first at line 1)"
+    printf '{ "tasks": { "a": { "run": "x",\n    "run": "y" } } }\n' >flow.json
+    sl status; assert_rc 2
+    assert_out "flow.json:2:5: task a: field \"run\" appears twice (first at line 1)"
+}
+
+# Defect 11: two runs never share an id, even when the WAL holding one run's record
+# is deleted under it and a second writer then sees an older database.
+test_two_runs_never_share_an_id_even_with_a_deleted_wal() {
+    git_repo
+    publishing_flow out
+    commit_all
+    mkdir hook
+    SLUICE_TEST_HOOK="run-planned wait 1 $T/hook" "$SLUICE" run >a.out 2>&1 &
+    local pid=$!
+    for _ in $(seq 1000); do [ -e hook/stopped ] && break; sleep 0.01; done
+    [ -e hook/stopped ] || fail "the first run never got to its plan"
+    rm -f .sluice/sluice.db-wal .sluice/sluice.db-shm
+    sl run -f flow.json
+    b=$(printf '%s\n' "$OUT_TEXT" | sed -n 's/.* run \([0-9]*\) [a-z]*:.*/\1/p' | tail -1)
+    touch hook/go
+    wait "$pid"
+    a=$(sed -n 's/.* run \([0-9]*\) [a-z]*:.*/\1/p' a.out | tail -1)
+    [ -n "$a" ] && [ -n "$b" ] || fail "no run ids: first '$(cat a.out)', second '$OUT_TEXT'"
+    [ "$a" != "$b" ] || fail "both runs are run $a"
+}

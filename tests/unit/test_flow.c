@@ -185,7 +185,10 @@ TEST(flow_duplicates_and_names)
                    NULL),
               "flow.json: task c: a-b and a_b would both be passed as IN_a_b");
     CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\", \"run\": \"y\"}}}", NULL),
-              "flow.json: task a: field \"run\" appears twice");
+              "flow.json:1:30: task a: field \"run\" appears twice (first at line 1)");
+    CHECK_STR(load("{\"params\": {\"p\": 1,\n  \"p\": 2}, \"tasks\": {\"a\": {\"run\": \"x\"}}}",
+                   NULL),
+              "flow.json:2:3: parameter p is defined twice (first at line 1)");
 }
 
 TEST(flow_missing_code_files)
