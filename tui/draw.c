@@ -300,11 +300,18 @@ static void draw_bottom(const struct app *a, int row)
         attrset(0);
         return;
     }
-    char *hints = actions_footer(COLS - 1);
+    char pos[160];
+    model_position(&a->m, pos, sizeof pos);
+    int pw = pos[0] ? layout_text_width(pos) : 0;
+    if (pw > COLS / 2)
+        pw = 0;
+    char *hints = actions_footer(COLS - 1 - (pw ? pw + 2 : 0));
     attrset(A_DIM);
     mvaddnstr(row, 0, hints, COLS);
     attrset(0);
     free(hints);
+    if (pw)
+        mvaddstr(row, COLS - 1 - pw, pos);
 }
 
 /* Writes text from the top left, broken between words to fit the terminal's width. */

@@ -498,3 +498,40 @@ KEYS
     assert_out "in run 2: ran"
     assert_out "cause: param lr 0.1 -> 0.2"
 }
+
+# Issue 17 items 1-2: h/j/k/l move to the nearest box in that screen direction in
+# both layouts (examples/hello: `j` from greet used to skip shout, `h`/`l` did nothing,
+# and left-to-right `l` moved down the screen); K/J follow edges; a position line.
+test_tui_keys_move_in_screen_directions_in_every_layout() {
+    cp -r "$OLDPWD/examples/hello" hello && rm -rf hello/.sluice && cd hello && git_repo && commit_all
+    tui <<'KEYS'
+size 80 24
+keys gj
+dump j
+keys j
+dump jj
+keys k
+dump k
+keys dd
+keys g
+keys l
+dump lr-l
+keys l
+dump lr-ll
+keys h
+dump lr-h
+keys J
+dump lr-J
+keys KK
+dump lr-KK
+keys q
+KEYS
+    screen j;     assert_out "┃ ○ shout"; assert_out "shout · layer 2/3"
+    screen jj;    assert_out "┃ ○ count"; assert_out "count · layer 3/3"
+    screen k;     assert_out "┃ ○ shout"
+    screen lr-l;  assert_out "┃ ○ shout"
+    screen lr-ll; assert_out "┃ ○ count"
+    screen lr-h;  assert_out "┃ ○ shout"
+    screen lr-J;  assert_out "┃ ○ count"
+    screen lr-KK; assert_out "┃ ○ greet"
+}
