@@ -155,7 +155,7 @@ static void act_LOG(struct app *a, const struct strv *args)
     app_pane(a, PANE_LOG, title, &lines);
     free(title);
     a->pane_follow = live;
-    a->pane_scroll = a->lines.n > 0 ? (int)a->lines.n - 1 : 0;
+    app_scroll_end(a);
 }
 
 static void act_HISTORY(struct app *a, const struct strv *args)

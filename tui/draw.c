@@ -382,6 +382,12 @@ void draw_frame(struct app *a)
     doupdate();
 }
 
+int draw_pane_rows(const struct app *a)
+{
+    int h = pane_height(a, LINES - 2) - 1;
+    return h > 1 ? h : 1;
+}
+
 long draw_hit(const struct app *a, int x, int y)
 {
     const struct model *m = &a->m;

@@ -535,3 +535,47 @@ KEYS
     screen lr-J;  assert_out "┃ ○ count"
     screen lr-KK; assert_out "┃ ○ greet"
 }
+
+# Issue 17 items 5-6: `q` in the details pane closes it (it quit the TUI); scrolling to
+# the end keeps a full page (`L` on a 6-line log showed its last line only, `G` in the
+# history left one row with none selected).
+test_tui_q_closes_one_level_and_the_end_keeps_a_full_page() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "name": "lg", "tasks": { "six": { "run": "for i in 1 2 3 4 5 6; do echo line$i; done; echo x >$OUT/x" } } }
+JSON
+    commit_all
+    for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+        sl run; assert_rc 0; sl invalidate six; assert_rc 0
+    done
+    sl run; assert_rc 0
+    tui <<'KEYS'
+size 80 16
+key Enter
+keys q
+dump detail-q
+keys fq
+dump focus-q
+keys L
+dump log
+keys G
+dump log-G
+keys q
+keys H
+keys G
+dump history-G
+keys kkk
+dump history-k
+key Esc
+keys q
+KEYS
+    assert_rc 0
+    screen detail-q; assert_out "┃ ✓ six"; assert_not_out "details"
+    screen focus-q;  assert_out "┃ ✓ six"; assert_not_out "│ focus"
+    screen log;      assert_out "line1"; assert_out "line6"
+    screen log-G;    assert_out "line1"; assert_out "line6"
+    screen history-G
+    assert_line '^ +1 +[0-9]'; assert_line '^ +12 +[0-9]'; assert_not_out " 16  "
+    screen history-k
+    assert_line '^ +1 +[0-9]'; assert_line '^ +12 +[0-9]'
+}
