@@ -51,6 +51,8 @@ struct app {
     char *message; /* shown on the last line until the next key */
     int scroll_x, scroll_y;
     long followed; /* the selection the scroll position last followed */
+    struct layout_box followed_box; /* where its box was then */
+    int followed_w, followed_h;     /* and the size of the graph's window */
     bool mouse;
     bool quit;
     bool dirty;

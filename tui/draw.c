@@ -62,22 +62,26 @@ static void put(const struct view *v, int px, int py, const char *s, attr_t attr
     }
 }
 
-/* When the selection has changed, scrolls as little as possible to bring it into
- * the window; otherwise the picture stays where panning put it. */
+/* When the selection, its box or the window changed (a move, a search, a relayout, a
+ * resize, a pane opening below), brings the selected box into the window: when any of
+ * it is out of sight, the view centres on it. Otherwise the picture stays where panning
+ * put it. */
 static void follow_selection(struct app *a, struct view *v)
 {
     const struct model *m = &a->m;
-    if (m->sel >= 0 && m->sel != a->followed) {
+    const struct layout_box *b = m->sel >= 0 ? &m->layout.boxes[m->sel] : NULL;
+    bool changed = b && (m->sel != a->followed || memcmp(b, &a->followed_box, sizeof *b) != 0 ||
+                   v->w != a->followed_w || v->h != a->followed_h);
+    if (changed) {
         a->followed = m->sel;
-        const struct layout_box *b = &m->layout.boxes[m->sel];
-        if (b->x < a->scroll_x)
-            a->scroll_x = b->x - 2;
-        if (b->x + b->w > a->scroll_x + v->w)
-            a->scroll_x = b->x + b->w - v->w + 2;
-        if (b->y < a->scroll_y)
-            a->scroll_y = b->y - 1;
-        if (b->y + b->h > a->scroll_y + v->h)
-            a->scroll_y = b->y + b->h - v->h + 1;
+        a->followed_box = *b;
+        a->followed_w = v->w;
+        a->followed_h = v->h;
+        bool narrow = m->layout.width < v->w; /* drawn centred, never scrolled sideways */
+        if (!narrow && (b->x < a->scroll_x || b->x + b->w > a->scroll_x + v->w))
+            a->scroll_x = b->x + b->w / 2 - v->w / 2;
+        if (b->y < a->scroll_y || b->y + b->h > a->scroll_y + v->h)
+            a->scroll_y = b->y + b->h / 2 - v->h / 2;
     }
     int max_x = m->layout.width - v->w, max_y = m->layout.height - v->h;
     a->scroll_x = a->scroll_x > max_x ? max_x : a->scroll_x;

@@ -579,3 +579,35 @@ KEYS
     screen history-k
     assert_line '^ +1 +[0-9]'; assert_line '^ +12 +[0-9]'
 }
+
+# Issue 17 item 3: the selection stays in sight when a pane opens below it (`G Enter`
+# at 80x24 put the details pane over the box) and after a direction change; a search
+# jump centres the view (it scrolled only just enough: nothing after the match showed).
+test_tui_selection_stays_in_sight_and_jumps_centre_it() {
+    git_repo
+    python3 -c "
+import json
+t = {}
+for i in range(1, 13):
+    t['t%d' % i] = {'run': 'echo x >\$OUT/x'}
+    if i > 1: t['t%d' % i]['after'] = ['t%d' % (i - 1)]
+print(json.dumps({'name': 'ch', 'tasks': t}))" >flow.json
+    commit_all
+    tui <<'KEYS'
+size 80 24
+keys G
+key Enter
+dump pane
+key Esc
+keys g/
+type t7
+key Enter
+dump search
+keys dd
+dump direction
+keys q
+KEYS
+    screen pane;      assert_out "┃ ○ t12"; assert_out " details"
+    screen search;    assert_out "┃ ○ t7"; assert_out "│ ○ t9 "
+    screen direction; assert_out "┃ ○ t7"
+}
