@@ -255,25 +255,26 @@ static void draw_status(const struct app *a, int row)
 {
     const struct model *m = &a->m;
     struct sb b = {0};
+    const char *bar = m->ascii ? "|" : "│", *dot = m->ascii ? "-" : "·";
     sb_addf(&b, " %s", m->ws ? m->ws->flow->name : "sluice");
     char *counts = model_counts(m);
-    sb_addf(&b, " │ %s", counts[0] || !m->ws ? counts : "no tasks");
+    sb_addf(&b, " %s %s", bar, counts[0] || !m->ws ? counts : "no tasks");
     free(counts);
     if (m->past_run) {
         char at[160];
         model_past_label(m, at, sizeof at);
-        sb_addf(&b, " │ run %lld %s%s │ %s", (long long)m->past_run,
-                a->playing ? (m->ascii ? "> " : "▶ ") : "", at,
+        sb_addf(&b, " %s run %lld %s%s %s %s", bar, (long long)m->past_run,
+                a->playing ? (m->ascii ? "> " : "▶ ") : "", at, bar,
                 m->past_at == m->n_past ? "as it ended" : "Esc: now");
     }
     else if (m->run_going)
-        sb_addf(&b, " │ %s run %lld going", a->m.ascii ? "*" : "●", (long long)m->run_id);
+        sb_addf(&b, " %s %s run %lld going", bar, a->m.ascii ? "*" : "●", (long long)m->run_id);
     if (m->focus >= 0)
-        sb_addf(&b, " │ focus");
+        sb_addf(&b, " %s focus", bar);
     if (m->doc && flowedit_dirty(m->doc))
-        sb_addf(&b, " │ unsaved%s", m->disk_conflict ? " (changed on disk)" : "");
+        sb_addf(&b, " %s unsaved%s", bar, m->disk_conflict ? " (changed on disk)" : "");
     if (m->ws)
-        sb_addf(&b, " │ %s · store %s", m->ws->flow->path, store_root(m->ws->store));
+        sb_addf(&b, " %s %s %s store %s", bar, m->ws->flow->path, dot, store_root(m->ws->store));
     attrset(A_REVERSE);
     mvhline(row, 0, ' ', COLS);
     mvaddnstr(row, 0, b.buf, COLS);

@@ -318,6 +318,9 @@ KEYS
     assert_out "| o load"
     assert_out "+-----"
     assert_not_out "╭"
+    # issue 17 item 10: only ASCII, the status bar and the footer too
+    printf '%s\n' "$OUT_TEXT" | LC_ALL=C grep -n '[^ -~]' && fail "non-ASCII on the --ascii screen"
+    assert_out "chain | 4 pending | flow.json - store"
     tui <<'KEYS'
 size 20 5
 dump tiny
