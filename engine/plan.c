@@ -240,12 +240,16 @@ int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store
     return rc;
 }
 
+static bool damaged(struct plan *p, struct db *db, struct store *st, size_t t);
+
 int plan_demand(struct plan *p, struct keys *k, struct db *db, struct store *st, size_t t,
                 const bool *force, struct err *e)
 {
     bool opened;
     db_read_begin(db, &opened);
     int rc = plan_walk(p, k, db, st, &t, 1, false, force, e);
+    if (rc == 0 && p->nodes[t].action == PLAN_HIT)
+        damaged(p, db, st, t); /* its bytes are read: checked as a target's */
     db_read_end(db, opened);
     return rc;
 }

@@ -72,7 +72,9 @@ struct plan {
 int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store *st,
                      const size_t *targets, size_t n_targets, const bool *force, struct err *e);
 /* Plans task t, which no demand reached, as if a task of the plan needed its output
- * (it is no target). A task already planned is left as it is. */
+ * (it is no target); a hit's bytes are checked as a target's are, and a damaged one
+ * runs (plan_check_inputs() then plans its upstreams). A task already planned is
+ * left as it is. */
 int plan_demand(struct plan *p, struct keys *k, struct db *db, struct store *st, size_t t,
                 const bool *force, struct err *e);
 /* For a run: checks the bytes of every hit that a task of the plan will read, and of

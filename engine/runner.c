@@ -511,9 +511,18 @@ static int publish_covered(struct run *r, size_t t)
 }
 
 /* A publishing task no demand reached, whose publication is not in place (its path
- * moved, or it was removed) and whose bytes are gone, is planned to run:
- * publish_covered() can only publish bytes that are there. An expired one is left
- * alone, as publish_covered() leaves it. */
+ * moved, or it was removed) and whose bytes are gone or damaged, is planned to run:
+ * publish_covered() can only publish intact bytes that are there. An expired one is
+ * left alone, as publish_covered() leaves it. */
+static bool usable(struct run *r, const char *digest)
+{
+    char *damage = NULL;
+    bool ok = cache_output_present(r->ws->db, r->ws->store, digest) &&
+              cache_output_intact(r->ws->db, r->ws->store, digest, &damage);
+    free(damage);
+    return ok;
+}
+
 static int demand_publications(struct run *r)
 {
     for (size_t t = 0; t < r->f->n_tasks; t++) {
@@ -522,8 +531,7 @@ static int demand_publications(struct run *r)
             continue;
         const struct plan_valid *why;
         const struct cache_entry *ce = plan_entry(&r->plan, &r->ws->keys, r->ws->db, t, &why);
-        if (ce ? cache_output_present(r->ws->db, r->ws->store, ce->digest) ||
-                     publish_in_place(r->ws, t, ce->digest)
+        if (ce ? publish_in_place(r->ws, t, ce->digest) || usable(r, ce->digest)
                : why->cause == CAUSE_EXPIRED || why->cause == CAUSE_UPSTREAM_EXPIRED)
             continue;
         if (plan_demand(&r->plan, &r->ws->keys, r->ws->db, r->ws->store, t, r->o->force, r->e))

@@ -163,3 +163,25 @@ JSON
     [ ! -e "$view/planted.txt" ] || fail "the target's view still holds a planted file"
     assert_eq "$(cat "$view/t")" same "the target's bytes"
 }
+
+# prep is covered by report's hit; its stored bytes are damaged and its publication
+# removed: it cannot be published from the store, so it runs again.
+test_a_removed_publication_whose_stored_bytes_are_damaged_runs_its_task() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "prep":   { "run": "echo prep >>\"$RUNS\"; echo prep-bytes >$OUT/p.txt", "publish": "pub/p.txt" },
+  "report": { "run": "echo report >>\"$RUNS\"; (cat $IN_prep/p.txt; echo r) >$OUT/r.txt",
+              "after": ["prep"] }
+} }
+JSON
+    sl run; assert_rc 0
+    obj=$(find "$(view_of prep)/" -type f -o -type l | head -n 1)
+    obj=$(readlink -f "$obj")
+    chmod u+w "$obj"; echo damaged-bytes >"$obj"
+    rm pub/p.txt
+    reset_runs
+    sl run; assert_rc 0
+    assert_eq "$(cat pub/p.txt)" prep-bytes "published from a fresh run"
+    assert_eq "$(runs_of prep) $(runs_of report)" "1 0" "prep ran again, report stays a hit"
+}
