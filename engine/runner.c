@@ -136,6 +136,11 @@ static const char *run_reason(const struct run *r, size_t t)
 static void plan_causes(struct run *r)
 {
     r->causes = xcalloc(r->f->n_tasks + 1, sizeof *r->causes);
+    size_t first = 0; /* a no-op runs nothing: the flow's status would check every view */
+    while (first < r->f->n_tasks && r->plan.nodes[first].action != PLAN_RUN)
+        first++;
+    if (first == r->f->n_tasks)
+        return;
     struct task_status *st = status_of_plan(r->ws, &r->plan);
     for (size_t t = 0; t < r->f->n_tasks; t++) {
         if (r->plan.nodes[t].action != PLAN_RUN)
