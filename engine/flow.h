@@ -124,6 +124,10 @@ char *flow_var_name(const char *upstream);
 
 /* Index of the task with this name, or -1. A sub-flow node's name finds its output. */
 long flow_find(const struct flow *f, const char *name);
+/* The tasks a name on the command line stands for: the task (or sub-flow node) of that
+ * name, else every instance NAME@... of a matrix task, in name order. Returns how many
+ * (0: none, *out NULL); caller frees *out. */
+size_t flow_find_all(const struct flow *f, const char *name, size_t **out);
 /* The variable task t sees its j-th upstream's output in: "IN_<name as written in
  * after>". Returns a flow-owned string, or buf filled. */
 #define FLOW_VAR_MAX 160

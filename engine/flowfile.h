@@ -45,6 +45,8 @@ struct rawtask {
     char *executor;       /* "executor", or NULL */
     struct kv *exec_opts; /* other object-valued fields: name -> the object as JSON */
     size_t n_exec_opts;
+    char *matrix;  /* "matrix" as compact JSON, or NULL (matrix.c expands it) */
+    struct strv after_vars; /* empty, or per `after` entry the IN_ variable matrix.c chose */
 };
 
 struct cJSON;
@@ -52,7 +54,7 @@ struct cJSON;
 struct rawflow {
     char *path; /* as given, for messages */
     char *name; /* NULL when the file has none */
-    struct cJSON *params; /* object of scalars, in file order */
+    struct cJSON *params; /* object of scalars and lists of scalars, in file order */
     char *publish_root; /* NULL when not set */
     char *executor;     /* the file's default "executor", or NULL */
     struct kv *exec_opts; /* other object-valued fields: name -> the object as JSON */
