@@ -303,17 +303,37 @@ static int make_instance(struct expansion *x, const struct rawtask *rt, const st
     return subst_fields(x, rt, m, point, t);
 }
 
-/* A task without matrix moves as it is, after checking it uses no {matrix.*}. */
-static int move_plain(struct expansion *x, struct rawtask *rt, struct rawtask *t)
+static bool mentions_matrix(const struct rawtask *rt)
 {
+    bool any = (rt->run && strstr(rt->run, "{matrix.")) ||
+               (rt->publish && strstr(rt->publish, "{matrix."));
+    for (size_t i = 0; !any && i < rt->code.n; i++)
+        any = strstr(rt->code.v[i], "{matrix.") != NULL;
+    for (size_t i = 0; !any && i < rt->files.n; i++)
+        any = strstr(rt->files.v[i], "{matrix.") != NULL;
+    for (size_t i = 0; !any && i < rt->n_env; i++)
+        any = strstr(rt->env[i].value, "{matrix.") != NULL;
+    return any;
+}
+
+/* A task without "matrix" may not use {matrix.*}. */
+static int check_plain(struct expansion *x, const struct rawtask *rt)
+{
+    if (!mentions_matrix(rt))
+        return 0;
     struct rawtask tmp = {0};
     int rc = subst_fields(x, rt, NULL, NULL, &tmp);
     rawtask_free(&tmp);
-    if (rc == 0) {
-        *t = *rt;
-        memset(rt, 0, sizeof *rt);
-    }
     return rc;
+}
+
+/* A task without matrix moves as it is. */
+static int move_plain(struct expansion *x, struct rawtask *rt, struct rawtask *t)
+{
+    (void)x; /* checked by matrix_expand() */
+    *t = *rt;
+    memset(rt, 0, sizeof *rt);
+    return 0;
 }
 
 /* --- edges --------------------------------------------------------------------------------- */
@@ -504,7 +524,9 @@ int matrix_expand(struct rawflow *rf, const cJSON *params, const char *path, str
     size_t n_m = 0;
     for (size_t i = 0; i < rf->n_tasks && rc == 0; i++) {
         n_m += rf->tasks[i].matrix ? 1 : 0;
-        if (lists)
+        if (!rf->tasks[i].matrix)
+            rc = check_plain(&x, &rf->tasks[i]);
+        if (lists && rc == 0)
             rc = check_scalar_uses(&x, &rf->tasks[i]);
     }
     if (rc || n_m == 0)
