@@ -137,3 +137,13 @@ test_matrix_errors_are_located() {
     matrix_error '{ "tasks": { "a": { "matrix": { "s": ["a b"] }, "run": "echo" } } }' \
         'value "a b" may use only letters'
 }
+
+test_matrix_dag_collapse_draws_one_node_with_counts_per_state() {
+    tutorial_flow
+    sl run map@A; assert_rc 0
+    sl dag --collapse --ascii; assert_rc 0
+    assert_out 'map x2: 1 + 1 o'
+    assert_out 'sort x2: 2 o'
+    assert_not_out 'map@A'
+    sl dag --ascii; assert_out 'map@A'; assert_out 'map@B'
+}
