@@ -47,7 +47,9 @@ static int apply(struct workspace *ws, const char *name, enum invalidate_scope s
 {
     size_t *found, n_found = flow_find_all(ws->flow, name, &found);
     if (n_found == 0) {
-        fprintf(stderr, "sluice: %s: no task named \"%s\"\n", ws->flow->path, name);
+        struct err e;
+        flow_no_task(ws->flow, name, &e);
+        cli_error(e.msg);
         return EXIT_USAGE;
     }
     size_t n;

@@ -99,9 +99,11 @@ int cmd_why(struct cli *c, int argc, char **argv)
         cli_error(e.msg);
         code = EXIT_USAGE;
     }
-    size_t *found = NULL, n_found = code == EXIT_OK ? flow_find_all(ws->flow, argv[optind], &found) : 0;
+    size_t *found = NULL,
+           n_found = code == EXIT_OK ? flow_find_all(ws->flow, argv[optind], &found) : 0;
     if (code == EXIT_OK && n_found == 0) {
-        fprintf(stderr, "sluice: %s: no task named \"%s\"\n", ws->flow->path, argv[optind]);
+        flow_no_task(ws->flow, argv[optind], &e);
+        cli_error(e.msg);
         code = EXIT_USAGE;
     }
     /* A matrix task's base name explains each instance in turn. */

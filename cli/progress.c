@@ -165,4 +165,10 @@ void progress_summary(struct progress *p, const struct run_summary *s)
     if (s->unpublished)
         printf(", unpublished %zu", s->unpublished);
     printf(" in %s\n", took);
+    if (s->empty)
+        printf("warning: %zu task%s succeeded with an empty $OUT: %s\n", s->empty,
+               s->empty == 1 ? "" : "s", s->empty_names);
+    if (s->capped)
+        printf("note: %s asked for more cpus than -j %d and ran with all %d job slot%s\n",
+               s->capped_names, s->jobs, s->jobs, s->jobs == 1 ? "" : "s");
 }

@@ -161,14 +161,15 @@ static int busy_timeout_ms(void)
 
 static int set_error(struct db *db, struct err *e, const char *what)
 {
+    /* SQLite calls a full disk met while making its WAL or index "disk I/O error". */
+    if (sqlite3_errcode(db->h) == SQLITE_FULL || sqlite3_system_errno(db->h) == ENOSPC)
+        return err_set(e, "%s: %s: the disk is full (no space left on device)", what, db->path);
     switch (sqlite3_errcode(db->h)) {
     case SQLITE_BUSY:
         return err_set(e, "%s: %s is locked by another program (gave up after %.1f s)", what,
                        db->path, busy_timeout_ms() / 1000.0);
     case SQLITE_READONLY:
         return err_set(e, "%s: %s is read-only", what, db->path);
-    case SQLITE_FULL:
-        return err_set(e, "%s: %s: no space left on device", what, db->path);
     default:
         return err_set(e, "%s: %s", what, sqlite3_errmsg(db->h));
     }
@@ -313,6 +314,11 @@ int db_open(const char *path, struct db **out, struct err *e)
     }
     *out = db;
     return 0;
+}
+
+const char *db_file(const struct db *db)
+{
+    return db->path;
 }
 
 bool db_read_only(const struct db *db)

@@ -48,6 +48,8 @@ void db_read_end(struct db *db, bool opened);
 int db_commit(struct db *db, struct err *e);
 void db_rollback(struct db *db);
 bool db_in_transaction(struct db *db);
+/* The database file's path. */
+const char *db_file(const struct db *db);
 
 /* Binds text or NULL. */
 void db_bind_text(sqlite3_stmt *st, int i, const char *s);

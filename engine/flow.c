@@ -4,9 +4,7 @@
 #include <assert.h>
 #include <cjson/cJSON.h>
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <glob.h>
 #include <limits.h>
 #include <malloc.h>
 #include <stdlib.h>
@@ -15,6 +13,7 @@
 #include <unistd.h>
 
 #include "matrix.h"
+#include "pathset.h"
 #include "template.h"
 
 #define MAX_DEPTH 32 /* sub-flows nested deeper than this are surely a mistake */
@@ -236,53 +235,20 @@ static void template_base(const struct scope *s, struct template_vars *v, const 
 
 /* --- code globs -------------------------------------------------------------------------------- */
 
-static bool has_glob(const char *s)
+/* An `outputs` path: relative, staying under $OUT; normalised in place. */
+static int check_output(struct loader *L, const struct scope *s, const struct task *t,
+                        char **path)
 {
-    return strpbrk(s, "*?[") != NULL;
-}
-
-static char *glob_escape(const char *s)
-{
-    struct sb b = {0};
-    for (; *s; s++) {
-        if (strchr("*?[]\\", *s))
-            sb_addc(&b, '\\');
-        sb_addc(&b, *s);
+    char *norm = (*path)[0] == '/' ? NULL : path_normalize(*path, false);
+    if (!norm || !norm[0] || strcmp(norm, ".") == 0) {
+        free(norm);
+        return err_set(L->e, "%s: task %s: outputs path %s must be a path under $OUT (relative, "
+                             "without ..)",
+                       s->path, t->local, *path);
     }
-    return sb_take(&b);
-}
-
-static void add_dir_files(const char *dir, const char *rel, struct strv *out)
-{
-    char *abs = path_join(dir, rel);
-    DIR *d = opendir(abs);
-    free(abs);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        const char *n = de->d_name;
-        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || strcmp(n, ".git") == 0 ||
-            strcmp(n, ".sluice") == 0)
-            continue;
-        char *child = xasprintf("%s/%s", rel, n);
-        char *child_abs = path_join(dir, child);
-        struct stat st;
-        if (stat(child_abs, &st) != 0) {
-            /* A dangling (or looping) symlink is no file; any other failure keeps the
-             * path, so that fingerprinting it reports the error instead of leaving
-             * code out of the key. */
-            if (errno != ENOENT && errno != ELOOP)
-                strv_push(out, xstrdup(child));
-        } else if (S_ISDIR(st.st_mode)) {
-            add_dir_files(dir, child, out);
-        } else if (S_ISREG(st.st_mode)) {
-            strv_push(out, xstrdup(child));
-        }
-        free(child);
-        free(child_abs);
-    }
-    closedir(d);
+    free(*path);
+    *path = norm;
+    return 0;
 }
 
 /* Adds the files matching one code pattern (relative to the task's dir) to out. */
@@ -300,25 +266,8 @@ static int expand_code(struct loader *L, const struct scope *s, const struct tas
         return err_set(L->e, "%s: task %s: code pattern %s: ** is not supported (name the "
                              "directory, %.*s, to take every file below it)",
                        s->path, t->local, pattern, (int)(stars - pattern), pattern);
-    if (has_glob(pattern)) {
-        char *edir = glob_escape(dir);
-        char *full = pattern[0] == '/' ? xstrdup(pattern) : xasprintf("%s/%s", edir, pattern);
-        glob_t g;
-        if (glob(full, 0, NULL, &g) == 0) {
-            size_t dl = strlen(dir);
-            for (size_t i = 0; i < g.gl_pathc; i++) {
-                const char *m = g.gl_pathv[i];
-                struct stat st;
-                if (stat(m, &st) != 0 || !S_ISREG(st.st_mode))
-                    continue;
-                if (pattern[0] != '/' && strncmp(m, dir, dl) == 0 && m[dl] == '/')
-                    m += dl + 1;
-                strv_push(out, xstrdup(m));
-            }
-        }
-        globfree(&g);
-        free(edir);
-        free(full);
+    if (pathset_is_glob(pattern)) {
+        pathset_glob(dir, pattern, out);
     } else {
         char *abs = path_join(dir, pattern);
         struct stat st;
@@ -328,7 +277,7 @@ static int expand_code(struct loader *L, const struct scope *s, const struct tas
             return err_set(L->e, "%s: task %s: code file %s: %s", s->path, t->local, pattern,
                            strerror(errno));
         if (S_ISDIR(st.st_mode))
-            add_dir_files(dir, pattern, out);
+            pathset_dir_files(dir, pattern, out);
         else if (S_ISREG(st.st_mode))
             strv_push(out, xstrdup(pattern));
         else /* /dev/zero or a FIFO would never end hashing */
@@ -389,6 +338,8 @@ static void used_params(const struct scope *s, const struct rawtask *rt, struct 
         template_params(rt->code.v[i], &names);
     for (size_t i = 0; i < rt->files.n; i++)
         template_params(rt->files.v[i], &names);
+    for (size_t i = 0; i < rt->outputs.n; i++)
+        template_params(rt->outputs.v[i], &names);
     for (size_t i = 0; i < rt->n_env; i++)
         template_params(rt->env[i].value, &names);
     if (rt->publish)
@@ -541,6 +492,14 @@ static int task_executor(struct loader *L, const struct scope *s, const struct r
         else if (merge_options(opts, rt->exec_opts[i].value, v, L->e))
             rc = err_prefix(L->e, "%s: task %s: \"%s\"", s->path, t->local, name);
     }
+    /* Another executor learns a task's cpus as its "cpus" option, unless it has its own
+     * (Slurm: --cpus-per-task); the local one is given job slots instead (runner). */
+    if (rc == 0 && rt->cpus && strcmp(t->executor, "local") != 0 &&
+        !cJSON_GetObjectItemCaseSensitive(opts, "cpus")) {
+        char n[16];
+        snprintf(n, sizeof n, "%d", rt->cpus);
+        cJSON_AddItemToObject(opts, "cpus", cJSON_CreateRaw(n));
+    }
     if (rc == 0 && opts->child)
         t->exec_options = intern_free(L->f, cJSON_PrintUnformatted(opts));
     cJSON_Delete(opts);
@@ -564,9 +523,11 @@ static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
     t->keep = rt->keep;
     t->expire = rt->expire;
     t->is_volatile = rt->is_volatile;
+    t->cpus = rt->cpus ? rt->cpus : 1;
     used_params(s, rt, t);
     t->run = rt->run;
     t->files = rt->files;
+    t->outputs = rt->outputs;
     t->env = rt->env;
     t->n_env = rt->n_env;
     t->publish = rt->publish;
@@ -575,6 +536,7 @@ static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
     rt->env = NULL;
     rt->n_env = 0;
     memset(&rt->files, 0, sizeof rt->files);
+    memset(&rt->outputs, 0, sizeof rt->outputs);
 
     const char **names = xcalloc(s->n_subst + 1, sizeof *names);
     const char **values = xcalloc(s->n_subst + 1, sizeof *values);
@@ -586,6 +548,13 @@ static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
         rc = task_executor(L, s, rt, t, &v);
     for (size_t i = 0; rc == 0 && i < t->files.n; i++)
         rc = expand_field(L, s, t, &v, "files", &t->files.v[i]);
+    for (size_t i = 0; rc == 0 && i < t->outputs.n; i++)
+        rc = expand_field(L, s, t, &v, "outputs", &t->outputs.v[i]) ||
+             check_output(L, s, t, &t->outputs.v[i]);
+    if (rc == 0) {
+        strv_sort(&t->outputs);
+        strv_uniq(&t->outputs);
+    }
     for (size_t i = 0; rc == 0 && i < t->n_env; i++)
         rc = expand_field(L, s, t, &v, "env", &t->env[i].value);
     sort_array(t->env, t->n_env, sizeof *t->env, cmp_kv);
@@ -1206,6 +1175,7 @@ void flow_free(struct flow *f)
         free(t->dep_vars);
         strv_free(&t->code);
         strv_free(&t->files);
+        strv_free(&t->outputs);
         kv_free(t->env, t->n_env);
         kv_free(t->params, t->n_params);
         free(t->publish);
@@ -1275,6 +1245,24 @@ size_t flow_find_all(const struct flow *f, const char *name, size_t **out)
     }
     free(prefix);
     return n;
+}
+
+int flow_no_task(const struct flow *f, const char *name, struct err *e)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    for (size_t i = 0; i < f->n_tasks + f->n_groups; i++) {
+        const char *cand = i < f->n_tasks ? f->tasks[i].name : f->groups[i - f->n_tasks].name;
+        size_t d = edit_distance(name, cand);
+        if (d < best_d || (d == best_d && strcmp(cand, best) < 0)) {
+            best_d = d;
+            best = cand;
+        }
+    }
+    if (best && best_d <= strlen(name) / 3 + 1)
+        return err_set(e, "%s: no task named \"%s\" (did you mean \"%s\"?)", f->path, name,
+                       best);
+    return err_set(e, "%s: no task named \"%s\"", f->path, name);
 }
 
 const char *flow_param(const struct flow *f, const char *name)

@@ -33,6 +33,7 @@ struct task {
     size_t n_deps;
     struct strv code;  /* matched code files, relative to dir, sorted, unique */
     struct strv files; /* external input files, substituted, as written */
+    struct strv outputs; /* paths under $OUT it must leave: substituted, normalised, sorted */
     struct kv *env;    /* extra environment, substituted, sorted by key */
     size_t n_env;
     struct kv *params; /* the parameters its fields use, with their values */
@@ -48,6 +49,7 @@ struct task {
     const char *path;         /* its flow file, as messages name it */
     const char *executor;     /* "local", "slurm"... */
     const char *exec_options; /* its options for that executor, a JSON object, or NULL */
+    int cpus;                 /* cores it asks for ("cpus", default 1): not part of its key */
 };
 
 /* A sub-flow node. Its tasks, and those of sub-flows nested in it, are
@@ -128,6 +130,9 @@ long flow_find(const struct flow *f, const char *name);
  * name, else every instance NAME@... of a matrix task, in name order. Returns how many
  * (0: none, *out NULL); caller frees *out. */
 size_t flow_find_all(const struct flow *f, const char *name, size_t **out);
+/* Fails with "PATH: no task named "NAME"", adding "(did you mean "T"?)" with the
+ * task or sub-flow node whose name is nearest, when one is near enough. */
+int flow_no_task(const struct flow *f, const char *name, struct err *e);
 /* The variable task t sees its j-th upstream's output in: "IN_<name as written in
  * after>". Returns a flow-owned string, or buf filled. */
 #define FLOW_VAR_MAX 160

@@ -7,28 +7,34 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fields.h"
 #include "flow.h"
 
 /* --- fields ----------------------------------------------------------------------------------- */
 
-enum kind { K_STRING, K_LIST, K_BOOL, K_OBJECT, K_ANY };
+enum kind {
+    K_STRING = FIELD_STRING,
+    K_LIST = FIELD_LIST,
+    K_BOOL = FIELD_BOOL,
+    K_OBJECT = FIELD_OBJECT,
+    K_ANY = FIELD_ANY
+};
 
 struct field {
     const char *name;
     enum kind kind;
 };
 
-/* In the order a new field is placed among existing ones (the README's order). */
+/* From the field table, in its order: the order a new field is placed among existing ones. */
 static const struct field task_fields[] = {
-    {"run", K_STRING},         {"after", K_LIST},  {"code", K_LIST},     {"files", K_LIST},
-    {"env", K_OBJECT},         {"keep", K_STRING}, {"expire", K_STRING}, {"volatile", K_BOOL},
-    {"publish", K_STRING},     {"publish_mode", K_STRING}, {"output", K_BOOL},
-    {"flow", K_STRING},        {"with", K_OBJECT},         {"executor", K_STRING},
-    {"description", K_STRING},
+#define X(id, name, shape, ...) {name, (enum kind)shape},
+    TASK_FIELDS(X)
+#undef X
 };
 static const struct field top_fields[] = {
-    {"name", K_STRING}, {"description", K_STRING},  {"params", K_ANY},
-    {"tasks", K_ANY},   {"publish_root", K_STRING}, {"executor", K_STRING},
+#define X(id, name, shape) {name, (enum kind)shape},
+    FLOW_FIELDS(X)
+#undef X
 };
 
 static const struct field *field_of(const struct field *table, size_t n, const char *name,

@@ -6,14 +6,7 @@
 #include <ctype.h>
 #include <string.h>
 
-static const char *const flow_fields[] = {"name",         "description", "params", "tasks",
-                                          "publish_root", "executor"};
-static const char *const task_fields[] = {"matrix", "run",     "after",  "code",     "files",
-                                          "env",     "keep",   "expire",   "volatile",
-                                          "publish", "publish_mode", "output", "flow",
-                                          "with",    "executor", "description"};
-/* Fields a sub-flow node ("flow": ...) may have besides "flow" itself. */
-static const char *const subflow_fields[] = {"flow", "with", "description"};
+#include "fields.h"
 
 struct reader {
     const char *path; /* for messages */
@@ -27,15 +20,15 @@ struct reader {
     cJSON *top;                /* every top-level member but "tasks" */
     bool tasks_seen;
     bool allow_empty; /* a flow without tasks is not an error */
+    /* The first object read with a member twice, where that member is and where its
+     * first occurrence was (dup_error() gives them). */
+    const cJSON *dup_obj;
+    const char *dup_at, *dup_first_at;
+    struct reader_dup {
+        const cJSON *obj;
+        const char *at, *first_at;
+    } params_dup; /* the same for "params", checked once the document is read */
 };
-
-static bool in_list(const char *s, const char *const *list, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(s, list[i]) == 0)
-            return true;
-    return false;
-}
 
 /* The closest candidate within a small edit distance, or NULL. */
 static const char *did_you_mean(const char *s, const char *const *list, size_t n)
@@ -55,10 +48,10 @@ static const char *did_you_mean(const char *s, const char *const *list, size_t n
 /* The known field (or `also`) closest to field, if one is close enough. */
 const char *flowfile_near_field(const char *field, bool task, const char *also)
 {
-    const char *const *known = task ? task_fields : flow_fields;
-    size_t n = task ? ARRAY_LEN(task_fields) : ARRAY_LEN(flow_fields);
-    const char *cand[ARRAY_LEN(task_fields) + 1];
-    memcpy(cand, known, n * sizeof *known);
+    const char *cand[TASK_FIELD_COUNT + 16];
+    size_t n = task ? (size_t)TASK_FIELD_COUNT : fields_n_flow;
+    for (size_t i = 0; i < n; i++)
+        cand[i] = (task ? fields_task : fields_flow)[i].name;
     if (also)
         cand[n++] = also;
     return did_you_mean(field, cand, n);
@@ -147,6 +140,23 @@ static int char_error(struct reader *r, const char *at, const char *what)
     long line, col;
     locate(r, at, &line, &col);
     return err_set(r->e, "%s:%ld:%ld: %s", r->path, line, col, what);
+}
+
+/* "what" about a member of obj that appears twice: with the place of the second and
+ * the line of the first when read_container() saw them. */
+static int dup_error(struct reader *r, const cJSON *obj, const char *what)
+{
+    const char *at = r->dup_at, *first_at = r->dup_first_at;
+    if (r->params_dup.obj && r->params_dup.obj == obj) {
+        at = r->params_dup.at;
+        first_at = r->params_dup.first_at;
+    } else if (!r->dup_obj || r->dup_obj != obj) {
+        return err_set(r->e, "%s: %s", r->path, what);
+    }
+    long line, col, first, first_col;
+    locate(r, at, &line, &col);
+    locate(r, first_at, &first, &first_col);
+    return err_set(r->e, "%s:%ld:%ld: %s (first at line %ld)", r->path, line, col, what, first);
 }
 
 /* Characters cJSON would accept but that have no place in a flow: a NUL, raw or
@@ -408,6 +418,100 @@ static void stash_options(const cJSON *j, struct kv **opts, size_t *n)
     (*opts)[(*n)++].value = cJSON_PrintUnformatted(j);
 }
 
+/* --- one reader per row of TASK_FIELDS ------------------------------------------------- */
+
+typedef int field_reader(struct reader *r, struct rawtask *t, const cJSON *j);
+#define X(id, ...) static field_reader read_##id;
+TASK_FIELDS(X)
+#undef X
+
+static int read_run(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_string(r, t->name, j, "run", &t->run);
+}
+
+static int read_after(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_string_array(r, t->name, j, "after", &t->after);
+}
+
+static int read_code(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_string_array(r, t->name, j, "code", &t->code);
+}
+
+static int read_files(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_string_array(r, t->name, j, "files", &t->files);
+}
+
+static int read_outputs(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_string_array(r, t->name, j, "outputs", &t->outputs);
+}
+
+static int read_env(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_scalars(r, t->name, j, "env", &t->env, &t->n_env) || check_env(r, t);
+}
+
+static int read_is_volatile(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_bool(r, t->name, j, "volatile", &t->is_volatile);
+}
+
+static int read_publish(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_string(r, t->name, j, "publish", &t->publish);
+}
+
+static int read_output(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_bool(r, t->name, j, "output", &t->output);
+}
+
+static int read_flow(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_string(r, t->name, j, "flow", &t->subflow);
+}
+
+static int read_with(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_scalars(r, t->name, j, "with", &t->with, &t->n_with);
+}
+
+static int read_executor(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    return want_executor(r, t->name, j, &t->executor);
+}
+
+static int read_cpus(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    char *text = flowfile_is_number(j) ? flowfile_scalar_text(j) : NULL;
+    char *end = NULL;
+    long n = text ? strtol(text, &end, 10) : 0;
+    bool ok = text && !*end && n >= 1 && n <= FLOWFILE_MAX_CPUS;
+    free(text);
+    if (!ok)
+        return err_set(r->e, "%s: task %s: \"cpus\" must be a whole number from 1 to %d",
+                       r->path, t->name, FLOWFILE_MAX_CPUS);
+    t->cpus = (int)n;
+    return 0;
+}
+
+static int read_description(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    if (!cJSON_IsString(j))
+        return err_set(r->e, "%s: task %s: \"description\" must be a string", r->path, t->name);
+    return 0;
+}
+
+static field_reader *const readers[TASK_FIELD_COUNT] = {
+#define X(id, ...) read_##id,
+    TASK_FIELDS(X)
+#undef X
+};
+
 /* "matrix": an object of variables, each a non-empty list of scalars or a
  * "{params.NAME}" string; matrix.c checks the rest when it expands the task. */
 static int read_matrix(struct reader *r, struct rawtask *t, const cJSON *j)
@@ -424,42 +528,9 @@ static int read_matrix(struct reader *r, struct rawtask *t, const cJSON *j)
 static int task_field(struct reader *r, struct rawtask *t, const cJSON *it)
 {
     const char *k = it->string;
-    if (strcmp(k, "run") == 0)
-        return want_string(r, t->name, it, "run", &t->run);
-    if (strcmp(k, "after") == 0)
-        return want_string_array(r, t->name, it, "after", &t->after);
-    if (strcmp(k, "code") == 0)
-        return want_string_array(r, t->name, it, "code", &t->code);
-    if (strcmp(k, "files") == 0)
-        return want_string_array(r, t->name, it, "files", &t->files);
-    if (strcmp(k, "env") == 0)
-        return want_scalars(r, t->name, it, "env", &t->env, &t->n_env) || check_env(r, t);
-    if (strcmp(k, "keep") == 0)
-        return read_keep(r, t, it);
-    if (strcmp(k, "expire") == 0)
-        return read_expire(r, t, it);
-    if (strcmp(k, "volatile") == 0)
-        return want_bool(r, t->name, it, "volatile", &t->is_volatile);
-    if (strcmp(k, "publish") == 0)
-        return want_string(r, t->name, it, "publish", &t->publish);
-    if (strcmp(k, "publish_mode") == 0)
-        return read_publish_mode(r, t, it);
-    if (strcmp(k, "output") == 0)
-        return want_bool(r, t->name, it, "output", &t->output);
-    if (strcmp(k, "flow") == 0)
-        return want_string(r, t->name, it, "flow", &t->subflow);
-    if (strcmp(k, "with") == 0)
-        return want_scalars(r, t->name, it, "with", &t->with, &t->n_with);
-    if (strcmp(k, "executor") == 0)
-        return want_executor(r, t->name, it, &t->executor);
-    if (strcmp(k, "matrix") == 0)
-        return read_matrix(r, t, it);
-    if (strcmp(k, "description") == 0) {
-        if (!cJSON_IsString(it))
-            return err_set(r->e, "%s: task %s: \"description\" must be a string", r->path,
-                           t->name);
-        return 0;
-    }
+    size_t i;
+    if (fields_find(k, true, &i))
+        return readers[i](r, t, it);
     if (is_extension(k))
         return 0;
     if (cJSON_IsObject(it) && !flowfile_near_field(k, true, NULL)) {
@@ -476,8 +547,8 @@ static int check_task(struct reader *r, const struct rawtask *t, const cJSON *j)
         const cJSON *it;
         cJSON_ArrayForEach(it, j)
         {
-            if (!in_list(it->string, subflow_fields, ARRAY_LEN(subflow_fields)) &&
-                !is_extension(it->string))
+            const struct field_info *f = fields_find(it->string, true, NULL);
+            if (!(f && (f->where & FIELD_NODE)) && !is_extension(it->string))
                 return err_set(r->e,
                                "%s: task %s: a sub-flow node takes only \"flow\" and \"with\" "
                                "(\"%s\" belongs in the sub-flow's own tasks)",
@@ -515,9 +586,12 @@ static int read_task(struct reader *r, const cJSON *j, struct rawtask *t)
     const cJSON *it;
     cJSON_ArrayForEach(it, j)
     {
-        if (cJSON_GetObjectItemCaseSensitive(j, it->string) != it)
-            return err_set(r->e, "%s: task %s: field \"%s\" appears twice", r->path, t->name,
-                           it->string);
+        if (cJSON_GetObjectItemCaseSensitive(j, it->string) != it) {
+            char *what = xasprintf("task %s: field \"%s\" appears twice", t->name, it->string);
+            int rc = dup_error(r, j, what);
+            free(what);
+            return rc;
+        }
         if (task_field(r, t, it))
             return -1;
     }
@@ -582,7 +656,7 @@ static cJSON *read_container(struct reader *r, int depth)
 {
     assert(*r->p == '{' || *r->p == '[');
     if (depth > MAX_NESTING) {
-        char_error(r, r->p, "invalid JSON: nested too deeply");
+        char_error(r, r->p, "nested too deeply (JSON deeper than 1000 levels)");
         return NULL;
     }
     bool obj = *r->p == '{';
@@ -594,12 +668,28 @@ static cJSON *read_container(struct reader *r, int depth)
         r->p++;
         return c;
     }
+    const char **keys = NULL; /* where each member's key starts, for dup_error() */
+    size_t n = 0, cap = 0;
     for (;;) {
+        skip_ws(r);
+        const char *key_at = r->p;
         char *key = obj ? read_key(r) : NULL;
         cJSON *v = !obj || key ? read_exact(r, depth + 1) : NULL;
         if (!v) {
             free(key);
             break;
+        }
+        if (obj && !r->dup_obj && cJSON_GetObjectItemCaseSensitive(c, key)) {
+            size_t i = 0;
+            for (const cJSON *it = c->child; it && strcmp(it->string, key) != 0; it = it->next)
+                i++;
+            r->dup_obj = c;
+            r->dup_at = key_at;
+            r->dup_first_at = keys[i];
+        }
+        if (obj) {
+            xgrow(&keys, &cap, n + 1, sizeof *keys);
+            keys[n++] = key_at;
         }
         if (obj)
             cJSON_AddItemToObject(c, key, v);
@@ -609,6 +699,7 @@ static cJSON *read_container(struct reader *r, int depth)
         skip_ws(r);
         if (*r->p == close) {
             r->p++;
+            free(keys);
             return c;
         }
         if (*r->p != ',') {
@@ -617,6 +708,7 @@ static cJSON *read_container(struct reader *r, int depth)
         }
         r->p++;
     }
+    free(keys);
     cJSON_Delete(c);
     return NULL;
 }
@@ -686,6 +778,7 @@ static int task_member(struct reader *r, const char *name)
     struct rawflow *rf = r->rf;
     int line, col;
     locate_next(r, r->key_at, &line, &col);
+    r->dup_obj = NULL;
     cJSON *j = read_exact(r, 1);
     if (!j)
         return -1;
@@ -714,9 +807,15 @@ static int top_member(struct reader *r, const char *key)
                            r->path)
                  : -1;
     }
+    if (strcmp(key, "params") == 0)
+        r->dup_obj = NULL; /* read_params() reports its duplicates */
     cJSON *v = read_exact(r, 1);
     if (!v)
         return -1;
+    if (strcmp(key, "params") == 0 && r->dup_obj == v) {
+        r->params_dup = (struct reader_dup){r->dup_obj, r->dup_at, r->dup_first_at};
+        r->dup_obj = NULL;
+    }
     if (cJSON_GetObjectItemCaseSensitive(r->top, key)) {
         cJSON_Delete(v);
         return err_set(r->e, "%s: field \"%s\" appears twice", r->path, key);
@@ -757,8 +856,12 @@ static int read_params(struct reader *r, cJSON *params)
     const cJSON *it;
     cJSON_ArrayForEach(it, params)
     {
-        if (cJSON_GetObjectItemCaseSensitive(params, it->string) != it)
-            return err_set(r->e, "%s: parameter %s is defined twice", r->path, it->string);
+        if (cJSON_GetObjectItemCaseSensitive(params, it->string) != it) {
+            char *what = xasprintf("parameter %s is defined twice", it->string);
+            int rc = dup_error(r, params, what);
+            free(what);
+            return rc;
+        }
         if (!it->string[0])
             return err_set(r->e, "%s: a parameter has an empty name", r->path);
         for (const char *c = it->string; *c; c++)
@@ -795,7 +898,7 @@ static int read_top(struct reader *r)
     const cJSON *it;
     cJSON_ArrayForEach(it, r->top)
     {
-        if (in_list(it->string, flow_fields, ARRAY_LEN(flow_fields)) || is_extension(it->string))
+        if (fields_find(it->string, false, NULL) || is_extension(it->string))
             continue;
         if (!cJSON_IsObject(it) || flowfile_near_field(it->string, false, NULL))
             return flowfile_unknown_field(r->path, NULL, it->string, NULL, r->e);
@@ -883,6 +986,7 @@ void rawtask_free(struct rawtask *t)
     strv_free(&t->after);
     strv_free(&t->code);
     strv_free(&t->files);
+    strv_free(&t->outputs);
     kv_free(t->env, t->n_env);
     free(t->publish);
     free(t->subflow);

@@ -31,6 +31,7 @@ struct rawtask {
     struct strv after;
     struct strv code;
     struct strv files;
+    struct strv outputs; /* paths under $OUT the command must leave */
     struct kv *env;
     size_t n_env;
     enum keep_mode keep;
@@ -45,9 +46,12 @@ struct rawtask {
     char *executor;       /* "executor", or NULL */
     struct kv *exec_opts; /* other object-valued fields: name -> the object as JSON */
     size_t n_exec_opts;
+    int cpus;             /* "cpus": 1..FLOWFILE_MAX_CPUS, or 0 when not given */
     char *matrix;  /* "matrix" as compact JSON, or NULL (matrix.c expands it) */
     struct strv after_vars; /* empty, or per `after` entry the IN_ variable matrix.c chose */
 };
+
+#define FLOWFILE_MAX_CPUS 4096
 
 struct cJSON;
 

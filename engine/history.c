@@ -2,6 +2,10 @@
 #include "history.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,11 +39,52 @@ int history_flow_id(struct db *db, const char *path, const char *name, bool crea
     return 0;
 }
 
+/* The largest run id the database holds. */
+static int64_t max_run_id(struct db *db)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT coalesce(max(id), 0) FROM runs");
+    int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    db_done(st);
+    return id;
+}
+
+/* A run id no run ever had: above the database's largest and the last one handed out,
+ * which <database>.run-id keeps (under a lock) outside the database, so that neither
+ * a run forgotten since nor rows lost with a deleted WAL (a second writer then sees
+ * an older database) ever lets two runs share an id. */
+static int next_run_id(struct db *db, int64_t *id, struct err *e)
+{
+    char *path = xasprintf("%s.run-id", db_file(db));
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+        int rc = err_set(e, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        free(path);
+        return rc;
+    }
+    char buf[32] = "";
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    buf[n > 0 ? n : 0] = 0;
+    int64_t last = strtoll(buf, NULL, 10), top = max_run_id(db);
+    *id = (last > top ? last : top) + 1;
+    int len = snprintf(buf, sizeof buf, "%lld\n", (long long)*id);
+    int rc = pwrite(fd, buf, (size_t)len, 0) == len && ftruncate(fd, len) == 0
+                 ? 0
+                 : err_set(e, "%s: %s", path, strerror(errno));
+    close(fd); /* and the lock with it */
+    free(path);
+    return rc;
+}
+
 int history_run_begin(struct db *db, const struct run_info *r, int64_t *run_id, struct err *e)
 {
+    int64_t id = 0;
+    if (next_run_id(db, &id, e))
+        return -1;
     sqlite3_stmt *st = db_prepare(db, "INSERT INTO runs(flow_id, targets, params, git_head, "
-                                      "git_dirty, jobs, started, status, pid, replay_of) "
-                                      "VALUES(?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)");
+                                      "git_dirty, jobs, started, status, pid, replay_of, id) "
+                                      "VALUES(?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?10)");
     sqlite3_bind_int64(st, 1, r->flow_id);
     db_bind_text(st, 2, r->targets_json);
     db_bind_text(st, 3, r->params_json);
@@ -50,9 +95,10 @@ int history_run_begin(struct db *db, const struct run_info *r, int64_t *run_id, 
     sqlite3_bind_int64(st, 8, (int64_t)getpid());
     if (r->replay_of)
         sqlite3_bind_int64(st, 9, r->replay_of);
+    sqlite3_bind_int64(st, 10, id);
     if (db_exec_stmt(db, st, e))
         return -1;
-    *run_id = sqlite3_last_insert_rowid(db_handle(db));
+    *run_id = id;
     return 0;
 }
 

@@ -73,23 +73,43 @@ static bool current_shallow(struct workspace *ws, size_t t, char out[HASH_HEX])
     return ok;
 }
 
-/* Entries in force of other invalidations, as (key, ..., digest) rows to copy. */
-#define ACTIVE_ELSEWHERE                                                                   \
-    "invalidated_entries ie JOIN invalidations i ON i.id = ie.invalidation_id WHERE "      \
-    "i.undone IS NULL AND ie.invalidation_id <> ?1"
-
+/* The tasks of one invalidation, one row each (in task order, so the first task to
+ * claim an entry decides whether it was selected), and the other invalidations in
+ * force: every step below is then one statement over all of them, whatever N. */
+static const char SQL_SCRATCH[] =
+    "CREATE TEMP TABLE IF NOT EXISTS inv_sel(digest TEXT NOT NULL, deep TEXT NOT NULL, "
+    "shallow TEXT NOT NULL, task TEXT NOT NULL, direct INTEGER NOT NULL);"
+    "CREATE TEMP TABLE IF NOT EXISTS inv_force(id INTEGER PRIMARY KEY);"
+    "DELETE FROM inv_sel; DELETE FROM inv_force;";
+static const char SQL_SEL_ADD[] =
+    "INSERT INTO inv_sel(digest, deep, shallow, task, direct) VALUES(?, ?, ?, ?, ?)";
+static const char SQL_FORCE[] =
+    "INSERT INTO inv_force(id) SELECT id FROM invalidations WHERE undone IS NULL AND id <> ?1";
+/* invalidation ?1's entries (r) that another invalidation in force holds out too (ie) */
+#define HELD_ELSEWHERE                                                                     \
+    "invalidated_entries r CROSS JOIN inv_force f CROSS JOIN invalidated_entries ie WHERE "  \
+    "r.invalidation_id = ?1 AND ie.invalidation_id = f.id AND ie.key = r.key"
+/* An entry belongs to a row when it holds the row's output under its deep key, its
+ * shallow key, or (selected tasks only: task is "" otherwise) another key of the task. */
+#define SEL_MATCH(t) \
+    t ".digest = s.digest AND (" t ".key = s.deep OR " t ".key = s.shallow OR " t ".task = s.task)"
 static const char SQL_MOVE[] =
     "INSERT OR IGNORE INTO invalidated_entries(invalidation_id, key, kind, digest, size, task, "
-    "task_run_id, created, expires, direct) SELECT ?1, key, kind, digest, size, task, "
-    "task_run_id, created, expires, ?2 FROM entries WHERE digest = ?3 AND (key = ?4 OR "
-    "key = ?5 OR task = ?6)";
+    "task_run_id, created, expires, direct) SELECT ?1, e.key, e.kind, e.digest, e.size, e.task, "
+    "e.task_run_id, e.created, e.expires, s.direct FROM inv_sel s CROSS JOIN entries e WHERE "
+    SEL_MATCH("e") " ORDER BY s.rowid";
 static const char SQL_COVER[] =
     "INSERT OR IGNORE INTO invalidated_entries(invalidation_id, key, kind, digest, size, task, "
     "task_run_id, created, expires, direct) SELECT ?1, ie.key, ie.kind, ie.digest, ie.size, "
-    "ie.task, ie.task_run_id, ie.created, ie.expires, ?2 FROM " ACTIVE_ELSEWHERE
-    " AND ie.digest = ?3 AND (ie.key = ?4 OR ie.key = ?5 OR ie.task = ?6)";
+    "ie.task, ie.task_run_id, ie.created, ie.expires, s.direct FROM inv_sel s CROSS JOIN "
+    "inv_force f CROSS JOIN invalidated_entries ie INDEXED BY invalidated_by_digest WHERE "
+    "ie.digest = s.digest AND ie.invalidation_id = f.id AND "
+    "(ie.key = s.deep OR ie.key = s.shallow OR ie.task = s.task) ORDER BY s.rowid";
 static const char SQL_DELETE[] =
-    "DELETE FROM entries WHERE digest = ?3 AND (key = ?4 OR key = ?5 OR task = ?6)";
+    "DELETE FROM entries WHERE key IN (SELECT e.key FROM inv_sel s CROSS JOIN entries e "
+    "WHERE " SEL_MATCH("e") ")";
+static const char SQL_SELECTED[] =
+    "SELECT count(*) FROM invalidated_entries WHERE invalidation_id = ?1 AND direct = 1";
 
 /* The output the deep key stands for: its entry's, or, when an invalidation still in
  * force took the entry out, the one recorded there. */
@@ -100,10 +120,10 @@ static bool deep_digest(struct db *db, const char *deep, char digest[HASH_HEX])
         memcpy(digest, ce.digest, HASH_HEX);
         return true;
     }
-    sqlite3_stmt *st = db_prepare(db, "SELECT ie.digest FROM " ACTIVE_ELSEWHERE
-                                      " AND ie.key = ?2 LIMIT 1");
-    sqlite3_bind_int64(st, 1, 0);
-    db_bind_text(st, 2, deep);
+    sqlite3_stmt *st = db_prepare(db, "SELECT ie.digest FROM inv_force f CROSS JOIN "
+                                      "invalidated_entries ie WHERE ie.invalidation_id = f.id "
+                                      "AND ie.key = ?1 LIMIT 1");
+    db_bind_text(st, 1, deep);
     bool found = sqlite3_step(st) == SQLITE_ROW;
     if (found)
         snprintf(digest, HASH_HEX, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -111,13 +131,10 @@ static bool deep_digest(struct db *db, const char *deep, char digest[HASH_HEX])
     return found;
 }
 
-/* Records one task's entries under invalidation id and takes them out of the cache:
- * all of them for a selected task (direct), only the deep key's for one downstream of
- * a selection. Entries another invalidation in force already took out are recorded
- * too, so undoing that one leaves them out. Adds to *covered how many it records and
- * to *removed how many it takes out now. */
-static int move_entries(struct workspace *ws, size_t t, bool direct, int64_t id,
-                        size_t *covered, size_t *removed, struct err *e)
+/* Adds task t to inv_sel: all its entries for a selected task (direct), only the deep
+ * key's for one downstream of a selection. A task whose deep key stands for no output
+ * (nothing cached, nor held out) adds nothing. */
+static int select_task(struct workspace *ws, size_t t, bool direct, struct err *e)
 {
     const char *deep = ws->keys.in[t].deep;
     char digest[HASH_HEX];
@@ -126,23 +143,48 @@ static int move_entries(struct workspace *ws, size_t t, bool direct, int64_t id,
     char shallow[HASH_HEX] = "";
     if (direct)
         current_shallow(ws, t, shallow);
-    const char *name = direct ? ws->flow->tasks[t].name : "";
-    const char *sql[] = {SQL_MOVE, SQL_COVER, SQL_DELETE};
-    for (int i = 0; i < 3; i++) {
-        sqlite3_stmt *st = db_prepare(ws->db, sql[i]);
-        if (i < 2) {
-            sqlite3_bind_int64(st, 1, id);
-            sqlite3_bind_int(st, 2, direct);
-        }
-        db_bind_text(st, 3, digest);
-        db_bind_text(st, 4, deep);
-        db_bind_text(st, 5, shallow);
-        db_bind_text(st, 6, name);
-        if (db_exec_stmt(ws->db, st, e))
+    sqlite3_stmt *st = db_prepare(ws->db, SQL_SEL_ADD);
+    db_bind_text(st, 1, digest);
+    db_bind_text(st, 2, deep);
+    db_bind_text(st, 3, shallow);
+    db_bind_text(st, 4, direct ? ws->flow->tasks[t].name : "");
+    sqlite3_bind_int(st, 5, direct);
+    return db_exec_stmt(ws->db, st, e);
+}
+
+/* Runs one of the set statements above for invalidation id; *changes gets its rows. */
+static int run_set(struct db *db, const char *sql, int64_t id, size_t *changes, struct err *e)
+{
+    sqlite3_stmt *st = db_prepare(db, sql);
+    if (sqlite3_bind_parameter_count(st) > 0)
+        sqlite3_bind_int64(st, 1, id);
+    if (db_exec_stmt(db, st, e))
+        return -1;
+    *changes = (size_t)sqlite3_changes(db_handle(db));
+    return 0;
+}
+
+/* Records the marked tasks' entries under invalidation id and takes them out of the
+ * cache. Entries another invalidation in force already took out are recorded too, so
+ * undoing that one leaves them out. *covered gets how many it records, *selected how
+ * many of those belong to selected tasks. */
+static int move_entries(struct workspace *ws, const char *mark, int64_t id, size_t *covered,
+                        size_t *selected, struct err *e)
+{
+    size_t moved, held, removed;
+    if (db_exec(ws->db, SQL_SCRATCH, e) || run_set(ws->db, SQL_FORCE, id, &held, e))
+        return -1;
+    for (size_t i = 0; i < ws->flow->n_tasks; i++)
+        if (mark[i] && select_task(ws, i, mark[i] == 1, e))
             return -1;
-        size_t changes = (size_t)sqlite3_changes(db_handle(ws->db));
-        *(i < 2 ? covered : removed) += changes;
-    }
+    if (run_set(ws->db, SQL_MOVE, id, &moved, e) || run_set(ws->db, SQL_COVER, id, &held, e) ||
+        run_set(ws->db, SQL_DELETE, id, &removed, e))
+        return -1;
+    *covered = moved + held;
+    sqlite3_stmt *st = db_prepare(ws->db, SQL_SELECTED);
+    sqlite3_bind_int64(st, 1, id);
+    *selected = sqlite3_step(st) == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
+    db_done(st);
     return 0;
 }
 
@@ -200,14 +242,9 @@ int invalidate_apply(struct workspace *ws, const size_t *tasks, size_t n, const 
     if (rc)
         goto fail;
     *id = sqlite3_last_insert_rowid(db_handle(ws->db));
-    size_t selected = 0, removed = 0;
-    for (size_t i = 0; i < ws->flow->n_tasks; i++) {
-        size_t before = *covered;
-        if (mark[i] && move_entries(ws, i, mark[i] == 1, *id, covered, &removed, e))
-            goto fail;
-        if (mark[i] == 1)
-            selected += *covered - before;
-    }
+    size_t selected = 0;
+    if (move_entries(ws, mark, *id, covered, &selected, e))
+        goto fail;
     free(mark);
     if (selected == 0) { /* none of the selected tasks was cached: leave no record */
         db_rollback(ws->db);
@@ -224,13 +261,13 @@ fail:
 }
 
 /* Counts the entries of invalidation id that another one in force also covers, and
- * names those invalidations ("2" or "2, 5"). */
+ * names those invalidations ("2" or "2,5", oldest first). Wants inv_force filled. */
 static void still_covered(struct db *db, int64_t id, struct invalidate_undo_result *r)
 {
     sqlite3_stmt *st = db_prepare(
-        db, "SELECT count(DISTINCT ie.key), group_concat(DISTINCT ie.invalidation_id) FROM "
-            ACTIVE_ELSEWHERE " AND ie.key IN (SELECT key FROM invalidated_entries WHERE "
-            "invalidation_id = ?1)");
+        db, "SELECT (SELECT count(DISTINCT r.key) FROM " HELD_ELSEWHERE "), (SELECT "
+            "group_concat(inv, ',') FROM (SELECT DISTINCT ie.invalidation_id AS inv FROM "
+            HELD_ELSEWHERE " ORDER BY 1))");
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) == SQLITE_ROW) {
         r->kept = (size_t)sqlite3_column_int64(st, 0);
@@ -244,7 +281,8 @@ static const char SQL_RESTORE[] =
     "INSERT OR REPLACE INTO entries(key, kind, digest, size, task, task_run_id, created, "
     "expires) SELECT key, kind, digest, size, task, task_run_id, created, expires FROM "
     "invalidated_entries r WHERE r.invalidation_id = ?1 AND NOT EXISTS (SELECT 1 FROM "
-    ACTIVE_ELSEWHERE " AND ie.key = r.key)";
+    "inv_force f CROSS JOIN invalidated_entries ie WHERE ie.invalidation_id = f.id AND "
+    "ie.key = r.key)";
 
 int invalidate_undo(struct workspace *ws, int64_t id, struct invalidate_undo_result *r,
                     struct err *e)
@@ -262,6 +300,9 @@ int invalidate_undo(struct workspace *ws, int64_t id, struct invalidate_undo_res
         rc = err_set(e, "no invalidation %lld", (long long)id);
     else if (undone)
         rc = err_set(e, "invalidation %lld was already undone", (long long)id);
+    size_t held;
+    if (rc == 0)
+        rc = db_exec(ws->db, SQL_SCRATCH, e) || run_set(ws->db, SQL_FORCE, id, &held, e);
     if (rc == 0) {
         still_covered(ws->db, id, r);
         st = db_prepare(ws->db, SQL_RESTORE);

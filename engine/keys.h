@@ -2,11 +2,12 @@
  *
  * deep key    = SHA-256(canonical encoding of: key format version, the substituted
  *               command, env, code fingerprint (paths relative to the task's flow
- *               file, blob ids), `files` digests, and for each upstream its IN_
- *               variable name and deep key)
+ *               file, blob ids), `files` digests, for each upstream its IN_
+ *               variable name and deep key, and the declared `outputs` if any)
  * shallow key = the same with each upstream's *output digest* instead of its deep key.
  * The encoding is length-prefixed and sorted, so it is stable across runs, machines
- * and the order fields appear in the flow file. The task's name is not part of it:
+ * and the order fields appear in the flow file. The fields in it are those
+ * fields.h's table marks as part of the key, each with its encoder in keys.c. The task's name is not part of it:
  * identical tasks in two flows share one key. keys_deep() computes what a task needs
  * (upstream first, memoised) without running or reading any task output.
  */
@@ -16,6 +17,7 @@
 #include <stdbool.h>
 
 #include "db.h"
+#include "fields.h"
 #include "filedigest.h"
 #include "fingerprint.h"
 #include "flow.h"
@@ -38,6 +40,9 @@ struct keys {
     struct db *db;
     struct task_inputs *in; /* one per task */
 };
+
+/* Whether the key encodes this field of the table (exactly those it marks in_key). */
+bool keys_encodes(enum task_field_id field);
 
 void keys_init(struct keys *k, const struct flow *f, struct fingerprint *fp, struct db *db);
 void keys_free(struct keys *k);

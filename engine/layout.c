@@ -826,3 +826,72 @@ char *layout_render(const struct layout *l, const char *const *labels, bool asci
     free(c.cell);
     return sb_take(&out);
 }
+
+/* --- moving between boxes ---------------------------------------------------------------------- */
+
+/* Twice the centre of box i along the screen axis (vertical when vert). */
+static int centre2(const struct layout *l, size_t i, bool vert)
+{
+    const struct layout_box *b = &l->boxes[i];
+    return vert ? 2 * b->y + b->h : 2 * b->x + b->w;
+}
+
+/* Among boxes beyond `from` in direction (dx, dy) (their centre past its centre) and
+ * in layer `layer` (-1: any), the one nearest along the direction, then across. */
+static long nearest(const struct layout *l, size_t from, int dx, int dy, long layer)
+{
+    bool vert = dy != 0;
+    int sign = vert ? dy : dx, a0 = centre2(l, from, vert), c0 = centre2(l, from, !vert);
+    long best = -1;
+    long best_a = 0, best_c = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        long a = (long)(centre2(l, i, vert) - a0) * sign;
+        if (i == from || a <= 0 || (layer >= 0 && l->layer[i] != layer))
+            continue;
+        long c = labs((long)(centre2(l, i, !vert) - c0));
+        if (best < 0 || a < best_a || (a == best_a && c < best_c)) {
+            best = (long)i;
+            best_a = a;
+            best_c = c;
+        }
+    }
+    return best;
+}
+
+/* The nearest layer beyond `from` in direction sign along the layers' axis: its box
+ * nearest across. */
+static long next_layer(const struct layout *l, size_t from, int sign)
+{
+    long want = -1;
+    for (size_t i = 0; i < l->n; i++) {
+        long d = (long)(l->layer[i] - l->layer[from]) * sign;
+        if (d > 0 && (want < 0 || d < labs(want - l->layer[from])))
+            want = l->layer[i];
+    }
+    if (want < 0)
+        return -1;
+    bool vert = l->dir == LAYOUT_RIGHT; /* across the layers' axis */
+    int c0 = centre2(l, from, vert);
+    long best = -1, best_c = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->layer[i] != want)
+            continue;
+        long c = labs((long)(centre2(l, i, vert) - c0));
+        if (best < 0 || c < best_c) {
+            best = (long)i;
+            best_c = c;
+        }
+    }
+    return best;
+}
+
+long layout_step(const struct layout *l, size_t from, int dx, int dy)
+{
+    if (from >= l->n)
+        return -1;
+    bool along = l->dir == LAYOUT_DOWN ? dy != 0 : dx != 0;
+    if (along)
+        return next_layer(l, from, dy + dx);
+    long in_layer = nearest(l, from, dx, dy, l->layer[from]);
+    return in_layer >= 0 ? in_layer : nearest(l, from, dx, dy, -1);
+}

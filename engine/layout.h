@@ -58,6 +58,13 @@ const char *layout_glyph(uint8_t mask, enum layout_dir dir, bool ascii);
  * columns), edges in box-drawing characters or ASCII. Lines end in '\n' with trailing
  * spaces removed. Caller frees. */
 char *layout_render(const struct layout *l, const char *const *labels, bool ascii);
+/* The box a key in screen direction (dx, dy) moves to from box `from` (one of dx, dy is
+ * -1 or 1, the other 0), or -1 when there is none that way. Along the layers' axis
+ * (down in a top-down picture, right in a left-to-right one) it goes to the nearest
+ * layer that way, to its box nearest across; across, to the neighbour within the layer,
+ * else to the nearest box on screen that way. So every box is reachable from every
+ * other with the four directions. */
+long layout_step(const struct layout *l, size_t from, int dx, int dy);
 /* Display columns of a UTF-8 string (each code point one column). */
 int layout_text_width(const char *s);
 

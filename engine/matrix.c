@@ -255,6 +255,11 @@ static int subst_fields(struct expansion *x, const struct rawtask *rt, const str
         if ((rc = subst(x, rt, m, point, "files", rt->files.v[i], &s)) == 0)
             strv_push(&t->files, s);
     }
+    for (size_t i = 0; rc == 0 && i < rt->outputs.n; i++) {
+        char *s;
+        if ((rc = subst(x, rt, m, point, "outputs", rt->outputs.v[i], &s)) == 0)
+            strv_push(&t->outputs, s);
+    }
     if (rt->n_env)
         t->env = xcalloc(rt->n_env, sizeof *t->env);
     for (size_t i = 0; rc == 0 && i < rt->n_env; i++) {
@@ -295,6 +300,7 @@ static int make_instance(struct expansion *x, const struct rawtask *rt, const st
     t->is_volatile = rt->is_volatile;
     t->publish_link = rt->publish_link;
     t->output = rt->output;
+    t->cpus = rt->cpus;
     t->executor = rt->executor ? xstrdup(rt->executor) : NULL;
     t->exec_opts = kv_dup(rt->exec_opts, rt->n_exec_opts);
     t->n_exec_opts = rt->n_exec_opts;
@@ -311,6 +317,8 @@ static bool mentions_matrix(const struct rawtask *rt)
         any = strstr(rt->code.v[i], "{matrix.") != NULL;
     for (size_t i = 0; !any && i < rt->files.n; i++)
         any = strstr(rt->files.v[i], "{matrix.") != NULL;
+    for (size_t i = 0; !any && i < rt->outputs.n; i++)
+        any = strstr(rt->outputs.v[i], "{matrix.") != NULL;
     for (size_t i = 0; !any && i < rt->n_env; i++)
         any = strstr(rt->env[i].value, "{matrix.") != NULL;
     return any;

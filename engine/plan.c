@@ -179,18 +179,23 @@ static void decide(struct plan *p, struct keys *k, struct db *db, struct store *
     }
 }
 
+/* Plans the given tasks and what they need; tasks already planned stay as they are.
+ * They are targets when mark is set. */
 static int plan_walk(struct plan *p, struct keys *k, struct db *db, struct store *st,
-                     const size_t *targets, size_t n_targets, const bool *force, struct err *e)
+                     const size_t *targets, size_t n_targets, bool mark, const bool *force,
+                     struct err *e)
 {
     const struct flow *f = k->flow;
     for (size_t i = 0; i < n_targets; i++)
         if (keys_deep(k, targets[i], e))
             return -1;
     bool *seen = xcalloc(f->n_tasks, sizeof *seen);
+    for (size_t t = 0; t < f->n_tasks; t++)
+        seen[t] = p->nodes[t].action != PLAN_NONE;
     size_t *work = xcalloc(f->n_tasks, sizeof *work);
     size_t top = 0;
     for (size_t i = 0; i < n_targets; i++) {
-        p->nodes[targets[i]].target = true;
+        p->nodes[targets[i]].target |= mark;
         if (!seen[targets[i]]) {
             seen[targets[i]] = true;
             work[top++] = targets[i];
@@ -230,7 +235,17 @@ int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store
     find_inherits(p, k->flow);
     bool opened;
     db_read_begin(db, &opened);
-    int rc = plan_walk(p, k, db, st, targets, n_targets, force, e);
+    int rc = plan_walk(p, k, db, st, targets, n_targets, true, force, e);
+    db_read_end(db, opened);
+    return rc;
+}
+
+int plan_demand(struct plan *p, struct keys *k, struct db *db, struct store *st, size_t t,
+                const bool *force, struct err *e)
+{
+    bool opened;
+    db_read_begin(db, &opened);
+    int rc = plan_walk(p, k, db, st, &t, 1, false, force, e);
     db_read_end(db, opened);
     return rc;
 }

@@ -71,6 +71,10 @@ struct plan {
 /* force: per task, run it even if cached (may be NULL). */
 int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store *st,
                      const size_t *targets, size_t n_targets, const bool *force, struct err *e);
+/* Plans task t, which no demand reached, as if a task of the plan needed its output
+ * (it is no target). A task already planned is left as it is. */
+int plan_demand(struct plan *p, struct keys *k, struct db *db, struct store *st, size_t t,
+                const bool *force, struct err *e);
 /* For a run: checks the bytes of every hit that a task of the plan will read, and of
  * every target that is a hit (the user reads those), with cache_output_intact(): stat
  * data through the stat cache, bytes only when it cannot vouch for them. A damaged

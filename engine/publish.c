@@ -10,6 +10,7 @@
 
 #include "cache.h"
 #include "template.h"
+#include "testhook.h"
 
 /* The absolute path the template names for task t; *rel gets it as written. */
 static char *destination(const struct workspace *ws, size_t t, char **rel, struct err *e)
@@ -384,9 +385,11 @@ static bool other_flow(const char *owner, const char *me)
 
 #define TAKE_OVER "move it away, or run with --publish-overwrite to replace it"
 
-/* Whether the output may replace what is at dest; a message when not. */
+/* Whether the output may replace what is at dest; a message when not. untouched: dest
+ * is exactly what sluice left there (its stamp is the recorded one). */
 static int may_replace(struct workspace *ws, size_t t, const char *dest, const char *rel,
-                       const struct publication *old, bool known, const char *digest, struct err *e)
+                       const struct publication *old, bool known, bool untouched,
+                       const char *digest, struct err *e)
 {
     struct stat st;
     if (known && old->flow && strcmp(old->digest, digest) != 0 &&
@@ -405,8 +408,8 @@ static int may_replace(struct workspace *ws, size_t t, const char *dest, const c
         return err_set(
             e, "publish path %s exists and sluice did not publish it: refused (" TAKE_OVER ")",
             rel);
-    if (!S_ISDIR(st.st_mode))
-        return 0; /* its own file, maybe edited: published again */
+    if (!S_ISDIR(st.st_mode) || untouched)
+        return 0; /* its own file, maybe edited, or its own directory: published again */
     char *extra = foreign_entry(ws, dest, old->digest);
     if (!extra)
         return 0;
@@ -425,16 +428,85 @@ static int may_replace(struct workspace *ws, size_t t, const char *dest, const c
     return rc;
 }
 
+/* A publication about to be placed is announced first in <store>/publishing/<hash of
+ * its path>: "digest\ntask\nflow\nstamp\n" (the stamp of the built tree, which the
+ * rename keeps). The run records the publication in its next commit; a kill -9 before
+ * that leaves the path holding exactly the announced stamp, which the next run takes
+ * as sluice's own. A file, not a row: the run's transaction is not durable yet. */
+static char *intent_file(const struct workspace *ws, const char *dest)
+{
+    char h[HASH_HEX];
+    hash_bytes(dest, strlen(dest), h);
+    return xasprintf("%s/publishing/%.32s", store_root(ws->store), h);
+}
+
+struct intent {
+    const struct workspace *ws;
+    const char *dest, *digest, *task, *flow;
+};
+
+static int record_intent(void *ctx, const char *built, struct err *e)
+{
+    struct intent *in = ctx;
+    char stamp[HASH_HEX];
+    stamp_of(built, stamp);
+    char *dir = xasprintf("%s/publishing", store_root(in->ws->store));
+    int rc = mkdir_p(dir, 0700, e);
+    free(dir);
+    char *path = intent_file(in->ws, in->dest);
+    char *text = xasprintf("%s\n%s\n%s\n%s\n", in->digest, in->task, in->flow, stamp);
+    if (rc == 0)
+        rc = file_write_atomic(path, text, strlen(text), 0600, e);
+    free(text);
+    free(path);
+    return rc;
+}
+
+/* When dest holds exactly what an announced publication meant to leave there (stamp)
+ * and the database does not say so (a kill -9 cut it), it is recorded now. */
+static int adopt_intent(struct workspace *ws, const char *dest, const char *stamp, struct err *e)
+{
+    char *path = intent_file(ws, dest);
+    char *text = file_read_all(path, NULL, NULL);
+    char *f[4] = {0};
+    size_t n = 0;
+    for (char *p = text; p && n < 4; n++) {
+        f[n] = p;
+        p = strchr(p, '\n');
+        if (p)
+            *p++ = 0;
+    }
+    int rc = 0;
+    if (n == 4 && stamp[0] && strcmp(f[3], stamp) == 0 && strlen(f[0]) == HASH_HEX - 1) {
+        struct publication old;
+        bool known = cache_publication(ws->db, dest, &old);
+        if (!known || !old.stamp || strcmp(old.stamp, stamp) != 0) {
+            struct publication now = {.task = f[1], .flow = f[2], .stamp = f[3]};
+            snprintf(now.digest, sizeof now.digest, "%s", f[0]);
+            rc = cache_record_publication(ws->db, dest, &now, e);
+        }
+        if (known)
+            publication_free(&old);
+    } else if (text) {
+        unlink(path); /* what it announced is not there: it never will be */
+    }
+    free(text);
+    free(path);
+    return rc;
+}
+
 /* Publishes at dest unless what is there is this output as sluice left it. */
 static int publish_at(struct workspace *ws, size_t t, const char *digest, bool overwrite,
                       const char *dest, const char *rel, bool *done, struct err *e)
 {
     const struct task *task = &ws->flow->tasks[t];
     *done = false;
-    struct publication old;
-    bool known = cache_publication(ws->db, dest, &old);
     char stamp[HASH_HEX];
     stamp_of(dest, stamp);
+    if (adopt_intent(ws, dest, stamp, e))
+        return -1;
+    struct publication old;
+    bool known = cache_publication(ws->db, dest, &old);
     int rc = 0;
     if (known && stamp[0] && strcmp(old.digest, digest) == 0 && old.stamp &&
         strcmp(old.stamp, stamp) == 0) {
@@ -443,7 +515,11 @@ static int publish_at(struct workspace *ws, size_t t, const char *digest, bool o
     }
     if (!overwrite &&
         (!known || !old.stamp || strcmp(old.stamp, stamp) != 0 || strcmp(old.digest, digest) != 0))
-        rc = may_replace(ws, t, dest, rel, &old, known, digest, e) ? 1 : 0;
+        rc = may_replace(ws, t, dest, rel, &old, known,
+                         known && stamp[0] && old.stamp && strcmp(old.stamp, stamp) == 0, digest,
+                         e)
+                 ? 1
+                 : 0;
     publication_free(&old);
     char *manifest = rc ? NULL : cache_manifest(ws->db, digest);
     if (rc == 0 && !manifest) {
@@ -452,9 +528,13 @@ static int publish_at(struct workspace *ws, size_t t, const char *digest, bool o
     }
     size_t n = strlen(task->publish);
     bool as_dir = n > 0 && task->publish[n - 1] == '/';
+    struct intent in = {ws, dest, digest, task->name, ws->flow->abspath};
     if (rc == 0)
-        rc = store_publish(ws->store, digest, manifest, dest, as_dir, task->publish_link, e);
+        rc = store_publish(ws->store, digest, manifest, dest, as_dir, task->publish_link,
+                           record_intent, &in, e);
     free(manifest);
+    if (rc == 0)
+        testhook("publish-placed");
     if (rc == 0) {
         struct publication now = {.task = task->name, .flow = ws->flow->abspath, .stamp = stamp};
         snprintf(now.digest, sizeof now.digest, "%s", digest);
@@ -493,4 +573,27 @@ int publish_task(struct workspace *ws, size_t t, const char *digest, bool overwr
     if (rc)
         err_prefix(e, "task %s", task->name);
     return rc;
+}
+
+bool publish_in_place(struct workspace *ws, size_t t, const char *digest)
+{
+    struct guards g = {0};
+    guards_collect(ws, &g);
+    char *rel, *land;
+    struct err ignored;
+    free(checked_destination(ws, &g, t, &rel, &land, &ignored));
+    guards_free(&g);
+    free(rel);
+    if (!land)
+        return false;
+    struct publication old;
+    bool known = cache_publication(ws->db, land, &old);
+    char stamp[HASH_HEX];
+    stamp_of(land, stamp);
+    free(land);
+    bool same = known && stamp[0] && strcmp(old.digest, digest) == 0 && old.stamp &&
+                strcmp(old.stamp, stamp) == 0;
+    if (known)
+        publication_free(&old);
+    return same;
 }

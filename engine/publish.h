@@ -17,7 +17,10 @@
  * flow file, the store or a .git directory, inside one, or holding one (real paths,
  * so neither ".." nor a symbolic link gets around it). Publishing the same output to
  * a path whose stamp is unchanged does nothing; a publication edited or removed since
- * is published again.
+ * is published again. Each publication is announced in <store>/publishing/ (with the
+ * stamp of the tree about to be renamed into place) before the rename, so a kill -9
+ * before the run commits its record leaves a path the next run recognises as its own
+ * when, and only when, it holds exactly the announced stamp.
  */
 #ifndef SLUICE_PUBLISH_H
 #define SLUICE_PUBLISH_H
@@ -36,5 +39,8 @@ int publish_check(struct workspace *ws, struct err *e);
  * a damaged object: the output itself stays stored), -1 when the database failed. */
 int publish_task(struct workspace *ws, size_t t, const char *digest, bool overwrite, char **where,
                  struct err *e);
+/* Whether task t's publication is in place: its path holds this output as sluice left
+ * it there. Reads only. */
+bool publish_in_place(struct workspace *ws, size_t t, const char *digest);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -40,8 +41,10 @@ struct rnode {
     bool running;     /* in its executor's hands (possibly still queued there) */
     bool is_virtual;  /* cut off on a digest whose bytes are gone: run it if needed */
     size_t consumers; /* tasks of this run still to read its output */
+    bool holds_inputs; /* virtual: keeps its inputs until no reader can revive it */
     size_t twin; /* keep: none: the next task of the flow with its deep key (a cycle) */
     int slot;         /* job slot while running: picks the reusable log file */
+    size_t weight;    /* job slots it holds while running (its cpus on the local executor) */
     uint64_t sync_ticket; /* its cache entries wait until the store reaches this */
     bool claimed;         /* its deep key is claimed by this run (claims.h) */
     int64_t waiting_for;  /* parked: the run computing the same key (0: not parked) */
@@ -404,6 +407,60 @@ static int gather_link(struct run *r, size_t t, const char *v, const char *view,
     return rc;
 }
 
+/* Adds a name to a summary's list of them ("a, b, ..."), counting it. */
+static void note_name(size_t *count, char *names, size_t size, const char *name)
+{
+    size_t len = strlen(names);
+    if ((*count)++ == 0)
+        snprintf(names, size, "%s", name);
+    else if (len + strlen(name) + 6 < size)
+        snprintf(names + len, size - len, ", %s", name);
+    else if (!strstr(names, "..."))
+        snprintf(names + len, size - len, ", ...");
+}
+
+/* The job slots task t takes while it runs: on the local executor its cpus, at most
+ * all `jobs` of them; elsewhere one (a cluster places its cores itself). */
+static size_t weight(const struct run *r, size_t t)
+{
+    const struct task *task = &r->f->tasks[t];
+    if (strcmp(task->executor ? task->executor : "local", "local") != 0 || task->cpus <= 1)
+        return 1;
+    return (size_t)task->cpus < (size_t)r->o->jobs ? (size_t)task->cpus : (size_t)r->o->jobs;
+}
+
+/* Whether executor ex has the job slots task t needs free now. */
+static bool fits(const struct run *r, size_t t)
+{
+    return r->ex.v[r->ex_of[t]].busy + weight(r, t) <= (size_t)r->o->jobs;
+}
+
+/* What the command sees as its cpus ({cpus}, $SLUICE_CPUS): the slots it holds
+ * locally, what it asked for on another executor. */
+static int cpus_given(const struct run *r, size_t t)
+{
+    const struct task *task = &r->f->tasks[t];
+    int asked = task->cpus > 0 ? task->cpus : 1;
+    bool local = strcmp(task->executor ? task->executor : "local", "local") == 0;
+    return local ? (int)weight(r, t) : asked;
+}
+
+/* The command with {cpus} replaced by the cpus it is given. Caller frees. */
+static char *command_for(const struct run *r, size_t t)
+{
+    char n[16];
+    snprintf(n, sizeof n, "%d", cpus_given(r, t));
+    struct sb b = {0};
+    const char *p = r->f->tasks[t].run, *at;
+    while ((at = strstr(p, "{cpus}"))) {
+        sb_add(&b, p, (size_t)(at - p));
+        sb_adds(&b, n);
+        p = at + 6;
+    }
+    sb_adds(&b, p);
+    return sb_take(&b);
+}
+
 static int job_env(struct run *r, size_t t, struct strv *env)
 {
     const struct task *task = &r->f->tasks[t];
@@ -420,6 +477,7 @@ static int job_env(struct run *r, size_t t, struct strv *env)
     for (size_t k = 0; k < task->n_env; k++)
         strv_pushf(env, "%s=%s", task->env[k].key, task->env[k].value);
     strv_pushf(env, "OUT=%s", r->nodes[t].out_dir);
+    strv_pushf(env, "SLUICE_CPUS=%d", cpus_given(r, t));
     char *gather = NULL;
     int rc = 0;
     for (size_t j = 0; j < task->n_deps && rc == 0; j++) {
@@ -494,6 +552,28 @@ static int publish_covered(struct run *r, size_t t)
     return output_ready(r, t);
 }
 
+/* A publishing task no demand reached, whose publication is not in place (its path
+ * moved, or it was removed) and whose bytes are gone, is planned to run:
+ * publish_covered() can only publish bytes that are there. An expired one is left
+ * alone, as publish_covered() leaves it. */
+static int demand_publications(struct run *r)
+{
+    for (size_t t = 0; t < r->f->n_tasks; t++) {
+        if (!r->f->tasks[t].publish || r->plan.nodes[t].action != PLAN_NONE ||
+            !r->ws->keys.in[t].done)
+            continue;
+        const struct plan_valid *why;
+        const struct cache_entry *ce = plan_entry(&r->plan, &r->ws->keys, r->ws->db, t, &why);
+        if (ce ? cache_output_present(r->ws->db, r->ws->store, ce->digest) ||
+                     publish_in_place(r->ws, t, ce->digest)
+               : why->cause == CAUSE_EXPIRED || why->cause == CAUSE_UPSTREAM_EXPIRED)
+            continue;
+        if (plan_demand(&r->plan, &r->ws->keys, r->ws->db, r->ws->store, t, r->o->force, r->e))
+            return -1;
+    }
+    return 0;
+}
+
 /* Links each ephemeral task to the others with its deep key (two includes of one
  * sub-flow): they share one output. */
 static void link_twins(struct run *r)
@@ -529,12 +609,19 @@ static bool twin_pending(const struct run *r, size_t t)
  * of each task sharing its key too), unless another run is going on: its plan may
  * have found the output and a task of it may read it yet (the last run to read it
  * drops it). */
+static int release_inputs(struct run *r, size_t t);
+
 static int release_input(struct run *r, size_t t)
 {
     const struct task *task = &r->f->tasks[t];
     struct rnode *n = &r->nodes[t];
     assert(n->consumers > 0);
-    if (--n->consumers > 0 || task->keep != KEEP_NONE || task->publish ||
+    if (--n->consumers == 0 && n->holds_inputs) { /* no reader is left to revive it */
+        n->holds_inputs = false;
+        if (release_inputs(r, t))
+            return -1;
+    }
+    if (n->consumers > 0 || task->keep != KEEP_NONE || task->publish ||
         r->plan.nodes[t].target || !n->digest[0] || n->is_virtual || twin_pending(r, t) ||
         claims_other_run_live(r->ws->db, r->run_id))
         return 0;
@@ -545,6 +632,16 @@ static int release_input(struct run *r, size_t t)
         history_event(r->ws->db, r->run_id, ++r->seq, now_wall(), task->name, "dropped",
                       "keep: none", NULL);
     return 0;
+}
+
+/* Task t of the plan is done reading its upstreams' outputs. */
+static int release_inputs(struct run *r, size_t t)
+{
+    const struct task *task = &r->f->tasks[t];
+    int rc = 0;
+    for (size_t j = 0; rc == 0 && j < task->n_deps; j++)
+        rc = release_input(r, task->deps[j]);
+    return rc;
 }
 
 static int complete(struct run *r, size_t t, enum decision d, const char *reason, bool has_exit,
@@ -565,9 +662,14 @@ static int complete(struct run *r, size_t t, enum decision d, const char *reason
         release_downstream(r, t);
     else if (d == DEC_FAILED && rc == 0)
         rc = block_downstream(r, t);
-    const struct task *task = &r->f->tasks[t];
-    for (size_t j = 0; rc == 0 && planned_to_run(r, t) && j < task->n_deps; j++)
-        rc = release_input(r, task->deps[j]);
+    /* A virtual cutoff may be revived while a reader of it is to come, and then reads
+     * its inputs: an ephemeral input that is a hit could not be computed again. */
+    if (rc == 0 && planned_to_run(r, t)) {
+        if (d == DEC_CUTOFF && r->nodes[t].is_virtual && r->nodes[t].consumers > 0)
+            r->nodes[t].holds_inputs = true;
+        else
+            rc = release_inputs(r, t);
+    }
     return rc;
 }
 
@@ -645,8 +747,11 @@ static void revive(struct run *r, size_t t, size_t needed_by)
             r->nodes[d].waiting++;
     }
     const struct task *task = &r->f->tasks[t];
-    for (size_t j = 0; j < task->n_deps; j++) /* it completes, and releases them, again */
-        r->nodes[task->deps[j]].consumers++;
+    if (n->holds_inputs) /* it completes, and releases them, once more */
+        n->holds_inputs = false;
+    else
+        for (size_t j = 0; j < task->n_deps; j++)
+            r->nodes[task->deps[j]].consumers++;
     bool was_virtual = n->is_virtual;
     size_t *counted = n->decision == DEC_RAN ? &r->sum.ran
                       : n->decision == DEC_HIT ? &r->sum.hit
@@ -866,9 +971,10 @@ static int start(struct run *r, size_t t)
         strv_free(&env);
         return err_set(r->e, "task %s: executor %s has no free job slot", task->name, x->name);
     }
+    char *command = command_for(r, t);
     struct exec_job job = {.id = t,
                            .task = task->name,
-                           .command = task->run,
+                           .command = command,
                            .env = (const char *const *)env.v,
                            .cwd = task->dir,
                            .out_dir = n->out_dir,
@@ -878,6 +984,7 @@ static int start(struct run *r, size_t t)
     n->started = now_wall();
     int rc = x->plugin.ops->submit(x->ctx, &job, msg, sizeof msg);
     strv_free(&env);
+    free(command);
     if (rc < 0) {
         n->ended = now_wall();
         char *why = xasprintf("executor %s: %s", x->name, msg);
@@ -888,7 +995,10 @@ static int start(struct run *r, size_t t)
     r->slot_busy[n->slot] = true;
     n->running = true;
     r->running++;
-    x->busy++;
+    n->weight = weight(r, t);
+    x->busy += n->weight;
+    if (task->cpus > r->o->jobs && cpus_given(r, t) < task->cpus)
+        note_name(&r->sum.capped, r->sum.capped_names, sizeof r->sum.capped_names, task->name);
     testhook("task-started");
     if (rc == 1) /* running now; otherwise it is queued, and poll() says when it starts */
         notify(r, TASK_RUNNING, t, DEC_NONE, r->slot_logs[n->slot]); /* watchers tail it */
@@ -904,7 +1014,7 @@ static int unpark(struct run *r)
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         size_t t = r->parked[i];
-        if (rc || r->cancelling || r->ex.v[r->ex_of[t]].busy >= (size_t)r->o->jobs)
+        if (rc || r->cancelling || !fits(r, t))
             r->parked[r->n_parked++] = t;
         else
             rc = start(r, t);
@@ -924,14 +1034,22 @@ static int schedule(struct run *r)
         for (size_t e = 0; e < r->ex.n && !r->cancelling; e++) {
             struct queue *q = &r->ready[e];
             while (!r->cancelling && r->ex.v[e].busy < (size_t)r->o->jobs && q->head < q->tail) {
-                size_t t = q->v[q->head++];
+                size_t t = q->v[q->head];
                 bool cut;
-                moved = true;
                 /* Queued twice (a revival made it wait again, and it was queued again when
                  * that was done): only the entry that finds it waiting for nothing counts. */
                 if (r->nodes[t].decision != DEC_NONE || r->nodes[t].running ||
-                    r->nodes[t].waiting > 0)
+                    r->nodes[t].waiting > 0) {
+                    q->head++;
+                    moved = true;
                     continue;
+                }
+                /* A task wanting more slots than are free waits at the head of the queue,
+                 * so that tasks of one slot never starve it. */
+                if (!fits(r, t))
+                    break;
+                q->head++;
+                moved = true;
                 if (try_cutoff(r, t, &cut))
                     return -1;
                 if (!cut && start(r, t))
@@ -977,6 +1095,41 @@ static int forget_downstream(struct run *r, size_t t)
     return rc;
 }
 
+/* The first declared output the task's $OUT lacks, or NULL. */
+static const char *missing_output(const struct run *r, size_t t)
+{
+    const struct task *task = &r->f->tasks[t];
+    for (size_t i = 0; i < task->outputs.n; i++) {
+        char *p = path_join(r->nodes[t].out_dir, task->outputs.v[i]);
+        struct stat st;
+        bool there = lstat(p, &st) == 0;
+        free(p);
+        if (!there)
+            return task->outputs.v[i];
+    }
+    return NULL;
+}
+
+static bool dir_empty(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return false;
+    struct dirent *de;
+    bool empty = true;
+    while (empty && (de = readdir(d)))
+        empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+    closedir(d);
+    return empty;
+}
+
+/* A task that succeeded with nothing in $OUT is named in the summary's warning. */
+static void note_empty(struct run *r, size_t t)
+{
+    note_name(&r->sum.empty, r->sum.empty_names, sizeof r->sum.empty_names,
+              r->f->tasks[t].name);
+}
+
 static int finish(struct run *r, const struct exec_report *res)
 {
     size_t t = (size_t)res->id;
@@ -986,16 +1139,25 @@ static int finish(struct run *r, const struct exec_report *res)
     free(gkey);
     n->running = false;
     r->running--;
-    r->ex.v[r->ex_of[t]].busy--;
+    r->ex.v[r->ex_of[t]].busy -= n->weight;
     r->slot_busy[n->slot] = false;
     n->ended = now_wall();
     char logd[HASH_HEX];
     store_take_log(r->ws->store, r->slot_logs[n->slot], logd, NULL);
     const char *log = logd[0] ? logd : NULL;
     int rc;
-    if (res->outcome == EXEC_OK) {
+    const char *missing = res->outcome == EXEC_OK ? missing_output(r, t) : NULL;
+    if (missing) {
+        char *why = xasprintf("declared output %s is missing from $OUT after the command exited 0",
+                              missing);
+        store_scratch_drop(r->ws->store, r->ws->keys.in[t].deep);
+        rc = complete(r, t, DEC_FAILED, why, true, res->exit_code, log);
+        free(why);
+    } else if (res->outcome == EXEC_OK) {
         struct err ie;
         struct output out;
+        if (dir_empty(n->out_dir))
+            note_empty(r, t);
         if (store_ingest(r->ws->store, n->out_dir, &out, &ie) != 0) {
             store_scratch_drop(r->ws->store, r->ws->keys.in[t].deep); /* may free the disk */
             char *why = xasprintf("storing its output failed: %s", ie.msg);
@@ -1184,6 +1346,7 @@ static int begin_run(struct run *r)
     if (rc == 0 && !origin && code_dirty(r)) /* the plan computed the keys it needed */
         rc = history_run_dirty(ws->db, r->run_id, r->e);
     r->sum.run_id = r->run_id;
+    r->sum.jobs = r->o->jobs;
     notify(r, RUN_STARTED, 0, DEC_NONE, NULL);
     for (size_t i = 0; i < r->f->n_tasks && rc == 0; i++) {
         size_t t = r->f->order[i];
@@ -1413,6 +1576,8 @@ int runner_run(struct workspace *ws, const struct run_opts *o, struct run_summar
         return -1;
     int rc = plan_for_targets(&r.plan, &ws->keys, ws->db, ws->store, o->targets, o->n_targets,
                               o->force, e);
+    if (rc == 0 && !o->origin)
+        rc = demand_publications(&r);
     if (rc == 0)
         rc = publish_check(ws, e); /* refuse before anything runs */
     if (rc == 0 && !o->dry_run && !o->origin)

@@ -1436,7 +1436,7 @@ static int publish_file(struct store *s, const struct item *it, const char *path
 
 
 int store_publish(struct store *s, const char *digest, const char *manifest, const char *dest,
-                  bool as_dir, bool link_it, struct err *e)
+                  bool as_dir, bool link_it, store_placing_fn placing, void *ctx, struct err *e)
 {
     struct item *items;
     long n = manifest_parse(manifest, &items);
@@ -1459,6 +1459,8 @@ int store_publish(struct store *s, const char *digest, const char *manifest, con
         rc = mkdir(tmp, 0755) == 0 ? make_tree(s, tmp, items, (size_t)n, publish_file, link_it, e)
                                    : err_set(e, "%s: %s", tmp, strerror(errno));
     }
+    if (rc == 0 && placing)
+        rc = placing(ctx, tmp, e) ? -1 : 0;
     if (rc == 0)
         rc = swap_into_place(tmp, dest, e);
     if (rc)

@@ -141,10 +141,14 @@ char *store_view_path(const struct store *s, const char *digest);
  * hard links to the objects where possible (editing one edits the store). Every file's
  * bytes are checked against its digest on the way: a damaged object is never
  * published. Replaces what was at dest atomically enough that readers see the old or
- * the new version; whether dest may be replaced is the caller's to decide. Returns -1
- * when the manifest is corrupt, 1 when dest could not be written. */
+ * the new version; whether dest may be replaced is the caller's to decide. placing
+ * (if not NULL) is called with the fully built tree, just before it is renamed to
+ * dest; its failure stops the publication. Returns -1 when the manifest is corrupt, 1
+ * when dest could not be written. */
+typedef int (*store_placing_fn)(void *ctx, const char *built, struct err *e);
 int store_publish(struct store *s, const char *digest, const char *manifest, const char *dest,
-                  bool as_dir, bool link_it, struct err *e);
+                  bool as_dir, bool link_it, store_placing_fn placing, void *ctx,
+                  struct err *e);
 /* Appends every path a manifest lists: files, directories and symlinks. */
 void store_manifest_paths(const char *manifest, struct strv *paths);
 

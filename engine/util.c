@@ -11,14 +11,35 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Puts a message into e: one too long for it keeps its start and its end (where the
+ * reason is), with " [...] " between, never only the first part of a long path. */
+static void err_put(struct err *e, const char *msg, size_t len)
+{
+    const size_t cap = sizeof e->msg - 1;
+    if (len <= cap) {
+        memcpy(e->msg, msg, len);
+        e->msg[len] = 0;
+        return;
+    }
+    static const char cut[] = " [...] ";
+    const size_t head = cap / 4, tail = cap - head - (sizeof cut - 1);
+    memcpy(e->msg, msg, head);
+    memcpy(e->msg + head, cut, sizeof cut - 1);
+    memcpy(e->msg + head + sizeof cut - 1, msg + len - tail, tail);
+    e->msg[cap] = 0;
+}
+
 int err_set(struct err *e, const char *fmt, ...)
 {
     if (!e)
         return -1;
+    struct sb b = {0};
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    sb_vaddf(&b, fmt, ap);
     va_end(ap);
+    err_put(e, b.buf ? b.buf : "", b.len);
+    sb_free(&b);
     return -1;
 }
 
@@ -32,9 +53,7 @@ int err_prefix(struct err *e, const char *fmt, ...)
     sb_vaddf(&b, fmt, ap);
     va_end(ap);
     sb_addf(&b, ": %s", e->msg);
-    size_t n = b.len < sizeof e->msg - 1 ? b.len : sizeof e->msg - 1;
-    memcpy(e->msg, b.buf, n);
-    e->msg[n] = 0;
+    err_put(e, b.buf, b.len);
     sb_free(&b);
     return -1;
 }
@@ -328,6 +347,75 @@ int mkdir_p(const char *path, int mode, struct err *e)
     return rc;
 }
 
+/* Removing a tree by *at() calls, so that no path is ever longer than one name: a tree
+ * deeper than PATH_MAX goes as any other. A directory more than REMOVE_DEPTH levels
+ * down is moved up into the root first (one open descriptor per level otherwise). */
+#define REMOVE_DEPTH 128
+
+struct remover {
+    const char *top; /* the path removed, for messages */
+    int root;        /* its descriptor */
+    unsigned moved;  /* directories moved up into it */
+};
+
+static int remove_at(struct remover *r, int dfd, const char *name, int depth, struct err *e);
+
+/* Removes everything in the open directory fd (deleting while reading is allowed). */
+static int empty_dir(struct remover *r, int fd, int depth, struct err *e)
+{
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return err_set(e, "%s: %s", r->top, strerror(errno));
+    }
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d)))
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            rc = remove_at(r, dirfd(d), de->d_name, depth + 1, e);
+    closedir(d);
+    return rc;
+}
+
+/* Moves the directory dfd/name up into the root, under a name not taken there. */
+static int move_up(struct remover *r, int dfd, const char *name, struct err *e)
+{
+    for (;;) {
+        char tmp[64];
+        snprintf(tmp, sizeof tmp, ".sluice-deep-%u", r->moved++);
+        struct stat st;
+        if (fstatat(r->root, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0)
+            continue;
+        if (renameat(dfd, name, r->root, tmp) == 0)
+            return 0;
+        return err_set(e, "cannot remove %s (deep below it): %s", r->top, strerror(errno));
+    }
+}
+
+static int remove_at(struct remover *r, int dfd, const char *name, int depth, struct err *e)
+{
+    struct stat st;
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? 0 : err_set(e, "%s: %s", r->top, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) {
+        if (unlinkat(dfd, name, 0) != 0 && errno != ENOENT)
+            return err_set(e, "cannot remove %s (below it: %s): %s", r->top, name,
+                           strerror(errno));
+        return 0;
+    }
+    if (depth > REMOVE_DEPTH)
+        return move_up(r, dfd, name, e);
+    if ((st.st_mode & 0700) != 0700)
+        fchmodat(dfd, name, (st.st_mode & 07777) | 0700, 0);
+    int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return err_set(e, "cannot remove %s (below it: %s): %s", r->top, name, strerror(errno));
+    int rc = empty_dir(r, fd, depth, e);
+    if (rc == 0 && unlinkat(dfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+        rc = err_set(e, "cannot remove %s (below it: %s): %s", r->top, name, strerror(errno));
+    return rc;
+}
+
 int remove_tree(const char *path, struct err *e)
 {
     struct stat st;
@@ -340,19 +428,19 @@ int remove_tree(const char *path, struct err *e)
     }
     if ((st.st_mode & 0700) != 0700)
         chmod(path, st.st_mode | 0700);
-    DIR *d = opendir(path);
-    if (!d)
+    struct remover r = {path, open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), 0};
+    if (r.root < 0)
         return err_set(e, "%s: %s", path, strerror(errno));
-    struct dirent *de;
     int rc = 0;
-    while (rc == 0 && (de = readdir(d))) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        char *child = path_join(path, de->d_name);
-        rc = remove_tree(child, e);
-        free(child);
+    /* Passes until nothing was moved up into the root during one. */
+    for (unsigned before = ~0u; rc == 0 && before != r.moved;) {
+        before = r.moved;
+        int fd = dup(r.root);
+        rc = fd < 0 ? err_set(e, "%s: %s", path, strerror(errno)) : 0;
+        if (rc == 0 && lseek(fd, 0, SEEK_SET) == 0)
+            rc = empty_dir(&r, fd, 0, e);
     }
-    closedir(d);
+    close(r.root);
     if (rc == 0 && rmdir(path) != 0 && errno != ENOENT)
         rc = err_set(e, "cannot remove %s: %s", path, strerror(errno));
     return rc;

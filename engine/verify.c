@@ -91,10 +91,26 @@ static void check_stored_file(struct verify *v, const char *path, const char *na
     strv_pushf(&v->damaged_names, "%s %.12s", kind, name);
 }
 
-/* Deletes what check_stored_file() found damaged (never following a symlink). */
+/* Whether the file at path is now a good stored file: one put back from a view
+ * (restore_from_view() renames it over the damaged one). */
+static bool now_intact(const char *path)
+{
+    const char *name = strrchr(path, '/');
+    char *full = name && name - path >= 2 ? xasprintf("%.2s%s", name - 2, name + 1) : NULL;
+    char digest[HASH_HEX];
+    uint64_t size;
+    bool ok = full && hash_regular(path, digest, &size) && strncmp(digest, full, HASH_HEX - 1) == 0;
+    free(full);
+    return ok;
+}
+
+/* Deletes what check_stored_file() found damaged (never following a symlink), unless
+ * it was put back meanwhile. */
 static void delete_damaged(struct verify *v)
 {
     for (size_t i = 0; i < v->damaged.n; i++) {
+        if (now_intact(v->damaged.v[i]))
+            continue;
         if (remove_tree(v->damaged.v[i], NULL) == 0)
             repaired(v, "deleted the damaged %s", v->damaged_names.v[i]);
         else

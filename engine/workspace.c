@@ -178,7 +178,7 @@ int workspace_targets(const struct workspace *ws, char *const *names, size_t n, 
         size_t *found, k = flow_find_all(ws->flow, names[i], &found);
         if (k == 0) {
             free(t);
-            return err_set(e, "%s: no task named \"%s\"", ws->flow->path, names[i]);
+            return flow_no_task(ws->flow, names[i], e);
         }
         t = xrealloc(t, (m + k) * sizeof *t);
         memcpy(t + m, found, k * sizeof *t);

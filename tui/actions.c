@@ -33,36 +33,49 @@ static void pan(struct app *a, int dx, int dy)
     a->scroll_y += dy;
 }
 
-/* Moves along the graph; with nothing further that way, pans the picture instead
- * (in the key's screen direction). */
-static void step(struct app *a, int dv, int du, int dx, int dy)
+/* Moves to the nearest box in the key's screen direction; with nothing further that
+ * way, pans the picture instead. */
+static void step(struct app *a, int dx, int dy)
 {
-    if (!model_move(&a->m, dv, du))
+    if (!model_step(&a->m, dx, dy))
         pan(a, dx * 10, dy * 5);
 }
 
 static void act_UP(struct app *a, const struct strv *args)
 {
-    bool down = a->m.dir == LAYOUT_DOWN;
-    step(a, -1, 0, down ? 0 : -1, down ? -1 : 0);
+    step(a, 0, -1);
 }
 
 static void act_DOWN(struct app *a, const struct strv *args)
 {
-    bool down = a->m.dir == LAYOUT_DOWN;
-    step(a, 1, 0, down ? 0 : 1, down ? 1 : 0);
+    step(a, 0, 1);
 }
 
 static void act_LEFT(struct app *a, const struct strv *args)
 {
-    bool down = a->m.dir == LAYOUT_DOWN;
-    step(a, 0, -1, down ? -1 : 0, down ? 0 : -1);
+    step(a, -1, 0);
 }
 
 static void act_RIGHT(struct app *a, const struct strv *args)
 {
-    bool down = a->m.dir == LAYOUT_DOWN;
-    step(a, 0, 1, down ? 1 : 0, down ? 0 : 1);
+    step(a, 1, 0);
+}
+
+static void act_UPSTREAM(struct app *a, const struct strv *args)
+{
+    if (!model_move(&a->m, -1, 0))
+        app_message(a, "no upstream task");
+}
+
+static void act_DOWNSTREAM(struct app *a, const struct strv *args)
+{
+    if (!model_move(&a->m, 1, 0))
+        app_message(a, "no downstream task");
+}
+
+static void act_SIBLING(struct app *a, const struct strv *args)
+{
+    model_sibling(&a->m);
 }
 
 static void act_FIRST(struct app *a, const struct strv *args)
@@ -142,7 +155,7 @@ static void act_LOG(struct app *a, const struct strv *args)
     app_pane(a, PANE_LOG, title, &lines);
     free(title);
     a->pane_follow = live;
-    a->pane_scroll = a->lines.n > 0 ? (int)a->lines.n - 1 : 0;
+    app_scroll_end(a);
 }
 
 static void act_HISTORY(struct app *a, const struct strv *args)

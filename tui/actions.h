@@ -18,10 +18,13 @@
  * or asks for them (a form, a prompt); a last argument ending in "..." takes the rest
  * of the line as it is. */
 #define TUI_ACTIONS(X)                                                                             \
-    X(UP, "up", 'k', KEY_UP, "", "select an upstream task", false)                                 \
-    X(DOWN, "down", 'j', KEY_DOWN, "", "select a downstream task", false)                          \
-    X(LEFT, "left", 'h', KEY_LEFT, "", "the previous task of its row", false)                      \
-    X(RIGHT, "right", 'l', KEY_RIGHT, "", "the next task of its row", false)                       \
+    X(UP, "up", 'k', KEY_UP, "", "the nearest task above on screen", false)                        \
+    X(DOWN, "down", 'j', KEY_DOWN, "", "the nearest task below on screen", false)                  \
+    X(LEFT, "left", 'h', KEY_LEFT, "", "the nearest task to the left on screen", false)            \
+    X(RIGHT, "right", 'l', KEY_RIGHT, "", "the nearest task to the right on screen", false)        \
+    X(UPSTREAM, "upstream", 'K', 0, "", "follow an edge to an upstream task", false)               \
+    X(DOWNSTREAM, "downstream", 'J', 0, "", "follow an edge to a downstream task", false)          \
+    X(SIBLING, "sibling", '}', 0, "", "the next task of its layer (cycles)", false)                \
     X(FIRST, "first", 'g', KEY_HOME, "", "the first task", false)                                  \
     X(LAST, "last", 'G', KEY_END, "", "the last task", false)                                      \
     X(DETAIL, "detail", '\n', KEY_ENTER, "", "details (on a sub-flow: expand it)", true)           \

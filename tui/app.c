@@ -349,13 +349,40 @@ static void prompt_key(struct app *a, int key)
 
 /* --- panes ---------------------------------------------------------------------------------------- */
 
+/* The last scroll position that still fills the pane. */
+static int scroll_max(const struct app *a)
+{
+    int max = (int)a->lines.n - draw_pane_rows(a);
+    return max > 0 ? max : 0;
+}
+
 static void scroll_pane(struct app *a, int delta)
 {
-    int max = (int)a->lines.n - 1;
+    int max = scroll_max(a);
     a->pane_scroll += delta;
     a->pane_scroll = a->pane_scroll > max ? max : a->pane_scroll;
     a->pane_scroll = a->pane_scroll < 0 ? 0 : a->pane_scroll;
-    a->pane_follow = a->pane == PANE_LOG && a->pane_scroll == max && max > 0 && a->pane_follow;
+    a->pane_follow = a->pane == PANE_LOG && a->pane_scroll == max && a->pane_follow;
+}
+
+void app_scroll_end(struct app *a)
+{
+    a->pane_scroll = scroll_max(a);
+}
+
+/* Moves the history's selected run by delta (clamped), scrolling to keep it in sight
+ * (line 0 is the list's header, run k is on line k + 1). */
+static void history_move(struct app *a, long delta)
+{
+    long n = (long)a->n_runs, rows = draw_pane_rows(a);
+    a->run_sel += delta;
+    a->run_sel = a->run_sel >= n ? n - 1 : a->run_sel;
+    a->run_sel = a->run_sel < 0 ? 0 : a->run_sel;
+    if (a->run_sel + 1 >= a->pane_scroll + rows)
+        a->pane_scroll = (int)(a->run_sel + 2 - rows);
+    if (a->run_sel < a->pane_scroll)
+        a->pane_scroll = (int)a->run_sel;
+    a->pane_scroll = a->pane_scroll < 0 ? 0 : a->pane_scroll;
 }
 
 /* The history list's own keys: Enter shows the selected run, space marks it, d diffs
@@ -403,17 +430,24 @@ static bool pane_key(struct app *a, int key)
             scroll_pane(a, key == KEY_NPAGE ? 5 : -5);
             return true;
         }
+        if (a->pane == PANE_DETAIL && key == 'q') { /* one level, as Esc: not the TUI */
+            app_close_pane(a);
+            return true;
+        }
+        if (key == 'q' && (a->m.past_run || a->m.focus >= 0)) { /* leave it, as Esc */
+            actions_command(a, "back");
+            return true;
+        }
         return false;
     }
-    int page = LINES > 6 ? LINES - 4 : 1;
-    if (a->pane == PANE_HISTORY && (key == KEY_UP || key == 'k' || key == KEY_DOWN || key == 'j')) {
-        long n = (long)a->n_runs;
-        a->run_sel += key == KEY_UP || key == 'k' ? -1 : 1;
-        a->run_sel = a->run_sel < 0 ? 0 : a->run_sel >= n ? n - 1 : a->run_sel;
-        if (a->run_sel + 1 - a->pane_scroll >= page)
-            a->pane_scroll = (int)a->run_sel + 2 - page;
-        if (a->run_sel < a->pane_scroll)
-            a->pane_scroll = (int)a->run_sel;
+    int page = draw_pane_rows(a);
+    bool history = a->pane == PANE_HISTORY && a->n_runs > 0;
+    if (history && (key == KEY_UP || key == 'k' || key == KEY_DOWN || key == 'j')) {
+        history_move(a, key == KEY_UP || key == 'k' ? -1 : 1);
+    } else if (history && (key == KEY_PPAGE || key == KEY_NPAGE)) {
+        history_move(a, key == KEY_PPAGE ? -page : page);
+    } else if (history && (key == 'g' || key == KEY_HOME || key == 'G' || key == KEY_END)) {
+        history_move(a, key == 'g' || key == KEY_HOME ? -(long)a->n_runs : (long)a->n_runs);
     } else if (a->pane == PANE_HISTORY && a->run_sel >= 0 && history_key(a, key)) {
         return true;
     } else if (key == KEY_UP || key == 'k' || key == KEY_DOWN || key == 'j') {
@@ -511,7 +545,7 @@ static void refresh_log(struct app *a)
     a->pane_follow = pane_log(a, a->log_task, &lines);
     strv_free(&a->lines);
     a->lines = lines;
-    a->pane_scroll = a->lines.n > 0 ? (int)a->lines.n - 1 : 0;
+    app_scroll_end(a);
     a->dirty = true;
 }
 

@@ -51,6 +51,8 @@ struct app {
     char *message; /* shown on the last line until the next key */
     int scroll_x, scroll_y;
     long followed; /* the selection the scroll position last followed */
+    struct layout_box followed_box; /* where its box was then */
+    int followed_w, followed_h;     /* and the size of the graph's window */
     bool mouse;
     bool quit;
     bool dirty;
@@ -92,6 +94,8 @@ void app_message(struct app *a, const char *fmt, ...) __attribute__((format(prin
 /* Opens a pane with the given title and lines (taken over). */
 void app_pane(struct app *a, enum pane p, const char *title, struct strv *lines);
 void app_close_pane(struct app *a);
+/* Scrolls the pane to its end, keeping a full page of it in sight. */
+void app_scroll_end(struct app *a);
 /* Re-reads the flow and states (and the watched files). */
 void app_reload(struct app *a);
 /* Shows a past run on the graph, as it ended; replays it; diffs two runs in a pane. */

@@ -164,23 +164,29 @@ static void argument(const struct flowedit *doc, const struct strv *words, const
     }
 }
 
-/* How the value of a field completes ("train.code": paths). */
+enum complete_kind complete_kind_of(enum field_values values)
+{
+    switch (values) {
+    case VALUES_TASKS:
+        return COMPLETE_TASKS;
+    case VALUES_PATHS:
+        return COMPLETE_PATHS;
+    case VALUES_KEEP:
+        return COMPLETE_KEEP;
+    case VALUES_BOOL:
+        return COMPLETE_BOOL;
+    case VALUES_ANY:
+        break;
+    }
+    return COMPLETE_NONE;
+}
+
+/* How the value of a field completes ("train.code": paths), as the field table says. */
 static enum complete_kind value_kind(const char *path)
 {
     const char *dot = strrchr(path, '.');
-    const char *field = dot ? dot + 1 : path;
-    static const struct {
-        const char *field;
-        enum complete_kind kind;
-    } kinds[] = {
-        {"code", COMPLETE_PATHS},  {"files", COMPLETE_PATHS}, {"flow", COMPLETE_PATHS},
-        {"after", COMPLETE_TASKS}, {"keep", COMPLETE_KEEP},   {"volatile", COMPLETE_BOOL},
-        {"output", COMPLETE_BOOL},
-    };
-    for (size_t i = 0; i < ARRAY_LEN(kinds); i++)
-        if (strcmp(field, kinds[i].field) == 0)
-            return kinds[i].kind;
-    return COMPLETE_NONE;
+    const struct field_info *f = fields_find(dot ? dot + 1 : path, true, NULL);
+    return f ? complete_kind_of(f->values) : COMPLETE_NONE;
 }
 
 /* Where the argument that takes the rest of the line begins (it is argument rest). */

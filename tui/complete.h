@@ -9,6 +9,7 @@
 #ifndef SLUICE_COMPLETE_H
 #define SLUICE_COMPLETE_H
 
+#include "fields.h"
 #include "flowedit.h"
 
 enum complete_kind {
@@ -18,6 +19,9 @@ enum complete_kind {
     COMPLETE_KEEP,  /* all, none */
     COMPLETE_BOOL,  /* true, false */
 };
+
+/* How a value of a field with these values completes (the field table's column). */
+enum complete_kind complete_kind_of(enum field_values values);
 
 /* Candidates for the last item of a field's text (after its last comma): *start is
  * where that item begins in text. dir is where paths are relative to. */

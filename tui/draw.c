@@ -62,22 +62,26 @@ static void put(const struct view *v, int px, int py, const char *s, attr_t attr
     }
 }
 
-/* When the selection has changed, scrolls as little as possible to bring it into
- * the window; otherwise the picture stays where panning put it. */
+/* When the selection, its box or the window changed (a move, a search, a relayout, a
+ * resize, a pane opening below), brings the selected box into the window: when any of
+ * it is out of sight, the view centres on it. Otherwise the picture stays where panning
+ * put it. */
 static void follow_selection(struct app *a, struct view *v)
 {
     const struct model *m = &a->m;
-    if (m->sel >= 0 && m->sel != a->followed) {
+    const struct layout_box *b = m->sel >= 0 ? &m->layout.boxes[m->sel] : NULL;
+    bool changed = b && (m->sel != a->followed || memcmp(b, &a->followed_box, sizeof *b) != 0 ||
+                   v->w != a->followed_w || v->h != a->followed_h);
+    if (changed) {
         a->followed = m->sel;
-        const struct layout_box *b = &m->layout.boxes[m->sel];
-        if (b->x < a->scroll_x)
-            a->scroll_x = b->x - 2;
-        if (b->x + b->w > a->scroll_x + v->w)
-            a->scroll_x = b->x + b->w - v->w + 2;
-        if (b->y < a->scroll_y)
-            a->scroll_y = b->y - 1;
-        if (b->y + b->h > a->scroll_y + v->h)
-            a->scroll_y = b->y + b->h - v->h + 1;
+        a->followed_box = *b;
+        a->followed_w = v->w;
+        a->followed_h = v->h;
+        bool narrow = m->layout.width < v->w; /* drawn centred, never scrolled sideways */
+        if (!narrow && (b->x < a->scroll_x || b->x + b->w > a->scroll_x + v->w))
+            a->scroll_x = b->x + b->w / 2 - v->w / 2;
+        if (b->y < a->scroll_y || b->y + b->h > a->scroll_y + v->h)
+            a->scroll_y = b->y + b->h / 2 - v->h / 2;
     }
     int max_x = m->layout.width - v->w, max_y = m->layout.height - v->h;
     a->scroll_x = a->scroll_x > max_x ? max_x : a->scroll_x;
@@ -251,25 +255,26 @@ static void draw_status(const struct app *a, int row)
 {
     const struct model *m = &a->m;
     struct sb b = {0};
+    const char *bar = m->ascii ? "|" : "│", *dot = m->ascii ? "-" : "·";
     sb_addf(&b, " %s", m->ws ? m->ws->flow->name : "sluice");
     char *counts = model_counts(m);
-    sb_addf(&b, " │ %s", counts[0] || !m->ws ? counts : "no tasks");
+    sb_addf(&b, " %s %s", bar, counts[0] || !m->ws ? counts : "no tasks");
     free(counts);
     if (m->past_run) {
         char at[160];
         model_past_label(m, at, sizeof at);
-        sb_addf(&b, " │ run %lld %s%s │ %s", (long long)m->past_run,
-                a->playing ? (m->ascii ? "> " : "▶ ") : "", at,
+        sb_addf(&b, " %s run %lld %s%s %s %s", bar, (long long)m->past_run,
+                a->playing ? (m->ascii ? "> " : "▶ ") : "", at, bar,
                 m->past_at == m->n_past ? "as it ended" : "Esc: now");
     }
     else if (m->run_going)
-        sb_addf(&b, " │ %s run %lld going", a->m.ascii ? "*" : "●", (long long)m->run_id);
+        sb_addf(&b, " %s %s run %lld going", bar, a->m.ascii ? "*" : "●", (long long)m->run_id);
     if (m->focus >= 0)
-        sb_addf(&b, " │ focus");
+        sb_addf(&b, " %s focus", bar);
     if (m->doc && flowedit_dirty(m->doc))
-        sb_addf(&b, " │ unsaved%s", m->disk_conflict ? " (changed on disk)" : "");
+        sb_addf(&b, " %s unsaved%s", bar, m->disk_conflict ? " (changed on disk)" : "");
     if (m->ws)
-        sb_addf(&b, " │ %s · store %s", m->ws->flow->path, store_root(m->ws->store));
+        sb_addf(&b, " %s %s %s store %s", bar, m->ws->flow->path, dot, store_root(m->ws->store));
     attrset(A_REVERSE);
     mvhline(row, 0, ' ', COLS);
     mvaddnstr(row, 0, b.buf, COLS);
@@ -300,11 +305,18 @@ static void draw_bottom(const struct app *a, int row)
         attrset(0);
         return;
     }
-    char *hints = actions_footer(COLS - 1);
+    char pos[160];
+    model_position(&a->m, pos, sizeof pos);
+    int pw = pos[0] ? layout_text_width(pos) : 0;
+    if (pw > COLS / 2)
+        pw = 0;
+    char *hints = actions_footer(COLS - 1 - (pw ? pw + 2 : 0));
     attrset(A_DIM);
     mvaddnstr(row, 0, hints, COLS);
     attrset(0);
     free(hints);
+    if (pw)
+        mvaddstr(row, COLS - 1 - pw, pos);
 }
 
 /* Writes text from the top left, broken between words to fit the terminal's width. */
@@ -373,6 +385,12 @@ void draw_frame(struct app *a)
     draw_bottom(a, LINES - 1);
     wnoutrefresh(stdscr);
     doupdate();
+}
+
+int draw_pane_rows(const struct app *a)
+{
+    int h = pane_height(a, LINES - 2) - 1;
+    return h > 1 ? h : 1;
 }
 
 long draw_hit(const struct app *a, int x, int y)

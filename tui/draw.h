@@ -8,6 +8,8 @@
 /* Sets up the colour pairs (when color is true and the terminal has colours). */
 void draw_init_colors(bool color);
 void draw_frame(struct app *a);
+/* How many lines of text the open pane shows (its title row left out). */
+int draw_pane_rows(const struct app *a);
 /* The view node drawn at screen cell (x, y), or -1. */
 long draw_hit(const struct app *a, int x, int y);
 

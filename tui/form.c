@@ -1,54 +1,41 @@
 /* form: fields, keys, completion, and the edits a form means. */
 #include "form.h"
 
+#include <assert.h>
 #include <curses.h>
+
+#include "fields.h"
 
 #define CTRL(c) ((c)&0x1f)
 
-struct spec {
-    const char *label, *field;
-    enum complete_kind complete;
-};
+/* The quick form that adds a task: its name, then these fields of the table. */
+static const enum task_field_id add_fields[] = {TASK_FIELD_run, TASK_FIELD_code,
+                                                TASK_FIELD_after};
 
-static const struct spec add_specs[] = {
-    {"name", "", COMPLETE_NONE},
-    {"command", "run", COMPLETE_NONE},
-    {"code", "code", COMPLETE_PATHS},
-    {"after", "after", COMPLETE_TASKS},
-};
-
-static const struct spec task_specs[] = {
-    {"name", "", COMPLETE_NONE},
-    {"command", "run", COMPLETE_NONE},
-    {"after", "after", COMPLETE_TASKS},
-    {"code", "code", COMPLETE_PATHS},
-    {"files", "files", COMPLETE_PATHS},
-    {"env", "env", COMPLETE_NONE},
-    {"keep", "keep", COMPLETE_KEEP},
-    {"expire", "expire", COMPLETE_NONE},
-    {"volatile", "volatile", COMPLETE_BOOL},
-    {"publish", "publish", COMPLETE_NONE},
-    {"publish mode", "publish_mode", COMPLETE_NONE},
-    {"executor", "executor", COMPLETE_NONE},
-    {"description", "description", COMPLETE_NONE},
-};
-
-static const struct spec subflow_specs[] = {
-    {"name", "", COMPLETE_NONE},
-    {"flow", "flow", COMPLETE_PATHS},
-    {"with", "with", COMPLETE_NONE},
-    {"description", "description", COMPLETE_NONE},
-};
-
-static void set_fields(struct form *f, const struct spec *specs, size_t n)
+static void add_field(struct form *f, const char *label, const char *field,
+                      enum complete_kind complete)
 {
-    f->n = n;
-    for (size_t i = 0; i < n; i++) {
-        f->fields[i].label = specs[i].label;
-        f->fields[i].field = specs[i].field;
-        f->fields[i].complete = specs[i].complete;
-        sb_adds(&f->fields[i].text, "");
-    }
+    assert(f->n < FORM_FIELDS);
+    struct form_field *fl = &f->fields[f->n++];
+    fl->label = label;
+    fl->field = field;
+    fl->complete = complete;
+    sb_adds(&fl->text, "");
+}
+
+static void add_table_field(struct form *f, enum task_field_id id)
+{
+    const struct field_info *fi = &fields_task[id];
+    add_field(f, fi->label, fi->name, complete_kind_of(fi->values));
+}
+
+/* The name, then every field of the table the form of a task (or a node) shows. */
+static void set_fields(struct form *f, enum field_where where)
+{
+    add_field(f, "name", "", COMPLETE_NONE);
+    for (size_t i = 0; i < TASK_FIELD_COUNT; i++)
+        if (fields_task[i].label && (fields_task[i].where & where))
+            add_table_field(f, (enum task_field_id)i);
 }
 
 static void set_text(struct form_field *fl, const char *text)
@@ -62,9 +49,13 @@ void form_open_add(struct form *f, const char *name, const char *after)
 {
     memset(f, 0, sizeof *f);
     f->kind = FORM_ADD;
-    set_fields(f, add_specs, ARRAY_LEN(add_specs));
+    add_field(f, "name", "", COMPLETE_NONE);
+    for (size_t i = 0; i < ARRAY_LEN(add_fields); i++)
+        add_table_field(f, add_fields[i]);
     set_text(&f->fields[0], name);
-    set_text(&f->fields[3], after);
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp(f->fields[i].field, "after") == 0)
+            set_text(&f->fields[i], after);
     f->focus = name && name[0] ? 1 : 0;
 }
 
@@ -77,9 +68,9 @@ void form_open_edit(struct form *f, const struct flowedit *doc, const char *task
     char *subflow = flowedit_get(doc, path);
     free(path);
     if (subflow)
-        set_fields(f, subflow_specs, ARRAY_LEN(subflow_specs));
+        set_fields(f, FIELD_NODE);
     else
-        set_fields(f, task_specs, ARRAY_LEN(task_specs));
+        set_fields(f, FIELD_TASK);
     free(subflow);
     for (size_t i = 0; i < f->n; i++) {
         struct form_field *fl = &f->fields[i];

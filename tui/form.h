@@ -13,7 +13,7 @@
 #include "complete.h"
 #include "flowedit.h"
 
-#define FORM_FIELDS 13
+#define FORM_FIELDS (TASK_FIELD_COUNT + 1) /* the name and every field of the table */
 
 enum form_kind { FORM_ADD, FORM_EDIT };
 

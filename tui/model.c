@@ -547,6 +547,45 @@ bool model_move(struct model *m, int dv, int du)
     return best >= 0;
 }
 
+bool model_step(struct model *m, int dx, int dy)
+{
+    long to = m->sel >= 0 ? layout_step(&m->layout, (size_t)m->sel, dx, dy) : -1;
+    if (to >= 0)
+        m->sel = to;
+    return to >= 0;
+}
+
+void model_position(const struct model *m, char *buf, size_t n)
+{
+    buf[0] = 0;
+    if (m->sel < 0 || (size_t)m->sel >= m->view.n)
+        return;
+    int layers = 0;
+    for (size_t i = 0; i < m->view.n; i++)
+        if (m->layout.layer[i] + 1 > layers)
+            layers = m->layout.layer[i] + 1;
+    snprintf(buf, n, "%s %s layer %d/%d", model_node_name(m, (size_t)m->sel),
+             m->ascii ? "-" : "·", m->layout.layer[m->sel] + 1, layers);
+}
+
+void model_sibling(struct model *m)
+{
+    if (m->sel < 0)
+        return;
+    size_t s = (size_t)m->sel;
+    long first = -1, next = -1;
+    for (size_t i = 0; i < m->view.n; i++) {
+        if (m->layout.layer[i] != m->layout.layer[s])
+            continue;
+        int u = along_u(m, i), us = along_u(m, s);
+        if (first < 0 || u < along_u(m, (size_t)first))
+            first = (long)i;
+        if (u > us && (next < 0 || u < along_u(m, (size_t)next)))
+            next = (long)i;
+    }
+    m->sel = next >= 0 ? next : first;
+}
+
 void model_select_task(struct model *m, size_t task)
 {
     if (task < n_tasks(m) && m->view.of_task[task] >= 0)

@@ -131,6 +131,13 @@ char *model_counts(const struct model *m);
  * (dv > 0) neighbour, or to the previous/next node of the same layer (du); false
  * when there is none that way. */
 bool model_move(struct model *m, int dv, int du);
+/* Moves the selection to the nearest box in screen direction (dx, dy) (see
+ * layout_step()); false when there is none that way. */
+bool model_step(struct model *m, int dx, int dy);
+/* Moves the selection to the next node of its layer, from the last back to the first. */
+void model_sibling(struct model *m);
+/* "train · layer 3/5": where the selection is ("" with none). */
+void model_position(const struct model *m, char *buf, size_t n);
 /* Selects the view node showing this task (expanding nothing). */
 void model_select_task(struct model *m, size_t task);
 /* Selects the task (or sub-flow node) with this name, when it is shown. */

@@ -37,10 +37,7 @@ import time
 CLASSES = ["ephemeral", "noop", "cosmetic", "code", "param", "bigparam", "file", "live", "invalidate",
            "undo", "gc", "gcmax", "corrupt", "delete", "plant", "kill", "concurrent",
            "racegc", "commit", "unpublish"]
-KNOWN = {
-    "kill": "a kill -9 while a publication is being placed can leave it unrecorded: later "
-            "runs refuse it as not published by sluice (seed 3301047, issue 19)",
-}
+KNOWN = {}
 WEIGHTS = {"ephemeral": 0, "noop": 2, "cosmetic": 6, "code": 6, "param": 6, "bigparam": 3, "file": 5,
            "live": 2, "invalidate": 5, "undo": 2, "gc": 3, "gcmax": 2, "corrupt": 2,
            "delete": 2, "plant": 2, "kill": 3, "concurrent": 3, "racegc": 3, "commit": 4,

@@ -294,6 +294,46 @@ test_publish_upstream_of_a_cached_target_is_kept_current() {
         "a current publication is left alone"
 }
 
+publish_dropped_flow() {
+    cat >flow.json <<JSON
+{ "tasks": {
+  "prep":   { "run": "echo prep >>\"\$RUNS\"; echo prep-bytes >\$OUT/p.txt", "publish": "$1/p.txt" },
+  "report": { "run": "echo report >>\"\$RUNS\"; (cat \$IN_prep/p.txt; echo r) >\$OUT/r.txt",
+              "after": ["prep"] }
+} }
+JSON
+}
+
+# gc --max-size drops prep's bytes (report, a hit since, was used last); then its
+# publication moves, or is removed: the flow says it is published, so prep runs again.
+test_a_moved_publication_whose_bytes_gc_dropped_runs_its_task_again() {
+    git_repo
+    publish_dropped_flow pub
+    sl run; assert_rc 0
+    sleep 1.1
+    sl run; assert_rc 0
+    sl gc --max-size 15; assert_rc 0
+    assert_out "freed 11 B: 1 output"
+    reset_runs
+    sl run; assert_rc 0
+    assert_eq "$(total_runs)" 0 "a publication in place needs no bytes"
+    publish_dropped_flow moved
+    sl run; assert_rc 0
+    assert_eq "$(cat moved/p.txt 2>/dev/null)" prep-bytes "published where the new template says"
+    assert_eq "$(runs_of prep)" 1 "prep ran again to publish: its bytes were gone"
+    assert_eq "$(runs_of report)" 0 "report stays a hit"
+    sleep 1.1
+    sl run; assert_rc 0
+    sl gc --max-size 15; assert_rc 0
+    assert_out "freed 11 B: 1 output"
+    rm moved/p.txt
+    reset_runs
+    sl run; assert_rc 0
+    assert_eq "$(cat moved/p.txt 2>/dev/null)" prep-bytes "a removed publication is made again"
+    assert_eq "$(runs_of prep)" 1 "prep ran again to publish it"
+    assert_eq "$(runs_of report)" 0 "report stays a hit"
+}
+
 test_publish_outside_the_flow_directory_is_refused() {
     git_repo
     echo '{"tasks": {"t": {"run": "true", "publish": "../elsewhere/x"}}}' >flow.json
@@ -592,4 +632,28 @@ JSON
     model=$(cat .sluice/views/"$(sql "select digest from entries where task = 'train' and kind = 'deep'")"/model)
     r=$(cat .sluice/views/"$(sql "select digest from entries where task = 'report' and kind = 'deep'")"/r)
     assert_eq "$r" "$model" "the report of the current model"
+}
+
+# v is cut off without its bytes, then revived for z: e, an ephemeral hit of the plan
+# that v reads, must still be there then (w's read alone must not drop it).
+test_a_revived_cutoff_still_finds_its_ephemeral_hit_input() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "a": { "run": "echo a >>\"$RUNS\"; echo a >$OUT/a" },
+  "e": { "run": "echo e >>\"$RUNS\"; (cat $IN_a/a; echo e) >$OUT/e", "after": ["a"], "keep": "none" },
+  "v": { "run": "echo v >>\"$RUNS\"; (cat $IN_e/e; echo v) >$OUT/v", "after": ["e"], "keep": "none" },
+  "w": { "run": "echo w >>\"$RUNS\"; (cat $IN_e/e; echo w) >$OUT/w", "after": ["e"] },
+  "z": { "run": "echo z >>\"$RUNS\"; cat $IN_v/v $IN_w/w >$OUT/z", "after": ["v", "w"] }
+} }
+JSON
+    sl run; assert_rc 0
+    sed -i 's/echo a >\$OUT/echo  a >$OUT/' flow.json # new deep keys, same bytes
+    sl run e; assert_rc 0                               # e is kept as a target
+    sed -i 's/>\$OUT\/z"/>$OUT\/z; echo z2 >>$OUT\/z"/' flow.json
+    reset_runs
+    sl run; assert_rc 0
+    assert_out "ran 2, hit 1, cut off 1, failed 0"
+    assert_eq "$(runs_of v) $(runs_of z) $(runs_of e)" "1 1 0" "v revived from the hit e"
+    sl status e; assert_out "not kept"
 }

@@ -187,3 +187,22 @@ test_dag_collapses_subflows() {
     sl -f a/flow.json dag --down; assert_rc 0
     assert_out "prep/clean"
 }
+
+# Each invalidation is a handful of set statements over all its tasks: its counts stay
+# exact after a history of undone ones and with another still in force.
+test_invalidations_after_a_history_of_undos_count_exactly() {
+    chain_flow
+    sl run; assert_rc 0
+    for i in 1 2 3; do
+        sl invalidate load --downstream; assert_rc 0
+        assert_out "invalidation $i: load, features, train, report"
+        sl invalidate --undo $i; assert_rc 0
+        assert_out "undid invalidation $i: 8 cache entries restored"
+    done
+    sl invalidate train; assert_rc 0
+    sl invalidate load --downstream; assert_rc 0
+    sl invalidate features; assert_rc 0
+    sl invalidate --undo 5; assert_rc 0
+    assert_out "undid invalidation 5: 3 cache entries restored, 5 stay out: invalidations 4,6 still cover them"
+    sl status; assert_out "1 cached  3 invalidated"
+}

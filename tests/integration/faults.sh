@@ -142,3 +142,23 @@ test_a_store_on_a_network_file_system_gets_a_loud_warning() {
     sl run; assert_rc 0
     assert_not_out "warning"
 }
+
+# A full disk met when opening the store (SQLite cannot make its WAL index) is said
+# to be one, with the database's path, not "disk I/O error".
+test_a_full_disk_at_open_says_the_disk_is_full() {
+    two_tasks
+    mkdir small
+    mount -t tmpfs -o size=2m,mode=0700 tmpfs small 2>/dev/null || skip "cannot mount a tmpfs here"
+    trap 'umount "$T/small" 2>/dev/null' EXIT
+    export SLUICE_STORE=$T/small/store
+    sl run; assert_rc 0
+    dd if=/dev/zero of=small/fill bs=1k count=4000 2>/dev/null || true
+    rm -f small/store/sluice.db-wal small/store/sluice.db-shm
+    sl status; assert_rc 2
+    assert_out "$T/small/store/sluice.db"
+    assert_out "the disk is full (no space left on device)"
+    assert_not_out "disk I/O error"
+    rm -f small/fill
+    sl status; assert_rc 0
+    umount "$T/small"
+}

@@ -226,3 +226,161 @@ test_a_hard_link_in_out_is_copied() {
     sl verify; assert_rc 0
     assert_eq "$(cat .sluice/views/*/d)" "user data" "the stored output"
 }
+
+# gc forgot what pub/1/t0/ held (its entries expired), but the directory is as sluice
+# left it (its stamp is the recorded one): it is sluice's to replace.
+test_an_untouched_publication_whose_output_gc_forgot_is_replaced() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "params": {"p": 0}, "tasks": {
+  "t0": { "run": "echo v1 >$OUT/a", "expire": "1s", "publish": "pub/{params.p}/t0/" }
+} }
+JSON
+    sl run; assert_rc 0
+    sl run -p p=1; assert_rc 0
+    sed -i s/v1/v2/ flow.json
+    sl run; assert_rc 0
+    sleep 1.2
+    sl gc; assert_rc 0
+    assert_out "2 outputs"
+    sl run -p p=1; assert_rc 0
+    assert_eq "$(cat pub/1/t0/a)" v2 "republished"
+    echo mine >pub/1/t0/b
+    sed -i s/v2/v3/ flow.json
+    sleep 1.2
+    sl gc; assert_rc 0
+    sl run -p p=1; assert_rc 1
+    assert_out "no longer recorded: refused"
+    assert_eq "$(cat pub/1/t0/b)" mine "a file the user added is left alone"
+}
+
+# Waits until a run started with SLUICE_TEST_HOOK="POINT stop 1 $T/hook" stops there,
+# then kills it with -9.
+kill_when_stopped() { # PID
+    for _ in $(seq 1000); do
+        [ -e hook/stopped ] || ! kill -0 "$1" 2>/dev/null && break
+        sleep 0.01
+    done
+    [ -e hook/stopped ] || fail "the run never stopped at the hook"
+    kill -9 "$1" 2>/dev/null; wait "$1" 2>/dev/null
+    rm -rf hook
+}
+
+# kill -9 between placing a publication and recording it: the next run recognises the
+# path as its own (it holds exactly what sluice meant to leave there), but a path the
+# user changed meanwhile stays the user's.
+test_a_publication_cut_by_kill_9_is_still_sluices_own() {
+    git_repo
+    commit_all
+    for shape in res res/; do
+        rm -rf .sluice res
+        publishing_flow "$shape"
+        mkdir hook
+        SLUICE_TEST_HOOK="publish-placed stop 1 $T/hook" "$SLUICE" run >/dev/null 2>&1 &
+        kill_when_stopped $!
+        [ -e res ] || fail "$shape: nothing was placed before the kill"
+        sl run; assert_rc 0
+        assert_not_out "did not publish"
+        # Republishing other bytes over sluice's own publication, killed the same way.
+        sed -i 's/echo hi/echo ho/' flow.json
+        mkdir hook
+        SLUICE_TEST_HOOK="publish-placed stop 1 $T/hook" "$SLUICE" run >/dev/null 2>&1 &
+        kill_when_stopped $!
+        sl run; assert_rc 0
+        assert_not_out "did not publish"
+        [ "$shape" = res ] && assert_eq "$(cat res)" ho "$shape: published"
+        [ "$shape" = res/ ] && assert_eq "$(cat res/r)" ho "$shape: published"
+        sl verify; assert_rc 0
+    done
+    # Killed after placing, then the user writes over the path: it is theirs now.
+    rm -rf .sluice res
+    publishing_flow res
+    mkdir hook
+    SLUICE_TEST_HOOK="publish-placed stop 1 $T/hook" "$SLUICE" run >/dev/null 2>&1 &
+    kill_when_stopped $!
+    rm -f res
+    write res 'mine'
+    before=$(snapshot)
+    sl run; assert_rc 1
+    assert_out "publish path res exists and sluice did not publish it: refused"
+    assert_untouched "$before" "the user's file written after the kill"
+}
+
+# Defect 8: an output tree deeper than PATH_MAX fails its task with the reason, every
+# time (never wedging later runs), and gc really removes its scratch directory.
+test_an_output_tree_deeper_than_path_max_fails_its_task_and_gc_removes_it() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "tasks": { "a": { "run": "echo a >>\"$RUNS\"; python3 -c \"import os; os.chdir(os.environ['OUT']); [(os.mkdir('d' * 16), os.chdir('d' * 16)) for i in range(300)]; open('f', 'w').write('x')\"" } } }
+JSON
+    commit_all
+    sl run; assert_rc 1
+    assert_out "File name too long"
+    sl run; assert_rc 1
+    assert_out "File name too long"
+    assert_eq "$(runs_of a)" 2 "the task ran in both runs"
+    assert_eq "$(sql "select count(*) from task_runs where decision = 'failed' and reason like '%File name too long%'")" 2 "failures recorded with their reason"
+    # As a killed run leaves one.
+    mkdir -p .sluice/tmp/0123456789abcdef0123456789abcdef.out
+    python3 -c "import os; os.chdir('.sluice/tmp/0123456789abcdef0123456789abcdef.out'); [(os.mkdir('d' * 16), os.chdir('d' * 16)) for i in range(300)]"
+    sl gc; assert_rc 0
+    assert_eq "$(ls -A .sluice/tmp)" "" "gc left the scratch directory"
+}
+
+# Defect 9: verify --repair never says it repaired what it left broken. An object
+# replaced by a symbolic link (to a file of the user's, never followed nor touched) is
+# put back from its view, and stays put back.
+test_verify_repair_puts_a_symlinked_object_back_for_good() {
+    git_repo
+    publishing_flow out
+    commit_all
+    sl run; assert_rc 0
+    obj=$(find .sluice/objects -type f | head -1)
+    write mine.txt hi
+    rm -f "$obj"; ln -s "$T/mine.txt" "$obj"
+    before=$(snapshot)
+    sl verify; assert_rc 1
+    assert_out "not a regular file"
+    sl verify --repair; assert_rc 0
+    assert_out "put object"
+    assert_not_out "deleted the damaged object"
+    sl verify; assert_rc 0
+    [ -f "$obj" ] && [ ! -L "$obj" ] || fail "the object was not put back"
+    assert_untouched "$before" "the user's file the object pointed to"
+}
+
+# Defect 12: valid JSON nested deeper than the reader goes is said to be that, with its
+# place; a duplicated parameter or task field gets its line (as a duplicated task does).
+test_deep_nesting_and_duplicated_members_are_named_with_their_place() {
+    python3 -c "print('{\"tasks\": {\"a\": {\"run\": \"x\",\n \"x-deep\": ' + '[' * 1500 + ']' * 1500 + '}}}')" >flow.json
+    sl status; assert_rc 2
+    assert_out "flow.json:2:1011: nested too deeply (JSON deeper than 1000 levels)"
+    assert_not_out "invalid JSON"
+    printf '{ "params": { "lr": 1,\n  "lr": 2 },\n  "tasks": { "a": { "run": "x" } } }\n' >flow.json
+    sl status; assert_rc 2
+    assert_out "flow.json:2:3: parameter lr is defined twice (first at line 1)"
+    printf '{ "tasks": { "a": { "run": "x",\n    "run": "y" } } }\n' >flow.json
+    sl status; assert_rc 2
+    assert_out "flow.json:2:5: task a: field \"run\" appears twice (first at line 1)"
+}
+
+# Defect 11: two runs never share an id, even when the WAL holding one run's record
+# is deleted under it and a second writer then sees an older database.
+test_two_runs_never_share_an_id_even_with_a_deleted_wal() {
+    git_repo
+    publishing_flow out
+    commit_all
+    mkdir hook
+    SLUICE_TEST_HOOK="run-planned wait 1 $T/hook" "$SLUICE" run >a.out 2>&1 &
+    local pid=$!
+    for _ in $(seq 1000); do [ -e hook/stopped ] && break; sleep 0.01; done
+    [ -e hook/stopped ] || fail "the first run never got to its plan"
+    rm -f .sluice/sluice.db-wal .sluice/sluice.db-shm
+    sl run -f flow.json
+    b=$(printf '%s\n' "$OUT_TEXT" | sed -n 's/.* run \([0-9]*\) [a-z]*:.*/\1/p' | tail -1)
+    touch hook/go
+    wait "$pid"
+    a=$(sed -n 's/.* run \([0-9]*\) [a-z]*:.*/\1/p' a.out | tail -1)
+    [ -n "$a" ] && [ -n "$b" ] || fail "no run ids: first '$(cat a.out)', second '$OUT_TEXT'"
+    [ "$a" != "$b" ] || fail "both runs are run $a"
+}

@@ -318,6 +318,9 @@ KEYS
     assert_out "| o load"
     assert_out "+-----"
     assert_not_out "╭"
+    # issue 17 item 10: only ASCII, the status bar and the footer too
+    printf '%s\n' "$OUT_TEXT" | LC_ALL=C grep -n '[^ -~]' && fail "non-ASCII on the --ascii screen"
+    assert_out "chain | 4 pending | flow.json - store"
     tui <<'KEYS'
 size 20 5
 dump tiny
@@ -497,4 +500,117 @@ KEYS
     screen detail
     assert_out "in run 2: ran"
     assert_out "cause: param lr 0.1 -> 0.2"
+}
+
+# Issue 17 items 1-2: h/j/k/l move to the nearest box in that screen direction in
+# both layouts (examples/hello: `j` from greet used to skip shout, `h`/`l` did nothing,
+# and left-to-right `l` moved down the screen); K/J follow edges; a position line.
+test_tui_keys_move_in_screen_directions_in_every_layout() {
+    cp -r "$OLDPWD/examples/hello" hello && rm -rf hello/.sluice && cd hello && git_repo && commit_all
+    tui <<'KEYS'
+size 80 24
+keys gj
+dump j
+keys j
+dump jj
+keys k
+dump k
+keys dd
+keys g
+keys l
+dump lr-l
+keys l
+dump lr-ll
+keys h
+dump lr-h
+keys J
+dump lr-J
+keys KK
+dump lr-KK
+keys q
+KEYS
+    screen j;     assert_out "┃ ○ shout"; assert_out "shout · layer 2/3"
+    screen jj;    assert_out "┃ ○ count"; assert_out "count · layer 3/3"
+    screen k;     assert_out "┃ ○ shout"
+    screen lr-l;  assert_out "┃ ○ shout"
+    screen lr-ll; assert_out "┃ ○ count"
+    screen lr-h;  assert_out "┃ ○ shout"
+    screen lr-J;  assert_out "┃ ○ count"
+    screen lr-KK; assert_out "┃ ○ greet"
+}
+
+# Issue 17 items 5-6: `q` in the details pane closes it (it quit the TUI); scrolling to
+# the end keeps a full page (`L` on a 6-line log showed its last line only, `G` in the
+# history left one row with none selected).
+test_tui_q_closes_one_level_and_the_end_keeps_a_full_page() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "name": "lg", "tasks": { "six": { "run": "for i in 1 2 3 4 5 6; do echo line$i; done; echo x >$OUT/x" } } }
+JSON
+    commit_all
+    for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+        sl run; assert_rc 0; sl invalidate six; assert_rc 0
+    done
+    sl run; assert_rc 0
+    tui <<'KEYS'
+size 80 16
+key Enter
+keys q
+dump detail-q
+keys fq
+dump focus-q
+keys L
+dump log
+keys G
+dump log-G
+keys q
+keys H
+keys G
+dump history-G
+keys kkk
+dump history-k
+key Esc
+keys q
+KEYS
+    assert_rc 0
+    screen detail-q; assert_out "┃ ✓ six"; assert_not_out "details"
+    screen focus-q;  assert_out "┃ ✓ six"; assert_not_out "│ focus"
+    screen log;      assert_out "line1"; assert_out "line6"
+    screen log-G;    assert_out "line1"; assert_out "line6"
+    screen history-G
+    assert_line '^ +1 +[0-9]'; assert_line '^ +12 +[0-9]'; assert_not_out " 16  "
+    screen history-k
+    assert_line '^ +1 +[0-9]'; assert_line '^ +12 +[0-9]'
+}
+
+# Issue 17 item 3: the selection stays in sight when a pane opens below it (`G Enter`
+# at 80x24 put the details pane over the box) and after a direction change; a search
+# jump centres the view (it scrolled only just enough: nothing after the match showed).
+test_tui_selection_stays_in_sight_and_jumps_centre_it() {
+    git_repo
+    python3 -c "
+import json
+t = {}
+for i in range(1, 13):
+    t['t%d' % i] = {'run': 'echo x >\$OUT/x'}
+    if i > 1: t['t%d' % i]['after'] = ['t%d' % (i - 1)]
+print(json.dumps({'name': 'ch', 'tasks': t}))" >flow.json
+    commit_all
+    tui <<'KEYS'
+size 80 24
+keys G
+key Enter
+dump pane
+key Esc
+keys g/
+type t7
+key Enter
+dump search
+keys dd
+dump direction
+keys q
+KEYS
+    screen pane;      assert_out "┃ ○ t12"; assert_out " details"
+    screen search;    assert_out "┃ ○ t7"; assert_out "│ ○ t9 "
+    screen direction; assert_out "┃ ○ t7"
 }

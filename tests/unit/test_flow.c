@@ -185,7 +185,10 @@ TEST(flow_duplicates_and_names)
                    NULL),
               "flow.json: task c: a-b and a_b would both be passed as IN_a_b");
     CHECK_STR(load("{\"tasks\": {\"a\": {\"run\": \"x\", \"run\": \"y\"}}}", NULL),
-              "flow.json: task a: field \"run\" appears twice");
+              "flow.json:1:30: task a: field \"run\" appears twice (first at line 1)");
+    CHECK_STR(load("{\"params\": {\"p\": 1,\n  \"p\": 2}, \"tasks\": {\"a\": {\"run\": \"x\"}}}",
+                   NULL),
+              "flow.json:2:3: parameter p is defined twice (first at line 1)");
 }
 
 TEST(flow_missing_code_files)
@@ -260,4 +263,25 @@ TEST(flow_durations_are_plain_numbers_with_a_unit_up_to_100_years)
     CHECK_STR(load("{\"tasks\": {\"t\": {\"run\": \"x\", \"expire\": \"1e3s\"}}}", NULL),
               "flow.json: task t: \"expire\" must be a duration like \"90s\", \"15m\", \"24h\" or "
               "\"30d\"");
+}
+
+TEST(flow_cpus_becomes_another_executors_cpus_option_unless_it_has_one)
+{
+    struct flow *f = NULL;
+    const char *err = load("{\"tasks\": {"
+                           "\"a\": {\"run\": \"x\", \"executor\": \"slurm\", \"cpus\": 4},"
+                           "\"b\": {\"run\": \"x\", \"executor\": \"slurm\", \"cpus\": 4, "
+                           "\"slurm\": {\"cpus\": 2}},"
+                           "\"c\": {\"run\": \"x {cpus}\", \"cpus\": 3}}}",
+                           &f);
+    CHECK_STR(err, "");
+    REQUIRE(f);
+    const struct task *a = &f->tasks[flow_find(f, "a")], *b = &f->tasks[flow_find(f, "b")],
+                      *c = &f->tasks[flow_find(f, "c")];
+    CHECK_STR(a->exec_options, "{\"cpus\":4}");
+    CHECK_STR(b->exec_options, "{\"cpus\":2}");
+    CHECK(c->exec_options == NULL); /* local: job slots, no option */
+    CHECK(c->cpus == 3);
+    CHECK_STR(c->run, "x {cpus}"); /* substituted per run, never in the key */
+    flow_free(f);
 }

@@ -134,3 +134,9 @@ TEST(keys_missing_file_names_the_task)
     workspace_close(ws);
     free(path);
 }
+
+TEST(keys_encode_exactly_the_fields_the_table_marks)
+{
+    for (size_t i = 0; i < TASK_FIELD_COUNT; i++)
+        CHECK(keys_encodes((enum task_field_id)i) == fields_task[i].in_key);
+}

@@ -145,3 +145,79 @@ TEST(layout_boxes_do_not_overlap_and_edges_stay_outside_boxes)
     }
     tg_free(&g);
 }
+
+/* From every box, the four screen directions reach every other box (a 300-node random
+ * DAG with long edges and fans, in both directions), and each step goes the way its key
+ * says on screen. */
+static void check_reachable(size_t n, enum layout_dir dir)
+{
+    size_t **deps = xcalloc(n, sizeof *deps), *nd = xcalloc(n, sizeof *nd);
+    int *width = xcalloc(n, sizeof *width);
+    unsigned seed = 17;
+    for (size_t i = 0; i < n; i++) {
+        deps[i] = xcalloc(3, sizeof **deps);
+        width[i] = 8 + (int)(i % 7) * 2;
+        for (int k = 0; k < 3 && i > 0; k++) {
+            seed = seed * 1103515245u + 12345u;
+            if ((seed >> 16) % 3 == 0 && k > 0)
+                continue;
+            size_t d = (seed >> 8) % i;
+            bool dup = false;
+            for (size_t j = 0; j < nd[i]; j++)
+                dup |= deps[i][j] == d;
+            if (!dup)
+                deps[i][nd[i]++] = d;
+        }
+    }
+    struct layout_graph lg = {n, width, (const size_t *const *)deps, nd};
+    struct layout l;
+    REQUIRE(layout_compute(&lg, dir, &l) == 0);
+    static const int dxy[4][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
+    size_t *queue = xcalloc(n, sizeof *queue), bad = 0, wrong_way = 0;
+    char *seen = xcalloc(n, 1);
+    for (size_t from = 0; from < n; from++) {
+        memset(seen, 0, n);
+        size_t head = 0, tail = 0;
+        queue[tail++] = from;
+        seen[from] = 1;
+        while (head < tail) {
+            size_t s = queue[head++];
+            for (int k = 0; k < 4; k++) {
+                long t = layout_step(&l, s, dxy[k][0], dxy[k][1]);
+                if (t < 0)
+                    continue;
+                const struct layout_box *a = &l.boxes[s], *b = &l.boxes[t];
+                long along = dxy[k][0] ? (2L * b->x + b->w) - (2L * a->x + a->w)
+                                       : (2L * b->y + b->h) - (2L * a->y + a->h);
+                if (along * (dxy[k][0] + dxy[k][1]) <= 0)
+                    wrong_way++;
+                if (!seen[t]) {
+                    seen[t] = 1;
+                    queue[tail++] = (size_t)t;
+                }
+            }
+        }
+        if (tail != n)
+            bad++;
+    }
+    CHECK(bad == 0);
+    CHECK(wrong_way == 0);
+    layout_free(&l);
+    for (size_t i = 0; i < n; i++)
+        free(deps[i]);
+    free(deps);
+    free(nd);
+    free(width);
+    free(queue);
+    free(seen);
+}
+
+TEST(layout_step_reaches_every_box_top_down)
+{
+    check_reachable(300, LAYOUT_DOWN);
+}
+
+TEST(layout_step_reaches_every_box_left_to_right)
+{
+    check_reachable(300, LAYOUT_RIGHT);
+}
