@@ -147,3 +147,11 @@ test_matrix_dag_collapse_draws_one_node_with_counts_per_state() {
     assert_not_out 'map@A'
     sl dag --ascii; assert_out 'map@A'; assert_out 'map@B'
 }
+
+test_matrix_example_samples_runs_and_adds_a_sample() {
+    cp -r "$OLDPWD/examples/samples" samples && rm -rf samples/.sluice && cd samples && git_repo &&
+        commit_all
+    sl run; assert_rc 0; assert_out 'ran 5'
+    assert_eq "$(cat .sluice/views/*/calls.tsv | tr '\t\n' ': ')" "A:2 B:2 "
+    sl run -p samples=A,B,C; assert_rc 0; assert_out 'ran 3, hit 2'
+}
