@@ -17,23 +17,32 @@ struct dag {
     const struct task_status *st;
     struct graphview view;
     enum node_state *state; /* per view node */
+    size_t (*counts)[ST_N_STATES]; /* per view node: its tasks per state */
 };
 
-static const char *node_name(const struct dag *d, size_t i)
+/* A collapsed matrix task's node is named by its base name. */
+static const char *node_name(const struct dag *d, size_t i, char *buf, size_t len)
 {
     const struct view_node *n = &d->view.nodes[i];
+    if (n->first >= 0) {
+        const char *name = d->ws->flow->tasks[n->first].name;
+        snprintf(buf, len, "%.*s", (int)strcspn(name, "@"), name);
+        return buf;
+    }
     return n->task >= 0 ? d->ws->flow->tasks[n->task].name : d->ws->flow->groups[n->group].name;
 }
 
 static void node_states(struct dag *d)
 {
     d->state = xcalloc(d->view.n + 1, sizeof *d->state);
+    d->counts = xcalloc(d->view.n + 1, sizeof *d->counts);
     bool *seen = xcalloc(d->view.n + 1, sizeof *seen);
     for (size_t t = 0; t < d->ws->flow->n_tasks; t++) {
         long v = d->view.of_task[t];
         if (v < 0)
             continue;
         d->state[v] = seen[v] ? status_merge(d->state[v], d->st[t].state) : d->st[t].state;
+        d->counts[v][d->st[t].state]++;
         seen[v] = true;
     }
     free(seen);
@@ -44,9 +53,19 @@ static char *label(const struct dag *d, size_t i, bool ascii)
     struct term t = {.utf8 = !ascii};
     const struct view_node *n = &d->view.nodes[i];
     const char *glyph = term_glyph(&t, state_name(d->state[i]));
+    char buf[FLOW_VAR_MAX];
+    const char *name = node_name(d, i, buf, sizeof buf);
     if (n->task >= 0)
-        return xasprintf("%s %s", glyph, node_name(d, i));
-    return xasprintf("%s %s %s (%zu)", glyph, ascii ? ">" : "▸", node_name(d, i), n->members);
+        return xasprintf("%s %s", glyph, name);
+    if (n->first < 0)
+        return xasprintf("%s %s %s (%zu)", glyph, ascii ? ">" : "▸", name, n->members);
+    /* "map ×3: 2 ✓ 1 ○" */
+    struct sb b = {0};
+    sb_addf(&b, "%s %s %s%zu:", glyph, name, ascii ? "x" : "×", n->members);
+    for (int s = 0; s < ST_N_STATES; s++)
+        if (d->counts[i][s])
+            sb_addf(&b, " %zu %s", d->counts[i][s], term_glyph(&t, state_name((enum node_state)s)));
+    return b.buf;
 }
 
 static void print_text(const struct dag *d, bool ascii, int dir_opt)
@@ -117,7 +136,8 @@ static void print_dot(const struct dag *d)
            "fontname=\"monospace\"];\n");
     for (size_t i = 0; i < d->view.n; i++) {
         printf("  ");
-        quoted(node_name(d, i));
+        char buf[FLOW_VAR_MAX];
+        quoted(node_name(d, i, buf, sizeof buf));
         char *lab = label(d, i, false);
         printf(" [label=");
         quoted(lab);
@@ -127,10 +147,11 @@ static void print_dot(const struct dag *d)
     }
     for (size_t i = 0; i < d->view.n; i++)
         for (size_t k = 0; k < d->view.n_deps[i]; k++) {
+            char from[FLOW_VAR_MAX], to[FLOW_VAR_MAX];
             printf("  ");
-            quoted(node_name(d, d->view.deps[i][k]));
+            quoted(node_name(d, d->view.deps[i][k], from, sizeof from));
             printf(" -> ");
-            quoted(node_name(d, i));
+            quoted(node_name(d, i, to, sizeof to));
             printf(";\n");
         }
     printf("}\n");
@@ -222,7 +243,7 @@ int cmd_dag(struct cli *c, int argc, char **argv)
         bool *collapsed = xcalloc(ws->flow->n_groups + 1, sizeof *collapsed);
         for (size_t g = 0; g < ws->flow->n_groups; g++)
             collapsed[g] = collapse;
-        graphview_build(ws->flow, collapsed, -1, &d.view);
+        graphview_build_matrix(ws->flow, collapsed, collapse, -1, &d.view);
         free(collapsed);
         node_states(&d);
         if (fmt == DOT)
@@ -233,6 +254,7 @@ int cmd_dag(struct cli *c, int argc, char **argv)
             print_text(&d, ascii, dir);
         graphview_free(&d.view);
         free(d.state);
+        free(d.counts);
     }
     status_free(st, ws->flow->n_tasks);
     workspace_close(ws);

@@ -45,15 +45,16 @@ static int undo(struct workspace *ws, const char *arg)
 static int apply(struct workspace *ws, const char *name, enum invalidate_scope scope,
                  bool dry_run, const char *reason)
 {
-    long t = flow_find(ws->flow, name);
-    if (t < 0) {
+    size_t *found, n_found = flow_find_all(ws->flow, name, &found);
+    if (n_found == 0) {
         struct err e;
         flow_no_task(ws->flow, name, &e);
         cli_error(e.msg);
         return EXIT_USAGE;
     }
     size_t n;
-    size_t *tasks = invalidate_select(ws, (size_t)t, scope, &n);
+    size_t *tasks = invalidate_select_all(ws, found, n_found, scope, &n);
+    free(found);
     int code = EXIT_OK;
     if (dry_run) {
         print_tasks("would invalidate: ", ws, tasks, n);

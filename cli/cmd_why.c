@@ -99,24 +99,27 @@ int cmd_why(struct cli *c, int argc, char **argv)
         cli_error(e.msg);
         code = EXIT_USAGE;
     }
-    long t = code == EXIT_OK ? flow_find(ws->flow, argv[optind]) : -1;
-    if (code == EXIT_OK && t < 0) {
+    size_t *found = NULL,
+           n_found = code == EXIT_OK ? flow_find_all(ws->flow, argv[optind], &found) : 0;
+    if (code == EXIT_OK && n_found == 0) {
         flow_no_task(ws->flow, argv[optind], &e);
         cli_error(e.msg);
         code = EXIT_USAGE;
     }
-    struct why w = {0};
-    if (code == EXIT_OK && why_explain(ws, (size_t)t, &w, &e)) {
-        cli_error(e.msg);
-        code = EXIT_USAGE;
+    /* A matrix task's base name explains each instance in turn. */
+    for (size_t i = 0; code == EXIT_OK && i < n_found; i++) {
+        struct why w = {0};
+        if (why_explain(ws, found[i], &w, &e)) {
+            cli_error(e.msg);
+            code = EXIT_USAGE;
+        } else if (json) {
+            print_json(ws, found[i], &w);
+        } else {
+            print_text(ws, found[i], &w);
+        }
+        why_free(&w);
     }
-    if (code == EXIT_OK) {
-        if (json)
-            print_json(ws, (size_t)t, &w);
-        else
-            print_text(ws, (size_t)t, &w);
-    }
-    why_free(&w);
+    free(found);
     workspace_close(ws);
     strv_free(&params);
     return code;

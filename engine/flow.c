@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "matrix.h"
 #include "pathset.h"
 #include "template.h"
 
@@ -113,7 +114,8 @@ static int check_vars(struct loader *L, const struct scope *s, const struct rawt
     size_t n = rt->after.n;
     char **vars = xcalloc(n + 1, sizeof *vars);
     for (size_t k = 0; k < n; k++) {
-        char *v = in_var(rt->after.v[k]);
+        const char *chosen = k < rt->after_vars.n ? rt->after_vars.v[k] : "";
+        char *v = chosen[0] ? xstrdup(chosen) : in_var(rt->after.v[k]);
         vars[k] = xasprintf("%s\t%s", v, rt->after.v[k]);
         free(v);
     }
@@ -133,7 +135,38 @@ static int check_vars(struct loader *L, const struct scope *s, const struct rawt
 
 /* --- parameters ----------------------------------------------------------------------------- */
 
-/* `name=value`: the value as flowfile_param_value() takes it. */
+/* A list parameter's override: a JSON list of scalars, or values separated by commas
+ * (each as flowfile_param_value() takes it); NULL when it is neither. */
+static cJSON *list_value(const char *text)
+{
+    cJSON *j = text[0] == '[' ? flowfile_json(text) : NULL;
+    if (j) {
+        const cJSON *it;
+        bool ok = cJSON_IsArray(j) && j->child;
+        cJSON_ArrayForEach(it, j)
+        {
+            ok = ok && (cJSON_IsString(it) || flowfile_is_number(it) || cJSON_IsBool(it));
+        }
+        if (!ok)
+            cJSON_Delete(j);
+        return ok ? j : NULL;
+    }
+    if (!text[0])
+        return NULL;
+    j = cJSON_CreateArray();
+    for (const char *p = text;;) {
+        size_t n = strcspn(p, ",");
+        char *one = xstrndup(p, n);
+        cJSON_AddItemToArray(j, flowfile_param_value(one));
+        free(one);
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+    return j;
+}
+
+/* `name=value`: the value as flowfile_param_value() takes it (a list's: list_value()). */
 static int apply_override(struct loader *L, const struct scope *s, const char *ov)
 {
     const char *eq = strchr(ov, '=');
@@ -153,8 +186,15 @@ static int apply_override(struct loader *L, const struct scope *s, const char *o
         free(name);
         return -1;
     }
-    cJSON *v = flowfile_param_value(eq + 1);
-    assert(v);
+    cJSON *v = cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(s->params, name))
+                   ? list_value(eq + 1)
+                   : flowfile_param_value(eq + 1);
+    if (!v) {
+        err_set(L->e, "parameter %s is a list: give it as A,B,C or a JSON list of scalars",
+                name);
+        free(name);
+        return -1;
+    }
     cJSON_ReplaceItemInObjectCaseSensitive(s->params, name, v);
     free(name);
     return 0;
@@ -172,8 +212,10 @@ static int scope_params(struct loader *L, struct scope *s, const struct strv *ov
     cJSON_ArrayForEach(it, s->params)
     {
         s->subst[s->n_subst].key = xstrdup(it->string);
-        s->subst[s->n_subst++].value = flowfile_scalar_text(it);
-        assert(s->subst[s->n_subst - 1].value); /* flowfile.c let only scalars in */
+        /* A list's text is never substituted: matrix.c refuses {params.LIST}. */
+        s->subst[s->n_subst++].value =
+            cJSON_IsArray(it) ? cJSON_PrintUnformatted(it) : flowfile_scalar_text(it);
+        assert(s->subst[s->n_subst - 1].value); /* flowfile.c let only scalars and lists in */
     }
     return 0;
 }
@@ -602,12 +644,13 @@ static int resolve_one(struct loader *L, const struct scope *s, const size_t *so
             if (t->deps[m] == dep)
                 return err_set(L->e, "%s: task %s: \"after\" lists %s twice", s->path, rt->name,
                                name);
-        /* Only edges named otherwise than their upstream (a sub-flow node) store a name. */
-        if (strcmp(name, f->tasks[dep].local) != 0) {
+        /* Only edges named otherwise than their upstream (a sub-flow node, a matrix
+         * instance) store a name. */
+        const char *chosen = k < rt->after_vars.n ? rt->after_vars.v[k] : "";
+        if (chosen[0] || strcmp(name, f->tasks[dep].local) != 0) {
             if (!t->dep_vars)
                 t->dep_vars = xcalloc(n, sizeof *t->dep_vars);
-            char *v = in_var(name);
-            t->dep_vars[t->n_deps] = intern_free(f, v);
+            t->dep_vars[t->n_deps] = chosen[0] ? intern(f, chosen) : intern_free(f, in_var(name));
         }
         t->deps[t->n_deps++] = dep;
     }
@@ -850,6 +893,8 @@ static int load_scope(struct loader *L, const struct scope *parent, const char *
     int rc = open_scope(L, &s, path, shown);
     if (rc == 0)
         rc = scope_params(L, &s, overrides);
+    if (rc == 0)
+        rc = matrix_expand(s.rf, s.params, shown, L->e);
     if (rc == 0)
         rc = scope_executors(L, &s, parent);
     if (rc == 0) {
@@ -1172,6 +1217,34 @@ long flow_find(const struct flow *f, const char *name)
         if (strcmp(f->groups[g].name, name) == 0)
             return (long)f->groups[g].output;
     return -1;
+}
+
+size_t flow_find_all(const struct flow *f, const char *name, size_t **out)
+{
+    long one = flow_find(f, name);
+    if (one >= 0) {
+        *out = xcalloc(1, sizeof **out);
+        **out = (size_t)one;
+        return 1;
+    }
+    char *prefix = xasprintf("%s@", name);
+    size_t len = strlen(prefix), lo = 0, hi = f->n_tasks;
+    while (lo < hi) { /* the first name not below prefix */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(f->tasks[f->by_name[mid]].name, prefix) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t n = 0;
+    *out = NULL;
+    for (size_t i = lo; i < f->n_tasks && strncmp(f->tasks[f->by_name[i]].name, prefix, len) == 0;
+         i++) {
+        *out = xrealloc(*out, (n + 1) * sizeof **out);
+        (*out)[n++] = f->by_name[i];
+    }
+    free(prefix);
+    return n;
 }
 
 int flow_no_task(const struct flow *f, const char *name, struct err *e)

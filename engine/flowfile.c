@@ -512,6 +512,18 @@ static field_reader *const readers[TASK_FIELD_COUNT] = {
 #undef X
 };
 
+/* "matrix": an object of variables, each a non-empty list of scalars or a
+ * "{params.NAME}" string; matrix.c checks the rest when it expands the task. */
+static int read_matrix(struct reader *r, struct rawtask *t, const cJSON *j)
+{
+    if (!cJSON_IsObject(j) || !j->child)
+        return err_set(r->e, "%s:%d:%d: task %s: \"matrix\" must be a non-empty object of "
+                       "variables (\"sample\": [\"A\", \"B\"] or \"{params.samples}\")",
+                       r->path, t->line, t->col, t->name);
+    t->matrix = cJSON_PrintUnformatted(j);
+    return 0;
+}
+
 /* One field of a task. */
 static int task_field(struct reader *r, struct rawtask *t, const cJSON *it)
 {
@@ -858,8 +870,22 @@ static int read_params(struct reader *r, cJSON *params)
                                "%s: parameter \"%s\": names may use only letters, digits, _ "
                                "and -",
                                r->path, it->string);
+        if (cJSON_IsArray(it)) {
+            if (!it->child)
+                return err_set(r->e, "%s: parameter %s is an empty list", r->path, it->string);
+            const cJSON *v;
+            cJSON_ArrayForEach(v, it)
+            {
+                if (!cJSON_IsString(v) && !flowfile_is_number(v) && !cJSON_IsBool(v))
+                    return err_set(r->e,
+                                   "%s: parameter %s: a list holds only strings, numbers and "
+                                   "booleans",
+                                   r->path, it->string);
+            }
+            continue;
+        }
         if (!cJSON_IsString(it) && !flowfile_is_number(it) && !cJSON_IsBool(it))
-            return err_set(r->e, "%s: parameter %s must be a string, number or boolean",
+            return err_set(r->e, "%s: parameter %s must be a string, number, boolean or list",
                            r->path, it->string);
     }
     r->rf->params = cJSON_DetachItemViaPointer(r->top, params);
@@ -967,6 +993,8 @@ void rawtask_free(struct rawtask *t)
     kv_free(t->with, t->n_with);
     free(t->executor);
     kv_free(t->exec_opts, t->n_exec_opts);
+    free(t->matrix);
+    strv_free(&t->after_vars);
     memset(t, 0, sizeof *t);
 }
 

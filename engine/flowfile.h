@@ -47,6 +47,8 @@ struct rawtask {
     struct kv *exec_opts; /* other object-valued fields: name -> the object as JSON */
     size_t n_exec_opts;
     int cpus;             /* "cpus": 1..FLOWFILE_MAX_CPUS, or 0 when not given */
+    char *matrix;  /* "matrix" as compact JSON, or NULL (matrix.c expands it) */
+    struct strv after_vars; /* empty, or per `after` entry the IN_ variable matrix.c chose */
 };
 
 #define FLOWFILE_MAX_CPUS 4096
@@ -56,7 +58,7 @@ struct cJSON;
 struct rawflow {
     char *path; /* as given, for messages */
     char *name; /* NULL when the file has none */
-    struct cJSON *params; /* object of scalars, in file order */
+    struct cJSON *params; /* object of scalars and lists of scalars, in file order */
     char *publish_root; /* NULL when not set */
     char *executor;     /* the file's default "executor", or NULL */
     struct kv *exec_opts; /* other object-valued fields: name -> the object as JSON */

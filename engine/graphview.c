@@ -1,6 +1,11 @@
 /* graphview: tasks -> nodes, edges -> merged edges. */
 #include "graphview.h"
 
+#include <stdint.h>
+#include <string.h>
+
+#include "strmap.h"
+
 /* The outermost collapsed sub-flow containing task t, or -1. */
 static int collapsed_group(const struct flow *f, const bool *collapsed, size_t t)
 {
@@ -36,6 +41,28 @@ static void reach(const struct flow *f, size_t focus, bool *keep)
 void graphview_build(const struct flow *f, const bool *collapsed, long focus,
                      struct graphview *out)
 {
+    graphview_build_matrix(f, collapsed, false, focus, out);
+}
+
+/* The node of t when it is a matrix instance (a '@' in its name: no task name has one)
+ * and its base already has one; else -1 after noting the node it is about to get. */
+static long matrix_node(struct strmap *bases, const struct task *t, size_t next)
+{
+    const char *at = strchr(t->local, '@');
+    if (!at)
+        return -2;
+    char *base = xstrndup(t->name, (size_t)(at - t->name));
+    void *v = strmap_get(bases, base);
+    if (!v)
+        strmap_put(bases, base, (void *)(uintptr_t)(next + 1));
+    free(base);
+    return v ? (long)((uintptr_t)v - 1) : -1;
+}
+
+void graphview_build_matrix(const struct flow *f, const bool *collapsed, bool collapse_matrix,
+                            long focus, struct graphview *out)
+{
+    struct strmap bases = {0};
     memset(out, 0, sizeof *out);
     bool *keep = xcalloc(f->n_tasks, sizeof *keep);
     if (focus >= 0)
@@ -58,7 +85,15 @@ void graphview_build(const struct flow *f, const bool *collapsed, long focus,
             out->nodes[of_group[g]].members++;
             continue;
         }
-        out->nodes[out->n] = (struct view_node){g >= 0 ? -1 : (long)t, g, 1};
+        long mn = g < 0 && collapse_matrix ? matrix_node(&bases, &f->tasks[t], out->n) : -2;
+        if (mn >= 0) {
+            out->of_task[t] = mn;
+            out->nodes[mn].members++;
+            continue;
+        }
+        out->nodes[out->n] = (struct view_node){g >= 0 || mn == -1 ? -1 : (long)t, g, 1, -1};
+        if (mn == -1)
+            out->nodes[out->n].first = (long)t;
         if (g >= 0)
             of_group[g] = (long)out->n;
         out->of_task[t] = (long)out->n++;
@@ -82,6 +117,7 @@ void graphview_build(const struct flow *f, const bool *collapsed, long focus,
     free(cap);
     free(of_group);
     free(keep);
+    strmap_free(&bases, NULL);
 }
 
 void graphview_free(struct graphview *v)

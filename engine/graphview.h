@@ -1,7 +1,8 @@
 /* graphview: the graph a picture shows.
  *
  * One node per task, except that a collapsed sub-flow is one node standing for all
- * its tasks; with a focus task, only it and its ancestors and descendants remain.
+ * its tasks (and, when asked, a matrix task one node for all its instances
+ * TASK@...); with a focus task, only it and its ancestors and descendants remain.
  * Edges between the remaining nodes follow the flow's (merged, without self-loops).
  * Built from a flow without changing it; the caller frees it with graphview_free().
  */
@@ -14,6 +15,7 @@ struct view_node {
     long task;      /* a task's index, or -1 for a collapsed sub-flow */
     int group;      /* the collapsed sub-flow's index (else -1) */
     size_t members; /* tasks it stands for */
+    long first;     /* a collapsed matrix task: its first instance (else -1) */
 };
 
 struct graphview {
@@ -28,6 +30,9 @@ struct graphview {
  * index, or -1 for the whole flow. */
 void graphview_build(const struct flow *f, const bool *collapsed, long focus,
                      struct graphview *out);
+/* The same, with every matrix task's instances as one node when collapse_matrix. */
+void graphview_build_matrix(const struct flow *f, const bool *collapsed, bool collapse_matrix,
+                            long focus, struct graphview *out);
 void graphview_free(struct graphview *v);
 
 #endif

@@ -11,9 +11,16 @@
 size_t *invalidate_select(const struct workspace *ws, size_t task, enum invalidate_scope scope,
                           size_t *n)
 {
+    return invalidate_select_all(ws, &task, 1, scope, n);
+}
+
+size_t *invalidate_select_all(const struct workspace *ws, const size_t *tasks, size_t n_tasks,
+                              enum invalidate_scope scope, size_t *n)
+{
     const struct flow *f = ws->flow;
     bool *mark = xcalloc(f->n_tasks, sizeof *mark);
-    mark[task] = true;
+    for (size_t i = 0; i < n_tasks; i++)
+        mark[tasks[i]] = true;
     /* One pass in topological order (or its reverse) closes the set. */
     for (size_t k = 0; k < f->n_tasks; k++) {
         if (scope == INVALIDATE_DOWNSTREAM) {
@@ -28,9 +35,12 @@ size_t *invalidate_select(const struct workspace *ws, size_t task, enum invalida
     }
     size_t *out = xcalloc(f->n_tasks + 1, sizeof *out);
     *n = 0;
-    out[(*n)++] = task;
+    for (size_t i = 0; i < n_tasks; i++) {
+        out[(*n)++] = tasks[i];
+        mark[tasks[i]] = false;
+    }
     for (size_t k = 0; k < f->n_tasks; k++)
-        if (mark[f->order[k]] && f->order[k] != task)
+        if (mark[f->order[k]])
             out[(*n)++] = f->order[k];
     free(mark);
     return out;

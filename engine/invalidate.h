@@ -21,6 +21,9 @@ enum invalidate_scope { INVALIDATE_TASK, INVALIDATE_DOWNSTREAM, INVALIDATE_UPSTR
  * topological order). Caller frees. */
 size_t *invalidate_select(const struct workspace *ws, size_t task, enum invalidate_scope scope,
                           size_t *n);
+/* The same for several tasks (distinct; given first, in their order). Caller frees. */
+size_t *invalidate_select_all(const struct workspace *ws, const size_t *tasks, size_t n_tasks,
+                              enum invalidate_scope scope, size_t *n);
 /* Invalidates the tasks; *id gets the invalidation's id and *covered how many
  * entries it holds out: taken out now, or already out by an earlier invalidation
  * still in force (0: nothing was cached, and nothing is recorded). */

@@ -379,6 +379,39 @@ static const char *upstream_view(struct run *r, size_t up)
     return n->view;
 }
 
+/* The scratch key of task t's gather directory. Caller frees. */
+static char *gather_key(struct run *r, size_t t)
+{
+    return xasprintf("gather-%s", r->ws->keys.in[t].deep);
+}
+
+/* A gather edge ("IN_map/A,0.1"): $IN_map is a directory in the store's scratch space
+ * holding one link per instance, to its (read-only) output. */
+static int gather_link(struct run *r, size_t t, const char *v, const char *view, char **gather,
+                       struct strv *env)
+{
+    if (!*gather) {
+        char *key = gather_key(r, t);
+        int rc = store_scratch(r->ws->store, key, gather, r->e);
+        free(key);
+        if (rc)
+            return err_prefix(r->e, "task %s", r->f->tasks[t].name);
+    }
+    const char *slash = strchr(v, '/');
+    char *sub = xasprintf("%s/%.*s", *gather, (int)(slash - v), v);
+    int rc = 0;
+    if (mkdir(sub, 0755) == 0)
+        strv_pushf(env, "%.*s=%s", (int)(slash - v), v, sub);
+    else if (errno != EEXIST)
+        rc = err_set(r->e, "task %s: %s: %s", r->f->tasks[t].name, sub, strerror(errno));
+    char *link = xasprintf("%s/%s", sub, slash + 1);
+    if (rc == 0 && symlink(view, link) != 0)
+        rc = err_set(r->e, "task %s: %s: %s", r->f->tasks[t].name, link, strerror(errno));
+    free(link);
+    free(sub);
+    return rc;
+}
+
 /* Adds a name to a summary's list of them ("a, b, ..."), counting it. */
 static void note_name(size_t *count, char *names, size_t size, const char *name)
 {
@@ -450,14 +483,23 @@ static int job_env(struct run *r, size_t t, struct strv *env)
         strv_pushf(env, "%s=%s", task->env[k].key, task->env[k].value);
     strv_pushf(env, "OUT=%s", r->nodes[t].out_dir);
     strv_pushf(env, "SLUICE_CPUS=%d", cpus_given(r, t));
-    for (size_t j = 0; j < task->n_deps; j++) {
+    char *gather = NULL;
+    int rc = 0;
+    for (size_t j = 0; j < task->n_deps && rc == 0; j++) {
         const char *view = upstream_view(r, task->deps[j]);
-        if (!view)
-            return err_prefix(r->e, "task %s", task->name);
+        if (!view) {
+            rc = err_prefix(r->e, "task %s", task->name);
+            break;
+        }
         char var[FLOW_VAR_MAX];
-        strv_pushf(env, "%s=%s", flow_dep_var(task, j, r->f, var, sizeof var), view);
+        const char *v = flow_dep_var(task, j, r->f, var, sizeof var);
+        if (strchr(v, '/'))
+            rc = gather_link(r, t, v, view, &gather, env);
+        else
+            strv_pushf(env, "%s=%s", v, view);
     }
-    return 0;
+    free(gather);
+    return rc;
 }
 
 static void fill_shallow(struct run *r, size_t t)
@@ -1105,6 +1147,9 @@ static int finish(struct run *r, const struct exec_report *res)
 {
     size_t t = (size_t)res->id;
     struct rnode *n = &r->nodes[t];
+    char *gkey = gather_key(r, t);
+    store_scratch_drop(r->ws->store, gkey); /* nothing when it gathers nothing */
+    free(gkey);
     n->running = false;
     r->running--;
     r->ex.v[r->ex_of[t]].busy -= n->weight;

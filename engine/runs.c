@@ -79,8 +79,12 @@ size_t runs_list_task(struct db *db, int64_t flow_id, const char *task, size_t l
 {
     sqlite3_stmt *st = db_prepare(
         db, "SELECT * FROM (" RUN_COLUMNS "WHERE r.flow_id = ?1 GROUP BY r.id) AS x, "
-            "(SELECT run_id, decision, coalesce(cause, '') FROM task_runs "
-            " WHERE flow_id = ?1 AND task = ?2) AS y "
+            /* A matrix task's base name stands for all its instances (NAME@...). */
+            "(SELECT run_id, CASE WHEN count(*) = 1 THEN max(decision) ELSE "
+            "   count(*) || ' ' || group_concat(DISTINCT decision) END, "
+            "   CASE WHEN count(*) = 1 THEN coalesce(max(cause), '') ELSE '' END "
+            " FROM task_runs WHERE flow_id = ?1 AND (task = ?2 OR (instr(?2, '@') = 0 AND "
+            "   substr(task, 1, length(?2) + 1) = ?2 || '@')) GROUP BY run_id) AS y "
             "WHERE x.id = y.run_id ORDER BY x.id DESC LIMIT ?3");
     sqlite3_bind_int64(st, 1, flow_id);
     db_bind_text(st, 2, task);

@@ -173,16 +173,19 @@ int workspace_targets(const struct workspace *ws, char *const *names, size_t n, 
         *n_out = ws->flow->n_targets;
         return 0;
     }
-    size_t *t = xcalloc(n, sizeof *t);
+    size_t *t = NULL, m = 0;
     for (size_t i = 0; i < n; i++) {
-        long idx = flow_find(ws->flow, names[i]);
-        if (idx < 0) {
+        size_t *found, k = flow_find_all(ws->flow, names[i], &found);
+        if (k == 0) {
             free(t);
             return flow_no_task(ws->flow, names[i], e);
         }
-        t[i] = (size_t)idx;
+        t = xrealloc(t, (m + k) * sizeof *t);
+        memcpy(t + m, found, k * sizeof *t);
+        m += k;
+        free(found);
     }
     *out = t;
-    *n_out = n;
+    *n_out = m;
     return 0;
 }

@@ -138,8 +138,8 @@ TEST(flow_wrong_types)
               "flow.json: task a: \"run\" must be a non-empty string");
     CHECK_STR(load("{\"tasks\": []}", NULL),
               "flow.json: \"tasks\" must be an object mapping names to tasks");
-    CHECK_STR(load("{\"params\": {\"x\": [1]}, \"tasks\": {\"a\": {\"run\": \"x\"}}}", NULL),
-              "flow.json: parameter x must be a string, number or boolean");
+    CHECK_STR(load("{\"params\": {\"x\": {\"y\": 1}}, \"tasks\": {\"a\": {\"run\": \"x\"}}}", NULL),
+              "flow.json: parameter x must be a string, number, boolean or list");
     CHECK_STR(load("{\"tasks\": {\"a\": {}}}", NULL),
               "flow.json: task a: missing \"run\" (the command to execute)");
 }
