@@ -1013,22 +1013,39 @@ void actions_help(struct strv *lines)
                              "cancels."));
 }
 
+/* "K name" for action i. */
+static void hint(size_t i, char *buf, size_t n)
+{
+    char k[32];
+    key_text(&table[i], k, sizeof k);
+    snprintf(buf, n, "%s %s", k, table[i].name);
+}
+
 char *actions_footer(int width)
 {
+    /* `? help` (and `q quit` when it fits) always show, at the end: the rest fill the
+     * room before them, the first of the table first. */
+    char help[48], quit[48];
+    hint(ACT_HELP, help, sizeof help);
+    hint(ACT_QUIT, quit, sizeof quit);
+    char *tail = xasprintf("%s  %s", help, quit);
+    if ((int)strlen(tail) > width) {
+        free(tail);
+        tail = xstrdup(help);
+    }
+    int room = width - (int)strlen(tail) - 2;
     struct sb b = {0};
     for (size_t i = 0; i < ACT_COUNT; i++) {
-        if (!table[i].footer)
+        if (!table[i].footer || i == ACT_HELP || i == ACT_QUIT)
             continue;
-        char k[32];
-        key_text(&table[i], k, sizeof k);
-        size_t before = b.len;
-        sb_addf(&b, "%s%s %s", b.len ? "  " : "", k, table[i].name);
-        if ((int)b.len > width) {
-            b.len = before;
-            b.buf[b.len] = 0;
+        char h[80];
+        hint(i, h, sizeof h);
+        if ((int)(b.len + (b.len ? 2 : 0) + strlen(h)) > room)
             break;
-        }
+        sb_addf(&b, "%s%s", b.len ? "  " : "", h);
     }
+    sb_addf(&b, "%s%s", b.len ? "  " : "", tail);
+    free(tail);
     return sb_take(&b);
 }
 

@@ -305,8 +305,9 @@ static void draw_bottom(const struct app *a, int row)
         attrset(0);
         return;
     }
-    char pos[160];
-    model_position(&a->m, pos, sizeof pos);
+    char pos[160] = "";
+    if (pane_height(a, LINES - 2) < LINES - 2) /* the graph is in sight */
+        model_position(&a->m, pos, sizeof pos);
     int pw = pos[0] ? layout_text_width(pos) : 0;
     if (pw > COLS / 2)
         pw = 0;

@@ -530,6 +530,8 @@ dump lr-KK
 keys q
 KEYS
     screen j;     assert_out "┃ ○ shout"; assert_out "shout · layer 2/3"
+    # issue 17 item 9: at 80 columns the footer still ends with `? help  q quit`
+    assert_line '  \? help  q quit +shout · layer 2/3$'
     screen jj;    assert_out "┃ ○ count"; assert_out "count · layer 3/3"
     screen k;     assert_out "┃ ○ shout"
     screen lr-l;  assert_out "┃ ○ shout"
