@@ -13,6 +13,7 @@
 
 #include "blobs.h"
 #include "cache.h"
+#include "execdir.h"
 #include "executors.h"
 #include "claims.h"
 #include "history.h"
@@ -356,7 +357,8 @@ static int block_downstream(struct run *r, size_t failed)
 static void inherit_environment(struct run *r)
 {
     for (char **e = environ; *e; e++) {
-        if (strncmp(*e, "OUT=", 4) == 0 || strncmp(*e, "IN_", 3) == 0)
+        if (strncmp(*e, "OUT=", 4) == 0 || strncmp(*e, "IN_", 3) == 0 ||
+            strncmp(*e, STORE_SCRATCH_VAR, strlen(STORE_SCRATCH_VAR)) == 0)
             continue;
         strv_push(&r->base_env, xstrdup(*e));
     }
@@ -431,6 +433,12 @@ static char *command_for(const struct run *r, size_t t)
 static int job_env(struct run *r, size_t t, struct strv *env)
 {
     const struct task *task = &r->f->tasks[t];
+    struct execdir x = {0};
+    const char *exe = task->executor ? task->executor : "local";
+    const char *stable = getenv("SLUICE_STABLE_PATHS");
+    /* A cluster's nodes do not see this host's /tmp. */
+    if (stable && strcmp(stable, "1") == 0 && strcmp(exe, "local") == 0)
+        execdir_make(&x, r->ws->keys.in[t].deep);
     for (size_t i = 0; i < r->base_env.n; i++) {
         const char *kv = r->base_env.v[i];
         bool overridden = false;
@@ -443,15 +451,27 @@ static int job_env(struct run *r, size_t t, struct strv *env)
     }
     for (size_t k = 0; k < task->n_env; k++)
         strv_pushf(env, "%s=%s", task->env[k].key, task->env[k].value);
-    strv_pushf(env, "OUT=%s", r->nodes[t].out_dir);
+    char *out = execdir_link(&x, "out", r->nodes[t].out_dir);
+    strv_pushf(env, "OUT=%s", out);
+    free(out);
+    if (x.dir)
+        strv_pushf(env, "%s%s", STORE_SCRATCH_VAR, r->nodes[t].out_dir);
     strv_pushf(env, "SLUICE_CPUS=%d", cpus_given(r, t));
     for (size_t j = 0; j < task->n_deps; j++) {
         const char *view = upstream_view(r, task->deps[j]);
-        if (!view)
+        if (!view) {
+            execdir_free(&x);
             return err_prefix(r->e, "task %s", task->name);
+        }
         char var[FLOW_VAR_MAX];
-        strv_pushf(env, "%s=%s", flow_dep_var(task, j, r->f, var, sizeof var), view);
+        const char *name = flow_dep_var(task, j, r->f, var, sizeof var);
+        char *what = xasprintf("in/%s", name + 3);
+        char *seen = execdir_link(&x, what, view);
+        strv_pushf(env, "%s=%s", name, seen);
+        free(seen);
+        free(what);
     }
+    execdir_free(&x);
     return 0;
 }
 
@@ -1092,6 +1112,7 @@ static int finish(struct run *r, const struct exec_report *res)
 {
     size_t t = (size_t)res->id;
     struct rnode *n = &r->nodes[t];
+    execdir_remove(r->ws->keys.in[t].deep);
     n->running = false;
     r->running--;
     r->ex.v[r->ex_of[t]].busy -= n->weight;
