@@ -13,6 +13,7 @@
 
 #include "blobs.h"
 #include "cache.h"
+#include "execdir.h"
 #include "executors.h"
 #include "claims.h"
 #include "history.h"
@@ -361,7 +362,8 @@ static int block_downstream(struct run *r, size_t failed)
 static void inherit_environment(struct run *r)
 {
     for (char **e = environ; *e; e++) {
-        if (strncmp(*e, "OUT=", 4) == 0 || strncmp(*e, "IN_", 3) == 0)
+        if (strncmp(*e, "OUT=", 4) == 0 || strncmp(*e, "IN_", 3) == 0 ||
+            strncmp(*e, STORE_SCRATCH_VAR, strlen(STORE_SCRATCH_VAR)) == 0)
             continue;
         strv_push(&r->base_env, xstrdup(*e));
     }
@@ -469,6 +471,12 @@ static char *command_for(const struct run *r, size_t t)
 static int job_env(struct run *r, size_t t, struct strv *env)
 {
     const struct task *task = &r->f->tasks[t];
+    struct execdir x = {0};
+    const char *exe = task->executor ? task->executor : "local";
+    const char *stable = getenv("SLUICE_STABLE_PATHS");
+    /* A cluster's nodes do not see this host's /tmp. */
+    if (stable && strcmp(stable, "1") == 0 && strcmp(exe, "local") == 0)
+        execdir_make(&x, r->ws->keys.in[t].deep);
     for (size_t i = 0; i < r->base_env.n; i++) {
         const char *kv = r->base_env.v[i];
         bool overridden = false;
@@ -481,7 +489,11 @@ static int job_env(struct run *r, size_t t, struct strv *env)
     }
     for (size_t k = 0; k < task->n_env; k++)
         strv_pushf(env, "%s=%s", task->env[k].key, task->env[k].value);
-    strv_pushf(env, "OUT=%s", r->nodes[t].out_dir);
+    char *out = execdir_link(&x, "out", r->nodes[t].out_dir);
+    strv_pushf(env, "OUT=%s", out);
+    free(out);
+    if (x.dir)
+        strv_pushf(env, "%s%s", STORE_SCRATCH_VAR, r->nodes[t].out_dir);
     strv_pushf(env, "SLUICE_CPUS=%d", cpus_given(r, t));
     char *gather = NULL;
     int rc = 0;
@@ -493,12 +505,18 @@ static int job_env(struct run *r, size_t t, struct strv *env)
         }
         char var[FLOW_VAR_MAX];
         const char *v = flow_dep_var(task, j, r->f, var, sizeof var);
-        if (strchr(v, '/'))
+        if (strchr(v, '/')) { /* a gather: its own scratch directory of links */
             rc = gather_link(r, t, v, view, &gather, env);
-        else
-            strv_pushf(env, "%s=%s", v, view);
+            continue;
+        }
+        char *what = xasprintf("in/%s", v + 3);
+        char *seen = execdir_link(&x, what, view);
+        strv_pushf(env, "%s=%s", v, seen);
+        free(seen);
+        free(what);
     }
     free(gather);
+    execdir_free(&x);
     return rc;
 }
 
@@ -1150,6 +1168,7 @@ static int finish(struct run *r, const struct exec_report *res)
     char *gkey = gather_key(r, t);
     store_scratch_drop(r->ws->store, gkey); /* nothing when it gathers nothing */
     free(gkey);
+    execdir_remove(r->ws->keys.in[t].deep);
     n->running = false;
     r->running--;
     r->ex.v[r->ex_of[t]].busy -= n->weight;

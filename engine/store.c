@@ -275,12 +275,13 @@ static size_t kill_holders(const char *want)
 
 /* A run killed with -9 leaves its tasks running (each in its own process group), still
  * writing into their $OUT: before a new attempt reuses that directory, they are
- * killed, found by their OUT= environment entry, and waited for (up to a second). */
+ * killed, found by their OUT= (or SLUICE_SCRATCH=) environment entry, and waited for (up to a second). */
 static void stop_orphans(const char *dir)
 {
-    char *want = xasprintf("OUT=%s", dir);
-    for (int tries = 0; tries < 100 && kill_holders(want) > 0; tries++)
+    char *want = xasprintf("OUT=%s", dir), *scratch = xasprintf(STORE_SCRATCH_VAR "%s", dir);
+    for (int tries = 0; tries < 100 && kill_holders(want) + kill_holders(scratch) > 0; tries++)
         usleep(10000);
+    free(scratch);
     free(want);
 }
 

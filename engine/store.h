@@ -49,10 +49,14 @@ const char *store_root(const struct store *s);
 /* The database file inside the store. */
 char *store_db_path(const struct store *s);
 
+/* The environment entry (name and '=') by which a task's processes carry the absolute
+ * path of their scratch $OUT when their $OUT is a link to it (execdir.h). */
+#define STORE_SCRATCH_VAR "SLUICE_SCRATCH="
+
 /* Creates a fresh, empty directory for one execution of the task with this deep key:
- * its $OUT. The path is stable for a key, so tasks that embed it stay reproducible.
+ * its $OUT. The path is stable for a key.
  * When the directory is left over (a run died), this user's processes that still have
- * it as their $OUT are killed (with their process groups) before it is emptied. */
+ * it as their $OUT (or STORE_SCRATCH_VAR) are killed (with their groups) before it is emptied. */
 int store_scratch(struct store *s, const char *deep_key, char **out_dir, struct err *e);
 /* Removes what is left of a task's $OUT (after a failure or cancel). */
 void store_scratch_drop(struct store *s, const char *deep_key);
