@@ -29,7 +29,9 @@ static const struct command commands[] = {
      "      --publish-overwrite\n"
      "                      let publishing replace what is at a publish path although\n"
      "                      sluice did not publish it (a file of yours, or another flow's)\n"
-     "  -p, --param K=V     override a flow parameter for this run\n",
+     "  -p, --param K=V     override a flow parameter for this run\n"
+     "      --remote URL|off  the shared cache to use (else $SLUICE_REMOTE, sluice.conf)\n"
+     "      --remote-read-only  only read from it (no uploads)\n",
      "sluice run report -j 4\n  sluice run --dry-run -p lr=0.2", cmd_run},
     {"status", "[TARGET...] [--json] [-p NAME=VALUE]...",
      "show every task's state (cached, stale, pending, expired, ...) and why",

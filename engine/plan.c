@@ -51,7 +51,7 @@ static void valid_one(struct plan *p, struct keys *k, struct db *db, size_t u)
         return;
     }
     p->lookups++;
-    if (!cache_get(db, k->in[u].deep, &v->entry)) {
+    if (!cache_lookup(db, p->tier, k->in[u].deep, &v->entry)) {
         mark_invalid(v, CAUSE_NO_ENTRY, u);
         return;
     }
@@ -73,7 +73,8 @@ static void valid_one(struct plan *p, struct keys *k, struct db *db, size_t u)
             struct cache_entry se;
             keys_shallow(k, u, digests, shallow);
             p->lookups++;
-            if (!cache_get(db, shallow, &se) || strcmp(se.digest, v->entry.digest) != 0)
+            if (!cache_lookup(db, p->tier, shallow, &se) ||
+                strcmp(se.digest, v->entry.digest) != 0)
                 mark_invalid(v, CAUSE_UPSTREAM_CHANGED, changing_upstream(p, k->flow, u));
         }
         free(digests);
@@ -158,8 +159,8 @@ static enum plan_cause run_cause(struct plan *p, struct keys *k, struct db *db,
         p->nodes[i].cause_task = why->task;
         return why->cause;
     }
-    if (!cache_output_present(db, st, found->digest))
-        return CAUSE_NOT_STORED;
+    if (!found->remote && !cache_output_present(db, st, found->digest))
+        return CAUSE_NOT_STORED; /* a remote hit's bytes are fetched when it is used */
     *e = *found;
     return CAUSE_NONE;
 }
@@ -224,9 +225,11 @@ static int plan_walk(struct plan *p, struct keys *k, struct db *db, struct store
 }
 
 int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store *st,
-                     const size_t *targets, size_t n_targets, const bool *force, struct err *e)
+                     const struct cache_tier *tier, const size_t *targets, size_t n_targets,
+                     const bool *force, struct err *e)
 {
     memset(p, 0, sizeof *p);
+    p->tier = tier;
     p->n = k->flow->n_tasks;
     p->nodes = xcalloc(p->n, sizeof *p->nodes);
     for (size_t i = 0; i < p->n; i++)
@@ -258,6 +261,16 @@ int plan_demand(struct plan *p, struct keys *k, struct db *db, struct store *st,
 static bool damaged(struct plan *p, struct db *db, struct store *st, size_t t)
 {
     struct plan_node *n = &p->nodes[t];
+    if (n->hit->remote) { /* every fetched byte was checked against its digest */
+        struct err fe;
+        if (cache_fetch(st, p->tier, n->hit->digest, &fe) == 0)
+            return false;
+        n->action = PLAN_RUN;
+        n->cause = CAUSE_NO_ENTRY;
+        p->n_hit--;
+        p->n_run++;
+        return true;
+    }
     char *why;
     if (cache_output_intact(db, st, n->hit->digest, &why))
         return false;

@@ -101,6 +101,9 @@ struct run_opts {
     const struct run_origin *origin;      /* NULL: a run of the present */
     double claim_wait; /* seconds a task waits for another run computing its key, then
                           fails (0: no bound) */
+    const struct cache_tier *tier; /* a remote behind the local cache, or NULL: asked for
+                                      the keys the local cache lacks, offered the outputs
+                                      of tasks that ran and keep them, once committed */
 };
 
 /* Returns 0 when the run happened (whatever its tasks did: see sum->status) and -1
