@@ -35,6 +35,7 @@ struct remote {
     struct strv warnings;
     struct strmap manifests; /* output digest -> manifest, of records lookup() returned */
     struct strmap present;   /* objects known to be on the server */
+    struct strmap bad;       /* objects the server has damaged: uploads replace them */
     struct remote_counts counts;
     /* the upload thread */
     pthread_t thread;
@@ -319,6 +320,17 @@ static int tier_fetch(void *ctx, const char *digest, const char *path, struct er
         rc = err_set(e, "object %.12s is missing on the remote", digest);
     else if (rc == 0 && status < 0)
         rc = err_set(e, "the remote is unusable");
+    char got[HASH_HEX];
+    uint64_t size;
+    if (rc == 0 && hash_file(path, got, &size, e) != 0)
+        rc = -1;
+    if (rc == 0 && strcmp(got, digest) != 0) {
+        rc = err_set(e, "object %.12s on the remote is damaged (its bytes hash to %.12s)", digest,
+                     got);
+        pthread_mutex_lock(&r->mu);
+        strmap_put(&r->bad, digest, (void *)1);
+        pthread_mutex_unlock(&r->mu);
+    }
     if (rc == 0) {
         pthread_mutex_lock(&r->mu);
         r->counts.fetched++;
@@ -378,12 +390,13 @@ static bool put_object(struct remote *r, CURL *c, const char *digest, const char
 {
     pthread_mutex_lock(&r->mu);
     bool known = strmap_get(&r->present, digest) != NULL;
+    bool bad = strmap_get(&r->bad, digest) != NULL;
     pthread_mutex_unlock(&r->mu);
     if (known)
         return true;
     char *path = xasprintf("cas/%s", digest);
     struct body b = {0};
-    long status = request(r, c, "HEAD", path, &b);
+    long status = bad ? 404 : request(r, c, "HEAD", path, &b); /* a damaged one is replaced */
     if (status == 404) {
         b.from_file = fopen(file, "rb");
         if (b.from_file && fseeko(b.from_file, 0, SEEK_END) == 0) {
@@ -532,6 +545,7 @@ void remote_close(struct remote *r)
         curl_easy_cleanup(r->curl);
     strmap_free(&r->manifests, free_manifest);
     strmap_free(&r->present, NULL);
+    strmap_free(&r->bad, NULL);
     strv_free(&r->warnings);
     free(r->queue);
     pthread_cond_destroy(&r->wake);
