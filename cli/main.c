@@ -21,7 +21,8 @@ static const struct command commands[] = {
      "      --mouse         let a click select a task (also: the m key)\n"
      "      --script FILE   drive it from a key script, headless, printing screen dumps\n",
      "sluice\n  sluice tui examples/churn/flow.json", cmd_tui},
-    {"run", "[TARGET...] [-j N] [--dry-run] [--force] [--publish-overwrite] [-p NAME=VALUE]...",
+    {"run", "[TARGET...] [-j N] [--dry-run] [--force] [--publish-overwrite] [-p NAME=VALUE]... "
+            "[--remote URL|off]",
      "run what the targets need (default: every sink), reusing cached results",
      "  -j, --jobs N        run at most N tasks at once on each executor (default: cores)\n"
      "  -n, --dry-run       print the plan (what would run, what is cached), run nothing\n"
@@ -122,8 +123,9 @@ static void print_overview(FILE *out)
                  "  sluice -C examples/hello dag  the DAG of another directory's flow\n"
                  "\nexit codes: 0 ok, 1 a task failed (verify: the store is damaged), 2 usage or "
                  "flow error, 130 cancelled\n"
-                 "environment: SLUICE_STORE (store location, default .sluice next to the "
-                 "flow),\n  SLUICE_PLUGIN_PATH (directories searched first for executor "
+                 "environment: SLUICE_STORE (store location, default sluice.conf's store or "
+                 ".sluice next to the flow),\n  SLUICE_REMOTE, SLUICE_REMOTE_READ_ONLY, "
+                 "SLUICE_REMOTE_TIMEOUT, SLUICE_REMOTE_TOKEN (the shared cache),\n  SLUICE_PLUGIN_PATH (directories searched first for executor "
                  "plugins), NO_COLOR,\n  VISUAL or EDITOR (the editor the TUI's E key opens)\n");
 }
 
