@@ -89,6 +89,14 @@ static const struct command commands[] = {
      "  -j, --jobs N        run at most N tasks at once (default: number of cores)\n"
      "  TARGET...           only these tasks of the run (and what they need)\n",
      "sluice replay 12 --verify\n  sluice replay last train", cmd_replay},
+    {"push", "[TARGET...] [--remote URL] [-p NAME=VALUE]...",
+     "upload the cached results of the targets and their upstreams to the shared cache",
+     "      --remote URL    the shared cache (else $SLUICE_REMOTE, sluice.conf)\n",
+     "sluice push\n  sluice push train --remote http://cache:8080/team", cmd_push},
+    {"pull", "[TARGET...] [--remote URL] [-p NAME=VALUE]...",
+     "download the targets' cached results from the shared cache, running nothing",
+     "      --remote URL    the shared cache (else $SLUICE_REMOTE, sluice.conf)\n",
+     "sluice pull\n  sluice pull report", cmd_pull},
     {"gc", "[--keep-runs N] [--max-size SIZE] [--dry-run]",
      "free store space: unreferenced and expired outputs, then the least recently used",
      "      --keep-runs N   keep what the last N runs made (to replay them) and their logs\n"

@@ -325,6 +325,21 @@ void plan_check_inputs(struct plan *p, struct keys *k, struct db *db, struct sto
     free(work);
 }
 
+size_t plan_drop_runs(struct plan *p)
+{
+    size_t targets = 0;
+    for (size_t t = 0; t < p->n; t++) {
+        struct plan_node *n = &p->nodes[t];
+        if (n->action != PLAN_RUN)
+            continue;
+        targets += n->target;
+        n->action = PLAN_NONE;
+        n->cause = CAUSE_NONE;
+        p->n_run--;
+    }
+    return targets;
+}
+
 void plan_free(struct plan *p)
 {
     for (size_t i = 0; p->nodes && i < p->n; i++) {

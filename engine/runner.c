@@ -1640,13 +1640,17 @@ int runner_run(struct workspace *ws, const struct run_opts *o, struct run_summar
         return -1;
     int rc = plan_for_targets(&r.plan, &ws->keys, ws->db, ws->store, o->tier, o->targets,
                               o->n_targets, o->force, e);
-    if (rc == 0 && !o->origin)
+    if (rc == 0 && !o->origin && !o->pull)
         rc = demand_publications(&r);
+    if (rc == 0 && o->pull) /* what is neither here nor there is not pulled */
+        r.sum.missing = plan_drop_runs(&r.plan);
     if (rc == 0)
         rc = publish_check(ws, e); /* refuse before anything runs */
     if (rc == 0 && !o->dry_run && !o->origin)
         plan_check_inputs(&r.plan, &ws->keys, ws->db, ws->store, o->targets, o->n_targets,
                           o->force);
+    if (rc == 0 && o->pull) /* a target whose remote copy could not be fetched */
+        r.sum.missing += plan_drop_runs(&r.plan);
     if (rc == 0 && !o->dry_run && !o->origin)
         plan_causes(&r);
     if (rc == 0 && !o->dry_run)

@@ -266,3 +266,19 @@ test_remote_from_sluice_conf_and_off_by_flag() {
     assert_rc 2
     assert_out "sluice.conf:1: unknown key \"remot\""
 }
+
+test_remote_push_then_pull_in_another_clone_runs_nothing() {
+    nginx_up
+    mkdir a && (cd a && path_writing_flow && "$SLUICE" run >/dev/null 2>&1) || fail "run in a failed"
+    reset_runs
+    git clone -q a b
+    (cd b && sl pull --remote "$REMOTE" && assert_rc 1 &&
+        assert_out "1 target is neither cached here nor on the remote") || exit 1
+    (cd a && sl push --remote "$REMOTE" && assert_rc 0 && assert_out "pushing 2 cached results" &&
+        assert_out "2 entries uploaded") || exit 1
+    (cd b && sl pull --remote "$REMOTE" && assert_rc 0 && assert_out "hit 1") || exit 1
+    assert_eq "$(grep -c ' "PUT ' "$T/srv/access.log")" 5 "PUT requests (3 objects, 2 records)"
+    diff -r "$(view_of a/.sluice use)" "$(view_of b/.sluice use)" || fail "outputs differ"
+    (cd b && sl run --remote off && assert_rc 0 && assert_out "ran 0, hit 1") || exit 1
+    assert_eq "$(total_runs)" 0 "tasks executed in b"
+}
