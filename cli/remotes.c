@@ -54,6 +54,7 @@ void remotes_close(struct remote *r)
     if (!r)
         return;
     struct remote_counts n;
+    fflush(stdout); /* after the run's own summary */
     remote_finish(r, UPLOAD_WAIT, &n);
     if (n.hits || n.fetched || n.uploaded || n.failed)
         fprintf(stderr, "remote: %zu hit%s, %zu object%s downloaded, %zu entr%s uploaded\n",

@@ -7,18 +7,21 @@
 #include "filedigest.h"
 
 /* Whether an entry agrees with what the history recorded for the task run that made
- * it (its output, its task, its key): one that does not was not written by sluice. */
+ * it (its output, its task, its key): one that does not was not written by sluice.
+ * *hit: that task run is a hit (only a hit fetched from a remote enters an entry). */
 static bool entry_agrees(struct db *db, const char *key, const char *task, const char *digest,
-                         int64_t task_run_id)
+                         int64_t task_run_id, bool *hit)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM task_runs WHERE id = ? AND output_digest "
-                                      "= ? AND task = ? AND (deep_key = ? OR shallow_key = ?)");
+    sqlite3_stmt *st = db_prepare(db, "SELECT decision = 'hit' FROM task_runs WHERE id = ? AND "
+                                      "output_digest = ? AND task = ? AND (deep_key = ? OR "
+                                      "shallow_key = ?)");
     sqlite3_bind_int64(st, 1, task_run_id);
     db_bind_text(st, 2, digest);
     db_bind_text(st, 3, task);
     db_bind_text(st, 4, key);
     db_bind_text(st, 5, key);
     bool ok = sqlite3_step(st) == SQLITE_ROW;
+    *hit = ok && sqlite3_column_int(st, 0);
     db_done(st);
     return ok;
 }
@@ -42,7 +45,8 @@ int cache_get(struct db *db, const char *key, struct cache_entry *out)
     db_done(st);
     /* An entry is only as good as the task run that made it: one that disagrees with
      * the history is no hit (its task runs again and replaces it). */
-    if (found && !entry_agrees(db, key, task, out->digest, out->task_run_id))
+    out->remote = false;
+    if (found && !entry_agrees(db, key, task, out->digest, out->task_run_id, &out->fetched))
         found = 0;
     return found;
 }

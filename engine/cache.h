@@ -23,6 +23,7 @@ struct cache_entry {
     double expires;      /* when it stops being valid (its task's expire), 0: never */
     int64_t task_run_id; /* the task run that produced the output (0 if unknown) */
     bool remote;         /* found in the cache tier behind this one (cache_lookup()) */
+    bool fetched;        /* entered here by a run that fetched it from that tier */
 };
 
 /* A tier behind the local cache (a remote, remote.h): asked for a key the local cache

@@ -164,6 +164,11 @@ test_remote_second_clone_at_another_path_runs_nothing_and_gets_identical_outputs
     assert_out "ran 0, hit 1"
     assert_eq "$(total_runs)" 0 "tasks executed in the second clone"
     diff -r "$(view_of "$T/a/.sluice" use)" "$(view_of .sluice use)" || fail "outputs differ"
+    assert_out "hit       use  (from the remote cache)"
+    sl status
+    assert_out "cached   use   125 B (remote)"
+    sl show last
+    assert_out "reason   from the remote cache"
     before=$(requests)
     SLUICE_REMOTE=$REMOTE sl run
     assert_rc 0
