@@ -16,6 +16,74 @@ static bool env_true(const char *name)
     return v && (!strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "true"));
 }
 
+/* The first set environment variable of names, or NULL. */
+static const char *env_any(const char *const *names)
+{
+    for (; *names; names++) {
+        const char *v = getenv(*names);
+        if (v && v[0])
+            return v;
+    }
+    return NULL;
+}
+
+/* AWS credentials of a profile in an INI file (~/.aws/credentials): owned strings. */
+struct aws_creds {
+    char *key, *secret, *session;
+};
+
+static void aws_creds_file(struct aws_creds *c)
+{
+    const char *file = getenv("AWS_SHARED_CREDENTIALS_FILE");
+    const char *home = getenv("HOME");
+    char *path = file && file[0] ? xstrdup(file) : home ? xasprintf("%s/.aws/credentials", home)
+                                                        : NULL;
+    const char *profile = getenv("AWS_PROFILE");
+    profile = profile && profile[0] ? profile : "default";
+    FILE *f = path ? fopen(path, "r") : NULL;
+    char line[1024];
+    bool in = false;
+    while (f && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        char name[256], value[768];
+        if (line[0] == '[') {
+            in = sscanf(line, "[%255[^]]]", name) == 1 && strcmp(name, profile) == 0;
+        } else if (in && sscanf(line, " %255[^= ] = %767s", name, value) == 2) {
+            char **slot = !strcmp(name, "aws_access_key_id")       ? &c->key
+                          : !strcmp(name, "aws_secret_access_key") ? &c->secret
+                          : !strcmp(name, "aws_session_token")     ? &c->session
+                                                                   : NULL;
+            if (slot && !*slot)
+                *slot = xstrdup(value);
+        }
+    }
+    if (f)
+        fclose(f);
+    free(path);
+}
+
+static void aws_creds(struct aws_creds *c)
+{
+    const char *key = getenv("AWS_ACCESS_KEY_ID"), *secret = getenv("AWS_SECRET_ACCESS_KEY");
+    if (key && key[0] && secret && secret[0]) {
+        const char *session = getenv("AWS_SESSION_TOKEN");
+        c->key = xstrdup(key);
+        c->secret = xstrdup(secret);
+        c->session = session && session[0] ? xstrdup(session) : NULL;
+        return;
+    }
+    aws_creds_file(c);
+}
+
+static void aws_creds_free(struct aws_creds *c)
+{
+    if (c->secret)
+        memset(c->secret, 0, strlen(c->secret));
+    free(c->key);
+    free(c->secret);
+    free(c->session);
+}
+
 int remotes_open(const char *flow_path, const char *arg, bool read_only, struct remote **out)
 {
     *out = NULL;
@@ -37,6 +105,19 @@ int remotes_open(const char *flow_path, const char *arg, bool read_only, struct 
                                              c.read_only == 1,
                                 .timeout = timeout,
                                 .token = getenv("SLUICE_REMOTE_TOKEN")};
+        struct aws_creds creds = {0};
+        if (strncmp(url, "s3://", 5) == 0) {
+            aws_creds(&creds);
+            o.s3.key = creds.key;
+            o.s3.secret = creds.secret;
+            o.s3.session = creds.session;
+            const char *ep = env_any((const char *const[]){"AWS_ENDPOINT_URL_S3",
+                                                            "AWS_ENDPOINT_URL", NULL});
+            const char *region = env_any((const char *const[]){"AWS_REGION",
+                                                                "AWS_DEFAULT_REGION", NULL});
+            o.s3.endpoint = ep ? ep : c.s3_endpoint;
+            o.s3.region = region ? region : c.s3_region;
+        }
         if (end && (*end || !(timeout > 0))) {
             cli_error("SLUICE_REMOTE_TIMEOUT must be seconds (> 0)");
             code = EXIT_USAGE;
@@ -44,6 +125,7 @@ int remotes_open(const char *flow_path, const char *arg, bool read_only, struct 
             cli_error(e.msg);
             code = EXIT_USAGE;
         }
+        aws_creds_free(&creds);
     }
     config_free(&c);
     return code;

@@ -66,9 +66,15 @@ static int set_key(struct config *c, const char *dir, const char *key, const cha
             return err_set(e, "%s:%d: remote-timeout is seconds (> 0), not \"%s\"", c->path, line,
                            val);
         c->timeout = t;
+    } else if (!strcmp(key, "s3-endpoint") || !strcmp(key, "s3-region")) {
+        char **slot = key[3] == 'e' ? &c->s3_endpoint : &c->s3_region;
+        if (key[3] == 'e' && has_userinfo(val))
+            return err_set(e, "%s:%d: credentials do not belong in sluice.conf", c->path, line);
+        free(*slot);
+        *slot = xstrdup(val);
     } else {
         return err_set(e, "%s:%d: unknown key \"%s\" (store, remote, remote-read-only, "
-                          "remote-timeout)", c->path, line, key);
+                          "remote-timeout, s3-endpoint, s3-region)", c->path, line, key);
     }
     return 0;
 }
@@ -113,5 +119,7 @@ void config_free(struct config *c)
     free(c->path);
     free(c->store);
     free(c->remote);
+    free(c->s3_endpoint);
+    free(c->s3_region);
     memset(c, 0, sizeof *c);
 }

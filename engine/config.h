@@ -5,6 +5,8 @@
  *   remote = http://host:8080/team   a shared cache (remote.h); "off": none
  *   remote-read-only = yes    only read from the remote (yes/no)
  *   remote-timeout = 10       seconds a request may make no progress
+ *   s3-endpoint = http://127.0.0.1:9000   an s3:// remote's server (default: AWS's)
+ *   s3-region = eu-west-1     its region (default us-east-1)
  *
  * One `key = value` per line. An unknown key, a bad value, or credentials in the remote's
  * URL (they belong in ~/.netrc or the environment, never in a checked-in file) are
@@ -21,6 +23,7 @@ struct config {
     char *remote;    /* or NULL */
     int read_only;   /* -1 unset, 0, 1 */
     double timeout;  /* 0 unset */
+    char *s3_endpoint, *s3_region; /* or NULL */
 };
 
 /* Reads the config of the flow file at flow_path; a missing file is an empty config. */

@@ -25,8 +25,10 @@ struct upload {
 
 struct remote {
     struct cache_tier tier;
-    char *base; /* URL without a trailing '/' */
+    char *base;  /* URL without a trailing '/' */
+    char *shown; /* the URL as messages name it: without credentials */
     char *token;
+    char *sigv4, *userpwd, *s3_session; /* an S3 remote's signing */
     bool read_only;
     long timeout_ms;
     CURL *curl; /* the caller's thread */
@@ -73,7 +75,7 @@ static void mark_down(struct remote *r, const char *why)
     r->down = true;
     pthread_mutex_unlock(&r->mu);
     if (first)
-        warn(r, "remote cache %s unusable (%s): going on without it", r->base, why);
+        warn(r, "remote cache %s unusable (%s): going on without it", r->shown, why);
 }
 
 /* --- one request ---------------------------------------------------------------------------- */
@@ -147,7 +149,12 @@ static void setup(struct remote *r, CURL *c, const char *method, const char *url
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, r->timeout_ms < 3000 ? r->timeout_ms : 3000L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (r->timeout_ms + 999) / 1000);
-    curl_easy_setopt(c, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+    if (r->sigv4) {
+        curl_easy_setopt(c, CURLOPT_AWS_SIGV4, r->sigv4);
+        curl_easy_setopt(c, CURLOPT_USERPWD, r->userpwd);
+    } else {
+        curl_easy_setopt(c, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+    }
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -178,6 +185,10 @@ static long request(struct remote *r, CURL *c, const char *method, const char *p
         return -1;
     char *url = xasprintf("%s/%s", r->base, path);
     struct curl_slist *hdr = curl_slist_append(NULL, "Expect:");
+    if (r->sigv4) /* S3 wants the payload's hash named: ours are checked by digest */
+        hdr = curl_slist_append(hdr, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+    if (r->s3_session)
+        hdr = curl_slist_append(hdr, r->s3_session);
     char why[CURL_ERROR_SIZE + 64] = "";
     long status = -1;
     for (int attempt = 0; attempt < ATTEMPTS && !is_down(r); attempt++) {
@@ -467,14 +478,61 @@ static void *uploader_main(void *arg)
 
 /* --- opening and closing -------------------------------------------------------------------- */
 
+/* The URL without user:password@. */
+static char *shown_url(const char *url)
+{
+    const char *host = strstr(url, "://");
+    host = host ? host + 3 : url;
+    const char *at = memchr(host, '@', strcspn(host, "/?#"));
+    if (!at)
+        return xstrdup(url);
+    return xasprintf("%.*s%s", (int)(host - url), url, at + 1);
+}
+
+/* s3://BUCKET[/PREFIX]: the base URL and the signing. */
+static int open_s3(struct remote *r, const struct remote_opts *o, struct err *e)
+{
+    const char *bucket = o->url + 5;
+    size_t n = strcspn(bucket, "/");
+    if (n == 0)
+        return err_set(e, "remote %s: no bucket (s3://BUCKET/PREFIX)", o->url);
+    if (!o->s3.key || !o->s3.secret || !*o->s3.key || !*o->s3.secret)
+        return err_set(e, "remote %s: no AWS credentials (AWS_ACCESS_KEY_ID and "
+                          "AWS_SECRET_ACCESS_KEY, or ~/.aws/credentials)", o->url);
+    const char *region = o->s3.region && *o->s3.region ? o->s3.region : "us-east-1";
+    char *endpoint = o->s3.endpoint && *o->s3.endpoint
+                         ? xstrdup(o->s3.endpoint)
+                         : xasprintf("https://s3.%s.amazonaws.com", region);
+    for (size_t k = strlen(endpoint); k > 0 && endpoint[k - 1] == '/'; k--)
+        endpoint[k - 1] = 0;
+    r->base = xasprintf("%s/%s", endpoint, bucket);
+    free(endpoint);
+    r->sigv4 = xasprintf("aws:amz:%s:s3", region);
+    r->userpwd = xasprintf("%s:%s", o->s3.key, o->s3.secret);
+    if (o->s3.session && *o->s3.session)
+        r->s3_session = xasprintf("x-amz-security-token: %s", o->s3.session);
+    return 0;
+}
+
 int remote_open(const struct remote_opts *o, struct remote **out, struct err *e)
 {
-    if (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0)
-        return err_set(e, "remote %s: only http:// and https:// remotes are supported", o->url);
+    bool s3 = strncmp(o->url, "s3://", 5) == 0;
+    if (!s3 && strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0)
+        return err_set(e, "remote %s: only http://, https:// and s3:// remotes are supported",
+                       o->url);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return err_set(e, "remote %s: libcurl cannot start", o->url);
     struct remote *r = xcalloc(1, sizeof *r);
-    r->base = xstrdup(o->url);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->wake, NULL);
+    pthread_cond_init(&r->idle, NULL);
+    if (s3 && open_s3(r, o, e) != 0) {
+        remote_close(r);
+        return -1;
+    }
+    if (!s3)
+        r->base = xstrdup(o->url);
+    r->shown = shown_url(o->url);
     for (size_t n = strlen(r->base); n > 0 && r->base[n - 1] == '/'; n--)
         r->base[n - 1] = 0;
     r->token = o->token && *o->token ? xstrdup(o->token) : NULL;
@@ -483,9 +541,6 @@ int remote_open(const struct remote_opts *o, struct remote **out, struct err *e)
     if (r->timeout_ms < 100)
         r->timeout_ms = 100;
     r->curl = curl_easy_init();
-    pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->wake, NULL);
-    pthread_cond_init(&r->idle, NULL);
     r->tier = (struct cache_tier){&remote_ops, r};
     if (!r->curl) {
         remote_close(r);
@@ -552,6 +607,12 @@ void remote_close(struct remote *r)
     pthread_cond_destroy(&r->idle);
     pthread_mutex_destroy(&r->mu);
     free(r->base);
+    free(r->shown);
     free(r->token);
+    free(r->sigv4);
+    if (r->userpwd)
+        memset(r->userpwd, 0, strlen(r->userpwd));
+    free(r->userpwd);
+    free(r->s3_session);
     free(r);
 }

@@ -13,6 +13,10 @@
  * printed. Uploads (put) go through one background thread; remote_finish() waits for
  * them, bounded. Credentials: the URL's user:password, ~/.netrc, or opts.token
  * (a bearer token); they are never logged.
+ *
+ * An S3 remote, s3://BUCKET[/PREFIX], is the same layout under the bucket
+ * (<endpoint>/BUCKET/PREFIX/ac/..., path-style), each request signed with AWS SigV4
+ * (libcurl's) for opts.s3 (endpoint default https://s3.REGION.amazonaws.com).
  */
 #ifndef SLUICE_REMOTE_H
 #define SLUICE_REMOTE_H
@@ -27,6 +31,10 @@ struct remote_opts {
     bool read_only;    /* lookups and fetches only: put does nothing */
     double timeout;    /* seconds without progress before a request fails (> 0) */
     const char *token; /* bearer token, or NULL */
+    struct {
+        const char *endpoint, *region;      /* NULL: AWS's, us-east-1 */
+        const char *key, *secret, *session; /* credentials (session token may be NULL) */
+    } s3;
 };
 
 struct remote;
