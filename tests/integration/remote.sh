@@ -334,3 +334,26 @@ test_s3_without_credentials_is_a_clear_error() {
     assert_rc 2
     assert_out "no AWS credentials"
 }
+
+# Two machines sharing one store (warned against, but possible): a pid of another host
+# says nothing here, so that host's claim is never taken as stale, nor its run reaped.
+test_a_claim_made_on_another_host_is_never_taken_as_stale() {
+    git_repo
+    echo '{"tasks": {"a": {"run": "echo a >>\"$RUNS\"; echo a >$OUT/a"}}}' >flow.json
+    sl status; assert_rc 0
+    key=$("$SLUICE" status --json | sed -n 's/.*"deep_key":[^"]*"\([0-9a-f]*\)".*/\1/p')
+    sh -c 'exit 0' & dead=$!; wait "$dead" # no such process here
+    sql "insert into runs(id, flow_id, targets, params, jobs, started, status, pid, host)
+         values(99, 1, '[]', '{}', 1, $(date +%s), 'running', $dead, 'another-host')"
+    sql "insert into claims(key, task, run_id, pid, started, host)
+         values('$key', 'a', 99, $dead, $(date +%s), 'another-host')"
+    OUT_TEXT=$(SLUICE_CLAIM_WAIT=1 timeout 20 "$SLUICE" run 2>&1); RC=$?
+    assert_rc 1
+    assert_out "gave up after waiting"
+    assert_eq "$(total_runs)" 0 "executions while another host holds the claim"
+    assert_eq "$(sql "select status from runs where id = 99")" running "the other host's run"
+    sql "update claims set host = '$(hostname)'; update runs set host = '$(hostname)'"
+    OUT_TEXT=$(SLUICE_CLAIM_WAIT=1 timeout 20 "$SLUICE" run 2>&1); RC=$?
+    assert_rc 0
+    assert_runs a 1
+}
