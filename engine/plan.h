@@ -52,13 +52,13 @@ struct plan_valid { /* 16 bytes: one per task of a flow of a million */
     const struct cache_entry *entry; /* VALID_YES, CAUSE_EXPIRED: owned by the plan */
 };
 
-struct plan_node {
-    enum plan_action action;
-    enum plan_cause cause; /* why it runs */
+struct plan_node { /* 24 bytes: one per task */
+    enum plan_action action : 8;
+    enum plan_cause cause : 8; /* why it runs */
     bool target;
+    int32_t cause_task;      /* CAUSE_UPSTREAM_*: the upstream at the root of it, or -1 */
     struct cache_entry *hit; /* PLAN_HIT, CAUSE_DAMAGED: the entry (owned by the plan) */
     char *damage;            /* CAUSE_DAMAGED: what is wrong with the stored bytes */
-    long cause_task;         /* CAUSE_UPSTREAM_*: the upstream at the root of it */
 };
 
 struct plan {
