@@ -82,6 +82,11 @@ struct flow {
     size_t n_groups;
     struct strmap strings; /* interned strings tasks point at */
     size_t *by_name;       /* task indices sorted by name (see flow_find) */
+    /* Once loaded, every task's name, run, deps and code list live in these three
+     * blocks (half a million small allocations for 100,000 tasks, otherwise). */
+    size_t *pack_deps;
+    char **pack_code;
+    char *pack_text;
 };
 
 /* Parameter overrides (`name=value`, for the top flow) may be NULL. */
