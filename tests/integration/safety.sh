@@ -384,3 +384,33 @@ test_two_runs_never_share_an_id_even_with_a_deleted_wal() {
     [ -n "$a" ] && [ -n "$b" ] || fail "no run ids: first '$(cat a.out)', second '$OUT_TEXT'"
     [ "$a" != "$b" ] || fail "both runs are run $a"
 }
+
+# Defect 9 and 5: an objects/xx directory replaced by a symbolic link to a directory of
+# the user's is never written through, by verify --repair (which puts the store's own
+# directory back and exits 0 only once verify finds nothing) or by a run.
+test_a_symlinked_object_directory_is_never_written_through() {
+    git_repo
+    publishing_flow out
+    commit_all
+    sl run; assert_rc 0
+    obj=$(find .sluice/objects -type f | head -1)
+    fan=$(dirname "$obj")
+    mkdir mine && echo precious >mine/keep
+    chmod -R u+w "$fan" && rm -rf "$fan" && ln -s "$T/mine" "$fan"
+    before=$(snapshot)
+    sl verify; assert_rc 1
+    assert_out "objects/${fan##*/}: not a directory (a symbolic link)"
+    sl verify --repair; assert_rc 0
+    assert_out "deleted the damaged objects/${fan##*/}"
+    assert_out "put object"
+    assert_untouched "$before" "the directory the symlink pointed at"
+    sl verify; assert_rc 0
+    [ -d "$fan" ] && [ ! -L "$fan" ] && [ -f "$obj" ] || fail "the object was not put back"
+    # A run meeting one refuses to store through it.
+    chmod -R u+w "$fan" && rm -rf "$fan" && ln -s "$T/mine" "$fan"
+    before=$(snapshot)
+    sl run --force
+    assert_rc 1
+    assert_out "objects/${fan##*/} is not a directory (a symbolic link): run sluice verify --repair"
+    assert_untouched "$before" "the directory the symlink points at"
+}
