@@ -414,3 +414,14 @@ test_a_symlinked_object_directory_is_never_written_through() {
     assert_out "objects/${fan##*/} is not a directory (a symbolic link): run sluice verify --repair"
     assert_untouched "$before" "the directory the symlink points at"
 }
+
+# Defect 7: what is read is bounded. A 3 GB flow file (sparse: no disk used) is refused
+# before a byte of it is read, naming its size and the bound, in a bounded address space.
+test_a_flow_file_bigger_than_the_bound_is_refused_unread() {
+    git_repo
+    truncate -s 3G flow.json
+    OUT_TEXT=$(ulimit -v 1000000; timeout 20 "$SLUICE" status 2>&1); RC=$?
+    assert_rc 2
+    assert_out "flow.json: 3.0 GB, more than the 256 MB it may be"
+    [ ! -e .sluice ] || fail "a store was made for a flow that was never read"
+}
