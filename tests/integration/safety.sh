@@ -425,3 +425,18 @@ test_a_flow_file_bigger_than_the_bound_is_refused_unread() {
     assert_out "flow.json: 3.0 GB, more than the 256 MB it may be"
     [ ! -e .sluice ] || fail "a store was made for a flow that was never read"
 }
+
+# Defect 7: a big code file that git does not have is kept for replay without being
+# read into memory whole (a 200 MB one under a 150 MB address-space limit).
+test_a_big_uncommitted_code_file_is_kept_in_bounded_memory() {
+    git_repo
+    truncate -s 200M big.bin
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS; echo a >$OUT/a", "code": ["big.bin"]}}}' >flow.json
+    OUT_TEXT=$(ulimit -v 150000; timeout 60 "$SLUICE" run 2>&1); RC=$?
+    assert_rc 0
+    assert_runs a 1
+    blob=$(find .sluice/blobs -type f)
+    [ "$(stat -c %s "$blob")" = $((200 << 20)) ] || fail "the kept blob: $(ls -l "$blob")"
+    assert_eq "$(git hash-object big.bin)" "$(basename "$(dirname "$blob")")$(basename "$blob")" "its blob id"
+    assert_eq "$(find .sluice/blobs -name '*.tmp' | wc -l)" 0 "temporary files left"
+}
