@@ -71,6 +71,8 @@ static void executor_lines(const struct model *m, size_t t, struct strv *lines)
     if (!runs_locally(task) || task->exec_options)
         strv_pushf(lines, "executor: %s%s%s", task->executor, task->exec_options ? " " : "",
                    task->exec_options ? task->exec_options : "");
+    if (m->run_going && m->live[t] == LIVE_QUEUED && m->live_wait[t])
+        strv_pushf(lines, "%s", m->live_wait[t]);
     const char *job = m->run_going ? m->live_job[t] : NULL;
     if (!job || (m->live[t] != LIVE_QUEUED && m->live[t] != LIVE_RUNNING))
         return;
