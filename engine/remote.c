@@ -258,7 +258,13 @@ static char *record_parse(const char *text, struct cache_entry *en, const char *
         char actual[HASH_HEX];
         hash_bytes(mf->valuestring, strlen(mf->valuestring), actual);
         *why = "its manifest does not hash to its digest";
-        if (strcmp(actual, dg->valuestring) == 0) {
+        struct err me;
+        bool same = strcmp(actual, dg->valuestring) == 0;
+        if (same && store_manifest_check(mf->valuestring, &me) != 0) {
+            *why = "its manifest names paths outside the output";
+            same = false;
+        }
+        if (same) {
             memset(en, 0, sizeof *en);
             memcpy(en->digest, actual, HASH_HEX);
             const cJSON *v;
