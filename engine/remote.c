@@ -32,6 +32,8 @@ struct remote {
     bool read_only;
     long timeout_ms;
     CURL *curl; /* the caller's thread */
+    CURL *idle_handles[8]; /* for fetches from several threads (under mu) */
+    size_t n_idle;
     pthread_mutex_t mu; /* everything below */
     bool down;
     struct strv warnings;
@@ -322,6 +324,26 @@ static char *tier_manifest(void *ctx, const char *digest)
     return out;
 }
 
+static CURL *handle_take(struct remote *r)
+{
+    pthread_mutex_lock(&r->mu);
+    CURL *c = r->n_idle ? r->idle_handles[--r->n_idle] : NULL;
+    pthread_mutex_unlock(&r->mu);
+    return c ? c : curl_easy_init();
+}
+
+static void handle_give(struct remote *r, CURL *c)
+{
+    pthread_mutex_lock(&r->mu);
+    if (r->n_idle < ARRAY_LEN(r->idle_handles)) {
+        r->idle_handles[r->n_idle++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (c)
+        curl_easy_cleanup(c);
+}
+
 static int tier_fetch(void *ctx, const char *digest, const char *path, struct err *e)
 {
     struct remote *r = ctx;
@@ -330,7 +352,10 @@ static int tier_fetch(void *ctx, const char *digest, const char *path, struct er
         return err_set(e, "%s: %s", path, strerror(errno));
     struct body b = {.to_file = f};
     char *rel = xasprintf("cas/%s", digest);
-    long status = request(r, r->curl, "GET", rel, &b);
+    CURL *c = handle_take(r);
+    long status = c ? request(r, c, "GET", rel, &b) : -1;
+    if (c)
+        handle_give(r, c);
     free(rel);
     int rc = fclose(f) == 0 ? 0 : err_set(e, "%s: %s", path, strerror(errno));
     if (rc == 0 && status == 404)
@@ -604,6 +629,8 @@ void remote_close(struct remote *r)
     remote_finish(r, 0, &c);
     if (r->curl)
         curl_easy_cleanup(r->curl);
+    for (size_t i = 0; i < r->n_idle; i++)
+        curl_easy_cleanup(r->idle_handles[i]);
     strmap_free(&r->manifests, free_manifest);
     strmap_free(&r->present, NULL);
     strmap_free(&r->bad, NULL);

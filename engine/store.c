@@ -489,6 +489,14 @@ static int adopt(struct store *s, const char *file, const char *digest, uint64_t
     return rc;
 }
 
+bool store_has_object(const struct store *s, const char *object, uint64_t size)
+{
+    char *obj = store_object_file(s, object);
+    bool has = same_size(obj, size);
+    free(obj);
+    return has;
+}
+
 int store_add_object(struct store *s, const char *object, uint64_t size, store_fill_fn fill,
                      void *ctx, struct err *e)
 {

@@ -95,6 +95,8 @@ int store_ingest(struct store *s, const char *out_dir, struct output *out, struc
 typedef int (*store_fill_fn)(void *ctx, const char *path, struct err *e);
 int store_add_object(struct store *s, const char *object, uint64_t size, store_fill_fn fill,
                      void *ctx, struct err *e);
+/* Whether the object ("<digest>" or "<digest>.x") is stored at this size (a stat). */
+bool store_has_object(const struct store *s, const char *object, uint64_t size);
 /* Path of an object, or NULL if it is not in the store. Caller frees. */
 char *store_object_path(const struct store *s, const char *digest);
 /* Directories under the root, for gc: "objects", "views", "logs", "tmp". Caller frees. */
