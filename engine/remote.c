@@ -31,7 +31,7 @@ struct remote {
     char *sigv4, *userpwd, *s3_session; /* an S3 remote's signing */
     bool read_only;
     long timeout_ms;
-    CURL *curl; /* the caller's thread */
+    CURL *curl;            /* the caller's thread */
     CURL *idle_handles[8]; /* for fetches from several threads (under mu) */
     size_t n_idle;
     pthread_mutex_t mu; /* everything below */
@@ -83,9 +83,9 @@ static void mark_down(struct remote *r, const char *why)
 /* --- one request ---------------------------------------------------------------------------- */
 
 struct body {
-    FILE *to_file;  /* download into a file, or */
+    FILE *to_file;     /* download into a file, or */
     struct sb *to_mem; /* into memory (bounded by RECORD_MAX) */
-    FILE *from_file; /* upload a file, or */
+    FILE *from_file;   /* upload a file, or */
     const char *from_mem;
     size_t from_len, from_off;
     curl_off_t from_size;
@@ -180,8 +180,7 @@ static void setup(struct remote *r, CURL *c, const char *method, const char *url
 
 /* One request, tried up to ATTEMPTS times while it fails in a way that may pass.
  * Returns the HTTP status (2xx, 404), or -1: then the remote is down. */
-static long request(struct remote *r, CURL *c, const char *method, const char *path,
-                    struct body *b)
+static long request(struct remote *r, CURL *c, const char *method, const char *path, struct body *b)
 {
     if (is_down(r))
         return -1;
@@ -528,8 +527,10 @@ static int open_s3(struct remote *r, const struct remote_opts *o, struct err *e)
     if (n == 0)
         return err_set(e, "remote %s: no bucket (s3://BUCKET/PREFIX)", o->url);
     if (!o->s3.key || !o->s3.secret || !*o->s3.key || !*o->s3.secret)
-        return err_set(e, "remote %s: no AWS credentials (AWS_ACCESS_KEY_ID and "
-                          "AWS_SECRET_ACCESS_KEY, or ~/.aws/credentials)", o->url);
+        return err_set(e,
+                       "remote %s: no AWS credentials (AWS_ACCESS_KEY_ID and "
+                       "AWS_SECRET_ACCESS_KEY, or ~/.aws/credentials)",
+                       o->url);
     const char *region = o->s3.region && *o->s3.region ? o->s3.region : "us-east-1";
     char *endpoint = o->s3.endpoint && *o->s3.endpoint
                          ? xstrdup(o->s3.endpoint)
