@@ -374,3 +374,13 @@ test_remote_record_whose_manifest_leaves_the_output_is_a_miss() {
         fail "a remote manifest wrote outside the store"
     diff -r "$(view_of a/.sluice use)" "$(view_of b/.sluice use)" || fail "outputs differ"
 }
+
+test_remote_object_missing_on_the_server_is_a_miss() {
+    filled_remote
+    rm -f "$T"/srv/root/team/cas/*
+    git clone -q a b
+    (cd b && SLUICE_REMOTE=$REMOTE sl run && assert_rc 0 && assert_out "missing on the remote" &&
+        assert_out "ran 2") || exit 1
+    diff -r "$(view_of a/.sluice use)" "$(view_of b/.sluice use)" || fail "outputs differ"
+    [ -n "$(ls "$T/srv/root/team/cas")" ] || fail "the run did not upload the objects again"
+}
