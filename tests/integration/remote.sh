@@ -169,6 +169,8 @@ test_remote_second_clone_at_another_path_runs_nothing_and_gets_identical_outputs
     assert_out "cached   use   125 B (remote)"
     sl show last
     assert_out "reason   from the remote cache"
+    sl history
+    assert_out "(1 cached (remote))"
     before=$(requests)
     SLUICE_REMOTE=$REMOTE sl run
     assert_rc 0
