@@ -90,6 +90,57 @@ static void act_LAST(struct app *a, const struct strv *args)
         a->m.sel = (long)a->m.view.n - 1;
 }
 
+/* The state t looks for: STATE when given, else the list's state filter, else the
+ * first of failed, running, stale that some task is in (NULL: none is). */
+static const char *jump_state(const struct app *a, const struct strv *args)
+{
+    if (args->n)
+        return args->v[0];
+    if (a->list.open && a->list.state)
+        return a->list.state;
+    static const char *const wanted[] = {"failed", "running", "stale"};
+    for (size_t k = 0; k < 3; k++)
+        if (model_count_state(&a->m, wanted[k]))
+            return wanted[k];
+    return NULL;
+}
+
+static void jump_to_state(struct app *a, const struct strv *args, int dir)
+{
+    const char *state = a->m.ws ? jump_state(a, args) : NULL;
+    if (!state) {
+        app_message(a, "no task is failed, running or stale");
+        return;
+    }
+    size_t count, rank;
+    long i = model_find_state(&a->m, state, dir, &count, &rank);
+    if (i < 0) {
+        app_message(a, "no task is %s", state);
+        return;
+    }
+    a->m.sel = i;
+    app_message(a, "%s: %zu of %zu %s (%s: the %s one)", model_node_name(&a->m, (size_t)i),
+                rank, count, state, dir > 0 ? "t" : "T", dir > 0 ? "next" : "previous");
+}
+
+static void act_JUMP(struct app *a, const struct strv *args)
+{
+    jump_to_state(a, args, 1);
+}
+
+static void act_JUMP_BACK(struct app *a, const struct strv *args)
+{
+    jump_to_state(a, args, -1);
+}
+
+static void act_LIST(struct app *a, const struct strv *args)
+{
+    if (!a->m.ws)
+        return;
+    a->list.focused = !a->list.open || !a->list.focused;
+    a->list.open = true;
+}
+
 static void act_PAN_LEFT(struct app *a, const struct strv *args)
 {
     pan(a, -20, 0);
@@ -969,6 +1020,8 @@ static void key_text(const struct entry *e, char *buf, size_t n)
     char k[16] = "";
     if (e->key == '\n')
         snprintf(k, sizeof k, "Enter");
+    else if (e->key == '\t')
+        snprintf(k, sizeof k, "Tab");
     else if (e->key == 27)
         snprintf(k, sizeof k, "Esc");
     else if (e->key > 0 && e->key < ' ')

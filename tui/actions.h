@@ -28,6 +28,8 @@
     X(FIRST, "first", 'g', KEY_HOME, "", "the first task", false)                                  \
     X(LAST, "last", 'G', KEY_END, "", "the last task", false)                                      \
     X(DETAIL, "detail", '\n', KEY_ENTER, "", "details (on a sub-flow: expand it)", true)           \
+    X(LIST, "list", '\t', 0, "", "the task list beside the graph: Tab moves the keys there "     \
+      "and back; / filters names, s states", true)                                               \
     X(RUN, "run", 'r', 0, "", "run the selected task and what it needs", true)                     \
     X(RUN_ALL, "run-all", 'R', 0, "", "run the whole flow", true)                                  \
     X(CANCEL, "cancel", 'C', 0, "", "cancel the run started here", false)                          \
@@ -48,6 +50,9 @@
     X(FASTER, "faster", ']', 0, "", "a past run: play at twice the speed", false)                  \
     X(REPLAY, "replay", 'p', 0, "", "replay the past run shown, with the code it had", false)      \
     X(SEARCH, "search", '/', 0, "", "find a task by name", true)                                   \
+    X(JUMP, "jump", 't', 0, "STATE",                                                             \
+      "the next failed task (none: running, then stale; or the list's state, or STATE)", true)   \
+    X(JUMP_BACK, "jump-back", 'T', 0, "STATE", "the same, backwards", false)                     \
     X(NEXT, "next", 'n', 0, "", "the next match", false)                                           \
     X(PREV, "previous", 'N', 0, "", "the previous match", false)                                   \
     X(FOCUS, "focus", 'f', 0, "", "only its ancestors and descendants", false)                     \

@@ -319,8 +319,41 @@ static void complete_input(struct app *a)
     free(line);
 }
 
+static bool is_enter(int key)
+{
+    return key == '\n' || key == '\r' || key == KEY_ENTER;
+}
+
+static bool is_backspace(int key)
+{
+    return key == KEY_BACKSPACE || key == 127 || key == 8;
+}
+
+/* `/` in the task list: the name filter, applied as it is typed; Enter keeps it, Esc
+ * drops it. */
+static void filter_key(struct app *a, int key)
+{
+    struct sb *t = &a->list.text;
+    if (key == 27) {
+        sb_free(t);
+        a->prompt = PROMPT_NONE;
+    } else if (is_enter(key)) {
+        a->prompt = PROMPT_NONE;
+    } else if (is_backspace(key)) {
+        if (t->len)
+            t->buf[--t->len] = 0;
+    } else if (key >= ' ' && key < 256) {
+        sb_addc(t, (char)key);
+    }
+    tasklist_sync(&a->list, &a->m);
+}
+
 static void prompt_key(struct app *a, int key)
 {
+    if (a->prompt == PROMPT_FILTER) {
+        filter_key(a, key);
+        return;
+    }
     if (a->prompt == PROMPT_CONFIRM) {
         bool yes = key == 'y' || key == 'Y';
         a->prompt = PROMPT_NONE;
@@ -467,6 +500,44 @@ static bool pane_key(struct app *a, int key)
     return true;
 }
 
+/* --- the task list -------------------------------------------------------------------------------- */
+
+/* Keys the focused task list takes: moving along it, its filters, Tab back to the graph,
+ * Esc/q: drop the filters, then close it. The others (Enter, r, i, w, t...) act on the
+ * selection, which the list moves, as in the graph. */
+static bool list_key(struct app *a, int key)
+{
+    struct tasklist *l = &a->list;
+    if (!l->open || !l->focused || (a->pane != PANE_NONE && a->pane != PANE_DETAIL) ||
+        !a->m.ws)
+        return false;
+    long page = LINES - 5 > 1 ? LINES - 5 : 1, all = (long)a->m.view.n;
+    if (key == KEY_UP || key == 'k' || key == KEY_DOWN || key == 'j')
+        tasklist_move(l, &a->m, key == KEY_UP || key == 'k' ? -1 : 1);
+    else if (key == KEY_PPAGE || key == KEY_NPAGE)
+        tasklist_move(l, &a->m, key == KEY_PPAGE ? -page : page);
+    else if (key == 'g' || key == KEY_HOME || key == 'G' || key == KEY_END)
+        tasklist_move(l, &a->m, key == 'g' || key == KEY_HOME ? -all : all);
+    else if (key == '/')
+        a->prompt = PROMPT_FILTER;
+    else if (key == 's' || key == 'S') {
+        tasklist_cycle(l, &a->m, key == 's' ? 1 : -1);
+        tasklist_sync(l, &a->m);
+    } else if (key == '\t')
+        l->focused = false;
+    else if ((key == 27 || key == 'q') && a->pane == PANE_DETAIL)
+        return false; /* the pane first */
+    else if ((key == 27 || key == 'q') && (l->text.len || l->state)) {
+        sb_free(&l->text);
+        l->state = NULL;
+    } else if (key == 27 || key == 'q')
+        l->open = l->focused = false;
+    else
+        return false;
+    a->dirty = true;
+    return true;
+}
+
 /* --- input ------------------------------------------------------------------------------------------ */
 
 static void resize(struct app *a)
@@ -512,7 +583,7 @@ void app_key(struct app *a, int key)
         prompt_key(a, key);
     else if (a->form)
         form_input(a, key);
-    else if (!pane_key(a, key) && !actions_key(a, key))
+    else if (!list_key(a, key) && !pane_key(a, key) && !actions_key(a, key))
         app_message(a, "no action on that key (? lists them)");
     if (!a->quit)
         refresh_detail(a); /* it follows the selection */
@@ -710,6 +781,7 @@ int tui_main(const struct tui_opts *o)
     model_close(&a.m);
     strv_free(&a.lines);
     sb_free(&a.input);
+    tasklist_free(&a.list);
     free(a.pane_title);
     free(a.search);
     free(a.question);

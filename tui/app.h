@@ -13,10 +13,11 @@
 #include "form.h"
 #include "invalidate.h"
 #include "model.h"
+#include "tasklist.h"
 #include "watch.h"
 
 enum pane { PANE_NONE, PANE_DETAIL, PANE_WHY, PANE_LOG, PANE_HISTORY, PANE_DIFF, PANE_HELP };
-enum prompt { PROMPT_NONE, PROMPT_SEARCH, PROMPT_COMMAND, PROMPT_CONFIRM };
+enum prompt { PROMPT_NONE, PROMPT_SEARCH, PROMPT_COMMAND, PROMPT_CONFIRM, PROMPT_FILTER };
 
 struct app {
     struct model m;
@@ -47,6 +48,8 @@ struct app {
     /* What u undoes, the last first: 0 for an edit, else an invalidation's id. */
     int64_t *undo_marks;
     size_t n_marks, cap_marks;
+
+    struct tasklist list; /* beside the graph, when open */
 
     char *message; /* shown on the last line until the next key */
     int scroll_x, scroll_y;

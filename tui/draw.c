@@ -6,6 +6,7 @@
 
 #include "actions.h"
 #include "look.h"
+#include "tasklist.h"
 
 #define MIN_W 40
 #define MIN_H 10
@@ -36,6 +37,7 @@ static attr_t state_attr(const char *state)
 struct view {
     int x0, y0; /* picture coordinates of the window's top-left cell */
     int w, h;
+    int sx;     /* the screen column of the window's left edge (the task list's width) */
 };
 
 /* Draws s at picture cell (px, py), character by character, so what lies outside the
@@ -57,7 +59,7 @@ static void put(const struct view *v, int px, int py, const char *s, attr_t attr
         }
         int cw = wcwidth(wc) > 0 ? wcwidth(wc) : 1;
         if (x >= 0 && x + cw <= v->w)
-            mvaddnstr(y, x, s, (int)n);
+            mvaddnstr(y, v->sx + x, s, (int)n);
         x += cw;
     }
 }
@@ -159,6 +161,12 @@ static void draw_box(const struct app *a, const struct view *v, size_t i)
     model_note(m, i, note, sizeof note);
     if (note[0])
         put(v, b->x + b->w - 2 - layout_text_width(note), b->y + 1, note, label | A_DIM);
+}
+
+/* The columns the task list takes (0 when it is closed). */
+static int list_width(const struct app *a)
+{
+    return a->list.open && a->m.ws ? tasklist_width(COLS) : 0;
 }
 
 /* A form: a title, its fields, the verdict and the completion hint. */
@@ -287,6 +295,16 @@ static void draw_bottom(const struct app *a, int row)
 {
     move(row, 0);
     clrtoeol();
+    if (a->prompt == PROMPT_FILTER) {
+        mvaddch(row, 0, '/');
+        addnstr(a->list.text.buf ? a->list.text.buf : "", COLS - 2);
+        int room = COLS - 2 - (int)a->list.text.len;
+        attrset(A_DIM);
+        if (room > 0)
+            addnstr("   (filters the list as you type; Enter keeps it, Esc drops it)", room);
+        attrset(0);
+        return;
+    }
     if (a->prompt == PROMPT_SEARCH || a->prompt == PROMPT_COMMAND) {
         mvaddch(row, 0, a->prompt == PROMPT_SEARCH ? '/' : ':');
         addnstr(a->input.buf ? a->input.buf : "", COLS - 2);
@@ -372,7 +390,15 @@ void draw_frame(struct app *a)
                   "DOWN, :set TASK.FIELD VALUE, :save.",
                   COLS - 4);
     } else if (ph < rows) {
-        struct view v = {.w = COLS, .h = rows - ph};
+        int lw = list_width(a);
+        struct view v = {.w = COLS - lw, .h = rows - ph, .sx = lw};
+        if (lw) {
+            tasklist_draw(&a->list, &a->m, 0, 0, lw - 1, rows - ph, a->spinner);
+            attrset(A_DIM);
+            for (int r = 0; r < rows - ph; r++)
+                mvaddstr(r, lw - 1, a->m.ascii ? "|" : "│");
+            attrset(0);
+        }
         follow_selection(a, &v);
         draw_edges(&a->m, &v);
         for (size_t i = 0; i < a->m.view.n; i++)
@@ -397,7 +423,11 @@ int draw_pane_rows(const struct app *a)
 long draw_hit(const struct app *a, int x, int y)
 {
     const struct model *m = &a->m;
-    struct view v = {.w = COLS, .h = LINES - 2 - pane_height(a, LINES - 2)};
+    int lw = list_width(a);
+    if (x < lw)
+        return -1;
+    x -= lw;
+    struct view v = {.w = COLS - lw, .h = LINES - 2 - pane_height(a, LINES - 2)};
     v.x0 = m->layout.width < v.w ? -(v.w - m->layout.width) / 2 : a->scroll_x;
     v.y0 = a->scroll_y;
     int px = x + v.x0, py = y + v.y0;

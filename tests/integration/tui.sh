@@ -616,3 +616,115 @@ KEYS
     screen search;    assert_out "┃ ○ t7"; assert_out "│ ○ t9 "
     screen direction; assert_out "┃ ○ t7"
 }
+
+# A generated 2,000-task flow (bench/gen.py) where t1000 fails, run up to it: 77 cached,
+# 1 failed, 1,922 pending.
+big_flow_with_a_failure() {
+    git_repo
+    python3 "$OLDPWD/bench/gen.py" . wide 2000 --only sluice || fail "gen.py failed"
+    printf 'echo "boom: bad input" >&2\nexit 3\n' >src/t1000.sh
+    commit_all
+    sl run t1000
+}
+
+# In a big flow the status bar said `1 failed` and the box was off screen, with no way
+# to it but the mouse: `t` goes to the next failed task from anywhere, and says which.
+test_tui_jumps_to_the_failed_task_of_a_2000_task_flow() {
+    big_flow_with_a_failure
+    tui <<'KEYS'
+size 100 30
+keys G
+keys t
+dump jumped
+key Enter
+keys t
+dump from_details
+keys T
+keys q
+keys q
+KEYS
+    screen jumped
+    assert_out "t1000: 1 of 1 failed"
+    assert_line '┃ ✗ t1000 +[┃┣]'
+    screen from_details
+    assert_out "t1000  ✗ failed"
+    assert_out "t1000: 1 of 1 failed"
+}
+
+# Tab opens a list of every task beside the graph; `s` filters it by state, with
+# counts; the graph's selection follows the list's cursor (and Enter opens its details).
+test_tui_task_list_filters_by_state_and_follows_the_graph() {
+    big_flow_with_a_failure
+    tui <<'KEYS'
+size 100 30
+key Tab
+dump list
+keys s
+dump failed
+key Enter
+dump details
+key Esc
+keys s
+dump blocked_none_so_pending
+key Esc
+key Tab
+keys G
+key Tab
+dump synced
+key Esc
+dump closed
+keys q
+KEYS
+    screen list
+    assert_out " tasks 2000 of 2000"
+    assert_out "✓77 ○1922 ✗1"
+    assert_line '^▸○ t0 +pending'
+    assert_out "Tab list"
+    screen failed
+    assert_out " tasks 1 of 2000 · failed"
+    assert_line '^▸✗ t1000 +failed'
+    assert_line '┃ ✗ t1000 +[┃┣]'
+    screen details
+    assert_out "t1000  ✗ failed"
+    screen blocked_none_so_pending
+    assert_out " tasks 1922 of 2000 · pending"
+    screen synced
+    assert_line '^▸○ t1999 +pending'
+    screen closed
+    assert_not_out "tasks 2000 of 2000"
+}
+
+# The list's name filter applies as it is typed; Esc drops it, a second Esc closes the list.
+test_tui_task_list_filters_names_as_you_type() {
+    big_flow_with_a_failure
+    tui <<'KEYS'
+size 100 30
+key Tab
+keys /t19
+dump typing
+keys 9
+dump narrower
+key Enter
+keys j
+dump moved
+key Esc
+dump unfiltered
+keys q
+dump closed
+keys q
+KEYS
+    screen typing
+    assert_out " tasks 111 of 2000 · \"t19\""
+    assert_line '^/t19 '
+    screen narrower
+    assert_out " tasks 11 of 2000 · \"t199\""
+    assert_line '^▸✓ t199 +cached'
+    screen moved
+    assert_line '^▸○ t1990 +pending'
+    assert_line 't1990 · layer'
+    screen unfiltered
+    assert_out " tasks 2000 of 2000"
+    assert_line '^▸○ t1990 +pending'
+    screen closed
+    assert_not_out " tasks 2000 of 2000"
+}
