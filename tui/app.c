@@ -39,6 +39,7 @@ void app_pane(struct app *a, enum pane p, const char *title, struct strv *lines)
     a->pane = p;
     a->pane_scroll = 0;
     a->pane_follow = false;
+    a->diff_from_history = false;
     a->dirty = true;
 }
 
@@ -389,7 +390,7 @@ static int scroll_max(const struct app *a)
     return max > 0 ? max : 0;
 }
 
-static void scroll_pane(struct app *a, int delta)
+void app_scroll(struct app *a, int delta)
 {
     int max = scroll_max(a);
     a->pane_scroll += delta;
@@ -405,7 +406,7 @@ void app_scroll_end(struct app *a)
 
 /* Moves the history's selected run by delta (clamped), scrolling to keep it in sight
  * (line 0 is the list's header, run k is on line k + 1). */
-static void history_move(struct app *a, long delta)
+void app_history_move(struct app *a, long delta)
 {
     long n = (long)a->n_runs, rows = draw_pane_rows(a);
     a->run_sel += delta;
@@ -418,124 +419,15 @@ static void history_move(struct app *a, long delta)
     a->pane_scroll = a->pane_scroll < 0 ? 0 : a->pane_scroll;
 }
 
-/* The history list's own keys: Enter shows the selected run, space marks it, d diffs
- * it with the marked run (or the one before it), p replays it. */
-static bool history_key(struct app *a, int key)
+void app_open_history(struct app *a, long sel)
 {
-    int64_t run = a->runs[a->run_sel];
-    if (key == '\n' || key == '\r' || key == KEY_ENTER) {
-        app_close_pane(a);
-        app_show_run(a, run);
-    } else if (key == ' ' || key == 'm') {
-        a->run_marked = a->run_marked == run ? 0 : run;
-        struct strv lines = {0};
-        pane_history(a, &lines);
-        int scroll = a->pane_scroll;
-        long sel = a->run_sel;
-        char *title = xstrdup(a->pane_title ? a->pane_title : "history");
-        app_pane(a, PANE_HISTORY, title, &lines);
-        free(title);
-        a->pane_scroll = scroll;
-        a->run_sel = sel;
-    } else if (key == 'd') {
-        int64_t other = a->run_marked && a->run_marked != run ? a->run_marked
-                        : a->run_sel + 1 < (long)a->n_runs ? a->runs[a->run_sel + 1]
-                                                          : 0;
-        if (!other)
-            app_message(a, "mark another run with space first");
-        else
-            app_diff(a, other < run ? other : run, other < run ? run : other);
-    } else if (key == 'p') {
-        app_close_pane(a);
-        app_replay(a, run);
-    } else {
-        return false;
-    }
-    a->dirty = true;
-    return true;
-}
-
-/* Keys a full-screen pane takes for itself; false for the others. */
-static bool pane_key(struct app *a, int key)
-{
-    if (a->pane == PANE_NONE || a->pane == PANE_DETAIL) {
-        if (a->pane == PANE_DETAIL && (key == KEY_NPAGE || key == KEY_PPAGE)) {
-            scroll_pane(a, key == KEY_NPAGE ? 5 : -5);
-            return true;
-        }
-        if (a->pane == PANE_DETAIL && key == 'q') { /* one level, as Esc: not the TUI */
-            app_close_pane(a);
-            return true;
-        }
-        if (key == 'q' && (a->m.past_run || a->m.focus >= 0)) { /* leave it, as Esc */
-            actions_command(a, "back");
-            return true;
-        }
-        return false;
-    }
-    int page = draw_pane_rows(a);
-    bool history = a->pane == PANE_HISTORY && a->n_runs > 0;
-    if (history && (key == KEY_UP || key == 'k' || key == KEY_DOWN || key == 'j')) {
-        history_move(a, key == KEY_UP || key == 'k' ? -1 : 1);
-    } else if (history && (key == KEY_PPAGE || key == KEY_NPAGE)) {
-        history_move(a, key == KEY_PPAGE ? -page : page);
-    } else if (history && (key == 'g' || key == KEY_HOME || key == 'G' || key == KEY_END)) {
-        history_move(a, key == 'g' || key == KEY_HOME ? -(long)a->n_runs : (long)a->n_runs);
-    } else if (a->pane == PANE_HISTORY && a->run_sel >= 0 && history_key(a, key)) {
-        return true;
-    } else if (key == KEY_UP || key == 'k' || key == KEY_DOWN || key == 'j') {
-        scroll_pane(a, key == KEY_UP || key == 'k' ? -1 : 1);
-    } else if (key == KEY_PPAGE || key == KEY_NPAGE) {
-        scroll_pane(a, key == KEY_PPAGE ? -page : page);
-    } else if (key == 'g' || key == KEY_HOME) {
-        scroll_pane(a, -(int)a->lines.n);
-    } else if (key == 'G' || key == KEY_END) {
-        scroll_pane(a, (int)a->lines.n);
-    } else if (key == 27 || key == 'q') {
-        app_close_pane(a);
-    } else {
-        return false;
-    }
-    a->dirty = true;
-    return true;
-}
-
-/* --- the task list -------------------------------------------------------------------------------- */
-
-/* Keys the focused task list takes: moving along it, its filters, Tab back to the graph,
- * Esc/q: drop the filters, then close it. The others (Enter, r, i, w, t...) act on the
- * selection, which the list moves, as in the graph. */
-static bool list_key(struct app *a, int key)
-{
-    struct tasklist *l = &a->list;
-    if (!l->open || !l->focused || (a->pane != PANE_NONE && a->pane != PANE_DETAIL) ||
-        !a->m.ws)
-        return false;
-    long page = LINES - 5 > 1 ? LINES - 5 : 1, all = (long)a->m.view.n;
-    if (key == KEY_UP || key == 'k' || key == KEY_DOWN || key == 'j')
-        tasklist_move(l, &a->m, key == KEY_UP || key == 'k' ? -1 : 1);
-    else if (key == KEY_PPAGE || key == KEY_NPAGE)
-        tasklist_move(l, &a->m, key == KEY_PPAGE ? -page : page);
-    else if (key == 'g' || key == KEY_HOME || key == 'G' || key == KEY_END)
-        tasklist_move(l, &a->m, key == 'g' || key == KEY_HOME ? -all : all);
-    else if (key == '/')
-        a->prompt = PROMPT_FILTER;
-    else if (key == 's' || key == 'S') {
-        tasklist_cycle(l, &a->m, key == 's' ? 1 : -1);
-        tasklist_sync(l, &a->m);
-    } else if (key == '\t')
-        l->focused = false;
-    else if ((key == 27 || key == 'q') && a->pane == PANE_DETAIL)
-        return false; /* the pane first */
-    else if ((key == 27 || key == 'q') && (l->text.len || l->state)) {
-        sb_free(&l->text);
-        l->state = NULL;
-    } else if (key == 27 || key == 'q')
-        l->open = l->focused = false;
-    else
-        return false;
-    a->dirty = true;
-    return true;
+    struct strv lines = {0};
+    pane_history(a, &lines);
+    app_pane(a, PANE_HISTORY, "history: Enter shows a run, space marks it, d diffs, p replays",
+             &lines);
+    a->run_sel = a->n_runs ? 0 : -1;
+    if (a->n_runs)
+        app_history_move(a, sel);
 }
 
 /* --- input ------------------------------------------------------------------------------------------ */
@@ -577,14 +469,12 @@ void app_key(struct app *a, int key)
     free(a->message);
     a->message = NULL;
     a->dirty = true;
-    if (a->m.past_run && a->pane == PANE_NONE && (key == KEY_LEFT || key == KEY_RIGHT))
-        key = key == KEY_LEFT ? ',' : '.'; /* a past run: arrows walk its timeline */
     if (a->prompt != PROMPT_NONE)
         prompt_key(a, key);
     else if (a->form)
         form_input(a, key);
-    else if (!list_key(a, key) && !pane_key(a, key) && !actions_key(a, key))
-        app_message(a, "no action on that key (? lists them)");
+    else if (!actions_key(a, key))
+        app_message(a, "no action on that key here (? lists them)");
     if (!a->quit)
         refresh_detail(a); /* it follows the selection */
 }

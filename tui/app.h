@@ -65,6 +65,7 @@ struct app {
     size_t n_runs;
     long run_sel;
     int64_t run_marked; /* history: the run marked for a diff (0: none) */
+    bool diff_from_history; /* the diff pane was opened from the history: Esc goes back */
 
     bool playing; /* a past run's events play */
     int speed;    /* how many times faster than they happened */
@@ -97,8 +98,13 @@ void app_message(struct app *a, const char *fmt, ...) __attribute__((format(prin
 /* Opens a pane with the given title and lines (taken over). */
 void app_pane(struct app *a, enum pane p, const char *title, struct strv *lines);
 void app_close_pane(struct app *a);
-/* Scrolls the pane to its end, keeping a full page of it in sight. */
+/* Scrolls the pane to its end, keeping a full page of it in sight; by delta lines
+ * (clamped to that end). */
 void app_scroll_end(struct app *a);
+void app_scroll(struct app *a, int delta);
+/* Opens the history list with run k (0: the newest) selected; moves its selection. */
+void app_open_history(struct app *a, long k);
+void app_history_move(struct app *a, long delta);
 /* Re-reads the flow and states (and the watched files). */
 void app_reload(struct app *a);
 /* Shows a past run on the graph, as it ended; replays it; diffs two runs in a pane. */

@@ -329,7 +329,7 @@ static void draw_bottom(const struct app *a, int row)
     int pw = pos[0] ? layout_text_width(pos) : 0;
     if (pw > COLS / 2)
         pw = 0;
-    char *hints = actions_footer(COLS - 1 - (pw ? pw + 2 : 0));
+    char *hints = actions_footer(actions_context(a), COLS - 1 - (pw ? pw + 2 : 0));
     attrset(A_DIM);
     mvaddnstr(row, 0, hints, COLS);
     attrset(0);

@@ -107,7 +107,7 @@ KEYS
     assert_out "┃ ○ train"
     assert_out "│ ○ load"
     screen help
-    assert_line '^ +I +invalidate-downstream +invalidate it and all downstream$'
+    assert_line '^ +I +invalidate-downstream TASK +invalidate it and all downstream$'
     assert_line '^ +u +undo +undo the last edit or invalidation$'
     assert_line '^ +a +add NAME COMMAND\.\.\. +add a task'
     assert_line '^ +set TASK\.FIELD VALUE\.\.\. +set a field'
@@ -679,7 +679,7 @@ KEYS
     assert_out " tasks 2000 of 2000"
     assert_out "✓77 ○1922 ✗1"
     assert_line '^▸○ t0 +pending'
-    assert_out "Tab list"
+    assert_line '^/ filter  s state  Tab graph  .*\? help  q Esc close-list +t0 · layer 1/23$'
     screen failed
     assert_out " tasks 1 of 2000 · failed"
     assert_line '^▸✗ t1000 +failed'
@@ -692,6 +692,7 @@ KEYS
     assert_line '^▸○ t1999 +pending'
     screen closed
     assert_not_out "tasks 2000 of 2000"
+    assert_out "Tab list"
 }
 
 # The list's name filter applies as it is typed; Esc drops it, a second Esc closes the list.
@@ -727,4 +728,50 @@ KEYS
     assert_line '^▸○ t1990 +pending'
     screen closed
     assert_not_out " tasks 2000 of 2000"
+}
+
+# Every view has its own keys, from the one table: in the full-screen history `i` used
+# to ask to invalidate the hidden graph's selection, and Esc from a run diff went to
+# the graph; the footer showed `r run R run-all` in forms and the history.
+test_tui_history_keys_act_on_the_history_and_esc_goes_back_one_level() {
+    chain_flow
+    sl run; assert_rc 0
+    echo '# tuned' >>tasks/train.sh
+    sl run; assert_rc 0
+    tui <<'KEYS'
+keys H
+keys i
+dump history_i
+keys d
+dump diff
+key Esc
+dump back_in_history
+keys ?
+dump help
+key Esc
+key Esc
+keys a
+dump form
+key Esc
+keys g
+dump graph
+keys q
+KEYS
+    screen history_i
+    assert_out "no action on that key here (? lists them)"
+    assert_not_out "invalidate"
+    screen diff
+    assert_out "run 1 -> run 2 (Esc closes)"
+    screen back_in_history
+    assert_line '^ +run +started +status'
+    assert_line 'Enter show-run  space mark-run  d diff-runs  p replay-run  .*\? help  q Esc close$'
+    screen help
+    assert_out "Keys here:"
+    assert_line '^ +d +diff-runs +what differs from the marked run'
+    assert_line '^ +k Up +up +\[graph\] the nearest task above on screen$'
+    screen form
+    assert_line '^Enter apply  Esc cancel-form  Down next-field'
+    assert_not_out "R run-all"
+    screen graph
+    assert_line '^Enter detail  Tab list  r run  R run-all'
 }
