@@ -308,16 +308,25 @@ static void act_REPLAY(struct app *a, const struct strv *args)
 
 /* --- running ---------------------------------------------------------------------------------- */
 
+#define MAX_RUN_PARAMS 5 /* what the child's argument vector has room for */
+
 static void start_now(struct app *a, const char *target)
 {
     struct err e;
     if (a->m.run_going && a->child.pid <= 0)
         app_message(a, "a run started elsewhere is going; this one waits for nothing else");
-    const char *args[] = {"run", target, NULL};
+    const char *args[4 + 2 * MAX_RUN_PARAMS] = {"run"};
+    size_t k = 1;
+    for (size_t i = 0; i < a->run_params.n && i < MAX_RUN_PARAMS; i++) {
+        args[k++] = "-p";
+        args[k++] = a->run_params.v[i];
+    }
+    args[k++] = target;
     if (child_start(&a->child, a->m.flow_path, args, &e))
         app_message(a, "%s", e.msg);
     else
-        app_message(a, "running %s", target ? target : "the flow");
+        app_message(a, "running %s%s%s", target ? target : "the flow",
+                    a->run_params.n ? " with " : "", a->run_params.n ? "one-off parameters" : "");
 }
 
 static void save_and_run(struct app *a)
@@ -341,15 +350,50 @@ static void start(struct app *a, const char *target)
     app_ask(a, save_and_run, "%s has unsaved edits: save them and run? (y/n)", a->m.flow_path);
 }
 
+/* `:run [TASK] -p NAME=VALUE...`: the one-off parameters the run gets (as `sluice run
+ * -p`, kept in no file); false after saying why the options are not that. */
+static bool parse_run_options(struct app *a, const char *options)
+{
+    strv_free(&a->run_params);
+    struct strv w = {0};
+    for (const char *p = options + strspn(options, " "); *p; p += strspn(p, " ")) {
+        size_t n = strcspn(p, " ");
+        strv_push(&w, xstrndup(p, n));
+        p += n;
+    }
+    bool ok = w.n % 2 == 0 && w.n / 2 <= MAX_RUN_PARAMS;
+    for (size_t i = 0; ok && i < w.n; i += 2)
+        ok = strcmp(w.v[i], "-p") == 0 && strchr(w.v[i + 1], '=') && w.v[i + 1][0] != '=';
+    for (size_t i = 1; ok && i < w.n; i += 2)
+        strv_push(&a->run_params, xstrdup(w.v[i]));
+    strv_free(&w);
+    if (!ok)
+        app_message(a, "a run takes up to %d -p NAME=VALUE (e.g. :run-all -p lr=0.05)",
+                    MAX_RUN_PARAMS);
+    return ok;
+}
+
 static void act_RUN(struct app *a, const struct strv *args)
 {
-    if (have_selection(a))
+    bool task_given = args->n && args->v[0][0] != '-';
+    struct sb options = {0};
+    for (size_t i = task_given; i < args->n; i++)
+        sb_addf(&options, "%s%s", options.len ? " " : "", args->v[i]);
+    bool ok = parse_run_options(a, options.buf ? options.buf : "");
+    sb_free(&options);
+    if (!ok)
+        return;
+    if (task_given && (!a->m.ws || flow_find(a->m.ws->flow, args->v[0]) < 0))
+        app_message(a, "no task named \"%s\"", args->v[0]);
+    else if (task_given)
+        start(a, args->v[0]);
+    else if (have_selection(a))
         start(a, a->m.ws->flow->tasks[selected_task(a)].name);
 }
 
 static void act_RUN_ALL(struct app *a, const struct strv *args)
 {
-    if (a->m.ws)
+    if (a->m.ws && parse_run_options(a, args->n ? args->v[0] : ""))
         start(a, NULL);
 }
 
@@ -566,6 +610,7 @@ static void act_COMMAND(struct app *a, const struct strv *args)
     a->prompt = PROMPT_COMMAND;
     sb_free(&a->input);
     sb_adds(&a->input, "");
+    app_candidates(a);
 }
 
 static void quit_now(struct app *a)

@@ -43,8 +43,10 @@
     X(LAST, "last", C_GRAPH, 'G', KEY_END, "", "the last task", false)                             \
     X(DETAIL, "detail", C_SEL, '\n', KEY_ENTER, "", "details (on a sub-flow: expand it)", true)    \
     X(LIST, "list", C_GRAPH, '\t', 0, "", "the task list beside the graph, with the keys", true)   \
-    X(RUN, "run", C_SEL, 'r', 0, "", "run the selected task and what it needs", true)              \
-    X(RUN_ALL, "run-all", C_SEL, 'R', 0, "", "run the whole flow", true)                           \
+    X(RUN, "run", C_SEL, 'r', 0, "TASK OPTIONS...",                                               \
+      "run the task and what it needs (OPTIONS: -p NAME=VALUE, this run only)", true)            \
+    X(RUN_ALL, "run-all", C_SEL, 'R', 0, "OPTIONS...", "run the whole flow (-p NAME=VALUE...)",    \
+      true)                                                                                        \
     X(CANCEL, "cancel", C_ALL, 'C', 0, "", "cancel the run started here", false)                   \
     X(INVALIDATE, "invalidate", C_SEL, 'i', 0, "TASK",                                             \
       "invalidate the task (shows what, asks first)", true)                                        \

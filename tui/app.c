@@ -295,29 +295,41 @@ static void submit_prompt(struct app *a)
     sb_free(&a->input);
 }
 
-/* Tab on the `:` line: completes the word being typed, or lists what it could be. */
-static void complete_input(struct app *a)
+void app_candidates(struct app *a)
+{
+    strv_free(&a->cands);
+    a->cand_sel = -1;
+    complete_command(a->m.doc, a->input.buf ? a->input.buf : "", &a->cand_start, &a->cands);
+}
+
+/* Puts text in place of the word being completed. */
+static void splice(struct app *a, const char *text)
 {
     char *line = xstrdup(a->input.buf ? a->input.buf : "");
-    size_t start;
-    struct strv c = {0};
-    complete_command(a->m.doc, line, &start, &c);
-    if (c.n) {
-        char *common = complete_common(&c);
-        sb_free(&a->input);
-        sb_add(&a->input, line, start);
-        sb_adds(&a->input, common);
-        free(common);
-    }
-    if (c.n > 1) {
-        struct sb b = {0};
-        for (size_t i = 0; i < c.n; i++)
-            sb_addf(&b, "%s%.*s", i ? "  " : "", (int)strcspn(c.v[i], " "), c.v[i]);
-        app_message(a, "%s", b.buf);
-        sb_free(&b);
-    }
-    strv_free(&c);
+    sb_free(&a->input);
+    sb_add(&a->input, line, a->cand_start);
+    sb_adds(&a->input, text);
     free(line);
+}
+
+/* Tab on the `:` line: completes what every candidate shares; when that adds nothing,
+ * cycles through the candidates (the list above the line shows them). */
+static void complete_input(struct app *a)
+{
+    if (!a->cands.n)
+        return;
+    const char *word = a->input.buf ? a->input.buf + a->cand_start : "";
+    char *common = complete_common(&a->cands);
+    bool grows = a->cand_sel < 0 && strlen(common) > strlen(word);
+    if (grows || a->cands.n == 1) {
+        splice(a, common);
+        free(common);
+        app_candidates(a); /* on to the next argument's */
+        return;
+    }
+    free(common);
+    a->cand_sel = (a->cand_sel + 1) % (long)a->cands.n;
+    splice(a, a->cands.v[a->cand_sel]);
 }
 
 static bool is_enter(int key)
@@ -376,9 +388,12 @@ static void prompt_key(struct app *a, int key)
             a->input.buf[--a->input.len] = 0;
     } else if (key == '\t' && a->prompt == PROMPT_COMMAND) {
         complete_input(a);
+        return;
     } else if (key >= ' ' && key < 256) {
         sb_addc(&a->input, (char)key);
     }
+    if (a->prompt == PROMPT_COMMAND)
+        app_candidates(a);
 }
 
 /* --- panes ---------------------------------------------------------------------------------------- */
@@ -671,6 +686,8 @@ int tui_main(const struct tui_opts *o)
     model_close(&a.m);
     strv_free(&a.lines);
     sb_free(&a.input);
+    strv_free(&a.cands);
+    strv_free(&a.run_params);
     tasklist_free(&a.list);
     free(a.pane_title);
     free(a.search);

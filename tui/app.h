@@ -40,11 +40,16 @@ struct app {
     enum prompt prompt;
     struct sb input;
     char *search;
+    long search_from;   /* the selection when `/` was pressed (Esc goes back to it) */
+    struct strv cands;  /* the `:` line: candidates for the word being typed */
+    size_t cand_start;  /* where that word begins */
+    long cand_sel;      /* the candidate Tab put in (-1: none yet) */
     char *question; /* the confirmation's question */
     void (*on_yes)(struct app *a);
     size_t *pending; /* the tasks a confirmation is about */
     size_t n_pending;
     char *pending_name; /* the task (or the run's target) a question is about */
+    struct strv run_params; /* the next run's one-off parameters (`:run -p NAME=VALUE`) */
     /* What u undoes, the last first: 0 for an edit, else an invalidation's id. */
     int64_t *undo_marks;
     size_t n_marks, cap_marks;
@@ -119,6 +124,8 @@ void app_ask(struct app *a, void (*on_yes)(struct app *a), const char *fmt, ...)
 bool app_edit(struct app *a, const struct edit *edits, size_t n, const char *select);
 /* Remembers what u undoes next: 0 an edit, else an invalidation's id. */
 void app_push_undo(struct app *a, int64_t mark);
+/* Recomputes the `:` line's candidates (after it changed). */
+void app_candidates(struct app *a);
 /* Opens a form (taken over). */
 void app_form(struct app *a, struct form *f);
 

@@ -338,6 +338,56 @@ static void draw_bottom(const struct app *a, int row)
         mvaddstr(row, COLS - 1 - pw, pos);
 }
 
+/* What a `:` candidate is: an action's usage and help, or a task's state. */
+static void describe(const struct app *a, const char *cand, char *buf, size_t n)
+{
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(cand, " "), cand);
+    buf[0] = 0;
+    if (a->cand_start == 0) {
+        const char *help = actions_describe(name), *usage = actions_usage(name);
+        if (help)
+            snprintf(buf, n, "%s%s%s", usage && usage[0] ? usage : "",
+                     usage && usage[0] ? ": " : "", help);
+        return;
+    }
+    long t = a->m.ws ? flow_find(a->m.ws->flow, name) : -1;
+    long v = t >= 0 ? a->m.view.of_task[t] : -1;
+    if (v >= 0 && strcmp(model_node_name(&a->m, (size_t)v), name) == 0)
+        snprintf(buf, n, "%s %s", look_glyph(model_state(&a->m, (size_t)v), a->m.ascii),
+                 model_state(&a->m, (size_t)v));
+}
+
+/* The `:` line's candidates above it, with what each is; Tab cycles through them. */
+static void draw_palette(const struct app *a)
+{
+    if (a->prompt != PROMPT_COMMAND || !a->cands.n)
+        return;
+    int max = LINES - 4 < 8 ? LINES - 4 : 8, n = (int)a->cands.n;
+    int shown = n > max ? max - 1 : n, top = LINES - 2 - (n > max ? max : n);
+    long first = a->cand_sel >= shown ? a->cand_sel - shown + 1 : 0;
+    for (int r = 0; r < shown; r++) {
+        long k = first + r;
+        char desc[256];
+        describe(a, a->cands.v[k], desc, sizeof desc);
+        attrset(k == a->cand_sel ? A_REVERSE : 0);
+        mvhline(top + r, 0, ' ', COLS);
+        if (k == a->cand_sel)
+            mvaddstr(top + r, 0, a->m.ascii ? ">" : "▸");
+        mvaddnstr(top + r, 1, a->cands.v[k], COLS - 2);
+        attrset(k == a->cand_sel ? A_REVERSE : A_DIM);
+        if (COLS > 30)
+            mvaddnstr(top + r, 24, desc, COLS - 25);
+        attrset(0);
+    }
+    if (n > max) {
+        mvhline(top + shown, 0, ' ', COLS);
+        attrset(A_DIM);
+        mvprintw(top + shown, 1, "... %d more (type to narrow, Tab cycles)", n - shown);
+        attrset(0);
+    }
+}
+
 /* Writes text from the top left, broken between words to fit the terminal's width. */
 static void draw_wrapped(const char *text)
 {
@@ -410,6 +460,7 @@ void draw_frame(struct app *a)
         draw_pane(a, rows - ph, ph);
     draw_status(a, LINES - 2);
     draw_bottom(a, LINES - 1);
+    draw_palette(a);
     wnoutrefresh(stdscr);
     doupdate();
 }

@@ -775,3 +775,60 @@ KEYS
     screen graph
     assert_line '^Enter detail  Tab list  r run  R run-all'
 }
+
+# The `:` line shows its candidates with what each is as you type (`:` Tab, `:re` Tab
+# and `:set train.e` Tab used to show nothing), Tab cycles through them, commands take
+# a task (`:invalidate tr` said "takes no arguments") and `:run-all -p` one-off
+# parameters.
+test_tui_command_palette_shows_candidates_and_takes_arguments() {
+    chain_flow
+    sl run; assert_rc 0
+    tui <<'KEYS'
+keys :re
+dump re
+key Tab
+key Tab
+dump cycled
+key Esc
+keys :set train.e
+key Tab
+dump fields
+key Esc
+keys :invalidate tr
+key Tab
+dump task
+key Enter
+dump asked
+keys n
+keys :run-all -p lr=0.05
+key Enter
+wait-idle
+dump ran
+keys :run -p lr
+key Enter
+dump refused
+keys q
+KEYS
+    screen re
+    assert_line '^ redo +redo the edit undone$'
+    assert_line '^ rename +TASK NAME: rename it'
+    assert_line '^:re$'
+    screen cycled
+    assert_line '^▸replay +replay the past run shown'
+    assert_line '^:replay$'
+    screen fields
+    assert_line '^▸train.env$'
+    assert_line '^ train.expire$'
+    screen task
+    assert_line '^:invalidate train$'
+    screen asked
+    assert_out "invalidate train? (y/n)"
+    screen ran
+    assert_line '^run 2 ok in .*: 2 ran'
+    assert_eq "$(sql "SELECT count(*) FROM runs")" 2 "runs"
+    grep -q "lr=0.05" .sluice/views/*/model 2>/dev/null ||
+        grep -rqs "lr=0.05" .sluice || fail "the one-off parameter did not reach the task"
+    screen refused
+    assert_out "a run takes up to 5 -p NAME=VALUE"
+    sl status; assert_out "4 cached"
+}
