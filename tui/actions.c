@@ -225,7 +225,9 @@ static void act_HELP(struct app *a, const struct strv *args)
 
 static void act_BACK(struct app *a, const struct strv *args)
 {
-    if (a->pane != PANE_NONE) {
+    if (a->search_shown) {
+        a->search_shown = false; /* the highlight first: n and N still find */
+    } else if (a->pane != PANE_NONE) {
         app_close_pane(a);
     } else if (a->m.past_run) {
         model_leave_past(&a->m);
@@ -523,6 +525,7 @@ static void act_REDO(struct app *a, const struct strv *args)
 
 static void act_SEARCH(struct app *a, const struct strv *args)
 {
+    a->search_from = a->m.sel;
     a->prompt = PROMPT_SEARCH;
     sb_free(&a->input);
     sb_adds(&a->input, "");
@@ -992,6 +995,32 @@ static void act_TOP(struct app *a, const struct strv *args)
 static void act_END(struct app *a, const struct strv *args)
 {
     app_scroll(a, (int)a->lines.n);
+}
+
+static void act_FIND(struct app *a, const struct strv *args)
+{
+    a->find_from = a->pane_scroll;
+    a->prompt = PROMPT_FIND;
+    sb_free(&a->input);
+    sb_adds(&a->input, "");
+}
+
+static void find_again(struct app *a, int dir)
+{
+    if (!a->pane_search)
+        app_message(a, "nothing found yet: / finds text in the pane");
+    else if (!app_pane_find(a, a->pane_search, a->pane_scroll, dir))
+        app_message(a, "no line holds \"%s\"", a->pane_search);
+}
+
+static void act_FIND_NEXT(struct app *a, const struct strv *args)
+{
+    find_again(a, 1);
+}
+
+static void act_FIND_PREV(struct app *a, const struct strv *args)
+{
+    find_again(a, -1);
 }
 
 /* One level: a run diff opened from the history goes back to it. */

@@ -108,6 +108,9 @@
     X(SCROLL_DOWN, "scroll-down", C_PANE, 'j', KEY_DOWN, "", "scroll down a line", true)           \
     X(TOP, "top", C_PANE, 'g', KEY_HOME, "", "scroll to the start", false)                         \
     X(END, "end", C_PANE, 'G', KEY_END, "", "scroll to the end, a full page in sight", true)       \
+    X(FIND, "find", C_PANE, '/', 0, "", "find text in the pane (as you type)", true)             \
+    X(FIND_NEXT, "find-next", C_PANE, 'n', 0, "", "the next line holding it", false)               \
+    X(FIND_PREV, "find-previous", C_PANE, 'N', 0, "", "the previous line holding it", false)       \
     X(CLOSE, "close", C_PANE | C_HISTORY | C_DETAIL, 'q', 27, "",                                  \
       "close the pane (a run diff: back to the history)", true)                                    \
     X(NEWER, "newer", C_HISTORY, 'k', KEY_UP, "", "the newer run", false)                          \

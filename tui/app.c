@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "actions.h"
@@ -276,6 +277,47 @@ static void form_input(struct app *a, int key)
 
 /* --- prompts -------------------------------------------------------------------------------------- */
 
+static bool line_has(const char *line, const char *text)
+{
+    size_t n = strlen(text);
+    for (; *line; line++)
+        if (strncasecmp(line, text, n) == 0)
+            return true;
+    return false;
+}
+
+bool app_pane_find(struct app *a, const char *text, int from, int dir)
+{
+    int n = (int)a->lines.n;
+    for (int k = 1; text[0] && k <= n; k++) {
+        int i = ((from + dir * k) % n + n) % n;
+        if (line_has(a->lines.v[i], text)) {
+            a->pane_scroll = 0;
+            app_scroll(a, i);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* `/` as it is typed: on the graph the first task matching from where it began is
+ * selected; in a pane, the first line holding the text comes to the top. */
+static void find_as_typed(struct app *a)
+{
+    const char *text = a->input.buf ? a->input.buf : "";
+    if (a->prompt == PROMPT_FIND) {
+        a->pane_scroll = a->find_from;
+        app_pane_find(a, text, a->find_from - 1, 1);
+        return;
+    }
+    a->m.sel = a->search_from;
+    if (a->m.sel >= 0 && model_matches(&a->m, (size_t)a->m.sel, text))
+        return;
+    long i = model_search(&a->m, text, 1);
+    if (i >= 0)
+        a->m.sel = i;
+}
+
 static void submit_prompt(struct app *a)
 {
     enum prompt p = a->prompt;
@@ -284,11 +326,14 @@ static void submit_prompt(struct app *a)
     if (p == PROMPT_SEARCH && text[0]) {
         free(a->search);
         a->search = xstrdup(text);
-        long i = model_search(&a->m, text, 1);
-        if (i < 0)
+        a->search_shown = true;
+        if (!model_count_matches(&a->m, text))
             app_message(a, "no task matches \"%s\"", text);
-        else
-            a->m.sel = i;
+    } else if (p == PROMPT_FIND && text[0]) {
+        free(a->pane_search);
+        a->pane_search = xstrdup(text);
+        if (!app_pane_find(a, text, a->find_from - 1, 1))
+            app_message(a, "no line holds \"%s\"", text);
     } else if (p == PROMPT_COMMAND && text[0] && !actions_command(a, text)) {
         app_message(a, "no action named \"%.*s\" (? lists them)", (int)strcspn(text, " "), text);
     }
@@ -379,6 +424,10 @@ static void prompt_key(struct app *a, int key)
         return;
     }
     if (key == 27) {
+        if (a->prompt == PROMPT_SEARCH)
+            a->m.sel = a->search_from;
+        if (a->prompt == PROMPT_FIND)
+            a->pane_scroll = a->find_from;
         a->prompt = PROMPT_NONE;
         sb_free(&a->input);
     } else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
@@ -394,6 +443,8 @@ static void prompt_key(struct app *a, int key)
     }
     if (a->prompt == PROMPT_COMMAND)
         app_candidates(a);
+    if (a->prompt == PROMPT_SEARCH || a->prompt == PROMPT_FIND)
+        find_as_typed(a);
 }
 
 /* --- panes ---------------------------------------------------------------------------------------- */
@@ -691,6 +742,7 @@ int tui_main(const struct tui_opts *o)
     tasklist_free(&a.list);
     free(a.pane_title);
     free(a.search);
+    free(a.pane_search);
     free(a.question);
     free(a.pending);
     free(a.pending_name);

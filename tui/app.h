@@ -17,7 +17,14 @@
 #include "watch.h"
 
 enum pane { PANE_NONE, PANE_DETAIL, PANE_WHY, PANE_LOG, PANE_HISTORY, PANE_DIFF, PANE_HELP };
-enum prompt { PROMPT_NONE, PROMPT_SEARCH, PROMPT_COMMAND, PROMPT_CONFIRM, PROMPT_FILTER };
+enum prompt {
+    PROMPT_NONE,
+    PROMPT_SEARCH,  /* `/` on the graph: selects the first match as it is typed */
+    PROMPT_COMMAND, /* `:` */
+    PROMPT_CONFIRM, /* a yes/no question */
+    PROMPT_FILTER,  /* `/` in the task list: its name filter */
+    PROMPT_FIND,    /* `/` in a text pane: scrolls to the first line with the text */
+};
 
 struct app {
     struct model m;
@@ -41,6 +48,9 @@ struct app {
     struct sb input;
     char *search;
     long search_from;   /* the selection when `/` was pressed (Esc goes back to it) */
+    bool search_shown;  /* the boxes matching the search are highlighted (until Esc) */
+    char *pane_search;  /* the text `/` found in the pane (n, N find it again) */
+    int find_from;      /* the pane's scroll when `/` was pressed there */
     struct strv cands;  /* the `:` line: candidates for the word being typed */
     size_t cand_start;  /* where that word begins */
     long cand_sel;      /* the candidate Tab put in (-1: none yet) */
@@ -124,6 +134,9 @@ void app_ask(struct app *a, void (*on_yes)(struct app *a), const char *fmt, ...)
 bool app_edit(struct app *a, const struct edit *edits, size_t n, const char *select);
 /* Remembers what u undoes next: 0 an edit, else an invalidation's id. */
 void app_push_undo(struct app *a, int64_t mark);
+/* The next (dir 1) or previous (-1) line of the pane after line `from` holding text
+ * (ignoring case), cycling; scrolls to it. False when no line does. */
+bool app_pane_find(struct app *a, const char *text, int from, int dir);
 /* Recomputes the `:` line's candidates (after it changed). */
 void app_candidates(struct app *a);
 /* Opens a form (taken over). */

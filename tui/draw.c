@@ -149,7 +149,10 @@ static void draw_box(const struct app *a, const struct view *v, size_t i)
     const char *glyph = strcmp(state, "running") == 0
                             ? (asc ? spinner_ascii[a->spinner % 4] : spinner_utf8[a->spinner % 4])
                             : look_glyph(state, asc);
-    attr_t label = sel ? A_REVERSE | A_BOLD : 0;
+    const char *found = a->prompt == PROMPT_SEARCH ? a->input.buf
+                        : a->search_shown          ? a->search
+                                                   : NULL;
+    attr_t label = (sel ? A_REVERSE | A_BOLD : 0) | (model_matches(m, i, found) ? A_UNDERLINE : 0);
     for (int x = b->x + 1; x < b->x + b->w - 1; x++)
         put(v, x, b->y + 1, " ", label);
     /* On the selected task's reversed bar a coloured glyph would be a coloured block. */
@@ -207,6 +210,9 @@ static void draw_pane(const struct app *a, int top, int h)
                                                  : 0;
         if (a->pane == PANE_HISTORY && (long)k == a->run_sel + 1)
             attr = A_REVERSE;
+        const char *found = a->prompt == PROMPT_FIND ? a->input.buf : a->pane_search;
+        if (found && found[0] && strcasestr(l, found))
+            attr |= A_BOLD | A_UNDERLINE;
         attrset(attr);
         mvaddnstr(top + row, 0, l, COLS);
     }
@@ -305,9 +311,25 @@ static void draw_bottom(const struct app *a, int row)
         attrset(0);
         return;
     }
-    if (a->prompt == PROMPT_SEARCH || a->prompt == PROMPT_COMMAND) {
-        mvaddch(row, 0, a->prompt == PROMPT_SEARCH ? '/' : ':');
-        addnstr(a->input.buf ? a->input.buf : "", COLS - 2);
+    if (a->prompt == PROMPT_SEARCH || a->prompt == PROMPT_COMMAND || a->prompt == PROMPT_FIND) {
+        const char *text = a->input.buf ? a->input.buf : "";
+        mvaddch(row, 0, a->prompt == PROMPT_COMMAND ? ':' : '/');
+        addnstr(text, COLS - 2);
+        char count[64] = "";
+        if (a->prompt == PROMPT_SEARCH && text[0]) {
+            size_t n = model_count_matches(&a->m, text);
+            snprintf(count, sizeof count, "   %zu match%s", n, n == 1 ? "" : "es");
+        } else if (a->prompt == PROMPT_FIND && text[0]) {
+            size_t n = 0;
+            for (size_t i = 0; i < a->lines.n; i++)
+                n += strcasestr(a->lines.v[i], text) != NULL;
+            snprintf(count, sizeof count, "   %zu line%s", n, n == 1 ? "" : "s");
+        }
+        int room = COLS - 2 - (int)strlen(text);
+        attrset(A_DIM);
+        if (room > 0)
+            addnstr(count, room);
+        attrset(0);
         return;
     }
     if (a->prompt == PROMPT_CONFIRM || a->message) {

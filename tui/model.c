@@ -622,6 +622,19 @@ static bool contains_ci(const char *hay, const char *needle)
     return n == 0;
 }
 
+bool model_matches(const struct model *m, size_t i, const char *text)
+{
+    return text && text[0] && contains_ci(model_node_name(m, i), text);
+}
+
+size_t model_count_matches(const struct model *m, const char *text)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->view.n; i++)
+        n += model_matches(m, i, text);
+    return n;
+}
+
 long model_search(const struct model *m, const char *text, int dir)
 {
     size_t n = m->view.n;

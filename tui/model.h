@@ -149,6 +149,9 @@ void model_select_name(struct model *m, const char *name);
 const char *model_node_name(const struct model *m, size_t i);
 /* The next (dir 1) or previous (-1) node whose name contains text; -1 if none. */
 long model_search(const struct model *m, const char *text, int dir);
+/* Whether node i's name contains text (ignoring case; never for ""); how many do. */
+bool model_matches(const struct model *m, size_t i, const char *text);
+size_t model_count_matches(const struct model *m, const char *text);
 /* The next (dir 1) or previous (-1) node after the selection, cycling, in this state
  * word ("failed"); -1 if none. count: how many nodes are in it; rank: the found one's
  * place among them, from 1, in view order. */

@@ -832,3 +832,44 @@ KEYS
     assert_out "a run takes up to 5 -p NAME=VALUE"
     sl status; assert_out "4 cached"
 }
+
+# Search selects as you type and counts the matches (it waited for Enter and said
+# nothing); Esc goes back to where it began; `/` in the help searches the help (it
+# searched the tasks behind it).
+test_tui_search_is_incremental_and_slash_in_help_searches_the_help() {
+    chain_flow
+    tui <<'KEYS'
+keys /t
+dump t
+keys r
+dump tr
+key Esc
+dump escaped
+keys /rep
+key Enter
+dump found
+keys ?
+keys /mouse
+dump help_typing
+key Enter
+dump help_found
+keys q
+keys q
+KEYS
+    screen t
+    assert_line '^/t   3 matches$'
+    assert_out "┃ ○ features"
+    screen tr
+    assert_line '^/tr   1 match$'
+    assert_out "┃ ○ train"
+    screen escaped
+    assert_out "┃ ○ load"
+    screen found
+    assert_out "┃ ○ report"
+    screen help_typing
+    assert_line '^/mouse   [0-9]+ lines?$'
+    screen help_found
+    assert_line '^ keys'
+    OUT_TEXT=$(printf "%s\n" "$OUT_TEXT" | sed -n 3p) # the first line of the pane
+    assert_out "mouse"
+}
