@@ -225,9 +225,8 @@ static void act_HELP(struct app *a, const struct strv *args)
 
 static void act_BACK(struct app *a, const struct strv *args)
 {
-    if (a->search_shown) {
-        a->search_shown = false; /* the highlight first: n and N still find */
-    } else if (a->pane != PANE_NONE) {
+    a->search_shown = false; /* n and N still find */
+    if (a->pane != PANE_NONE) {
         app_close_pane(a);
     } else if (a->m.past_run) {
         model_leave_past(&a->m);
