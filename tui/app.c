@@ -586,11 +586,15 @@ static void report_run(struct app *a)
             fmt_duration(took, sizeof took, r.took);
         struct sb b = {0};
         sb_addf(&b, "run %lld %s in %s:", (long long)r.id, r.status, took);
-        const int counts[] = {r.ran, r.hit, r.cutoff, r.failed, r.unpublished};
-        const char *words[] = {"ran", "hit", "cut off", "failed", "unpublished"};
-        for (int i = 0; i < 5; i++)
+        const int counts[] = {r.ran, r.hit, r.cutoff, r.failed, r.blocked, r.unpublished};
+        const char *words[] = {"ran", "hit", "cut off", "failed", "blocked", "unpublished"};
+        for (int i = 0; i < 6; i++)
             if (counts[i] || (i == 0 && !r.hit && !r.cutoff && !r.failed))
                 sb_addf(&b, " %d %s", counts[i], words[i]);
+        char *failure = r.failed ? pane_failure(a, r.id) : NULL;
+        if (failure)
+            sb_addf(&b, " %s %s (t goes to it)", a->m.ascii ? "-" : "·", failure);
+        free(failure);
         app_message(a, "%s", b.buf);
         sb_free(&b);
         run_row_free(&r);

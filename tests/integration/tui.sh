@@ -873,3 +873,30 @@ KEYS
     OUT_TEXT=$(printf "%s\n" "$OUT_TEXT" | sed -n 3p) # the first line of the pane
     assert_out "mouse"
 }
+
+# The toast of a failed run names the task, its exit code and the line of its log that
+# says what went wrong; it and the history count failed and blocked apart (the history
+# said `failed 2` where the run said `1 failed 1 blocked`).
+test_tui_failed_run_toast_names_the_task_its_exit_code_and_error() {
+    chain_flow
+    write tasks/train.sh 'echo "epoch 1"; echo "ValueError: bad lr" >&2; echo "bye"; exit 3'
+    commit_all
+    tui <<'KEYS'
+keys R
+wait-idle
+dump ran
+keys H
+dump history
+key Esc
+keys t
+dump jumped
+keys q
+KEYS
+    screen ran
+    assert_line '^run 1 failed in [0-9.]+m?s: 2 ran 1 failed 1 blocked · train exited 3: ValueError: bad lr \(t goes to it\)$'
+    screen history
+    assert_line '^ +run +started +status +took +ran +hit +cut +failed +blocked +git'
+    assert_line '^ +1 +[0-9:]+ +failed +[0-9.]+m?s +2 +0 +0 +1 +1 '
+    screen jumped
+    assert_out "train: 1 of 1 failed"
+}
