@@ -7,6 +7,7 @@
 
 #include "actions.h"
 #include "draw.h"
+#include "look.h"
 #include "panes.h"
 
 /* Every handler takes the `:` line's arguments (none from a key); most ignore them. */
@@ -219,7 +220,7 @@ static void act_HISTORY(struct app *a, const struct strv *args)
 static void act_HELP(struct app *a, const struct strv *args)
 {
     struct strv lines = {0};
-    actions_help(actions_context(a), &lines);
+    actions_help(actions_context(a), a->m.ascii, &lines);
     app_pane(a, PANE_HELP, "keys (j/k scroll, Esc closes)", &lines);
 }
 
@@ -299,6 +300,24 @@ static void act_SLOWER(struct app *a, const struct strv *args)
 static void act_FASTER(struct app *a, const struct strv *args)
 {
     change_speed(a, true);
+}
+
+/* The timeline to the moment the run's first task failed, with that task selected. */
+static void act_TO_FAILURE(struct app *a, const struct strv *args)
+{
+    if (!showing_past(a))
+        return;
+    struct model *m = &a->m;
+    size_t k = 0;
+    while (k < m->n_past && !(m->past[k].state == LIVE_FAILED && m->past[k].task >= 0))
+        k++;
+    if (k == m->n_past) {
+        app_message(a, "no task failed in run %lld", (long long)m->past_run);
+        return;
+    }
+    a->playing = false;
+    model_seek(m, (long)k + 1);
+    model_select_task(m, (size_t)m->past[k].task);
 }
 
 static void act_REPLAY(struct app *a, const struct strv *args)
@@ -1410,7 +1429,7 @@ static void help_line(size_t i, bool here, struct strv *lines)
     free(cmd);
 }
 
-void actions_help(int ctx, struct strv *lines)
+void actions_help(int ctx, bool ascii, struct strv *lines)
 {
     bool seen[ACT_COUNT] = {0};
     strv_push(lines, xstrdup("  Keys here:"));
@@ -1426,6 +1445,21 @@ void actions_help(int ctx, struct strv *lines)
         if (!seen[i])
             help_line(i, false, lines);
     strv_push(lines, xstrdup(""));
+    char *legend = look_legend(ascii);
+    /* a few states a line, broken between two of them ("  ") */
+    for (const char *p = legend, *label = "States:"; *p; label = "") {
+        const char *end = p, *sep;
+        while ((sep = strstr(end, "  ")) && sep - p < 60)
+            end = sep + 2;
+        size_t n = sep && end > p ? (size_t)(end - p - 2) : strlen(p);
+        strv_pushf(lines, "  %-8s%.*s", label, (int)n, p);
+        p += n;
+        p += strspn(p, " ");
+    }
+    free(legend);
+    strv_pushf(lines, "  On a past run: %s ran, %s hit (its result was in the store), %s cut off "
+                      "(ran, and came out as before).",
+               look_glyph("ran", ascii), look_glyph("hit", ascii), look_glyph("cutoff", ascii));
     strv_push(lines, xstrdup("  Ctrl-C: as q (at a prompt, question or form: as Esc)."));
     strv_push(lines, xstrdup("  `:` takes an action and its arguments (Tab completes names, "
                              "fields, paths):"));

@@ -64,6 +64,7 @@
     X(PLAY, "play", C_PAST, ' ', 0, "", "play or pause its events", true)                          \
     X(SLOWER, "slower", C_PAST, '[', 0, "", "play at half the speed", false)                       \
     X(FASTER, "faster", C_PAST, ']', 0, "", "play at twice the speed", false)                      \
+    X(TO_FAILURE, "to-failure", C_PAST, 'F', 0, "", "the moment its first task failed", true)     \
     X(REPLAY, "replay", C_PAST, 'p', 0, "", "replay the past run shown, with the code it had",     \
       true)                                                                                        \
     X(SEARCH, "search", C_GRAPH, '/', 0, "", "find a task by name", true)                          \
@@ -167,7 +168,7 @@ bool actions_key(struct app *a, int key);
 bool actions_command(struct app *a, const char *line);
 /* The help overlay's lines: the keys of the views active now, then every other; the
  * footer's hints for them (always ending with `? help` and what q does there). */
-void actions_help(int ctx, struct strv *lines);
+void actions_help(int ctx, bool ascii, struct strv *lines);
 char *actions_footer(int ctx, int width);
 /* Every action's name that `:` runs, in table order; an action's usage ("TASK.FIELD
  * VALUE...") and help, or NULL when there is no such action. */

@@ -281,8 +281,8 @@ dump now
 keys q
 KEYS
     screen history
-    assert_line '^ +2 +[0-9:]+ +ok +[0-9.]+m?s +1 +1 +0 +0 +[0-9a-f]{7}[+] +report$'
-    assert_line '^ +1 +[0-9:]+ +ok +[0-9.]+m?s +4 +0 +0 +0 +[0-9a-f]{7} +report$'
+    assert_line '^ +2 +[0-9:]+ +ok +[0-9.]+m?s +1 +1 +0 +0 +0 +[0-9a-f]{7}[+] +report$'
+    assert_line '^ +1 +[0-9:]+ +ok +[0-9.]+m?s +4 +0 +0 +0 +0 +[0-9a-f]{7} +report$'
     screen run1
     assert_out "chain │ 4 ran │ run 1 event 14/14 "
     assert_out "as it ended"
@@ -899,4 +899,48 @@ KEYS
     assert_line '^ +1 +[0-9:]+ +failed +[0-9.]+m?s +2 +0 +0 +1 +1 '
     screen jumped
     assert_out "train: 1 of 1 failed"
+}
+
+# On a past run, ran, hit and cut off look different on every box (ran and hit were
+# both a green ✓), the help's legend has every glyph (`·` was missing), and F moves
+# the timeline to the moment the first task failed.
+test_tui_past_run_marks_ran_hit_cutoff_and_jumps_to_the_failure() {
+    chain_flow
+    sl run; assert_rc 0
+    echo '# tuned' >>tasks/train.sh
+    commit_all
+    sl run; assert_rc 0
+    write tasks/train.sh 'echo "ValueError: bad lr" >&2; exit 3'
+    commit_all
+    sl run
+    tui <<'KEYS'
+keys H
+keys j
+key Enter
+dump run2
+key Esc
+keys H
+key Enter
+keys F
+dump failure
+key Esc
+keys ?
+keys /States
+key Enter
+dump legend
+keys q
+keys q
+KEYS
+    screen run2
+    assert_out "┃ · load"
+    assert_out "│ ✓ features"
+    assert_out "│ ● train"
+    assert_out "│ ≡ report"
+    screen failure
+    assert_out "┃ ✗ train"
+    assert_line 'run 3 +event [0-9]+/[0-9]+ .*train failed'
+    screen legend
+    assert_out "● ran"
+    assert_out "· skipped"
+    assert_out "≡ cut off"
 }
