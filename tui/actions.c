@@ -434,16 +434,26 @@ static void do_invalidate(struct app *a)
     int64_t id;
     size_t removed;
     struct err e;
-    if (invalidate_apply(a->m.ws, a->pending, a->n_pending, "from the TUI", &id, &removed, &e))
-        app_message(a, "%s", e.msg);
-    else if (!removed)
-        app_message(a, "nothing to invalidate: not cached");
-    else
-        app_message(a, "invalidation %lld: %zu task%s (u undoes it)", (long long)id, a->n_pending,
-                    a->n_pending == 1 ? "" : "s");
+    int rc = invalidate_apply(a->m.ws, a->pending, a->n_pending, "from the TUI", &id, &removed, &e);
     if (removed)
         app_push_undo(a, id);
     app_reload(a);
+    /* Say it in the words the boxes and the status bar use: how many are invalidated now
+     * (tasks without a result, pending or failed, have none to take out). */
+    size_t now = 0;
+    for (size_t i = 0; !rc && a->m.ws && i < a->n_pending; i++)
+        now += a->pending[i] < a->m.ws->flow->n_tasks &&
+               a->m.st[a->pending[i]].state == ST_INVALIDATED;
+    if (rc)
+        app_message(a, "%s", e.msg);
+    else if (!removed)
+        app_message(a, "nothing to invalidate: not cached");
+    else if (now == a->n_pending)
+        app_message(a, "invalidation %lld: %zu invalidated (u undoes it)", (long long)id, now);
+    else
+        app_message(a, "invalidation %lld: %zu invalidated; %zu of the %zu had no result to take "
+                       "out (u undoes it)",
+                    (long long)id, now, a->n_pending - now, a->n_pending);
 }
 
 /* `:invalidate TASK` selects TASK first, so the preview shows on the graph. */

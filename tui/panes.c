@@ -130,7 +130,9 @@ void pane_detail(const struct app *a, struct strv *lines)
     size_t i = (size_t)m->sel, t = model_task(m, i);
     const struct task *task = &m->ws->flow->tasks[t];
     const char *state = model_state(m, i);
-    strv_pushf(lines, "%s  %s %s", task->name, look_glyph(state, m->ascii), state);
+    strv_pushf(lines, "%s  %s %s%s%s%s", task->name, look_glyph(state, m->ascii), state,
+               m->past_run ? "  (in the run shown; now " : "",
+               m->past_run ? state_name(m->st[t].state) : "", m->past_run ? ")" : "");
     if (m->past_run)
         past_lines(m, t, lines);
     for (size_t r = 0; r < m->st[t].reasons.n && !m->past_run; r++)
@@ -164,6 +166,10 @@ void pane_why(const struct app *a, struct strv *lines)
         return;
     }
     const char *state = state_name(w.state);
+    if (m->past_run) /* the boxes show the run; why is about now: say both */
+        strv_pushf(lines, "in run %lld: %s %s; now:", (long long)m->past_run,
+                   look_glyph(model_state(m, (size_t)m->sel), m->ascii),
+                   model_state(m, (size_t)m->sel));
     strv_pushf(lines, "%s: %s %s", m->ws->flow->tasks[t].name, look_glyph(state, m->ascii),
                state);
     if (w.n == 0)

@@ -81,7 +81,7 @@ KEYS
     assert_not_out "╔"
     screen invalidated
     assert_out "1 cached  3 invalidated │"
-    assert_out "invalidation 1: 3 tasks (u undoes it)"
+    assert_out "invalidation 1: 3 invalidated (u undoes it)"
     grep -q "3 invalidated" status.txt || fail "the CLI did not see the invalidation: $(cat status.txt)"
     screen undone
     assert_out "4 cached │"
@@ -943,4 +943,52 @@ KEYS
     assert_out "● ran"
     assert_out "· skipped"
     assert_out "≡ cut off"
+}
+
+# The toast of an invalidation counts in the status bar's words: it said `820 tasks`
+# where the status bar said `822 invalidated` (tasks without a result have none to take
+# out).
+test_tui_invalidation_toast_agrees_with_the_status_bar() {
+    big_flow_with_a_failure
+    tui <<'KEYS'
+size 200 40
+keys /t911
+key Enter
+keys I
+keys y
+dump invalidated
+keys q
+KEYS
+    screen invalidated
+    local toast bar
+    toast=$(printf '%s\n' "$OUT_TEXT" | sed -n 's/^invalidation 1: \([0-9]*\) invalidated; [0-9]* of the [0-9]* had no result to take out (u undoes it)$/\1/p')
+    bar=$(printf '%s\n' "$OUT_TEXT" | sed -n 's/.* \([0-9]*\) invalidated .*/\1/p' | head -1)
+    [ -n "$toast" ] || fail "no invalidation toast in: $OUT_TEXT"
+    assert_eq "$toast" "$bar" "invalidated in the toast and in the status bar"
+}
+
+# On a past run the details said `skipped` (the run) where `w` said `invalidated`
+# (now), without saying which is which: both now say the state then and now.
+test_tui_past_run_details_and_why_say_then_and_now() {
+    chain_flow
+    sl run; assert_rc 0
+    sl invalidate train; assert_rc 0
+    tui <<'KEYS'
+keys H
+key Enter
+keys jj
+key Enter
+dump details
+key Esc
+keys w
+dump why
+key Esc
+key Esc
+keys q
+KEYS
+    screen details
+    assert_out "train  ● ran  (in the run shown; now invalidated)"
+    screen why
+    assert_out "in run 1: ● ran; now:"
+    assert_out "train: ⊗ invalidated"
 }
