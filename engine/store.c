@@ -333,6 +333,19 @@ void store_clean_logs(struct store *s)
 
 /* --- objects ----------------------------------------------------------------------------- */
 
+/* An objects/xx or logs/xx that exists must be a real directory: one replaced by a
+ * symbolic link is never written through (verify --repair deletes it). */
+static int existing_fanout_dir(const char *dir, struct err *e)
+{
+    struct stat st;
+    if (lstat(dir, &st) != 0)
+        return err_set(e, "%s: %s", dir, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return 0;
+    return err_set(e, "%s is not a directory (%s): run sluice verify --repair", dir,
+                   S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
+}
+
 static int ensure_fanout(struct store *s, const char *digest, bool durable, struct err *e)
 {
     unsigned idx = (unsigned)strtoul((char[3]){digest[0], digest[1], 0}, NULL, 16);
@@ -345,6 +358,8 @@ static int ensure_fanout(struct store *s, const char *digest, bool durable, stru
             strv_push(&s->unsynced, xstrdup(s->objects));
     } else if (errno != EEXIST) {
         rc = err_set(e, "cannot create %s: %s", d, strerror(errno));
+    } else {
+        rc = existing_fanout_dir(d, e);
     }
     if (rc == 0)
         s->fanout_ok[idx / 8] |= (uint8_t)(1u << (idx % 8));
@@ -488,6 +503,8 @@ int store_take_log(struct store *s, const char *log_path, char digest[HASH_HEX],
     int rc = 0;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         rc = err_set(e, "%s: %s", dir, strerror(errno));
+    else if (existing_fanout_dir(dir, e))
+        rc = -1;
     else if (rename(log_path, dest) != 0) /* the slot's next task starts a new file */
         rc = err_set(e, "%s: %s", dest, strerror(errno));
     if (rc)

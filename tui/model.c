@@ -27,14 +27,16 @@ static void free_live(struct model *m, size_t n)
     for (size_t i = 0; m->live_log && i < n; i++) {
         free(m->live_log[i]);
         free(m->live_job[i]);
+        free(m->live_wait[i]);
     }
     free(m->live_log);
     free(m->live_job);
+    free(m->live_wait);
     free(m->live);
     free(m->started);
     free(m->submitted);
     free(m->duration);
-    m->live_log = m->live_job = NULL;
+    m->live_log = m->live_job = m->live_wait = NULL;
     m->live = NULL;
     m->started = m->submitted = m->duration = NULL;
 }
@@ -163,6 +165,7 @@ void model_reload(struct model *m)
     m->duration = xcalloc(n + 1, sizeof *m->duration);
     m->live_log = xcalloc(n + 1, sizeof *m->live_log);
     m->live_job = xcalloc(n + 1, sizeof *m->live_job);
+    m->live_wait = xcalloc(n + 1, sizeof *m->live_wait);
     m->submitted = xcalloc(n + 1, sizeof *m->submitted);
     m->run_id = 0;
     m->run_going = false;
@@ -281,6 +284,10 @@ static void apply_event(struct model *m, size_t t, const char *state, double whe
     if (l == LIVE_NONE)
         return;
     m->live[t] = l;
+    free(m->live_wait[t]); /* another run computes it: said until the task moves on */
+    m->live_wait[t] = l == LIVE_QUEUED && strncmp(detail, "waiting for run ", 16) == 0
+                          ? xstrdup(detail)
+                          : NULL;
     if (l == LIVE_RUNNING) {
         m->started[t] = when;
         free(m->live_log[t]);
@@ -323,7 +330,8 @@ bool model_poll(struct model *m)
         memset(m->live, 0, n_tasks(m) * sizeof *m->live);
         for (size_t t = 0; t < n_tasks(m); t++) {
             free(m->live_job[t]);
-            m->live_job[t] = NULL;
+            free(m->live_wait[t]);
+            m->live_job[t] = m->live_wait[t] = NULL;
         }
         m->run_id = id;
         m->run_going = true;
@@ -482,6 +490,8 @@ void model_note(const struct model *m, size_t i, char *buf, size_t n)
         fmt_duration(buf, n, now_wall() - m->started[t]);
     else if (job) /* in a scheduler's queue: its job number ("slurm job 42" -> "#42") */
         snprintf(buf, n, "#%s", strrchr(job, ' ') ? strrchr(job, ' ') + 1 : job);
+    else if (m->run_going && m->live[t] == LIVE_QUEUED && m->live_wait[t])
+        snprintf(buf, n, "waiting"); /* for another run; the details say which */
     else if (m->duration[t] >= 0 && !m->past_run &&
              (m->run_going || m->st[t].state != ST_CACHED))
         fmt_duration(buf, n, m->duration[t]);

@@ -52,6 +52,7 @@ struct model {
     double *duration;  /* per task: how long it ran (< 0: unknown) */
     char **live_log;   /* per task: its log file while it runs */
     char **live_job;   /* per task: its job in a scheduler's queue ("slurm job 42"), or NULL */
+    char **live_wait;  /* per task: "waiting for run 3 (pid 42), which is computing it", or NULL */
     double *submitted; /* per task: when its executor queued it */
     int64_t data_version;
     int64_t run_ended; /* a watched run that just ended (the app reports it, then clears it) */

@@ -71,6 +71,8 @@ static void executor_lines(const struct model *m, size_t t, struct strv *lines)
     if (!runs_locally(task) || task->exec_options)
         strv_pushf(lines, "executor: %s%s%s", task->executor, task->exec_options ? " " : "",
                    task->exec_options ? task->exec_options : "");
+    if (m->run_going && m->live[t] == LIVE_QUEUED && m->live_wait[t])
+        strv_pushf(lines, "%s", m->live_wait[t]);
     const char *job = m->run_going ? m->live_job[t] : NULL;
     if (!job || (m->live[t] != LIVE_QUEUED && m->live[t] != LIVE_RUNNING))
         return;
@@ -113,12 +115,12 @@ static void output_files(const struct model *m, size_t t, struct strv *lines)
     if (manifest)
         store_manifest_files(manifest, &files);
     free(manifest);
-    strv_pushf(lines, "output: %zu file%s, %s in .sluice/views/%.12s...", files.n,
+    strv_pushf(lines, "output: %zu file%s, %s in .sluice/views/%.12s...", (size_t)files.n,
                files.n == 1 ? "" : "s", size, e->digest);
     for (size_t i = 0; i < files.n && i < FILES_SHOWN; i++)
         strv_pushf(lines, "  %s", files.v[i]);
     if (files.n > FILES_SHOWN)
-        strv_pushf(lines, "  ... %zu more", files.n - FILES_SHOWN);
+        strv_pushf(lines, "  ... %zu more", (size_t)(files.n - FILES_SHOWN));
     strv_free(&files);
 }
 
