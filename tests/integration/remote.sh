@@ -386,3 +386,20 @@ test_remote_object_missing_on_the_server_is_a_miss() {
     diff -r "$(view_of a/.sluice use)" "$(view_of b/.sluice use)" || fail "outputs differ"
     [ -n "$(ls "$T/srv/root/team/cas")" ] || fail "the run did not upload the objects again"
 }
+
+# A sluice.conf that cannot be read must stop every command that opens the store: falling
+# back to .sluice would show (and change) another store than the one `run` uses.
+test_a_broken_sluice_conf_stops_every_command_not_only_run() {
+    chain_flow
+    printf 'store = ../team-store\n' >sluice.conf
+    sl run
+    assert_rc 0
+    [ -d ../team-store ] || fail "sluice.conf's store was not used"
+    printf 'store = ../team-store\nstoer = x\n' >sluice.conf
+    for cmd in status history "invalidate train" gc verify "why report" "show last" "log train"; do
+        sl $cmd
+        assert_rc 2
+        assert_out "sluice.conf:2: unknown key \"stoer\""
+    done
+    [ ! -e .sluice ] || fail "a store was made at the default place"
+}
