@@ -564,6 +564,7 @@ static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
             rc = expand_code(L, s, t, rt->code.v[i], &t->code);
     }
     strv_uniq(&t->code);
+    strv_free(&rt->code); /* expanded into t->code: the raw flow lives until its scope ends */
     if (rc == 0 && t->publish) {
         struct template_vars pv = v;
         pv.keep_key = true;
