@@ -964,7 +964,7 @@ int flowfile_read(const char *path, struct rawflow **out, struct err *e)
 {
     *out = NULL;
     size_t len;
-    char *buf = file_read_all(path, &len, e);
+    char *buf = file_read_bounded(path, FLOWFILE_MAX_BYTES, &len, e);
     if (!buf)
         return -1;
     int rc = flowfile_parse(path, buf, len, false, out, e);

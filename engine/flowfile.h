@@ -68,6 +68,9 @@ struct rawflow {
     size_t n_tasks;
 };
 
+/* A bigger flow file is refused before it is read: parsed, it would take ten times that. */
+#define FLOWFILE_MAX_BYTES ((size_t)256 << 20)
+
 int flowfile_read(const char *path, struct rawflow **out, struct err *e);
 /* The same on text already in memory (NUL-terminated at text[len]) that stands for the
  * file at path; with allow_empty, a flow without tasks is not an error (one being built). */

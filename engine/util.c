@@ -262,6 +262,11 @@ double now_mono(void)
 
 char *file_read_all(const char *path, size_t *len, struct err *e)
 {
+    return file_read_bounded(path, SIZE_MAX, len, e);
+}
+
+char *file_read_bounded(const char *path, size_t max, size_t *len, struct err *e)
+{
     /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
@@ -276,10 +281,24 @@ char *file_read_all(const char *path, size_t *len, struct err *e)
         close(fd);
         return NULL;
     }
+    if ((uint64_t)st.st_size > max) {
+        char has[32], may[32];
+        fmt_size(has, sizeof has, (uint64_t)st.st_size);
+        fmt_size(may, sizeof may, max);
+        err_set(e, "%s: %s, more than the %s it may be", path, has, may);
+        close(fd);
+        return NULL;
+    }
     size_t cap = (size_t)st.st_size + 2;
     char *buf = xmalloc(cap);
     size_t n = 0;
     for (;;) {
+        if (n > max) { /* it grew while being read */
+            err_set(e, "%s: grew past the size it may be while being read", path);
+            close(fd);
+            free(buf);
+            return NULL;
+        }
         if (n + 1 >= cap)
             buf = xrealloc(buf, cap *= 2);
         ssize_t r = read(fd, buf + n, cap - n - 1);
