@@ -440,3 +440,20 @@ test_a_big_uncommitted_code_file_is_kept_in_bounded_memory() {
     assert_eq "$(git hash-object big.bin)" "$(basename "$(dirname "$blob")")$(basename "$blob")" "its blob id"
     assert_eq "$(find .sluice/blobs -name '*.tmp' | wc -l)" 0 "temporary files left"
 }
+
+# A view replaced by a symbolic link to a directory of the user's is never followed: a
+# run making that output again puts a real view back (the user's directory untouched).
+test_a_view_replaced_by_a_symlink_is_put_back_not_followed() {
+    git_repo
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS; echo a >$OUT/r"}}}' >flow.json
+    sl run; assert_rc 0
+    view=$(ls -d .sluice/views/*)
+    mkdir mine && echo precious >mine/r && echo x >mine/extra
+    chmod -R u+w "$view" && rm -rf "$view" && ln -s "$T/mine" "$view"
+    before=$(snapshot)
+    sl run --force; assert_rc 0
+    assert_runs a 2
+    assert_untouched "$before" "the directory the view pointed at"
+    [ -d "$view" ] && [ ! -L "$view" ] || fail "the view is not a directory again"
+    sl verify; assert_rc 0
+}
