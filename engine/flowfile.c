@@ -939,6 +939,8 @@ int flowfile_parse(const char *path, const char *text, size_t len, bool allow_em
         flowfile_free(rf);
         return -1;
     }
+    if (rf->n_tasks) /* the doubling left up to half of it unused, beside the flow's copy */
+        rf->tasks = xrealloc(rf->tasks, rf->n_tasks * sizeof *rf->tasks);
     *out = rf;
     return 0;
 }

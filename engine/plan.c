@@ -15,8 +15,21 @@ bool plan_expired(const struct task *t, const struct cache_entry *e, double now)
 static void mark_invalid(struct plan_valid *v, enum plan_cause cause, size_t task)
 {
     v->v = VALID_NO;
-    v->cause = cause;
-    v->task = (long)task;
+    v->cause = (unsigned char)cause;
+    v->task = (int32_t)task;
+}
+
+#define ENTRY_CHUNK 1024
+
+/* A place for one more entry that stays where it is until plan_free(). */
+static struct cache_entry *new_entry(struct plan *p)
+{
+    size_t c = p->n_entries / ENTRY_CHUNK;
+    if (p->n_entries % ENTRY_CHUNK == 0) {
+        p->entries = xrealloc(p->entries, (c + 1) * sizeof *p->entries);
+        p->entries[c] = xmalloc(ENTRY_CHUNK * sizeof **p->entries);
+    }
+    return &p->entries[c][p->n_entries++ % ENTRY_CHUNK];
 }
 
 /* An upstream d is not valid: what that means for its downstream. */
@@ -51,11 +64,15 @@ static void valid_one(struct plan *p, struct keys *k, struct db *db, size_t u)
         return;
     }
     p->lookups++;
-    if (!cache_get(db, k->in[u].deep, &v->entry)) {
+    struct cache_entry found;
+    if (!cache_get(db, k->in[u].deep, &found)) {
         mark_invalid(v, CAUSE_NO_ENTRY, u);
         return;
     }
-    if (plan_expired(t, &v->entry, now_wall())) {
+    struct cache_entry *entry = new_entry(p);
+    *entry = found;
+    v->entry = entry;
+    if (plan_expired(t, entry, now_wall())) {
         mark_invalid(v, CAUSE_EXPIRED, u);
         return;
     }
@@ -66,14 +83,14 @@ static void valid_one(struct plan *p, struct keys *k, struct db *db, size_t u)
             assert(up->v != VALID_UNKNOWN);
             if (up->v == VALID_NO)
                 inherit_invalid(v, up, t->deps[j]);
-            digests[j] = up->entry.digest;
+            digests[j] = up->entry ? up->entry->digest : NULL;
         }
         if (v->v == VALID_UNKNOWN) {
             char shallow[HASH_HEX];
             struct cache_entry se;
             keys_shallow(k, u, digests, shallow);
             p->lookups++;
-            if (!cache_get(db, shallow, &se) || strcmp(se.digest, v->entry.digest) != 0)
+            if (!cache_get(db, shallow, &se) || strcmp(se.digest, entry->digest) != 0)
                 mark_invalid(v, CAUSE_UPSTREAM_CHANGED, changing_upstream(p, k->flow, u));
         }
         free(digests);
@@ -122,7 +139,7 @@ const struct cache_entry *plan_entry(struct plan *p, struct keys *k, struct db *
 {
     const struct plan_valid *v = validity(p, k, db, t);
     *why = v;
-    return v->v == VALID_YES ? &v->entry : NULL;
+    return v->v == VALID_YES ? v->entry : NULL;
 }
 
 bool plan_inherits_expiry(const struct plan *p, size_t t)
@@ -321,5 +338,8 @@ void plan_free(struct plan *p)
     free(p->nodes);
     free(p->inherits);
     free(p->valid);
+    for (size_t c = 0; c * ENTRY_CHUNK < p->n_entries; c++)
+        free(p->entries[c]);
+    free(p->entries);
     memset(p, 0, sizeof *p);
 }

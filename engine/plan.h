@@ -23,6 +23,7 @@
 #define SLUICE_PLAN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cache.h"
 #include "keys.h"
@@ -43,20 +44,21 @@ enum plan_cause {
 };
 
 /* Whether a task's deep entry still stands for its inputs (see above), memoised. */
-struct plan_valid {
-    enum { VALID_UNKNOWN, VALID_YES, VALID_NO } v;
-    enum plan_cause cause; /* VALID_NO: CAUSE_NO_ENTRY, CAUSE_EXPIRED, CAUSE_UPSTREAM_* */
-    long task;             /* VALID_NO: the task the cause is about (itself, or upstream) */
-    struct cache_entry entry; /* VALID_YES */
+enum { VALID_UNKNOWN, VALID_YES, VALID_NO };
+struct plan_valid { /* 16 bytes: one per task of a flow of a million */
+    unsigned char v;     /* VALID_* */
+    unsigned char cause; /* VALID_NO: CAUSE_NO_ENTRY, CAUSE_EXPIRED, CAUSE_UPSTREAM_* */
+    int32_t task;        /* VALID_NO: the task the cause is about (itself, or upstream) */
+    const struct cache_entry *entry; /* VALID_YES, CAUSE_EXPIRED: owned by the plan */
 };
 
-struct plan_node {
-    enum plan_action action;
-    enum plan_cause cause; /* why it runs */
+struct plan_node { /* 24 bytes: one per task */
+    enum plan_action action : 8;
+    enum plan_cause cause : 8; /* why it runs */
     bool target;
+    int32_t cause_task;      /* CAUSE_UPSTREAM_*: the upstream at the root of it, or -1 */
     struct cache_entry *hit; /* PLAN_HIT, CAUSE_DAMAGED: the entry (owned by the plan) */
     char *damage;            /* CAUSE_DAMAGED: what is wrong with the stored bytes */
-    long cause_task;         /* CAUSE_UPSTREAM_*: the upstream at the root of it */
 };
 
 struct plan {
@@ -66,6 +68,8 @@ struct plan {
     size_t n_run, n_hit;
     bool *inherits;           /* per task: some task upstream of it expires */
     struct plan_valid *valid; /* per task, filled on demand */
+    struct cache_entry **entries; /* what valid[] points at: chunks that never move */
+    size_t n_entries;
 };
 
 /* force: per task, run it even if cached (may be NULL). */

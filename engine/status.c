@@ -296,7 +296,7 @@ static void unreached(struct workspace *ws, struct plan *plan, size_t t, struct 
                    cache_missing_reason(ws->db, e->digest, task->keep == KEEP_NONE));
     } else if (why->cause == CAUSE_EXPIRED) {
         char ago[32];
-        fmt_duration(ago, sizeof ago, now_wall() - why->entry.created - task->expire);
+        fmt_duration(ago, sizeof ago, now_wall() - why->entry->created - task->expire);
         s->state = ST_EXPIRED;
         strv_pushf(&s->reasons, "expired %s ago; nothing needs it now", ago);
         return;

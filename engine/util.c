@@ -188,7 +188,13 @@ void sb_free(struct sb *b)
 
 void strv_push(struct strv *s, char *owned)
 {
-    xgrow(&s->v, &s->cap, s->n + 2, sizeof *s->v);
+    if (s->n + 2 > s->cap) { /* most lists hold one or two: start small */
+        size_t c = s->cap ? s->cap * 2 : 2;
+        while (c < s->n + 2)
+            c *= 2;
+        s->v = xrealloc(s->v, c * sizeof *s->v);
+        s->cap = c;
+    }
     s->v[s->n++] = owned;
     s->v[s->n] = NULL;
 }

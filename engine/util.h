@@ -52,9 +52,9 @@ void sb_vaddf(struct sb *b, const char *fmt, va_list ap);
 char *sb_take(struct sb *b);
 void sb_free(struct sb *b);
 
-struct strv {
+struct strv { /* 16 bytes: a flow holds several per task */
     char **v;
-    size_t n, cap;
+    uint32_t n, cap;
 };
 void strv_push(struct strv *s, char *owned);
 void strv_pushf(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
