@@ -884,6 +884,15 @@ void output_free(struct output *o)
     o->manifest = NULL;
 }
 
+/* Whether path, the store's own, was something else than a directory (a symbolic link
+ * to one of the user's, say) and is now gone: unlinked, never followed. */
+static bool replace_non_dir(const char *path)
+{
+    struct stat st;
+    return errno == ENOTDIR && lstat(path, &st) == 0 && !S_ISDIR(st.st_mode) &&
+           unlink(path) == 0;
+}
+
 int store_ingest(struct store *s, const char *out_dir, struct output *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
@@ -905,7 +914,8 @@ int store_ingest(struct store *s, const char *out_dir, struct output *out, struc
         int fault = testhook("store-view");
         if (fault)
             rc = err_set(e, "cannot move %s to %s: %s", out_dir, view, strerror(fault));
-        else if (rename(out_dir, view) == 0)
+        else if (rename(out_dir, view) == 0 ||
+                 (replace_non_dir(view) && rename(out_dir, view) == 0))
             chmod(view, 0555);
         else if (errno == EEXIST || errno == ENOTEMPTY)
             remove_tree(out_dir, NULL); /* the same output is already viewable */
