@@ -158,12 +158,15 @@ void tasklist_draw(struct tasklist *l, const struct model *m, int x, int y, int 
     size_t *rows;
     size_t n = tasklist_rows(l, m, &rows);
     struct sb title = {0};
-    sb_addf(&title, " tasks %zu of %zu", n, m->view.n);
-    if (l->state)
-        sb_addf(&title, " %s %s", m->ascii ? "-" : "·",
-                strcmp(l->state, "cutoff") == 0 ? "cut off" : l->state);
-    if (l->text.len)
-        sb_addf(&title, " %s \"%s\"", m->ascii ? "-" : "·", l->text.buf);
+    for (int words = 1; words >= 0 && (!title.len || layout_text_width(title.buf) > w); words--) {
+        title.len = 0; /* too wide: without "tasks " */
+        sb_addf(&title, " %s%zu of %zu", words ? "tasks " : "", n, m->view.n);
+        if (l->state)
+            sb_addf(&title, " %s %s", m->ascii ? "-" : "·",
+                    strcmp(l->state, "cutoff") == 0 ? "cut off" : l->state);
+        if (l->text.len)
+            sb_addf(&title, " %s \"%s\"", m->ascii ? "-" : "·", l->text.buf);
+    }
     attrset(l->focused ? A_REVERSE | A_BOLD : A_REVERSE);
     mvhline(y, x, ' ', w);
     mvaddnstr(y, x, title.buf, w);
