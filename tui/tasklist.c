@@ -169,7 +169,7 @@ void tasklist_draw(struct tasklist *l, const struct model *m, int x, int y, int 
     }
     attrset(l->focused ? A_REVERSE | A_BOLD : A_REVERSE);
     mvhline(y, x, ' ', w);
-    mvaddnstr(y, x, title.buf, w);
+    mvaddnstr(y, x, title.buf, layout_text_width(title.buf) <= w ? -1 : w); /* w is in bytes */
     attrset(0);
     sb_free(&title);
     draw_counts(m, x, y + 1, w);
