@@ -142,12 +142,17 @@ static void draw_counts(const struct model *m, int x, int y, int w)
     struct sb b = {0};
     for (size_t k = 0; model_state_word(k); k++) {
         size_t c = model_count_state(m, model_state_word(k));
+        size_t len = b.len;
         if (c)
             sb_addf(&b, "%s%s%zu", b.len ? " " : "", look_glyph(model_state_word(k), m->ascii),
                     c);
+        if (b.len > len && layout_text_width(b.buf) > w - 1) { /* only whole counts */
+            b.buf[b.len = len] = 0;
+            break;
+        }
     }
     attrset(A_DIM);
-    mvaddnstr(y, x + 1, b.buf ? b.buf : "", w - 1);
+    mvaddstr(y, x + 1, b.buf ? b.buf : "");
     attrset(0);
     sb_free(&b);
 }
