@@ -44,7 +44,7 @@
     X(DETAIL, "detail", C_SEL, '\n', KEY_ENTER, "", "details (on a sub-flow: expand it)", true)    \
     X(LIST, "list", C_GRAPH, '\t', 0, "", "the task list beside the graph, with the keys", true)   \
     X(RUN, "run", C_SEL, 'r', 0, "TASK OPTIONS...",                                               \
-      "run the task and what it needs (OPTIONS: -p NAME=VALUE, this run only)", true)            \
+      "run it and what it needs (-p NAME=VALUE: for this run)", true)                            \
     X(RUN_ALL, "run-all", C_SEL, 'R', 0, "OPTIONS...", "run the whole flow (-p NAME=VALUE...)",    \
       true)                                                                                        \
     X(CANCEL, "cancel", C_ALL, 'C', 0, "", "cancel the run started here", false)                   \
@@ -69,7 +69,7 @@
       true)                                                                                        \
     X(SEARCH, "search", C_GRAPH, '/', 0, "", "find a task by name", true)                          \
     X(JUMP, "jump", C_SEL, 't', 0, "STATE",                                                        \
-      "the next failed task (none: running, then stale; or the list's state, or STATE)", true)   \
+      "the next failed task (else running, stale; the list's state; STATE)", true)               \
     X(JUMP_BACK, "jump-back", C_SEL, 'T', 0, "STATE", "the same, backwards", false)                \
     X(NEXT, "next", C_SEL, 'n', 0, "", "the next match", false)                                    \
     X(PREV, "previous", C_SEL, 'N', 0, "", "the previous match", false)                            \
