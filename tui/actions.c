@@ -121,6 +121,8 @@ static void jump_to_state(struct app *a, const struct strv *args, int dir)
         return;
     }
     a->m.sel = i;
+    if (a->pane != PANE_NONE && a->pane != PANE_DETAIL)
+        app_close_pane(a); /* from a pane or the history: to the graph, to show it */
     app_message(a, "%s: %zu of %zu %s (%s: the %s one)", model_node_name(&a->m, (size_t)i),
                 rank, count, state, dir > 0 ? "t" : "T", dir > 0 ? "next" : "previous");
 }

@@ -68,9 +68,9 @@
     X(REPLAY, "replay", C_PAST, 'p', 0, "", "replay the past run shown, with the code it had",     \
       true)                                                                                        \
     X(SEARCH, "search", C_GRAPH, '/', 0, "", "find a task by name", true)                          \
-    X(JUMP, "jump", C_SEL, 't', 0, "STATE",                                                        \
+    X(JUMP, "jump", C_ALL, 't', 0, "STATE",                                                        \
       "the next failed task (else running, stale; the list's state; STATE)", true)               \
-    X(JUMP_BACK, "jump-back", C_SEL, 'T', 0, "STATE", "the same, backwards", false)                \
+    X(JUMP_BACK, "jump-back", C_ALL, 'T', 0, "STATE", "the same, backwards", false)                \
     X(NEXT, "next", C_SEL, 'n', 0, "", "the next match", false)                                    \
     X(PREV, "previous", C_SEL, 'N', 0, "", "the previous match", false)                            \
     X(FOCUS, "focus", C_SEL, 'f', 0, "", "only its ancestors and descendants", false)              \

@@ -641,6 +641,16 @@ keys t
 dump from_details
 keys T
 keys q
+keys G
+keys H
+keys t
+dump from_history
+keys G
+keys :jump fa
+key Tab
+dump completed
+key Enter
+dump by_command
 keys q
 KEYS
     screen jumped
@@ -648,6 +658,13 @@ KEYS
     assert_line '┃ ✗ t1000 +[┃┣]'
     screen from_details
     assert_out "t1000  ✗ failed"
+    assert_out "t1000: 1 of 1 failed"
+    screen from_history
+    assert_line '┃ ✗ t1000 +[┃┣]'
+    assert_not_out "run    started"
+    screen completed
+    assert_line '^:jump failed$'
+    screen by_command
     assert_out "t1000: 1 of 1 failed"
 }
 
