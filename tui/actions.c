@@ -1261,16 +1261,13 @@ int actions_context(const struct app *a)
 {
     if (a->form)
         return C_FORM;
-    if (a->pane == PANE_HISTORY)
-        return C_HISTORY;
-    if (a->pane != PANE_NONE && a->pane != PANE_DETAIL)
-        return C_PANE;
+    const struct pane_ops *p = pane_ops(a->pane);
+    if (p && !p->beside_graph)
+        return p->context; /* the pane takes the screen: only its keys */
     int c = a->list.open && a->list.focused && a->m.ws ? C_LIST : C_GRAPH;
     if (a->m.past_run)
         c |= C_PAST;
-    if (a->pane == PANE_DETAIL)
-        c |= C_DETAIL;
-    return c;
+    return p && p->context == C_DETAIL ? c | C_DETAIL : p ? p->context : c;
 }
 
 /* Whether row i is active in ctx, on the pass that looks at the views' own rows (0:
