@@ -1262,6 +1262,8 @@ int actions_context(const struct app *a)
     if (a->form)
         return C_FORM;
     const struct pane_ops *p = pane_ops(a->pane);
+    if (!a->m.ws && !p)
+        return C_BROKEN;
     if (p && !p->beside_graph)
         return p->context; /* the pane takes the screen: only its keys */
     int c = a->list.open && a->list.focused && a->m.ws ? C_LIST : C_GRAPH;
@@ -1417,6 +1419,7 @@ static void key_text(const struct entry *e, char *buf, size_t n)
 static const char *where(int ctx)
 {
     return ctx & C_GRAPH     ? "graph"
+           : ctx & C_BROKEN  ? "broken flow"
            : ctx & C_PAST    ? "past run"
            : ctx & C_LIST    ? "list"
            : ctx & C_HISTORY ? "history"
