@@ -116,8 +116,8 @@ static void output_files(const struct model *m, size_t t, struct strv *lines)
     if (manifest)
         store_manifest_files(manifest, &files);
     free(manifest);
-    strv_pushf(lines, "output: %zu file%s, %s in .sluice/views/%.12s...", (size_t)files.n,
-               files.n == 1 ? "" : "s", size, e->digest);
+    strv_pushf(lines, "output: %zu file%s, %s in .sluice/views/%.12s...%s", (size_t)files.n,
+               files.n == 1 ? "" : "s", size, e->digest, e->fetched ? ", cached (remote)" : "");
     for (size_t i = 0; i < files.n && i < FILES_SHOWN; i++)
         strv_pushf(lines, "  %s", files.v[i]);
     if (files.n > FILES_SHOWN)
