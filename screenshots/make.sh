@@ -65,7 +65,7 @@ shot 4-stale-why
 keys Escape
 tmux -S "$SOCK" resize-window -y 42 # the whole help at once
 keys '?'
-wait_for "q +quit"
+wait_for "Keys here:"
 ROWS=42 shot 5-help
 keys Escape
 tmux -S "$SOCK" resize-window -y $ROWS
