@@ -94,8 +94,8 @@ void tasklist_sync(const struct tasklist *l, struct model *m)
 
 int tasklist_width(int cols)
 {
-    int w = cols / 3;
-    return w < 26 ? 26 : w > 48 ? 48 : w;
+    int w = cols * 3 / 8; /* at 100 columns, room for the notes */
+    return w < 26 ? 26 : w > 52 ? 52 : w;
 }
 
 static attr_t state_attr(const char *state)
@@ -117,7 +117,7 @@ static void draw_row(const struct model *m, size_t i, bool sel, bool focused, in
                         : m->ascii                    ? spin_ascii[spinner % 4]
                                                       : spin_utf8[spinner % 4];
     char note[32] = "";
-    if (w >= 40)
+    if (w >= 34)
         model_note(m, i, note, sizeof note);
     int name_w = w - 4 - 12 - (note[0] ? 8 : 0);
     attr_t base = sel ? (focused ? A_REVERSE : A_BOLD) : 0;
