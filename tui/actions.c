@@ -121,6 +121,8 @@ static void jump_to_state(struct app *a, const struct strv *args, int dir)
         return;
     }
     a->m.sel = i;
+    if (a->pane != PANE_NONE && a->pane != PANE_DETAIL)
+        app_close_pane(a); /* from a pane or the history: to the graph, to show it */
     app_message(a, "%s: %zu of %zu %s (%s: the %s one)", model_node_name(&a->m, (size_t)i),
                 rank, count, state, dir > 0 ? "t" : "T", dir > 0 ? "next" : "previous");
 }
@@ -1259,16 +1261,15 @@ int actions_context(const struct app *a)
 {
     if (a->form)
         return C_FORM;
-    if (a->pane == PANE_HISTORY)
-        return C_HISTORY;
-    if (a->pane != PANE_NONE && a->pane != PANE_DETAIL)
-        return C_PANE;
+    const struct pane_ops *p = pane_ops(a->pane);
+    if (!a->m.ws && !p)
+        return C_BROKEN;
+    if (p && !p->beside_graph)
+        return p->context; /* the pane takes the screen: only its keys */
     int c = a->list.open && a->list.focused && a->m.ws ? C_LIST : C_GRAPH;
     if (a->m.past_run)
         c |= C_PAST;
-    if (a->pane == PANE_DETAIL)
-        c |= C_DETAIL;
-    return c;
+    return p && p->context == C_DETAIL ? c | C_DETAIL : p ? p->context : c;
 }
 
 /* Whether row i is active in ctx, on the pass that looks at the views' own rows (0:
@@ -1418,6 +1419,7 @@ static void key_text(const struct entry *e, char *buf, size_t n)
 static const char *where(int ctx)
 {
     return ctx & C_GRAPH     ? "graph"
+           : ctx & C_BROKEN  ? "broken flow"
            : ctx & C_PAST    ? "past run"
            : ctx & C_LIST    ? "list"
            : ctx & C_HISTORY ? "history"

@@ -23,8 +23,9 @@
 #define C_PANE 16    /* a text pane: why, log, help, a run diff */
 #define C_HISTORY 32 /* the history list */
 #define C_FORM 64    /* a form (form.c reads its keys: its rows say what they do) */
+#define C_BROKEN 128 /* the flow cannot be used: the error screen */
 #define C_SEL (C_GRAPH | C_LIST) /* acts on the selection, from the graph or the list */
-#define C_ALL (C_GRAPH | C_LIST | C_PANE | C_HISTORY)
+#define C_ALL (C_GRAPH | C_LIST | C_PANE | C_HISTORY | C_BROKEN)
 
 /* X(id, name, contexts, key, curses key or 0, arguments on the `:` line, help, in footer)
  * An action given fewer arguments than its usage names takes them from the selection
@@ -43,8 +44,8 @@
     X(LAST, "last", C_GRAPH, 'G', KEY_END, "", "the last task", false)                             \
     X(DETAIL, "detail", C_SEL, '\n', KEY_ENTER, "", "details (on a sub-flow: expand it)", true)    \
     X(LIST, "list", C_GRAPH, '\t', 0, "", "the task list beside the graph, with the keys", true)   \
-    X(RUN, "run", C_SEL, 'r', 0, "TASK OPTIONS...",                                               \
-      "run the task and what it needs (OPTIONS: -p NAME=VALUE, this run only)", true)            \
+    X(RUN, "run", C_SEL, 'r', 0, "TASK OPTIONS...",                                                \
+      "run it and what it needs (-p NAME=VALUE: for this run)", true)                              \
     X(RUN_ALL, "run-all", C_SEL, 'R', 0, "OPTIONS...", "run the whole flow (-p NAME=VALUE...)",    \
       true)                                                                                        \
     X(CANCEL, "cancel", C_ALL, 'C', 0, "", "cancel the run started here", false)                   \
@@ -54,8 +55,8 @@
       "invalidate it and all downstream", false)                                                   \
     X(INVALIDATE_UP, "invalidate-upstream", C_SEL, 'U', 0, "TASK",                                 \
       "invalidate it and all upstream", false)                                                     \
-    X(UNDO, "undo", C_SEL, 'u', 0, "", "undo the last edit or invalidation", false)                \
-    X(REDO, "redo", C_SEL, CTRL('r'), 0, "", "redo the edit undone", false)                        \
+    X(UNDO, "undo", C_SEL | C_BROKEN, 'u', 0, "", "undo the last edit or invalidation", false)     \
+    X(REDO, "redo", C_SEL | C_BROKEN, CTRL('r'), 0, "", "redo the edit undone", false)             \
     X(WHY, "why", C_SEL, 'w', 0, "", "why it is in its state, with code diffs", true)              \
     X(LOG, "log", C_SEL, 'L', 0, "", "its output (follows while it runs)", true)                   \
     X(HISTORY, "history", C_SEL, 'H', 0, "", "past runs", true)                                    \
@@ -64,13 +65,14 @@
     X(PLAY, "play", C_PAST, ' ', 0, "", "play or pause its events", true)                          \
     X(SLOWER, "slower", C_PAST, '[', 0, "", "play at half the speed", false)                       \
     X(FASTER, "faster", C_PAST, ']', 0, "", "play at twice the speed", false)                      \
-    X(TO_FAILURE, "to-failure", C_PAST, 'F', 0, "", "the moment its first task failed", true)     \
+    X(TO_FAILURE, "to-failure", C_PAST, 'F', 0, "", "the moment its first task failed", true)      \
     X(REPLAY, "replay", C_PAST, 'p', 0, "", "replay the past run shown, with the code it had",     \
       true)                                                                                        \
     X(SEARCH, "search", C_GRAPH, '/', 0, "", "find a task by name", true)                          \
-    X(JUMP, "jump", C_SEL, 't', 0, "STATE",                                                        \
-      "the next failed task (none: running, then stale; or the list's state, or STATE)", true)   \
-    X(JUMP_BACK, "jump-back", C_SEL, 'T', 0, "STATE", "the same, backwards", false)                \
+    X(JUMP, "jump", C_SEL | C_PANE | C_HISTORY, 't', 0, "STATE",                                   \
+      "the next failed task (else running, stale; the list's state; STATE)", true)                 \
+    X(JUMP_BACK, "jump-back", C_SEL | C_PANE | C_HISTORY, 'T', 0, "STATE",                         \
+      "the same, backwards", false)                                                                \
     X(NEXT, "next", C_SEL, 'n', 0, "", "the next match", false)                                    \
     X(PREV, "previous", C_SEL, 'N', 0, "", "the previous match", false)                            \
     X(FOCUS, "focus", C_SEL, 'f', 0, "", "only its ancestors and descendants", false)              \
@@ -82,7 +84,8 @@
     X(PAN_UP, "pan-up", C_GRAPH, 0, KEY_PPAGE, "", "scroll the picture up", false)                 \
     X(PAN_DOWN, "pan-down", C_GRAPH, 0, KEY_NPAGE, "", "scroll the picture down", false)           \
     X(MOUSE, "mouse", C_ALL, 'm', 0, "", "mouse on or off (a click selects)", false)               \
-    X(ADD, "add", C_SEL, 'a', 0, "NAME COMMAND...", "add a task (a form asks for what is missing)",\
+    X(ADD, "add", C_SEL, 'a', 0, "NAME COMMAND...",                                                \
+      "add a task (a form asks for what is missing)",                                              \
       false)                                                                                       \
     X(EDIT, "edit", C_SEL, 'e', 0, "TASK", "edit the task's fields in a form", false)              \
     X(CONNECT, "connect", C_SEL, 'c', 0, "UP DOWN", "DOWN comes after UP (c, select DOWN, Enter)", \
@@ -92,16 +95,21 @@
       false)                                                                                       \
     X(REMOVE_ANYWAY, "rm!", C_SEL, 0, 0, "TASK", "remove it even so: it leaves their after lists", \
       false)                                                                                       \
-    X(RENAME, "rename", C_SEL, 0, 0, "TASK NAME", "rename it, with every after and $IN_ naming it",\
+    X(RENAME, "rename", C_SEL, 0, 0, "TASK NAME",                                                  \
+      "rename it, with every after and $IN_ naming it",                                            \
       false)                                                                                       \
-    X(SET, "set", C_SEL, 0, 0, "TASK.FIELD VALUE...", "set a field (lists: a, b; env: K=V; K=V)",  \
+    X(SET, "set", C_SEL | C_BROKEN, 0, 0, "TASK.FIELD VALUE...",                                   \
+      "set a field (lists: a, b; env: K=V; K=V)",                                                  \
       false)                                                                                       \
-    X(UNSET, "unset", C_SEL, 0, 0, "TASK.FIELD", "remove a field", false)                          \
-    X(PARAM, "param", C_SEL, 0, 0, "PARAM VALUE...", "set a parameter (a new one is added)",       \
+    X(UNSET, "unset", C_SEL | C_BROKEN, 0, 0, "TASK.FIELD", "remove a field", false)               \
+    X(PARAM, "param", C_SEL | C_BROKEN, 0, 0, "PARAM VALUE...",                                    \
+      "set a parameter (a new one is added)",                                                      \
       false)                                                                                       \
-    X(UNPARAM, "unparam", C_SEL, 0, 0, "PARAM", "remove a parameter", false)                       \
-    X(EDITOR, "editor", C_SEL, 'E', 0, "", "open its first code file in $EDITOR", false)           \
-    X(SAVE, "save", C_GRAPH, 's', 0, "FILE", "save the flow file (to FILE: save as)", false)       \
+    X(UNPARAM, "unparam", C_SEL | C_BROKEN, 0, 0, "PARAM", "remove a parameter", false)            \
+    X(EDITOR, "editor", C_SEL | C_BROKEN, 'E', 0, "",                                              \
+      "open its first code file in $EDITOR", false)                                                \
+    X(SAVE, "save", C_GRAPH | C_BROKEN, 's', 0, "FILE",                                            \
+      "save the flow file (to FILE: save as)", false)                                              \
     X(PAGE_UP, "page-up", C_PANE | C_DETAIL, 0, KEY_PPAGE, "", "scroll the pane up a page", false) \
     X(PAGE_DOWN, "page-down", C_PANE | C_DETAIL, 0, KEY_NPAGE, "", "scroll the pane down a page",  \
       false)                                                                                       \
@@ -109,7 +117,7 @@
     X(SCROLL_DOWN, "scroll-down", C_PANE, 'j', KEY_DOWN, "", "scroll down a line", true)           \
     X(TOP, "top", C_PANE, 'g', KEY_HOME, "", "scroll to the start", false)                         \
     X(END, "end", C_PANE, 'G', KEY_END, "", "scroll to the end, a full page in sight", true)       \
-    X(FIND, "find", C_PANE, '/', 0, "", "find text in the pane (as you type)", true)             \
+    X(FIND, "find", C_PANE, '/', 0, "", "find text in the pane (as you type)", true)               \
     X(FIND_NEXT, "find-next", C_PANE, 'n', 0, "", "the next line holding it", false)               \
     X(FIND_PREV, "find-previous", C_PANE, 'N', 0, "", "the previous line holding it", false)       \
     X(CLOSE, "close", C_PANE | C_HISTORY | C_DETAIL, 'q', 27, "",                                  \
@@ -147,9 +155,10 @@
       true)                                                                                        \
     X(BACK, "back", C_GRAPH, 27, 0, "", "close the pane, leave focus, back to the present", false) \
     X(COMMAND, "command", C_ALL, ':', 0, "", "type an action with its arguments (Tab completes)",  \
-      false)                                                                                       \
-    X(HELP, "help", C_ALL, '?', 0, "", "the keys of this view, then every other", true)           \
-    X(QUIT, "quit", C_GRAPH, 'q', 0, "", "quit (asks if a run started here goes or if unsaved)",   \
+      true)                                                                                        \
+    X(HELP, "help", C_ALL, '?', 0, "", "the keys of this view, then every other", true)            \
+    X(QUIT, "quit", C_GRAPH | C_BROKEN, 'q', 0, "",                                                \
+      "quit (asks if a run started here goes or if unsaved)",                                      \
       true)
 
 enum action {

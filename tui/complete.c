@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "actions.h"
+#include "model.h"
 
 static bool starts(const char *s, const char *prefix)
 {
@@ -189,6 +190,13 @@ static void argument(const struct flowedit *doc, const struct strv *words, const
         strv_free(&names);
     } else if (strcmp(tok, "FILE") == 0) {
         paths(".", word, out);
+    } else if (strcmp(tok, "STATE") == 0) {
+        struct strv names = {0};
+        for (size_t s = 0; model_state_word(s); s++)
+            if (!strchr(model_state_word(s), ' ')) /* "not kept" is not one word */
+                strv_push(&names, xstrdup(model_state_word(s)));
+        matching(&names, word, " ", out);
+        strv_free(&names);
     } else if (starts(tok, "VALUE") && k == 1 && !word[0]) {
         const char *what = words->v[1];
         char *cur =

@@ -4,7 +4,8 @@
  * name followed by a space, "train." before a field, a directory ending in '/'), so
  * the caller only splices it in. The `:` line completes action names, then each
  * argument as the action's usage names it: TASK, UP and DOWN take task names,
- * TASK.FIELD a task and one of its fields, PARAM a parameter, FILE a path, and a
+ * TASK.FIELD a task and one of its fields, PARAM a parameter, FILE a path, STATE a
+ * state word (`:jump failed`), and a
  * VALUE after a field or parameter is offered its current value to edit. */
 #ifndef SLUICE_COMPLETE_H
 #define SLUICE_COMPLETE_H

@@ -6,6 +6,7 @@
 
 #include "actions.h"
 #include "look.h"
+#include "panes.h"
 #include "tasklist.h"
 
 #define MIN_W 40
@@ -182,12 +183,11 @@ static int pane_height(const struct app *a, int rows)
 {
     if (a->form)
         return form_height(a->form) < rows ? form_height(a->form) : rows;
-    if (a->pane == PANE_NONE)
+    const struct pane_ops *p = pane_ops(a->pane);
+    if (!p)
         return 0;
     /* Panes about the selected task leave the graph in sight; lists take the screen. */
-    if (a->pane == PANE_DETAIL || a->pane == PANE_WHY || a->pane == PANE_LOG)
-        return rows / 2 > 6 ? rows / 2 : 6;
-    return rows;
+    return !p->beside_graph ? rows : rows / 2 > 6 ? rows / 2 : 6;
 }
 
 static void draw_pane(const struct app *a, int top, int h)
@@ -202,13 +202,13 @@ static void draw_pane(const struct app *a, int top, int h)
             break;
         const char *l = a->lines.v[k];
         const char *t = l + strspn(l, " ");
-        bool diff = a->pane == PANE_WHY || a->pane == PANE_DETAIL || a->pane == PANE_DIFF;
+        bool diff = pane_ops(a->pane)->diff_colors;
         attr_t attr = !diff                      ? 0
                     : t[0] == '+' && t[1] != '+' ? (has_colors() ? COLOR_PAIR(LC_GREEN) : A_BOLD)
                     : t[0] == '-' && t[1] != '-' ? (has_colors() ? COLOR_PAIR(LC_RED) : A_DIM)
                     : t[0] == '@'                ? (has_colors() ? COLOR_PAIR(LC_CYAN) : 0)
                                                  : 0;
-        if (a->pane == PANE_HISTORY && (long)k == a->run_sel + 1)
+        if (pane_ops(a->pane)->rows && (long)k == a->run_sel + 1)
             attr = A_REVERSE;
         const char *found = a->prompt == PROMPT_FIND ? a->input.buf : a->pane_search;
         if (found && found[0] && strcasestr(l, found))

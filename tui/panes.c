@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "actions.h"
 #include "cache.h"
 #include "history.h"
 #include "look.h"
@@ -122,6 +123,19 @@ static void output_files(const struct model *m, size_t t, struct strv *lines)
     if (files.n > FILES_SHOWN)
         strv_pushf(lines, "  ... %zu more", (size_t)(files.n - FILES_SHOWN));
     strv_free(&files);
+}
+
+const struct pane_ops *pane_ops(enum pane p)
+{
+    static const struct pane_ops ops[] = {
+        [PANE_DETAIL] = {.context = C_DETAIL, .beside_graph = true, .diff_colors = true},
+        [PANE_WHY] = {.context = C_PANE, .beside_graph = true, .diff_colors = true},
+        [PANE_LOG] = {.context = C_PANE, .beside_graph = true},
+        [PANE_HISTORY] = {.context = C_HISTORY, .rows = true},
+        [PANE_DIFF] = {.context = C_PANE, .diff_colors = true},
+        [PANE_HELP] = {.context = C_PANE},
+    };
+    return p > PANE_NONE && p <= PANE_HELP ? &ops[p] : NULL;
 }
 
 void pane_detail(const struct app *a, struct strv *lines)

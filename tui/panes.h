@@ -6,6 +6,17 @@
 
 #include "app.h"
 
+/* What a kind of pane is, for the code that draws it and dispatches its keys (one row
+ * per enum pane, instead of switches over it). */
+struct pane_ops {
+    int context;       /* where its keys are looked up (actions.h): C_DETAIL, C_PANE, C_HISTORY */
+    bool beside_graph; /* half the screen, the graph in sight above it */
+    bool diff_colors;  /* lines starting with + - @ in colour */
+    bool rows;         /* its lines are rows to select (the history's runs) */
+};
+/* The ops of a pane; NULL for PANE_NONE. */
+const struct pane_ops *pane_ops(enum pane p);
+
 void pane_detail(const struct app *a, struct strv *lines);
 void pane_why(const struct app *a, struct strv *lines);
 /* The task's output: its live log while it runs (then returns true), else the stored one. */

@@ -94,8 +94,8 @@ void tasklist_sync(const struct tasklist *l, struct model *m)
 
 int tasklist_width(int cols)
 {
-    int w = cols / 3;
-    return w < 26 ? 26 : w > 48 ? 48 : w;
+    int w = cols * 3 / 8; /* at 100 columns, room for the notes */
+    return w < 26 ? 26 : w > 52 ? 52 : w;
 }
 
 static attr_t state_attr(const char *state)
@@ -117,7 +117,7 @@ static void draw_row(const struct model *m, size_t i, bool sel, bool focused, in
                         : m->ascii                    ? spin_ascii[spinner % 4]
                                                       : spin_utf8[spinner % 4];
     char note[32] = "";
-    if (w >= 40)
+    if (w >= 34)
         model_note(m, i, note, sizeof note);
     int name_w = w - 4 - 12 - (note[0] ? 8 : 0);
     attr_t base = sel ? (focused ? A_REVERSE : A_BOLD) : 0;
@@ -142,12 +142,17 @@ static void draw_counts(const struct model *m, int x, int y, int w)
     struct sb b = {0};
     for (size_t k = 0; model_state_word(k); k++) {
         size_t c = model_count_state(m, model_state_word(k));
+        size_t len = b.len;
         if (c)
             sb_addf(&b, "%s%s%zu", b.len ? " " : "", look_glyph(model_state_word(k), m->ascii),
                     c);
+        if (b.len > len && layout_text_width(b.buf) > w - 1) { /* only whole counts */
+            b.buf[b.len = len] = 0;
+            break;
+        }
     }
     attrset(A_DIM);
-    mvaddnstr(y, x + 1, b.buf ? b.buf : "", w - 1);
+    mvaddstr(y, x + 1, b.buf ? b.buf : "");
     attrset(0);
     sb_free(&b);
 }
@@ -158,15 +163,18 @@ void tasklist_draw(struct tasklist *l, const struct model *m, int x, int y, int 
     size_t *rows;
     size_t n = tasklist_rows(l, m, &rows);
     struct sb title = {0};
-    sb_addf(&title, " tasks %zu of %zu", n, m->view.n);
-    if (l->state)
-        sb_addf(&title, " %s %s", m->ascii ? "-" : "·",
-                strcmp(l->state, "cutoff") == 0 ? "cut off" : l->state);
-    if (l->text.len)
-        sb_addf(&title, " %s \"%s\"", m->ascii ? "-" : "·", l->text.buf);
+    for (int words = 1; words >= 0 && (!title.len || layout_text_width(title.buf) > w); words--) {
+        title.len = 0; /* too wide: without "tasks " */
+        sb_addf(&title, " %s%zu of %zu", words ? "tasks " : "", n, m->view.n);
+        if (l->state)
+            sb_addf(&title, " %s %s", m->ascii ? "-" : "·",
+                    strcmp(l->state, "cutoff") == 0 ? "cut off" : l->state);
+        if (l->text.len)
+            sb_addf(&title, " %s \"%s\"", m->ascii ? "-" : "·", l->text.buf);
+    }
     attrset(l->focused ? A_REVERSE | A_BOLD : A_REVERSE);
     mvhline(y, x, ' ', w);
-    mvaddnstr(y, x, title.buf, w);
+    mvaddnstr(y, x, title.buf, layout_text_width(title.buf) <= w ? -1 : w); /* w is in bytes */
     attrset(0);
     sb_free(&title);
     draw_counts(m, x, y + 1, w);

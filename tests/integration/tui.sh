@@ -446,12 +446,18 @@ test_tui_a_broken_flow_follows_its_fix() {
     echo '{ "tasks": { "a": { "run": "echo a >$OUT/x", "aftr": [] } } }' >flow.json
     tui <<'KEYS'
 dump broken
+keys r
+dump r
 sh echo '{ "tasks": { "a": { "run": "echo a >$OUT/x" } } }' >flow.json
 wait-text 1 pending 3000
 keys q
 KEYS
     screen broken
     assert_out 'flow.json: task a: unknown field "aftr" (did you mean "after"?)'
+    # its footer names only keys that work there (it offered r run, R run-all...)
+    assert_line '^: command  \? help  q quit$'
+    screen r
+    assert_out "no action on that key here"
 }
 
 # What another terminal does to the store shows at once: an invalidation (no run),
@@ -641,6 +647,16 @@ keys t
 dump from_details
 keys T
 keys q
+keys G
+keys H
+keys t
+dump from_history
+keys G
+keys :jump fa
+key Tab
+dump completed
+key Enter
+dump by_command
 keys q
 KEYS
     screen jumped
@@ -648,6 +664,13 @@ KEYS
     assert_line '┃ ✗ t1000 +[┃┣]'
     screen from_details
     assert_out "t1000  ✗ failed"
+    assert_out "t1000: 1 of 1 failed"
+    screen from_history
+    assert_line '┃ ✗ t1000 +[┃┣]'
+    assert_not_out "run    started"
+    screen completed
+    assert_line '^:jump failed$'
+    screen by_command
     assert_out "t1000: 1 of 1 failed"
 }
 
