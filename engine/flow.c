@@ -1253,6 +1253,37 @@ long flow_find(const struct flow *f, const char *name)
     return -1;
 }
 
+/* Whether task name t is pattern with some components C written C@VALUES (the same
+ * inner task of every instance of a matrix sub-flow node: prep/clean, prep@A/clean). */
+static bool same_but_instances(const char *pattern, const char *t)
+{
+    while (*pattern) {
+        size_t n = strcspn(pattern, "/"), m = strcspn(t, "/");
+        if (strncmp(pattern, t, n) != 0 || (m != n && t[n] != '@'))
+            return false;
+        pattern += n + (pattern[n] == '/');
+        t += m + (t[m] == '/');
+        if (!*pattern != !*t)
+            return false;
+    }
+    return !*t;
+}
+
+static size_t find_instances_inside(const struct flow *f, const char *name, size_t **out)
+{
+    size_t n = 0;
+    if (!strchr(name, '/'))
+        return 0;
+    for (size_t i = 0; i < f->n_tasks; i++) {
+        const size_t t = f->by_name[i];
+        if (same_but_instances(name, f->tasks[t].name)) {
+            *out = xrealloc(*out, (n + 1) * sizeof **out);
+            (*out)[n++] = t;
+        }
+    }
+    return n;
+}
+
 size_t flow_find_all(const struct flow *f, const char *name, size_t **out)
 {
     long one = flow_find(f, name);
@@ -1278,7 +1309,7 @@ size_t flow_find_all(const struct flow *f, const char *name, size_t **out)
         (*out)[n++] = f->by_name[i];
     }
     free(prefix);
-    return n;
+    return n ? n : find_instances_inside(f, name, out);
 }
 
 int flow_no_task(const struct flow *f, const char *name, struct err *e)

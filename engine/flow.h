@@ -127,7 +127,8 @@ char *flow_var_name(const char *upstream);
 /* Index of the task with this name, or -1. A sub-flow node's name finds its output. */
 long flow_find(const struct flow *f, const char *name);
 /* The tasks a name on the command line stands for: the task (or sub-flow node) of that
- * name, else every instance NAME@... of a matrix task, in name order. Returns how many
+ * name, else every instance NAME@... of a matrix task (or every task of a matrix
+ * sub-flow node's instances), else for "prep/clean" every prep@.../clean, in name order. Returns how many
  * (0: none, *out NULL); caller frees *out. */
 size_t flow_find_all(const struct flow *f, const char *name, size_t **out);
 /* Fails with "PATH: no task named "NAME"", adding "(did you mean "T"?)" with the

@@ -46,6 +46,8 @@ test_subflow_matrix_node_adding_a_sample_runs_only_its_inner_tasks_and_the_gathe
     assert_eq "$(total_runs)" 0 "removing C again is a hit"
     sl run prep@B/clean --force; assert_rc 0
     assert_out 'prep@B/clean'; assert_not_out 'prep@A/clean'
+    sl why prep/clean; assert_rc 0
+    assert_out 'prep@A/clean: '; assert_out 'prep@B/clean: '; assert_not_out 'prep@A/sort'
 }
 
 test_subflow_matrix_node_pairs_with_a_matrix_task_and_names_one_instance() {
