@@ -2,7 +2,6 @@
 #include "matrix.h"
 
 #include <cjson/cJSON.h>
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,14 +74,30 @@ static int check_scalar_uses(struct expansion *x, const struct rawtask *t)
 
 /* --- reading a task's "matrix" ------------------------------------------------------------ */
 
-static bool value_ok(const char *s)
+#define VALUE_MAX 128 /* bytes, like a task name */
+#define LABEL_MAX 255 /* an instance's values joined: a gather's directory entry (NAME_MAX) */
+
+static bool ascii_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* A value becomes part of task names, $IN_ variables, gather entries and publish paths:
+ * NULL when it is fit for all of them, else why not. */
+static const char *value_problem(const char *s)
 {
     if (!s[0])
-        return false;
+        return "is empty";
+    if (s[0] == '.')
+        return "starts with '.' (as a directory entry of a gather it would be hidden, or "
+               "be . or ..)";
+    if (strlen(s) > VALUE_MAX)
+        return "is longer than 128 bytes";
     for (const char *c = s; *c; c++)
-        if (!isalnum((unsigned char)*c) && !strchr("_-.+", *c))
-            return false;
-    return true;
+        if (!ascii_alnum(*c) && !strchr("_-.+", *c))
+            return "may use only letters, digits, '_', '-', '.' and '+' (it becomes part of a "
+                   "task name)";
+    return NULL;
 }
 
 static bool var_name_ok(const char *s)
@@ -90,7 +105,7 @@ static bool var_name_ok(const char *s)
     if (!s[0])
         return false;
     for (const char *c = s; *c; c++)
-        if (!isalnum((unsigned char)*c) && *c != '_')
+        if (!ascii_alnum(*c) && *c != '_')
             return false;
     return true;
 }
@@ -142,13 +157,13 @@ static int read_values(struct expansion *x, const struct rawtask *t, const cJSON
             strv_push(&mv->values, s);
         }
     }
-    for (size_t i = 0; i < mv->values.n; i++)
-        if (!value_ok(mv->values.v[i]))
-            return err_set(x->e,
-                           "%s:%d:%d: task %s: matrix variable %s: value \"%s\" may use only "
-                           "letters, digits, '_', '-', '.' and '+' (it becomes part of a task "
-                           "name)",
-                           x->path, t->line, t->col, t->name, mv->name, mv->values.v[i]);
+    for (size_t i = 0; i < mv->values.n; i++) {
+        const char *why = value_problem(mv->values.v[i]);
+        if (why)
+            return err_set(x->e, "%s:%d:%d: task %s: matrix variable %s: value \"%.40s%s\" %s",
+                           x->path, t->line, t->col, t->name, mv->name, mv->values.v[i],
+                           strlen(mv->values.v[i]) > 40 ? "..." : "", why);
+    }
     char **sorted = xcalloc(mv->values.n + 1, sizeof *sorted);
     memcpy(sorted, mv->values.v, mv->values.n * sizeof *sorted);
     sort_array(sorted, mv->values.n, sizeof *sorted, cmp_strp);
@@ -161,6 +176,27 @@ static int read_values(struct expansion *x, const struct rawtask *t, const cJSON
                          x->path, t->line, t->col, t->name, mv->name, sorted[i]);
     free(sorted);
     return rc;
+}
+
+/* The longest instance label (each variable's longest value, joined) must fit in a
+ * directory entry. */
+static int check_label_length(struct expansion *x, const struct rawtask *t,
+                              const struct mtask *m)
+{
+    size_t len = m->n_vars ? m->n_vars - 1 : 0;
+    for (size_t j = 0; j < m->n_vars; j++) {
+        size_t longest = 0;
+        for (size_t i = 0; i < m->vars[j].values.n; i++)
+            if (strlen(m->vars[j].values.v[i]) > longest)
+                longest = strlen(m->vars[j].values.v[i]);
+        len += longest;
+    }
+    if (len > LABEL_MAX)
+        return err_set(x->e,
+                       "%s:%d:%d: task %s: matrix: an instance's values joined would be %zu "
+                       "bytes, more than %d (they name its directory in a gather)",
+                       x->path, t->line, t->col, t->name, len, LABEL_MAX);
+    return 0;
 }
 
 static int read_matrix(struct expansion *x, const struct rawtask *t, struct mtask *m)
@@ -188,6 +224,8 @@ static int read_matrix(struct expansion *x, const struct rawtask *t, struct mtas
         rc = list ? read_values(x, t, list, mv) : -1;
         m->n_inst *= mv->values.n;
     }
+    if (rc == 0)
+        rc = check_label_length(x, t, m);
     cJSON_Delete(j);
     return rc;
 }
