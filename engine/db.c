@@ -151,6 +151,10 @@ static const char *const migrations[] = {
     /* 5 -> 6: why each task run was planned to run, its root causes in words (as
      * `sluice why` gives them); NULL for hits and for task runs recorded before. */
     "ALTER TABLE task_runs ADD COLUMN cause TEXT;",
+    /* 6 -> 7: what replay needs to run a task as the run did: its declared outputs (a
+     * JSON list; NULL: none, or recorded before) and its cpus (NULL: 1). */
+    "ALTER TABLE task_runs ADD COLUMN outputs TEXT;"
+    "ALTER TABLE task_runs ADD COLUMN cpus INTEGER;",
 };
 
 /* How long a statement waits for another process's lock before giving up. */

@@ -1143,6 +1143,9 @@ static void build_task(struct flow *f, struct task *t, const struct task_spec *s
         t->dep_vars[j] = intern(f, sp->vars[j]);
     strv_copy(&t->code, sp->code);
     strv_copy(&t->files, sp->files);
+    strv_copy(&t->outputs, sp->outputs);
+    strv_sort(&t->outputs);
+    t->cpus = sp->cpus > 0 ? sp->cpus : 1;
     t->env = kv_copy(sp->env, sp->n_env);
     t->n_env = sp->n_env;
     sort_array(t->env, t->n_env, sizeof *t->env, cmp_kv);

@@ -105,6 +105,8 @@ struct task_spec {
     const struct strv *code, *files; /* as recorded (may be NULL) */
     const struct kv *env, *params;
     size_t n_env, n_params;
+    const struct strv *outputs; /* paths under $OUT it must leave (may be NULL) */
+    int cpus;                   /* 0: 1 */
 };
 
 struct flow_spec {
@@ -119,7 +121,7 @@ struct flow_spec {
 };
 
 /* Builds a flow from specs (copied): every task keeps its output, publishes nothing,
- * belongs to no sub-flow, runs on the local executor. Fails on a cycle. */
+ * belongs to no sub-flow, runs on the local executor with its cpus. Fails on a cycle. */
 int flow_build(const struct flow_spec *spec, struct flow **out, struct err *e);
 /* "IN_<name>" with every byte but [A-Za-z0-9_] as '_'. Caller frees. */
 char *flow_var_name(const char *upstream);
