@@ -41,7 +41,7 @@ enum field_where { FIELD_TASK = 1, FIELD_NODE = 2, FIELD_BOTH = 3 };
     X(executor,     "executor",     FIELD_STRING, VALUES_ANY,   "executor",     FIELD_TASK, false) \
     X(outputs,      "outputs",      FIELD_LIST,   VALUES_ANY,   "outputs",      FIELD_TASK, true)  \
     X(cpus,         "cpus",         FIELD_ANY,    VALUES_ANY,   "cpus",         FIELD_TASK, false) \
-    X(matrix,       "matrix",       FIELD_OBJECT, VALUES_ANY,   NULL,           FIELD_TASK, false) \
+    X(matrix,       "matrix",       FIELD_OBJECT, VALUES_ANY,   NULL,           FIELD_BOTH, false) \
     X(description,  "description",  FIELD_STRING, VALUES_ANY,   "description",  FIELD_BOTH, false)
 
 #define FLOW_FIELDS(X)                                \

@@ -62,6 +62,7 @@ struct scope {
     struct kv *subst;   /* the same as substitution text */
     size_t n_subst;
     long *index; /* per raw task: its task index (a sub-flow node: the node's output) */
+    int *group_of; /* per raw task: its group when it is a sub-flow node, or NULL */
     const char *executor; /* its tasks' default executor */
     cJSON *exec_defaults; /* executor name -> default options, the including flows' merged in */
 };
@@ -637,6 +638,34 @@ static int unknown_after(struct loader *L, const struct scope *s, const char *ta
                    name);
 }
 
+/* The task "NODE/TASK" (or a nested node "NODE/INNER", standing for its output) inside
+ * the sub-flow node NODE of this scope, or -1. */
+static long find_inner(struct loader *L, const struct scope *s, const size_t *sorted,
+                       const char *name)
+{
+    const char *slash = strchr(name, '/');
+    if (!slash || !slash[1])
+        return -1;
+    char *node = xstrndup(name, (size_t)(slash - name));
+    long d = find_local(s->rf, sorted, node);
+    free(node);
+    if (d < 0 || !s->rf->tasks[d].subflow)
+        return -1;
+    const struct flow *f = L->f;
+    const struct group *g = &f->groups[s->group_of[d]];
+    char *full = xasprintf("%s%s", s->prefix, name);
+    long found = -1;
+    for (size_t i = g->first; i < g->end && found < 0; i++)
+        if (strcmp(f->tasks[i].name, full) == 0)
+            found = (long)i;
+    for (size_t i = 0; i < f->n_groups && found < 0; i++)
+        if (f->groups[i].first >= g->first && f->groups[i].end <= g->end &&
+            strcmp(f->groups[i].name, full) == 0)
+            found = (long)f->groups[i].output;
+    free(full);
+    return found;
+}
+
 static int resolve_one(struct loader *L, const struct scope *s, const size_t *sorted, size_t r)
 {
     struct flow *f = L->f;
@@ -647,9 +676,10 @@ static int resolve_one(struct loader *L, const struct scope *s, const size_t *so
     for (size_t k = 0; k < n; k++) {
         const char *name = rt->after.v[k];
         long d = find_local(s->rf, sorted, name);
-        if (d < 0)
+        long inner = d < 0 ? find_inner(L, s, sorted, name) : -1;
+        if (d < 0 && inner < 0)
             return unknown_after(L, s, rt->name, name);
-        size_t dep = (size_t)s->index[d];
+        size_t dep = d >= 0 ? (size_t)s->index[d] : (size_t)inner;
         for (size_t m = 0; m < t->n_deps; m++)
             if (t->deps[m] == dep)
                 return err_set(L->e, "%s: task %s: \"after\" lists %s twice", s->path, rt->name,
@@ -800,6 +830,9 @@ static int include_subflow(struct loader *L, struct scope *s, size_t r)
         gr->end = f->n_tasks;
         gr->output = (size_t)out;
         s->index[r] = out;
+        if (!s->group_of)
+            s->group_of = xcalloc(s->rf->n_tasks, sizeof *s->group_of);
+        s->group_of[r] = g;
         if (rc)
             err_prefix(L->e, "%s: task %s", s->path, rt->name);
     }
@@ -880,6 +913,7 @@ static void close_scope(struct loader *L, struct scope *s)
     }
     free(s->subst);
     free(s->index);
+    free(s->group_of);
     cJSON_Delete(s->exec_defaults);
 }
 
@@ -1166,6 +1200,9 @@ static void build_task(struct flow *f, struct task *t, const struct task_spec *s
         t->dep_vars[j] = intern(f, sp->vars[j]);
     strv_copy(&t->code, sp->code);
     strv_copy(&t->files, sp->files);
+    strv_copy(&t->outputs, sp->outputs);
+    strv_sort(&t->outputs);
+    t->cpus = sp->cpus > 0 ? sp->cpus : 1;
     t->env = kv_copy(sp->env, sp->n_env);
     t->n_env = sp->n_env;
     sort_array(t->env, t->n_env, sizeof *t->env, cmp_kv);
@@ -1282,6 +1319,37 @@ long flow_find(const struct flow *f, const char *name)
     return -1;
 }
 
+/* Whether task name t is pattern with some components C written C@VALUES (the same
+ * inner task of every instance of a matrix sub-flow node: prep/clean, prep@A/clean). */
+static bool same_but_instances(const char *pattern, const char *t)
+{
+    while (*pattern) {
+        size_t n = strcspn(pattern, "/"), m = strcspn(t, "/");
+        if (strncmp(pattern, t, n) != 0 || (m != n && t[n] != '@'))
+            return false;
+        pattern += n + (pattern[n] == '/');
+        t += m + (t[m] == '/');
+        if (!*pattern != !*t)
+            return false;
+    }
+    return !*t;
+}
+
+static size_t find_instances_inside(const struct flow *f, const char *name, size_t **out)
+{
+    size_t n = 0;
+    if (!strchr(name, '/'))
+        return 0;
+    for (size_t i = 0; i < f->n_tasks; i++) {
+        const size_t t = f->by_name[i];
+        if (same_but_instances(name, f->tasks[t].name)) {
+            *out = xrealloc(*out, (n + 1) * sizeof **out);
+            (*out)[n++] = t;
+        }
+    }
+    return n;
+}
+
 size_t flow_find_all(const struct flow *f, const char *name, size_t **out)
 {
     long one = flow_find(f, name);
@@ -1307,7 +1375,7 @@ size_t flow_find_all(const struct flow *f, const char *name, size_t **out)
         (*out)[n++] = f->by_name[i];
     }
     free(prefix);
-    return n;
+    return n ? n : find_instances_inside(f, name, out);
 }
 
 int flow_no_task(const struct flow *f, const char *name, struct err *e)

@@ -550,7 +550,7 @@ static int check_task(struct reader *r, const struct rawtask *t, const cJSON *j)
             const struct field_info *f = fields_find(it->string, true, NULL);
             if (!(f && (f->where & FIELD_NODE)) && !is_extension(it->string))
                 return err_set(r->e,
-                               "%s: task %s: a sub-flow node takes only \"flow\" and \"with\" "
+                               "%s: task %s: a sub-flow node takes only \"flow\", \"with\" and \"matrix\" "
                                "(\"%s\" belongs in the sub-flow's own tasks)",
                                r->path, t->name, it->string);
         }

@@ -43,6 +43,8 @@ struct task_run_info {
     const char *dir; /* its working directory, relative to the flow file's */
     const char *env_json;
     const char *params_json; /* the parameters the task uses, with their values */
+    const char *outputs_json; /* its declared outputs as a JSON list, or NULL */
+    int cpus;
     double started, ended;
     bool has_exit;
     int exit_code;

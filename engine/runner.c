@@ -224,6 +224,13 @@ static int record(struct run *r, size_t t, enum decision d, const char *reason, 
     bool is_hit = d == DEC_HIT;
     char *env = flow_kv_json(task->env, task->n_env);
     char *params = flow_kv_json(task->params, task->n_params);
+    char *outputs = NULL;
+    if (task->outputs.n) {
+        cJSON *a = cJSON_CreateStringArray((const char *const *)task->outputs.v,
+                                           (int)task->outputs.n);
+        outputs = cJSON_PrintUnformatted(a);
+        cJSON_Delete(a);
+    }
     char *dir = path_relative(r->f->dir, task->dir);
     struct task_run_info tr = {
         .run_id = r->run_id,
@@ -239,6 +246,8 @@ static int record(struct run *r, size_t t, enum decision d, const char *reason, 
         .dir = dir,
         .env_json = env,
         .params_json = params,
+        .outputs_json = outputs,
+        .cpus = task->cpus,
         .started = n->started,
         .ended = n->ended,
         .has_exit = has_exit,
@@ -260,6 +269,7 @@ static int record(struct run *r, size_t t, enum decision d, const char *reason, 
     int rc = history_task_run(r->ws->db, &tr, &n->task_run_id, r->e);
     free(env);
     free(params);
+    free(outputs);
     free(dir);
     free(names);
     free(vars);

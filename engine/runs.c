@@ -265,7 +265,8 @@ char *runs_last_log(struct db *db, int64_t flow_id, const char *task)
     "coalesce(shallow_key, ''), coalesce(command, ''), coalesce(dir, ''), "                \
     "coalesce(env, '{}'), coalesce(params, '{}'), coalesce(started, 0), coalesce(ended, 0), " \
     "exit_code, coalesce(output_digest, ''), coalesce(output_size, 0), "                   \
-    "coalesce(log_object, ''), coalesce(source_id, 0), coalesce(cause, '') FROM task_runs"
+    "coalesce(log_object, ''), coalesce(source_id, 0), coalesce(cause, ''), "                 \
+    "coalesce(outputs, '[]'), coalesce(cpus, 1) FROM task_runs"
 
 static void read_record(sqlite3_stmt *st, struct task_record *r)
 {
@@ -289,6 +290,15 @@ static void read_record(sqlite3_stmt *st, struct task_record *r)
     r->output_size = (uint64_t)sqlite3_column_int64(st, 15);
     r->log_object = xstrdup(db_col_text(st, 16));
     r->cause = xstrdup(db_col_text(st, 18));
+    cJSON *outs = cJSON_Parse(db_col_text(st, 19));
+    const cJSON *it;
+    cJSON_ArrayForEach(it, outs)
+    {
+        if (cJSON_IsString(it))
+            strv_push(&r->outputs, xstrdup(it->valuestring));
+    }
+    cJSON_Delete(outs);
+    r->cpus = sqlite3_column_int(st, 20) > 0 ? sqlite3_column_int(st, 20) : 1;
 }
 
 static void read_inputs(struct db *db, struct task_record *r)
@@ -447,6 +457,7 @@ void task_record_free(struct task_record *r)
     free(r->log_object);
     strv_free(&r->code_paths);
     strv_free(&r->code_blobs);
+    strv_free(&r->outputs);
     strv_free(&r->file_paths);
     strv_free(&r->file_digests);
     free(r->file_sizes);

@@ -101,6 +101,8 @@ struct task_record {
     struct strv file_paths, file_digests;
     uint64_t *file_sizes;
     struct strv up_names, up_vars, up_keys, up_digests; /* var, digest: "" when unknown */
+    struct strv outputs; /* its declared outputs (none when recorded before they were) */
+    int cpus;            /* 1 when not recorded */
 };
 
 /* Every task run of a run, in the order they were recorded. Caller frees with
