@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "actions.h"
+#include "group.h"
 #include "panes.h"
 
 /* Every handler takes the `:` line's arguments (none from a key); most ignore them. */
@@ -125,6 +126,8 @@ static void act_DETAIL(struct app *a, const struct strv *args)
     if (!have_selection(a))
         return;
     const struct view_node *v = &a->m.view.nodes[a->m.sel];
+    if (group_expand(&a->m, (size_t)a->m.sel))
+        return;
     if (v->task < 0) {
         set_collapsed(a, v->group, false);
         return;
@@ -296,7 +299,11 @@ static void start(struct app *a, const char *target)
 
 static void act_RUN(struct app *a, const struct strv *args)
 {
-    if (have_selection(a))
+    if (!have_selection(a))
+        return;
+    if (group_is(&a->m, (size_t)a->m.sel)) /* a matrix task's base name: every instance */
+        start(a, model_node_name(&a->m, (size_t)a->m.sel));
+    else
         start(a, a->m.ws->flow->tasks[selected_task(a)].name);
 }
 
@@ -340,7 +347,14 @@ static void ask_invalidate(struct app *a, enum invalidate_scope scope)
     if (!have_selection(a))
         return;
     free(a->pending);
-    a->pending = invalidate_select(a->m.ws, selected_task(a), scope, &a->n_pending);
+    const struct graphview *view = &a->m.view;
+    size_t sel = (size_t)a->m.sel;
+    if (group_is(&a->m, sel)) /* a matrix task: every instance */
+        a->pending = invalidate_select_all(a->m.ws, view->members + view->member_at[sel],
+                                           view->member_at[sel + 1] - view->member_at[sel],
+                                           scope, &a->n_pending);
+    else
+        a->pending = invalidate_select(a->m.ws, selected_task(a), scope, &a->n_pending);
     struct sb q = {0};
     sb_adds(&q, "invalidate ");
     for (size_t i = 0; i < a->n_pending; i++) {
@@ -464,19 +478,16 @@ static void act_FOCUS(struct app *a, const struct strv *args)
 
 static void act_EXPAND(struct app *a, const struct strv *args)
 {
-    if (have_selection(a) && a->m.view.nodes[a->m.sel].task < 0)
+    if (!have_selection(a) || group_expand(&a->m, (size_t)a->m.sel))
+        return;
+    if (a->m.view.nodes[a->m.sel].task < 0)
         set_collapsed(a, a->m.view.nodes[a->m.sel].group, false);
 }
 
 static void act_COLLAPSE(struct app *a, const struct strv *args)
 {
-    if (!have_selection(a))
-        return;
-    int g = a->m.ws->flow->tasks[selected_task(a)].group;
-    if (g < 0)
-        app_message(a, "not in a sub-flow");
-    else
-        set_collapsed(a, g, true);
+    if (have_selection(a) && !group_collapse_around(&a->m, (size_t)a->m.sel))
+        app_message(a, "not in a sub-flow or an expanded matrix task");
 }
 
 static void act_DIRECTION(struct app *a, const struct strv *args)

@@ -51,8 +51,8 @@
     X(NEXT, "next", 'n', 0, "", "the next match", false)                                           \
     X(PREV, "previous", 'N', 0, "", "the previous match", false)                                   \
     X(FOCUS, "focus", 'f', 0, "", "only its ancestors and descendants", false)                     \
-    X(EXPAND, "expand", '+', 0, "", "expand the sub-flow", false)                                  \
-    X(COLLAPSE, "collapse", '-', 0, "", "collapse the sub-flow the task is in", false)             \
+    X(EXPAND, "expand", '+', 0, "", "expand the sub-flow or matrix task", false)                   \
+    X(COLLAPSE, "collapse", '-', 0, "", "collapse the sub-flow or matrix task it is in", false)    \
     X(DIRECTION, "direction", 'd', 0, "", "top-down, left-to-right or automatic", false)           \
     X(PAN_LEFT, "pan-left", '<', KEY_SLEFT, "", "scroll the picture left", false)                  \
     X(PAN_RIGHT, "pan-right", '>', KEY_SRIGHT, "", "scroll the picture right", false)              \
