@@ -7,18 +7,21 @@
 #include "filedigest.h"
 
 /* Whether an entry agrees with what the history recorded for the task run that made
- * it (its output, its task, its key): one that does not was not written by sluice. */
+ * it (its output, its task, its key): one that does not was not written by sluice.
+ * *hit: that task run is a hit (only a hit fetched from a remote enters an entry). */
 static bool entry_agrees(struct db *db, const char *key, const char *task, const char *digest,
-                         int64_t task_run_id)
+                         int64_t task_run_id, bool *hit)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM task_runs WHERE id = ? AND output_digest "
-                                      "= ? AND task = ? AND (deep_key = ? OR shallow_key = ?)");
+    sqlite3_stmt *st = db_prepare(db, "SELECT decision = 'hit' FROM task_runs WHERE id = ? AND "
+                                      "output_digest = ? AND task = ? AND (deep_key = ? OR "
+                                      "shallow_key = ?)");
     sqlite3_bind_int64(st, 1, task_run_id);
     db_bind_text(st, 2, digest);
     db_bind_text(st, 3, task);
     db_bind_text(st, 4, key);
     db_bind_text(st, 5, key);
     bool ok = sqlite3_step(st) == SQLITE_ROW;
+    *hit = ok && sqlite3_column_int(st, 0);
     db_done(st);
     return ok;
 }
@@ -42,7 +45,8 @@ int cache_get(struct db *db, const char *key, struct cache_entry *out)
     db_done(st);
     /* An entry is only as good as the task run that made it: one that disagrees with
      * the history is no hit (its task runs again and replaces it). */
-    if (found && !entry_agrees(db, key, task, out->digest, out->task_run_id))
+    out->remote = false;
+    if (found && !entry_agrees(db, key, task, out->digest, out->task_run_id, &out->fetched))
         found = 0;
     return found;
 }
@@ -340,4 +344,98 @@ int cache_discard_output(struct db *db, struct store *st, const char *digest, st
     sqlite3_bind_double(q, 1, now_wall());
     db_bind_text(q, 2, digest);
     return rc || db_exec_stmt(db, q, e) ? -1 : 0;
+}
+
+/* --- the tier behind the local cache ------------------------------------------------------- */
+
+int cache_lookup(struct db *db, const struct cache_tier *tier, const char *key,
+                 struct cache_entry *out)
+{
+    if (cache_get(db, key, out))
+        return 1;
+    return tier && tier->ops->lookup(tier->ctx, key, out) == 1;
+}
+
+struct fetch_one {
+    const struct cache_tier *tier;
+    const char *digest;
+};
+
+static int fill_from_tier(void *arg, const char *path, struct err *e)
+{
+    struct fetch_one *f = arg;
+    return f->tier->ops->fetch(f->tier->ctx, f->digest, path, e);
+}
+
+struct fetch_all {
+    struct store *st;
+    const struct cache_tier *tier;
+    int rc;
+    struct err *e;
+};
+
+static void fetch_file(void *arg, const struct store_file *f)
+{
+    struct fetch_all *a = arg;
+    struct fetch_one one = {a->tier, f->digest};
+    if (a->rc == 0)
+        a->rc = store_add_object(a->st, f->object, f->size, fill_from_tier, &one, a->e);
+}
+
+int cache_fetch(struct store *st, const struct cache_tier *tier, const char *digest,
+                struct err *e)
+{
+    char *manifest = tier->ops->manifest(tier->ctx, digest);
+    if (!manifest)
+        return err_set(e, "output %.12s: no manifest", digest);
+    struct fetch_all a = {st, tier, 0, e};
+    if (store_manifest_each(manifest, fetch_file, &a) != 0)
+        a.rc = err_set(e, "output %.12s: malformed manifest", digest);
+    free(manifest);
+    if (a.rc == 0)
+        a.rc = store_sync(st, e);
+    if (a.rc != 0) {
+        char *w = xasprintf("remote output %.12s cannot be used (%s): its task runs here", digest,
+                            e->msg);
+        tier->ops->note(tier->ctx, w);
+        free(w);
+    }
+    return a.rc;
+}
+
+int cache_adopt(struct db *db, const struct cache_tier *tier, const char *digest, uint64_t size,
+                bool pinned, struct err *e)
+{
+    struct output o = {.manifest = tier->ops->manifest(tier->ctx, digest), .size = size};
+    if (!o.manifest)
+        return err_set(e, "output %.12s: no manifest", digest);
+    memcpy(o.digest, digest, HASH_HEX);
+    int rc = cache_put_output(db, &o, pinned, e);
+    output_free(&o);
+    return rc;
+}
+
+struct offer_files {
+    struct store *st;
+    struct strv *files;
+};
+
+static void offer_file(void *arg, const struct store_file *f)
+{
+    struct offer_files *o = arg;
+    strv_push(o->files, store_object_file(o->st, f->object));
+}
+
+void cache_offer(struct db *db, struct store *st, const struct cache_tier *tier,
+                 const char *key, const char *task, const struct cache_entry *en)
+{
+    char *manifest = cache_manifest(db, en->digest);
+    if (!manifest)
+        return;
+    struct strv files = {0};
+    struct offer_files o = {st, &files};
+    if (store_manifest_each(manifest, offer_file, &o) == 0)
+        tier->ops->put(tier->ctx, key, task, en, manifest, &files);
+    strv_free(&files);
+    free(manifest);
 }

@@ -1039,6 +1039,52 @@ static void index_names(struct flow *f)
     qsort_r(f->by_name, f->n_tasks, sizeof *f->by_name, cmp_name, f);
 }
 
+/* Copies owned string s to *at (advancing it) and frees s. */
+static char *pack_str(char **at, char *s)
+{
+    char *to = *at;
+    *at = stpcpy(to, s) + 1;
+    free(s);
+    return to;
+}
+
+/* Moves every task's name, run, deps and code list into the flow's three pack blocks,
+ * freeing the pieces: the flow is complete and nothing changes them after this. */
+static void pack_tasks(struct flow *f)
+{
+    size_t n_deps = 0, n_code = 0, n_text = 0;
+    for (size_t i = 0; i < f->n_tasks; i++) {
+        const struct task *t = &f->tasks[i];
+        n_deps += t->n_deps;
+        n_code += t->code.n + 1;
+        n_text += strlen(t->name) + 1 + (t->run ? strlen(t->run) + 1 : 0);
+        for (size_t j = 0; j < t->code.n; j++)
+            n_text += strlen(t->code.v[j]) + 1;
+    }
+    size_t *deps = f->pack_deps = xcalloc(n_deps + 1, sizeof *f->pack_deps);
+    char **code = f->pack_code = xcalloc(n_code + 1, sizeof *f->pack_code);
+    char *text = f->pack_text = xmalloc(n_text + 1);
+    for (size_t i = 0; i < f->n_tasks; i++) {
+        struct task *t = &f->tasks[i];
+        if (t->n_deps)
+            memcpy(deps, t->deps, t->n_deps * sizeof *deps);
+        free(t->deps);
+        t->deps = deps;
+        deps += t->n_deps;
+        size_t local = (size_t)(t->local - t->name);
+        t->name = pack_str(&text, t->name);
+        t->local = t->name + local;
+        if (t->run)
+            t->run = pack_str(&text, t->run);
+        for (size_t j = 0; j < t->code.n; j++)
+            code[j] = pack_str(&text, t->code.v[j]);
+        free(t->code.v);
+        t->code.v = code;
+        t->code.cap = t->code.n + 1; /* never grown: it is not the strv's own */
+        code += t->code.n + 1;
+    }
+}
+
 static int load(struct loader *L, const char *path, const struct strv *overrides,
                 struct flow **out)
 {
@@ -1074,6 +1120,7 @@ static int load(struct loader *L, const char *path, const struct strv *overrides
         return -1;
     }
     index_names(f);
+    pack_tasks(f);
     *out = f;
     return 0;
 }
@@ -1141,6 +1188,7 @@ int flow_build(const struct flow_spec *spec, struct flow **out, struct err *e)
         return -1;
     }
     index_names(f);
+    pack_tasks(f);
     *out = f;
     return 0;
 }
@@ -1169,11 +1217,13 @@ void flow_free(struct flow *f)
         return;
     for (size_t i = 0; i < f->n_tasks; i++) {
         struct task *t = &f->tasks[i];
-        free(t->name);
-        free(t->run);
-        free(t->deps);
+        if (!f->pack_text) { /* a flow that failed to load */
+            free(t->name);
+            free(t->run);
+            free(t->deps);
+            strv_free(&t->code);
+        }
         free(t->dep_vars);
-        strv_free(&t->code);
         strv_free(&t->files);
         strv_free(&t->outputs);
         kv_free(t->env, t->n_env);
@@ -1193,6 +1243,9 @@ void flow_free(struct flow *f)
     free(f->targets);
     strmap_free(&f->strings, NULL);
     free(f->by_name);
+    free(f->pack_deps);
+    free(f->pack_code);
+    free(f->pack_text);
     free(f->name);
     free(f->path);
     free(f->abspath);

@@ -38,6 +38,10 @@ enum decision {
 };
 const char *decision_name(enum decision d);
 
+/* The reason recorded for (and the detail of the TASK_DONE event of) a hit fetched
+ * from the remote behind the local cache. */
+#define RUNNER_FROM_REMOTE "from the remote cache"
+
 enum run_event_kind {
     RUN_STARTED,  /* plan made; run_id assigned */
     TASK_QUEUED,    /* planned to run, waiting for upstreams or a free job slot; or, with
@@ -60,6 +64,7 @@ struct run_summary {
     size_t capped;          /* local tasks that asked more cpus than -j, given them all ... */
     char capped_names[256]; /* ... named the same way */
     int jobs;               /* the run's -j */
+    size_t missing;         /* a pull: targets neither here nor on the remote */
     double seconds;
     const char *status; /* "ok", "failed", "cancelled" */
 };
@@ -101,6 +106,11 @@ struct run_opts {
     const struct run_origin *origin;      /* NULL: a run of the present */
     double claim_wait; /* seconds a task waits for another run computing its key, then
                           fails (0: no bound) */
+    const struct cache_tier *tier; /* a remote behind the local cache, or NULL: asked for
+                                      the keys the local cache lacks, offered the outputs
+                                      of tasks that ran and keep them, once committed */
+    bool pull; /* run nothing: only record the targets' hits (fetched from the tier);
+                  targets that would have to run are left out (sum->missing) */
 };
 
 /* Returns 0 when the run happened (whatever its tasks did: see sum->status) and -1

@@ -333,6 +333,19 @@ void store_clean_logs(struct store *s)
 
 /* --- objects ----------------------------------------------------------------------------- */
 
+/* An objects/xx or logs/xx that exists must be a real directory: one replaced by a
+ * symbolic link is never written through (verify --repair deletes it). */
+static int existing_fanout_dir(const char *dir, struct err *e)
+{
+    struct stat st;
+    if (lstat(dir, &st) != 0)
+        return err_set(e, "%s: %s", dir, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return 0;
+    return err_set(e, "%s is not a directory (%s): run sluice verify --repair", dir,
+                   S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
+}
+
 static int ensure_fanout(struct store *s, const char *digest, bool durable, struct err *e)
 {
     unsigned idx = (unsigned)strtoul((char[3]){digest[0], digest[1], 0}, NULL, 16);
@@ -345,6 +358,8 @@ static int ensure_fanout(struct store *s, const char *digest, bool durable, stru
             strv_push(&s->unsynced, xstrdup(s->objects));
     } else if (errno != EEXIST) {
         rc = err_set(e, "cannot create %s: %s", d, strerror(errno));
+    } else {
+        rc = existing_fanout_dir(d, e);
     }
     if (rc == 0)
         s->fanout_ok[idx / 8] |= (uint8_t)(1u << (idx % 8));
@@ -474,6 +489,43 @@ static int adopt(struct store *s, const char *file, const char *digest, uint64_t
     return rc;
 }
 
+int store_add_object(struct store *s, const char *object, uint64_t size, store_fill_fn fill,
+                     void *ctx, struct err *e)
+{
+    char digest[HASH_HEX];
+    size_t n = strcspn(object, ".");
+    if (n != HASH_HEX - 1 || (object[n] && strcmp(object + n, ".x") != 0))
+        return err_set(e, "not an object name: %.80s", object);
+    memcpy(digest, object, n);
+    digest[n] = 0;
+    bool exec = object[n] != 0;
+    char *obj = object_name(s, digest, exec);
+    if (same_size(obj, size) && object_intact(obj, digest)) {
+        free(obj);
+        return 0;
+    }
+    static unsigned seq;
+    char *tmp = xasprintf("%s/fetch-%ld-%u", s->tmp, (long)getpid(),
+                          __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+    unlink(tmp);
+    char got[HASH_HEX];
+    uint64_t got_size = 0;
+    int rc = fill(ctx, tmp, e);
+    if (rc == 0 && hash_file(tmp, got, &got_size, e) != 0)
+        rc = -1;
+    if (rc == 0 && (strcmp(got, digest) != 0 || got_size != size))
+        rc = err_set(e, "object %.12s: its bytes hash to %.12s (%llu bytes, %llu expected)",
+                     digest, got, (unsigned long long)got_size, (unsigned long long)size);
+    if (rc == 0)
+        rc = ensure_fanout(s, digest, true, e);
+    if (rc == 0)
+        rc = store_object(s, tmp, obj, exec, true, e);
+    unlink(tmp);
+    free(tmp);
+    free(obj);
+    return rc;
+}
+
 int store_take_log(struct store *s, const char *log_path, char digest[HASH_HEX], struct err *e)
 {
     digest[0] = 0;
@@ -488,6 +540,8 @@ int store_take_log(struct store *s, const char *log_path, char digest[HASH_HEX],
     int rc = 0;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         rc = err_set(e, "%s: %s", dir, strerror(errno));
+    else if (existing_fanout_dir(dir, e))
+        rc = -1;
     else if (rename(log_path, dest) != 0) /* the slot's next task starts a new file */
         rc = err_set(e, "%s: %s", dest, strerror(errno));
     if (rc)

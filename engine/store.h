@@ -88,6 +88,13 @@ void output_free(struct output *o);
  * followed). A file whose inode has other names (a hard link to a user's file) is
  * copied, never chmodded or linked into the store: only the name in $OUT changes. */
 int store_ingest(struct store *s, const char *out_dir, struct output *out, struct err *e);
+/* Adds an object that comes from elsewhere (a remote): fill writes its bytes to the new
+ * file it is given; they are stored as `object` ("<digest>" or "<digest>.x") only when
+ * they hash to its digest, and made durable. An object already stored intact is kept
+ * (fill is not called). 0, else -1 with e (nothing stored). */
+typedef int (*store_fill_fn)(void *ctx, const char *path, struct err *e);
+int store_add_object(struct store *s, const char *object, uint64_t size, store_fill_fn fill,
+                     void *ctx, struct err *e);
 /* Path of an object, or NULL if it is not in the store. Caller frees. */
 char *store_object_path(const struct store *s, const char *digest);
 /* Directories under the root, for gc: "objects", "views", "logs", "tmp". Caller frees. */

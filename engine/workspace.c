@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "history.h"
 
 char *workspace_store_path(const char *flow_path)
@@ -12,6 +13,14 @@ char *workspace_store_path(const char *flow_path)
     const char *env = getenv("SLUICE_STORE");
     if (env && env[0])
         return path_absolute(env);
+    struct config c;
+    if (config_load(flow_path, &c, NULL) == 0 && c.store) { /* its errors: config users' */
+        char *p = xstrdup(c.store);
+        config_free(&c);
+        return p;
+    }
+    if (c.path)
+        config_free(&c);
     char *dir = xstrdup(flow_path);
     char *slash = strrchr(dir, '/');
     if (slash)

@@ -314,6 +314,28 @@ test_a_run_waiting_for_another_says_so_and_gives_up_after_its_bound() {
     assert_eq "$(total_runs)" 0 "executions"
 }
 
+# The TUI says it too: the waiting task's note and its details name the run it waits for.
+test_a_tui_run_waiting_for_another_says_for_which() {
+    sleep 30 & owner=$!
+    sleep 0.1
+    claim_by "$owner" "$(date +%s.%N)"
+    export SLUICE_CLAIM_WAIT=20
+    tui <<'KEYS'
+keys R
+wait-text a waiting 5000
+key Enter
+wait-text waiting for run 99 5000
+dump waiting
+keys q
+keys q
+keys y
+KEYS
+    kill "$owner"
+    screen waiting
+    assert_line "◌ a +waiting"
+    assert_out "waiting for run 99 (pid $owner), which is computing it"
+}
+
 test_two_tasks_with_the_same_key_in_one_run_run_once() {
     git_repo
     cat >flow.json <<'JSON'
