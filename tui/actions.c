@@ -692,7 +692,9 @@ static const char *selected_in_file(struct app *a)
         return NULL;
     const struct view_node *v = &a->m.view.nodes[a->m.sel];
     const struct flow *f = a->m.ws->flow;
-    int g = v->task >= 0 ? f->tasks[v->task].group : f->groups[v->group].parent;
+    int g = group_is(&a->m, (size_t)a->m.sel) ? group_defined_in(&a->m, (size_t)a->m.sel)
+            : v->task >= 0                      ? f->tasks[v->task].group
+                                                : f->groups[v->group].parent;
     if (g < 0)
         return model_node_name(&a->m, (size_t)a->m.sel);
     char *path = path_normalize(f->groups[g].path, false);

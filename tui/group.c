@@ -143,6 +143,16 @@ void group_counts(const struct model *m, size_t i, int max_w, char *buf, size_t 
     sb_free(&b);
 }
 
+int group_defined_in(const struct model *m, size_t i)
+{
+    const struct flow *f = m->ws->flow;
+    size_t inst, len = base_len(m, i, &inst);
+    int g = f->tasks[m->view.nodes[i].first].group;
+    while (g >= 0 && strlen(f->groups[g].name) > len) /* prep@A is inside matrix prep */
+        g = f->groups[g].parent;
+    return g;
+}
+
 static void relayout_selecting(struct model *m, size_t task)
 {
     model_relayout(m);

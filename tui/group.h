@@ -26,6 +26,9 @@ size_t group_task(const struct model *m, size_t i);
 /* "2 ✓ 1 ○": its instances per state, at most max_w columns wide. */
 void group_counts(const struct model *m, size_t i, int max_w, char *buf, size_t n);
 
+/* The sub-flow whose file defines collapsed matrix task i (-1: the top flow file). */
+int group_defined_in(const struct model *m, size_t i);
+
 /* Shows the instances of collapsed matrix task i (false: i is none), selecting its
  * worst instance. */
 bool group_expand(struct model *m, size_t i);

@@ -89,3 +89,66 @@ KEYS
     assert_out "✗ map@C"
     assert_out "map@C · layer 1/3" # the failed instance is selected
 }
+
+test_tui_builds_a_matrix_task_over_a_list_parameter_in_the_form() {
+    git_repo
+    tui -f flow.json <<'KEYS'
+size 100 30
+keys y
+keys :
+type param samples [A, B, C]
+key Enter
+keys a
+type map
+key Down
+type echo {matrix.sample} >$OUT/x
+key Down
+key Down
+key Down
+type sample={params.smaples}
+dump misspelt
+key ^U
+type sample={params.samples}; n=1, 2
+key Enter
+dump added
+keys e
+dump edit
+key Esc
+keys s
+keys q
+KEYS
+    screen misspelt
+    assert_line '^ matrix +sample=\{params.smaples\}$'
+    assert_out "flow.json:6:5: task map: matrix variable sample: unknown parameter {params.smaples}"
+    screen added
+    assert_out "○ map ×6: 6 ○"
+    assert_out "6 pending"
+    screen edit # the box edits the task in the file
+    assert_line '^ matrix +sample=\{params.samples\}; n=1, 2$'
+    grep -q '"samples": \["A", "B", "C"\]' flow.json || fail "no list parameter: $(cat flow.json)"
+    grep -q '"n": \[1, 2\]' flow.json || fail "no literal list: $(cat flow.json)"
+    sl run; assert_rc 0
+    sl status; assert_out "map@C,2"
+}
+
+test_tui_param_of_a_list_takes_commas_and_refuses_an_empty_list() {
+    git_repo
+    printf '{"params": {"s": ["A"]}, "tasks": {"t": {"run": "true"}}}\n' >flow.json
+    tui <<'KEYS'
+keys :
+type param s A, B
+key Enter
+dump set
+keys :
+type param s []
+key Enter
+dump empty
+keys s
+keys q
+KEYS
+    screen set
+    assert_out "param s = A, B"
+    screen empty
+    assert_out "parameter s is a list: give it as A,B,C or [A, B, C]"
+    grep -q '"s": \["A", "B"\]' flow.json || fail "not a list: $(cat flow.json)"
+}
