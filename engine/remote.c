@@ -31,7 +31,9 @@ struct remote {
     char *sigv4, *userpwd, *s3_session; /* an S3 remote's signing */
     bool read_only;
     long timeout_ms;
-    CURL *curl; /* the caller's thread */
+    CURL *curl;            /* the caller's thread */
+    CURL *idle_handles[8]; /* for fetches from several threads (under mu) */
+    size_t n_idle;
     pthread_mutex_t mu; /* everything below */
     bool down;
     struct strv warnings;
@@ -81,9 +83,9 @@ static void mark_down(struct remote *r, const char *why)
 /* --- one request ---------------------------------------------------------------------------- */
 
 struct body {
-    FILE *to_file;  /* download into a file, or */
+    FILE *to_file;     /* download into a file, or */
     struct sb *to_mem; /* into memory (bounded by RECORD_MAX) */
-    FILE *from_file; /* upload a file, or */
+    FILE *from_file;   /* upload a file, or */
     const char *from_mem;
     size_t from_len, from_off;
     curl_off_t from_size;
@@ -178,8 +180,7 @@ static void setup(struct remote *r, CURL *c, const char *method, const char *url
 
 /* One request, tried up to ATTEMPTS times while it fails in a way that may pass.
  * Returns the HTTP status (2xx, 404), or -1: then the remote is down. */
-static long request(struct remote *r, CURL *c, const char *method, const char *path,
-                    struct body *b)
+static long request(struct remote *r, CURL *c, const char *method, const char *path, struct body *b)
 {
     if (is_down(r))
         return -1;
@@ -258,7 +259,13 @@ static char *record_parse(const char *text, struct cache_entry *en, const char *
         char actual[HASH_HEX];
         hash_bytes(mf->valuestring, strlen(mf->valuestring), actual);
         *why = "its manifest does not hash to its digest";
-        if (strcmp(actual, dg->valuestring) == 0) {
+        struct err me;
+        bool same = strcmp(actual, dg->valuestring) == 0;
+        if (same && store_manifest_check(mf->valuestring, &me) != 0) {
+            *why = "its manifest names paths outside the output";
+            same = false;
+        }
+        if (same) {
             memset(en, 0, sizeof *en);
             memcpy(en->digest, actual, HASH_HEX);
             const cJSON *v;
@@ -316,6 +323,26 @@ static char *tier_manifest(void *ctx, const char *digest)
     return out;
 }
 
+static CURL *handle_take(struct remote *r)
+{
+    pthread_mutex_lock(&r->mu);
+    CURL *c = r->n_idle ? r->idle_handles[--r->n_idle] : NULL;
+    pthread_mutex_unlock(&r->mu);
+    return c ? c : curl_easy_init();
+}
+
+static void handle_give(struct remote *r, CURL *c)
+{
+    pthread_mutex_lock(&r->mu);
+    if (r->n_idle < ARRAY_LEN(r->idle_handles)) {
+        r->idle_handles[r->n_idle++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (c)
+        curl_easy_cleanup(c);
+}
+
 static int tier_fetch(void *ctx, const char *digest, const char *path, struct err *e)
 {
     struct remote *r = ctx;
@@ -324,7 +351,10 @@ static int tier_fetch(void *ctx, const char *digest, const char *path, struct er
         return err_set(e, "%s: %s", path, strerror(errno));
     struct body b = {.to_file = f};
     char *rel = xasprintf("cas/%s", digest);
-    long status = request(r, r->curl, "GET", rel, &b);
+    CURL *c = handle_take(r);
+    long status = c ? request(r, c, "GET", rel, &b) : -1;
+    if (c)
+        handle_give(r, c);
     free(rel);
     int rc = fclose(f) == 0 ? 0 : err_set(e, "%s: %s", path, strerror(errno));
     if (rc == 0 && status == 404)
@@ -497,8 +527,10 @@ static int open_s3(struct remote *r, const struct remote_opts *o, struct err *e)
     if (n == 0)
         return err_set(e, "remote %s: no bucket (s3://BUCKET/PREFIX)", o->url);
     if (!o->s3.key || !o->s3.secret || !*o->s3.key || !*o->s3.secret)
-        return err_set(e, "remote %s: no AWS credentials (AWS_ACCESS_KEY_ID and "
-                          "AWS_SECRET_ACCESS_KEY, or ~/.aws/credentials)", o->url);
+        return err_set(e,
+                       "remote %s: no AWS credentials (AWS_ACCESS_KEY_ID and "
+                       "AWS_SECRET_ACCESS_KEY, or ~/.aws/credentials)",
+                       o->url);
     const char *region = o->s3.region && *o->s3.region ? o->s3.region : "us-east-1";
     char *endpoint = o->s3.endpoint && *o->s3.endpoint
                          ? xstrdup(o->s3.endpoint)
@@ -598,6 +630,8 @@ void remote_close(struct remote *r)
     remote_finish(r, 0, &c);
     if (r->curl)
         curl_easy_cleanup(r->curl);
+    for (size_t i = 0; i < r->n_idle; i++)
+        curl_easy_cleanup(r->idle_handles[i]);
     strmap_free(&r->manifests, free_manifest);
     strmap_free(&r->present, NULL);
     strmap_free(&r->bad, NULL);

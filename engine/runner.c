@@ -1416,11 +1416,11 @@ static int begin_run(struct run *r)
             if (p->hit->remote) /* fetched: record its manifest, then its entry */
                 rc = cache_adopt(ws->db, r->o->tier, p->hit->digest, p->hit->size, false, r->e);
             if (rc == 0)
-                rc = record(r, t, DEC_HIT, p->hit->remote ? RUNNER_FROM_REMOTE : NULL, false, 0,
+                rc = record(r, t, DEC_HIT, p->hit->remote ? HISTORY_FROM_REMOTE : NULL, false, 0,
                             NULL);
             if (rc == 0 && p->hit->remote && !origin)
                 rc = put_entry(r, t, ws->keys.in[t].deep, "deep", p->hit->created);
-            notify(r, TASK_DONE, t, DEC_HIT, p->hit->remote ? RUNNER_FROM_REMOTE : NULL);
+            notify(r, TASK_DONE, t, DEC_HIT, p->hit->remote ? HISTORY_FROM_REMOTE : NULL);
             if (rc == 0)
                 rc = output_ready(r, t);
         } else if (p->action == PLAN_RUN) {
