@@ -1320,6 +1320,25 @@ static size_t find_instances_inside(const struct flow *f, const char *name, size
     return n;
 }
 
+bool *flow_closure(const struct flow *f, const size_t *tasks, size_t n, bool downstream)
+{
+    bool *mark = xcalloc(f->n_tasks + 1, sizeof *mark);
+    for (size_t i = 0; i < n; i++)
+        mark[tasks[i]] = true;
+    /* One pass in topological order (or its reverse) closes the set. */
+    for (size_t k = 0; k < f->n_tasks; k++) {
+        size_t i = f->order[downstream ? k : f->n_tasks - 1 - k];
+        const struct task *t = &f->tasks[i];
+        for (size_t j = 0; j < t->n_deps; j++) {
+            if (downstream && mark[t->deps[j]])
+                mark[i] = true;
+            else if (!downstream && mark[i])
+                mark[t->deps[j]] = true;
+        }
+    }
+    return mark;
+}
+
 size_t flow_find_all(const struct flow *f, const char *name, size_t **out)
 {
     long one = flow_find(f, name);

@@ -19,19 +19,7 @@ static int collapsed_group(const struct flow *f, const bool *collapsed, size_t t
 /* Marks t and its ancestors (up) or descendants (down). */
 static void reach(const struct flow *f, size_t focus, bool *keep)
 {
-    keep[focus] = true;
-    bool *above = xcalloc(f->n_tasks, sizeof *above), *below = xcalloc(f->n_tasks, sizeof *below);
-    above[focus] = below[focus] = true;
-    for (size_t k = f->n_tasks; k-- > 0;) { /* downstream first: ancestors */
-        size_t i = f->order[k];
-        for (size_t j = 0; above[i] && j < f->tasks[i].n_deps; j++)
-            above[f->tasks[i].deps[j]] = true;
-    }
-    for (size_t k = 0; k < f->n_tasks; k++) { /* upstream first: descendants */
-        size_t i = f->order[k];
-        for (size_t j = 0; !below[i] && j < f->tasks[i].n_deps; j++)
-            below[i] = below[f->tasks[i].deps[j]];
-    }
+    bool *above = flow_closure(f, &focus, 1, false), *below = flow_closure(f, &focus, 1, true);
     for (size_t i = 0; i < f->n_tasks; i++)
         keep[i] = above[i] || below[i];
     free(above);
