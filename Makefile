@@ -11,9 +11,9 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 PLUGIN_DIR ?= $(PREFIX)/lib/sluice/plugins
 CC      ?= cc
-PKGS    := libgit2 sqlite3 libcjson libcrypto ncursesw
+PKGS    := libgit2 sqlite3 libcjson libcrypto ncursesw libcurl
 DEB_PKGS := build-essential pkg-config libgit2-dev libsqlite3-dev libcjson-dev libssl-dev \
-            libncurses-dev git sqlite3
+            libncurses-dev libcurl4-openssl-dev git sqlite3
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -39,6 +39,8 @@ int cmd_show(struct cli *c, int argc, char **argv);
 int cmd_log(struct cli *c, int argc, char **argv);
 int cmd_diff(struct cli *c, int argc, char **argv);
 int cmd_replay(struct cli *c, int argc, char **argv);
+int cmd_push(struct cli *c, int argc, char **argv);
+int cmd_pull(struct cli *c, int argc, char **argv);
 
 /* Prints "sluice CMD: usage..." to stderr and returns EXIT_USAGE. */
 int cli_usage_error(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

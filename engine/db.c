@@ -151,6 +151,10 @@ static const char *const migrations[] = {
     /* 5 -> 6: why each task run was planned to run, its root causes in words (as
      * `sluice why` gives them); NULL for hits and for task runs recorded before. */
     "ALTER TABLE task_runs ADD COLUMN cause TEXT;",
+    /* 6 -> 7: the host of a claim's and a run's process: a pid says nothing about a
+     * process on another machine sharing the store (claims.h). */
+    "ALTER TABLE claims ADD COLUMN host TEXT;"
+    "ALTER TABLE runs ADD COLUMN host TEXT;",
 };
 
 /* How long a statement waits for another process's lock before giving up. */

@@ -17,7 +17,7 @@
 
 #include "util.h"
 
-#define DB_SCHEMA_VERSION 6
+#define DB_SCHEMA_VERSION 7
 
 struct db;
 

@@ -83,12 +83,23 @@ static const char *intern_free(struct flow *f, char *s)
 }
 
 /* "IN_" and name, with every byte but [A-Za-z0-9_] as '_'. */
+/* "IN_<name>" with every byte but [A-Za-z0-9_] as '_', cut to fit in n bytes. */
+static void in_var_into(const char *name, char *buf, size_t n)
+{
+    size_t at = 0;
+    for (const char *c = "IN_"; *c && at + 1 < n; c++)
+        buf[at++] = *c;
+    for (const char *c = name; *c && at + 1 < n; c++)
+        buf[at++] = isalnum((unsigned char)*c) || *c == '_' ? *c : '_';
+    if (n)
+        buf[at] = 0;
+}
+
 static char *in_var(const char *name)
 {
-    char *v = xasprintf("IN_%s", name);
-    for (char *c = v + 3; *c; c++)
-        if (!isalnum((unsigned char)*c) && *c != '_')
-            *c = '_';
+    size_t n = strlen(name) + 4;
+    char *v = xmalloc(n);
+    in_var_into(name, v, n);
     return v;
 }
 
@@ -97,9 +108,7 @@ const char *flow_dep_var(const struct task *t, size_t j, const struct flow *f, c
 {
     if (t->dep_vars && t->dep_vars[j])
         return t->dep_vars[j];
-    char *v = in_var(f->tasks[t->deps[j]].local);
-    snprintf(buf, n, "%s", v);
-    free(v);
+    in_var_into(f->tasks[t->deps[j]].local, buf, n); /* once per edge and key: no malloc */
     return buf;
 }
 
@@ -116,7 +125,7 @@ static int check_vars(struct loader *L, const struct scope *s, const struct rawt
     for (size_t k = 0; k < n; k++) {
         const char *chosen = k < rt->after_vars.n ? rt->after_vars.v[k] : "";
         char *v = chosen[0] ? xstrdup(chosen) : in_var(rt->after.v[k]);
-        vars[k] = xasprintf("%s\t%s", v, rt->after.v[k]);
+        vars[k] = xstrcat3(v, "\t", rt->after.v[k]);
         free(v);
     }
     sort_array(vars, n, sizeof *vars, cmp_str_ptr);
@@ -513,7 +522,7 @@ static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
     xgrow(&f->tasks, &L->cap_tasks, f->n_tasks + 1, sizeof *f->tasks);
     struct task *t = &f->tasks[f->n_tasks++];
     memset(t, 0, sizeof *t);
-    t->name = xasprintf("%s%s", s->prefix, rt->name);
+    t->name = xstrcat3(s->prefix, rt->name, "");
     t->local = t->name + strlen(s->prefix);
     t->dir = s->dir;
     t->flow_name = s->flow_name;
@@ -564,6 +573,7 @@ static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
             rc = expand_code(L, s, t, rt->code.v[i], &t->code);
     }
     strv_uniq(&t->code);
+    strv_free(&rt->code); /* expanded into t->code: the raw flow lives until its scope ends */
     if (rc == 0 && t->publish) {
         struct template_vars pv = v;
         pv.keep_key = true;

@@ -65,7 +65,7 @@ static void valid_one(struct plan *p, struct keys *k, struct db *db, size_t u)
     }
     p->lookups++;
     struct cache_entry found;
-    if (!cache_get(db, k->in[u].deep, &found)) {
+    if (!cache_lookup(db, p->tier, k->in[u].deep, &found)) {
         mark_invalid(v, CAUSE_NO_ENTRY, u);
         return;
     }
@@ -90,7 +90,8 @@ static void valid_one(struct plan *p, struct keys *k, struct db *db, size_t u)
             struct cache_entry se;
             keys_shallow(k, u, digests, shallow);
             p->lookups++;
-            if (!cache_get(db, shallow, &se) || strcmp(se.digest, entry->digest) != 0)
+            if (!cache_lookup(db, p->tier, shallow, &se) ||
+                strcmp(se.digest, entry->digest) != 0)
                 mark_invalid(v, CAUSE_UPSTREAM_CHANGED, changing_upstream(p, k->flow, u));
         }
         free(digests);
@@ -175,8 +176,8 @@ static enum plan_cause run_cause(struct plan *p, struct keys *k, struct db *db,
         p->nodes[i].cause_task = why->task;
         return why->cause;
     }
-    if (!cache_output_present(db, st, found->digest))
-        return CAUSE_NOT_STORED;
+    if (!found->remote && !cache_output_present(db, st, found->digest))
+        return CAUSE_NOT_STORED; /* a remote hit's bytes are fetched when it is used */
     *e = *found;
     return CAUSE_NONE;
 }
@@ -241,9 +242,11 @@ static int plan_walk(struct plan *p, struct keys *k, struct db *db, struct store
 }
 
 int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store *st,
-                     const size_t *targets, size_t n_targets, const bool *force, struct err *e)
+                     const struct cache_tier *tier, const size_t *targets, size_t n_targets,
+                     const bool *force, struct err *e)
 {
     memset(p, 0, sizeof *p);
+    p->tier = tier;
     p->n = k->flow->n_tasks;
     p->nodes = xcalloc(p->n, sizeof *p->nodes);
     for (size_t i = 0; i < p->n; i++)
@@ -275,6 +278,16 @@ int plan_demand(struct plan *p, struct keys *k, struct db *db, struct store *st,
 static bool damaged(struct plan *p, struct db *db, struct store *st, size_t t)
 {
     struct plan_node *n = &p->nodes[t];
+    if (n->hit->remote) { /* every fetched byte was checked against its digest */
+        struct err fe;
+        if (cache_fetch(st, p->tier, n->hit->digest, &fe) == 0)
+            return false;
+        n->action = PLAN_RUN;
+        n->cause = CAUSE_NO_ENTRY;
+        p->n_hit--;
+        p->n_run++;
+        return true;
+    }
     char *why;
     if (cache_output_intact(db, st, n->hit->digest, &why))
         return false;
@@ -327,6 +340,21 @@ void plan_check_inputs(struct plan *p, struct keys *k, struct db *db, struct sto
     }
     free(checked);
     free(work);
+}
+
+size_t plan_drop_runs(struct plan *p)
+{
+    size_t targets = 0;
+    for (size_t t = 0; t < p->n; t++) {
+        struct plan_node *n = &p->nodes[t];
+        if (n->action != PLAN_RUN)
+            continue;
+        targets += n->target;
+        n->action = PLAN_NONE;
+        n->cause = CAUSE_NONE;
+        p->n_run--;
+    }
+    return targets;
 }
 
 void plan_free(struct plan *p)

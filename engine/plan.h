@@ -16,7 +16,7 @@
  * (CAUSE_UPSTREAM_EXPIRED, CAUSE_UPSTREAM_CHANGED), its upstreams are planned in turn,
  * and early cutoff keeps what comes out the same. Without expiring upstreams a
  * deep entry stands alone: one lookup. Planning only reads:
- * deep keys (keys.h), the cache index and the store's directory entries. It never
+ * deep keys (keys.h), the cache index (and the tier behind it) and the store's directory entries. It never
  * reads task outputs and never runs anything.
  */
 #ifndef SLUICE_PLAN_H
@@ -70,11 +70,16 @@ struct plan {
     struct plan_valid *valid; /* per task, filled on demand */
     struct cache_entry **entries; /* what valid[] points at: chunks that never move */
     size_t n_entries;
+    const struct cache_tier *tier; /* asked for keys the local cache lacks, or NULL */
 };
 
-/* force: per task, run it even if cached (may be NULL). */
+/* force: per task, run it even if cached (may be NULL). tier (may be NULL): the cache
+ * tier behind the local one, asked for each key the local cache has no entry for; an
+ * entry found there is a hit (entry.remote) whose bytes plan_check_inputs() and
+ * plan_demand() fetch, so that only the outputs a run reads are downloaded. */
 int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store *st,
-                     const size_t *targets, size_t n_targets, const bool *force, struct err *e);
+                     const struct cache_tier *tier, const size_t *targets, size_t n_targets,
+                     const bool *force, struct err *e);
 /* Plans task t, which no demand reached, as if a task of the plan needed its output
  * (it is no target); a hit's bytes are checked as a target's are, and a damaged one
  * runs (plan_check_inputs() then plans its upstreams). A task already planned is
@@ -83,12 +88,17 @@ int plan_demand(struct plan *p, struct keys *k, struct db *db, struct store *st,
                 const bool *force, struct err *e);
 /* For a run: checks the bytes of every hit that a task of the plan will read, and of
  * every target that is a hit (the user reads those), with cache_output_intact(): stat
- * data through the stat cache, bytes only when it cannot vouch for them. A damaged
+ * data through the stat cache, bytes only when it cannot vouch for them. A remote hit's
+ * objects are fetched (cache_fetch()); one that cannot be is planned to run
+ * (CAUSE_NO_ENTRY). A damaged
  * one is planned to run instead (CAUSE_DAMAGED, so its producer re-runs), and its
  * upstreams are planned in turn. Reads only. */
 void plan_check_inputs(struct plan *p, struct keys *k, struct db *db, struct store *st,
                        const size_t *targets, size_t n_targets,
                        const bool *force);
+/* Leaves out (PLAN_NONE) every task planned to run: a pull fetches, never runs.
+ * Returns how many targets were left out. */
+size_t plan_drop_runs(struct plan *p);
 void plan_free(struct plan *p);
 /* Task t's deep entry when it is valid (whether or not its bytes are present), else
  * NULL with the cause (and the task it is about) in *why. keys_deep(k, t) must have

@@ -341,7 +341,7 @@ static int compute(struct workspace *ws, const size_t *targets, size_t n_targets
             return -1;
     fingerprint_settle(ws->fp); /* every key is known */
     struct plan plan;
-    if (plan_for_targets(&plan, &ws->keys, ws->db, ws->store, targets, n_targets, NULL, e))
+    if (plan_for_targets(&plan, &ws->keys, ws->db, ws->store, NULL, targets, n_targets, NULL, e))
         return -1;
     *out = explain_plan(ws, &plan);
     plan_free(&plan);

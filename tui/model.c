@@ -501,17 +501,31 @@ void model_note(const struct model *m, size_t i, char *buf, size_t n)
         buf[NOTE_W] = 0;
 }
 
+/* Every state word a node can show, in the order counts list them. */
+static const char *const state_order[] = {
+    "running", "queued", "cached", "not kept", "ran",     "hit",       "cutoff", "stale",
+    "pending", "expired", "invalidated", "failed", "blocked", "cancelled", "skipped"};
+#define N_STATES (sizeof state_order / sizeof state_order[0])
+
+const char *model_state_word(size_t k)
+{
+    return k < N_STATES ? state_order[k] : NULL;
+}
+
+size_t model_count_state(const struct model *m, const char *state)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < m->view.n; i++)
+        c += strcmp(model_state(m, i), state) == 0;
+    return c;
+}
+
 char *model_counts(const struct model *m)
 {
-    static const char *const order[] = {"running", "queued",  "cached",      "not kept", "ran",
-                                        "hit",     "cutoff",  "stale",       "pending",
-                                        "expired", "invalidated", "failed",  "blocked",
-                                        "cancelled", "skipped"};
+    const char *const *order = state_order;
     struct sb b = {0};
-    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
-        size_t c = 0;
-        for (size_t i = 0; i < m->view.n; i++)
-            c += strcmp(model_state(m, i), order[k]) == 0;
+    for (size_t k = 0; k < N_STATES; k++) {
+        size_t c = model_count_state(m, order[k]);
         if (c)
             sb_addf(&b, "%s%zu %s", b.len ? "  " : "", c,
                     strcmp(order[k], "cutoff") == 0 ? "cut off" : order[k]);
@@ -618,6 +632,19 @@ static bool contains_ci(const char *hay, const char *needle)
     return n == 0;
 }
 
+bool model_matches(const struct model *m, size_t i, const char *text)
+{
+    return text && text[0] && contains_ci(model_node_name(m, i), text);
+}
+
+size_t model_count_matches(const struct model *m, const char *text)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->view.n; i++)
+        n += model_matches(m, i, text);
+    return n;
+}
+
 long model_search(const struct model *m, const char *text, int dir)
 {
     size_t n = m->view.n;
@@ -630,4 +657,23 @@ long model_search(const struct model *m, const char *text, int dir)
             return (long)i;
     }
     return -1;
+}
+
+long model_find_state(const struct model *m, const char *state, int dir, size_t *count,
+                      size_t *rank)
+{
+    size_t n = m->view.n, start = m->sel >= 0 ? (size_t)m->sel : n - 1;
+    long found = -1;
+    *count = *rank = 0;
+    for (size_t k = 1; k <= n && found < 0; k++) {
+        size_t i = (start + (dir > 0 ? k : n * k - k)) % n;
+        if (strcmp(model_state(m, i), state) == 0)
+            found = (long)i;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(model_state(m, i), state) == 0) {
+            (*count)++;
+            *rank += (long)i <= found;
+        }
+    return found;
 }

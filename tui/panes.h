@@ -12,6 +12,9 @@ void pane_why(const struct app *a, struct strv *lines);
 bool pane_log(const struct app *a, size_t task, struct strv *lines);
 /* The runs of the flow, newest first (a->runs gets their ids, in the lines' order). */
 void pane_history(struct app *a, struct strv *lines);
+/* The first failed task of a run, its exit code and the line of its log that says what
+ * went wrong ("train exited 3: ValueError: bad lr"), or NULL. Caller frees. */
+char *pane_failure(const struct app *a, int64_t run);
 /* What differs between two runs (parameters, code with diffs, files, keys, outputs). */
 void pane_diff(const struct app *a, int64_t from, int64_t to, struct strv *lines);
 
