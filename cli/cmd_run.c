@@ -105,16 +105,6 @@ static void print_plan(struct workspace *ws, const struct plan *plan, const size
     status_free(st, ws->flow->n_tasks);
 }
 
-/* How long a task waits for another run computing the same key before it fails:
- * $SLUICE_CLAIM_WAIT seconds (0: for ever), an hour by default. */
-static double claim_wait(void)
-{
-    const char *v = getenv("SLUICE_CLAIM_WAIT");
-    char *end;
-    double s = v && v[0] ? strtod(v, &end) : 3600;
-    return v && v[0] && (*end || s < 0) ? 3600 : s;
-}
-
 static int execute(struct cli *c, struct workspace *ws, const struct run_args *a,
                    struct remote *remote)
 {
@@ -141,7 +131,7 @@ static int execute(struct cli *c, struct workspace *ws, const struct run_args *a
                          .publish_overwrite = a->publish_overwrite,
                          .cancel = c->cancel,
                          .observer = &obs,
-                         .claim_wait = claim_wait(),
+                         .claim_wait = cli_claim_wait(),
                          .tier = remote ? remote_tier(remote) : NULL};
     struct run_summary sum;
     struct plan plan = {0};

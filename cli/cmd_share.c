@@ -17,8 +17,8 @@ struct share_args {
 static int parse(struct cli *c, int argc, char **argv, struct share_args *a)
 {
     static const struct option opts[] = {{"remote", required_argument, NULL, 'R'},
-                                          {"param", required_argument, NULL, 'p'},
-                                          {NULL, 0, NULL, 0}};
+                                         {"param", required_argument, NULL, 'p'},
+                                         {NULL, 0, NULL, 0}};
     optind = 1;
     opterr = 0;
     int ch;

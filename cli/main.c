@@ -206,6 +206,14 @@ int cli_default_jobs(void)
     return cores > 0 ? (int)cores : 1;
 }
 
+double cli_claim_wait(void)
+{
+    const char *v = getenv("SLUICE_CLAIM_WAIT");
+    char *end;
+    double s = v && v[0] ? strtod(v, &end) : 3600;
+    return v && v[0] && (*end || s < 0) ? 3600 : s;
+}
+
 void cli_error(const char *msg)
 {
     fprintf(stderr, "sluice: %s\n", msg);

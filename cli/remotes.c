@@ -36,8 +36,9 @@ static void aws_creds_file(struct aws_creds *c)
 {
     const char *file = getenv("AWS_SHARED_CREDENTIALS_FILE");
     const char *home = getenv("HOME");
-    char *path = file && file[0] ? xstrdup(file) : home ? xasprintf("%s/.aws/credentials", home)
-                                                        : NULL;
+    char *path = file && file[0] ? xstrdup(file)
+                 : home          ? xasprintf("%s/.aws/credentials", home)
+                                 : NULL;
     const char *profile = getenv("AWS_PROFILE");
     profile = profile && profile[0] ? profile : "default";
     FILE *f = path ? fopen(path, "r") : NULL;
@@ -111,10 +112,10 @@ int remotes_open(const char *flow_path, const char *arg, bool read_only, struct 
             o.s3.key = creds.key;
             o.s3.secret = creds.secret;
             o.s3.session = creds.session;
-            const char *ep = env_any((const char *const[]){"AWS_ENDPOINT_URL_S3",
-                                                            "AWS_ENDPOINT_URL", NULL});
-            const char *region = env_any((const char *const[]){"AWS_REGION",
-                                                                "AWS_DEFAULT_REGION", NULL});
+            const char *ep =
+                env_any((const char *const[]){"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", NULL});
+            const char *region =
+                env_any((const char *const[]){"AWS_REGION", "AWS_DEFAULT_REGION", NULL});
             o.s3.endpoint = ep ? ep : c.s3_endpoint;
             o.s3.region = region ? region : c.s3_region;
         }
@@ -139,8 +140,8 @@ void remotes_close(struct remote *r)
     fflush(stdout); /* after the run's own summary */
     remote_finish(r, UPLOAD_WAIT, &n);
     if (n.hits || n.fetched || n.uploaded || n.failed)
-        fprintf(stderr, "remote: %zu hit%s, %zu object%s downloaded, %zu entr%s uploaded\n",
-                n.hits, n.hits == 1 ? "" : "s", n.fetched, n.fetched == 1 ? "" : "s", n.uploaded,
+        fprintf(stderr, "remote: %zu hit%s, %zu object%s downloaded, %zu entr%s uploaded\n", n.hits,
+                n.hits == 1 ? "" : "s", n.fetched, n.fetched == 1 ? "" : "s", n.uploaded,
                 n.uploaded == 1 ? "y" : "ies");
     if (n.failed)
         fprintf(stderr, "remote: %zu upload%s failed or timed out\n", n.failed,

@@ -1,7 +1,10 @@
 /* cache: the entries table. */
 #include "cache.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "filedigest.h"
@@ -356,30 +359,77 @@ int cache_lookup(struct db *db, const struct cache_tier *tier, const char *key,
     return tier && tier->ops->lookup(tier->ctx, key, out) == 1;
 }
 
-struct fetch_one {
-    const struct cache_tier *tier;
-    const char *digest;
-};
+#define FETCH_THREADS 4 /* objects downloaded at once */
 
-static int fill_from_tier(void *arg, const char *path, struct err *e)
-{
-    struct fetch_one *f = arg;
-    return f->tier->ops->fetch(f->tier->ctx, f->digest, path, e);
-}
+/* One object to download: into tmp (by a fetch thread), then into the store. */
+struct fetch_one {
+    char *object, *digest, *tmp;
+    uint64_t size;
+    int rc;
+    struct err e;
+};
 
 struct fetch_all {
     struct store *st;
     const struct cache_tier *tier;
-    int rc;
-    struct err *e;
+    char *tmp_dir;
+    struct fetch_one *v;
+    size_t n, cap, next; /* next: the first one no thread has taken (under mu) */
+    pthread_mutex_t mu;
 };
 
-static void fetch_file(void *arg, const struct store_file *f)
+static void want_file(void *arg, const struct store_file *f)
 {
     struct fetch_all *a = arg;
-    struct fetch_one one = {a->tier, f->digest};
-    if (a->rc == 0)
-        a->rc = store_add_object(a->st, f->object, f->size, fill_from_tier, &one, a->e);
+    if (store_has_object(a->st, f->object, f->size))
+        return; /* store_add_object() checks its bytes */
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i].object, f->object) == 0)
+            return;
+    xgrow(&a->v, &a->cap, a->n + 1, sizeof *a->v);
+    a->v[a->n++] = (struct fetch_one){.object = xstrdup(f->object),
+                                      .digest = xstrdup(f->digest),
+                                      .size = f->size};
+}
+
+static void *fetch_thread(void *arg)
+{
+    struct fetch_all *a = arg;
+    for (;;) {
+        pthread_mutex_lock(&a->mu);
+        size_t i = a->next < a->n ? a->next++ : a->n;
+        pthread_mutex_unlock(&a->mu);
+        if (i == a->n)
+            return NULL;
+        struct fetch_one *f = &a->v[i];
+        f->tmp = xasprintf("%s/download-%ld-%zu", a->tmp_dir, (long)getpid(), i);
+        unlink(f->tmp);
+        f->rc = a->tier->ops->fetch(a->tier->ctx, f->digest, f->tmp, &f->e);
+    }
+}
+
+/* Downloads every wanted object, FETCH_THREADS at a time. */
+static void fetch_parallel(struct fetch_all *a)
+{
+    pthread_t t[FETCH_THREADS];
+    size_t started = 0;
+    for (; started < FETCH_THREADS && started < a->n; started++)
+        if (pthread_create(&t[started], NULL, fetch_thread, a) != 0)
+            break;
+    if (started == 0)
+        fetch_thread(a);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(t[i], NULL);
+}
+
+static int fill_downloaded(void *arg, const char *path, struct err *e)
+{
+    struct fetch_one *f = arg;
+    if (f->rc != 0)
+        return err_set(e, "%s", f->e.msg);
+    if (rename(f->tmp, path) != 0)
+        return err_set(e, "%s: %s", path, strerror(errno));
+    return 0;
 }
 
 int cache_fetch(struct store *st, const struct cache_tier *tier, const char *digest,
@@ -388,19 +438,36 @@ int cache_fetch(struct store *st, const struct cache_tier *tier, const char *dig
     char *manifest = tier->ops->manifest(tier->ctx, digest);
     if (!manifest)
         return err_set(e, "output %.12s: no manifest", digest);
-    struct fetch_all a = {st, tier, 0, e};
-    if (store_manifest_each(manifest, fetch_file, &a) != 0)
-        a.rc = err_set(e, "output %.12s: malformed manifest", digest);
+    struct fetch_all a = {.st = st, .tier = tier, .tmp_dir = store_dir(st, "tmp")};
+    pthread_mutex_init(&a.mu, NULL);
+    int rc = 0;
+    if (store_manifest_each(manifest, want_file, &a) != 0)
+        rc = err_set(e, "output %.12s: malformed manifest", digest);
     free(manifest);
-    if (a.rc == 0)
-        a.rc = store_sync(st, e);
-    if (a.rc != 0) {
+    if (rc == 0)
+        fetch_parallel(&a);
+    for (size_t i = 0; i < a.n; i++) {
+        struct fetch_one *f = &a.v[i];
+        if (rc == 0)
+            rc = store_add_object(st, f->object, f->size, fill_downloaded, f, e);
+        if (f->tmp)
+            unlink(f->tmp);
+        free(f->tmp);
+        free(f->object);
+        free(f->digest);
+    }
+    free(a.v);
+    free(a.tmp_dir);
+    pthread_mutex_destroy(&a.mu);
+    if (rc == 0)
+        rc = store_sync(st, e);
+    if (rc != 0) {
         char *w = xasprintf("remote output %.12s cannot be used (%s): its task runs here", digest,
                             e->msg);
         tier->ops->note(tier->ctx, w);
         free(w);
     }
-    return a.rc;
+    return rc;
 }
 
 int cache_adopt(struct db *db, const struct cache_tier *tier, const char *digest, uint64_t size,

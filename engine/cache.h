@@ -35,7 +35,8 @@ struct cache_tier_ops {
     int (*lookup)(void *ctx, const char *key, struct cache_entry *out);
     /* The manifest of an output lookup() returned (NULL if unknown). Caller frees. */
     char *(*manifest)(void *ctx, const char *digest);
-    /* Writes the object whose bytes hash to digest to the new file path: 0, else -1 and e. */
+    /* Writes the object whose bytes hash to digest to the new file path: 0, else -1 and
+     * e. Called from several threads at once. */
     int (*fetch)(void *ctx, const char *digest, const char *path, struct err *e);
     /* Queues an upload of an output (its objects' files, in the manifest's order) and
      * of key's entry for it; returns at once. */
@@ -57,9 +58,10 @@ int cache_get(struct db *db, const char *key, struct cache_entry *out);
 /* cache_get(), then (tier not NULL) the tier: the planner's one question. */
 int cache_lookup(struct db *db, const struct cache_tier *tier, const char *key,
                  struct cache_entry *out);
-/* Brings the objects of an output the tier's lookup() returned into the store (every
- * one checked against its digest, and durable); writes nothing in the database (see
- * cache_adopt()). 0, else -1 with e: then the output cannot be used. */
+/* Brings the objects of an output the tier's lookup() returned into the store, those
+ * it lacks downloaded a few at a time (every one checked against its digest, and made
+ * durable); writes nothing in the database (see cache_adopt()). 0, else -1 with e
+ * (and a note to the tier): then the output cannot be used. */
 int cache_fetch(struct store *st, const struct cache_tier *tier, const char *digest,
                 struct err *e);
 /* Records a fetched output's manifest (cache_put_output()). */

@@ -51,8 +51,10 @@ static int set_key(struct config *c, const char *dir, const char *key, const cha
         c->store = path_join(dir, val);
     } else if (!strcmp(key, "remote")) {
         if (has_userinfo(val))
-            return err_set(e, "%s:%d: credentials do not belong in %s: put them in ~/.netrc or "
-                              "SLUICE_REMOTE_TOKEN", c->path, line, "sluice.conf");
+            return err_set(e,
+                           "%s:%d: credentials do not belong in %s: put them in ~/.netrc or "
+                           "SLUICE_REMOTE_TOKEN",
+                           c->path, line, "sluice.conf");
         free(c->remote);
         c->remote = xstrdup(val);
     } else if (!strcmp(key, "remote-read-only")) {
@@ -73,8 +75,10 @@ static int set_key(struct config *c, const char *dir, const char *key, const cha
         free(*slot);
         *slot = xstrdup(val);
     } else {
-        return err_set(e, "%s:%d: unknown key \"%s\" (store, remote, remote-read-only, "
-                          "remote-timeout, s3-endpoint, s3-region)", c->path, line, key);
+        return err_set(e,
+                       "%s:%d: unknown key \"%s\" (store, remote, remote-read-only, "
+                       "remote-timeout, s3-endpoint, s3-region)",
+                       c->path, line, key);
     }
     return 0;
 }

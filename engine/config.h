@@ -18,11 +18,11 @@
 #include "util.h"
 
 struct config {
-    char *path;      /* the file (absolute), whether or not it exists */
-    char *store;     /* absolute, or NULL */
-    char *remote;    /* or NULL */
-    int read_only;   /* -1 unset, 0, 1 */
-    double timeout;  /* 0 unset */
+    char *path;                    /* the file (absolute), whether or not it exists */
+    char *store;                   /* absolute, or NULL */
+    char *remote;                  /* or NULL */
+    int read_only;                 /* -1 unset, 0, 1 */
+    double timeout;                /* 0 unset */
     char *s3_endpoint, *s3_region; /* or NULL */
 };
 

@@ -155,6 +155,10 @@ static const char *const migrations[] = {
      * process on another machine sharing the store (claims.h). */
     "ALTER TABLE claims ADD COLUMN host TEXT;"
     "ALTER TABLE runs ADD COLUMN host TEXT;",
+    /* 7 -> 8: what replay needs to run a task as the run did: its declared outputs (a
+     * JSON list; NULL: none, or recorded before) and its cpus (NULL: 1). */
+    "ALTER TABLE task_runs ADD COLUMN outputs TEXT;"
+    "ALTER TABLE task_runs ADD COLUMN cpus INTEGER;",
 };
 
 /* How long a statement waits for another process's lock before giving up. */

@@ -62,6 +62,7 @@ struct scope {
     struct kv *subst;   /* the same as substitution text */
     size_t n_subst;
     long *index; /* per raw task: its task index (a sub-flow node: the node's output) */
+    int *group_of; /* per raw task: its group when it is a sub-flow node, or NULL */
     const char *executor; /* its tasks' default executor */
     cJSON *exec_defaults; /* executor name -> default options, the including flows' merged in */
 };
@@ -83,12 +84,23 @@ static const char *intern_free(struct flow *f, char *s)
 }
 
 /* "IN_" and name, with every byte but [A-Za-z0-9_] as '_'. */
+/* "IN_<name>" with every byte but [A-Za-z0-9_] as '_', cut to fit in n bytes. */
+static void in_var_into(const char *name, char *buf, size_t n)
+{
+    size_t at = 0;
+    for (const char *c = "IN_"; *c && at + 1 < n; c++)
+        buf[at++] = *c;
+    for (const char *c = name; *c && at + 1 < n; c++)
+        buf[at++] = isalnum((unsigned char)*c) || *c == '_' ? *c : '_';
+    if (n)
+        buf[at] = 0;
+}
+
 static char *in_var(const char *name)
 {
-    char *v = xasprintf("IN_%s", name);
-    for (char *c = v + 3; *c; c++)
-        if (!isalnum((unsigned char)*c) && *c != '_')
-            *c = '_';
+    size_t n = strlen(name) + 4;
+    char *v = xmalloc(n);
+    in_var_into(name, v, n);
     return v;
 }
 
@@ -97,9 +109,7 @@ const char *flow_dep_var(const struct task *t, size_t j, const struct flow *f, c
 {
     if (t->dep_vars && t->dep_vars[j])
         return t->dep_vars[j];
-    char *v = in_var(f->tasks[t->deps[j]].local);
-    snprintf(buf, n, "%s", v);
-    free(v);
+    in_var_into(f->tasks[t->deps[j]].local, buf, n); /* once per edge and key: no malloc */
     return buf;
 }
 
@@ -116,7 +126,7 @@ static int check_vars(struct loader *L, const struct scope *s, const struct rawt
     for (size_t k = 0; k < n; k++) {
         const char *chosen = k < rt->after_vars.n ? rt->after_vars.v[k] : "";
         char *v = chosen[0] ? xstrdup(chosen) : in_var(rt->after.v[k]);
-        vars[k] = xasprintf("%s\t%s", v, rt->after.v[k]);
+        vars[k] = xstrcat3(v, "\t", rt->after.v[k]);
         free(v);
     }
     sort_array(vars, n, sizeof *vars, cmp_str_ptr);
@@ -135,38 +145,8 @@ static int check_vars(struct loader *L, const struct scope *s, const struct rawt
 
 /* --- parameters ----------------------------------------------------------------------------- */
 
-/* A list parameter's override: a JSON list of scalars, or values separated by commas
- * (each as flowfile_param_value() takes it); NULL when it is neither. */
-static cJSON *list_value(const char *text)
-{
-    cJSON *j = text[0] == '[' ? flowfile_json(text) : NULL;
-    if (j) {
-        const cJSON *it;
-        bool ok = cJSON_IsArray(j) && j->child;
-        cJSON_ArrayForEach(it, j)
-        {
-            ok = ok && (cJSON_IsString(it) || flowfile_is_number(it) || cJSON_IsBool(it));
-        }
-        if (!ok)
-            cJSON_Delete(j);
-        return ok ? j : NULL;
-    }
-    if (!text[0])
-        return NULL;
-    j = cJSON_CreateArray();
-    for (const char *p = text;;) {
-        size_t n = strcspn(p, ",");
-        char *one = xstrndup(p, n);
-        cJSON_AddItemToArray(j, flowfile_param_value(one));
-        free(one);
-        if (!p[n])
-            break;
-        p += n + 1;
-    }
-    return j;
-}
-
-/* `name=value`: the value as flowfile_param_value() takes it (a list's: list_value()). */
+/* `name=value`: the value as flowfile_param_value() takes it (a list's:
+ * flowfile_list_value()). */
 static int apply_override(struct loader *L, const struct scope *s, const char *ov)
 {
     const char *eq = strchr(ov, '=');
@@ -187,10 +167,10 @@ static int apply_override(struct loader *L, const struct scope *s, const char *o
         return -1;
     }
     cJSON *v = cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(s->params, name))
-                   ? list_value(eq + 1)
+                   ? flowfile_list_value(eq + 1)
                    : flowfile_param_value(eq + 1);
     if (!v) {
-        err_set(L->e, "parameter %s is a list: give it as A,B,C or a JSON list of scalars",
+        err_set(L->e, "parameter %s is a list: give it as A,B,C, [A, B, C] or a JSON list of scalars",
                 name);
         free(name);
         return -1;
@@ -513,7 +493,7 @@ static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
     xgrow(&f->tasks, &L->cap_tasks, f->n_tasks + 1, sizeof *f->tasks);
     struct task *t = &f->tasks[f->n_tasks++];
     memset(t, 0, sizeof *t);
-    t->name = xasprintf("%s%s", s->prefix, rt->name);
+    t->name = xstrcat3(s->prefix, rt->name, "");
     t->local = t->name + strlen(s->prefix);
     t->dir = s->dir;
     t->flow_name = s->flow_name;
@@ -564,6 +544,7 @@ static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
             rc = expand_code(L, s, t, rt->code.v[i], &t->code);
     }
     strv_uniq(&t->code);
+    strv_free(&rt->code); /* expanded into t->code: the raw flow lives until its scope ends */
     if (rc == 0 && t->publish) {
         struct template_vars pv = v;
         pv.keep_key = true;
@@ -627,6 +608,34 @@ static int unknown_after(struct loader *L, const struct scope *s, const char *ta
                    name);
 }
 
+/* The task "NODE/TASK" (or a nested node "NODE/INNER", standing for its output) inside
+ * the sub-flow node NODE of this scope, or -1. */
+static long find_inner(struct loader *L, const struct scope *s, const size_t *sorted,
+                       const char *name)
+{
+    const char *slash = strchr(name, '/');
+    if (!slash || !slash[1])
+        return -1;
+    char *node = xstrndup(name, (size_t)(slash - name));
+    long d = find_local(s->rf, sorted, node);
+    free(node);
+    if (d < 0 || !s->rf->tasks[d].subflow)
+        return -1;
+    const struct flow *f = L->f;
+    const struct group *g = &f->groups[s->group_of[d]];
+    char *full = xasprintf("%s%s", s->prefix, name);
+    long found = -1;
+    for (size_t i = g->first; i < g->end && found < 0; i++)
+        if (strcmp(f->tasks[i].name, full) == 0)
+            found = (long)i;
+    for (size_t i = 0; i < f->n_groups && found < 0; i++)
+        if (f->groups[i].first >= g->first && f->groups[i].end <= g->end &&
+            strcmp(f->groups[i].name, full) == 0)
+            found = (long)f->groups[i].output;
+    free(full);
+    return found;
+}
+
 static int resolve_one(struct loader *L, const struct scope *s, const size_t *sorted, size_t r)
 {
     struct flow *f = L->f;
@@ -637,9 +646,10 @@ static int resolve_one(struct loader *L, const struct scope *s, const size_t *so
     for (size_t k = 0; k < n; k++) {
         const char *name = rt->after.v[k];
         long d = find_local(s->rf, sorted, name);
-        if (d < 0)
+        long inner = d < 0 ? find_inner(L, s, sorted, name) : -1;
+        if (d < 0 && inner < 0)
             return unknown_after(L, s, rt->name, name);
-        size_t dep = (size_t)s->index[d];
+        size_t dep = d >= 0 ? (size_t)s->index[d] : (size_t)inner;
         for (size_t m = 0; m < t->n_deps; m++)
             if (t->deps[m] == dep)
                 return err_set(L->e, "%s: task %s: \"after\" lists %s twice", s->path, rt->name,
@@ -790,6 +800,9 @@ static int include_subflow(struct loader *L, struct scope *s, size_t r)
         gr->end = f->n_tasks;
         gr->output = (size_t)out;
         s->index[r] = out;
+        if (!s->group_of)
+            s->group_of = xcalloc(s->rf->n_tasks, sizeof *s->group_of);
+        s->group_of[r] = g;
         if (rc)
             err_prefix(L->e, "%s: task %s", s->path, rt->name);
     }
@@ -870,6 +883,7 @@ static void close_scope(struct loader *L, struct scope *s)
     }
     free(s->subst);
     free(s->index);
+    free(s->group_of);
     cJSON_Delete(s->exec_defaults);
 }
 
@@ -1156,6 +1170,9 @@ static void build_task(struct flow *f, struct task *t, const struct task_spec *s
         t->dep_vars[j] = intern(f, sp->vars[j]);
     strv_copy(&t->code, sp->code);
     strv_copy(&t->files, sp->files);
+    strv_copy(&t->outputs, sp->outputs);
+    strv_sort(&t->outputs);
+    t->cpus = sp->cpus > 0 ? sp->cpus : 1;
     t->env = kv_copy(sp->env, sp->n_env);
     t->n_env = sp->n_env;
     sort_array(t->env, t->n_env, sizeof *t->env, cmp_kv);
@@ -1272,6 +1289,37 @@ long flow_find(const struct flow *f, const char *name)
     return -1;
 }
 
+/* Whether task name t is pattern with some components C written C@VALUES (the same
+ * inner task of every instance of a matrix sub-flow node: prep/clean, prep@A/clean). */
+static bool same_but_instances(const char *pattern, const char *t)
+{
+    while (*pattern) {
+        size_t n = strcspn(pattern, "/"), m = strcspn(t, "/");
+        if (strncmp(pattern, t, n) != 0 || (m != n && t[n] != '@'))
+            return false;
+        pattern += n + (pattern[n] == '/');
+        t += m + (t[m] == '/');
+        if (!*pattern != !*t)
+            return false;
+    }
+    return !*t;
+}
+
+static size_t find_instances_inside(const struct flow *f, const char *name, size_t **out)
+{
+    size_t n = 0;
+    if (!strchr(name, '/'))
+        return 0;
+    for (size_t i = 0; i < f->n_tasks; i++) {
+        const size_t t = f->by_name[i];
+        if (same_but_instances(name, f->tasks[t].name)) {
+            *out = xrealloc(*out, (n + 1) * sizeof **out);
+            (*out)[n++] = t;
+        }
+    }
+    return n;
+}
+
 size_t flow_find_all(const struct flow *f, const char *name, size_t **out)
 {
     long one = flow_find(f, name);
@@ -1297,7 +1345,7 @@ size_t flow_find_all(const struct flow *f, const char *name, size_t **out)
         (*out)[n++] = f->by_name[i];
     }
     free(prefix);
-    return n;
+    return n ? n : find_instances_inside(f, name, out);
 }
 
 int flow_no_task(const struct flow *f, const char *name, struct err *e)

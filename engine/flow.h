@@ -111,6 +111,8 @@ struct task_spec {
     const struct strv *code, *files; /* as recorded (may be NULL) */
     const struct kv *env, *params;
     size_t n_env, n_params;
+    const struct strv *outputs; /* paths under $OUT it must leave (may be NULL) */
+    int cpus;                   /* 0: 1 */
 };
 
 struct flow_spec {
@@ -125,7 +127,7 @@ struct flow_spec {
 };
 
 /* Builds a flow from specs (copied): every task keeps its output, publishes nothing,
- * belongs to no sub-flow, runs on the local executor. Fails on a cycle. */
+ * belongs to no sub-flow, runs on the local executor with its cpus. Fails on a cycle. */
 int flow_build(const struct flow_spec *spec, struct flow **out, struct err *e);
 /* "IN_<name>" with every byte but [A-Za-z0-9_] as '_'. Caller frees. */
 char *flow_var_name(const char *upstream);
@@ -133,7 +135,8 @@ char *flow_var_name(const char *upstream);
 /* Index of the task with this name, or -1. A sub-flow node's name finds its output. */
 long flow_find(const struct flow *f, const char *name);
 /* The tasks a name on the command line stands for: the task (or sub-flow node) of that
- * name, else every instance NAME@... of a matrix task, in name order. Returns how many
+ * name, else every instance NAME@... of a matrix task (or every task of a matrix
+ * sub-flow node's instances), else for "prep/clean" every prep@.../clean, in name order. Returns how many
  * (0: none, *out NULL); caller frees *out. */
 size_t flow_find_all(const struct flow *f, const char *name, size_t **out);
 /* Fails with "PATH: no task named "NAME"", adding "(did you mean "T"?)" with the

@@ -214,8 +214,8 @@ int history_task_run(struct db *db, const struct task_run_info *tr, int64_t *id,
     sqlite3_stmt *st = db_prepare(
         db, "INSERT INTO task_runs(run_id, flow_id, task, decision, reason, deep_key, "
             "shallow_key, source_id, command, env, params, started, ended, exit_code, "
-            "output_digest, output_size, log_object, dir, cause) "
-            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+            "output_digest, output_size, log_object, dir, cause, outputs, cpus) "
+            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     sqlite3_bind_int64(st, 1, tr->run_id);
     sqlite3_bind_int64(st, 2, tr->flow_id);
     db_bind_text(st, 3, tr->task);
@@ -240,6 +240,9 @@ int history_task_run(struct db *db, const struct task_run_info *tr, int64_t *id,
     db_bind_text(st, 17, tr->log_object);
     db_bind_text(st, 18, tr->dir);
     db_bind_text(st, 19, tr->cause);
+    db_bind_text(st, 20, tr->outputs_json);
+    if (tr->cpus > 1)
+        sqlite3_bind_int(st, 21, tr->cpus);
     if (db_exec_stmt(db, st, e))
         return -1;
     int64_t rid = sqlite3_last_insert_rowid(db_handle(db));

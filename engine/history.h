@@ -16,6 +16,10 @@
 #include "fingerprint.h"
 #include "hash.h"
 
+/* The reason a hit fetched from the remote cache is recorded with (and the detail of
+ * its TASK_DONE event): `sluice history` counts them by it. */
+#define HISTORY_FROM_REMOTE "from the remote cache"
+
 struct run_info {
     int64_t flow_id;
     const char *targets_json;
@@ -39,6 +43,8 @@ struct task_run_info {
     const char *dir; /* its working directory, relative to the flow file's */
     const char *env_json;
     const char *params_json; /* the parameters the task uses, with their values */
+    const char *outputs_json; /* its declared outputs as a JSON list, or NULL */
+    int cpus;
     double started, ended;
     bool has_exit;
     int exit_code;

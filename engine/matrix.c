@@ -2,7 +2,6 @@
 #include "matrix.h"
 
 #include <cjson/cJSON.h>
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,14 +74,30 @@ static int check_scalar_uses(struct expansion *x, const struct rawtask *t)
 
 /* --- reading a task's "matrix" ------------------------------------------------------------ */
 
-static bool value_ok(const char *s)
+#define VALUE_MAX 128 /* bytes, like a task name */
+#define LABEL_MAX 255 /* an instance's values joined: a gather's directory entry (NAME_MAX) */
+
+static bool ascii_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* A value becomes part of task names, $IN_ variables, gather entries and publish paths:
+ * NULL when it is fit for all of them, else why not. */
+static const char *value_problem(const char *s)
 {
     if (!s[0])
-        return false;
+        return "is empty";
+    if (s[0] == '.')
+        return "starts with '.' (as a directory entry of a gather it would be hidden, or "
+               "be . or ..)";
+    if (strlen(s) > VALUE_MAX)
+        return "is longer than 128 bytes";
     for (const char *c = s; *c; c++)
-        if (!isalnum((unsigned char)*c) && !strchr("_-.+", *c))
-            return false;
-    return true;
+        if (!ascii_alnum(*c) && !strchr("_-.+", *c))
+            return "may use only letters, digits, '_', '-', '.' and '+' (it becomes part of a "
+                   "task name)";
+    return NULL;
 }
 
 static bool var_name_ok(const char *s)
@@ -90,7 +105,7 @@ static bool var_name_ok(const char *s)
     if (!s[0])
         return false;
     for (const char *c = s; *c; c++)
-        if (!isalnum((unsigned char)*c) && *c != '_')
+        if (!ascii_alnum(*c) && *c != '_')
             return false;
     return true;
 }
@@ -142,13 +157,13 @@ static int read_values(struct expansion *x, const struct rawtask *t, const cJSON
             strv_push(&mv->values, s);
         }
     }
-    for (size_t i = 0; i < mv->values.n; i++)
-        if (!value_ok(mv->values.v[i]))
-            return err_set(x->e,
-                           "%s:%d:%d: task %s: matrix variable %s: value \"%s\" may use only "
-                           "letters, digits, '_', '-', '.' and '+' (it becomes part of a task "
-                           "name)",
-                           x->path, t->line, t->col, t->name, mv->name, mv->values.v[i]);
+    for (size_t i = 0; i < mv->values.n; i++) {
+        const char *why = value_problem(mv->values.v[i]);
+        if (why)
+            return err_set(x->e, "%s:%d:%d: task %s: matrix variable %s: value \"%.40s%s\" %s",
+                           x->path, t->line, t->col, t->name, mv->name, mv->values.v[i],
+                           strlen(mv->values.v[i]) > 40 ? "..." : "", why);
+    }
     char **sorted = xcalloc(mv->values.n + 1, sizeof *sorted);
     memcpy(sorted, mv->values.v, mv->values.n * sizeof *sorted);
     sort_array(sorted, mv->values.n, sizeof *sorted, cmp_strp);
@@ -163,13 +178,30 @@ static int read_values(struct expansion *x, const struct rawtask *t, const cJSON
     return rc;
 }
 
+/* The longest instance label (each variable's longest value, joined) must fit in a
+ * directory entry. */
+static int check_label_length(struct expansion *x, const struct rawtask *t,
+                              const struct mtask *m)
+{
+    size_t len = m->n_vars ? m->n_vars - 1 : 0;
+    for (size_t j = 0; j < m->n_vars; j++) {
+        size_t longest = 0;
+        for (size_t i = 0; i < m->vars[j].values.n; i++)
+            if (strlen(m->vars[j].values.v[i]) > longest)
+                longest = strlen(m->vars[j].values.v[i]);
+        len += longest;
+    }
+    if (len > LABEL_MAX)
+        return err_set(x->e,
+                       "%s:%d:%d: task %s: matrix: an instance's values joined would be %zu "
+                       "bytes, more than %d (they name its directory in a gather)",
+                       x->path, t->line, t->col, t->name, len, LABEL_MAX);
+    return 0;
+}
+
 static int read_matrix(struct expansion *x, const struct rawtask *t, struct mtask *m)
 {
     m->base = t->name;
-    if (t->subflow)
-        return err_set(x->e,
-                       "%s:%d:%d: task %s: \"matrix\" on a sub-flow node is not supported yet",
-                       x->path, t->line, t->col, t->name);
     cJSON *j = flowfile_json(t->matrix);
     int rc = 0;
     m->vars = xcalloc((size_t)cJSON_GetArraySize(j) + 1, sizeof *m->vars);
@@ -192,6 +224,8 @@ static int read_matrix(struct expansion *x, const struct rawtask *t, struct mtas
         rc = list ? read_values(x, t, list, mv) : -1;
         m->n_inst *= mv->values.n;
     }
+    if (rc == 0)
+        rc = check_label_length(x, t, m);
     cJSON_Delete(j);
     return rc;
 }
@@ -267,6 +301,13 @@ static int subst_fields(struct expansion *x, const struct rawtask *rt, const str
         rc = subst(x, rt, m, point, "env", rt->env[i].value, &t->env[i].value);
         t->n_env++;
     }
+    if (rt->n_with)
+        t->with = xcalloc(rt->n_with, sizeof *t->with);
+    for (size_t i = 0; rc == 0 && i < rt->n_with; i++) {
+        t->with[i].key = xstrdup(rt->with[i].key);
+        rc = subst(x, rt, m, point, "with", rt->with[i].value, &t->with[i].value);
+        t->n_with++;
+    }
     return rc;
 }
 
@@ -301,6 +342,7 @@ static int make_instance(struct expansion *x, const struct rawtask *rt, const st
     t->publish_link = rt->publish_link;
     t->output = rt->output;
     t->cpus = rt->cpus;
+    t->subflow = rt->subflow ? xstrdup(rt->subflow) : NULL;
     t->executor = rt->executor ? xstrdup(rt->executor) : NULL;
     t->exec_opts = kv_dup(rt->exec_opts, rt->n_exec_opts);
     t->n_exec_opts = rt->n_exec_opts;
@@ -321,6 +363,8 @@ static bool mentions_matrix(const struct rawtask *rt)
         any = strstr(rt->outputs.v[i], "{matrix.") != NULL;
     for (size_t i = 0; !any && i < rt->n_env; i++)
         any = strstr(rt->env[i].value, "{matrix.") != NULL;
+    for (size_t i = 0; !any && i < rt->n_with; i++)
+        any = strstr(rt->with[i].value, "{matrix.") != NULL;
     return any;
 }
 
@@ -399,46 +443,138 @@ static bool has_all_vars(const struct mtask *u, const struct mtask *m)
     return true;
 }
 
-static int rewrite_after(struct expansion *x, size_t i)
+/* An `after` entry split as BASE[@PATTERN][/INNER]: BASE a matrix task (or node) of
+ * this file, PATTERN one value or '*' per variable, INNER a task of a sub-flow node. */
+struct edge {
+    const struct mtask *u;
+    char *pattern; /* NULL: every instance; else per variable a value or "*" */
+    const char *inner; /* "/clean" or "" (points into the name) */
+};
+
+/* Splits name; e->u NULL when it is not a matrix task's (the entry stays as written). */
+static int parse_edge(struct expansion *x, const struct rawtask *t, const char *name,
+                      struct edge *ed)
+{
+    memset(ed, 0, sizeof *ed);
+    size_t head = strcspn(name, "/");
+    ed->inner = name + head;
+    size_t base = strcspn(name, "@/");
+    char *b = xstrndup(name, base);
+    long ui = find_mtask(x, b);
+    free(b);
+    if (ui < 0)
+        return 0;
+    if (name[base] != '@') {
+        ed->u = &x->m[ui];
+        return 0;
+    }
+    ed->pattern = xstrndup(name + base + 1, head - base - 1);
+    if (!strchr(ed->pattern, '*')) { /* one instance, named as it is */
+        free(ed->pattern);
+        ed->pattern = NULL;
+        return 0;
+    }
+    ed->u = &x->m[ui];
+    struct strv parts = {0};
+    for (const char *c = ed->pattern;; c++) {
+        size_t n = strcspn(c, ",");
+        strv_push(&parts, xstrndup(c, n));
+        c += n;
+        if (!*c)
+            break;
+    }
+    int rc = 0;
+    if (parts.n != ed->u->n_vars)
+        rc = err_set(x->e,
+                     "%s:%d:%d: task %s: \"after\" %s: %s has %zu matrix variable%s, the "
+                     "pattern gives %zu",
+                     x->path, t->line, t->col, t->name, name, ed->u->base, ed->u->n_vars,
+                     ed->u->n_vars == 1 ? "" : "s", (size_t)parts.n);
+    for (size_t j = 0; rc == 0 && j < parts.n; j++)
+        if (strcmp(parts.v[j], "*") != 0 && value_index(&ed->u->vars[j], parts.v[j]) < 0)
+            rc = err_set(x->e,
+                         "%s:%d:%d: task %s: \"after\" %s: matrix variable %s of %s has no "
+                         "value %s",
+                         x->path, t->line, t->col, t->name, name, ed->u->vars[j].name,
+                         ed->u->base, parts.v[j]);
+    strv_free(&parts);
+    return rc;
+}
+
+/* Whether instance inst of ed->u matches the pattern. */
+static bool matches(const struct expansion *x, const struct edge *ed, size_t inst)
+{
+    if (!ed->pattern)
+        return true;
+    const size_t *up = &x->points[x->point_at[ed->u->first + inst]];
+    const char *p = ed->pattern;
+    for (size_t j = 0; j < ed->u->n_vars; j++) {
+        size_t n = strcspn(p, ",");
+        const char *v = ed->u->vars[j].values.v[up[j]];
+        if (!(n == 1 && p[0] == '*') && (strlen(v) != n || strncmp(v, p, n) != 0))
+            return false;
+        p += n + (p[n] == ',');
+    }
+    return true;
+}
+
+static int rewrite_edge(struct expansion *x, size_t i, const char *name, struct strv *after,
+                        struct strv *vars, bool *any)
 {
     struct rawtask *t = &x->out[i];
     const struct mtask *m = x->owner[i] >= 0 ? &x->m[x->owner[i]] : NULL;
     const size_t *point = m ? &x->points[x->point_at[i]] : NULL;
-    struct strv after = {0}, vars = {0};
-    bool any = false;
-    for (size_t k = 0; k < t->after.n; k++) {
-        const char *name = t->after.v[k];
-        long ui = find_mtask(x, name);
-        if (ui < 0 || &x->m[ui] == m) {
-            strv_push(&after, xstrdup(name));
-            strv_push(&vars, xstrdup(""));
-            continue;
-        }
-        any = true;
-        const struct mtask *u = &x->m[ui];
+    struct edge ed;
+    int rc = parse_edge(x, t, name, &ed);
+    if (rc == 0 && (!ed.u || ed.u == m)) {
+        strv_push(after, xstrdup(name));
+        strv_push(vars, xstrdup(""));
+    } else if (rc == 0) {
+        *any = true;
+        const struct mtask *u = ed.u;
         char *var = flow_var_name(name);
-        if (has_all_vars(u, m)) {
+        if (!ed.pattern && has_all_vars(u, m)) {
             long p = paired(u, m, point);
-            if (p < 0) {
-                free(var);
-                strv_free(&after);
-                strv_free(&vars);
-                return err_set(x->e, "%s:%d:%d: task %s: \"after\" %s: %s has no instance "
-                               "with the values of %s",
-                               x->path, t->line, t->col, t->name, name, name, t->name);
+            if (p < 0)
+                rc = err_set(x->e, "%s:%d:%d: task %s: \"after\" %s: %s has no instance "
+                             "with the values of %s",
+                             x->path, t->line, t->col, t->name, name, u->base, t->name);
+            else {
+                strv_pushf(after, "%s%s", x->out[u->first + (size_t)p].name, ed.inner);
+                strv_push(vars, xstrdup(var));
             }
-            strv_push(&after, xstrdup(x->out[u->first + (size_t)p].name));
-            strv_push(&vars, xstrdup(var));
         } else {
+            size_t n = 0;
             for (size_t inst = 0; inst < u->n_inst; inst++) {
-                if (!agrees(x, u, inst, m, point))
+                if (!matches(x, &ed, inst) || !agrees(x, u, inst, m, point))
                     continue;
                 const char *iname = x->out[u->first + inst].name;
-                strv_push(&after, xstrdup(iname));
-                strv_pushf(&vars, "%s/%s", var, strchr(iname, '@') + 1);
+                strv_pushf(after, "%s%s", iname, ed.inner);
+                strv_pushf(vars, "%s/%s", var, strchr(iname, '@') + 1);
+                n++;
             }
+            if (n == 0)
+                rc = err_set(x->e, "%s:%d:%d: task %s: \"after\" %s matches no instance of %s",
+                             x->path, t->line, t->col, t->name, name, u->base);
         }
         free(var);
+    }
+    free(ed.pattern);
+    return rc;
+}
+
+static int rewrite_after(struct expansion *x, size_t i)
+{
+    struct rawtask *t = &x->out[i];
+    struct strv after = {0}, vars = {0};
+    bool any = false;
+    int rc = 0;
+    for (size_t k = 0; k < t->after.n && rc == 0; k++)
+        rc = rewrite_edge(x, i, t->after.v[k], &after, &vars, &any);
+    if (rc) {
+        strv_free(&after);
+        strv_free(&vars);
+        return rc;
     }
     strv_free(&t->after);
     t->after = after;

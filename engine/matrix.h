@@ -8,8 +8,10 @@
  * has all of the upstream's variables it pairs with the one instance of the same values
  * ($IN_map); otherwise it gathers every instance that agrees on the variables they share,
  * each edge's variable being "IN_map/VALUES" (the runner makes $IN_map a directory of
- * them). It also refuses list parameters used as scalars. Errors name the file, line
- * and task; nothing is printed.
+ * them). A sub-flow node may have a matrix too (instances prep@A, whose `with` gets
+ * {matrix.VAR}); `after` "prep/clean" is then paired or gathered as "prep@A/clean", and
+ * "train@*,0.1" gathers only the matching instances. It also refuses list parameters
+ * used as scalars. Errors name the file, line and task; nothing is printed.
  */
 #ifndef SLUICE_MATRIX_H
 #define SLUICE_MATRIX_H

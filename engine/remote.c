@@ -3,6 +3,8 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <dlfcn.h>
+#include <stddef.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -23,15 +25,34 @@ struct upload {
     struct strv digests, files;
 };
 
+/* libcurl, loaded when a remote is opened instead of linked: linking it cost every sluice
+ * process, remote or not, ~4 ms of CPU for the 20 libraries it brings (a 1,000-task no-op
+ * takes ~22 ms). git keeps curl out of its main binary for the same reason. */
+struct curl_api {
+    CURLcode (*global_init)(long);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_perform)(CURL *);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    void (*easy_reset)(CURL *);
+    void (*easy_cleanup)(CURL *);
+    const char *(*easy_strerror)(CURLcode);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
+};
+
 struct remote {
     struct cache_tier tier;
+    struct curl_api api;
     char *base;  /* URL without a trailing '/' */
     char *shown; /* the URL as messages name it: without credentials */
     char *token;
     char *sigv4, *userpwd, *s3_session; /* an S3 remote's signing */
     bool read_only;
     long timeout_ms;
-    CURL *curl; /* the caller's thread */
+    CURL *curl;            /* the caller's thread */
+    CURL *idle_handles[8]; /* for fetches from several threads (under mu) */
+    size_t n_idle;
     pthread_mutex_t mu; /* everything below */
     bool down;
     struct strv warnings;
@@ -81,9 +102,9 @@ static void mark_down(struct remote *r, const char *why)
 /* --- one request ---------------------------------------------------------------------------- */
 
 struct body {
-    FILE *to_file;  /* download into a file, or */
+    FILE *to_file;     /* download into a file, or */
     struct sb *to_mem; /* into memory (bounded by RECORD_MAX) */
-    FILE *from_file; /* upload a file, or */
+    FILE *from_file;   /* upload a file, or */
     const char *from_mem;
     size_t from_len, from_off;
     curl_off_t from_size;
@@ -143,52 +164,51 @@ static void body_rewind(struct body *b)
 
 static void setup(struct remote *r, CURL *c, const char *method, const char *url, struct body *b)
 {
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, r->timeout_ms < 3000 ? r->timeout_ms : 3000L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (r->timeout_ms + 999) / 1000);
+    r->api.easy_reset(c);
+    r->api.easy_setopt(c, CURLOPT_URL, url);
+    r->api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    r->api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, r->timeout_ms < 3000 ? r->timeout_ms : 3000L);
+    r->api.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    r->api.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (r->timeout_ms + 999) / 1000);
     if (r->sigv4) {
-        curl_easy_setopt(c, CURLOPT_AWS_SIGV4, r->sigv4);
-        curl_easy_setopt(c, CURLOPT_USERPWD, r->userpwd);
+        r->api.easy_setopt(c, CURLOPT_AWS_SIGV4, r->sigv4);
+        r->api.easy_setopt(c, CURLOPT_USERPWD, r->userpwd);
     } else {
-        curl_easy_setopt(c, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+        r->api.easy_setopt(c, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
     }
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, r);
+    r->api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    r->api.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    r->api.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    r->api.easy_setopt(c, CURLOPT_XFERINFODATA, r);
     if (r->token) {
-        curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
-        curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, r->token);
+        r->api.easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
+        r->api.easy_setopt(c, CURLOPT_XOAUTH2_BEARER, r->token);
     }
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+    r->api.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    r->api.easy_setopt(c, CURLOPT_WRITEDATA, b);
     if (strcmp(method, "HEAD") == 0)
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+        r->api.easy_setopt(c, CURLOPT_NOBODY, 1L);
     if (strcmp(method, "PUT") == 0) {
-        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-        curl_easy_setopt(c, CURLOPT_READDATA, b);
-        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
+        r->api.easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        r->api.easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+        r->api.easy_setopt(c, CURLOPT_READDATA, b);
+        r->api.easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
                          b->from_file ? b->from_size : (curl_off_t)b->from_len);
     }
 }
 
 /* One request, tried up to ATTEMPTS times while it fails in a way that may pass.
  * Returns the HTTP status (2xx, 404), or -1: then the remote is down. */
-static long request(struct remote *r, CURL *c, const char *method, const char *path,
-                    struct body *b)
+static long request(struct remote *r, CURL *c, const char *method, const char *path, struct body *b)
 {
     if (is_down(r))
         return -1;
     char *url = xasprintf("%s/%s", r->base, path);
-    struct curl_slist *hdr = curl_slist_append(NULL, "Expect:");
+    struct curl_slist *hdr = r->api.slist_append(NULL, "Expect:");
     if (r->sigv4) /* S3 wants the payload's hash named: ours are checked by digest */
-        hdr = curl_slist_append(hdr, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+        hdr = r->api.slist_append(hdr, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
     if (r->s3_session)
-        hdr = curl_slist_append(hdr, r->s3_session);
+        hdr = r->api.slist_append(hdr, r->s3_session);
     char why[CURL_ERROR_SIZE + 64] = "";
     long status = -1;
     for (int attempt = 0; attempt < ATTEMPTS && !is_down(r); attempt++) {
@@ -196,15 +216,15 @@ static long request(struct remote *r, CURL *c, const char *method, const char *p
             nanosleep(&(struct timespec){0, RETRY_MS * 1000000L}, NULL);
         body_rewind(b);
         setup(r, c, method, url, b);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+        r->api.easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
         char cerr[CURL_ERROR_SIZE] = "";
-        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+        r->api.easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
         pthread_mutex_lock(&r->mu);
         r->counts.requests++;
         pthread_mutex_unlock(&r->mu);
-        CURLcode rc = curl_easy_perform(c);
+        CURLcode rc = r->api.easy_perform(c);
         long code = 0;
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        r->api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
         if (rc == CURLE_OK && ((code >= 200 && code < 300) || code == 404)) {
             status = code;
             break;
@@ -213,11 +233,11 @@ static long request(struct remote *r, CURL *c, const char *method, const char *p
             snprintf(why, sizeof why, "%s %s: HTTP %ld", method, path, code);
         else
             snprintf(why, sizeof why, "%s %s: %s", method, path,
-                     cerr[0] ? cerr : curl_easy_strerror(rc));
+                     cerr[0] ? cerr : r->api.easy_strerror(rc));
         if (rc == CURLE_OK && code >= 400 && code < 500 && code != 408 && code != 429)
             break; /* refused (auth, method): trying again will not help */
     }
-    curl_slist_free_all(hdr);
+    r->api.slist_free_all(hdr);
     free(url);
     if (status < 0 && why[0])
         mark_down(r, why);
@@ -258,7 +278,13 @@ static char *record_parse(const char *text, struct cache_entry *en, const char *
         char actual[HASH_HEX];
         hash_bytes(mf->valuestring, strlen(mf->valuestring), actual);
         *why = "its manifest does not hash to its digest";
-        if (strcmp(actual, dg->valuestring) == 0) {
+        struct err me;
+        bool same = strcmp(actual, dg->valuestring) == 0;
+        if (same && store_manifest_check(mf->valuestring, &me) != 0) {
+            *why = "its manifest names paths outside the output";
+            same = false;
+        }
+        if (same) {
             memset(en, 0, sizeof *en);
             memcpy(en->digest, actual, HASH_HEX);
             const cJSON *v;
@@ -316,6 +342,26 @@ static char *tier_manifest(void *ctx, const char *digest)
     return out;
 }
 
+static CURL *handle_take(struct remote *r)
+{
+    pthread_mutex_lock(&r->mu);
+    CURL *c = r->n_idle ? r->idle_handles[--r->n_idle] : NULL;
+    pthread_mutex_unlock(&r->mu);
+    return c ? c : r->api.easy_init();
+}
+
+static void handle_give(struct remote *r, CURL *c)
+{
+    pthread_mutex_lock(&r->mu);
+    if (r->n_idle < ARRAY_LEN(r->idle_handles)) {
+        r->idle_handles[r->n_idle++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (c)
+        r->api.easy_cleanup(c);
+}
+
 static int tier_fetch(void *ctx, const char *digest, const char *path, struct err *e)
 {
     struct remote *r = ctx;
@@ -324,7 +370,10 @@ static int tier_fetch(void *ctx, const char *digest, const char *path, struct er
         return err_set(e, "%s: %s", path, strerror(errno));
     struct body b = {.to_file = f};
     char *rel = xasprintf("cas/%s", digest);
-    long status = request(r, r->curl, "GET", rel, &b);
+    CURL *c = handle_take(r);
+    long status = c ? request(r, c, "GET", rel, &b) : -1;
+    if (c)
+        handle_give(r, c);
     free(rel);
     int rc = fclose(f) == 0 ? 0 : err_set(e, "%s: %s", path, strerror(errno));
     if (rc == 0 && status == 404)
@@ -447,7 +496,7 @@ static bool upload_one(struct remote *r, CURL *c, const struct upload *u)
 static void *uploader_main(void *arg)
 {
     struct remote *r = arg;
-    CURL *c = curl_easy_init();
+    CURL *c = r->api.easy_init();
     pthread_mutex_lock(&r->mu);
     for (;;) {
         while (!r->stop && r->n_queue == 0) {
@@ -472,11 +521,44 @@ static void *uploader_main(void *arg)
     pthread_cond_broadcast(&r->idle);
     pthread_mutex_unlock(&r->mu);
     if (c)
-        curl_easy_cleanup(c);
+        r->api.easy_cleanup(c);
     return NULL;
 }
 
 /* --- opening and closing -------------------------------------------------------------------- */
+
+/* Fills *a from libcurl.so.4 (never unloaded: libcurl and its TLS library keep state). */
+static int curl_api_load(struct curl_api *a, struct err *e)
+{
+    void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    if (!h)
+        return err_set(e, "a remote cache needs libcurl (Debian: apt-get install libcurl4): %s",
+                       dlerror());
+    static const struct {
+        const char *name;
+        size_t at;
+    } syms[] = {
+        {"curl_global_init", offsetof(struct curl_api, global_init)},
+        {"curl_easy_init", offsetof(struct curl_api, easy_init)},
+        {"curl_easy_setopt", offsetof(struct curl_api, easy_setopt)},
+        {"curl_easy_perform", offsetof(struct curl_api, easy_perform)},
+        {"curl_easy_getinfo", offsetof(struct curl_api, easy_getinfo)},
+        {"curl_easy_reset", offsetof(struct curl_api, easy_reset)},
+        {"curl_easy_cleanup", offsetof(struct curl_api, easy_cleanup)},
+        {"curl_easy_strerror", offsetof(struct curl_api, easy_strerror)},
+        {"curl_slist_append", offsetof(struct curl_api, slist_append)},
+        {"curl_slist_free_all", offsetof(struct curl_api, slist_free_all)},
+    };
+    _Static_assert(sizeof syms / sizeof syms[0] * sizeof(void (*)(void)) == sizeof(struct curl_api),
+                   "one symbol per member of struct curl_api");
+    for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+        void *f = dlsym(h, syms[i].name);
+        if (!f)
+            return err_set(e, "libcurl.so.4 lacks %s: %s", syms[i].name, dlerror());
+        memcpy((char *)a + syms[i].at, &f, sizeof f);
+    }
+    return 0;
+}
 
 /* The URL without user:password@. */
 static char *shown_url(const char *url)
@@ -497,8 +579,10 @@ static int open_s3(struct remote *r, const struct remote_opts *o, struct err *e)
     if (n == 0)
         return err_set(e, "remote %s: no bucket (s3://BUCKET/PREFIX)", o->url);
     if (!o->s3.key || !o->s3.secret || !*o->s3.key || !*o->s3.secret)
-        return err_set(e, "remote %s: no AWS credentials (AWS_ACCESS_KEY_ID and "
-                          "AWS_SECRET_ACCESS_KEY, or ~/.aws/credentials)", o->url);
+        return err_set(e,
+                       "remote %s: no AWS credentials (AWS_ACCESS_KEY_ID and "
+                       "AWS_SECRET_ACCESS_KEY, or ~/.aws/credentials)",
+                       o->url);
     const char *region = o->s3.region && *o->s3.region ? o->s3.region : "us-east-1";
     char *endpoint = o->s3.endpoint && *o->s3.endpoint
                          ? xstrdup(o->s3.endpoint)
@@ -520,9 +604,13 @@ int remote_open(const struct remote_opts *o, struct remote **out, struct err *e)
     if (!s3 && strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0)
         return err_set(e, "remote %s: only http://, https:// and s3:// remotes are supported",
                        o->url);
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    struct curl_api api;
+    if (curl_api_load(&api, e) != 0)
+        return -1;
+    if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return err_set(e, "remote %s: libcurl cannot start", o->url);
     struct remote *r = xcalloc(1, sizeof *r);
+    r->api = api;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->wake, NULL);
     pthread_cond_init(&r->idle, NULL);
@@ -540,7 +628,7 @@ int remote_open(const struct remote_opts *o, struct remote **out, struct err *e)
     r->timeout_ms = (long)(o->timeout * 1000);
     if (r->timeout_ms < 100)
         r->timeout_ms = 100;
-    r->curl = curl_easy_init();
+    r->curl = r->api.easy_init();
     r->tier = (struct cache_tier){&remote_ops, r};
     if (!r->curl) {
         remote_close(r);
@@ -597,7 +685,9 @@ void remote_close(struct remote *r)
     struct remote_counts c;
     remote_finish(r, 0, &c);
     if (r->curl)
-        curl_easy_cleanup(r->curl);
+        r->api.easy_cleanup(r->curl);
+    for (size_t i = 0; i < r->n_idle; i++)
+        r->api.easy_cleanup(r->idle_handles[i]);
     strmap_free(&r->manifests, free_manifest);
     strmap_free(&r->present, NULL);
     strmap_free(&r->bad, NULL);

@@ -340,6 +340,8 @@ static int build_flow(struct builder *b, const struct flow_spec *base, size_t n_
         sp->n_deps = nd->rec.up_keys.n;
         sp->code = &nd->rec.code_paths;
         sp->files = &nd->rec.file_paths;
+        sp->outputs = &nd->rec.outputs;
+        sp->cpus = nd->rec.cpus;
         sp->env = envs[i] = json_kv(nd->rec.env_json, &sp->n_env);
         sp->params = params[i] = json_kv(nd->rec.params_json, &sp->n_params);
     }

@@ -224,6 +224,13 @@ static int record(struct run *r, size_t t, enum decision d, const char *reason, 
     bool is_hit = d == DEC_HIT;
     char *env = flow_kv_json(task->env, task->n_env);
     char *params = flow_kv_json(task->params, task->n_params);
+    char *outputs = NULL;
+    if (task->outputs.n) {
+        cJSON *a = cJSON_CreateStringArray((const char *const *)task->outputs.v,
+                                           (int)task->outputs.n);
+        outputs = cJSON_PrintUnformatted(a);
+        cJSON_Delete(a);
+    }
     char *dir = path_relative(r->f->dir, task->dir);
     struct task_run_info tr = {
         .run_id = r->run_id,
@@ -239,6 +246,8 @@ static int record(struct run *r, size_t t, enum decision d, const char *reason, 
         .dir = dir,
         .env_json = env,
         .params_json = params,
+        .outputs_json = outputs,
+        .cpus = task->cpus,
         .started = n->started,
         .ended = n->ended,
         .has_exit = has_exit,
@@ -260,6 +269,7 @@ static int record(struct run *r, size_t t, enum decision d, const char *reason, 
     int rc = history_task_run(r->ws->db, &tr, &n->task_run_id, r->e);
     free(env);
     free(params);
+    free(outputs);
     free(dir);
     free(names);
     free(vars);
@@ -1416,11 +1426,11 @@ static int begin_run(struct run *r)
             if (p->hit->remote) /* fetched: record its manifest, then its entry */
                 rc = cache_adopt(ws->db, r->o->tier, p->hit->digest, p->hit->size, false, r->e);
             if (rc == 0)
-                rc = record(r, t, DEC_HIT, p->hit->remote ? RUNNER_FROM_REMOTE : NULL, false, 0,
+                rc = record(r, t, DEC_HIT, p->hit->remote ? HISTORY_FROM_REMOTE : NULL, false, 0,
                             NULL);
             if (rc == 0 && p->hit->remote && !origin)
                 rc = put_entry(r, t, ws->keys.in[t].deep, "deep", p->hit->created);
-            notify(r, TASK_DONE, t, DEC_HIT, p->hit->remote ? RUNNER_FROM_REMOTE : NULL);
+            notify(r, TASK_DONE, t, DEC_HIT, p->hit->remote ? HISTORY_FROM_REMOTE : NULL);
             if (rc == 0)
                 rc = output_ready(r, t);
         } else if (p->action == PLAN_RUN) {

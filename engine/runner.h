@@ -38,10 +38,6 @@ enum decision {
 };
 const char *decision_name(enum decision d);
 
-/* The reason recorded for (and the detail of the TASK_DONE event of) a hit fetched
- * from the remote behind the local cache. */
-#define RUNNER_FROM_REMOTE "from the remote cache"
-
 enum run_event_kind {
     RUN_STARTED,  /* plan made; run_id assigned */
     TASK_QUEUED,    /* planned to run, waiting for upstreams or a free job slot; or, with

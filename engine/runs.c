@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <string.h>
 
+#include "history.h"
+
 int64_t runs_data_version(struct db *db)
 {
     sqlite3_stmt *st = db_prepare(db, "PRAGMA data_version");
@@ -21,7 +23,8 @@ int64_t runs_data_version(struct db *db)
     " coalesce(sum(t.decision = 'cutoff'), 0), coalesce(sum(t.decision = 'failed'), 0), "  \
     " coalesce(sum(t.decision = 'cancelled'), 0), coalesce(sum(t.decision = 'blocked'), 0), " \
     " r.params, coalesce(r.git_head, ''), r.git_dirty, r.jobs, coalesce(r.replay_of, 0), " \
-    " (SELECT count(*) FROM events e WHERE e.run_id = r.id AND e.state = 'publish failed') " \
+    " (SELECT count(*) FROM events e WHERE e.run_id = r.id AND e.state = 'publish failed'), " \
+    " coalesce(sum(t.decision = 'hit' AND t.reason = '" HISTORY_FROM_REMOTE "'), 0) "      \
     "FROM runs r LEFT JOIN task_runs t ON t.run_id = r.id "
 
 static void read_run(sqlite3_stmt *st, struct run_row *r)
@@ -44,6 +47,7 @@ static void read_run(sqlite3_stmt *st, struct run_row *r)
     r->jobs = sqlite3_column_int(st, 14);
     r->replay_of = sqlite3_column_int64(st, 15);
     r->unpublished = sqlite3_column_int(st, 16);
+    r->hit_remote = sqlite3_column_int(st, 17);
 }
 
 static size_t read_runs(struct db *db, sqlite3_stmt *st, struct run_row **out, bool with_task)
@@ -56,8 +60,8 @@ static size_t read_runs(struct db *db, sqlite3_stmt *st, struct run_row **out, b
         read_run(st, &(*out)[n]);
         if (with_task) {
             snprintf((*out)[n].task_decision, sizeof (*out)[n].task_decision, "%s",
-                     db_col_text(st, 18));
-            (*out)[n].task_cause = xstrdup(db_col_text(st, 19));
+                     db_col_text(st, 19));
+            (*out)[n].task_cause = xstrdup(db_col_text(st, 20));
         }
         n++;
     }
@@ -261,7 +265,8 @@ char *runs_last_log(struct db *db, int64_t flow_id, const char *task)
     "coalesce(shallow_key, ''), coalesce(command, ''), coalesce(dir, ''), "                \
     "coalesce(env, '{}'), coalesce(params, '{}'), coalesce(started, 0), coalesce(ended, 0), " \
     "exit_code, coalesce(output_digest, ''), coalesce(output_size, 0), "                   \
-    "coalesce(log_object, ''), coalesce(source_id, 0), coalesce(cause, '') FROM task_runs"
+    "coalesce(log_object, ''), coalesce(source_id, 0), coalesce(cause, ''), "                 \
+    "coalesce(outputs, '[]'), coalesce(cpus, 1) FROM task_runs"
 
 static void read_record(sqlite3_stmt *st, struct task_record *r)
 {
@@ -285,6 +290,15 @@ static void read_record(sqlite3_stmt *st, struct task_record *r)
     r->output_size = (uint64_t)sqlite3_column_int64(st, 15);
     r->log_object = xstrdup(db_col_text(st, 16));
     r->cause = xstrdup(db_col_text(st, 18));
+    cJSON *outs = cJSON_Parse(db_col_text(st, 19));
+    const cJSON *it;
+    cJSON_ArrayForEach(it, outs)
+    {
+        if (cJSON_IsString(it))
+            strv_push(&r->outputs, xstrdup(it->valuestring));
+    }
+    cJSON_Delete(outs);
+    r->cpus = sqlite3_column_int(st, 20) > 0 ? sqlite3_column_int(st, 20) : 1;
 }
 
 static void read_inputs(struct db *db, struct task_record *r)
@@ -443,6 +457,7 @@ void task_record_free(struct task_record *r)
     free(r->log_object);
     strv_free(&r->code_paths);
     strv_free(&r->code_blobs);
+    strv_free(&r->outputs);
     strv_free(&r->file_paths);
     strv_free(&r->file_digests);
     free(r->file_sizes);

@@ -20,6 +20,7 @@ struct run_row {
     double took; /* < 0 while going or when it never ended */
     char status[16];
     int ran, hit, cutoff, failed, cancelled, blocked;
+    int hit_remote;  /* of the hits, those fetched from the remote cache */
     int unpublished; /* outputs that could not be published */
     char *targets; /* JSON array */
     char *params;  /* JSON object */
@@ -100,6 +101,8 @@ struct task_record {
     struct strv file_paths, file_digests;
     uint64_t *file_sizes;
     struct strv up_names, up_vars, up_keys, up_digests; /* var, digest: "" when unknown */
+    struct strv outputs; /* its declared outputs (none when recorded before they were) */
+    int cpus;            /* 1 when not recorded */
 };
 
 /* Every task run of a run, in the order they were recorded. Caller frees with

@@ -489,6 +489,14 @@ static int adopt(struct store *s, const char *file, const char *digest, uint64_t
     return rc;
 }
 
+bool store_has_object(const struct store *s, const char *object, uint64_t size)
+{
+    char *obj = store_object_file(s, object);
+    bool has = same_size(obj, size);
+    free(obj);
+    return has;
+}
+
 int store_add_object(struct store *s, const char *object, uint64_t size, store_fill_fn fill,
                      void *ctx, struct err *e)
 {
@@ -734,6 +742,36 @@ static bool link_stays_inside(const char *rel_path, const char *target)
     return ok;
 }
 
+static bool is_hex_digest(const char *d)
+{
+    size_t i = 0;
+    while (i < HASH_HEX - 1 && ((d[i] >= '0' && d[i] <= '9') || (d[i] >= 'a' && d[i] <= 'f')))
+        i++;
+    return i == HASH_HEX - 1 && d[i] == 0;
+}
+
+int store_manifest_check(const char *manifest, struct err *e)
+{
+    struct item *items;
+    long n = manifest_parse(manifest, &items);
+    if (n < 0)
+        return err_set(e, "malformed manifest");
+    int rc = 0;
+    for (long i = 0; i < n && rc == 0; i++) {
+        const struct item *it = &items[i];
+        char *norm = it->path[0] && it->path[0] != '/' ? path_normalize(it->path, false) : NULL;
+        if (!norm || strcmp(norm, it->path) != 0 || strcmp(norm, ".") == 0)
+            rc = err_set(e, "manifest path \"%.80s\" is not inside the output", it->path);
+        else if ((it->kind == 'f' || it->kind == 'x') && !is_hex_digest(it->digest))
+            rc = err_set(e, "manifest path %.80s: not a SHA-256", it->path);
+        else if (it->kind == 'l' && !link_stays_inside(it->path, it->target))
+            rc = err_set(e, "manifest symlink %.80s leaves the output", it->path);
+        free(norm);
+    }
+    items_free(items, (size_t)n);
+    return rc;
+}
+
 static int walk_dir(struct walk *w, const char *rel);
 
 /* Whether the file st describes is already the store's object for digest. */
@@ -846,6 +884,15 @@ void output_free(struct output *o)
     o->manifest = NULL;
 }
 
+/* Whether path, the store's own, was something else than a directory (a symbolic link
+ * to one of the user's, say) and is now gone: unlinked, never followed. */
+static bool replace_non_dir(const char *path)
+{
+    struct stat st;
+    return errno == ENOTDIR && lstat(path, &st) == 0 && !S_ISDIR(st.st_mode) &&
+           unlink(path) == 0;
+}
+
 int store_ingest(struct store *s, const char *out_dir, struct output *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
@@ -867,7 +914,8 @@ int store_ingest(struct store *s, const char *out_dir, struct output *out, struc
         int fault = testhook("store-view");
         if (fault)
             rc = err_set(e, "cannot move %s to %s: %s", out_dir, view, strerror(fault));
-        else if (rename(out_dir, view) == 0)
+        else if (rename(out_dir, view) == 0 ||
+                 (replace_non_dir(view) && rename(out_dir, view) == 0))
             chmod(view, 0555);
         else if (errno == EEXIST || errno == ENOTEMPTY)
             remove_tree(out_dir, NULL); /* the same output is already viewable */

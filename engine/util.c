@@ -111,6 +111,16 @@ char *xasprintf(const char *fmt, ...)
     return sb_take(&b);
 }
 
+char *xstrcat3(const char *a, const char *b, const char *c)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+    char *p = xmalloc(la + lb + lc + 1);
+    memcpy(p, a, la);
+    memcpy(p + la, b, lb);
+    memcpy(p + la + lb, c, lc + 1);
+    return p;
+}
+
 void sort_array(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {
     if (n > 1)

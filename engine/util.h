@@ -34,6 +34,8 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* a, b and c joined: what xasprintf("%s%s%s") gives, without the formatting's cost. */
+char *xstrcat3(const char *a, const char *b, const char *c);
 /* qsort that accepts an empty (possibly NULL) array, which qsort itself does not. */
 void sort_array(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 /* Grows *p (holding *cap elements of size sz) so it can hold at least `need`. */

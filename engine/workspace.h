@@ -40,9 +40,10 @@ int workspace_attach(struct flow *f, const char *store_root, struct workspace **
 
 /* Where the store of the flow file at flow_path lives ($SLUICE_STORE, else the store
  * of its sluice.conf (config.h), else .sluice next to the file), as an absolute path (tasks get paths into it as $OUT and $IN_x
- * while running in their own flow's directory), without reading the file. Caller
- * frees. */
-char *workspace_store_path(const char *flow_path);
+ * while running in their own flow's directory), without reading the file, into *out
+ * (caller frees). A sluice.conf that cannot be read is an error (naming its line),
+ * never a fall-back to the default store. */
+int workspace_store_path(const char *flow_path, char **out, struct err *e);
 
 /* A flow's store and history, opened without reading the flow file, so past runs
  * can be read (and replayed) even while the flow file is broken or gone. */

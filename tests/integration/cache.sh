@@ -382,7 +382,7 @@ JSON
     assert_out "flows/prep.json: no parameter named nope (it has: src)"
     echo '{"tasks": {"s": {"flow": "flows/prep.json", "run": "x"}}}' >flow.json
     sl run; assert_rc 2
-    assert_out 'task s: a sub-flow node takes only "flow" and "with"'
+    assert_out 'task s: a sub-flow node takes only "flow", "with" and "matrix"'
 }
 
 test_identical_task_in_two_flows_runs_once() {

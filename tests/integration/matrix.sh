@@ -155,3 +155,30 @@ test_matrix_example_samples_runs_and_adds_a_sample() {
     assert_eq "$(cat .sluice/views/*/calls.tsv | tr '\t\n' ': ')" "A:2 B:2 "
     sl run -p samples=A,B,C; assert_rc 0; assert_out 'ran 3, hit 2'
 }
+
+# Values end up in task names, $IN_ variables, gather entries and publish paths.
+test_matrix_values_that_could_hide_escape_or_overflow_are_located_errors() {
+    git_repo
+    matrix_error '{ "tasks": { "m": { "matrix": { "s": ["..", "a"] }, "run": "echo >$OUT/x",
+  "publish": "out/{matrix.s}/r" }, "g": { "after": ["m"], "run": "ls $IN_m >$OUT/l" } } }' \
+        'flow.json:1:14: task m: matrix variable s: value ".." starts with '"'.'"
+    [ ! -e r ] && [ ! -e out ] || fail "published outside out/"
+    matrix_error '{ "tasks": { "m": { "matrix": { "s": [".hidden"] }, "run": "echo" } } }' \
+        'value ".hidden" starts with'
+    matrix_error '{ "tasks": { "m": { "matrix": { "s": [""] }, "run": "echo" } } }' \
+        'value "" is empty'
+    matrix_error '{ "tasks": { "m": { "matrix": { "s": ["caf\u00e9"] }, "run": "echo" } } }' \
+        'may use only letters, digits'
+    for v in 'a/b' 'a@b' 'a,b' 'a b'; do
+        matrix_error '{ "tasks": { "m": { "matrix": { "s": ["'"$v"'"] }, "run": "echo" } } }' \
+            "value \"$v\" may use only letters"
+    done
+    long=$(printf 'x%.0s' $(seq 129))
+    matrix_error '{ "tasks": { "m": { "matrix": { "s": ["'"$long"'"] }, "run": "echo" } } }' \
+        'is longer than 128 bytes'
+    a=$(printf 'a%.0s' $(seq 128)) b=$(printf 'b%.0s' $(seq 128))
+    matrix_error '{ "tasks": { "m": { "matrix": { "s": ["'"$a"'"], "t": ["'"$b"'"] }, "run": "echo" } } }' \
+        "an instance's values joined would be 257 bytes, more than 255"
+    printf '%s\n' '{ "params": { "l": ["A"] }, "tasks": { "m": { "matrix": { "s": "{params.l}" }, "run": "echo" } } }' >flow.json
+    sl run -p l=A,..; assert_rc 2; assert_out 'value ".." starts with'
+}

@@ -169,6 +169,8 @@ test_remote_second_clone_at_another_path_runs_nothing_and_gets_identical_outputs
     assert_out "cached   use   125 B (remote)"
     sl show last
     assert_out "reason   from the remote cache"
+    sl history
+    assert_out "(1 cached (remote))"
     before=$(requests)
     SLUICE_REMOTE=$REMOTE sl run
     assert_rc 0
@@ -356,4 +358,48 @@ test_a_claim_made_on_another_host_is_never_taken_as_stale() {
     OUT_TEXT=$(SLUICE_CLAIM_WAIT=1 timeout 20 "$SLUICE" run 2>&1); RC=$?
     assert_rc 0
     assert_runs a 1
+}
+
+test_remote_record_whose_manifest_leaves_the_output_is_a_miss() {
+    filled_remote
+    key=$(sqlite3 a/.sluice/sluice.db "select key from entries where task='use' and kind='deep'")
+    manifest=$(printf 'sluice-manifest 1\nf %s 2 ../../../../escaped\n' \
+        "$(printf 'x\n' | sha256sum | cut -c1-64)")
+    digest=$(printf '%s\n' "$manifest" | sha256sum | cut -c1-64)
+    python3 -c 'import json, sys; print(json.dumps({"sluice_ac": 1, "task": "use", "digest": sys.argv[1], "size": 2, "created": 0, "expires": 0, "manifest": sys.argv[2] + "\n"}))' \
+        "$digest" "$manifest" >"$T/srv/root/team/ac/$key"
+    printf 'x\n' >"$T/srv/root/team/cas/$(printf 'x\n' | sha256sum | cut -c1-64)"
+    git clone -q a b
+    (cd b && SLUICE_REMOTE=$REMOTE sl run && assert_rc 0 && assert_out "outside the output" &&
+        assert_out "ran 1") || exit 1
+    [ ! -e "$T/escaped" ] && [ ! -e "$T/b/escaped" ] && [ ! -e "$T/b/.sluice/escaped" ] ||
+        fail "a remote manifest wrote outside the store"
+    diff -r "$(view_of a/.sluice use)" "$(view_of b/.sluice use)" || fail "outputs differ"
+}
+
+test_remote_object_missing_on_the_server_is_a_miss() {
+    filled_remote
+    rm -f "$T"/srv/root/team/cas/*
+    git clone -q a b
+    (cd b && SLUICE_REMOTE=$REMOTE sl run && assert_rc 0 && assert_out "missing on the remote" &&
+        assert_out "ran 2") || exit 1
+    diff -r "$(view_of a/.sluice use)" "$(view_of b/.sluice use)" || fail "outputs differ"
+    [ -n "$(ls "$T/srv/root/team/cas")" ] || fail "the run did not upload the objects again"
+}
+
+# A sluice.conf that cannot be read must stop every command that opens the store: falling
+# back to .sluice would show (and change) another store than the one `run` uses.
+test_a_broken_sluice_conf_stops_every_command_not_only_run() {
+    chain_flow
+    printf 'store = ../team-store\n' >sluice.conf
+    sl run
+    assert_rc 0
+    [ -d ../team-store ] || fail "sluice.conf's store was not used"
+    printf 'store = ../team-store\nstoer = x\n' >sluice.conf
+    for cmd in status history "invalidate train" gc verify "why report" "show last" "log train"; do
+        sl $cmd
+        assert_rc 2
+        assert_out "sluice.conf:2: unknown key \"stoer\""
+    done
+    [ ! -e .sluice ] || fail "a store was made at the default place"
 }

@@ -193,15 +193,16 @@ test_a_store_from_before_replay_is_migrated_and_its_runs_replay() {
     sl run; assert_rc 0
     # Make the store look as schema 1 left it: no dir, no var, no claims, no index of
     # invalidated entries by digest, publications without owner flow or stamp, no cause,
-    # no hosts of runs.
+    # no hosts of runs, no outputs or cpus.
     sql "ALTER TABLE task_runs DROP COLUMN cause; DROP INDEX invalidated_by_digest;
+         ALTER TABLE task_runs DROP COLUMN outputs; ALTER TABLE task_runs DROP COLUMN cpus;
          ALTER TABLE task_runs DROP COLUMN dir; ALTER TABLE task_upstream DROP COLUMN var;
          DROP TABLE claims; ALTER TABLE publications DROP COLUMN flow;
          ALTER TABLE publications DROP COLUMN stamp; ALTER TABLE runs DROP COLUMN host;
          PRAGMA user_version = 1;"
     assert_eq "$(sql 'PRAGMA user_version')" 1 "schema version made to look old"
     sl history; assert_rc 0
-    assert_eq "$(sql 'PRAGMA user_version')" 7 "schema version after opening"
+    assert_eq "$(sql 'PRAGMA user_version')" 8 "schema version after opening"
     reset_runs
     sl replay 1 --verify; assert_rc 0
     assert_out "replay of run 1: 2 tasks identical"
@@ -235,4 +236,24 @@ JSON
     sql "update task_code set path = '$T/proj/victim.txt' where path = '$T/shared/lib.sh'"
     sl replay 1
     assert_eq "$(cat victim.txt)" "precious" "a path named by a tampered history"
+}
+
+# A replay runs each task as the run did: with its cpus, and failing when a declared
+# output is missing.
+test_replay_honours_outputs_and_cpus() {
+    git_repo
+    touch "$T/switch"
+    cat >flow.json <<JSON
+{ "tasks": {
+    "train": { "run": "echo cpus=\$SLUICE_CPUS >>\"\$RUNS\"; [ ! -e $T/switch ] || echo m >\$OUT/model; echo x >\$OUT/log",
+               "outputs": ["model"], "cpus": 2 } } }
+JSON
+    commit_all
+    sl run -j 2; assert_rc 0
+    assert_eq "$(cat "$RUNS")" "cpus=2"
+    reset_runs
+    rm "$T/switch"
+    sl replay 1 -j 2; assert_rc 1
+    assert_eq "$(cat "$RUNS")" "cpus=2" "the replay gets the task's cpus"
+    assert_out 'declared output model is missing from $OUT after the command exited 0'
 }

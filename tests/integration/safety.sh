@@ -415,12 +415,23 @@ test_a_symlinked_object_directory_is_never_written_through() {
     assert_untouched "$before" "the directory the symlink points at"
 }
 
+# limited KB CMD...: runs CMD with its address space limited to KB, except under ASan
+# or valgrind (whose shadow memory needs far more): there only the outcome is checked.
+limited() {
+    local kb=$1; shift
+    if [ -n "${SLUICE_UNDER_VALGRIND:-}" ] || ldd "$SLUICE" 2>/dev/null | grep -q libasan; then
+        "$@"
+    else
+        (ulimit -v "$kb" && "$@")
+    fi
+}
+
 # Defect 7: what is read is bounded. A 3 GB flow file (sparse: no disk used) is refused
 # before a byte of it is read, naming its size and the bound, in a bounded address space.
 test_a_flow_file_bigger_than_the_bound_is_refused_unread() {
     git_repo
     truncate -s 3G flow.json
-    OUT_TEXT=$(ulimit -v 1000000; timeout 20 "$SLUICE" status 2>&1); RC=$?
+    OUT_TEXT=$(limited 1000000 timeout 20 "$SLUICE" status 2>&1); RC=$?
     assert_rc 2
     assert_out "flow.json: 3.0 GB, more than the 256 MB it may be"
     [ ! -e .sluice ] || fail "a store was made for a flow that was never read"
@@ -432,11 +443,28 @@ test_a_big_uncommitted_code_file_is_kept_in_bounded_memory() {
     git_repo
     truncate -s 200M big.bin
     echo '{"tasks": {"a": {"run": "echo a >>$RUNS; echo a >$OUT/a", "code": ["big.bin"]}}}' >flow.json
-    OUT_TEXT=$(ulimit -v 150000; timeout 60 "$SLUICE" run 2>&1); RC=$?
+    OUT_TEXT=$(limited 150000 timeout 60 "$SLUICE" run 2>&1); RC=$?
     assert_rc 0
     assert_runs a 1
     blob=$(find .sluice/blobs -type f)
     [ "$(stat -c %s "$blob")" = $((200 << 20)) ] || fail "the kept blob: $(ls -l "$blob")"
     assert_eq "$(git hash-object big.bin)" "$(basename "$(dirname "$blob")")$(basename "$blob")" "its blob id"
     assert_eq "$(find .sluice/blobs -name '*.tmp' | wc -l)" 0 "temporary files left"
+}
+
+# A view replaced by a symbolic link to a directory of the user's is never followed: a
+# run making that output again puts a real view back (the user's directory untouched).
+test_a_view_replaced_by_a_symlink_is_put_back_not_followed() {
+    git_repo
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS; echo a >$OUT/r"}}}' >flow.json
+    sl run; assert_rc 0
+    view=$(ls -d .sluice/views/*)
+    mkdir mine && echo precious >mine/r && echo x >mine/extra
+    chmod -R u+w "$view" && rm -rf "$view" && ln -s "$T/mine" "$view"
+    before=$(snapshot)
+    sl run --force; assert_rc 0
+    assert_runs a 2
+    assert_untouched "$before" "the directory the view pointed at"
+    [ -d "$view" ] && [ ! -L "$view" ] || fail "the view is not a directory again"
+    sl verify; assert_rc 0
 }

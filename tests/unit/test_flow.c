@@ -126,7 +126,7 @@ TEST(flow_executor_fields_are_checked)
                    NULL),
               "flow.json: task a: \"slurm\": unknown parameter {params.x}");
     CHECK_STR(load("{\"tasks\": {\"s\": {\"flow\": \"x.json\", \"executor\": \"slurm\"}}}", NULL),
-              "flow.json: task s: a sub-flow node takes only \"flow\" and \"with\" (\"executor\" "
+              "flow.json: task s: a sub-flow node takes only \"flow\", \"with\" and \"matrix\" (\"executor\" "
               "belongs in the sub-flow's own tasks)");
 }
 
