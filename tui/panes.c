@@ -27,12 +27,19 @@ static void add_text_lines(struct strv *lines, const char *text, const char *ind
     }
 }
 
-/* The stored log of the task's last run that had one, or NULL. Caller frees. */
+/* The stored log of the task's last run that had one, or NULL; a log whose bytes no
+ * longer hash to its name is not shown as the task's output (as in `sluice log`): the
+ * text says what is wrong instead. Caller frees. */
 static char *last_log(const struct model *m, size_t t)
 {
     char *object = runs_last_log(m->ws->db, m->ws->flow_id, m->ws->flow->tasks[t].name);
     char *path = object ? store_log_file(m->ws->store, object) : NULL;
-    char *text = path ? file_read_all(path, NULL, NULL) : NULL;
+    struct err e = {0};
+    char *text = NULL;
+    if (path && store_log_check(m->ws->store, object, &e) != 0)
+        text = xasprintf("(not shown: %s)\n", e.msg);
+    else if (path)
+        text = file_read_all(path, NULL, NULL);
     free(object);
     free(path);
     return text;

@@ -1015,3 +1015,24 @@ KEYS
     assert_out "in run 1: ● ran; now:"
     assert_out "train: ⊗ invalidated"
 }
+
+# The log pane, like `sluice log`, never shows a tampered log as the task's output.
+test_tui_log_pane_refuses_a_tampered_log() {
+    git_repo
+    echo '{ "tasks": { "talk": { "run": "echo the real words; echo x >$OUT/x" } } }' >flow.json
+    commit_all
+    sl run; assert_rc 0
+    d=$(sql "select log_object from task_runs where task = 'talk'")
+    f=".sluice/logs/${d:0:2}/${d:2}"
+    chmod u+w "$f"; echo "words nobody printed" >"$f"
+    tui <<'KEYS'
+size 100 20
+keys L
+dump log
+keys q q
+KEYS
+    assert_rc 0
+    screen log
+    assert_out "is damaged"
+    assert_not_out "words nobody printed"
+}
