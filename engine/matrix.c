@@ -69,6 +69,10 @@ static int check_scalar_uses(struct expansion *x, const struct rawtask *t)
         rc = scalar_use(x, t, "env", t->env[i].value);
     for (size_t i = 0; rc == 0 && i < t->n_with; i++)
         rc = scalar_use(x, t, "with", t->with[i].value);
+    for (size_t i = 0; rc == 0 && i < t->outputs.n; i++)
+        rc = scalar_use(x, t, "outputs", t->outputs.v[i]);
+    for (size_t i = 0; rc == 0 && i < t->n_exec_opts; i++)
+        rc = scalar_use(x, t, t->exec_opts[i].key, t->exec_opts[i].value);
     return rc;
 }
 
