@@ -12,10 +12,12 @@ DESTDIR ?=
 PLUGIN_DIR ?= $(PREFIX)/lib/sluice/plugins
 CC      ?= cc
 PKGS    := libgit2 sqlite3 libcjson libcrypto ncursesw
+# libcurl's header only: engine/remote.c loads the library when a remote is opened.
+DLPKGS  := libcurl
 DEB_PKGS := build-essential pkg-config libgit2-dev libsqlite3-dev libcjson-dev libssl-dev \
-            libncurses-dev git sqlite3
+            libncurses-dev libcurl4-openssl-dev git sqlite3
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DLPKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
@@ -50,7 +52,7 @@ UNIT_BIN   := $(BUILD)/unit-tests
 all: check-deps $(BIN) $(PLUGIN_SO)
 
 check-deps:
-	@pkg-config --exists $(PKGS) || { echo "sluice: missing build dependencies; run 'make deps' (or: apt-get install -y $(DEB_PKGS))" >&2; exit 1; }
+	@pkg-config --exists $(PKGS) $(DLPKGS) || { echo "sluice: missing build dependencies; run 'make deps' (or: apt-get install -y $(DEB_PKGS))" >&2; exit 1; }
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

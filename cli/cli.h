@@ -39,6 +39,8 @@ int cmd_show(struct cli *c, int argc, char **argv);
 int cmd_log(struct cli *c, int argc, char **argv);
 int cmd_diff(struct cli *c, int argc, char **argv);
 int cmd_replay(struct cli *c, int argc, char **argv);
+int cmd_push(struct cli *c, int argc, char **argv);
+int cmd_pull(struct cli *c, int argc, char **argv);
 
 /* Prints "sluice CMD: usage..." to stderr and returns EXIT_USAGE. */
 int cli_usage_error(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -52,6 +54,9 @@ int cli_json_only(const struct cli *c, int argc, char **argv, bool *json);
 int cli_jobs(const struct cli *c, const char *arg, int *jobs);
 /* The default for -j: the number of cores. */
 int cli_default_jobs(void);
+/* How long a task (of a run or a replay) waits for another run computing the same key
+ * before it fails: $SLUICE_CLAIM_WAIT seconds (0: for ever), an hour by default. */
+double cli_claim_wait(void);
 /* Prints "sluice: msg" to stderr. */
 void cli_error(const char *msg);
 /* Prints "sluice: warning: msg" to stderr, unless msg is NULL. */

@@ -22,6 +22,7 @@ static cJSON *run_json(const struct run_row *r, bool with_task)
     cJSON_AddItemToObject(o, "params", flowfile_json(r->params));
     cJSON_AddNumberToObject(o, "ran", r->ran);
     cJSON_AddNumberToObject(o, "hit", r->hit);
+    cJSON_AddNumberToObject(o, "hit_remote", r->hit_remote);
     cJSON_AddNumberToObject(o, "cutoff", r->cutoff);
     cJSON_AddNumberToObject(o, "failed", r->failed);
     cJSON_AddNumberToObject(o, "cancelled", r->cancelled);
@@ -84,6 +85,8 @@ static void print_table(const struct run_row *rows, size_t n, const char *task)
             printf("  (replay of run %lld)", (long long)r->replay_of);
         if (r->unpublished)
             printf("  (%d unpublished)", r->unpublished);
+        if (r->hit_remote)
+            printf("  (%d cached (remote))", r->hit_remote);
         if (task && r->task_cause && r->task_cause[0])
             printf("  %s", r->task_cause);
         putchar('\n');

@@ -106,7 +106,8 @@ int cmd_replay(struct cli *c, int argc, char **argv)
     struct progress prog;
     progress_init(&prog, rp->ws->flow->n_tasks);
     struct run_observer obs = progress_observer(&prog);
-    struct run_opts o = {.jobs = a.jobs, .cancel = c->cancel, .observer = &obs};
+    struct run_opts o = {
+        .jobs = a.jobs, .cancel = c->cancel, .observer = &obs, .claim_wait = cli_claim_wait()};
     struct run_summary sum;
     if (replay_run(rp, &o, &sum, &e)) {
         cli_error(e.msg);

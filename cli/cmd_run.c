@@ -4,12 +4,14 @@
 
 #include "cli.h"
 #include "progress.h"
+#include "remotes.h"
 #include "status.h"
 #include "workspace.h"
 
 struct run_args {
     int jobs;
-    bool dry_run, force, publish_overwrite;
+    bool dry_run, force, publish_overwrite, remote_read_only;
+    const char *remote; /* --remote, or NULL */
     struct strv params;
     char **targets;
     size_t n_targets;
@@ -22,6 +24,8 @@ static int parse(struct cli *c, int argc, char **argv, struct run_args *a)
                                           {"force", no_argument, NULL, 'F'},
                                           {"publish-overwrite", no_argument, NULL, 'O'},
                                           {"param", required_argument, NULL, 'p'},
+                                          {"remote", required_argument, NULL, 'R'},
+                                          {"remote-read-only", no_argument, NULL, 'W'},
                                           {NULL, 0, NULL, 0}};
     a->jobs = cli_default_jobs();
     optind = 1;
@@ -44,6 +48,12 @@ static int parse(struct cli *c, int argc, char **argv, struct run_args *a)
             break;
         case 'p':
             strv_push(&a->params, xstrdup(optarg));
+            break;
+        case 'R':
+            a->remote = optarg;
+            break;
+        case 'W':
+            a->remote_read_only = true;
             break;
         case ':':
             return cli_usage_error(c, "%s needs a value", argv[optind - 1]);
@@ -108,17 +118,8 @@ static void print_plan(struct workspace *ws, const struct plan *plan, const size
     status_free(st, ws->flow->n_tasks);
 }
 
-/* How long a task waits for another run computing the same key before it fails:
- * $SLUICE_CLAIM_WAIT seconds (0: for ever), an hour by default. */
-static double claim_wait(void)
-{
-    const char *v = getenv("SLUICE_CLAIM_WAIT");
-    char *end;
-    double s = v && v[0] ? strtod(v, &end) : 3600;
-    return v && v[0] && (*end || s < 0) ? 3600 : s;
-}
-
-static int execute(struct cli *c, struct workspace *ws, const struct run_args *a)
+static int execute(struct cli *c, struct workspace *ws, const struct run_args *a,
+                   struct remote *remote)
 {
     size_t *targets, n_targets;
     struct err e;
@@ -143,7 +144,8 @@ static int execute(struct cli *c, struct workspace *ws, const struct run_args *a
                          .publish_overwrite = a->publish_overwrite,
                          .cancel = c->cancel,
                          .observer = &obs,
-                         .claim_wait = claim_wait()};
+                         .claim_wait = cli_claim_wait(),
+                         .tier = remote ? remote_tier(remote) : NULL};
     struct run_summary sum;
     struct plan plan = {0};
     int rc = runner_run(ws, &o, &sum, &plan, &e);
@@ -183,7 +185,11 @@ int cmd_run(struct cli *c, int argc, char **argv)
             if (notice)
                 fprintf(stderr, "sluice: note: %s\n", notice);
             free(notice);
-            code = execute(c, ws, &a);
+            struct remote *remote;
+            code = remotes_open(c->flow, a.remote, a.remote_read_only, &remote);
+            if (code == EXIT_OK)
+                code = execute(c, ws, &a, remote);
+            remotes_close(remote); /* after its uploads, under the store's lock */
             workspace_close(ws);
         }
     }

@@ -33,6 +33,7 @@ static void print_json(const struct workspace *ws, const struct task_status *st)
             cJSON_AddNumberToObject(o, "output_size", (double)st[t].entry->size);
             cJSON_AddNumberToObject(o, "cached_at", st[t].entry->created);
             cJSON_AddBoolToObject(o, "in_store", st[t].state == ST_CACHED);
+            cJSON_AddBoolToObject(o, "from_remote", st[t].entry->fetched);
         }
         cJSON_AddItemToArray(tasks, o);
     }
@@ -66,7 +67,7 @@ static void print_table(const struct workspace *ws, const struct task_status *st
         if (st[k].state == ST_CACHED && st[k].entry) {
             char size[32];
             fmt_size(size, sizeof size, st[k].entry->size);
-            printf("  %s", size);
+            printf("  %s%s", size, st[k].entry->fetched ? " (remote)" : "");
         }
         for (size_t r = 0; r < st[k].reasons.n; r++)
             printf("%s%s", r ? "; " : "  ", st[k].reasons.v[r]);

@@ -16,7 +16,7 @@ static void report(const struct verify_report *r, bool repair)
         printf("all intact\n");
         return;
     }
-    printf("%zu problem%s\n", r->problems.n, r->problems.n == 1 ? "" : "s");
+    printf("%zu problem%s\n", (size_t)r->problems.n, r->problems.n == 1 ? "" : "s");
     for (size_t i = 0; i < r->problems.n; i++)
         printf("  %s\n", r->problems.v[i]);
     for (size_t i = 0; i < r->repairs.n; i++)

@@ -21,7 +21,8 @@ static const struct command commands[] = {
      "      --mouse         let a click select a task (also: the m key)\n"
      "      --script FILE   drive it from a key script, headless, printing screen dumps\n",
      "sluice\n  sluice tui examples/churn/flow.json", cmd_tui},
-    {"run", "[TARGET...] [-j N] [--dry-run] [--force] [--publish-overwrite] [-p NAME=VALUE]...",
+    {"run", "[TARGET...] [-j N] [--dry-run] [--force] [--publish-overwrite] [-p NAME=VALUE]... "
+            "[--remote URL|off]",
      "run what the targets need (default: every sink), reusing cached results",
      "  -j, --jobs N        run at most N tasks at once on each executor (default: cores)\n"
      "  -n, --dry-run       print the plan (what would run, what is cached), run nothing\n"
@@ -29,7 +30,9 @@ static const struct command commands[] = {
      "      --publish-overwrite\n"
      "                      let publishing replace what is at a publish path although\n"
      "                      sluice did not publish it (a file of yours, or another flow's)\n"
-     "  -p, --param K=V     override a flow parameter for this run\n",
+     "  -p, --param K=V     override a flow parameter for this run\n"
+     "      --remote URL|off  the shared cache to use (else $SLUICE_REMOTE, sluice.conf)\n"
+     "      --remote-read-only  only read from it (no uploads)\n",
      "sluice run report -j 4\n  sluice run --dry-run -p lr=0.2", cmd_run},
     {"status", "[TARGET...] [--json] [-p NAME=VALUE]...",
      "show every task's state (cached, stale, pending, expired, ...) and why",
@@ -86,6 +89,14 @@ static const struct command commands[] = {
      "  -j, --jobs N        run at most N tasks at once (default: number of cores)\n"
      "  TARGET...           only these tasks of the run (and what they need)\n",
      "sluice replay 12 --verify\n  sluice replay last train", cmd_replay},
+    {"push", "[TARGET...] [--remote URL] [-p NAME=VALUE]...",
+     "upload the cached results of the targets and their upstreams to the shared cache",
+     "      --remote URL    the shared cache (else $SLUICE_REMOTE, sluice.conf)\n",
+     "sluice push\n  sluice push train --remote http://cache:8080/team", cmd_push},
+    {"pull", "[TARGET...] [--remote URL] [-p NAME=VALUE]...",
+     "download the targets' cached results from the shared cache, running nothing",
+     "      --remote URL    the shared cache (else $SLUICE_REMOTE, sluice.conf)\n",
+     "sluice pull\n  sluice pull report", cmd_pull},
     {"gc", "[--keep-runs N] [--max-size SIZE] [--dry-run]",
      "free store space: unreferenced and expired outputs, then the least recently used",
      "      --keep-runs N   keep what the last N runs made (to replay them) and their logs\n"
@@ -120,8 +131,9 @@ static void print_overview(FILE *out)
                  "  sluice -C examples/hello dag  the DAG of another directory's flow\n"
                  "\nexit codes: 0 ok, 1 a task failed (verify: the store is damaged), 2 usage or "
                  "flow error, 130 cancelled\n"
-                 "environment: SLUICE_STORE (store location, default .sluice next to the "
-                 "flow),\n  SLUICE_PLUGIN_PATH (directories searched first for executor "
+                 "environment: SLUICE_STORE (store location, default sluice.conf's store or "
+                 ".sluice next to the flow),\n  SLUICE_REMOTE, SLUICE_REMOTE_READ_ONLY, "
+                 "SLUICE_REMOTE_TIMEOUT, SLUICE_REMOTE_TOKEN (the shared cache),\n  SLUICE_PLUGIN_PATH (directories searched first for executor "
                  "plugins), NO_COLOR,\n  VISUAL or EDITOR (the editor the TUI's E key opens)\n");
 }
 
@@ -192,6 +204,14 @@ int cli_default_jobs(void)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     return cores > 0 ? (int)cores : 1;
+}
+
+double cli_claim_wait(void)
+{
+    const char *v = getenv("SLUICE_CLAIM_WAIT");
+    char *end;
+    double s = v && v[0] ? strtod(v, &end) : 3600;
+    return v && v[0] && (*end || s < 0) ? 3600 : s;
 }
 
 void cli_error(const char *msg)

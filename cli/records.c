@@ -12,10 +12,14 @@
 
 int cli_records(const struct cli *c, struct records *r)
 {
-    char *root = workspace_store_path(c->flow);
+    char *root;
+    struct err e;
+    if (workspace_store_path(c->flow, &root, &e)) {
+        cli_error(e.msg);
+        return EXIT_USAGE;
+    }
     struct stat st;
     bool exists = stat(root, &st) == 0;
-    struct err e;
     if (!exists)
         fprintf(stderr, "sluice: no store at %s: %s has never run\n", root, c->flow);
     free(root);
@@ -31,13 +35,17 @@ int cli_records(const struct cli *c, struct records *r)
 int cli_store(const struct cli *c, const char *what, struct records *r)
 {
     memset(r, 0, sizeof *r);
-    char *root = workspace_store_path(c->flow);
+    char *root;
+    struct err e;
+    if (workspace_store_path(c->flow, &root, &e)) {
+        cli_error(e.msg);
+        return EXIT_USAGE;
+    }
     struct stat st;
     bool exists = stat(root, &st) == 0;
     if (!exists)
         printf("no store at %s: nothing to %s\n", root, what);
     free(root);
-    struct err e;
     if (exists && workspace_records(c->flow, r, &e)) {
         cli_error(e.msg);
         return EXIT_USAGE;

@@ -2,6 +2,7 @@
 #include "blobs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <git2.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,6 +33,52 @@ static void blob_id(const char *data, size_t len, char out[BLOB_HEX])
     git_libgit2_shutdown();
 }
 
+/* Copies the regular file from to the new file to (mode 0444, fsynced), a buffer at a
+ * time: a code file may be far bigger than memory. */
+static int copy_stream(const char *from, const char *to, struct err *e)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat sb;
+    if (in < 0 || fstat(in, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        int rc = in < 0 ? err_set(e, "%s: %s", from, strerror(errno))
+                        : err_set(e, "%s: not a regular file", from);
+        if (in >= 0)
+            close(in);
+        return rc;
+    }
+    int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int rc = out < 0 ? err_set(e, "%s: %s", to, strerror(errno)) : 0;
+    char buf[1 << 16];
+    ssize_t n = 0;
+    while (rc == 0 && (n = read(in, buf, sizeof buf)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        for (ssize_t k = 0, w = 0; n > 0 && k < n; k += w)
+            if ((w = write(out, buf + k, (size_t)(n - k))) < 0)
+                n = -1;
+        if (n < 0)
+            rc = err_set(e, "copying %s to %s: %s", from, to, strerror(errno));
+    }
+    if (rc == 0 && (fchmod(out, 0444) != 0 || fsync(out) != 0))
+        rc = err_set(e, "%s: %s", to, strerror(errno));
+    if (out >= 0 && close(out) != 0 && rc == 0)
+        rc = err_set(e, "%s: %s", to, strerror(errno));
+    close(in);
+    return rc;
+}
+
+/* Whether the file at path holds the blob id. */
+static bool file_is_blob(const char *path, const char *id)
+{
+    git_libgit2_init();
+    git_oid oid;
+    char now[BLOB_HEX] = "";
+    if (git_odb_hashfile(&oid, path, GIT_OBJECT_BLOB) == 0)
+        git_oid_tostr(now, BLOB_HEX, &oid);
+    git_libgit2_shutdown();
+    return strcmp(now, id) == 0;
+}
+
 int blobs_keep(struct store *st, const char *abs, const char *id, struct err *e)
 {
     if (!valid_id(id))
@@ -39,19 +86,18 @@ int blobs_keep(struct store *st, const char *abs, const char *id, struct err *e)
     char *path = blob_path(st, id);
     int rc = 0;
     if (access(path, F_OK) != 0) {
-        size_t len;
-        char *data = file_read_all(abs, &len, e);
-        char now[BLOB_HEX];
-        if (!data)
-            rc = -1;
-        else if (blob_id(data, len, now), strcmp(now, id) != 0)
+        /* Copied, then hashed, then named: never whole in memory, never half a blob. */
+        char *dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
+        char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
+        rc = mkdir_p(dir, 0700, e) || copy_stream(abs, tmp, e);
+        if (rc == 0 && !file_is_blob(tmp, id))
             rc = err_set(e, "code file %s changed while the run was starting", abs);
-        char *dir = xstrdup(path);
-        *strrchr(dir, '/') = 0;
-        if (rc == 0)
-            rc = mkdir_p(dir, 0700, e) || file_write_atomic(path, data, len, 0444, e);
+        if (rc == 0 && rename(tmp, path) != 0)
+            rc = err_set(e, "%s: %s", path, strerror(errno));
+        if (rc)
+            unlink(tmp);
+        free(tmp);
         free(dir);
-        free(data);
     }
     free(path);
     return rc;

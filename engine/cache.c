@@ -1,24 +1,30 @@
 /* cache: the entries table. */
 #include "cache.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "filedigest.h"
 
 /* Whether an entry agrees with what the history recorded for the task run that made
- * it (its output, its task, its key): one that does not was not written by sluice. */
+ * it (its output, its task, its key): one that does not was not written by sluice.
+ * *hit: that task run is a hit (only a hit fetched from a remote enters an entry). */
 static bool entry_agrees(struct db *db, const char *key, const char *task, const char *digest,
-                         int64_t task_run_id)
+                         int64_t task_run_id, bool *hit)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM task_runs WHERE id = ? AND output_digest "
-                                      "= ? AND task = ? AND (deep_key = ? OR shallow_key = ?)");
+    sqlite3_stmt *st = db_prepare(db, "SELECT decision = 'hit' FROM task_runs WHERE id = ? AND "
+                                      "output_digest = ? AND task = ? AND (deep_key = ? OR "
+                                      "shallow_key = ?)");
     sqlite3_bind_int64(st, 1, task_run_id);
     db_bind_text(st, 2, digest);
     db_bind_text(st, 3, task);
     db_bind_text(st, 4, key);
     db_bind_text(st, 5, key);
     bool ok = sqlite3_step(st) == SQLITE_ROW;
+    *hit = ok && sqlite3_column_int(st, 0);
     db_done(st);
     return ok;
 }
@@ -42,7 +48,8 @@ int cache_get(struct db *db, const char *key, struct cache_entry *out)
     db_done(st);
     /* An entry is only as good as the task run that made it: one that disagrees with
      * the history is no hit (its task runs again and replaces it). */
-    if (found && !entry_agrees(db, key, task, out->digest, out->task_run_id))
+    out->remote = false;
+    if (found && !entry_agrees(db, key, task, out->digest, out->task_run_id, &out->fetched))
         found = 0;
     return found;
 }
@@ -340,4 +347,162 @@ int cache_discard_output(struct db *db, struct store *st, const char *digest, st
     sqlite3_bind_double(q, 1, now_wall());
     db_bind_text(q, 2, digest);
     return rc || db_exec_stmt(db, q, e) ? -1 : 0;
+}
+
+/* --- the tier behind the local cache ------------------------------------------------------- */
+
+int cache_lookup(struct db *db, const struct cache_tier *tier, const char *key,
+                 struct cache_entry *out)
+{
+    if (cache_get(db, key, out))
+        return 1;
+    return tier && tier->ops->lookup(tier->ctx, key, out) == 1;
+}
+
+#define FETCH_THREADS 4 /* objects downloaded at once */
+
+/* One object to download: into tmp (by a fetch thread), then into the store. */
+struct fetch_one {
+    char *object, *digest, *tmp;
+    uint64_t size;
+    int rc;
+    struct err e;
+};
+
+struct fetch_all {
+    struct store *st;
+    const struct cache_tier *tier;
+    char *tmp_dir;
+    struct fetch_one *v;
+    size_t n, cap, next; /* next: the first one no thread has taken (under mu) */
+    pthread_mutex_t mu;
+};
+
+static void want_file(void *arg, const struct store_file *f)
+{
+    struct fetch_all *a = arg;
+    if (store_has_object(a->st, f->object, f->size))
+        return; /* store_add_object() checks its bytes */
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i].object, f->object) == 0)
+            return;
+    xgrow(&a->v, &a->cap, a->n + 1, sizeof *a->v);
+    a->v[a->n++] = (struct fetch_one){.object = xstrdup(f->object),
+                                      .digest = xstrdup(f->digest),
+                                      .size = f->size};
+}
+
+static void *fetch_thread(void *arg)
+{
+    struct fetch_all *a = arg;
+    for (;;) {
+        pthread_mutex_lock(&a->mu);
+        size_t i = a->next < a->n ? a->next++ : a->n;
+        pthread_mutex_unlock(&a->mu);
+        if (i == a->n)
+            return NULL;
+        struct fetch_one *f = &a->v[i];
+        f->tmp = xasprintf("%s/download-%ld-%zu", a->tmp_dir, (long)getpid(), i);
+        unlink(f->tmp);
+        f->rc = a->tier->ops->fetch(a->tier->ctx, f->digest, f->tmp, &f->e);
+    }
+}
+
+/* Downloads every wanted object, FETCH_THREADS at a time. */
+static void fetch_parallel(struct fetch_all *a)
+{
+    pthread_t t[FETCH_THREADS];
+    size_t started = 0;
+    for (; started < FETCH_THREADS && started < a->n; started++)
+        if (pthread_create(&t[started], NULL, fetch_thread, a) != 0)
+            break;
+    if (started == 0)
+        fetch_thread(a);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(t[i], NULL);
+}
+
+static int fill_downloaded(void *arg, const char *path, struct err *e)
+{
+    struct fetch_one *f = arg;
+    if (f->rc != 0)
+        return err_set(e, "%s", f->e.msg);
+    if (rename(f->tmp, path) != 0)
+        return err_set(e, "%s: %s", path, strerror(errno));
+    return 0;
+}
+
+int cache_fetch(struct store *st, const struct cache_tier *tier, const char *digest,
+                struct err *e)
+{
+    char *manifest = tier->ops->manifest(tier->ctx, digest);
+    if (!manifest)
+        return err_set(e, "output %.12s: no manifest", digest);
+    struct fetch_all a = {.st = st, .tier = tier, .tmp_dir = store_dir(st, "tmp")};
+    pthread_mutex_init(&a.mu, NULL);
+    int rc = 0;
+    if (store_manifest_each(manifest, want_file, &a) != 0)
+        rc = err_set(e, "output %.12s: malformed manifest", digest);
+    free(manifest);
+    if (rc == 0)
+        fetch_parallel(&a);
+    for (size_t i = 0; i < a.n; i++) {
+        struct fetch_one *f = &a.v[i];
+        if (rc == 0)
+            rc = store_add_object(st, f->object, f->size, fill_downloaded, f, e);
+        if (f->tmp)
+            unlink(f->tmp);
+        free(f->tmp);
+        free(f->object);
+        free(f->digest);
+    }
+    free(a.v);
+    free(a.tmp_dir);
+    pthread_mutex_destroy(&a.mu);
+    if (rc == 0)
+        rc = store_sync(st, e);
+    if (rc != 0) {
+        char *w = xasprintf("remote output %.12s cannot be used (%s): its task runs here", digest,
+                            e->msg);
+        tier->ops->note(tier->ctx, w);
+        free(w);
+    }
+    return rc;
+}
+
+int cache_adopt(struct db *db, const struct cache_tier *tier, const char *digest, uint64_t size,
+                bool pinned, struct err *e)
+{
+    struct output o = {.manifest = tier->ops->manifest(tier->ctx, digest), .size = size};
+    if (!o.manifest)
+        return err_set(e, "output %.12s: no manifest", digest);
+    memcpy(o.digest, digest, HASH_HEX);
+    int rc = cache_put_output(db, &o, pinned, e);
+    output_free(&o);
+    return rc;
+}
+
+struct offer_files {
+    struct store *st;
+    struct strv *files;
+};
+
+static void offer_file(void *arg, const struct store_file *f)
+{
+    struct offer_files *o = arg;
+    strv_push(o->files, store_object_file(o->st, f->object));
+}
+
+void cache_offer(struct db *db, struct store *st, const struct cache_tier *tier,
+                 const char *key, const char *task, const struct cache_entry *en)
+{
+    char *manifest = cache_manifest(db, en->digest);
+    if (!manifest)
+        return;
+    struct strv files = {0};
+    struct offer_files o = {st, &files};
+    if (store_manifest_each(manifest, offer_file, &o) == 0)
+        tier->ops->put(tier->ctx, key, task, en, manifest, &files);
+    strv_free(&files);
+    free(manifest);
 }

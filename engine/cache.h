@@ -22,6 +22,32 @@ struct cache_entry {
     double created;
     double expires;      /* when it stops being valid (its task's expire), 0: never */
     int64_t task_run_id; /* the task run that produced the output (0 if unknown) */
+    bool remote;         /* found in the cache tier behind this one (cache_lookup()) */
+    bool fetched;        /* entered here by a run that fetched it from that tier */
+};
+
+/* A tier behind the local cache (a remote, remote.h): asked for a key the local cache
+ * has no entry for, it hands out the entry and the output's objects, and takes what
+ * tasks computed. It never fails a run: an unusable tier answers "none" (and keeps a
+ * warning for its owner). Its operations may block for bounded time (their timeouts). */
+struct cache_tier_ops {
+    /* 1 and *out filled (remote set, task_run_id 0) when the tier has key, else 0. */
+    int (*lookup)(void *ctx, const char *key, struct cache_entry *out);
+    /* The manifest of an output lookup() returned (NULL if unknown). Caller frees. */
+    char *(*manifest)(void *ctx, const char *digest);
+    /* Writes the object whose bytes hash to digest to the new file path: 0, else -1 and
+     * e. Called from several threads at once. */
+    int (*fetch)(void *ctx, const char *digest, const char *path, struct err *e);
+    /* Queues an upload of an output (its objects' files, in the manifest's order) and
+     * of key's entry for it; returns at once. */
+    void (*put)(void *ctx, const char *key, const char *task, const struct cache_entry *en,
+                const char *manifest, const struct strv *files);
+    /* Keeps a warning for the tier's owner (what the cache could not use). */
+    void (*note)(void *ctx, const char *warning);
+};
+struct cache_tier {
+    const struct cache_tier_ops *ops;
+    void *ctx;
 };
 
 /* 1 and *out filled when key has an entry, 0 when not. An entry that disagrees with
@@ -29,6 +55,21 @@ struct cache_entry {
  * key: the database was edited behind sluice's back) counts as none, so its task
  * runs again and replaces it; `sluice verify` reports it. */
 int cache_get(struct db *db, const char *key, struct cache_entry *out);
+/* cache_get(), then (tier not NULL) the tier: the planner's one question. */
+int cache_lookup(struct db *db, const struct cache_tier *tier, const char *key,
+                 struct cache_entry *out);
+/* Brings the objects of an output the tier's lookup() returned into the store, those
+ * it lacks downloaded a few at a time (every one checked against its digest, and made
+ * durable); writes nothing in the database (see cache_adopt()). 0, else -1 with e
+ * (and a note to the tier): then the output cannot be used. */
+int cache_fetch(struct store *st, const struct cache_tier *tier, const char *digest,
+                struct err *e);
+/* Records a fetched output's manifest (cache_put_output()). */
+int cache_adopt(struct db *db, const struct cache_tier *tier, const char *digest, uint64_t size,
+                bool pinned, struct err *e);
+/* Hands the tier an output a task computed, for key (cache_tier_ops.put). */
+void cache_offer(struct db *db, struct store *st, const struct cache_tier *tier,
+                 const char *key, const char *task, const struct cache_entry *en);
 /* kind: "deep", "shallow" or "alias" (a new deep key for an output found by cutoff). */
 int cache_put(struct db *db, const char *key, const char *kind, const char *task,
               const struct cache_entry *entry, struct err *e);

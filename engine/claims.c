@@ -63,11 +63,27 @@ static bool alive(pid_t pid, double claimed)
     return !zombie && started <= claimed + START_SLACK_S;
 }
 
+void claims_host(char out[256])
+{
+    if (gethostname(out, 256) != 0)
+        out[0] = 0;
+    out[255] = 0;
+}
+
+bool claims_process_alive(const char *host, int64_t pid, double since)
+{
+    char here[256];
+    claims_host(here);
+    if (host && host[0] && strcmp(host, here) != 0)
+        return true;
+    return alive((pid_t)pid, since);
+}
+
 int claims_take(struct db *db, const char *key, const char *task, int64_t run_id,
                 int64_t *owner_run, int64_t *owner_pid, struct err *e)
 {
     sqlite3_stmt *q =
-        db_prepare(db, "SELECT task, run_id, pid, started FROM claims WHERE key = ?");
+        db_prepare(db, "SELECT task, run_id, pid, started, host FROM claims WHERE key = ?");
     db_bind_text(q, 1, key);
     int held = 0;
     if (sqlite3_step(q) == SQLITE_ROW) {
@@ -80,18 +96,21 @@ int claims_take(struct db *db, const char *key, const char *task, int64_t run_id
         }
         /* Another task of this run holds it while the run lives, i.e. now. */
         held = *owner_run == run_id ||
-               alive((pid_t)*owner_pid, sqlite3_column_double(q, 3));
+               claims_process_alive(db_col_text(q, 4), *owner_pid, sqlite3_column_double(q, 3));
     }
     db_done(q);
     if (held)
         return 0;
-    q = db_prepare(db, "INSERT OR REPLACE INTO claims(key, task, run_id, pid, started) "
-                       "VALUES(?, ?, ?, ?, ?)");
+    char host[256];
+    claims_host(host);
+    q = db_prepare(db, "INSERT OR REPLACE INTO claims(key, task, run_id, pid, started, host) "
+                       "VALUES(?, ?, ?, ?, ?, ?)");
     db_bind_text(q, 1, key);
     db_bind_text(q, 2, task);
     sqlite3_bind_int64(q, 3, run_id);
     sqlite3_bind_int64(q, 4, (int64_t)getpid());
     sqlite3_bind_double(q, 5, now_wall());
+    db_bind_text(q, 6, host);
     return db_exec_stmt(db, q, e) ? -1 : 1;
 }
 
@@ -113,11 +132,12 @@ int claims_release_run(struct db *db, int64_t run_id, struct err *e)
 bool claims_other_run_live(struct db *db, int64_t run_id)
 {
     sqlite3_stmt *q =
-        db_prepare(db, "SELECT pid, started FROM runs WHERE status = 'running' AND id != ?");
+        db_prepare(db, "SELECT pid, started, host FROM runs WHERE status = 'running' AND id != ?");
     sqlite3_bind_int64(q, 1, run_id);
     bool live = false;
     while (!live && sqlite3_step(q) == SQLITE_ROW)
-        live = alive((pid_t)sqlite3_column_int64(q, 0), sqlite3_column_double(q, 1));
+        live = claims_process_alive(db_col_text(q, 2), sqlite3_column_int64(q, 0),
+                                    sqlite3_column_double(q, 1));
     db_done(q);
     return live;
 }

@@ -151,7 +151,11 @@ static const char *const migrations[] = {
     /* 5 -> 6: why each task run was planned to run, its root causes in words (as
      * `sluice why` gives them); NULL for hits and for task runs recorded before. */
     "ALTER TABLE task_runs ADD COLUMN cause TEXT;",
-    /* 6 -> 7: what replay needs to run a task as the run did: its declared outputs (a
+    /* 6 -> 7: the host of a claim's and a run's process: a pid says nothing about a
+     * process on another machine sharing the store (claims.h). */
+    "ALTER TABLE claims ADD COLUMN host TEXT;"
+    "ALTER TABLE runs ADD COLUMN host TEXT;",
+    /* 7 -> 8: what replay needs to run a task as the run did: its declared outputs (a
      * JSON list; NULL: none, or recorded before) and its cpus (NULL: 1). */
     "ALTER TABLE task_runs ADD COLUMN outputs TEXT;"
     "ALTER TABLE task_runs ADD COLUMN cpus INTEGER;",

@@ -17,7 +17,7 @@
 
 #include "util.h"
 
-#define DB_SCHEMA_VERSION 7
+#define DB_SCHEMA_VERSION 8
 
 struct db;
 

@@ -84,12 +84,23 @@ static const char *intern_free(struct flow *f, char *s)
 }
 
 /* "IN_" and name, with every byte but [A-Za-z0-9_] as '_'. */
+/* "IN_<name>" with every byte but [A-Za-z0-9_] as '_', cut to fit in n bytes. */
+static void in_var_into(const char *name, char *buf, size_t n)
+{
+    size_t at = 0;
+    for (const char *c = "IN_"; *c && at + 1 < n; c++)
+        buf[at++] = *c;
+    for (const char *c = name; *c && at + 1 < n; c++)
+        buf[at++] = isalnum((unsigned char)*c) || *c == '_' ? *c : '_';
+    if (n)
+        buf[at] = 0;
+}
+
 static char *in_var(const char *name)
 {
-    char *v = xasprintf("IN_%s", name);
-    for (char *c = v + 3; *c; c++)
-        if (!isalnum((unsigned char)*c) && *c != '_')
-            *c = '_';
+    size_t n = strlen(name) + 4;
+    char *v = xmalloc(n);
+    in_var_into(name, v, n);
     return v;
 }
 
@@ -98,9 +109,7 @@ const char *flow_dep_var(const struct task *t, size_t j, const struct flow *f, c
 {
     if (t->dep_vars && t->dep_vars[j])
         return t->dep_vars[j];
-    char *v = in_var(f->tasks[t->deps[j]].local);
-    snprintf(buf, n, "%s", v);
-    free(v);
+    in_var_into(f->tasks[t->deps[j]].local, buf, n); /* once per edge and key: no malloc */
     return buf;
 }
 
@@ -117,7 +126,7 @@ static int check_vars(struct loader *L, const struct scope *s, const struct rawt
     for (size_t k = 0; k < n; k++) {
         const char *chosen = k < rt->after_vars.n ? rt->after_vars.v[k] : "";
         char *v = chosen[0] ? xstrdup(chosen) : in_var(rt->after.v[k]);
-        vars[k] = xasprintf("%s\t%s", v, rt->after.v[k]);
+        vars[k] = xstrcat3(v, "\t", rt->after.v[k]);
         free(v);
     }
     sort_array(vars, n, sizeof *vars, cmp_str_ptr);
@@ -514,7 +523,7 @@ static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
     xgrow(&f->tasks, &L->cap_tasks, f->n_tasks + 1, sizeof *f->tasks);
     struct task *t = &f->tasks[f->n_tasks++];
     memset(t, 0, sizeof *t);
-    t->name = xasprintf("%s%s", s->prefix, rt->name);
+    t->name = xstrcat3(s->prefix, rt->name, "");
     t->local = t->name + strlen(s->prefix);
     t->dir = s->dir;
     t->flow_name = s->flow_name;
@@ -565,6 +574,7 @@ static int add_task(struct loader *L, struct scope *s, struct rawtask *rt)
             rc = expand_code(L, s, t, rt->code.v[i], &t->code);
     }
     strv_uniq(&t->code);
+    strv_free(&rt->code); /* expanded into t->code: the raw flow lives until its scope ends */
     if (rc == 0 && t->publish) {
         struct template_vars pv = v;
         pv.keep_key = true;
@@ -1073,6 +1083,52 @@ static void index_names(struct flow *f)
     qsort_r(f->by_name, f->n_tasks, sizeof *f->by_name, cmp_name, f);
 }
 
+/* Copies owned string s to *at (advancing it) and frees s. */
+static char *pack_str(char **at, char *s)
+{
+    char *to = *at;
+    *at = stpcpy(to, s) + 1;
+    free(s);
+    return to;
+}
+
+/* Moves every task's name, run, deps and code list into the flow's three pack blocks,
+ * freeing the pieces: the flow is complete and nothing changes them after this. */
+static void pack_tasks(struct flow *f)
+{
+    size_t n_deps = 0, n_code = 0, n_text = 0;
+    for (size_t i = 0; i < f->n_tasks; i++) {
+        const struct task *t = &f->tasks[i];
+        n_deps += t->n_deps;
+        n_code += t->code.n + 1;
+        n_text += strlen(t->name) + 1 + (t->run ? strlen(t->run) + 1 : 0);
+        for (size_t j = 0; j < t->code.n; j++)
+            n_text += strlen(t->code.v[j]) + 1;
+    }
+    size_t *deps = f->pack_deps = xcalloc(n_deps + 1, sizeof *f->pack_deps);
+    char **code = f->pack_code = xcalloc(n_code + 1, sizeof *f->pack_code);
+    char *text = f->pack_text = xmalloc(n_text + 1);
+    for (size_t i = 0; i < f->n_tasks; i++) {
+        struct task *t = &f->tasks[i];
+        if (t->n_deps)
+            memcpy(deps, t->deps, t->n_deps * sizeof *deps);
+        free(t->deps);
+        t->deps = deps;
+        deps += t->n_deps;
+        size_t local = (size_t)(t->local - t->name);
+        t->name = pack_str(&text, t->name);
+        t->local = t->name + local;
+        if (t->run)
+            t->run = pack_str(&text, t->run);
+        for (size_t j = 0; j < t->code.n; j++)
+            code[j] = pack_str(&text, t->code.v[j]);
+        free(t->code.v);
+        t->code.v = code;
+        t->code.cap = t->code.n + 1; /* never grown: it is not the strv's own */
+        code += t->code.n + 1;
+    }
+}
+
 static int load(struct loader *L, const char *path, const struct strv *overrides,
                 struct flow **out)
 {
@@ -1108,6 +1164,7 @@ static int load(struct loader *L, const char *path, const struct strv *overrides
         return -1;
     }
     index_names(f);
+    pack_tasks(f);
     *out = f;
     return 0;
 }
@@ -1178,6 +1235,7 @@ int flow_build(const struct flow_spec *spec, struct flow **out, struct err *e)
         return -1;
     }
     index_names(f);
+    pack_tasks(f);
     *out = f;
     return 0;
 }
@@ -1206,11 +1264,13 @@ void flow_free(struct flow *f)
         return;
     for (size_t i = 0; i < f->n_tasks; i++) {
         struct task *t = &f->tasks[i];
-        free(t->name);
-        free(t->run);
-        free(t->deps);
+        if (!f->pack_text) { /* a flow that failed to load */
+            free(t->name);
+            free(t->run);
+            free(t->deps);
+            strv_free(&t->code);
+        }
         free(t->dep_vars);
-        strv_free(&t->code);
         strv_free(&t->files);
         strv_free(&t->outputs);
         kv_free(t->env, t->n_env);
@@ -1230,6 +1290,9 @@ void flow_free(struct flow *f)
     free(f->targets);
     strmap_free(&f->strings, NULL);
     free(f->by_name);
+    free(f->pack_deps);
+    free(f->pack_code);
+    free(f->pack_text);
     free(f->name);
     free(f->path);
     free(f->abspath);

@@ -40,16 +40,17 @@ struct task {
     size_t n_params;
     double expire; /* seconds; 0: never */
     char *publish;            /* parameters substituted; {key}/{key:N} remain; or NULL */
-    bool publish_link;        /* publish hard links to the store's objects, not copies */
     const char *publish_root; /* absolute: published paths must stay inside it */
-    enum keep_mode keep;
-    int group;                /* the sub-flow it belongs to (index into groups), or -1 */
-    bool is_volatile;
-    bool after_volatile;      /* some task upstream of it is volatile */
     const char *path;         /* its flow file, as messages name it */
     const char *executor;     /* "local", "slurm"... */
     const char *exec_options; /* its options for that executor, a JSON object, or NULL */
+    /* the small fields last, together: no padding between pointers */
     int cpus;                 /* cores it asks for ("cpus", default 1): not part of its key */
+    enum keep_mode keep;
+    int group;                /* the sub-flow it belongs to (index into groups), or -1 */
+    bool publish_link;        /* publish hard links to the store's objects, not copies */
+    bool is_volatile;
+    bool after_volatile;      /* some task upstream of it is volatile */
 };
 
 /* A sub-flow node. Its tasks, and those of sub-flows nested in it, are
@@ -81,6 +82,11 @@ struct flow {
     size_t n_groups;
     struct strmap strings; /* interned strings tasks point at */
     size_t *by_name;       /* task indices sorted by name (see flow_find) */
+    /* Once loaded, every task's name, run, deps and code list live in these three
+     * blocks (half a million small allocations for 100,000 tasks, otherwise). */
+    size_t *pack_deps;
+    char **pack_code;
+    char *pack_text;
 };
 
 /* Parameter overrides (`name=value`, for the top flow) may be NULL. */

@@ -965,6 +965,8 @@ int flowfile_parse(const char *path, const char *text, size_t len, bool allow_em
         flowfile_free(rf);
         return -1;
     }
+    if (rf->n_tasks) /* the doubling left up to half of it unused, beside the flow's copy */
+        rf->tasks = xrealloc(rf->tasks, rf->n_tasks * sizeof *rf->tasks);
     *out = rf;
     return 0;
 }
@@ -988,7 +990,7 @@ int flowfile_read(const char *path, struct rawflow **out, struct err *e)
 {
     *out = NULL;
     size_t len;
-    char *buf = file_read_all(path, &len, e);
+    char *buf = file_read_bounded(path, FLOWFILE_MAX_BYTES, &len, e);
     if (!buf)
         return -1;
     int rc = flowfile_parse(path, buf, len, false, out, e);

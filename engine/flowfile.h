@@ -34,21 +34,22 @@ struct rawtask {
     struct strv outputs; /* paths under $OUT the command must leave */
     struct kv *env;
     size_t n_env;
-    enum keep_mode keep;
     double expire; /* seconds; 0: never */
-    bool is_volatile;
     char *publish;
-    bool publish_link; /* "publish_mode": "link" */
-    bool output;     /* "output": true: this flow's output when used as a sub-flow */
     char *subflow;   /* "flow": the sub-flow file (relative to this file's directory) */
     struct kv *with; /* "with": the sub-flow's parameters (templates) */
     size_t n_with;
     char *executor;       /* "executor", or NULL */
     struct kv *exec_opts; /* other object-valued fields: name -> the object as JSON */
     size_t n_exec_opts;
-    int cpus;             /* "cpus": 1..FLOWFILE_MAX_CPUS, or 0 when not given */
     char *matrix;  /* "matrix" as compact JSON, or NULL (matrix.c expands it) */
     struct strv after_vars; /* empty, or per `after` entry the IN_ variable matrix.c chose */
+    /* the small fields last, together: no padding between pointers */
+    enum keep_mode keep;
+    int cpus;             /* "cpus": 1..FLOWFILE_MAX_CPUS, or 0 when not given */
+    bool is_volatile;
+    bool publish_link; /* "publish_mode": "link" */
+    bool output;     /* "output": true: this flow's output when used as a sub-flow */
 };
 
 #define FLOWFILE_MAX_CPUS 4096
@@ -66,6 +67,9 @@ struct rawflow {
     struct rawtask *tasks;
     size_t n_tasks;
 };
+
+/* A bigger flow file is refused before it is read: parsed, it would take ten times that. */
+#define FLOWFILE_MAX_BYTES ((size_t)256 << 20)
 
 int flowfile_read(const char *path, struct rawflow **out, struct err *e);
 /* The same on text already in memory (NUL-terminated at text[len]) that stands for the

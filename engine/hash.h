@@ -1,4 +1,4 @@
-/* hash: SHA-256 through OpenSSL's libcrypto, as lowercase hex strings.
+/* hash: SHA-256 through OpenSSL's libcrypto (its low-level functions), as lowercase hex strings.
  *
  * Every digest in sluice (keys, object ids, output digests, `files` digests) is a
  * 64-character hex SHA-256 held in a `char[HASH_HEX]`. Nothing here allocates

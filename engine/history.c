@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "claims.h"
+
 int history_flow_id(struct db *db, const char *path, const char *name, bool create, int64_t *id,
                     struct err *e)
 {
@@ -82,9 +84,11 @@ int history_run_begin(struct db *db, const struct run_info *r, int64_t *run_id, 
     int64_t id = 0;
     if (next_run_id(db, &id, e))
         return -1;
+    char host[256];
+    claims_host(host);
     sqlite3_stmt *st = db_prepare(db, "INSERT INTO runs(flow_id, targets, params, git_head, "
-                                      "git_dirty, jobs, started, status, pid, replay_of, id) "
-                                      "VALUES(?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?10)");
+                                      "git_dirty, jobs, started, status, pid, replay_of, id, "
+                                      "host) VALUES(?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?10, ?11)");
     sqlite3_bind_int64(st, 1, r->flow_id);
     db_bind_text(st, 2, r->targets_json);
     db_bind_text(st, 3, r->params_json);
@@ -96,6 +100,7 @@ int history_run_begin(struct db *db, const struct run_info *r, int64_t *run_id, 
     if (r->replay_of)
         sqlite3_bind_int64(st, 9, r->replay_of);
     sqlite3_bind_int64(st, 10, id);
+    db_bind_text(st, 11, host);
     if (db_exec_stmt(db, st, e))
         return -1;
     *run_id = id;
@@ -132,11 +137,15 @@ int history_run_forget(struct db *db, int64_t run_id, struct err *e)
 
 int history_reap_runs(struct db *db, struct err *e)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT id, pid FROM runs WHERE status = 'running'");
+    char host[256];
+    claims_host(host);
+    sqlite3_stmt *st = db_prepare(db, "SELECT id, pid, host FROM runs WHERE status = 'running'");
     struct strv dead = {0};
     while (sqlite3_step(st) == SQLITE_ROW) {
         pid_t pid = (pid_t)sqlite3_column_int64(st, 1);
-        if (pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH)
+        const char *on = db_col_text(st, 2); /* another host's runs are not for us to judge */
+        if ((!on[0] || !strcmp(on, host)) && pid != getpid() && kill(pid, 0) != 0 &&
+            errno == ESRCH)
             strv_pushf(&dead, "%lld", (long long)sqlite3_column_int64(st, 0));
     }
     db_done(st);

@@ -16,6 +16,10 @@
 #include "fingerprint.h"
 #include "hash.h"
 
+/* The reason a hit fetched from the remote cache is recorded with (and the detail of
+ * its TASK_DONE event): `sluice history` counts them by it. */
+#define HISTORY_FROM_REMOTE "from the remote cache"
+
 struct run_info {
     int64_t flow_id;
     const char *targets_json;

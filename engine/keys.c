@@ -149,6 +149,12 @@ void keys_init(struct keys *k, const struct flow *f, struct fingerprint *fp, str
     k->fp = fp;
     k->db = db;
     k->in = xcalloc(f->n_tasks, sizeof *k->in);
+    size_t slots = 0;
+    for (size_t i = 0; i < f->n_tasks; i++)
+        slots += f->tasks[i].code.n;
+    k->code_slots = xcalloc(slots, sizeof *k->code_slots);
+    for (size_t i = 0, at = 0; i < f->n_tasks; at += f->tasks[i++].code.n)
+        k->in[i].code = k->code_slots + at;
 }
 
 void keys_free(struct keys *k)
@@ -156,13 +162,14 @@ void keys_free(struct keys *k)
     if (!k->in)
         return;
     for (size_t i = 0; i < k->flow->n_tasks; i++) {
-        free(k->in[i].code);
         for (size_t j = 0; j < k->in[i].n_files; j++)
             free(k->in[i].files[j].path);
         free(k->in[i].files);
     }
     free(k->in);
+    free(k->code_slots);
     k->in = NULL;
+    k->code_slots = NULL;
 }
 
 static int cmp_file(const void *a, const void *b)
@@ -208,7 +215,7 @@ static int gather(struct keys *k, size_t i, struct err *e)
 {
     const struct task *t = &k->flow->tasks[i];
     struct task_inputs *in = &k->in[i];
-    in->code = xcalloc(t->code.n, sizeof *in->code);
+    in->n_code = 0;
     for (size_t j = 0; j < t->code.n; j++) {
         if (fingerprint_file(k->fp, t->dir, t->code.v[j], &in->code[j], e))
             return err_prefix(e, "%s: task %s", k->flow->path, t->name);

@@ -15,6 +15,7 @@
 #define SLUICE_KEYS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "db.h"
 #include "fields.h"
@@ -25,11 +26,11 @@
 
 #define KEY_FORMAT_VERSION 1
 
-struct task_inputs {
-    const struct code_fp **code; /* per task->code path; owned by the fingerprint context */
-    size_t n_code;
+struct task_inputs { /* 96 bytes */
+    const struct code_fp **code; /* per task->code path (in keys' code_slots); the
+                                  * fingerprints are owned by the fingerprint context */
     struct file_fp *files;
-    size_t n_files;
+    uint32_t n_code, n_files;
     char deep[HASH_HEX];
     bool done;
 };
@@ -39,6 +40,7 @@ struct keys {
     struct fingerprint *fp;
     struct db *db;
     struct task_inputs *in; /* one per task */
+    const struct code_fp **code_slots; /* every task's code pointers, in one allocation */
 };
 
 /* Whether the key encodes this field of the table (exactly those it marks in_key). */

@@ -15,8 +15,21 @@ bool plan_expired(const struct task *t, const struct cache_entry *e, double now)
 static void mark_invalid(struct plan_valid *v, enum plan_cause cause, size_t task)
 {
     v->v = VALID_NO;
-    v->cause = cause;
-    v->task = (long)task;
+    v->cause = (unsigned char)cause;
+    v->task = (int32_t)task;
+}
+
+#define ENTRY_CHUNK 1024
+
+/* A place for one more entry that stays where it is until plan_free(). */
+static struct cache_entry *new_entry(struct plan *p)
+{
+    size_t c = p->n_entries / ENTRY_CHUNK;
+    if (p->n_entries % ENTRY_CHUNK == 0) {
+        p->entries = xrealloc(p->entries, (c + 1) * sizeof *p->entries);
+        p->entries[c] = xmalloc(ENTRY_CHUNK * sizeof **p->entries);
+    }
+    return &p->entries[c][p->n_entries++ % ENTRY_CHUNK];
 }
 
 /* An upstream d is not valid: what that means for its downstream. */
@@ -51,11 +64,15 @@ static void valid_one(struct plan *p, struct keys *k, struct db *db, size_t u)
         return;
     }
     p->lookups++;
-    if (!cache_get(db, k->in[u].deep, &v->entry)) {
+    struct cache_entry found;
+    if (!cache_lookup(db, p->tier, k->in[u].deep, &found)) {
         mark_invalid(v, CAUSE_NO_ENTRY, u);
         return;
     }
-    if (plan_expired(t, &v->entry, now_wall())) {
+    struct cache_entry *entry = new_entry(p);
+    *entry = found;
+    v->entry = entry;
+    if (plan_expired(t, entry, now_wall())) {
         mark_invalid(v, CAUSE_EXPIRED, u);
         return;
     }
@@ -66,14 +83,15 @@ static void valid_one(struct plan *p, struct keys *k, struct db *db, size_t u)
             assert(up->v != VALID_UNKNOWN);
             if (up->v == VALID_NO)
                 inherit_invalid(v, up, t->deps[j]);
-            digests[j] = up->entry.digest;
+            digests[j] = up->entry ? up->entry->digest : NULL;
         }
         if (v->v == VALID_UNKNOWN) {
             char shallow[HASH_HEX];
             struct cache_entry se;
             keys_shallow(k, u, digests, shallow);
             p->lookups++;
-            if (!cache_get(db, shallow, &se) || strcmp(se.digest, v->entry.digest) != 0)
+            if (!cache_lookup(db, p->tier, shallow, &se) ||
+                strcmp(se.digest, entry->digest) != 0)
                 mark_invalid(v, CAUSE_UPSTREAM_CHANGED, changing_upstream(p, k->flow, u));
         }
         free(digests);
@@ -122,7 +140,7 @@ const struct cache_entry *plan_entry(struct plan *p, struct keys *k, struct db *
 {
     const struct plan_valid *v = validity(p, k, db, t);
     *why = v;
-    return v->v == VALID_YES ? &v->entry : NULL;
+    return v->v == VALID_YES ? v->entry : NULL;
 }
 
 bool plan_inherits_expiry(const struct plan *p, size_t t)
@@ -158,8 +176,8 @@ static enum plan_cause run_cause(struct plan *p, struct keys *k, struct db *db,
         p->nodes[i].cause_task = why->task;
         return why->cause;
     }
-    if (!cache_output_present(db, st, found->digest))
-        return CAUSE_NOT_STORED;
+    if (!found->remote && !cache_output_present(db, st, found->digest))
+        return CAUSE_NOT_STORED; /* a remote hit's bytes are fetched when it is used */
     *e = *found;
     return CAUSE_NONE;
 }
@@ -224,9 +242,11 @@ static int plan_walk(struct plan *p, struct keys *k, struct db *db, struct store
 }
 
 int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store *st,
-                     const size_t *targets, size_t n_targets, const bool *force, struct err *e)
+                     const struct cache_tier *tier, const size_t *targets, size_t n_targets,
+                     const bool *force, struct err *e)
 {
     memset(p, 0, sizeof *p);
+    p->tier = tier;
     p->n = k->flow->n_tasks;
     p->nodes = xcalloc(p->n, sizeof *p->nodes);
     for (size_t i = 0; i < p->n; i++)
@@ -258,6 +278,16 @@ int plan_demand(struct plan *p, struct keys *k, struct db *db, struct store *st,
 static bool damaged(struct plan *p, struct db *db, struct store *st, size_t t)
 {
     struct plan_node *n = &p->nodes[t];
+    if (n->hit->remote) { /* every fetched byte was checked against its digest */
+        struct err fe;
+        if (cache_fetch(st, p->tier, n->hit->digest, &fe) == 0)
+            return false;
+        n->action = PLAN_RUN;
+        n->cause = CAUSE_NO_ENTRY;
+        p->n_hit--;
+        p->n_run++;
+        return true;
+    }
     char *why;
     if (cache_output_intact(db, st, n->hit->digest, &why))
         return false;
@@ -312,6 +342,21 @@ void plan_check_inputs(struct plan *p, struct keys *k, struct db *db, struct sto
     free(work);
 }
 
+size_t plan_drop_runs(struct plan *p)
+{
+    size_t targets = 0;
+    for (size_t t = 0; t < p->n; t++) {
+        struct plan_node *n = &p->nodes[t];
+        if (n->action != PLAN_RUN)
+            continue;
+        targets += n->target;
+        n->action = PLAN_NONE;
+        n->cause = CAUSE_NONE;
+        p->n_run--;
+    }
+    return targets;
+}
+
 void plan_free(struct plan *p)
 {
     for (size_t i = 0; p->nodes && i < p->n; i++) {
@@ -321,5 +366,8 @@ void plan_free(struct plan *p)
     free(p->nodes);
     free(p->inherits);
     free(p->valid);
+    for (size_t c = 0; c * ENTRY_CHUNK < p->n_entries; c++)
+        free(p->entries[c]);
+    free(p->entries);
     memset(p, 0, sizeof *p);
 }

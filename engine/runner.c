@@ -79,6 +79,8 @@ struct run {
     char **slot_logs; /* one log path per job slot: `jobs` slots per executor */
     size_t *unsynced;  /* tasks whose output is stored but not yet durable */
     size_t n_unsynced;
+    size_t *offers;    /* tasks entered in this round, to hand the tier once committed */
+    size_t n_offers;
     size_t *parked;    /* ready tasks whose key another run (or task) is computing */
     size_t n_parked;
     bool *slot_busy;
@@ -1267,6 +1269,8 @@ static int enter_durable(struct run *r)
             if (!r->o->origin) /* a replay writes no entries, but frees its claims */
                 rc = put_entry(r, t, r->ws->keys.in[t].deep, "deep", when) ||
                      put_entry(r, t, n->shallow, "shallow", when);
+            if (rc == 0 && r->o->tier && keeps(r, t))
+                r->offers[r->n_offers++] = t;
             n->claimed = rc ? n->claimed : false;
             if (rc == 0)
                 rc = claims_release(r->ws->db, r->ws->keys.in[t].deep, r->run_id, r->e);
@@ -1278,15 +1282,36 @@ static int enter_durable(struct run *r)
     return rc;
 }
 
+/* Hands the tier the entries of a committed round (their outputs are durable). */
+static void offer_committed(struct run *r)
+{
+    for (size_t i = 0; i < r->n_offers; i++) {
+        size_t t = r->offers[i];
+        const char *keys[] = {r->ws->keys.in[t].deep, r->nodes[t].shallow};
+        for (size_t j = 0; j < ARRAY_LEN(keys); j++) {
+            struct cache_entry ce;
+            if (keys[j][0] && cache_get(r->ws->db, keys[j], &ce))
+                cache_offer(r->ws->db, r->ws->store, r->o->tier, keys[j], r->f->tasks[t].name,
+                            &ce);
+        }
+    }
+    r->n_offers = 0;
+}
+
 static int commit_round(struct run *r)
 {
     r->last_commit = now_mono();
     if (enter_durable(r)) {
         db_rollback(r->ws->db);
+        r->n_offers = 0;
         return -1;
     }
     testhook("history-commit");
-    return db_commit(r->ws->db, r->e);
+    int rc = db_commit(r->ws->db, r->e);
+    if (rc == 0)
+        offer_committed(r);
+    r->n_offers = 0;
+    return rc;
 }
 
 /* The end of a run: wait for the last outputs to become durable, enter them, commit. */
@@ -1398,8 +1423,14 @@ static int begin_run(struct run *r)
             r->nodes[t].size = p->hit->size;
             r->nodes[t].decision = DEC_HIT;
             count(r, DEC_HIT);
-            rc = record(r, t, DEC_HIT, NULL, false, 0, NULL);
-            notify(r, TASK_DONE, t, DEC_HIT, NULL);
+            if (p->hit->remote) /* fetched: record its manifest, then its entry */
+                rc = cache_adopt(ws->db, r->o->tier, p->hit->digest, p->hit->size, false, r->e);
+            if (rc == 0)
+                rc = record(r, t, DEC_HIT, p->hit->remote ? HISTORY_FROM_REMOTE : NULL, false, 0,
+                            NULL);
+            if (rc == 0 && p->hit->remote && !origin)
+                rc = put_entry(r, t, ws->keys.in[t].deep, "deep", p->hit->created);
+            notify(r, TASK_DONE, t, DEC_HIT, p->hit->remote ? HISTORY_FROM_REMOTE : NULL);
             if (rc == 0)
                 rc = output_ready(r, t);
         } else if (p->action == PLAN_RUN) {
@@ -1520,6 +1551,7 @@ static void free_run(struct run *r)
     free(r->slot_logs);
     free(r->slot_busy);
     free(r->unsynced);
+    free(r->offers);
     free(r->parked);
     free(r->nodes);
     free(r->down_off);
@@ -1561,6 +1593,7 @@ static int execute(struct run *r)
     r->slot_logs = xcalloc(r->n_slots + 1, sizeof *r->slot_logs);
     r->slot_busy = xcalloc(r->n_slots + 1, sizeof *r->slot_busy);
     r->unsynced = xcalloc(r->f->n_tasks, sizeof *r->unsynced);
+    r->offers = xcalloc(r->f->n_tasks, sizeof *r->offers);
     r->parked = xcalloc(r->f->n_tasks, sizeof *r->parked);
     for (size_t i = 0; i < r->n_slots; i++)
         r->slot_logs[i] = store_log_path(r->ws->store, (int)i);
@@ -1616,15 +1649,19 @@ int runner_run(struct workspace *ws, const struct run_opts *o, struct run_summar
         return -1;
     if (!o->dry_run && announce_run(&r))
         return -1;
-    int rc = plan_for_targets(&r.plan, &ws->keys, ws->db, ws->store, o->targets, o->n_targets,
-                              o->force, e);
-    if (rc == 0 && !o->origin)
+    int rc = plan_for_targets(&r.plan, &ws->keys, ws->db, ws->store, o->tier, o->targets,
+                              o->n_targets, o->force, e);
+    if (rc == 0 && !o->origin && !o->pull)
         rc = demand_publications(&r);
+    if (rc == 0 && o->pull) /* what is neither here nor there is not pulled */
+        r.sum.missing = plan_drop_runs(&r.plan);
     if (rc == 0)
         rc = publish_check(ws, e); /* refuse before anything runs */
     if (rc == 0 && !o->dry_run && !o->origin)
         plan_check_inputs(&r.plan, &ws->keys, ws->db, ws->store, o->targets, o->n_targets,
                           o->force);
+    if (rc == 0 && o->pull) /* a target whose remote copy could not be fetched */
+        r.sum.missing += plan_drop_runs(&r.plan);
     if (rc == 0 && !o->dry_run && !o->origin)
         plan_causes(&r);
     if (rc == 0 && !o->dry_run)

@@ -60,6 +60,7 @@ struct run_summary {
     size_t capped;          /* local tasks that asked more cpus than -j, given them all ... */
     char capped_names[256]; /* ... named the same way */
     int jobs;               /* the run's -j */
+    size_t missing;         /* a pull: targets neither here nor on the remote */
     double seconds;
     const char *status; /* "ok", "failed", "cancelled" */
 };
@@ -101,6 +102,11 @@ struct run_opts {
     const struct run_origin *origin;      /* NULL: a run of the present */
     double claim_wait; /* seconds a task waits for another run computing its key, then
                           fails (0: no bound) */
+    const struct cache_tier *tier; /* a remote behind the local cache, or NULL: asked for
+                                      the keys the local cache lacks, offered the outputs
+                                      of tasks that ran and keep them, once committed */
+    bool pull; /* run nothing: only record the targets' hits (fetched from the tier);
+                  targets that would have to run are left out (sum->missing) */
 };
 
 /* Returns 0 when the run happened (whatever its tasks did: see sum->status) and -1

@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <string.h>
 
+#include "history.h"
+
 int64_t runs_data_version(struct db *db)
 {
     sqlite3_stmt *st = db_prepare(db, "PRAGMA data_version");
@@ -21,7 +23,8 @@ int64_t runs_data_version(struct db *db)
     " coalesce(sum(t.decision = 'cutoff'), 0), coalesce(sum(t.decision = 'failed'), 0), "  \
     " coalesce(sum(t.decision = 'cancelled'), 0), coalesce(sum(t.decision = 'blocked'), 0), " \
     " r.params, coalesce(r.git_head, ''), r.git_dirty, r.jobs, coalesce(r.replay_of, 0), " \
-    " (SELECT count(*) FROM events e WHERE e.run_id = r.id AND e.state = 'publish failed') " \
+    " (SELECT count(*) FROM events e WHERE e.run_id = r.id AND e.state = 'publish failed'), " \
+    " coalesce(sum(t.decision = 'hit' AND t.reason = '" HISTORY_FROM_REMOTE "'), 0) "      \
     "FROM runs r LEFT JOIN task_runs t ON t.run_id = r.id "
 
 static void read_run(sqlite3_stmt *st, struct run_row *r)
@@ -44,6 +47,7 @@ static void read_run(sqlite3_stmt *st, struct run_row *r)
     r->jobs = sqlite3_column_int(st, 14);
     r->replay_of = sqlite3_column_int64(st, 15);
     r->unpublished = sqlite3_column_int(st, 16);
+    r->hit_remote = sqlite3_column_int(st, 17);
 }
 
 static size_t read_runs(struct db *db, sqlite3_stmt *st, struct run_row **out, bool with_task)
@@ -56,8 +60,8 @@ static size_t read_runs(struct db *db, sqlite3_stmt *st, struct run_row **out, b
         read_run(st, &(*out)[n]);
         if (with_task) {
             snprintf((*out)[n].task_decision, sizeof (*out)[n].task_decision, "%s",
-                     db_col_text(st, 18));
-            (*out)[n].task_cause = xstrdup(db_col_text(st, 19));
+                     db_col_text(st, 19));
+            (*out)[n].task_cause = xstrdup(db_col_text(st, 20));
         }
         n++;
     }

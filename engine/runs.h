@@ -20,6 +20,7 @@ struct run_row {
     double took; /* < 0 while going or when it never ended */
     char status[16];
     int ran, hit, cutoff, failed, cancelled, blocked;
+    int hit_remote;  /* of the hits, those fetched from the remote cache */
     int unpublished; /* outputs that could not be published */
     char *targets; /* JSON array */
     char *params;  /* JSON object */

@@ -296,7 +296,7 @@ static void unreached(struct workspace *ws, struct plan *plan, size_t t, struct 
                    cache_missing_reason(ws->db, e->digest, task->keep == KEEP_NONE));
     } else if (why->cause == CAUSE_EXPIRED) {
         char ago[32];
-        fmt_duration(ago, sizeof ago, now_wall() - why->entry.created - task->expire);
+        fmt_duration(ago, sizeof ago, now_wall() - why->entry->created - task->expire);
         s->state = ST_EXPIRED;
         strv_pushf(&s->reasons, "expired %s ago; nothing needs it now", ago);
         return;
@@ -341,7 +341,7 @@ static int compute(struct workspace *ws, const size_t *targets, size_t n_targets
             return -1;
     fingerprint_settle(ws->fp); /* every key is known */
     struct plan plan;
-    if (plan_for_targets(&plan, &ws->keys, ws->db, ws->store, targets, n_targets, NULL, e))
+    if (plan_for_targets(&plan, &ws->keys, ws->db, ws->store, NULL, targets, n_targets, NULL, e))
         return -1;
     *out = explain_plan(ws, &plan);
     plan_free(&plan);

@@ -333,6 +333,19 @@ void store_clean_logs(struct store *s)
 
 /* --- objects ----------------------------------------------------------------------------- */
 
+/* An objects/xx or logs/xx that exists must be a real directory: one replaced by a
+ * symbolic link is never written through (verify --repair deletes it). */
+static int existing_fanout_dir(const char *dir, struct err *e)
+{
+    struct stat st;
+    if (lstat(dir, &st) != 0)
+        return err_set(e, "%s: %s", dir, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return 0;
+    return err_set(e, "%s is not a directory (%s): run sluice verify --repair", dir,
+                   S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
+}
+
 static int ensure_fanout(struct store *s, const char *digest, bool durable, struct err *e)
 {
     unsigned idx = (unsigned)strtoul((char[3]){digest[0], digest[1], 0}, NULL, 16);
@@ -345,6 +358,8 @@ static int ensure_fanout(struct store *s, const char *digest, bool durable, stru
             strv_push(&s->unsynced, xstrdup(s->objects));
     } else if (errno != EEXIST) {
         rc = err_set(e, "cannot create %s: %s", d, strerror(errno));
+    } else {
+        rc = existing_fanout_dir(d, e);
     }
     if (rc == 0)
         s->fanout_ok[idx / 8] |= (uint8_t)(1u << (idx % 8));
@@ -474,6 +489,51 @@ static int adopt(struct store *s, const char *file, const char *digest, uint64_t
     return rc;
 }
 
+bool store_has_object(const struct store *s, const char *object, uint64_t size)
+{
+    char *obj = store_object_file(s, object);
+    bool has = same_size(obj, size);
+    free(obj);
+    return has;
+}
+
+int store_add_object(struct store *s, const char *object, uint64_t size, store_fill_fn fill,
+                     void *ctx, struct err *e)
+{
+    char digest[HASH_HEX];
+    size_t n = strcspn(object, ".");
+    if (n != HASH_HEX - 1 || (object[n] && strcmp(object + n, ".x") != 0))
+        return err_set(e, "not an object name: %.80s", object);
+    memcpy(digest, object, n);
+    digest[n] = 0;
+    bool exec = object[n] != 0;
+    char *obj = object_name(s, digest, exec);
+    if (same_size(obj, size) && object_intact(obj, digest)) {
+        free(obj);
+        return 0;
+    }
+    static unsigned seq;
+    char *tmp = xasprintf("%s/fetch-%ld-%u", s->tmp, (long)getpid(),
+                          __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+    unlink(tmp);
+    char got[HASH_HEX];
+    uint64_t got_size = 0;
+    int rc = fill(ctx, tmp, e);
+    if (rc == 0 && hash_file(tmp, got, &got_size, e) != 0)
+        rc = -1;
+    if (rc == 0 && (strcmp(got, digest) != 0 || got_size != size))
+        rc = err_set(e, "object %.12s: its bytes hash to %.12s (%llu bytes, %llu expected)",
+                     digest, got, (unsigned long long)got_size, (unsigned long long)size);
+    if (rc == 0)
+        rc = ensure_fanout(s, digest, true, e);
+    if (rc == 0)
+        rc = store_object(s, tmp, obj, exec, true, e);
+    unlink(tmp);
+    free(tmp);
+    free(obj);
+    return rc;
+}
+
 int store_take_log(struct store *s, const char *log_path, char digest[HASH_HEX], struct err *e)
 {
     digest[0] = 0;
@@ -488,6 +548,8 @@ int store_take_log(struct store *s, const char *log_path, char digest[HASH_HEX],
     int rc = 0;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         rc = err_set(e, "%s: %s", dir, strerror(errno));
+    else if (existing_fanout_dir(dir, e))
+        rc = -1;
     else if (rename(log_path, dest) != 0) /* the slot's next task starts a new file */
         rc = err_set(e, "%s: %s", dest, strerror(errno));
     if (rc)
@@ -680,6 +742,36 @@ static bool link_stays_inside(const char *rel_path, const char *target)
     return ok;
 }
 
+static bool is_hex_digest(const char *d)
+{
+    size_t i = 0;
+    while (i < HASH_HEX - 1 && ((d[i] >= '0' && d[i] <= '9') || (d[i] >= 'a' && d[i] <= 'f')))
+        i++;
+    return i == HASH_HEX - 1 && d[i] == 0;
+}
+
+int store_manifest_check(const char *manifest, struct err *e)
+{
+    struct item *items;
+    long n = manifest_parse(manifest, &items);
+    if (n < 0)
+        return err_set(e, "malformed manifest");
+    int rc = 0;
+    for (long i = 0; i < n && rc == 0; i++) {
+        const struct item *it = &items[i];
+        char *norm = it->path[0] && it->path[0] != '/' ? path_normalize(it->path, false) : NULL;
+        if (!norm || strcmp(norm, it->path) != 0 || strcmp(norm, ".") == 0)
+            rc = err_set(e, "manifest path \"%.80s\" is not inside the output", it->path);
+        else if ((it->kind == 'f' || it->kind == 'x') && !is_hex_digest(it->digest))
+            rc = err_set(e, "manifest path %.80s: not a SHA-256", it->path);
+        else if (it->kind == 'l' && !link_stays_inside(it->path, it->target))
+            rc = err_set(e, "manifest symlink %.80s leaves the output", it->path);
+        free(norm);
+    }
+    items_free(items, (size_t)n);
+    return rc;
+}
+
 static int walk_dir(struct walk *w, const char *rel);
 
 /* Whether the file st describes is already the store's object for digest. */
@@ -792,6 +884,15 @@ void output_free(struct output *o)
     o->manifest = NULL;
 }
 
+/* Whether path, the store's own, was something else than a directory (a symbolic link
+ * to one of the user's, say) and is now gone: unlinked, never followed. */
+static bool replace_non_dir(const char *path)
+{
+    struct stat st;
+    return errno == ENOTDIR && lstat(path, &st) == 0 && !S_ISDIR(st.st_mode) &&
+           unlink(path) == 0;
+}
+
 int store_ingest(struct store *s, const char *out_dir, struct output *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
@@ -813,7 +914,8 @@ int store_ingest(struct store *s, const char *out_dir, struct output *out, struc
         int fault = testhook("store-view");
         if (fault)
             rc = err_set(e, "cannot move %s to %s: %s", out_dir, view, strerror(fault));
-        else if (rename(out_dir, view) == 0)
+        else if (rename(out_dir, view) == 0 ||
+                 (replace_non_dir(view) && rename(out_dir, view) == 0))
             chmod(view, 0555);
         else if (errno == EEXIST || errno == ENOTEMPTY)
             remove_tree(out_dir, NULL); /* the same output is already viewable */

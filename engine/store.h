@@ -88,6 +88,15 @@ void output_free(struct output *o);
  * followed). A file whose inode has other names (a hard link to a user's file) is
  * copied, never chmodded or linked into the store: only the name in $OUT changes. */
 int store_ingest(struct store *s, const char *out_dir, struct output *out, struct err *e);
+/* Adds an object that comes from elsewhere (a remote): fill writes its bytes to the new
+ * file it is given; they are stored as `object` ("<digest>" or "<digest>.x") only when
+ * they hash to its digest, and made durable. An object already stored intact is kept
+ * (fill is not called). 0, else -1 with e (nothing stored). */
+typedef int (*store_fill_fn)(void *ctx, const char *path, struct err *e);
+int store_add_object(struct store *s, const char *object, uint64_t size, store_fill_fn fill,
+                     void *ctx, struct err *e);
+/* Whether the object ("<digest>" or "<digest>.x") is stored at this size (a stat). */
+bool store_has_object(const struct store *s, const char *object, uint64_t size);
 /* Path of an object, or NULL if it is not in the store. Caller frees. */
 char *store_object_path(const struct store *s, const char *digest);
 /* Directories under the root, for gc: "objects", "views", "logs", "tmp". Caller frees. */
@@ -117,6 +126,10 @@ int store_view_check(struct store *s, const char *digest, const char *manifest, 
  * needs (it is asked with each object's name: "<digest>" or "<digest>.x"). */
 int store_drop(struct store *s, const char *digest, const char *manifest,
                bool (*still_used)(void *ctx, const char *object), void *ctx, struct err *e);
+/* 0 when a manifest that comes from elsewhere (a remote) is well formed and every
+ * path it lists stays inside the output: relative, normalised, no "..", symlinks that
+ * point inside, files named by SHA-256s. Else -1 with e. */
+int store_manifest_check(const char *manifest, struct err *e);
 /* Appends the paths of the files a manifest lists (in its order: sorted). */
 void store_manifest_files(const char *manifest, struct strv *paths);
 /* One file of an output as its manifest lists it (strings valid during the call). */

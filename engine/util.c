@@ -111,6 +111,16 @@ char *xasprintf(const char *fmt, ...)
     return sb_take(&b);
 }
 
+char *xstrcat3(const char *a, const char *b, const char *c)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+    char *p = xmalloc(la + lb + lc + 1);
+    memcpy(p, a, la);
+    memcpy(p + la, b, lb);
+    memcpy(p + la + lb, c, lc + 1);
+    return p;
+}
+
 void sort_array(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {
     if (n > 1)
@@ -188,7 +198,13 @@ void sb_free(struct sb *b)
 
 void strv_push(struct strv *s, char *owned)
 {
-    xgrow(&s->v, &s->cap, s->n + 2, sizeof *s->v);
+    if (s->n + 2 > s->cap) { /* most lists hold one or two: start small */
+        size_t c = s->cap ? s->cap * 2 : 2;
+        while (c < s->n + 2)
+            c *= 2;
+        s->v = xrealloc(s->v, c * sizeof *s->v);
+        s->cap = c;
+    }
     s->v[s->n++] = owned;
     s->v[s->n] = NULL;
 }
@@ -246,6 +262,11 @@ double now_mono(void)
 
 char *file_read_all(const char *path, size_t *len, struct err *e)
 {
+    return file_read_bounded(path, SIZE_MAX, len, e);
+}
+
+char *file_read_bounded(const char *path, size_t max, size_t *len, struct err *e)
+{
     /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
@@ -260,10 +281,24 @@ char *file_read_all(const char *path, size_t *len, struct err *e)
         close(fd);
         return NULL;
     }
+    if ((uint64_t)st.st_size > max) {
+        char has[32], may[32];
+        fmt_size(has, sizeof has, (uint64_t)st.st_size);
+        fmt_size(may, sizeof may, max);
+        err_set(e, "%s: %s, more than the %s it may be", path, has, may);
+        close(fd);
+        return NULL;
+    }
     size_t cap = (size_t)st.st_size + 2;
     char *buf = xmalloc(cap);
     size_t n = 0;
     for (;;) {
+        if (n > max) { /* it grew while being read */
+            err_set(e, "%s: grew past the size it may be while being read", path);
+            close(fd);
+            free(buf);
+            return NULL;
+        }
         if (n + 1 >= cap)
             buf = xrealloc(buf, cap *= 2);
         ssize_t r = read(fd, buf + n, cap - n - 1);

@@ -34,6 +34,8 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* a, b and c joined: what xasprintf("%s%s%s") gives, without the formatting's cost. */
+char *xstrcat3(const char *a, const char *b, const char *c);
 /* qsort that accepts an empty (possibly NULL) array, which qsort itself does not. */
 void sort_array(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 /* Grows *p (holding *cap elements of size sz) so it can hold at least `need`. */
@@ -52,9 +54,9 @@ void sb_vaddf(struct sb *b, const char *fmt, va_list ap);
 char *sb_take(struct sb *b);
 void sb_free(struct sb *b);
 
-struct strv {
+struct strv { /* 16 bytes: a flow holds several per task */
     char **v;
-    size_t n, cap;
+    uint32_t n, cap;
 };
 void strv_push(struct strv *s, char *owned);
 void strv_pushf(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -70,6 +72,9 @@ double now_mono(void);
 /* Reads a whole regular file into a NUL-terminated buffer (a device or a FIFO is refused,
  * never waited on). Returns NULL and fills e on error. */
 char *file_read_all(const char *path, size_t *len, struct err *e);
+/* The same, refusing a file of more than max bytes ("PATH: 3.0 GB, more than the 256 MB it
+ * may be") before reading any of it. */
+char *file_read_bounded(const char *path, size_t max, size_t *len, struct err *e);
 /* Writes data to path atomically (temp file in the same directory, fsync, rename). */
 int file_write_atomic(const char *path, const void *data, size_t len, int mode, struct err *e);
 /* mkdir -p with the given mode for created directories. */

@@ -2,6 +2,7 @@
 #include "verify.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -134,10 +135,43 @@ static void check_fanout_file(void *ctx, const char *path, const char *name)
         check_stored_file(c->v, path, name, c->is_log);
 }
 
+/* What a fanout entry that should be a directory is instead. */
+static const char *non_dir_kind(mode_t mode)
+{
+    return S_ISLNK(mode) ? "a symbolic link" : S_ISREG(mode) ? "a file" : "not a directory";
+}
+
+/* A which/xx that is not a real directory (a symbolic link to a user's directory, say)
+ * is never walked nor written through: repair deletes it at once (never following it),
+ * so objects put back from views land in a directory of the store's own. */
+static void check_fanout_dirs(struct verify *v, const char *which, const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        struct stat s;
+        char *sub = path_join(dir, de->d_name);
+        if (strlen(de->d_name) == 2 && is_hex(de->d_name, 2) && lstat(sub, &s) == 0 &&
+            !S_ISDIR(s.st_mode)) {
+            problem(v, "%s/%s: not a directory (%s)", which, de->d_name, non_dir_kind(s.st_mode));
+            if (!v->repair)
+                v->r->unrepaired++;
+            else if (remove_tree(sub, NULL) == 0)
+                repaired(v, "deleted the damaged %s/%s", which, de->d_name);
+            else
+                v->r->unrepaired++;
+        }
+        free(sub);
+    }
+    if (d)
+        closedir(d);
+}
+
 static void check_fanout(struct verify *v, const char *which, bool is_log)
 {
     char *dir = store_dir(v->st, which);
     struct fanout c = {v, is_log};
+    check_fanout_dirs(v, which, dir);
     store_fanout_each(dir, check_fanout_file, &c);
     free(dir);
 }
@@ -153,6 +187,18 @@ struct output_check {
     bool view_damaged;
 };
 
+/* Whether the directory holding path is a real directory (made if missing), never a
+ * symbolic link. */
+static bool real_fanout_dir(const char *path)
+{
+    char *dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
+    struct stat s;
+    bool ok = (mkdir(dir, 0700) == 0 || errno == EEXIST) && lstat(dir, &s) == 0 &&
+              S_ISDIR(s.st_mode);
+    free(dir);
+    return ok;
+}
+
 /* An object that is missing while the view still holds its bytes is put back. */
 static bool restore_from_view(struct output_check *c, const struct store_file *f,
                               const char *view_file)
@@ -167,7 +213,7 @@ static bool restore_from_view(struct output_check *c, const struct store_file *f
         return true;
     char *obj = store_object_file(c->v->st, f->object);
     char *tmp = xasprintf("%s.%ld.tmp", obj, (long)getpid());
-    if (link(view_file, tmp) == 0 && rename(tmp, obj) == 0) {
+    if (real_fanout_dir(obj) && link(view_file, tmp) == 0 && rename(tmp, obj) == 0) {
         repaired(c->v, "put object %.12s back from its view", f->digest);
         strmap_put(&c->v->objects, f->object, (void *)(uintptr_t)OBJ_OK);
     } else {

@@ -5,13 +5,27 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "history.h"
 
-char *workspace_store_path(const char *flow_path)
+int workspace_store_path(const char *flow_path, char **out, struct err *e)
 {
     const char *env = getenv("SLUICE_STORE");
-    if (env && env[0])
-        return path_absolute(env);
+    if (env && env[0]) {
+        *out = path_absolute(env);
+        return 0;
+    }
+    struct config c;
+    if (config_load(flow_path, &c, e)) { /* a broken sluice.conf: no store is a guess */
+        *out = NULL;
+        return -1;
+    }
+    if (c.store) {
+        *out = xstrdup(c.store);
+        config_free(&c);
+        return 0;
+    }
+    config_free(&c);
     char *dir = xstrdup(flow_path);
     char *slash = strrchr(dir, '/');
     if (slash)
@@ -21,10 +35,10 @@ char *workspace_store_path(const char *flow_path)
     char *abs = realpath(dir, NULL);
     if (!abs)
         abs = path_absolute(dir);
-    char *p = path_join(abs, ".sluice");
+    *out = path_join(abs, ".sluice");
     free(abs);
     free(dir);
-    return p;
+    return 0;
 }
 
 /* The store at root and its database. */
@@ -41,7 +55,9 @@ static int open_store(const char *root, struct store **st, struct db **db, struc
 /* Opens the store, database and repository of an already loaded flow. */
 static int open_around(struct workspace *ws, struct err *e)
 {
-    char *root = workspace_store_path(ws->flow->path);
+    char *root;
+    if (workspace_store_path(ws->flow->path, &root, e))
+        return -1;
     int rc = open_store(root, &ws->store, &ws->db, e);
     free(root);
     if (rc == 0)
@@ -125,8 +141,10 @@ int workspace_records(const char *flow_path, struct records *out, struct err *e)
         out->flow_path = path_normalize(abs, false);
         free(abs);
     }
-    char *root = workspace_store_path(flow_path);
-    int rc = open_store(root, &out->store, &out->db, e);
+    char *root = NULL;
+    int rc = workspace_store_path(flow_path, &root, e);
+    if (rc == 0)
+        rc = open_store(root, &out->store, &out->db, e);
     free(root);
     if (rc) {
         records_close(out);

@@ -1,7 +1,7 @@
 /* workspace: one flow with everything needed to reason about it.
  *
  * workspace_open() loads and validates the flow (flow_load), opens the store
- * (`$SLUICE_STORE`, else `.sluice/` next to the flow file), its database and the git
+ * (`$SLUICE_STORE`, else sluice.conf's `store`, else `.sluice/` next to the flow file), its database and the git
  * repository around the flow. Nothing is computed until asked: deep keys are
  * computed on demand through ws->keys. The caller owns the workspace.
  */
@@ -38,11 +38,12 @@ void workspace_close(struct workspace *ws);
 int workspace_attach(struct flow *f, const char *store_root, struct workspace **out,
                      struct err *e);
 
-/* Where the store of the flow file at flow_path lives ($SLUICE_STORE, else .sluice
- * next to the file), as an absolute path (tasks get paths into it as $OUT and $IN_x
- * while running in their own flow's directory), without reading the file. Caller
- * frees. */
-char *workspace_store_path(const char *flow_path);
+/* Where the store of the flow file at flow_path lives ($SLUICE_STORE, else the store
+ * of its sluice.conf (config.h), else .sluice next to the file), as an absolute path (tasks get paths into it as $OUT and $IN_x
+ * while running in their own flow's directory), without reading the file, into *out
+ * (caller frees). A sluice.conf that cannot be read is an error (naming its line),
+ * never a fall-back to the default store. */
+int workspace_store_path(const char *flow_path, char **out, struct err *e);
 
 /* A flow's store and history, opened without reading the flow file, so past runs
  * can be read (and replayed) even while the flow file is broken or gone. */

@@ -65,7 +65,7 @@ shot 4-stale-why
 keys Escape
 tmux -S "$SOCK" resize-window -y 42 # the whole help at once
 keys '?'
-wait_for "q +quit"
+wait_for "Keys here:"
 ROWS=42 shot 5-help
 keys Escape
 tmux -S "$SOCK" resize-window -y $ROWS
@@ -86,4 +86,7 @@ keys c a l i b r a t e Down
 keys '{params.python} tasks/calibrate.py $IN_train $OUT'
 wait_for "calibrate"
 shot 8-add-task
+keys Escape Tab / a Enter
+wait_for "tasks [0-9]+ of [0-9]+"
+shot 9-list
 keys Escape Escape q

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "actions.h"
+#include "draw.h"
+#include "look.h"
 #include "panes.h"
 
 /* Every handler takes the `:` line's arguments (none from a key); most ignore them. */
@@ -90,6 +92,59 @@ static void act_LAST(struct app *a, const struct strv *args)
         a->m.sel = (long)a->m.view.n - 1;
 }
 
+/* The state t looks for: STATE when given, else the list's state filter, else the
+ * first of failed, running, stale that some task is in (NULL: none is). */
+static const char *jump_state(const struct app *a, const struct strv *args)
+{
+    if (args->n)
+        return args->v[0];
+    if (a->list.open && a->list.state)
+        return a->list.state;
+    static const char *const wanted[] = {"failed", "running", "stale"};
+    for (size_t k = 0; k < 3; k++)
+        if (model_count_state(&a->m, wanted[k]))
+            return wanted[k];
+    return NULL;
+}
+
+static void jump_to_state(struct app *a, const struct strv *args, int dir)
+{
+    const char *state = a->m.ws ? jump_state(a, args) : NULL;
+    if (!state) {
+        app_message(a, "no task is failed, running or stale");
+        return;
+    }
+    size_t count, rank;
+    long i = model_find_state(&a->m, state, dir, &count, &rank);
+    if (i < 0) {
+        app_message(a, "no task is %s", state);
+        return;
+    }
+    a->m.sel = i;
+    if (a->pane != PANE_NONE && a->pane != PANE_DETAIL)
+        app_close_pane(a); /* from a pane or the history: to the graph, to show it */
+    app_message(a, "%s: %zu of %zu %s (%s: the %s one)", model_node_name(&a->m, (size_t)i),
+                rank, count, state, dir > 0 ? "t" : "T", dir > 0 ? "next" : "previous");
+}
+
+static void act_JUMP(struct app *a, const struct strv *args)
+{
+    jump_to_state(a, args, 1);
+}
+
+static void act_JUMP_BACK(struct app *a, const struct strv *args)
+{
+    jump_to_state(a, args, -1);
+}
+
+static void act_LIST(struct app *a, const struct strv *args)
+{
+    if (!a->m.ws)
+        return;
+    a->list.focused = !a->list.open || !a->list.focused;
+    a->list.open = true;
+}
+
 static void act_PAN_LEFT(struct app *a, const struct strv *args)
 {
     pan(a, -20, 0);
@@ -160,24 +215,20 @@ static void act_LOG(struct app *a, const struct strv *args)
 
 static void act_HISTORY(struct app *a, const struct strv *args)
 {
-    if (!a->m.ws)
-        return;
-    struct strv lines = {0};
-    pane_history(a, &lines);
-    app_pane(a, PANE_HISTORY, "history: Enter shows a run, space marks it, d diffs, p replays",
-             &lines);
-    a->run_sel = a->n_runs ? 0 : -1;
+    if (a->m.ws)
+        app_open_history(a, 0);
 }
 
 static void act_HELP(struct app *a, const struct strv *args)
 {
     struct strv lines = {0};
-    actions_help(&lines);
+    actions_help(actions_context(a), a->m.ascii, &lines);
     app_pane(a, PANE_HELP, "keys (j/k scroll, Esc closes)", &lines);
 }
 
 static void act_BACK(struct app *a, const struct strv *args)
 {
+    a->search_shown = false; /* n and N still find */
     if (a->pane != PANE_NONE) {
         app_close_pane(a);
     } else if (a->m.past_run) {
@@ -253,6 +304,24 @@ static void act_FASTER(struct app *a, const struct strv *args)
     change_speed(a, true);
 }
 
+/* The timeline to the moment the run's first task failed, with that task selected. */
+static void act_TO_FAILURE(struct app *a, const struct strv *args)
+{
+    if (!showing_past(a))
+        return;
+    struct model *m = &a->m;
+    size_t k = 0;
+    while (k < m->n_past && !(m->past[k].state == LIVE_FAILED && m->past[k].task >= 0))
+        k++;
+    if (k == m->n_past) {
+        app_message(a, "no task failed in run %lld", (long long)m->past_run);
+        return;
+    }
+    a->playing = false;
+    model_seek(m, (long)k + 1);
+    model_select_task(m, (size_t)m->past[k].task);
+}
+
 static void act_REPLAY(struct app *a, const struct strv *args)
 {
     if (showing_past(a))
@@ -261,16 +330,25 @@ static void act_REPLAY(struct app *a, const struct strv *args)
 
 /* --- running ---------------------------------------------------------------------------------- */
 
+#define MAX_RUN_PARAMS 5 /* what the child's argument vector has room for */
+
 static void start_now(struct app *a, const char *target)
 {
     struct err e;
     if (a->m.run_going && a->child.pid <= 0)
         app_message(a, "a run started elsewhere is going; this one waits for nothing else");
-    const char *args[] = {"run", target, NULL};
+    const char *args[4 + 2 * MAX_RUN_PARAMS] = {"run"};
+    size_t k = 1;
+    for (size_t i = 0; i < a->run_params.n && i < MAX_RUN_PARAMS; i++) {
+        args[k++] = "-p";
+        args[k++] = a->run_params.v[i];
+    }
+    args[k++] = target;
     if (child_start(&a->child, a->m.flow_path, args, &e))
         app_message(a, "%s", e.msg);
     else
-        app_message(a, "running %s", target ? target : "the flow");
+        app_message(a, "running %s%s%s", target ? target : "the flow",
+                    a->run_params.n ? " with " : "", a->run_params.n ? "one-off parameters" : "");
 }
 
 static void save_and_run(struct app *a)
@@ -294,15 +372,50 @@ static void start(struct app *a, const char *target)
     app_ask(a, save_and_run, "%s has unsaved edits: save them and run? (y/n)", a->m.flow_path);
 }
 
+/* `:run [TASK] -p NAME=VALUE...`: the one-off parameters the run gets (as `sluice run
+ * -p`, kept in no file); false after saying why the options are not that. */
+static bool parse_run_options(struct app *a, const char *options)
+{
+    strv_free(&a->run_params);
+    struct strv w = {0};
+    for (const char *p = options + strspn(options, " "); *p; p += strspn(p, " ")) {
+        size_t n = strcspn(p, " ");
+        strv_push(&w, xstrndup(p, n));
+        p += n;
+    }
+    bool ok = w.n % 2 == 0 && w.n / 2 <= MAX_RUN_PARAMS;
+    for (size_t i = 0; ok && i < w.n; i += 2)
+        ok = strcmp(w.v[i], "-p") == 0 && strchr(w.v[i + 1], '=') && w.v[i + 1][0] != '=';
+    for (size_t i = 1; ok && i < w.n; i += 2)
+        strv_push(&a->run_params, xstrdup(w.v[i]));
+    strv_free(&w);
+    if (!ok)
+        app_message(a, "a run takes up to %d -p NAME=VALUE (e.g. :run-all -p lr=0.05)",
+                    MAX_RUN_PARAMS);
+    return ok;
+}
+
 static void act_RUN(struct app *a, const struct strv *args)
 {
-    if (have_selection(a))
+    bool task_given = args->n && args->v[0][0] != '-';
+    struct sb options = {0};
+    for (size_t i = task_given; i < args->n; i++)
+        sb_addf(&options, "%s%s", options.len ? " " : "", args->v[i]);
+    bool ok = parse_run_options(a, options.buf ? options.buf : "");
+    sb_free(&options);
+    if (!ok)
+        return;
+    if (task_given && (!a->m.ws || flow_find(a->m.ws->flow, args->v[0]) < 0))
+        app_message(a, "no task named \"%s\"", args->v[0]);
+    else if (task_given)
+        start(a, args->v[0]);
+    else if (have_selection(a))
         start(a, a->m.ws->flow->tasks[selected_task(a)].name);
 }
 
 static void act_RUN_ALL(struct app *a, const struct strv *args)
 {
-    if (a->m.ws)
+    if (a->m.ws && parse_run_options(a, args->n ? args->v[0] : ""))
         start(a, NULL);
 }
 
@@ -323,20 +436,39 @@ static void do_invalidate(struct app *a)
     int64_t id;
     size_t removed;
     struct err e;
-    if (invalidate_apply(a->m.ws, a->pending, a->n_pending, "from the TUI", &id, &removed, &e))
-        app_message(a, "%s", e.msg);
-    else if (!removed)
-        app_message(a, "nothing to invalidate: not cached");
-    else
-        app_message(a, "invalidation %lld: %zu task%s (u undoes it)", (long long)id, a->n_pending,
-                    a->n_pending == 1 ? "" : "s");
+    int rc = invalidate_apply(a->m.ws, a->pending, a->n_pending, "from the TUI", &id, &removed, &e);
     if (removed)
         app_push_undo(a, id);
     app_reload(a);
+    /* Say it in the words the boxes and the status bar use: how many are invalidated now
+     * (tasks without a result, pending or failed, have none to take out). */
+    size_t now = 0;
+    for (size_t i = 0; !rc && a->m.ws && i < a->n_pending; i++)
+        now += a->pending[i] < a->m.ws->flow->n_tasks &&
+               a->m.st[a->pending[i]].state == ST_INVALIDATED;
+    if (rc)
+        app_message(a, "%s", e.msg);
+    else if (!removed)
+        app_message(a, "nothing to invalidate: not cached");
+    else if (now == a->n_pending)
+        app_message(a, "invalidation %lld: %zu invalidated (u undoes it)", (long long)id, now);
+    else
+        app_message(a, "invalidation %lld: %zu invalidated; %zu of the %zu had no result to take "
+                       "out (u undoes it)",
+                    (long long)id, now, a->n_pending - now, a->n_pending);
 }
 
-static void ask_invalidate(struct app *a, enum invalidate_scope scope)
+/* `:invalidate TASK` selects TASK first, so the preview shows on the graph. */
+static void ask_invalidate(struct app *a, const struct strv *args, enum invalidate_scope scope)
 {
+    if (args->n && a->m.ws) {
+        long t = flow_find(a->m.ws->flow, args->v[0]);
+        if (t < 0) {
+            app_message(a, "no task named \"%s\"", args->v[0]);
+            return;
+        }
+        model_select_task(&a->m, (size_t)t);
+    }
     if (!have_selection(a))
         return;
     free(a->pending);
@@ -358,17 +490,17 @@ static void ask_invalidate(struct app *a, enum invalidate_scope scope)
 
 static void act_INVALIDATE(struct app *a, const struct strv *args)
 {
-    ask_invalidate(a, INVALIDATE_TASK);
+    ask_invalidate(a, args, INVALIDATE_TASK);
 }
 
 static void act_INVALIDATE_DOWN(struct app *a, const struct strv *args)
 {
-    ask_invalidate(a, INVALIDATE_DOWNSTREAM);
+    ask_invalidate(a, args, INVALIDATE_DOWNSTREAM);
 }
 
 static void act_INVALIDATE_UP(struct app *a, const struct strv *args)
 {
-    ask_invalidate(a, INVALIDATE_UPSTREAM);
+    ask_invalidate(a, args, INVALIDATE_UPSTREAM);
 }
 
 static void undo_invalidation(struct app *a, int64_t id)
@@ -423,6 +555,7 @@ static void act_REDO(struct app *a, const struct strv *args)
 
 static void act_SEARCH(struct app *a, const struct strv *args)
 {
+    a->search_from = a->m.sel;
     a->prompt = PROMPT_SEARCH;
     sb_free(&a->input);
     sb_adds(&a->input, "");
@@ -510,6 +643,7 @@ static void act_COMMAND(struct app *a, const struct strv *args)
     a->prompt = PROMPT_COMMAND;
     sb_free(&a->input);
     sb_adds(&a->input, "");
+    app_candidates(a);
 }
 
 static void quit_now(struct app *a)
@@ -521,6 +655,10 @@ static void quit_now(struct app *a)
 
 static void act_QUIT(struct app *a, const struct strv *args)
 {
+    if (a->m.past_run || a->m.focus >= 0) { /* one level, as Esc */
+        act_BACK(a, args);
+        return;
+    }
     bool running = child_running(&a->child);
     bool unsaved = a->m.doc && flowedit_dirty(a->m.doc);
     if (running && unsaved)
@@ -857,10 +995,255 @@ static void act_SAVE(struct app *a, const struct strv *args)
         save_pending(a);
 }
 
+/* --- the panes ------------------------------------------------------------------------------ */
+
+static void act_PAGE_UP(struct app *a, const struct strv *args)
+{
+    app_scroll(a, -draw_pane_rows(a));
+}
+
+static void act_PAGE_DOWN(struct app *a, const struct strv *args)
+{
+    app_scroll(a, draw_pane_rows(a));
+}
+
+static void act_SCROLL_UP(struct app *a, const struct strv *args)
+{
+    app_scroll(a, -1);
+}
+
+static void act_SCROLL_DOWN(struct app *a, const struct strv *args)
+{
+    app_scroll(a, 1);
+}
+
+static void act_TOP(struct app *a, const struct strv *args)
+{
+    app_scroll(a, -(int)a->lines.n);
+}
+
+static void act_END(struct app *a, const struct strv *args)
+{
+    app_scroll(a, (int)a->lines.n);
+}
+
+static void act_FIND(struct app *a, const struct strv *args)
+{
+    a->find_from = a->pane_scroll;
+    a->prompt = PROMPT_FIND;
+    sb_free(&a->input);
+    sb_adds(&a->input, "");
+}
+
+static void find_again(struct app *a, int dir)
+{
+    if (!a->pane_search)
+        app_message(a, "nothing found yet: / finds text in the pane");
+    else if (!app_pane_find(a, a->pane_search, a->pane_scroll, dir))
+        app_message(a, "no line holds \"%s\"", a->pane_search);
+}
+
+static void act_FIND_NEXT(struct app *a, const struct strv *args)
+{
+    find_again(a, 1);
+}
+
+static void act_FIND_PREV(struct app *a, const struct strv *args)
+{
+    find_again(a, -1);
+}
+
+/* One level: a run diff opened from the history goes back to it. */
+static void act_CLOSE(struct app *a, const struct strv *args)
+{
+    if (a->pane == PANE_DIFF && a->diff_from_history)
+        app_open_history(a, a->run_sel);
+    else
+        app_close_pane(a);
+}
+
+/* --- the history ---------------------------------------------------------------------------- */
+
+static bool have_run(struct app *a)
+{
+    if (a->pane == PANE_HISTORY && a->run_sel >= 0 && a->n_runs)
+        return true;
+    app_message(a, "no run here: R runs the flow");
+    return false;
+}
+
+static void act_NEWER(struct app *a, const struct strv *args)
+{
+    app_history_move(a, -1);
+}
+
+static void act_OLDER(struct app *a, const struct strv *args)
+{
+    app_history_move(a, 1);
+}
+
+static void act_NEWER_PAGE(struct app *a, const struct strv *args)
+{
+    app_history_move(a, -draw_pane_rows(a));
+}
+
+static void act_OLDER_PAGE(struct app *a, const struct strv *args)
+{
+    app_history_move(a, draw_pane_rows(a));
+}
+
+static void act_NEWEST(struct app *a, const struct strv *args)
+{
+    app_history_move(a, -(long)a->n_runs);
+}
+
+static void act_OLDEST(struct app *a, const struct strv *args)
+{
+    app_history_move(a, (long)a->n_runs);
+}
+
+static void act_SHOW_RUN(struct app *a, const struct strv *args)
+{
+    if (!have_run(a))
+        return;
+    int64_t run = a->runs[a->run_sel];
+    app_close_pane(a);
+    app_show_run(a, run);
+}
+
+static void act_MARK_RUN(struct app *a, const struct strv *args)
+{
+    if (!have_run(a))
+        return;
+    int64_t run = a->runs[a->run_sel];
+    a->run_marked = a->run_marked == run ? 0 : run;
+    app_open_history(a, a->run_sel);
+}
+
+static void act_DIFF_RUNS(struct app *a, const struct strv *args)
+{
+    if (!have_run(a))
+        return;
+    int64_t run = a->runs[a->run_sel];
+    int64_t other = a->run_marked && a->run_marked != run ? a->run_marked
+                    : a->run_sel + 1 < (long)a->n_runs ? a->runs[a->run_sel + 1]
+                                                      : 0;
+    if (!other) {
+        app_message(a, "mark another run with space first");
+        return;
+    }
+    app_diff(a, other < run ? other : run, other < run ? run : other);
+    a->diff_from_history = true;
+}
+
+static void act_REPLAY_RUN(struct app *a, const struct strv *args)
+{
+    if (!have_run(a))
+        return;
+    int64_t run = a->runs[a->run_sel];
+    app_close_pane(a);
+    app_replay(a, run);
+}
+
+/* --- the task list -------------------------------------------------------------------------- */
+
+static long list_page(void)
+{
+    return LINES - 5 > 1 ? LINES - 5 : 1;
+}
+
+static void act_LIST_UP(struct app *a, const struct strv *args)
+{
+    tasklist_move(&a->list, &a->m, -1);
+}
+
+static void act_LIST_DOWN(struct app *a, const struct strv *args)
+{
+    tasklist_move(&a->list, &a->m, 1);
+}
+
+static void act_LIST_PAGE_UP(struct app *a, const struct strv *args)
+{
+    tasklist_move(&a->list, &a->m, -list_page());
+}
+
+static void act_LIST_PAGE_DOWN(struct app *a, const struct strv *args)
+{
+    tasklist_move(&a->list, &a->m, list_page());
+}
+
+static void act_LIST_FIRST(struct app *a, const struct strv *args)
+{
+    tasklist_move(&a->list, &a->m, -(long)a->m.view.n);
+}
+
+static void act_LIST_LAST(struct app *a, const struct strv *args)
+{
+    tasklist_move(&a->list, &a->m, (long)a->m.view.n);
+}
+
+static void act_FILTER(struct app *a, const struct strv *args)
+{
+    if (!args->n) {
+        a->prompt = PROMPT_FILTER; /* applied as it is typed (app.c) */
+        return;
+    }
+    sb_free(&a->list.text);
+    sb_adds(&a->list.text, args->v[0]);
+    tasklist_sync(&a->list, &a->m);
+}
+
+static void act_STATE(struct app *a, const struct strv *args)
+{
+    if (args->n) {
+        const char *w = NULL;
+        for (size_t k = 0; model_state_word(k); k++)
+            if (strcmp(model_state_word(k), args->v[0]) == 0)
+                w = model_state_word(k);
+        if (!w) {
+            app_message(a, "no state named \"%s\"", args->v[0]);
+            return;
+        }
+        a->list.state = w;
+    } else {
+        tasklist_cycle(&a->list, &a->m, 1);
+    }
+    tasklist_sync(&a->list, &a->m);
+}
+
+static void act_STATE_BACK(struct app *a, const struct strv *args)
+{
+    tasklist_cycle(&a->list, &a->m, -1);
+    tasklist_sync(&a->list, &a->m);
+}
+
+static void act_GRAPH(struct app *a, const struct strv *args)
+{
+    a->list.focused = false;
+}
+
+static void act_CLOSE_LIST(struct app *a, const struct strv *args)
+{
+    if (a->list.text.len || a->list.state) {
+        sb_free(&a->list.text);
+        a->list.state = NULL;
+    } else {
+        a->list.open = a->list.focused = false;
+    }
+}
+
+/* The form reads its own keys (form.c): its rows only say what they do. */
+#define act_APPLY NULL
+#define act_CANCEL_FORM NULL
+#define act_NEXT_FIELD NULL
+#define act_PREV_FIELD NULL
+#define act_COMPLETE NULL
+
 /* --- the table ---------------------------------------------------------------------------------- */
 
 struct entry {
     const char *name;
+    int ctx;
     int key, ckey;
     const char *usage, *help;
     bool footer;
@@ -868,15 +1251,55 @@ struct entry {
 };
 
 static const struct entry table[] = {
-#define X(id, name, key, ckey, usage, help, footer)                                                \
-    {name, key, ckey, usage, help, footer, act_##id},
+#define X(id, name, ctx, key, ckey, usage, help, footer)                                           \
+    {name, ctx, key, ckey, usage, help, footer, act_##id},
     TUI_ACTIONS(X)
 #undef X
 };
 
+int actions_context(const struct app *a)
+{
+    if (a->form)
+        return C_FORM;
+    const struct pane_ops *p = pane_ops(a->pane);
+    if (!a->m.ws && !p)
+        return C_BROKEN;
+    if (p && !p->beside_graph)
+        return p->context; /* the pane takes the screen: only its keys */
+    int c = a->list.open && a->list.focused && a->m.ws ? C_LIST : C_GRAPH;
+    if (a->m.past_run)
+        c |= C_PAST;
+    return p && p->context == C_DETAIL ? c | C_DETAIL : p ? p->context : c;
+}
+
+/* Whether row i is active in ctx, on the pass that looks at the views' own rows (0:
+ * rows the graph does not have) or at the shared ones (1). */
+static bool active(size_t i, int ctx, int pass)
+{
+    return (table[i].ctx & ctx) && !(table[i].ctx & C_GRAPH) == !pass;
+}
+
+static bool row_has_key(size_t i, int key)
+{
+    return (table[i].key && key == table[i].key) || (table[i].ckey && key == table[i].ckey);
+}
+
+/* The row a key runs in ctx, or -1. */
+static long find_key(int ctx, int key)
+{
+    if (key == '\r' || key == KEY_ENTER)
+        key = '\n';
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < ACT_COUNT; i++)
+            if (active(i, ctx, pass) && row_has_key(i, key))
+                return (long)i;
+    return -1;
+}
+
 static void run_entry(struct app *a, size_t i, const struct strv *args)
 {
-    table[i].fn(a, args);
+    if (table[i].fn)
+        table[i].fn(a, args);
     a->dirty = true;
 }
 
@@ -907,14 +1330,11 @@ bool actions_key(struct app *a, int key)
         a->dirty = true;
         return true;
     }
-    for (size_t i = 0; i < ACT_COUNT; i++) {
-        if ((table[i].key && key == table[i].key) || (table[i].ckey && key == table[i].ckey) ||
-            (i == ACT_DETAIL && key == '\r')) {
-            run_entry(a, i, &(struct strv){0});
-            return true;
-        }
-    }
-    return false;
+    long i = find_key(actions_context(a), key);
+    if (i < 0 || !table[i].fn)
+        return false;
+    run_entry(a, (size_t)i, &(struct strv){0});
+    return true;
 }
 
 /* Splits a `:` line's arguments as the usage says: words, and a last "..." argument
@@ -949,7 +1369,7 @@ bool actions_command(struct app *a, const char *line)
     const char *p = line + strspn(line, " ");
     size_t n = strcspn(p, " ");
     for (size_t i = 0; i < ACT_COUNT; i++) {
-        if (strlen(table[i].name) != n || strncmp(p, table[i].name, n) != 0)
+        if (!table[i].fn || strlen(table[i].name) != n || strncmp(p, table[i].name, n) != 0)
             continue;
         struct strv args = {0};
         if (split_args(table[i].usage, p + n, &args))
@@ -969,6 +1389,10 @@ static void key_text(const struct entry *e, char *buf, size_t n)
     char k[16] = "";
     if (e->key == '\n')
         snprintf(k, sizeof k, "Enter");
+    else if (e->key == '\t')
+        snprintf(k, sizeof k, "Tab");
+    else if (e->key == ' ')
+        snprintf(k, sizeof k, "space");
     else if (e->key == 27)
         snprintf(k, sizeof k, "Esc");
     else if (e->key > 0 && e->key < ' ')
@@ -985,23 +1409,69 @@ static void key_text(const struct entry *e, char *buf, size_t n)
                      : e->ckey == KEY_SRIGHT ? "S-Right"
                      : e->ckey == KEY_PPAGE ? "PgUp"
                      : e->ckey == KEY_NPAGE ? "PgDn"
+                     : e->ckey == 27        ? "Esc"
                                             : "";
     snprintf(buf, n, "%s%s%s", k, k[0] && ck[0] && e->ckey != KEY_ENTER ? " " : "",
              e->ckey == KEY_ENTER ? "" : ck);
 }
 
-void actions_help(struct strv *lines)
+/* Where a row works, for the help's "elsewhere" part. */
+static const char *where(int ctx)
 {
-    for (size_t i = 0; i < ACT_COUNT; i++) {
-        char k[32];
-        key_text(&table[i], k, sizeof k);
-        char *cmd =
-            xasprintf("%s%s%s", table[i].name, table[i].usage[0] ? " " : "", table[i].usage);
-        strv_pushf(lines, "  %-12s %-27s %s", k, cmd, table[i].help);
-        free(cmd);
-    }
+    return ctx & C_GRAPH     ? "graph"
+           : ctx & C_BROKEN  ? "broken flow"
+           : ctx & C_PAST    ? "past run"
+           : ctx & C_LIST    ? "list"
+           : ctx & C_HISTORY ? "history"
+           : ctx & C_FORM    ? "form"
+           : ctx & C_DETAIL  ? "details"
+                             : "pane";
+}
+
+static void help_line(size_t i, bool here, struct strv *lines)
+{
+    char k[32];
+    key_text(&table[i], k, sizeof k);
+    char *cmd = xasprintf("%s%s%s", table[i].name, table[i].usage[0] ? " " : "", table[i].usage);
+    if (here)
+        strv_pushf(lines, "  %-12s %-27s %s", k, table[i].fn ? cmd : "", table[i].help);
+    else
+        strv_pushf(lines, "  %-12s %-27s [%s] %s", k, table[i].fn ? cmd : "",
+                   where(table[i].ctx), table[i].help);
+    free(cmd);
+}
+
+void actions_help(int ctx, bool ascii, struct strv *lines)
+{
+    bool seen[ACT_COUNT] = {0};
+    strv_push(lines, xstrdup("  Keys here:"));
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < ACT_COUNT; i++)
+            if (!seen[i] && active(i, ctx, pass)) {
+                seen[i] = true;
+                help_line(i, true, lines);
+            }
     strv_push(lines, xstrdup(""));
-    strv_push(lines, xstrdup("  In a pane: Up/Down/PgUp/PgDn scroll, Esc or q closes it."));
+    strv_push(lines, xstrdup("  Elsewhere ([where] they work):"));
+    for (size_t i = 0; i < ACT_COUNT; i++)
+        if (!seen[i])
+            help_line(i, false, lines);
+    strv_push(lines, xstrdup(""));
+    char *legend = look_legend(ascii);
+    /* a few states a line, broken between two of them ("  ") */
+    for (const char *p = legend, *label = "States:"; *p; label = "") {
+        const char *end = p, *sep;
+        while ((sep = strstr(end, "  ")) && sep - p < 60)
+            end = sep + 2;
+        size_t n = sep && end > p ? (size_t)(end - p - 2) : strlen(p);
+        strv_pushf(lines, "  %-8s%.*s", label, (int)n, p);
+        p += n;
+        p += strspn(p, " ");
+    }
+    free(legend);
+    strv_pushf(lines, "  On a past run: %s ran, %s hit (its result was in the store), %s cut off "
+                      "(ran, and came out as before).",
+               look_glyph("ran", ascii), look_glyph("hit", ascii), look_glyph("cutoff", ascii));
     strv_push(lines, xstrdup("  Ctrl-C: as q (at a prompt, question or form: as Esc)."));
     strv_push(lines, xstrdup("  `:` takes an action and its arguments (Tab completes names, "
                              "fields, paths):"));
@@ -1009,8 +1479,6 @@ void actions_help(struct strv *lines)
                              ":connect load train, :save"));
     strv_push(lines, xstrdup("  Edits are checked as the CLI checks the file; one that "
                              "breaks the flow is refused."));
-    strv_push(lines, xstrdup("  In a form: Up/Down move, Tab completes, Enter applies, Esc "
-                             "cancels."));
 }
 
 /* "K name" for action i. */
@@ -1021,44 +1489,59 @@ static void hint(size_t i, char *buf, size_t n)
     snprintf(buf, n, "%s %s", k, table[i].name);
 }
 
-char *actions_footer(int width)
+char *actions_footer(int ctx, int width)
 {
-    /* `? help` (and `q quit` when it fits) always show, at the end: the rest fill the
-     * room before them, the first of the table first. */
-    char help[48], quit[48];
-    hint(ACT_HELP, help, sizeof help);
-    hint(ACT_QUIT, quit, sizeof quit);
-    char *tail = xasprintf("%s  %s", help, quit);
-    if ((int)strlen(tail) > width) {
-        free(tail);
-        tail = xstrdup(help);
+    /* `? help` and what q does here always show, at the end (as much of them as fits):
+     * the view's own keys fill the room before them, then the graph's. */
+    long help = find_key(ctx, '?'), q = find_key(ctx, 'q');
+    struct sb t = {0};
+    char h[80];
+    if (help >= 0) {
+        hint((size_t)help, h, sizeof h);
+        sb_adds(&t, h);
     }
-    int room = width - (int)strlen(tail) - 2;
+    if (q >= 0) {
+        hint((size_t)q, h, sizeof h);
+        if ((int)(t.len + 2 + strlen(h)) <= width)
+            sb_addf(&t, "%s%s", t.len ? "  " : "", h);
+    }
+    int room = width - (int)t.len - 2;
     struct sb b = {0};
-    for (size_t i = 0; i < ACT_COUNT; i++) {
-        if (!table[i].footer || i == ACT_HELP || i == ACT_QUIT)
-            continue;
-        char h[80];
-        hint(i, h, sizeof h);
-        if ((int)(b.len + (b.len ? 2 : 0) + strlen(h)) > room)
-            break;
-        sb_addf(&b, "%s%s", b.len ? "  " : "", h);
-    }
-    sb_addf(&b, "%s%s", b.len ? "  " : "", tail);
-    free(tail);
-    return sb_take(&b);
+    bool full = false;
+    for (int pass = 0; pass < 2 && !full; pass++)
+        for (size_t i = 0; i < ACT_COUNT && !full; i++) {
+            if (!table[i].footer || !active(i, ctx, pass) || (long)i == help || (long)i == q)
+                continue;
+            hint(i, h, sizeof h);
+            full = (int)(b.len + (b.len ? 2 : 0) + strlen(h)) > room;
+            if (!full)
+                sb_addf(&b, "%s%s", b.len ? "  " : "", h);
+        }
+    if (t.len)
+        sb_addf(&b, "%s%s", b.len ? "  " : "", t.buf);
+    sb_free(&t);
+    return b.buf ? sb_take(&b) : xstrdup("");
 }
 
 void actions_names(struct strv *out)
 {
     for (size_t i = 0; i < ACT_COUNT; i++)
-        strv_push(out, xstrdup(table[i].name));
+        if (table[i].fn)
+            strv_push(out, xstrdup(table[i].name));
 }
 
 const char *actions_usage(const char *name)
 {
     for (size_t i = 0; i < ACT_COUNT; i++)
-        if (strcmp(table[i].name, name) == 0)
+        if (table[i].fn && strcmp(table[i].name, name) == 0)
             return table[i].usage;
+    return NULL;
+}
+
+const char *actions_describe(const char *name)
+{
+    for (size_t i = 0; i < ACT_COUNT; i++)
+        if (table[i].fn && strcmp(table[i].name, name) == 0)
+            return table[i].help;
     return NULL;
 }

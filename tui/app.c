@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "actions.h"
@@ -39,6 +40,7 @@ void app_pane(struct app *a, enum pane p, const char *title, struct strv *lines)
     a->pane = p;
     a->pane_scroll = 0;
     a->pane_follow = false;
+    a->diff_from_history = false;
     a->dirty = true;
 }
 
@@ -275,6 +277,47 @@ static void form_input(struct app *a, int key)
 
 /* --- prompts -------------------------------------------------------------------------------------- */
 
+static bool line_has(const char *line, const char *text)
+{
+    size_t n = strlen(text);
+    for (; *line; line++)
+        if (strncasecmp(line, text, n) == 0)
+            return true;
+    return false;
+}
+
+bool app_pane_find(struct app *a, const char *text, int from, int dir)
+{
+    int n = (int)a->lines.n;
+    for (int k = 1; text[0] && k <= n; k++) {
+        int i = ((from + dir * k) % n + n) % n;
+        if (line_has(a->lines.v[i], text)) {
+            a->pane_scroll = 0;
+            app_scroll(a, i);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* `/` as it is typed: on the graph the first task matching from where it began is
+ * selected; in a pane, the first line holding the text comes to the top. */
+static void find_as_typed(struct app *a)
+{
+    const char *text = a->input.buf ? a->input.buf : "";
+    if (a->prompt == PROMPT_FIND) {
+        a->pane_scroll = a->find_from;
+        app_pane_find(a, text, a->find_from - 1, 1);
+        return;
+    }
+    a->m.sel = a->search_from;
+    if (a->m.sel >= 0 && model_matches(&a->m, (size_t)a->m.sel, text))
+        return;
+    long i = model_search(&a->m, text, 1);
+    if (i >= 0)
+        a->m.sel = i;
+}
+
 static void submit_prompt(struct app *a)
 {
     enum prompt p = a->prompt;
@@ -283,44 +326,92 @@ static void submit_prompt(struct app *a)
     if (p == PROMPT_SEARCH && text[0]) {
         free(a->search);
         a->search = xstrdup(text);
-        long i = model_search(&a->m, text, 1);
-        if (i < 0)
+        a->search_shown = true;
+        if (!model_count_matches(&a->m, text))
             app_message(a, "no task matches \"%s\"", text);
-        else
-            a->m.sel = i;
+    } else if (p == PROMPT_FIND && text[0]) {
+        free(a->pane_search);
+        a->pane_search = xstrdup(text);
+        if (!app_pane_find(a, text, a->find_from - 1, 1))
+            app_message(a, "no line holds \"%s\"", text);
     } else if (p == PROMPT_COMMAND && text[0] && !actions_command(a, text)) {
         app_message(a, "no action named \"%.*s\" (? lists them)", (int)strcspn(text, " "), text);
     }
     sb_free(&a->input);
 }
 
-/* Tab on the `:` line: completes the word being typed, or lists what it could be. */
-static void complete_input(struct app *a)
+void app_candidates(struct app *a)
+{
+    strv_free(&a->cands);
+    a->cand_sel = -1;
+    complete_command(a->m.doc, a->input.buf ? a->input.buf : "", &a->cand_start, &a->cands);
+}
+
+/* Puts text in place of the word being completed. */
+static void splice(struct app *a, const char *text)
 {
     char *line = xstrdup(a->input.buf ? a->input.buf : "");
-    size_t start;
-    struct strv c = {0};
-    complete_command(a->m.doc, line, &start, &c);
-    if (c.n) {
-        char *common = complete_common(&c);
-        sb_free(&a->input);
-        sb_add(&a->input, line, start);
-        sb_adds(&a->input, common);
-        free(common);
-    }
-    if (c.n > 1) {
-        struct sb b = {0};
-        for (size_t i = 0; i < c.n; i++)
-            sb_addf(&b, "%s%.*s", i ? "  " : "", (int)strcspn(c.v[i], " "), c.v[i]);
-        app_message(a, "%s", b.buf);
-        sb_free(&b);
-    }
-    strv_free(&c);
+    sb_free(&a->input);
+    sb_add(&a->input, line, a->cand_start);
+    sb_adds(&a->input, text);
     free(line);
+}
+
+/* Tab on the `:` line: completes what every candidate shares; when that adds nothing,
+ * cycles through the candidates (the list above the line shows them). */
+static void complete_input(struct app *a)
+{
+    if (!a->cands.n)
+        return;
+    const char *word = a->input.buf ? a->input.buf + a->cand_start : "";
+    char *common = complete_common(&a->cands);
+    bool grows = a->cand_sel < 0 && strlen(common) > strlen(word);
+    if (grows || a->cands.n == 1) {
+        splice(a, common);
+        free(common);
+        app_candidates(a); /* on to the next argument's */
+        return;
+    }
+    free(common);
+    a->cand_sel = (a->cand_sel + 1) % (long)a->cands.n;
+    splice(a, a->cands.v[a->cand_sel]);
+}
+
+static bool is_enter(int key)
+{
+    return key == '\n' || key == '\r' || key == KEY_ENTER;
+}
+
+static bool is_backspace(int key)
+{
+    return key == KEY_BACKSPACE || key == 127 || key == 8;
+}
+
+/* `/` in the task list: the name filter, applied as it is typed; Enter keeps it, Esc
+ * drops it. */
+static void filter_key(struct app *a, int key)
+{
+    struct sb *t = &a->list.text;
+    if (key == 27) {
+        sb_free(t);
+        a->prompt = PROMPT_NONE;
+    } else if (is_enter(key)) {
+        a->prompt = PROMPT_NONE;
+    } else if (is_backspace(key)) {
+        if (t->len)
+            t->buf[--t->len] = 0;
+    } else if (key >= ' ' && key < 256) {
+        sb_addc(t, (char)key);
+    }
+    tasklist_sync(&a->list, &a->m);
 }
 
 static void prompt_key(struct app *a, int key)
 {
+    if (a->prompt == PROMPT_FILTER) {
+        filter_key(a, key);
+        return;
+    }
     if (a->prompt == PROMPT_CONFIRM) {
         bool yes = key == 'y' || key == 'Y';
         a->prompt = PROMPT_NONE;
@@ -333,6 +424,10 @@ static void prompt_key(struct app *a, int key)
         return;
     }
     if (key == 27) {
+        if (a->prompt == PROMPT_SEARCH)
+            a->m.sel = a->search_from;
+        if (a->prompt == PROMPT_FIND)
+            a->pane_scroll = a->find_from;
         a->prompt = PROMPT_NONE;
         sb_free(&a->input);
     } else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
@@ -342,9 +437,14 @@ static void prompt_key(struct app *a, int key)
             a->input.buf[--a->input.len] = 0;
     } else if (key == '\t' && a->prompt == PROMPT_COMMAND) {
         complete_input(a);
+        return;
     } else if (key >= ' ' && key < 256) {
         sb_addc(&a->input, (char)key);
     }
+    if (a->prompt == PROMPT_COMMAND)
+        app_candidates(a);
+    if (a->prompt == PROMPT_SEARCH || a->prompt == PROMPT_FIND)
+        find_as_typed(a);
 }
 
 /* --- panes ---------------------------------------------------------------------------------------- */
@@ -356,7 +456,7 @@ static int scroll_max(const struct app *a)
     return max > 0 ? max : 0;
 }
 
-static void scroll_pane(struct app *a, int delta)
+void app_scroll(struct app *a, int delta)
 {
     int max = scroll_max(a);
     a->pane_scroll += delta;
@@ -372,7 +472,7 @@ void app_scroll_end(struct app *a)
 
 /* Moves the history's selected run by delta (clamped), scrolling to keep it in sight
  * (line 0 is the list's header, run k is on line k + 1). */
-static void history_move(struct app *a, long delta)
+void app_history_move(struct app *a, long delta)
 {
     long n = (long)a->n_runs, rows = draw_pane_rows(a);
     a->run_sel += delta;
@@ -385,86 +485,15 @@ static void history_move(struct app *a, long delta)
     a->pane_scroll = a->pane_scroll < 0 ? 0 : a->pane_scroll;
 }
 
-/* The history list's own keys: Enter shows the selected run, space marks it, d diffs
- * it with the marked run (or the one before it), p replays it. */
-static bool history_key(struct app *a, int key)
+void app_open_history(struct app *a, long sel)
 {
-    int64_t run = a->runs[a->run_sel];
-    if (key == '\n' || key == '\r' || key == KEY_ENTER) {
-        app_close_pane(a);
-        app_show_run(a, run);
-    } else if (key == ' ' || key == 'm') {
-        a->run_marked = a->run_marked == run ? 0 : run;
-        struct strv lines = {0};
-        pane_history(a, &lines);
-        int scroll = a->pane_scroll;
-        long sel = a->run_sel;
-        char *title = xstrdup(a->pane_title ? a->pane_title : "history");
-        app_pane(a, PANE_HISTORY, title, &lines);
-        free(title);
-        a->pane_scroll = scroll;
-        a->run_sel = sel;
-    } else if (key == 'd') {
-        int64_t other = a->run_marked && a->run_marked != run ? a->run_marked
-                        : a->run_sel + 1 < (long)a->n_runs ? a->runs[a->run_sel + 1]
-                                                          : 0;
-        if (!other)
-            app_message(a, "mark another run with space first");
-        else
-            app_diff(a, other < run ? other : run, other < run ? run : other);
-    } else if (key == 'p') {
-        app_close_pane(a);
-        app_replay(a, run);
-    } else {
-        return false;
-    }
-    a->dirty = true;
-    return true;
-}
-
-/* Keys a full-screen pane takes for itself; false for the others. */
-static bool pane_key(struct app *a, int key)
-{
-    if (a->pane == PANE_NONE || a->pane == PANE_DETAIL) {
-        if (a->pane == PANE_DETAIL && (key == KEY_NPAGE || key == KEY_PPAGE)) {
-            scroll_pane(a, key == KEY_NPAGE ? 5 : -5);
-            return true;
-        }
-        if (a->pane == PANE_DETAIL && key == 'q') { /* one level, as Esc: not the TUI */
-            app_close_pane(a);
-            return true;
-        }
-        if (key == 'q' && (a->m.past_run || a->m.focus >= 0)) { /* leave it, as Esc */
-            actions_command(a, "back");
-            return true;
-        }
-        return false;
-    }
-    int page = draw_pane_rows(a);
-    bool history = a->pane == PANE_HISTORY && a->n_runs > 0;
-    if (history && (key == KEY_UP || key == 'k' || key == KEY_DOWN || key == 'j')) {
-        history_move(a, key == KEY_UP || key == 'k' ? -1 : 1);
-    } else if (history && (key == KEY_PPAGE || key == KEY_NPAGE)) {
-        history_move(a, key == KEY_PPAGE ? -page : page);
-    } else if (history && (key == 'g' || key == KEY_HOME || key == 'G' || key == KEY_END)) {
-        history_move(a, key == 'g' || key == KEY_HOME ? -(long)a->n_runs : (long)a->n_runs);
-    } else if (a->pane == PANE_HISTORY && a->run_sel >= 0 && history_key(a, key)) {
-        return true;
-    } else if (key == KEY_UP || key == 'k' || key == KEY_DOWN || key == 'j') {
-        scroll_pane(a, key == KEY_UP || key == 'k' ? -1 : 1);
-    } else if (key == KEY_PPAGE || key == KEY_NPAGE) {
-        scroll_pane(a, key == KEY_PPAGE ? -page : page);
-    } else if (key == 'g' || key == KEY_HOME) {
-        scroll_pane(a, -(int)a->lines.n);
-    } else if (key == 'G' || key == KEY_END) {
-        scroll_pane(a, (int)a->lines.n);
-    } else if (key == 27 || key == 'q') {
-        app_close_pane(a);
-    } else {
-        return false;
-    }
-    a->dirty = true;
-    return true;
+    struct strv lines = {0};
+    pane_history(a, &lines);
+    app_pane(a, PANE_HISTORY, "history: Enter shows a run, space marks it, d diffs, p replays",
+             &lines);
+    a->run_sel = a->n_runs ? 0 : -1;
+    if (a->n_runs)
+        app_history_move(a, sel);
 }
 
 /* --- input ------------------------------------------------------------------------------------------ */
@@ -506,14 +535,12 @@ void app_key(struct app *a, int key)
     free(a->message);
     a->message = NULL;
     a->dirty = true;
-    if (a->m.past_run && a->pane == PANE_NONE && (key == KEY_LEFT || key == KEY_RIGHT))
-        key = key == KEY_LEFT ? ',' : '.'; /* a past run: arrows walk its timeline */
     if (a->prompt != PROMPT_NONE)
         prompt_key(a, key);
     else if (a->form)
         form_input(a, key);
-    else if (!pane_key(a, key) && !actions_key(a, key))
-        app_message(a, "no action on that key (? lists them)");
+    else if (!actions_key(a, key))
+        app_message(a, "no action on that key here (? lists them)");
     if (!a->quit)
         refresh_detail(a); /* it follows the selection */
 }
@@ -559,11 +586,15 @@ static void report_run(struct app *a)
             fmt_duration(took, sizeof took, r.took);
         struct sb b = {0};
         sb_addf(&b, "run %lld %s in %s:", (long long)r.id, r.status, took);
-        const int counts[] = {r.ran, r.hit, r.cutoff, r.failed, r.unpublished};
-        const char *words[] = {"ran", "hit", "cut off", "failed", "unpublished"};
-        for (int i = 0; i < 5; i++)
+        const int counts[] = {r.ran, r.hit, r.cutoff, r.failed, r.blocked, r.unpublished};
+        const char *words[] = {"ran", "hit", "cut off", "failed", "blocked", "unpublished"};
+        for (int i = 0; i < 6; i++)
             if (counts[i] || (i == 0 && !r.hit && !r.cutoff && !r.failed))
                 sb_addf(&b, " %d %s", counts[i], words[i]);
+        char *failure = r.failed ? pane_failure(a, r.id) : NULL;
+        if (failure)
+            sb_addf(&b, " %s %s (t goes to it)", a->m.ascii ? "-" : "·", failure);
+        free(failure);
         app_message(a, "%s", b.buf);
         sb_free(&b);
         run_row_free(&r);
@@ -710,8 +741,12 @@ int tui_main(const struct tui_opts *o)
     model_close(&a.m);
     strv_free(&a.lines);
     sb_free(&a.input);
+    strv_free(&a.cands);
+    strv_free(&a.run_params);
+    tasklist_free(&a.list);
     free(a.pane_title);
     free(a.search);
+    free(a.pane_search);
     free(a.question);
     free(a.pending);
     free(a.pending_name);

@@ -13,10 +13,18 @@
 #include "form.h"
 #include "invalidate.h"
 #include "model.h"
+#include "tasklist.h"
 #include "watch.h"
 
 enum pane { PANE_NONE, PANE_DETAIL, PANE_WHY, PANE_LOG, PANE_HISTORY, PANE_DIFF, PANE_HELP };
-enum prompt { PROMPT_NONE, PROMPT_SEARCH, PROMPT_COMMAND, PROMPT_CONFIRM };
+enum prompt {
+    PROMPT_NONE,
+    PROMPT_SEARCH,  /* `/` on the graph: selects the first match as it is typed */
+    PROMPT_COMMAND, /* `:` */
+    PROMPT_CONFIRM, /* a yes/no question */
+    PROMPT_FILTER,  /* `/` in the task list: its name filter */
+    PROMPT_FIND,    /* `/` in a text pane: scrolls to the first line with the text */
+};
 
 struct app {
     struct model m;
@@ -39,14 +47,24 @@ struct app {
     enum prompt prompt;
     struct sb input;
     char *search;
+    long search_from;   /* the selection when `/` was pressed (Esc goes back to it) */
+    bool search_shown;  /* the boxes matching the search are highlighted (until Esc) */
+    char *pane_search;  /* the text `/` found in the pane (n, N find it again) */
+    int find_from;      /* the pane's scroll when `/` was pressed there */
+    struct strv cands;  /* the `:` line: candidates for the word being typed */
+    size_t cand_start;  /* where that word begins */
+    long cand_sel;      /* the candidate Tab put in (-1: none yet) */
     char *question; /* the confirmation's question */
     void (*on_yes)(struct app *a);
     size_t *pending; /* the tasks a confirmation is about */
     size_t n_pending;
     char *pending_name; /* the task (or the run's target) a question is about */
+    struct strv run_params; /* the next run's one-off parameters (`:run -p NAME=VALUE`) */
     /* What u undoes, the last first: 0 for an edit, else an invalidation's id. */
     int64_t *undo_marks;
     size_t n_marks, cap_marks;
+
+    struct tasklist list; /* beside the graph, when open */
 
     char *message; /* shown on the last line until the next key */
     int scroll_x, scroll_y;
@@ -62,6 +80,7 @@ struct app {
     size_t n_runs;
     long run_sel;
     int64_t run_marked; /* history: the run marked for a diff (0: none) */
+    bool diff_from_history; /* the diff pane was opened from the history: Esc goes back */
 
     bool playing; /* a past run's events play */
     int speed;    /* how many times faster than they happened */
@@ -94,8 +113,13 @@ void app_message(struct app *a, const char *fmt, ...) __attribute__((format(prin
 /* Opens a pane with the given title and lines (taken over). */
 void app_pane(struct app *a, enum pane p, const char *title, struct strv *lines);
 void app_close_pane(struct app *a);
-/* Scrolls the pane to its end, keeping a full page of it in sight. */
+/* Scrolls the pane to its end, keeping a full page of it in sight; by delta lines
+ * (clamped to that end). */
 void app_scroll_end(struct app *a);
+void app_scroll(struct app *a, int delta);
+/* Opens the history list with run k (0: the newest) selected; moves its selection. */
+void app_open_history(struct app *a, long k);
+void app_history_move(struct app *a, long delta);
 /* Re-reads the flow and states (and the watched files). */
 void app_reload(struct app *a);
 /* Shows a past run on the graph, as it ended; replays it; diffs two runs in a pane. */
@@ -110,6 +134,11 @@ void app_ask(struct app *a, void (*on_yes)(struct app *a), const char *fmt, ...)
 bool app_edit(struct app *a, const struct edit *edits, size_t n, const char *select);
 /* Remembers what u undoes next: 0 an edit, else an invalidation's id. */
 void app_push_undo(struct app *a, int64_t mark);
+/* The next (dir 1) or previous (-1) line of the pane after line `from` holding text
+ * (ignoring case), cycling; scrolls to it. False when no line does. */
+bool app_pane_find(struct app *a, const char *text, int from, int dir);
+/* Recomputes the `:` line's candidates (after it changed). */
+void app_candidates(struct app *a);
 /* Opens a form (taken over). */
 void app_form(struct app *a, struct form *f);
 

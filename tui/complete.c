@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "actions.h"
+#include "model.h"
 
 static bool starts(const char *s, const char *prefix)
 {
@@ -18,6 +19,40 @@ static void matching(const struct strv *all, const char *prefix, const char *suf
     for (size_t i = 0; i < all->n; i++)
         if (starts(all->v[i], prefix))
             strv_pushf(out, "%s%s", all->v[i], suffix);
+}
+
+/* pattern's characters appear in name in order ("ivd" in "invalidate-downstream"). */
+static bool subsequence(const char *name, const char *pattern)
+{
+    for (; *name && *pattern; name++)
+        pattern += *name == *pattern;
+    return !*pattern;
+}
+
+/* A part of the name after a '-' begins with word ("run" in "show-run"). */
+static bool part_starts(const char *name, const char *word)
+{
+    for (const char *d = strchr(name, '-'); d; d = strchr(d + 1, '-'))
+        if (starts(d + 1, word))
+            return true;
+    return false;
+}
+
+/* Action names: those the word begins, then those with a part it begins; when there
+ * are none, those holding its letters in order ("ivd": invalidate-downstream). */
+static void action_names(const char *word, struct strv *out)
+{
+    struct strv names = {0};
+    actions_names(&names);
+    matching(&names, word, "", out);
+    for (size_t i = 0; i < names.n && word[0]; i++)
+        if (!starts(names.v[i], word) && part_starts(names.v[i], word))
+            strv_push(out, xstrdup(names.v[i]));
+    bool none = !out->n;
+    for (size_t i = 0; i < names.n && none; i++)
+        if (subsequence(names.v[i], word))
+            strv_push(out, xstrdup(names.v[i]));
+    strv_free(&names);
 }
 
 static void tasks(const struct flowedit *doc, const char *prefix, const char *suffix,
@@ -155,6 +190,13 @@ static void argument(const struct flowedit *doc, const struct strv *words, const
         strv_free(&names);
     } else if (strcmp(tok, "FILE") == 0) {
         paths(".", word, out);
+    } else if (strcmp(tok, "STATE") == 0) {
+        struct strv names = {0};
+        for (size_t s = 0; model_state_word(s); s++)
+            if (!strchr(model_state_word(s), ' ')) /* "not kept" is not one word */
+                strv_push(&names, xstrdup(model_state_word(s)));
+        matching(&names, word, " ", out);
+        strv_free(&names);
     } else if (starts(tok, "VALUE") && k == 1 && !word[0]) {
         const char *what = words->v[1];
         char *cur =
@@ -219,10 +261,7 @@ void complete_command(const struct flowedit *doc, const char *line, size_t *star
     struct strv words = {0};
     split_words(line, &words, start);
     if (words.n == 1) {
-        struct strv names = {0};
-        actions_names(&names);
-        matching(&names, words.v[0], "", out);
-        strv_free(&names);
+        action_names(words.v[0], out);
     } else {
         const char *usage = actions_usage(words.v[0]);
         size_t rest;

@@ -6,6 +6,8 @@
 
 #include "actions.h"
 #include "look.h"
+#include "panes.h"
+#include "tasklist.h"
 
 #define MIN_W 40
 #define MIN_H 10
@@ -36,6 +38,7 @@ static attr_t state_attr(const char *state)
 struct view {
     int x0, y0; /* picture coordinates of the window's top-left cell */
     int w, h;
+    int sx;     /* the screen column of the window's left edge (the task list's width) */
 };
 
 /* Draws s at picture cell (px, py), character by character, so what lies outside the
@@ -57,7 +60,7 @@ static void put(const struct view *v, int px, int py, const char *s, attr_t attr
         }
         int cw = wcwidth(wc) > 0 ? wcwidth(wc) : 1;
         if (x >= 0 && x + cw <= v->w)
-            mvaddnstr(y, x, s, (int)n);
+            mvaddnstr(y, v->sx + x, s, (int)n);
         x += cw;
     }
 }
@@ -147,7 +150,10 @@ static void draw_box(const struct app *a, const struct view *v, size_t i)
     const char *glyph = strcmp(state, "running") == 0
                             ? (asc ? spinner_ascii[a->spinner % 4] : spinner_utf8[a->spinner % 4])
                             : look_glyph(state, asc);
-    attr_t label = sel ? A_REVERSE | A_BOLD : 0;
+    const char *found = a->prompt == PROMPT_SEARCH ? a->input.buf
+                        : a->search_shown          ? a->search
+                                                   : NULL;
+    attr_t label = (sel ? A_REVERSE | A_BOLD : 0) | (model_matches(m, i, found) ? A_UNDERLINE : 0);
     for (int x = b->x + 1; x < b->x + b->w - 1; x++)
         put(v, x, b->y + 1, " ", label);
     /* On the selected task's reversed bar a coloured glyph would be a coloured block. */
@@ -161,6 +167,12 @@ static void draw_box(const struct app *a, const struct view *v, size_t i)
         put(v, b->x + b->w - 2 - layout_text_width(note), b->y + 1, note, label | A_DIM);
 }
 
+/* The columns the task list takes (0 when it is closed). */
+static int list_width(const struct app *a)
+{
+    return a->list.open && a->m.ws ? tasklist_width(COLS) : 0;
+}
+
 /* A form: a title, its fields, the verdict and the completion hint. */
 static int form_height(const struct form *f)
 {
@@ -171,12 +183,11 @@ static int pane_height(const struct app *a, int rows)
 {
     if (a->form)
         return form_height(a->form) < rows ? form_height(a->form) : rows;
-    if (a->pane == PANE_NONE)
+    const struct pane_ops *p = pane_ops(a->pane);
+    if (!p)
         return 0;
     /* Panes about the selected task leave the graph in sight; lists take the screen. */
-    if (a->pane == PANE_DETAIL || a->pane == PANE_WHY || a->pane == PANE_LOG)
-        return rows / 2 > 6 ? rows / 2 : 6;
-    return rows;
+    return !p->beside_graph ? rows : rows / 2 > 6 ? rows / 2 : 6;
 }
 
 static void draw_pane(const struct app *a, int top, int h)
@@ -191,14 +202,17 @@ static void draw_pane(const struct app *a, int top, int h)
             break;
         const char *l = a->lines.v[k];
         const char *t = l + strspn(l, " ");
-        bool diff = a->pane == PANE_WHY || a->pane == PANE_DETAIL || a->pane == PANE_DIFF;
+        bool diff = pane_ops(a->pane)->diff_colors;
         attr_t attr = !diff                      ? 0
                     : t[0] == '+' && t[1] != '+' ? (has_colors() ? COLOR_PAIR(LC_GREEN) : A_BOLD)
                     : t[0] == '-' && t[1] != '-' ? (has_colors() ? COLOR_PAIR(LC_RED) : A_DIM)
                     : t[0] == '@'                ? (has_colors() ? COLOR_PAIR(LC_CYAN) : 0)
                                                  : 0;
-        if (a->pane == PANE_HISTORY && (long)k == a->run_sel + 1)
+        if (pane_ops(a->pane)->rows && (long)k == a->run_sel + 1)
             attr = A_REVERSE;
+        const char *found = a->prompt == PROMPT_FIND ? a->input.buf : a->pane_search;
+        if (found && found[0] && strcasestr(l, found))
+            attr |= A_BOLD | A_UNDERLINE;
         attrset(attr);
         mvaddnstr(top + row, 0, l, COLS);
     }
@@ -287,9 +301,35 @@ static void draw_bottom(const struct app *a, int row)
 {
     move(row, 0);
     clrtoeol();
-    if (a->prompt == PROMPT_SEARCH || a->prompt == PROMPT_COMMAND) {
-        mvaddch(row, 0, a->prompt == PROMPT_SEARCH ? '/' : ':');
-        addnstr(a->input.buf ? a->input.buf : "", COLS - 2);
+    if (a->prompt == PROMPT_FILTER) {
+        mvaddch(row, 0, '/');
+        addnstr(a->list.text.buf ? a->list.text.buf : "", COLS - 2);
+        int room = COLS - 2 - (int)a->list.text.len;
+        attrset(A_DIM);
+        if (room > 0)
+            addnstr("   (filters the list as you type; Enter keeps it, Esc drops it)", room);
+        attrset(0);
+        return;
+    }
+    if (a->prompt == PROMPT_SEARCH || a->prompt == PROMPT_COMMAND || a->prompt == PROMPT_FIND) {
+        const char *text = a->input.buf ? a->input.buf : "";
+        mvaddch(row, 0, a->prompt == PROMPT_COMMAND ? ':' : '/');
+        addnstr(text, COLS - 2);
+        char count[64] = "";
+        if (a->prompt == PROMPT_SEARCH && text[0]) {
+            size_t n = model_count_matches(&a->m, text);
+            snprintf(count, sizeof count, "   %zu match%s", n, n == 1 ? "" : "es");
+        } else if (a->prompt == PROMPT_FIND && text[0]) {
+            size_t n = 0;
+            for (size_t i = 0; i < a->lines.n; i++)
+                n += strcasestr(a->lines.v[i], text) != NULL;
+            snprintf(count, sizeof count, "   %zu line%s", n, n == 1 ? "" : "s");
+        }
+        int room = COLS - 2 - (int)strlen(text);
+        attrset(A_DIM);
+        if (room > 0)
+            addnstr(count, room);
+        attrset(0);
         return;
     }
     if (a->prompt == PROMPT_CONFIRM || a->message) {
@@ -311,13 +351,63 @@ static void draw_bottom(const struct app *a, int row)
     int pw = pos[0] ? layout_text_width(pos) : 0;
     if (pw > COLS / 2)
         pw = 0;
-    char *hints = actions_footer(COLS - 1 - (pw ? pw + 2 : 0));
+    char *hints = actions_footer(actions_context(a), COLS - 1 - (pw ? pw + 2 : 0));
     attrset(A_DIM);
     mvaddnstr(row, 0, hints, COLS);
     attrset(0);
     free(hints);
     if (pw)
         mvaddstr(row, COLS - 1 - pw, pos);
+}
+
+/* What a `:` candidate is: an action's usage and help, or a task's state. */
+static void describe(const struct app *a, const char *cand, char *buf, size_t n)
+{
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(cand, " "), cand);
+    buf[0] = 0;
+    if (a->cand_start == 0) {
+        const char *help = actions_describe(name), *usage = actions_usage(name);
+        if (help)
+            snprintf(buf, n, "%s%s%s", usage && usage[0] ? usage : "",
+                     usage && usage[0] ? ": " : "", help);
+        return;
+    }
+    long t = a->m.ws ? flow_find(a->m.ws->flow, name) : -1;
+    long v = t >= 0 ? a->m.view.of_task[t] : -1;
+    if (v >= 0 && strcmp(model_node_name(&a->m, (size_t)v), name) == 0)
+        snprintf(buf, n, "%s %s", look_glyph(model_state(&a->m, (size_t)v), a->m.ascii),
+                 model_state(&a->m, (size_t)v));
+}
+
+/* The `:` line's candidates above it, with what each is; Tab cycles through them. */
+static void draw_palette(const struct app *a)
+{
+    if (a->prompt != PROMPT_COMMAND || !a->cands.n)
+        return;
+    int max = LINES - 4 < 8 ? LINES - 4 : 8, n = (int)a->cands.n;
+    int shown = n > max ? max - 1 : n, top = LINES - 2 - (n > max ? max : n);
+    long first = a->cand_sel >= shown ? a->cand_sel - shown + 1 : 0;
+    for (int r = 0; r < shown; r++) {
+        long k = first + r;
+        char desc[256];
+        describe(a, a->cands.v[k], desc, sizeof desc);
+        attrset(k == a->cand_sel ? A_REVERSE : 0);
+        mvhline(top + r, 0, ' ', COLS);
+        if (k == a->cand_sel)
+            mvaddstr(top + r, 0, a->m.ascii ? ">" : "▸");
+        mvaddnstr(top + r, 1, a->cands.v[k], COLS - 2);
+        attrset(k == a->cand_sel ? A_REVERSE : A_DIM);
+        if (COLS > 30)
+            mvaddnstr(top + r, 24, desc, COLS - 25);
+        attrset(0);
+    }
+    if (n > max) {
+        mvhline(top + shown, 0, ' ', COLS);
+        attrset(A_DIM);
+        mvprintw(top + shown, 1, "... %d more (type to narrow, Tab cycles)", n - shown);
+        attrset(0);
+    }
 }
 
 /* Writes text from the top left, broken between words to fit the terminal's width. */
@@ -372,7 +462,15 @@ void draw_frame(struct app *a)
                   "DOWN, :set TASK.FIELD VALUE, :save.",
                   COLS - 4);
     } else if (ph < rows) {
-        struct view v = {.w = COLS, .h = rows - ph};
+        int lw = list_width(a);
+        struct view v = {.w = COLS - lw, .h = rows - ph, .sx = lw};
+        if (lw) {
+            tasklist_draw(&a->list, &a->m, 0, 0, lw - 1, rows - ph, a->spinner);
+            attrset(A_DIM);
+            for (int r = 0; r < rows - ph; r++)
+                mvaddstr(r, lw - 1, a->m.ascii ? "|" : "│");
+            attrset(0);
+        }
         follow_selection(a, &v);
         draw_edges(&a->m, &v);
         for (size_t i = 0; i < a->m.view.n; i++)
@@ -384,6 +482,7 @@ void draw_frame(struct app *a)
         draw_pane(a, rows - ph, ph);
     draw_status(a, LINES - 2);
     draw_bottom(a, LINES - 1);
+    draw_palette(a);
     wnoutrefresh(stdscr);
     doupdate();
 }
@@ -397,7 +496,11 @@ int draw_pane_rows(const struct app *a)
 long draw_hit(const struct app *a, int x, int y)
 {
     const struct model *m = &a->m;
-    struct view v = {.w = COLS, .h = LINES - 2 - pane_height(a, LINES - 2)};
+    int lw = list_width(a);
+    if (x < lw)
+        return -1;
+    x -= lw;
+    struct view v = {.w = COLS - lw, .h = LINES - 2 - pane_height(a, LINES - 2)};
     v.x0 = m->layout.width < v.w ? -(v.w - m->layout.width) / 2 : a->scroll_x;
     v.y0 = a->scroll_y;
     int px = x + v.x0, py = y + v.y0;

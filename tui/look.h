@@ -18,5 +18,7 @@ struct look {
  * word gets a neutral look. */
 const struct look *look_of(const char *state);
 const char *look_glyph(const char *state, bool ascii);
+/* Every state with its glyph, "✓ cached  ✓ hit  ● ran ...", for a legend. Caller frees. */
+char *look_legend(bool ascii);
 
 #endif

@@ -27,14 +27,16 @@ static void free_live(struct model *m, size_t n)
     for (size_t i = 0; m->live_log && i < n; i++) {
         free(m->live_log[i]);
         free(m->live_job[i]);
+        free(m->live_wait[i]);
     }
     free(m->live_log);
     free(m->live_job);
+    free(m->live_wait);
     free(m->live);
     free(m->started);
     free(m->submitted);
     free(m->duration);
-    m->live_log = m->live_job = NULL;
+    m->live_log = m->live_job = m->live_wait = NULL;
     m->live = NULL;
     m->started = m->submitted = m->duration = NULL;
 }
@@ -163,6 +165,7 @@ void model_reload(struct model *m)
     m->duration = xcalloc(n + 1, sizeof *m->duration);
     m->live_log = xcalloc(n + 1, sizeof *m->live_log);
     m->live_job = xcalloc(n + 1, sizeof *m->live_job);
+    m->live_wait = xcalloc(n + 1, sizeof *m->live_wait);
     m->submitted = xcalloc(n + 1, sizeof *m->submitted);
     m->run_id = 0;
     m->run_going = false;
@@ -281,6 +284,10 @@ static void apply_event(struct model *m, size_t t, const char *state, double whe
     if (l == LIVE_NONE)
         return;
     m->live[t] = l;
+    free(m->live_wait[t]); /* another run computes it: said until the task moves on */
+    m->live_wait[t] = l == LIVE_QUEUED && strncmp(detail, "waiting for run ", 16) == 0
+                          ? xstrdup(detail)
+                          : NULL;
     if (l == LIVE_RUNNING) {
         m->started[t] = when;
         free(m->live_log[t]);
@@ -323,7 +330,8 @@ bool model_poll(struct model *m)
         memset(m->live, 0, n_tasks(m) * sizeof *m->live);
         for (size_t t = 0; t < n_tasks(m); t++) {
             free(m->live_job[t]);
-            m->live_job[t] = NULL;
+            free(m->live_wait[t]);
+            m->live_job[t] = m->live_wait[t] = NULL;
         }
         m->run_id = id;
         m->run_going = true;
@@ -482,6 +490,8 @@ void model_note(const struct model *m, size_t i, char *buf, size_t n)
         fmt_duration(buf, n, now_wall() - m->started[t]);
     else if (job) /* in a scheduler's queue: its job number ("slurm job 42" -> "#42") */
         snprintf(buf, n, "#%s", strrchr(job, ' ') ? strrchr(job, ' ') + 1 : job);
+    else if (m->run_going && m->live[t] == LIVE_QUEUED && m->live_wait[t])
+        snprintf(buf, n, "waiting"); /* for another run; the details say which */
     else if (m->duration[t] >= 0 && !m->past_run &&
              (m->run_going || m->st[t].state != ST_CACHED))
         fmt_duration(buf, n, m->duration[t]);
@@ -491,17 +501,31 @@ void model_note(const struct model *m, size_t i, char *buf, size_t n)
         buf[NOTE_W] = 0;
 }
 
+/* Every state word a node can show, in the order counts list them. */
+static const char *const state_order[] = {
+    "running", "queued", "cached", "not kept", "ran",     "hit",       "cutoff", "stale",
+    "pending", "expired", "invalidated", "failed", "blocked", "cancelled", "skipped"};
+#define N_STATES (sizeof state_order / sizeof state_order[0])
+
+const char *model_state_word(size_t k)
+{
+    return k < N_STATES ? state_order[k] : NULL;
+}
+
+size_t model_count_state(const struct model *m, const char *state)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < m->view.n; i++)
+        c += strcmp(model_state(m, i), state) == 0;
+    return c;
+}
+
 char *model_counts(const struct model *m)
 {
-    static const char *const order[] = {"running", "queued",  "cached",      "not kept", "ran",
-                                        "hit",     "cutoff",  "stale",       "pending",
-                                        "expired", "invalidated", "failed",  "blocked",
-                                        "cancelled", "skipped"};
+    const char *const *order = state_order;
     struct sb b = {0};
-    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
-        size_t c = 0;
-        for (size_t i = 0; i < m->view.n; i++)
-            c += strcmp(model_state(m, i), order[k]) == 0;
+    for (size_t k = 0; k < N_STATES; k++) {
+        size_t c = model_count_state(m, order[k]);
         if (c)
             sb_addf(&b, "%s%zu %s", b.len ? "  " : "", c,
                     strcmp(order[k], "cutoff") == 0 ? "cut off" : order[k]);
@@ -608,6 +632,19 @@ static bool contains_ci(const char *hay, const char *needle)
     return n == 0;
 }
 
+bool model_matches(const struct model *m, size_t i, const char *text)
+{
+    return text && text[0] && contains_ci(model_node_name(m, i), text);
+}
+
+size_t model_count_matches(const struct model *m, const char *text)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->view.n; i++)
+        n += model_matches(m, i, text);
+    return n;
+}
+
 long model_search(const struct model *m, const char *text, int dir)
 {
     size_t n = m->view.n;
@@ -620,4 +657,23 @@ long model_search(const struct model *m, const char *text, int dir)
             return (long)i;
     }
     return -1;
+}
+
+long model_find_state(const struct model *m, const char *state, int dir, size_t *count,
+                      size_t *rank)
+{
+    size_t n = m->view.n, start = m->sel >= 0 ? (size_t)m->sel : n - 1;
+    long found = -1;
+    *count = *rank = 0;
+    for (size_t k = 1; k <= n && found < 0; k++) {
+        size_t i = (start + (dir > 0 ? k : n * k - k)) % n;
+        if (strcmp(model_state(m, i), state) == 0)
+            found = (long)i;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(model_state(m, i), state) == 0) {
+            (*count)++;
+            *rank += (long)i <= found;
+        }
+    return found;
 }

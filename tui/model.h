@@ -52,6 +52,7 @@ struct model {
     double *duration;  /* per task: how long it ran (< 0: unknown) */
     char **live_log;   /* per task: its log file while it runs */
     char **live_job;   /* per task: its job in a scheduler's queue ("slurm job 42"), or NULL */
+    char **live_wait;  /* per task: "waiting for run 3 (pid 42), which is computing it", or NULL */
     double *submitted; /* per task: when its executor queued it */
     int64_t data_version;
     int64_t run_ended; /* a watched run that just ended (the app reports it, then clears it) */
@@ -126,6 +127,9 @@ size_t model_task(const struct model *m, size_t i);
 void model_note(const struct model *m, size_t i, char *buf, size_t n);
 /* Counts of view nodes per state word, as "3 cached  1 stale  2 pending". */
 char *model_counts(const struct model *m);
+/* The k-th state word in that order (NULL past the last); how many nodes show it. */
+const char *model_state_word(size_t k);
+size_t model_count_state(const struct model *m, const char *state);
 
 /* Moves the selection along the picture: to an upstream (dv < 0) or downstream
  * (dv > 0) neighbour, or to the previous/next node of the same layer (du); false
@@ -146,5 +150,13 @@ void model_select_name(struct model *m, const char *name);
 const char *model_node_name(const struct model *m, size_t i);
 /* The next (dir 1) or previous (-1) node whose name contains text; -1 if none. */
 long model_search(const struct model *m, const char *text, int dir);
+/* Whether node i's name contains text (ignoring case; never for ""); how many do. */
+bool model_matches(const struct model *m, size_t i, const char *text);
+size_t model_count_matches(const struct model *m, const char *text);
+/* The next (dir 1) or previous (-1) node after the selection, cycling, in this state
+ * word ("failed"); -1 if none. count: how many nodes are in it; rank: the found one's
+ * place among them, from 1, in view order. */
+long model_find_state(const struct model *m, const char *state, int dir, size_t *count,
+                      size_t *rank);
 
 #endif

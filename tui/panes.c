@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "actions.h"
 #include "cache.h"
 #include "history.h"
 #include "look.h"
@@ -71,6 +72,8 @@ static void executor_lines(const struct model *m, size_t t, struct strv *lines)
     if (!runs_locally(task) || task->exec_options)
         strv_pushf(lines, "executor: %s%s%s", task->executor, task->exec_options ? " " : "",
                    task->exec_options ? task->exec_options : "");
+    if (m->run_going && m->live[t] == LIVE_QUEUED && m->live_wait[t])
+        strv_pushf(lines, "%s", m->live_wait[t]);
     const char *job = m->run_going ? m->live_job[t] : NULL;
     if (!job || (m->live[t] != LIVE_QUEUED && m->live[t] != LIVE_RUNNING))
         return;
@@ -113,13 +116,26 @@ static void output_files(const struct model *m, size_t t, struct strv *lines)
     if (manifest)
         store_manifest_files(manifest, &files);
     free(manifest);
-    strv_pushf(lines, "output: %zu file%s, %s in .sluice/views/%.12s...", files.n,
-               files.n == 1 ? "" : "s", size, e->digest);
+    strv_pushf(lines, "output: %zu file%s, %s in .sluice/views/%.12s...%s", (size_t)files.n,
+               files.n == 1 ? "" : "s", size, e->digest, e->fetched ? ", cached (remote)" : "");
     for (size_t i = 0; i < files.n && i < FILES_SHOWN; i++)
         strv_pushf(lines, "  %s", files.v[i]);
     if (files.n > FILES_SHOWN)
-        strv_pushf(lines, "  ... %zu more", files.n - FILES_SHOWN);
+        strv_pushf(lines, "  ... %zu more", (size_t)(files.n - FILES_SHOWN));
     strv_free(&files);
+}
+
+const struct pane_ops *pane_ops(enum pane p)
+{
+    static const struct pane_ops ops[] = {
+        [PANE_DETAIL] = {.context = C_DETAIL, .beside_graph = true, .diff_colors = true},
+        [PANE_WHY] = {.context = C_PANE, .beside_graph = true, .diff_colors = true},
+        [PANE_LOG] = {.context = C_PANE, .beside_graph = true},
+        [PANE_HISTORY] = {.context = C_HISTORY, .rows = true},
+        [PANE_DIFF] = {.context = C_PANE, .diff_colors = true},
+        [PANE_HELP] = {.context = C_PANE},
+    };
+    return p > PANE_NONE && p <= PANE_HELP ? &ops[p] : NULL;
 }
 
 void pane_detail(const struct app *a, struct strv *lines)
@@ -130,7 +146,9 @@ void pane_detail(const struct app *a, struct strv *lines)
     size_t i = (size_t)m->sel, t = model_task(m, i);
     const struct task *task = &m->ws->flow->tasks[t];
     const char *state = model_state(m, i);
-    strv_pushf(lines, "%s  %s %s", task->name, look_glyph(state, m->ascii), state);
+    strv_pushf(lines, "%s  %s %s%s%s%s", task->name, look_glyph(state, m->ascii), state,
+               m->past_run ? "  (in the run shown; now " : "",
+               m->past_run ? state_name(m->st[t].state) : "", m->past_run ? ")" : "");
     if (m->past_run)
         past_lines(m, t, lines);
     for (size_t r = 0; r < m->st[t].reasons.n && !m->past_run; r++)
@@ -164,6 +182,10 @@ void pane_why(const struct app *a, struct strv *lines)
         return;
     }
     const char *state = state_name(w.state);
+    if (m->past_run) /* the boxes show the run; why is about now: say both */
+        strv_pushf(lines, "in run %lld: %s %s; now:", (long long)m->past_run,
+                   look_glyph(model_state(m, (size_t)m->sel), m->ascii),
+                   model_state(m, (size_t)m->sel));
     strv_pushf(lines, "%s: %s %s", m->ws->flow->tasks[t].name, look_glyph(state, m->ascii),
                state);
     if (w.n == 0)
@@ -204,7 +226,7 @@ void pane_history(struct app *a, struct strv *lines)
     a->runs = xcalloc(n + 1, sizeof *a->runs);
     a->n_runs = n;
     strv_push(lines, xstrdup("   run    started        status       took     ran  hit  cut  "
-                             "failed  git       targets"));
+                             "failed  blocked  git       targets"));
     for (size_t i = 0; i < n; i++) {
         a->runs[i] = r[i].id;
         char at[32], took[32] = "-", git[16] = "-";
@@ -217,15 +239,63 @@ void pane_history(struct app *a, struct strv *lines)
         if (r[i].replay_of)
             snprintf(replay, sizeof replay, "  (replay of run %lld)", (long long)r[i].replay_of);
         char *targets = runs_targets_text(r[i].targets);
-        strv_pushf(lines, " %c %-6lld %-14s %-12s %-8s %4d %4d %4d  %6d  %-8s  %s%s",
+        strv_pushf(lines, " %c %-6lld %-14s %-12s %-8s %4d %4d %4d  %6d  %7d  %-8s  %s%s",
                    r[i].id == a->run_marked ? '*' : ' ', (long long)r[i].id, at, r[i].status,
-                   took, r[i].ran, r[i].hit, r[i].cutoff, r[i].failed + r[i].blocked, git,
+                   took, r[i].ran, r[i].hit, r[i].cutoff, r[i].failed, r[i].blocked, git,
                    targets, replay);
         free(targets);
     }
     runs_list_free(r, n);
     if (n == 0)
         strv_push(lines, xstrdup("  (no runs yet: R runs the flow)"));
+}
+
+/* The line of a log that says what went wrong: the first naming an error, else the last
+ * one with text (where tracebacks and most tools end with the reason). */
+static char *error_line(const char *log)
+{
+    const char *last = NULL, *found = NULL;
+    for (const char *l = log; *l && !found;) {
+        size_t n = strcspn(l, "\n");
+        char *line = xstrndup(l, n);
+        if (line[strspn(line, " \t")])
+            last = l;
+        if (strcasestr(line, "error"))
+            found = l;
+        free(line);
+        l += n + (l[n] ? 1 : 0);
+    }
+    const char *l = found ? found : last;
+    return l ? xstrndup(l + strspn(l, " \t"), strcspn(l, "\n") - strspn(l, " \t")) : NULL;
+}
+
+char *pane_failure(const struct app *a, int64_t run)
+{
+    const struct model *m = &a->m;
+    struct task_record *r;
+    size_t n = runs_tasks(m->ws->db, run, &r), k = 0;
+    while (k < n && strcmp(r[k].decision, "failed") != 0)
+        k++;
+    char *text = NULL;
+    if (k < n) {
+        char *path = r[k].log_object[0] ? store_log_file(m->ws->store, r[k].log_object) : NULL;
+        char *log = path ? file_read_all(path, NULL, NULL) : NULL;
+        char *line = log ? error_line(log) : NULL;
+        struct sb b = {0};
+        sb_adds(&b, r[k].task);
+        if (r[k].has_exit)
+            sb_addf(&b, " exited %d", r[k].exit_code);
+        else
+            sb_adds(&b, " failed");
+        if (line)
+            sb_addf(&b, ": %s", line);
+        text = sb_take(&b);
+        free(line);
+        free(log);
+        free(path);
+    }
+    task_records_free(r, n);
+    return text;
 }
 
 void pane_diff(const struct app *a, int64_t from, int64_t to, struct strv *lines)

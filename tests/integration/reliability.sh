@@ -314,6 +314,46 @@ test_a_run_waiting_for_another_says_so_and_gives_up_after_its_bound() {
     assert_eq "$(total_runs)" 0 "executions"
 }
 
+# A replay waits for another run with the same bound and the same words as a run.
+test_a_replay_waiting_for_another_run_gives_up_after_its_bound() {
+    git_repo
+    write a.sh 'echo a >>"$RUNS"; echo a >"$OUT/a"'
+    echo '{"tasks": {"a": {"run": "sh a.sh", "code": ["a.sh"]}}}' >flow.json
+    commit_all
+    sl run; assert_rc 0
+    key=$(sql "select deep_key from task_runs where task = 'a'")
+    sleep 30 & owner=$!
+    sleep 0.1
+    sql "insert into claims(key, task, run_id, pid, started) values('$key', 'a', 99, $owner, $(date +%s.%N))"
+    OUT_TEXT=$(SLUICE_CLAIM_WAIT=1 timeout 20 "$SLUICE" replay 1 2>&1); RC=$?
+    kill "$owner"
+    assert_rc 1
+    assert_out "waiting for run 99 (pid $owner), which is computing it"
+    assert_out "gave up after waiting 1 s for run 99 (pid $owner), which is still computing it"
+}
+
+# The TUI says it too: the waiting task's note and its details name the run it waits for.
+test_a_tui_run_waiting_for_another_says_for_which() {
+    sleep 30 & owner=$!
+    sleep 0.1
+    claim_by "$owner" "$(date +%s.%N)"
+    export SLUICE_CLAIM_WAIT=20
+    tui <<'KEYS'
+keys R
+wait-text a waiting 5000
+key Enter
+wait-text waiting for run 99 5000
+dump waiting
+keys q
+keys q
+keys y
+KEYS
+    kill "$owner"
+    screen waiting
+    assert_line "◌ a +waiting"
+    assert_out "waiting for run 99 (pid $owner), which is computing it"
+}
+
 test_two_tasks_with_the_same_key_in_one_run_run_once() {
     git_repo
     cat >flow.json <<'JSON'

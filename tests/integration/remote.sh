@@ -64,3 +64,342 @@ JSON
     *) fail "the sub-flow's task saw: $r" ;;
     esac
 }
+
+# --- a shared remote cache (bazel-remote's HTTP API) on a local nginx -------------------
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# nginx_up: nginx with WebDAV PUT on 127.0.0.1, its files under $T/srv/root, its access
+# log $T/srv/access.log; sets REMOTE (with an instance prefix) and stops it at exit.
+# Without nginx (outside CI) the test is skipped.
+nginx_up() {
+    local nginx; nginx=$(command -v nginx || echo /usr/sbin/nginx)
+    if [ ! -x "$nginx" ]; then
+        [ -n "${CI:-}" ] && fail "nginx is missing (apt-get install nginx-light)"
+        skip "needs nginx (apt-get install nginx-light)"
+    fi
+    local port; port=$(free_port)
+    mkdir -p "$T/srv/root" "$T/srv/tmp"
+    chmod 0777 "$T/srv/root" "$T/srv/tmp"
+    cat >"$T/srv/nginx.conf" <<CONF
+daemon off;
+user $(id -un) $(id -gn);
+worker_processes 1;
+pid $T/srv/nginx.pid;
+error_log $T/srv/error.log;
+events { worker_connections 64; }
+http {
+    access_log $T/srv/access.log;
+    client_body_temp_path $T/srv/tmp;
+    proxy_temp_path $T/srv/tmp; fastcgi_temp_path $T/srv/tmp;
+    uwsgi_temp_path $T/srv/tmp; scgi_temp_path $T/srv/tmp;
+    server {
+        listen 127.0.0.1:$port;
+        root $T/srv/root;
+        client_max_body_size 0;
+        location / { dav_methods PUT; create_full_put_path on; dav_access user:rw all:r; }
+    }
+}
+CONF
+    "$nginx" -c "$T/srv/nginx.conf" -p "$T/srv" 2>>"$T/srv/error.log" &
+    NGINX_PID=$!
+    trap 'kill ${NGINX_PID:-} ${PY_PID:-} 2>/dev/null; true' EXIT
+    for _ in $(seq 50); do (: >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+    export REMOTE="http://127.0.0.1:$port/team"
+}
+
+# py_server MODE: a tiny HTTP server that misbehaves on every request: "sleep" (answers
+# nothing for a minute), "500", "truncate" (promises 1000 bytes, sends 10, closes).
+py_server() {
+    local port; port=$(free_port)
+    cat >"$T/server.py" <<'PY'
+import http.server, sys, time
+mode = sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def answer(self):
+        if mode == "sleep":
+            time.sleep(60)
+        elif mode == "500":
+            self.send_response(500); self.send_header("Content-Length", "0"); self.end_headers()
+        else:
+            self.send_response(200); self.send_header("Content-Length", "1000"); self.end_headers()
+            self.wfile.write(b"0123456789"); self.wfile.flush()
+            self.close_connection = True
+    do_GET = do_HEAD = do_PUT = answer
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+    python3 "$T/server.py" "$port" "$1" &
+    PY_PID=$!
+    trap 'kill ${NGINX_PID:-} ${PY_PID:-} 2>/dev/null; true' EXIT
+    for _ in $(seq 50); do (: >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+    export REMOTE="http://127.0.0.1:$port/team"
+}
+
+requests() { [ -f "$T/srv/access.log" ] && wc -l <"$T/srv/access.log" | tr -d ' ' || echo 0; }
+
+view_of() { # STORE TASK: the path of the task's output view in that store
+    echo "$1/views/$(digest_of "$1" "$2")"
+}
+
+# A clone `a` whose flow ran once with the remote (filling it), and REMOTE set.
+filled_remote() {
+    nginx_up
+    mkdir a && (cd a && path_writing_flow)
+    (cd a && SLUICE_REMOTE=$REMOTE "$SLUICE" run >"$T/a.out" 2>&1) || fail "run in a failed: $(cat "$T/a.out")"
+    reset_runs
+}
+
+test_remote_second_clone_at_another_path_runs_nothing_and_gets_identical_outputs() {
+    filled_remote
+    grep -q "entries uploaded" "$T/a.out" || fail "no uploads: $(cat "$T/a.out")"
+    [ -n "$(ls "$T/srv/root/team/cas")" ] && [ -n "$(ls "$T/srv/root/team/ac")" ] ||
+        fail "the remote holds nothing"
+    git clone -q a elsewhere/deeper/b
+    cd elsewhere/deeper/b
+    SLUICE_REMOTE=$REMOTE sl run
+    assert_rc 0
+    assert_out "ran 0, hit 1"
+    assert_eq "$(total_runs)" 0 "tasks executed in the second clone"
+    diff -r "$(view_of "$T/a/.sluice" use)" "$(view_of .sluice use)" || fail "outputs differ"
+    assert_out "hit       use  (from the remote cache)"
+    sl status
+    assert_out "cached   use   125 B (remote)"
+    sl show last
+    assert_out "reason   from the remote cache"
+    sl history
+    assert_out "(1 cached (remote))"
+    before=$(requests)
+    SLUICE_REMOTE=$REMOTE sl run
+    assert_rc 0
+    assert_eq "$(requests)" "$before" "requests made by a local no-op"
+    assert_not_out "remote:"
+}
+
+test_remote_object_damaged_on_the_server_is_a_miss_and_is_recomputed() {
+    filled_remote
+    for f in "$T"/srv/root/team/cas/*; do chmod u+w "$f"; echo damaged >"$f"; done
+    git clone -q a b
+    (cd b && SLUICE_REMOTE=$REMOTE sl run && assert_rc 0 && assert_out "damaged" &&
+        assert_out "its task runs here") || exit 1
+    assert_runs use 1
+    diff -r "$(view_of "$T/a/.sluice" use)" "$(view_of b/.sluice use)" || fail "outputs differ"
+    (cd b && sl verify && assert_rc 0) || exit 1
+    reset_runs # the run replaced what was damaged: a third clone gets it all
+    git clone -q a c
+    (cd c && SLUICE_REMOTE=$REMOTE sl run && assert_rc 0 && assert_out "ran 0, hit 1") || exit 1
+    assert_eq "$(total_runs)" 0 "tasks executed in the third clone"
+}
+
+test_remote_killed_mid_run_leaves_a_correct_finished_run() {
+    nginx_up
+    git_repo
+    write one.sh 'echo one >>"$RUNS"; seq 1 4 >"$OUT/x"'
+    write two.sh "echo two >>\"\$RUNS\"; kill \$(cat '$T/srv/nginx.pid'); sleep 0.5; tr 1 9 <\"\$IN_one/x\" >\"\$OUT/y\""
+    write three.sh 'echo three >>"$RUNS"; cat "$IN_two/y" "$IN_one/x" >"$OUT/z"'
+    cat >flow.json <<'JSON'
+{ "tasks": {
+    "one":   { "run": "sh one.sh", "code": ["one.sh"] },
+    "two":   { "run": "sh two.sh", "after": ["one"], "code": ["two.sh"] },
+    "three": { "run": "sh three.sh", "after": ["two", "one"], "code": ["three.sh"] }
+} }
+JSON
+    commit_all
+    SLUICE_REMOTE=$REMOTE sl run
+    assert_rc 0
+    assert_out "ran 3"
+    assert_out "unusable"
+    assert_eq "$(cat "$(view_of .sluice three)/z" | tr '\n' ' ')" "9 2 3 4 1 2 3 4 " "three's output"
+    sl verify
+    assert_rc 0
+    SLUICE_REMOTE=$REMOTE sl run # the server is gone: a local no-op all the same
+    assert_rc 0
+    assert_out "ran 0, hit 1"
+}
+
+test_remote_slow_server_hits_the_timeout_and_the_run_ends_ok() {
+    py_server sleep
+    mkdir a && cd a && path_writing_flow
+    start=$(date +%s)
+    SLUICE_REMOTE=$REMOTE SLUICE_REMOTE_TIMEOUT=1 sl run
+    took=$(( $(date +%s) - start ))
+    assert_rc 0
+    assert_out "ran 2"
+    assert_out "unusable"
+    [ "$(grep -c 'warning' <<<"$OUT_TEXT")" = 1 ] || fail "not one warning: $OUT_TEXT"
+    [ "$took" -lt 20 ] || fail "the run took ${took}s against a stalled server"
+}
+
+test_remote_erroring_or_truncating_server_is_a_miss_and_the_run_ends_ok() {
+    for mode in 500 truncate; do
+        py_server $mode
+        rm -rf a && mkdir a && (cd a && path_writing_flow)
+        (cd a && SLUICE_REMOTE=$REMOTE SLUICE_REMOTE_TIMEOUT=2 sl run && assert_rc 0 &&
+            assert_out "ran 2" && assert_out "unusable") || fail "against a $mode server"
+        kill $PY_PID; wait $PY_PID 2>/dev/null || true
+    done
+}
+
+test_remote_read_only_uploads_nothing() {
+    nginx_up
+    mkdir a && cd a && path_writing_flow
+    SLUICE_REMOTE=$REMOTE SLUICE_REMOTE_READ_ONLY=1 sl run
+    assert_rc 0
+    assert_eq "$(grep -c ' "PUT ' "$T/srv/access.log")" 0 "PUT requests by a read-only run"
+    "$SLUICE" run --remote "$REMOTE" --remote-read-only -p x=1 >/dev/null 2>&1
+    assert_eq "$(grep -c ' "PUT ' "$T/srv/access.log")" 0 "PUT requests with --remote-read-only"
+}
+
+test_remote_from_sluice_conf_and_off_by_flag() {
+    nginx_up
+    mkdir a && cd a && path_writing_flow
+    printf '# the team cache\nremote = %s\nstore = ../shared-store\n' "$REMOTE" >sluice.conf
+    sl run --remote off
+    assert_rc 0
+    assert_eq "$(requests)" 0 "requests with --remote off"
+    [ -f "$T/shared-store/sluice.db" ] || fail "sluice.conf's store was not used"
+    sl invalidate use
+    sl run
+    assert_rc 0
+    assert_out "entries uploaded"
+    printf 'remote = http://user:secret@127.0.0.1:1/x\n' >sluice.conf
+    sl run
+    assert_rc 2
+    assert_out "sluice.conf:1: credentials do not belong"
+    printf 'remot = x\n' >sluice.conf
+    sl run
+    assert_rc 2
+    assert_out "sluice.conf:1: unknown key \"remot\""
+}
+
+test_remote_push_then_pull_in_another_clone_runs_nothing() {
+    nginx_up
+    mkdir a && (cd a && path_writing_flow && "$SLUICE" run >/dev/null 2>&1) || fail "run in a failed"
+    reset_runs
+    git clone -q a b
+    (cd b && sl pull --remote "$REMOTE" && assert_rc 1 &&
+        assert_out "1 target is neither cached here nor on the remote") || exit 1
+    (cd a && sl push --remote "$REMOTE" && assert_rc 0 && assert_out "pushing 2 cached results" &&
+        assert_out "2 entries uploaded") || exit 1
+    (cd b && sl pull --remote "$REMOTE" && assert_rc 0 && assert_out "hit 1") || exit 1
+    assert_eq "$(grep -c ' "PUT ' "$T/srv/access.log")" 5 "PUT requests (3 objects, 2 records)"
+    diff -r "$(view_of a/.sluice use)" "$(view_of b/.sluice use)" || fail "outputs differ"
+    (cd b && sl run --remote off && assert_rc 0 && assert_out "ran 0, hit 1") || exit 1
+    assert_eq "$(total_runs)" 0 "tasks executed in b"
+}
+
+# --- an S3 remote (SigV4) on s3rver, the npm package's fake S3 --------------------------
+
+# s3_up: s3rver on 127.0.0.1 with a bucket "cache", its files under $T/s3; sets REMOTE
+# (s3://cache/team) and the AWS variables, and stops it at exit. Without s3rver (outside
+# CI: `npm install -g s3rver`) the test is skipped.
+s3_up() {
+    if ! command -v s3rver >/dev/null; then
+        [ -n "${CI:-}" ] && fail "s3rver is missing (npm install -g s3rver)"
+        skip "needs s3rver (npm install -g s3rver)"
+    fi
+    local port; port=$(free_port)
+    mkdir -p "$T/s3"
+    s3rver -d "$T/s3" -a 127.0.0.1 -p "$port" --configure-bucket cache >"$T/s3.log" 2>&1 &
+    PY_PID=$!
+    trap 'kill ${NGINX_PID:-} ${PY_PID:-} 2>/dev/null; true' EXIT
+    for _ in $(seq 100); do grep -q listening "$T/s3.log" && break; sleep 0.1; done
+    export REMOTE=s3://cache/team AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_REGION=us-east-1
+    export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+}
+
+test_s3_second_clone_runs_nothing_and_a_damaged_object_is_recomputed() {
+    s3_up
+    mkdir a && (cd a && path_writing_flow)
+    (cd a && SLUICE_REMOTE=$REMOTE sl run && assert_rc 0 && assert_out "entries uploaded") || exit 1
+    reset_runs
+    git clone -q a elsewhere/b
+    (cd elsewhere/b && SLUICE_REMOTE=$REMOTE sl run && assert_rc 0 && assert_out "ran 0, hit 1") ||
+        exit 1
+    assert_eq "$(total_runs)" 0 "tasks executed in the second clone"
+    diff -r "$(view_of a/.sluice use)" "$(view_of elsewhere/b/.sluice use)" || fail "outputs differ"
+    # Same length, other bytes: only the digest can tell.
+    for f in "$T"/s3/cache/team/cas/*._S3rver_object; do
+        python3 -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[0] ^= 1; open(p, "wb").write(b)' "$f"
+    done
+    git clone -q a c
+    (cd c && SLUICE_REMOTE=$REMOTE sl run && assert_rc 0 && assert_out "damaged" &&
+        assert_out "ran 2") || exit 1
+    diff -r "$(view_of a/.sluice use)" "$(view_of c/.sluice use)" || fail "outputs differ"
+}
+
+test_s3_without_credentials_is_a_clear_error() {
+    mkdir a && cd a && path_writing_flow
+    HOME=$T AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= sl run --remote s3://cache/team
+    assert_rc 2
+    assert_out "no AWS credentials"
+}
+
+# Two machines sharing one store (warned against, but possible): a pid of another host
+# says nothing here, so that host's claim is never taken as stale, nor its run reaped.
+test_a_claim_made_on_another_host_is_never_taken_as_stale() {
+    git_repo
+    echo '{"tasks": {"a": {"run": "echo a >>\"$RUNS\"; echo a >$OUT/a"}}}' >flow.json
+    sl status; assert_rc 0
+    key=$("$SLUICE" status --json | sed -n 's/.*"deep_key":[^"]*"\([0-9a-f]*\)".*/\1/p')
+    sh -c 'exit 0' & dead=$!; wait "$dead" # no such process here
+    sql "insert into runs(id, flow_id, targets, params, jobs, started, status, pid, host)
+         values(99, 1, '[]', '{}', 1, $(date +%s), 'running', $dead, 'another-host')"
+    sql "insert into claims(key, task, run_id, pid, started, host)
+         values('$key', 'a', 99, $dead, $(date +%s), 'another-host')"
+    OUT_TEXT=$(SLUICE_CLAIM_WAIT=1 timeout 20 "$SLUICE" run 2>&1); RC=$?
+    assert_rc 1
+    assert_out "gave up after waiting"
+    assert_eq "$(total_runs)" 0 "executions while another host holds the claim"
+    assert_eq "$(sql "select status from runs where id = 99")" running "the other host's run"
+    sql "update claims set host = '$(hostname)'; update runs set host = '$(hostname)'"
+    OUT_TEXT=$(SLUICE_CLAIM_WAIT=1 timeout 20 "$SLUICE" run 2>&1); RC=$?
+    assert_rc 0
+    assert_runs a 1
+}
+
+test_remote_record_whose_manifest_leaves_the_output_is_a_miss() {
+    filled_remote
+    key=$(sqlite3 a/.sluice/sluice.db "select key from entries where task='use' and kind='deep'")
+    manifest=$(printf 'sluice-manifest 1\nf %s 2 ../../../../escaped\n' \
+        "$(printf 'x\n' | sha256sum | cut -c1-64)")
+    digest=$(printf '%s\n' "$manifest" | sha256sum | cut -c1-64)
+    python3 -c 'import json, sys; print(json.dumps({"sluice_ac": 1, "task": "use", "digest": sys.argv[1], "size": 2, "created": 0, "expires": 0, "manifest": sys.argv[2] + "\n"}))' \
+        "$digest" "$manifest" >"$T/srv/root/team/ac/$key"
+    printf 'x\n' >"$T/srv/root/team/cas/$(printf 'x\n' | sha256sum | cut -c1-64)"
+    git clone -q a b
+    (cd b && SLUICE_REMOTE=$REMOTE sl run && assert_rc 0 && assert_out "outside the output" &&
+        assert_out "ran 1") || exit 1
+    [ ! -e "$T/escaped" ] && [ ! -e "$T/b/escaped" ] && [ ! -e "$T/b/.sluice/escaped" ] ||
+        fail "a remote manifest wrote outside the store"
+    diff -r "$(view_of a/.sluice use)" "$(view_of b/.sluice use)" || fail "outputs differ"
+}
+
+test_remote_object_missing_on_the_server_is_a_miss() {
+    filled_remote
+    rm -f "$T"/srv/root/team/cas/*
+    git clone -q a b
+    (cd b && SLUICE_REMOTE=$REMOTE sl run && assert_rc 0 && assert_out "missing on the remote" &&
+        assert_out "ran 2") || exit 1
+    diff -r "$(view_of a/.sluice use)" "$(view_of b/.sluice use)" || fail "outputs differ"
+    [ -n "$(ls "$T/srv/root/team/cas")" ] || fail "the run did not upload the objects again"
+}
+
+# A sluice.conf that cannot be read must stop every command that opens the store: falling
+# back to .sluice would show (and change) another store than the one `run` uses.
+test_a_broken_sluice_conf_stops_every_command_not_only_run() {
+    chain_flow
+    printf 'store = ../team-store\n' >sluice.conf
+    sl run
+    assert_rc 0
+    [ -d ../team-store ] || fail "sluice.conf's store was not used"
+    printf 'store = ../team-store\nstoer = x\n' >sluice.conf
+    for cmd in status history "invalidate train" gc verify "why report" "show last" "log train"; do
+        sl $cmd
+        assert_rc 2
+        assert_out "sluice.conf:2: unknown key \"stoer\""
+    done
+    [ ! -e .sluice ] || fail "a store was made at the default place"
+}

@@ -384,3 +384,87 @@ test_two_runs_never_share_an_id_even_with_a_deleted_wal() {
     [ -n "$a" ] && [ -n "$b" ] || fail "no run ids: first '$(cat a.out)', second '$OUT_TEXT'"
     [ "$a" != "$b" ] || fail "both runs are run $a"
 }
+
+# Defect 9 and 5: an objects/xx directory replaced by a symbolic link to a directory of
+# the user's is never written through, by verify --repair (which puts the store's own
+# directory back and exits 0 only once verify finds nothing) or by a run.
+test_a_symlinked_object_directory_is_never_written_through() {
+    git_repo
+    publishing_flow out
+    commit_all
+    sl run; assert_rc 0
+    obj=$(find .sluice/objects -type f | head -1)
+    fan=$(dirname "$obj")
+    mkdir mine && echo precious >mine/keep
+    chmod -R u+w "$fan" && rm -rf "$fan" && ln -s "$T/mine" "$fan"
+    before=$(snapshot)
+    sl verify; assert_rc 1
+    assert_out "objects/${fan##*/}: not a directory (a symbolic link)"
+    sl verify --repair; assert_rc 0
+    assert_out "deleted the damaged objects/${fan##*/}"
+    assert_out "put object"
+    assert_untouched "$before" "the directory the symlink pointed at"
+    sl verify; assert_rc 0
+    [ -d "$fan" ] && [ ! -L "$fan" ] && [ -f "$obj" ] || fail "the object was not put back"
+    # A run meeting one refuses to store through it.
+    chmod -R u+w "$fan" && rm -rf "$fan" && ln -s "$T/mine" "$fan"
+    before=$(snapshot)
+    sl run --force
+    assert_rc 1
+    assert_out "objects/${fan##*/} is not a directory (a symbolic link): run sluice verify --repair"
+    assert_untouched "$before" "the directory the symlink points at"
+}
+
+# limited KB CMD...: runs CMD with its address space limited to KB, except under ASan
+# or valgrind (whose shadow memory needs far more): there only the outcome is checked.
+limited() {
+    local kb=$1; shift
+    if [ -n "${SLUICE_UNDER_VALGRIND:-}" ] || ldd "$SLUICE" 2>/dev/null | grep -q libasan; then
+        "$@"
+    else
+        (ulimit -v "$kb" && "$@")
+    fi
+}
+
+# Defect 7: what is read is bounded. A 3 GB flow file (sparse: no disk used) is refused
+# before a byte of it is read, naming its size and the bound, in a bounded address space.
+test_a_flow_file_bigger_than_the_bound_is_refused_unread() {
+    git_repo
+    truncate -s 3G flow.json
+    OUT_TEXT=$(limited 1000000 timeout 20 "$SLUICE" status 2>&1); RC=$?
+    assert_rc 2
+    assert_out "flow.json: 3.0 GB, more than the 256 MB it may be"
+    [ ! -e .sluice ] || fail "a store was made for a flow that was never read"
+}
+
+# Defect 7: a big code file that git does not have is kept for replay without being
+# read into memory whole (a 200 MB one under a 150 MB address-space limit).
+test_a_big_uncommitted_code_file_is_kept_in_bounded_memory() {
+    git_repo
+    truncate -s 200M big.bin
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS; echo a >$OUT/a", "code": ["big.bin"]}}}' >flow.json
+    OUT_TEXT=$(limited 150000 timeout 60 "$SLUICE" run 2>&1); RC=$?
+    assert_rc 0
+    assert_runs a 1
+    blob=$(find .sluice/blobs -type f)
+    [ "$(stat -c %s "$blob")" = $((200 << 20)) ] || fail "the kept blob: $(ls -l "$blob")"
+    assert_eq "$(git hash-object big.bin)" "$(basename "$(dirname "$blob")")$(basename "$blob")" "its blob id"
+    assert_eq "$(find .sluice/blobs -name '*.tmp' | wc -l)" 0 "temporary files left"
+}
+
+# A view replaced by a symbolic link to a directory of the user's is never followed: a
+# run making that output again puts a real view back (the user's directory untouched).
+test_a_view_replaced_by_a_symlink_is_put_back_not_followed() {
+    git_repo
+    echo '{"tasks": {"a": {"run": "echo a >>$RUNS; echo a >$OUT/r"}}}' >flow.json
+    sl run; assert_rc 0
+    view=$(ls -d .sluice/views/*)
+    mkdir mine && echo precious >mine/r && echo x >mine/extra
+    chmod -R u+w "$view" && rm -rf "$view" && ln -s "$T/mine" "$view"
+    before=$(snapshot)
+    sl run --force; assert_rc 0
+    assert_runs a 2
+    assert_untouched "$before" "the directory the view pointed at"
+    [ -d "$view" ] && [ ! -L "$view" ] || fail "the view is not a directory again"
+    sl verify; assert_rc 0
+}

@@ -81,7 +81,7 @@ KEYS
     assert_not_out "╔"
     screen invalidated
     assert_out "1 cached  3 invalidated │"
-    assert_out "invalidation 1: 3 tasks (u undoes it)"
+    assert_out "invalidation 1: 3 invalidated (u undoes it)"
     grep -q "3 invalidated" status.txt || fail "the CLI did not see the invalidation: $(cat status.txt)"
     screen undone
     assert_out "4 cached │"
@@ -107,7 +107,7 @@ KEYS
     assert_out "┃ ○ train"
     assert_out "│ ○ load"
     screen help
-    assert_line '^ +I +invalidate-downstream +invalidate it and all downstream$'
+    assert_line '^ +I +invalidate-downstream TASK +invalidate it and all downstream$'
     assert_line '^ +u +undo +undo the last edit or invalidation$'
     assert_line '^ +a +add NAME COMMAND\.\.\. +add a task'
     assert_line '^ +set TASK\.FIELD VALUE\.\.\. +set a field'
@@ -281,8 +281,8 @@ dump now
 keys q
 KEYS
     screen history
-    assert_line '^ +2 +[0-9:]+ +ok +[0-9.]+m?s +1 +1 +0 +0 +[0-9a-f]{7}[+] +report$'
-    assert_line '^ +1 +[0-9:]+ +ok +[0-9.]+m?s +4 +0 +0 +0 +[0-9a-f]{7} +report$'
+    assert_line '^ +2 +[0-9:]+ +ok +[0-9.]+m?s +1 +1 +0 +0 +0 +[0-9a-f]{7}[+] +report$'
+    assert_line '^ +1 +[0-9:]+ +ok +[0-9.]+m?s +4 +0 +0 +0 +0 +[0-9a-f]{7} +report$'
     screen run1
     assert_out "chain │ 4 ran │ run 1 event 14/14 "
     assert_out "as it ended"
@@ -446,12 +446,18 @@ test_tui_a_broken_flow_follows_its_fix() {
     echo '{ "tasks": { "a": { "run": "echo a >$OUT/x", "aftr": [] } } }' >flow.json
     tui <<'KEYS'
 dump broken
+keys r
+dump r
 sh echo '{ "tasks": { "a": { "run": "echo a >$OUT/x" } } }' >flow.json
 wait-text 1 pending 3000
 keys q
 KEYS
     screen broken
     assert_out 'flow.json: task a: unknown field "aftr" (did you mean "after"?)'
+    # its footer names only keys that work there (it offered r run, R run-all...)
+    assert_line '^: command  \? help  q quit$'
+    screen r
+    assert_out "no action on that key here"
 }
 
 # What another terminal does to the store shows at once: an invalidation (no run),
@@ -615,4 +621,397 @@ KEYS
     screen pane;      assert_out "┃ ○ t12"; assert_out " details"
     screen search;    assert_out "┃ ○ t7"; assert_out "│ ○ t9 "
     screen direction; assert_out "┃ ○ t7"
+}
+
+# A generated 2,000-task flow (bench/gen.py) where t1000 fails, run up to it: 77 cached,
+# 1 failed, 1,922 pending.
+big_flow_with_a_failure() {
+    git_repo
+    python3 "$OLDPWD/bench/gen.py" . wide 2000 --only sluice || fail "gen.py failed"
+    printf 'echo "boom: bad input" >&2\nexit 3\n' >src/t1000.sh
+    commit_all
+    sl run t1000
+}
+
+# In a big flow the status bar said `1 failed` and the box was off screen, with no way
+# to it but the mouse: `t` goes to the next failed task from anywhere, and says which.
+test_tui_jumps_to_the_failed_task_of_a_2000_task_flow() {
+    big_flow_with_a_failure
+    tui <<'KEYS'
+size 100 30
+keys G
+keys t
+dump jumped
+key Enter
+keys t
+dump from_details
+keys T
+keys q
+keys G
+keys H
+keys t
+dump from_history
+keys G
+keys :jump fa
+key Tab
+dump completed
+key Enter
+dump by_command
+keys q
+KEYS
+    screen jumped
+    assert_out "t1000: 1 of 1 failed"
+    assert_line '┃ ✗ t1000 +[┃┣]'
+    screen from_details
+    assert_out "t1000  ✗ failed"
+    assert_out "t1000: 1 of 1 failed"
+    screen from_history
+    assert_line '┃ ✗ t1000 +[┃┣]'
+    assert_not_out "run    started"
+    screen completed
+    assert_line '^:jump failed$'
+    screen by_command
+    assert_out "t1000: 1 of 1 failed"
+}
+
+# Tab opens a list of every task beside the graph; `s` filters it by state, with
+# counts; the graph's selection follows the list's cursor (and Enter opens its details).
+test_tui_task_list_filters_by_state_and_follows_the_graph() {
+    big_flow_with_a_failure
+    tui <<'KEYS'
+size 100 30
+key Tab
+dump list
+keys s
+dump failed
+key Enter
+dump details
+key Esc
+keys s
+dump blocked_none_so_pending
+key Esc
+key Tab
+keys G
+key Tab
+dump synced
+key Esc
+dump closed
+keys q
+KEYS
+    screen list
+    assert_out " tasks 2000 of 2000"
+    assert_out "✓77 ○1922 ✗1"
+    assert_line '^▸○ t0 +pending'
+    assert_line '^/ filter  s state  Tab graph  .*\? help  q Esc close-list +t0 · layer 1/23$'
+    screen failed
+    assert_out " tasks 1 of 2000 · failed"
+    assert_line '^▸✗ t1000 +failed'
+    assert_line '┃ ✗ t1000 +[┃┣]'
+    screen details
+    assert_out "t1000  ✗ failed"
+    screen blocked_none_so_pending
+    assert_out " tasks 1922 of 2000 · pending"
+    screen synced
+    assert_line '^▸○ t1999 +pending'
+    screen closed
+    assert_not_out "tasks 2000 of 2000"
+    assert_out "Tab list"
+}
+
+# The list's name filter applies as it is typed; Esc drops it, a second Esc closes the list.
+test_tui_task_list_filters_names_as_you_type() {
+    big_flow_with_a_failure
+    tui <<'KEYS'
+size 100 30
+key Tab
+keys /t19
+dump typing
+keys 9
+dump narrower
+key Enter
+keys j
+dump moved
+key Esc
+dump unfiltered
+keys q
+dump closed
+keys q
+KEYS
+    screen typing
+    assert_out " tasks 111 of 2000 · \"t19\""
+    assert_line '^/t19 '
+    screen narrower
+    assert_out " tasks 11 of 2000 · \"t199\""
+    assert_line '^▸✓ t199 +cached'
+    screen moved
+    assert_line '^▸○ t1990 +pending'
+    assert_line 't1990 · layer'
+    screen unfiltered
+    assert_out " tasks 2000 of 2000"
+    assert_line '^▸○ t1990 +pending'
+    screen closed
+    assert_not_out " tasks 2000 of 2000"
+}
+
+# Every view has its own keys, from the one table: in the full-screen history `i` used
+# to ask to invalidate the hidden graph's selection, and Esc from a run diff went to
+# the graph; the footer showed `r run R run-all` in forms and the history.
+test_tui_history_keys_act_on_the_history_and_esc_goes_back_one_level() {
+    chain_flow
+    sl run; assert_rc 0
+    echo '# tuned' >>tasks/train.sh
+    sl run; assert_rc 0
+    tui <<'KEYS'
+keys H
+keys i
+dump history_i
+keys d
+dump diff
+key Esc
+dump back_in_history
+keys ?
+dump help
+key Esc
+key Esc
+keys a
+dump form
+key Esc
+keys g
+dump graph
+keys q
+KEYS
+    screen history_i
+    assert_out "no action on that key here (? lists them)"
+    assert_not_out "invalidate"
+    screen diff
+    assert_out "run 1 -> run 2 (Esc closes)"
+    screen back_in_history
+    assert_line '^ +run +started +status'
+    assert_line 'Enter show-run  space mark-run  d diff-runs  p replay-run  .*\? help  q Esc close$'
+    screen help
+    assert_out "Keys here:"
+    assert_line '^ +d +diff-runs +what differs from the marked run'
+    assert_line '^ +k Up +up +\[graph\] the nearest task above on screen$'
+    screen form
+    assert_line '^Enter apply  Esc cancel-form  Down next-field'
+    assert_not_out "R run-all"
+    screen graph
+    assert_line '^Enter detail  Tab list  r run  R run-all'
+}
+
+# The `:` line shows its candidates with what each is as you type (`:` Tab, `:re` Tab
+# and `:set train.e` Tab used to show nothing), Tab cycles through them, commands take
+# a task (`:invalidate tr` said "takes no arguments") and `:run-all -p` one-off
+# parameters.
+test_tui_command_palette_shows_candidates_and_takes_arguments() {
+    chain_flow
+    sl run; assert_rc 0
+    tui <<'KEYS'
+keys :re
+dump re
+key Tab
+key Tab
+dump cycled
+key Esc
+keys :set train.e
+key Tab
+dump fields
+key Esc
+keys :invalidate tr
+key Tab
+dump task
+key Enter
+dump asked
+keys n
+keys :run-all -p lr=0.05
+key Enter
+wait-idle
+dump ran
+keys :run -p lr
+key Enter
+dump refused
+keys q
+KEYS
+    screen re
+    assert_line '^ redo +redo the edit undone$'
+    assert_line '^ rename +TASK NAME: rename it'
+    assert_line '^:re$'
+    screen cycled
+    assert_line '^▸replay +replay the past run shown'
+    assert_line '^:replay$'
+    screen fields
+    assert_line '^▸train.env$'
+    assert_line '^ train.expire$'
+    screen task
+    assert_line '^:invalidate train$'
+    screen asked
+    assert_out "invalidate train? (y/n)"
+    screen ran
+    assert_line '^run 2 ok in .*: 2 ran'
+    assert_eq "$(sql "SELECT count(*) FROM runs")" 2 "runs"
+    grep -q "lr=0.05" .sluice/views/*/model 2>/dev/null ||
+        grep -rqs "lr=0.05" .sluice || fail "the one-off parameter did not reach the task"
+    screen refused
+    assert_out "a run takes up to 5 -p NAME=VALUE"
+    sl status; assert_out "4 cached"
+}
+
+# Search selects as you type and counts the matches (it waited for Enter and said
+# nothing); Esc goes back to where it began; `/` in the help searches the help (it
+# searched the tasks behind it).
+test_tui_search_is_incremental_and_slash_in_help_searches_the_help() {
+    chain_flow
+    tui <<'KEYS'
+keys /t
+dump t
+keys r
+dump tr
+key Esc
+dump escaped
+keys /rep
+key Enter
+dump found
+keys ?
+keys /mouse
+dump help_typing
+key Enter
+dump help_found
+keys q
+keys q
+KEYS
+    screen t
+    assert_line '^/t   3 matches$'
+    assert_out "┃ ○ features"
+    screen tr
+    assert_line '^/tr   1 match$'
+    assert_out "┃ ○ train"
+    screen escaped
+    assert_out "┃ ○ load"
+    screen found
+    assert_out "┃ ○ report"
+    screen help_typing
+    assert_line '^/mouse   [0-9]+ lines?$'
+    screen help_found
+    assert_line '^ keys'
+    OUT_TEXT=$(printf "%s\n" "$OUT_TEXT" | sed -n 3p) # the first line of the pane
+    assert_out "mouse"
+}
+
+# The toast of a failed run names the task, its exit code and the line of its log that
+# says what went wrong; it and the history count failed and blocked apart (the history
+# said `failed 2` where the run said `1 failed 1 blocked`).
+test_tui_failed_run_toast_names_the_task_its_exit_code_and_error() {
+    chain_flow
+    write tasks/train.sh 'echo "epoch 1"; echo "ValueError: bad lr" >&2; echo "bye"; exit 3'
+    commit_all
+    tui <<'KEYS'
+keys R
+wait-idle
+dump ran
+keys H
+dump history
+key Esc
+keys t
+dump jumped
+keys q
+KEYS
+    screen ran
+    assert_line '^run 1 failed in [0-9.]+m?s: 2 ran 1 failed 1 blocked · train exited 3: ValueError: bad lr \(t goes to it\)$'
+    screen history
+    assert_line '^ +run +started +status +took +ran +hit +cut +failed +blocked +git'
+    assert_line '^ +1 +[0-9:]+ +failed +[0-9.]+m?s +2 +0 +0 +1 +1 '
+    screen jumped
+    assert_out "train: 1 of 1 failed"
+}
+
+# On a past run, ran, hit and cut off look different on every box (ran and hit were
+# both a green ✓), the help's legend has every glyph (`·` was missing), and F moves
+# the timeline to the moment the first task failed.
+test_tui_past_run_marks_ran_hit_cutoff_and_jumps_to_the_failure() {
+    chain_flow
+    sl run; assert_rc 0
+    echo '# tuned' >>tasks/train.sh
+    commit_all
+    sl run; assert_rc 0
+    write tasks/train.sh 'echo "ValueError: bad lr" >&2; exit 3'
+    commit_all
+    sl run
+    tui <<'KEYS'
+keys H
+keys j
+key Enter
+dump run2
+key Esc
+keys H
+key Enter
+keys F
+dump failure
+key Esc
+keys ?
+keys /States
+key Enter
+dump legend
+keys q
+keys q
+KEYS
+    screen run2
+    assert_out "┃ · load"
+    assert_out "│ ✓ features"
+    assert_out "│ ● train"
+    assert_out "│ ≡ report"
+    screen failure
+    assert_out "┃ ✗ train"
+    assert_line 'run 3 +event [0-9]+/[0-9]+ .*train failed'
+    screen legend
+    assert_out "● ran"
+    assert_out "· skipped"
+    assert_out "≡ cut off"
+}
+
+# The toast of an invalidation counts in the status bar's words: it said `820 tasks`
+# where the status bar said `822 invalidated` (tasks without a result have none to take
+# out).
+test_tui_invalidation_toast_agrees_with_the_status_bar() {
+    big_flow_with_a_failure
+    tui <<'KEYS'
+size 200 40
+keys /t911
+key Enter
+keys I
+keys y
+dump invalidated
+keys q
+KEYS
+    screen invalidated
+    local toast bar
+    toast=$(printf '%s\n' "$OUT_TEXT" | sed -n 's/^invalidation 1: \([0-9]*\) invalidated; [0-9]* of the [0-9]* had no result to take out (u undoes it)$/\1/p')
+    bar=$(printf '%s\n' "$OUT_TEXT" | sed -n 's/.* \([0-9]*\) invalidated .*/\1/p' | head -1)
+    [ -n "$toast" ] || fail "no invalidation toast in: $OUT_TEXT"
+    assert_eq "$toast" "$bar" "invalidated in the toast and in the status bar"
+}
+
+# On a past run the details said `skipped` (the run) where `w` said `invalidated`
+# (now), without saying which is which: both now say the state then and now.
+test_tui_past_run_details_and_why_say_then_and_now() {
+    chain_flow
+    sl run; assert_rc 0
+    sl invalidate train; assert_rc 0
+    tui <<'KEYS'
+keys H
+key Enter
+keys jj
+key Enter
+dump details
+key Esc
+keys w
+dump why
+key Esc
+key Esc
+keys q
+KEYS
+    screen details
+    assert_out "train  ● ran  (in the run shown; now invalidated)"
+    screen why
+    assert_out "in run 1: ● ran; now:"
+    assert_out "train: ⊗ invalidated"
 }

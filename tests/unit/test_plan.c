@@ -66,7 +66,7 @@ TEST(plan_cached_target_visits_nothing_upstream)
     size_t target = idx(ws, "c");
     struct plan p;
     struct err e;
-    REQUIRE(plan_for_targets(&p, &ws->keys, ws->db, ws->store, &target, 1, NULL, &e) == 0);
+    REQUIRE(plan_for_targets(&p, &ws->keys, ws->db, ws->store, NULL, &target, 1, NULL, &e) == 0);
     CHECK(p.lookups == 1);
     CHECK(p.nodes[idx(ws, "c")].action == PLAN_HIT);
     CHECK(p.nodes[idx(ws, "b")].action == PLAN_NONE);
@@ -76,7 +76,7 @@ TEST(plan_cached_target_visits_nothing_upstream)
 
     bool force[3] = {false, false, false};
     force[target] = true;
-    REQUIRE(plan_for_targets(&p, &ws->keys, ws->db, ws->store, &target, 1, force, &e) == 0);
+    REQUIRE(plan_for_targets(&p, &ws->keys, ws->db, ws->store, NULL, &target, 1, force, &e) == 0);
     CHECK(p.nodes[target].action == PLAN_RUN && p.nodes[target].cause == CAUSE_FORCED);
     CHECK(p.nodes[idx(ws, "b")].action == PLAN_RUN);
     plan_free(&p);
@@ -102,7 +102,7 @@ TEST(plan_missing_bytes_make_the_task_run)
     unlink(object);
     struct err e;
     struct plan p;
-    REQUIRE(plan_for_targets(&p, &ws->keys, ws->db, ws->store, &target, 1, NULL, &e) == 0);
+    REQUIRE(plan_for_targets(&p, &ws->keys, ws->db, ws->store, NULL, &target, 1, NULL, &e) == 0);
     CHECK(p.nodes[target].action == PLAN_RUN && p.nodes[target].cause == CAUSE_NOT_STORED);
     CHECK(p.nodes[idx(ws, "a")].action == PLAN_RUN);
     plan_free(&p);
@@ -123,7 +123,7 @@ TEST(plan_diamond_expands_only_misses)
     size_t target = idx(ws, "d");
     struct plan p;
     struct err e;
-    REQUIRE(plan_for_targets(&p, &ws->keys, ws->db, ws->store, &target, 1, NULL, &e) == 0);
+    REQUIRE(plan_for_targets(&p, &ws->keys, ws->db, ws->store, NULL, &target, 1, NULL, &e) == 0);
     CHECK(p.nodes[idx(ws, "d")].action == PLAN_RUN);
     CHECK(p.nodes[idx(ws, "b")].action == PLAN_HIT);
     CHECK(p.nodes[idx(ws, "c")].action == PLAN_RUN);

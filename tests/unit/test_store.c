@@ -194,6 +194,32 @@ static size_t view_diffs(struct store *s, const struct output *o, char **first)
     return n;
 }
 
+/* A manifest from a remote names what sluice writes under a view: nothing may leave it. */
+TEST(store_manifest_check_refuses_paths_leaving_the_output)
+{
+    static const char *const digest =
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    char *good = xasprintf("sluice-manifest 1\nd sub\nf %s 1 sub/a\nl a l\n", digest);
+    struct err e;
+    CHECK(store_manifest_check(good, &e) == 0);
+    free(good);
+    const char *const bad_paths[] = {"../a", "/etc/passwd", "a/../../b", "./a", "a//b", ".",
+                                     "sub/.."};
+    for (size_t i = 0; i < sizeof bad_paths / sizeof *bad_paths; i++) {
+        char *m = xasprintf("sluice-manifest 1\nf %s 1 %s\n", digest, bad_paths[i]);
+        if (store_manifest_check(m, &e) == 0)
+            t_fail(__FILE__, __LINE__, "manifest path %s was accepted", bad_paths[i]);
+        free(m);
+    }
+    const char *const bad[] = {
+        "sluice-manifest 1\nl ../../etc x\n", "sluice-manifest 1\nl /etc x\n",
+        "sluice-manifest 1\nf ../../../../../../../../../../../../../../../../../../../../../../tmp/e 1 x\n",
+        "sluice-manifest 1\nf 0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef 1 x\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (store_manifest_check(bad[i], &e) == 0)
+            t_fail(__FILE__, __LINE__, "manifest %s was accepted", bad[i]);
+}
+
 TEST(store_view_check_sees_extra_replaced_and_missing_entries_and_store_view_rebuilds)
 {
     struct store *s = open_store();
