@@ -493,7 +493,7 @@ static int parse_edge(struct expansion *x, const struct rawtask *t, const char *
                      "%s:%d:%d: task %s: \"after\" %s: %s has %zu matrix variable%s, the "
                      "pattern gives %zu",
                      x->path, t->line, t->col, t->name, name, ed->u->base, ed->u->n_vars,
-                     ed->u->n_vars == 1 ? "" : "s", parts.n);
+                     ed->u->n_vars == 1 ? "" : "s", (size_t)parts.n);
     for (size_t j = 0; rc == 0 && j < parts.n; j++)
         if (strcmp(parts.v[j], "*") != 0 && value_index(&ed->u->vars[j], parts.v[j]) < 0)
             rc = err_set(x->e,
