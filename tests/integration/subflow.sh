@@ -111,7 +111,9 @@ test_subflow_inner_task_names_are_checked() {
     sed -i 's|"after": \["S/clean"\]|"after": ["S/nope"]|' flow.json
     sl run; assert_rc 2
     assert_out 'flow.json: task use: "after" names unknown task "S/nope"'
-    sed -i 's|"after": \["S/nope"\]|"after": ["use/clean"]|' flow.json
+    sed -i 's|"after": \["S/nope"\]|"after": ["S/sotr"]|' flow.json
+    sl run; assert_rc 2; assert_out 'unknown task "S/sotr" (did you mean "S/sort"?)'
+    sed -i 's|"after": \["S/sotr"\]|"after": ["use/clean"]|' flow.json
     sl run; assert_rc 2
     assert_out '"after" names unknown task "use/clean"'
 }
