@@ -646,7 +646,7 @@ static int unknown_after(struct loader *L, const struct scope *s, const size_t *
     const char *inner = near_inner(L, s, sorted, name);
     if (inner)
         return err_set(L->e,
-                       "%s: task %s: "after" names unknown task \"%s\" (did you mean \"%s\"?)",
+                       "%s: task %s: \"after\" names unknown task \"%s\" (did you mean \"%s\"?)",
                        s->path, task, name, inner);
     const char *best = NULL;
     size_t best_d = (size_t)-1;
