@@ -61,7 +61,7 @@ static char *label(const struct dag *d, size_t i, bool ascii)
         return xasprintf("%s %s %s (%zu)", glyph, ascii ? ">" : "▸", name, n->members);
     /* "map ×3: 2 ✓ 1 ○" */
     struct sb b = {0};
-    sb_addf(&b, "%s %s %s%zu:", glyph, name, ascii ? "x" : "×", n->members);
+    sb_addf(&b, "%s %s %s%zu:", glyph, name, ascii ? "x" : "×", n->instances);
     for (int s = 0; s < ST_N_STATES; s++)
         if (d->counts[i][s])
             sb_addf(&b, " %zu %s", d->counts[i][s], term_glyph(&t, state_name((enum node_state)s)));
@@ -243,7 +243,7 @@ int cmd_dag(struct cli *c, int argc, char **argv)
         bool *collapsed = xcalloc(ws->flow->n_groups + 1, sizeof *collapsed);
         for (size_t g = 0; g < ws->flow->n_groups; g++)
             collapsed[g] = collapse;
-        graphview_build_matrix(ws->flow, collapsed, collapse, -1, &d.view);
+        graphview_build_matrix(ws->flow, collapsed, collapse, NULL, -1, &d.view);
         free(collapsed);
         node_states(&d);
         if (fmt == DOT)

@@ -7,7 +7,9 @@
 #include "term.h"
 #include "workspace.h"
 
-static void print_json(const struct workspace *ws, const struct task_status *st)
+/* `status TARGET...` shows the targets and what they need (shown: NULL for every task):
+ * a task outside that has no state relative to them, and "skipped" would say what is false. */
+static void print_json(const struct workspace *ws, const struct task_status *st, const bool *shown)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON *flow = cJSON_AddObjectToObject(root, "flow");
@@ -17,6 +19,8 @@ static void print_json(const struct workspace *ws, const struct task_status *st)
     cJSON *tasks = cJSON_AddArrayToObject(root, "tasks");
     for (size_t i = 0; i < ws->flow->n_tasks; i++) {
         size_t t = ws->flow->order[i];
+        if (shown && !shown[t])
+            continue;
         const struct task *task = &ws->flow->tasks[t];
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", task->name);
@@ -43,7 +47,7 @@ static void print_json(const struct workspace *ws, const struct task_status *st)
     cJSON_Delete(root);
 }
 
-static void print_table(const struct workspace *ws, const struct task_status *st)
+static void print_table(const struct workspace *ws, const struct task_status *st, const bool *shown)
 {
     struct term t;
     term_detect(&t, stdout);
@@ -60,6 +64,8 @@ static void print_table(const struct workspace *ws, const struct task_status *st
     printf("flow %s (%s), store %s\n", ws->flow->name, ws->flow->path, store_root(ws->store));
     for (size_t i = 0; i < ws->flow->n_tasks; i++) {
         size_t k = ws->flow->order[i];
+        if (shown && !shown[k])
+            continue;
         const char *word = state_name(st[k].state);
         counts[st[k].state]++;
         printf("  %s%s %-*s%s %-*s", term_color(&t, word), term_glyph(&t, word), word_width, word,
@@ -104,10 +110,12 @@ int cmd_status(struct cli *c, int argc, char **argv)
         code = EXIT_USAGE;
     }
     if (code == EXIT_OK) {
+        bool *shown = argc > optind ? flow_closure(ws->flow, targets, n_targets, false) : NULL;
         if (json)
-            print_json(ws, st);
+            print_json(ws, st, shown);
         else
-            print_table(ws, st);
+            print_table(ws, st, shown);
+        free(shown);
     }
     if (ws)
         status_free(st, ws->flow->n_tasks);

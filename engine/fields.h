@@ -3,7 +3,8 @@
  * TASK_FIELDS(X) names every task field once, in the README's order (which is also
  * the order flowedit places a new field among existing ones). A row is
  *   X(ID, "name", KIND, VALUES, "form label", WHERE, KEY)
- * KIND: the JSON shape a typed value becomes (flowedit); VALUES: what completes a
+ * KIND: the JSON shape a typed value becomes (flowedit; FIELD_LISTS: an object of
+ * lists or "{params.X}", typed `VAR=A, B; VAR={params.X}`); VALUES: what completes a
  * value (the TUI); label: the TUI form's label, NULL when no form shows it; WHERE:
  * FIELD_TASK (a task with "run"), FIELD_NODE (a sub-flow node) or FIELD_BOTH; KEY:
  * whether the field is part of the task's key (keys.c encodes exactly those, and
@@ -19,7 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum field_kind { FIELD_STRING, FIELD_LIST, FIELD_BOOL, FIELD_OBJECT, FIELD_ANY };
+enum field_kind { FIELD_STRING, FIELD_LIST, FIELD_BOOL, FIELD_OBJECT, FIELD_LISTS, FIELD_ANY };
 enum field_values { VALUES_ANY, VALUES_TASKS, VALUES_PATHS, VALUES_KEEP, VALUES_BOOL };
 enum field_where { FIELD_TASK = 1, FIELD_NODE = 2, FIELD_BOTH = 3 };
 
@@ -41,7 +42,7 @@ enum field_where { FIELD_TASK = 1, FIELD_NODE = 2, FIELD_BOTH = 3 };
     X(executor,     "executor",     FIELD_STRING, VALUES_ANY,   "executor",     FIELD_TASK, false) \
     X(outputs,      "outputs",      FIELD_LIST,   VALUES_ANY,   "outputs",      FIELD_TASK, true)  \
     X(cpus,         "cpus",         FIELD_ANY,    VALUES_ANY,   "cpus",         FIELD_TASK, false) \
-    X(matrix,       "matrix",       FIELD_OBJECT, VALUES_ANY,   NULL,           FIELD_BOTH, false) \
+    X(matrix,       "matrix",       FIELD_LISTS,  VALUES_ANY,   "matrix",       FIELD_BOTH, false) \
     X(description,  "description",  FIELD_STRING, VALUES_ANY,   "description",  FIELD_BOTH, false)
 
 #define FLOW_FIELDS(X)                                \

@@ -145,38 +145,8 @@ static int check_vars(struct loader *L, const struct scope *s, const struct rawt
 
 /* --- parameters ----------------------------------------------------------------------------- */
 
-/* A list parameter's override: a JSON list of scalars, or values separated by commas
- * (each as flowfile_param_value() takes it); NULL when it is neither. */
-static cJSON *list_value(const char *text)
-{
-    cJSON *j = text[0] == '[' ? flowfile_json(text) : NULL;
-    if (j) {
-        const cJSON *it;
-        bool ok = cJSON_IsArray(j) && j->child;
-        cJSON_ArrayForEach(it, j)
-        {
-            ok = ok && (cJSON_IsString(it) || flowfile_is_number(it) || cJSON_IsBool(it));
-        }
-        if (!ok)
-            cJSON_Delete(j);
-        return ok ? j : NULL;
-    }
-    if (!text[0])
-        return NULL;
-    j = cJSON_CreateArray();
-    for (const char *p = text;;) {
-        size_t n = strcspn(p, ",");
-        char *one = xstrndup(p, n);
-        cJSON_AddItemToArray(j, flowfile_param_value(one));
-        free(one);
-        if (!p[n])
-            break;
-        p += n + 1;
-    }
-    return j;
-}
-
-/* `name=value`: the value as flowfile_param_value() takes it (a list's: list_value()). */
+/* `name=value`: the value as flowfile_param_value() takes it (a list's:
+ * flowfile_list_value()). */
 static int apply_override(struct loader *L, const struct scope *s, const char *ov)
 {
     const char *eq = strchr(ov, '=');
@@ -197,10 +167,10 @@ static int apply_override(struct loader *L, const struct scope *s, const char *o
         return -1;
     }
     cJSON *v = cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(s->params, name))
-                   ? list_value(eq + 1)
+                   ? flowfile_list_value(eq + 1)
                    : flowfile_param_value(eq + 1);
     if (!v) {
-        err_set(L->e, "parameter %s is a list: give it as A,B,C or a JSON list of scalars",
+        err_set(L->e, "parameter %s is a list: give it as A,B,C, [A, B, C] or a JSON list of scalars",
                 name);
         free(name);
         return -1;
@@ -1377,6 +1347,25 @@ static size_t find_instances_inside(const struct flow *f, const char *name, size
         }
     }
     return n;
+}
+
+bool *flow_closure(const struct flow *f, const size_t *tasks, size_t n, bool downstream)
+{
+    bool *mark = xcalloc(f->n_tasks + 1, sizeof *mark);
+    for (size_t i = 0; i < n; i++)
+        mark[tasks[i]] = true;
+    /* One pass in topological order (or its reverse) closes the set. */
+    for (size_t k = 0; k < f->n_tasks; k++) {
+        size_t i = f->order[downstream ? k : f->n_tasks - 1 - k];
+        const struct task *t = &f->tasks[i];
+        for (size_t j = 0; j < t->n_deps; j++) {
+            if (downstream && mark[t->deps[j]])
+                mark[i] = true;
+            else if (!downstream && mark[i])
+                mark[t->deps[j]] = true;
+        }
+    }
+    return mark;
 }
 
 size_t flow_find_all(const struct flow *f, const char *name, size_t **out)

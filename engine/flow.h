@@ -139,6 +139,9 @@ long flow_find(const struct flow *f, const char *name);
  * sub-flow node's instances), else for "prep/clean" every prep@.../clean, in name order. Returns how many
  * (0: none, *out NULL); caller frees *out. */
 size_t flow_find_all(const struct flow *f, const char *name, size_t **out);
+/* A mark per task of f: the n tasks given and every task upstream of them (downstream,
+ * when `downstream`). Caller frees. */
+bool *flow_closure(const struct flow *f, const size_t *tasks, size_t n, bool downstream);
 /* Fails with "PATH: no task named "NAME"", adding "(did you mean "T"?)" with the
  * task or sub-flow node whose name is nearest, when one is near enough. */
 int flow_no_task(const struct flow *f, const char *name, struct err *e);

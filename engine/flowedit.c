@@ -17,6 +17,7 @@ enum kind {
     K_LIST = FIELD_LIST,
     K_BOOL = FIELD_BOOL,
     K_OBJECT = FIELD_OBJECT,
+    K_LISTS = FIELD_LISTS,
     K_ANY = FIELD_ANY
 };
 
@@ -539,6 +540,25 @@ static char *scalar_text(const cJSON *j)
     return s ? s : cJSON_PrintUnformatted(j);
 }
 
+/* A matrix as typed: "sample={params.samples}; lr=0.01, 0.1"; false when some value
+ * is neither a string nor a list of scalars. */
+static bool lists_text(const cJSON *j, struct sb *b)
+{
+    for (const cJSON *c = j->child; c; c = c->next) {
+        if (!cJSON_IsString(c) && !(cJSON_IsArray(c) && all_scalars(c)))
+            return false;
+        sb_addf(b, "%s%s=", c == j->child ? "" : "; ", c->string);
+        if (cJSON_IsString(c))
+            sb_adds(b, c->valuestring);
+        for (const cJSON *v = cJSON_IsArray(c) ? c->child : NULL; v; v = v->next) {
+            char *t = scalar_text(v);
+            sb_addf(b, "%s%s", v == c->child ? "" : ", ", t);
+            free(t);
+        }
+    }
+    return true;
+}
+
 /* A value as EDIT_SET takes it back. */
 static char *value_text(const cJSON *j, enum kind kind)
 {
@@ -559,6 +579,9 @@ static char *value_text(const cJSON *j, enum kind kind)
         }
         return sb_take(&b);
     }
+    if (cJSON_IsObject(j) && kind == K_LISTS && lists_text(j, &b))
+        return sb_take(&b);
+    sb_free(&b);
     if (cJSON_IsString(j) || cJSON_IsBool(j))
         return flowfile_scalar_text(j);
     char *s = cJSON_PrintUnformatted(j);
@@ -722,6 +745,31 @@ static cJSON *parse_pairs(struct editing *x, const char *what, const char *field
     return o;
 }
 
+/* "VAR=A, B; VAR={params.X}" as a matrix: each value a list (see flowfile_list_value())
+ * or, when it is one {...} reference, that string. */
+static cJSON *parse_lists(struct editing *x, const char *what, const char *field,
+                          const char *text)
+{
+    cJSON *pairs = parse_pairs(x, what, field, text);
+    for (cJSON *c = pairs ? pairs->child : NULL, *next; c; c = next) {
+        next = c->next;
+        const char *v = c->valuestring;
+        if (v[0] == '{' && v[strlen(v) - 1] == '}' && !strchr(v + 1, '{'))
+            continue;
+        cJSON *list = flowfile_list_value(v);
+        if (!list) {
+            err_set(x->e, "%s: %s: %s: %s has no values (give A, B or {params.NAME})",
+                    x->d->path, what, field, c->string);
+            cJSON_Delete(pairs);
+            return NULL;
+        }
+        char *key = xstrdup(c->string);
+        cJSON_ReplaceItemInObjectCaseSensitive(pairs, key, list);
+        free(key);
+    }
+    return pairs;
+}
+
 static cJSON *parse_list(const char *text)
 {
     cJSON *a = cJSON_CreateArray();
@@ -750,6 +798,8 @@ static cJSON *parse_value(struct editing *x, const char *what, const char *field
                                             : cJSON_CreateString(text);
     case K_OBJECT:
         return parse_pairs(x, what, field, text);
+    case K_LISTS:
+        return parse_lists(x, what, field, text);
     case K_ANY:
         break;
     }
@@ -1044,7 +1094,13 @@ static int edit_param(struct editing *x, const char *name, const char *value)
     if (!value && !cur)
         return err_set(x->e, "%s: no parameter named %s", x->d->path, name);
     cJSON *v = NULL;
-    if (value) {
+    if (value && (cJSON_IsArray(cur) || (value[0] == '[' && value[strlen(value) - 1] == ']'))) {
+        /* a list: A,B or [A, B] */
+        v = flowfile_list_value(value);
+        if (!v)
+            return err_set(x->e, "%s: parameter %s is a list: give it as A,B,C or [A, B, C]",
+                           x->d->path, name);
+    } else if (value) {
         v = flowfile_param_value(value); /* as `-p NAME=VALUE` takes it */
     }
     put(x->d, x->s, IN_PARAMS, name, v, -1);

@@ -239,6 +239,51 @@ cJSON *flowfile_param_value(const char *text)
     return cJSON_CreateString(text);
 }
 
+/* "[A, B]" that is not JSON: the values between the brackets. */
+static char *bracketed(const char *text)
+{
+    size_t n = strlen(text);
+    return n >= 2 && text[0] == '[' && text[n - 1] == ']' ? xstrndup(text + 1, n - 2) : NULL;
+}
+
+cJSON *flowfile_list_value(const char *text)
+{
+    cJSON *j = text[0] == '[' ? flowfile_json(text) : NULL;
+    if (j) {
+        const cJSON *it;
+        bool ok = cJSON_IsArray(j) && j->child;
+        cJSON_ArrayForEach(it, j)
+        {
+            ok = ok && (cJSON_IsString(it) || flowfile_is_number(it) || cJSON_IsBool(it));
+        }
+        if (!ok)
+            cJSON_Delete(j);
+        return ok ? j : NULL;
+    }
+    char *inner = bracketed(text);
+    if (inner) {
+        j = inner[strspn(inner, " ")] ? flowfile_list_value(inner) : NULL;
+        free(inner);
+        return j;
+    }
+    if (!text[0])
+        return NULL;
+    j = cJSON_CreateArray();
+    for (const char *p = text;;) {
+        size_t n = strcspn(p, ",");
+        while (n && p[n - 1] == ' ')
+            n--;
+        char *one = xstrndup(p, n);
+        cJSON_AddItemToArray(j, flowfile_param_value(one));
+        free(one);
+        p += strcspn(p, ",");
+        if (!*p)
+            break;
+        p += 1 + strspn(p + 1, " ");
+    }
+    return j;
+}
+
 char *flowfile_scalar_text(const cJSON *j)
 {
     if (cJSON_IsString(j))

@@ -107,6 +107,10 @@ struct cJSON *flowfile_json(const char *text);
  * kept exactly: a number when all of it is one JSON number, true or false, a JSON
  * string literal ("\"x\"" is x), anything else the string as typed ("5abc"). */
 struct cJSON *flowfile_param_value(const char *text);
+/* A list parameter's value: a JSON list of scalars, `[A, B]`, or values separated by
+ * commas (`A,B`; spaces after a comma are dropped), each as flowfile_param_value()
+ * takes it; NULL when it is none of these or empty. Caller frees. */
+struct cJSON *flowfile_list_value(const char *text);
 /* The text a scalar JSON value substitutes as (strings raw, numbers as written,
  * true, false), or NULL. Caller frees. */
 char *flowfile_scalar_text(const struct cJSON *j);

@@ -18,21 +18,11 @@ size_t *invalidate_select_all(const struct workspace *ws, const size_t *tasks, s
                               enum invalidate_scope scope, size_t *n)
 {
     const struct flow *f = ws->flow;
-    bool *mark = xcalloc(f->n_tasks, sizeof *mark);
+    bool *mark = scope == INVALIDATE_TASK
+                     ? xcalloc(f->n_tasks + 1, sizeof *mark)
+                     : flow_closure(f, tasks, n_tasks, scope == INVALIDATE_DOWNSTREAM);
     for (size_t i = 0; i < n_tasks; i++)
         mark[tasks[i]] = true;
-    /* One pass in topological order (or its reverse) closes the set. */
-    for (size_t k = 0; k < f->n_tasks; k++) {
-        if (scope == INVALIDATE_DOWNSTREAM) {
-            const struct task *t = &f->tasks[f->order[k]];
-            for (size_t j = 0; j < t->n_deps && !mark[f->order[k]]; j++)
-                mark[f->order[k]] = mark[t->deps[j]];
-        } else if (scope == INVALIDATE_UPSTREAM) {
-            size_t i = f->order[f->n_tasks - 1 - k];
-            for (size_t j = 0; mark[i] && j < f->tasks[i].n_deps; j++)
-                mark[f->tasks[i].deps[j]] = true;
-        }
-    }
     size_t *out = xcalloc(f->n_tasks + 1, sizeof *out);
     *n = 0;
     for (size_t i = 0; i < n_tasks; i++) {

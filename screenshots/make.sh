@@ -63,10 +63,10 @@ keys / b a s e l i n e Enter w
 wait_for "code tasks/baseline.py changed"
 shot 4-stale-why
 keys Escape
-tmux -S "$SOCK" resize-window -y 42 # the whole help at once
+tmux -S "$SOCK" resize-window -y 60 # the graph keys of the help at once
 keys '?'
-wait_for "Keys here:"
-ROWS=42 shot 5-help
+wait_for "q +quit"
+ROWS=60 shot 5-help
 keys Escape
 tmux -S "$SOCK" resize-window -y $ROWS
 keys R
@@ -90,3 +90,22 @@ keys Escape Tab / a Enter
 wait_for "tasks [0-9]+ of [0-9]+"
 shot 9-list
 keys Escape Escape q
+
+# A matrix flow (examples/samples, with only map@A run so far): its matrix
+# tasks as one box each, with their instances per state.
+cp -r "$ROOT/examples/samples" "$WORK/samples"
+rm -rf "$WORK/samples/.sluice"
+cd "$WORK/samples"
+git init -q . && git add -A && git -c user.name=demo -c user.email=demo@example.com commit -qm samples
+"$SLUICE" run map@A >/dev/null
+tmux -S "$SOCK" kill-server 2>/dev/null || true
+tmux -S "$SOCK" new-session -d -x $COLS -y $ROWS \
+    "LC_ALL=C.UTF-8 TERM=xterm-256color '$SLUICE' tui"
+wait_for "map ×2"
+keys '+'
+wait_for "map@B"
+keys '-'
+wait_for "map ×2"
+shot 10-matrix
+keys q
+

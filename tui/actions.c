@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "actions.h"
+#include "group.h"
 #include "draw.h"
 #include "look.h"
 #include "panes.h"
@@ -180,6 +181,8 @@ static void act_DETAIL(struct app *a, const struct strv *args)
     if (!have_selection(a))
         return;
     const struct view_node *v = &a->m.view.nodes[a->m.sel];
+    if (group_expand(&a->m, (size_t)a->m.sel))
+        return;
     if (v->task < 0) {
         set_collapsed(a, v->group, false);
         return;
@@ -409,6 +412,8 @@ static void act_RUN(struct app *a, const struct strv *args)
         app_message(a, "no task named \"%s\"", args->v[0]);
     else if (task_given)
         start(a, args->v[0]);
+    else if (have_selection(a) && group_is(&a->m, (size_t)a->m.sel))
+        start(a, model_node_name(&a->m, (size_t)a->m.sel)); /* a matrix task: every instance */
     else if (have_selection(a))
         start(a, a->m.ws->flow->tasks[selected_task(a)].name);
 }
@@ -472,7 +477,14 @@ static void ask_invalidate(struct app *a, const struct strv *args, enum invalida
     if (!have_selection(a))
         return;
     free(a->pending);
-    a->pending = invalidate_select(a->m.ws, selected_task(a), scope, &a->n_pending);
+    const struct graphview *view = &a->m.view;
+    size_t sel = (size_t)a->m.sel;
+    if (group_is(&a->m, sel)) /* a matrix task: every instance */
+        a->pending = invalidate_select_all(a->m.ws, view->members + view->member_at[sel],
+                                           view->member_at[sel + 1] - view->member_at[sel],
+                                           scope, &a->n_pending);
+    else
+        a->pending = invalidate_select(a->m.ws, selected_task(a), scope, &a->n_pending);
     struct sb q = {0};
     sb_adds(&q, "invalidate ");
     for (size_t i = 0; i < a->n_pending; i++) {
@@ -597,19 +609,16 @@ static void act_FOCUS(struct app *a, const struct strv *args)
 
 static void act_EXPAND(struct app *a, const struct strv *args)
 {
-    if (have_selection(a) && a->m.view.nodes[a->m.sel].task < 0)
+    if (!have_selection(a) || group_expand(&a->m, (size_t)a->m.sel))
+        return;
+    if (a->m.view.nodes[a->m.sel].task < 0)
         set_collapsed(a, a->m.view.nodes[a->m.sel].group, false);
 }
 
 static void act_COLLAPSE(struct app *a, const struct strv *args)
 {
-    if (!have_selection(a))
-        return;
-    int g = a->m.ws->flow->tasks[selected_task(a)].group;
-    if (g < 0)
-        app_message(a, "not in a sub-flow");
-    else
-        set_collapsed(a, g, true);
+    if (have_selection(a) && !group_collapse_around(&a->m, (size_t)a->m.sel))
+        app_message(a, "not in a sub-flow or an expanded matrix task");
 }
 
 static void act_DIRECTION(struct app *a, const struct strv *args)
@@ -685,7 +694,9 @@ static const char *selected_in_file(struct app *a)
         return NULL;
     const struct view_node *v = &a->m.view.nodes[a->m.sel];
     const struct flow *f = a->m.ws->flow;
-    int g = v->task >= 0 ? f->tasks[v->task].group : f->groups[v->group].parent;
+    int g = group_is(&a->m, (size_t)a->m.sel) ? group_defined_in(&a->m, (size_t)a->m.sel)
+            : v->task >= 0                      ? f->tasks[v->task].group
+                                                : f->groups[v->group].parent;
     if (g < 0)
         return model_node_name(&a->m, (size_t)a->m.sel);
     char *path = path_normalize(f->groups[g].path, false);

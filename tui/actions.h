@@ -42,7 +42,8 @@
     X(SIBLING, "sibling", C_GRAPH, '}', 0, "", "the next task of its layer (cycles)", false)       \
     X(FIRST, "first", C_GRAPH, 'g', KEY_HOME, "", "the first task", false)                         \
     X(LAST, "last", C_GRAPH, 'G', KEY_END, "", "the last task", false)                             \
-    X(DETAIL, "detail", C_SEL, '\n', KEY_ENTER, "", "details (on a sub-flow: expand it)", true)    \
+    X(DETAIL, "detail", C_SEL, '\n', KEY_ENTER, "", "details (on a sub-flow or matrix: expand)",   \
+      true)                                                                                        \
     X(LIST, "list", C_GRAPH, '\t', 0, "", "the task list beside the graph, with the keys", true)   \
     X(RUN, "run", C_SEL, 'r', 0, "TASK OPTIONS...",                                                \
       "run it and what it needs (-p NAME=VALUE: for this run)", true)                              \
@@ -76,8 +77,8 @@
     X(NEXT, "next", C_SEL, 'n', 0, "", "the next match", false)                                    \
     X(PREV, "previous", C_SEL, 'N', 0, "", "the previous match", false)                            \
     X(FOCUS, "focus", C_SEL, 'f', 0, "", "only its ancestors and descendants", false)              \
-    X(EXPAND, "expand", C_SEL, '+', 0, "", "expand the sub-flow", false)                           \
-    X(COLLAPSE, "collapse", C_SEL, '-', 0, "", "collapse the sub-flow the task is in", false)      \
+    X(EXPAND, "expand", C_SEL, '+', 0, "", "expand the sub-flow or matrix task", false)            \
+    X(COLLAPSE, "collapse", C_SEL, '-', 0, "", "fold the sub-flow or matrix task it is in", false) \
     X(DIRECTION, "direction", C_GRAPH, 'd', 0, "", "top-down, left-to-right or automatic", false)  \
     X(PAN_LEFT, "pan-left", C_GRAPH, '<', KEY_SLEFT, "", "scroll the picture left", false)         \
     X(PAN_RIGHT, "pan-right", C_GRAPH, '>', KEY_SRIGHT, "", "scroll the picture right", false)     \

@@ -5,6 +5,7 @@
 #include <wchar.h>
 
 #include "actions.h"
+#include "group.h"
 #include "look.h"
 #include "panes.h"
 #include "tasklist.h"
@@ -161,6 +162,14 @@ static void draw_box(const struct app *a, const struct view *v, size_t i)
     char name[256];
     snprintf(name, sizeof name, "%s", m->labels[i]);
     put(v, b->x + 4, b->y + 1, name, label);
+    if (group_is(m, i)) { /* "map ×3: 2 ✓ 1 ○" */
+        int at = b->x + 4 + layout_text_width(name);
+        char counts[160];
+        group_counts(m, i, b->x + b->w - 2 - (at + 2), counts, sizeof counts);
+        put(v, at, b->y + 1, ":", label);
+        put(v, at + 2, b->y + 1, counts, label);
+        return;
+    }
     char note[32];
     model_note(m, i, note, sizeof note);
     if (note[0])

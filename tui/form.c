@@ -10,7 +10,7 @@
 
 /* The quick form that adds a task: its name, then these fields of the table. */
 static const enum task_field_id add_fields[] = {TASK_FIELD_run, TASK_FIELD_code,
-                                                TASK_FIELD_after};
+                                                TASK_FIELD_after, TASK_FIELD_matrix};
 
 static void add_field(struct form *f, const char *label, const char *field,
                       enum complete_kind complete)

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <unistd.h>
 
+#include "group.h"
 #include "history.h"
 #include "look.h"
 #include "runs.h"
@@ -208,6 +209,7 @@ void model_close(struct model *m)
         status_free(m->st, m->ws->flow->n_tasks);
     workspace_close(m->ws);
     free(m->collapsed);
+    strmap_free(&m->open_matrix, NULL);
     free(m->error);
     free(m->flow_path);
     memset(m, 0, sizeof *m);
@@ -409,7 +411,34 @@ void model_past_label(const struct model *m, char *buf, size_t n)
 const char *model_node_name(const struct model *m, size_t i)
 {
     const struct view_node *n = &m->view.nodes[i];
+    if (group_is(m, i))
+        return group_name(m, i);
     return n->task >= 0 ? m->ws->flow->tasks[n->task].name : m->ws->flow->groups[n->group].name;
+}
+
+/* Every matrix task's base name is a key of open_matrix (shown collapsed: NULL). */
+static void note_matrix_bases(struct model *m)
+{
+    for (size_t i = 0; i < m->view.n; i++) {
+        if (!group_is(m, i))
+            continue;
+        size_t inst;
+        const char *first = m->ws->flow->tasks[m->view.nodes[i].first].name;
+        char *base = xstrndup(first, graphview_matrix_base(first, &m->open_matrix, &inst));
+        if (!strmap_key(&m->open_matrix, base))
+            strmap_put(&m->open_matrix, base, NULL);
+        free(base);
+    }
+}
+
+static char *node_label(const struct model *m, size_t i)
+{
+    if (group_is(m, i))
+        return group_label(m, i);
+    if (m->view.nodes[i].task >= 0)
+        return xstrdup(model_node_name(m, i));
+    return xasprintf("%s %s (%zu)", m->ascii ? "+" : "▸", model_node_name(m, i),
+                     m->view.nodes[i].members);
 }
 
 void model_relayout(struct model *m)
@@ -417,18 +446,20 @@ void model_relayout(struct model *m)
     free_picture(m);
     if (!m->ws)
         return;
-    graphview_build(m->ws->flow, m->collapsed, m->focus, &m->view);
+    graphview_build_matrix(m->ws->flow, m->collapsed, true, &m->open_matrix, m->focus, &m->view);
+    note_matrix_bases(m);
     size_t n = m->view.n;
     m->labels = xcalloc(n + 1, sizeof *m->labels);
     m->marked = xcalloc(n + 1, sizeof *m->marked);
     int *width = xcalloc(n + 1, sizeof *width), *label_w = xcalloc(n + 1, sizeof *label_w);
     int common = 0;
     for (size_t i = 0; i < n; i++) {
-        const struct view_node *v = &m->view.nodes[i];
-        m->labels[i] = v->task >= 0 ? xstrdup(model_node_name(m, i))
-                                    : xasprintf("%s %s (%zu)", m->ascii ? "+" : "▸",
-                                                model_node_name(m, i), v->members);
+        m->labels[i] = node_label(m, i);
         label_w[i] = layout_text_width(m->labels[i]);
+        if (group_is(m, i)) { /* the counts go after the label, partly in the note's room */
+            int extra = group_counts_room(m, i) - NOTE_W;
+            label_w[i] += extra > 0 ? extra : 0;
+        }
         common = label_w[i] > common && label_w[i] <= UNIFORM_MAX ? label_w[i] : common;
     }
     /* Short names share one box width so rows line up; borders, padding, glyph and the
@@ -448,10 +479,12 @@ void model_relayout(struct model *m)
 size_t model_task(const struct model *m, size_t i)
 {
     const struct view_node *v = &m->view.nodes[i];
+    if (group_is(m, i))
+        return group_task(m, i);
     return v->task >= 0 ? (size_t)v->task : m->ws->flow->groups[v->group].output;
 }
 
-static const char *task_state(const struct model *m, size_t t)
+const char *model_task_state(const struct model *m, size_t t)
 {
     if (m->past_run) {
         if (m->past_live[t] != LIVE_NONE)
@@ -467,16 +500,18 @@ const char *model_state(const struct model *m, size_t i)
 {
     const struct view_node *v = &m->view.nodes[i];
     if (v->task >= 0)
-        return task_state(m, (size_t)v->task);
+        return model_task_state(m, (size_t)v->task);
+    if (group_is(m, i))
+        return group_state(m, i);
     /* A collapsed sub-flow: running if any member runs, else its members' merged state. */
     const struct group *g = &m->ws->flow->groups[v->group];
     enum node_state merged = ST_CACHED;
     for (size_t t = g->first; t < g->end; t++) {
-        if (strcmp(task_state(m, t), "running") == 0)
+        if (strcmp(model_task_state(m, t), "running") == 0)
             return "running";
         merged = t == g->first ? m->st[t].state : status_merge(merged, m->st[t].state);
     }
-    return m->past_run || m->run_going ? task_state(m, g->output) : state_name(merged);
+    return m->past_run || m->run_going ? model_task_state(m, g->output) : state_name(merged);
 }
 
 void model_note(const struct model *m, size_t i, char *buf, size_t n)
@@ -515,8 +550,8 @@ const char *model_state_word(size_t k)
 size_t model_count_state(const struct model *m, const char *state)
 {
     size_t c = 0;
-    for (size_t i = 0; i < m->view.n; i++)
-        c += strcmp(model_state(m, i), state) == 0;
+    for (size_t t = 0; t < n_tasks(m); t++)
+        c += m->view.of_task[t] >= 0 && strcmp(model_task_state(m, t), state) == 0;
     return c;
 }
 

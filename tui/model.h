@@ -59,6 +59,7 @@ struct model {
 
     /* The picture. */
     bool *collapsed; /* per sub-flow */
+    struct strmap open_matrix; /* matrix tasks showing their instances (see group.h) */
     long focus;      /* a task index, or -1 */
     bool dir_auto;
     enum layout_dir dir;
@@ -118,16 +119,21 @@ void model_leave_past(struct model *m);
 /* "event 5/23 +1.2s: train ran" for the moment shown. */
 void model_past_label(const struct model *m, char *buf, size_t n);
 
-/* The word for view node i's state as shown now ("running", "cached"...). */
+/* The word for task t's state as shown now ("running", "cached"...). */
+const char *model_task_state(const struct model *m, size_t t);
+/* The word for view node i's state as shown now. */
 const char *model_state(const struct model *m, size_t i);
-/* The task a view node stands for (a collapsed sub-flow: its output task). */
+/* The task a view node stands for (a collapsed sub-flow: its output task; a collapsed
+ * matrix task: its worst instance). */
 size_t model_task(const struct model *m, size_t i);
 /* A short note for view node i: elapsed or run time, its job number while a scheduler
  * queues it ("#42"), or the output size. */
 void model_note(const struct model *m, size_t i, char *buf, size_t n);
-/* Counts of view nodes per state word, as "3 cached  1 stale  2 pending". */
+/* Counts of the tasks shown per state word, as "3 cached  1 stale  2 pending" (a
+ * collapsed sub-flow or matrix task counts each of its tasks). */
 char *model_counts(const struct model *m);
-/* The k-th state word in that order (NULL past the last); how many nodes show it. */
+/* The k-th state word in that order (NULL past the last); how many tasks shown are in
+ * it (each of a collapsed sub-flow's or matrix task's). */
 const char *model_state_word(size_t k);
 size_t model_count_state(const struct model *m, const char *state);
 
@@ -146,7 +152,8 @@ void model_position(const struct model *m, char *buf, size_t n);
 void model_select_task(struct model *m, size_t task);
 /* Selects the task (or sub-flow node) with this name, when it is shown. */
 void model_select_name(struct model *m, const char *name);
-/* The name of view node i: its task's, or its collapsed sub-flow's. */
+/* The name of view node i: its task's, its collapsed sub-flow's, or its collapsed
+ * matrix task's base name. */
 const char *model_node_name(const struct model *m, size_t i);
 /* The next (dir 1) or previous (-1) node whose name contains text; -1 if none. */
 long model_search(const struct model *m, const char *text, int dir);

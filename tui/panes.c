@@ -6,6 +6,7 @@
 
 #include "actions.h"
 #include "cache.h"
+#include "group.h"
 #include "history.h"
 #include "look.h"
 #include "rundiff.h"
@@ -175,6 +176,12 @@ void pane_why(const struct app *a, struct strv *lines)
     if (!m->ws || m->sel < 0)
         return;
     size_t t = model_task(m, (size_t)m->sel);
+    if (group_is(m, (size_t)m->sel)) { /* a collapsed matrix task: its worst instance */
+        char counts[160];
+        group_counts(m, (size_t)m->sel, 150, counts, sizeof counts);
+        strv_pushf(lines, "%s: %s (+ shows every instance); the worst of them:",
+                   m->labels[m->sel], counts);
+    }
     struct why w;
     struct err e;
     if (why_explain(m->ws, t, &w, &e)) {

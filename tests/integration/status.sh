@@ -32,12 +32,12 @@ assert d["flow"]["name"] == "chain"
 ' || fail "status --json: $OUT_TEXT"
 }
 
-test_status_reports_failed_and_skipped() {
+test_status_reports_failed_and_a_target_leaves_siblings_out() {
     git_repo
     echo '{"tasks": {"a": {"run": "echo a >$OUT/x"}, "b": {"run": "exit 4", "after": ["a"]}, "c": {"run": "true", "after": ["a"]}}}' >flow.json
     sl run; assert_rc 1
     sl status; assert_out "failed   b"
-    sl status c; assert_out "skipped  b"
+    sl status c; assert_out "cached   c"; assert_not_out "failed   b" # not what c needs
 }
 
 test_dry_run_shows_the_plan_and_changes_nothing() {
@@ -52,4 +52,25 @@ test_dry_run_shows_the_plan_and_changes_nothing() {
     assert_out "would run report  (param title Report -> New)"
     assert_out "cached    train"
     assert_out "1 to run, 1 cached"
+}
+
+# `status TARGET` shows the target and what it needs. A task downstream of the target
+# was listed as "skipped: not needed: everything downstream is cached", which was false:
+# nothing downstream of it was cached, and it was simply outside what was asked.
+test_status_of_a_target_shows_only_it_and_what_it_needs() {
+    chain_flow
+    sl run train
+    assert_rc 0
+    sl status features
+    assert_rc 0
+    assert_out "cached   load"
+    assert_out "cached   features"
+    assert_not_out "train"
+    assert_not_out "report"
+    assert_not_out "everything downstream is cached"
+    assert_out "2 cached"
+    sl status --json train
+    assert_eq "$(printf '%s' "$OUT_TEXT" | grep -c '"state"')" 3 "tasks in status --json train"
+    sl status
+    assert_out "pending  report"
 }
