@@ -66,8 +66,20 @@ static int parse(struct cli *c, int argc, char **argv, struct run_args *a)
     return EXIT_OK;
 }
 
+/* ", 4 cpus" for a task that asks for more than one (and what -j makes of it locally). */
+static void print_cpus(const struct task *t, int jobs)
+{
+    if (t->cpus <= 1)
+        return;
+    bool local = !t->executor || strcmp(t->executor, "local") == 0;
+    if (local && t->cpus > jobs)
+        printf("  [%d cpus: more than -j %d, runs with all %d job slots]", t->cpus, jobs, jobs);
+    else
+        printf("  [%d cpus]", t->cpus);
+}
+
 static void print_plan(struct workspace *ws, const struct plan *plan, const size_t *targets,
-                       size_t n_targets)
+                       size_t n_targets, int jobs)
 {
     struct term t;
     term_detect(&t, stdout);
@@ -96,6 +108,7 @@ static void print_plan(struct workspace *ws, const struct plan *plan, const size
                 printf(")");
             } else if (st)
                 printf("  (%s)", state_name(st[k].state));
+            print_cpus(&ws->flow->tasks[k], jobs);
         } else {
             hits++;
         }
@@ -141,7 +154,7 @@ static int execute(struct cli *c, struct workspace *ws, const struct run_args *a
         cli_error(e.msg);
         code = EXIT_USAGE;
     } else if (a->dry_run) {
-        print_plan(ws, &plan, targets, n_targets);
+        print_plan(ws, &plan, targets, n_targets, a->jobs);
     } else {
         progress_summary(&prog, &sum);
         if (strcmp(sum.status, "cancelled") == 0)

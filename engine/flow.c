@@ -585,10 +585,39 @@ static long find_local(const struct rawflow *rf, const size_t *sorted, const cha
     return -1;
 }
 
-static int unknown_after(struct loader *L, const struct scope *s, const char *task,
-                         const char *name)
+/* The nearest task inside the sub-flow node that "NODE/TASK" names (as NODE/...), or
+ * NULL when NODE is no sub-flow node of the scope. Points into the flow. */
+static const char *near_inner(struct loader *L, const struct scope *s, const size_t *sorted,
+                              const char *name)
+{
+    const char *slash = strchr(name, '/');
+    char *node = slash ? xstrndup(name, (size_t)(slash - name)) : NULL;
+    long d = node ? find_local(s->rf, sorted, node) : -1;
+    free(node);
+    if (d < 0 || !s->rf->tasks[d].subflow)
+        return NULL;
+    const struct group *g = &L->f->groups[s->group_of[d]];
+    size_t skip = strlen(s->prefix), best_d = (size_t)-1;
+    const char *best = NULL;
+    for (size_t i = g->first; i < g->end && g->end - g->first < 5000; i++) {
+        size_t dist = edit_distance(name, L->f->tasks[i].name + skip);
+        if (dist < best_d) {
+            best_d = dist;
+            best = L->f->tasks[i].name + skip;
+        }
+    }
+    return best && best_d <= strlen(name) / 3 + 1 ? best : NULL;
+}
+
+static int unknown_after(struct loader *L, const struct scope *s, const size_t *sorted,
+                         const char *task, const char *name)
 {
     const struct rawflow *rf = s->rf;
+    const char *inner = near_inner(L, s, sorted, name);
+    if (inner)
+        return err_set(L->e,
+                       "%s: task %s: \"after\" names unknown task \"%s\" (did you mean \"%s\"?)",
+                       s->path, task, name, inner);
     const char *best = NULL;
     size_t best_d = (size_t)-1;
     for (size_t i = 0; i < rf->n_tasks && rf->n_tasks < 5000; i++) {
@@ -648,7 +677,7 @@ static int resolve_one(struct loader *L, const struct scope *s, const size_t *so
         long d = find_local(s->rf, sorted, name);
         long inner = d < 0 ? find_inner(L, s, sorted, name) : -1;
         if (d < 0 && inner < 0)
-            return unknown_after(L, s, rt->name, name);
+            return unknown_after(L, s, sorted, rt->name, name);
         size_t dep = d >= 0 ? (size_t)s->index[d] : (size_t)inner;
         for (size_t m = 0; m < t->n_deps; m++)
             if (t->deps[m] == dep)

@@ -28,6 +28,7 @@ struct reader {
         const cJSON *obj;
         const char *at, *first_at;
     } params_dup; /* the same for "params", checked once the document is read */
+    const char *params_at; /* where the value of "params" starts, or NULL */
 };
 
 /* The closest candidate within a small edit distance, or NULL. */
@@ -852,8 +853,10 @@ static int top_member(struct reader *r, const char *key)
                            r->path)
                  : -1;
     }
-    if (strcmp(key, "params") == 0)
+    if (strcmp(key, "params") == 0) {
         r->dup_obj = NULL; /* read_params() reports its duplicates */
+        r->params_at = r->p;
+    }
     cJSON *v = read_exact(r, 1);
     if (!v)
         return -1;
@@ -890,6 +893,24 @@ static int read_document(struct reader *r)
 
 /* --- top-level fields ----------------------------------------------------------------------- */
 
+/* Where parameter `name` is written: its key "name" followed by ':' in the params
+ * object (its values are scalars and lists, so no other key can match), else the
+ * object's start. */
+static const char *param_at(const struct reader *r, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = r->params_at; p && (p = strchr(p, '"')) != NULL && p < r->end; p++) {
+        if (strncmp(p + 1, name, n) != 0 || p[n + 1] != '"')
+            continue;
+        const char *q = p + n + 2;
+        while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+            q++;
+        if (*q == ':')
+            return p;
+    }
+    return r->params_at ? r->params_at : r->buf;
+}
+
 static int read_params(struct reader *r, cJSON *params)
 {
     if (!params) {
@@ -917,7 +938,12 @@ static int read_params(struct reader *r, cJSON *params)
                                r->path, it->string);
         if (cJSON_IsArray(it)) {
             if (!it->child)
-                return err_set(r->e, "%s: parameter %s is an empty list", r->path, it->string);
+            {
+                char *what = xasprintf("parameter %s is an empty list", it->string);
+                int rc = char_error(r, param_at(r, it->string), what);
+                free(what);
+                return rc;
+            }
             const cJSON *v;
             cJSON_ArrayForEach(v, it)
             {

@@ -16,6 +16,7 @@ struct mvar {
 /* One matrix task: its variables, and where its instances are in the new task array. */
 struct mtask {
     const char *base;
+    bool subflow; /* a sub-flow node: "base/inner" names a task inside each instance */
     struct mvar *vars;
     size_t n_vars;
     size_t n_inst;
@@ -69,6 +70,10 @@ static int check_scalar_uses(struct expansion *x, const struct rawtask *t)
         rc = scalar_use(x, t, "env", t->env[i].value);
     for (size_t i = 0; rc == 0 && i < t->n_with; i++)
         rc = scalar_use(x, t, "with", t->with[i].value);
+    for (size_t i = 0; rc == 0 && i < t->outputs.n; i++)
+        rc = scalar_use(x, t, "outputs", t->outputs.v[i]);
+    for (size_t i = 0; rc == 0 && i < t->n_exec_opts; i++)
+        rc = scalar_use(x, t, t->exec_opts[i].key, t->exec_opts[i].value);
     return rc;
 }
 
@@ -202,6 +207,7 @@ static int check_label_length(struct expansion *x, const struct rawtask *t,
 static int read_matrix(struct expansion *x, const struct rawtask *t, struct mtask *m)
 {
     m->base = t->name;
+    m->subflow = t->subflow != NULL;
     cJSON *j = flowfile_json(t->matrix);
     int rc = 0;
     m->vars = xcalloc((size_t)cJSON_GetArraySize(j) + 1, sizeof *m->vars);
@@ -464,6 +470,10 @@ static int parse_edge(struct expansion *x, const struct rawtask *t, const char *
     free(b);
     if (ui < 0)
         return 0;
+    if (ed->inner[0] && !x->m[ui].subflow)
+        return err_set(x->e, "%s:%d:%d: task %s: \"after\" %s: %s is a task, not a sub-flow "
+                       "node, so it has no inner tasks",
+                       x->path, t->line, t->col, t->name, name, x->m[ui].base);
     if (name[base] != '@') {
         ed->u = &x->m[ui];
         return 0;

@@ -220,3 +220,15 @@ test_cpus_must_be_a_positive_whole_number() {
         assert_out 'flow.json: task a: "cpus" must be a whole number from 1 to 4096'
     done
 }
+
+test_cpus_dry_run_says_what_a_task_asks_for_and_what_it_gets() {
+    git_repo
+    printf '%s\n' '{ "tasks": { "big": { "run": "echo >$OUT/x", "cpus": 4 },
+  "one": { "run": "echo >$OUT/x" } } }' >flow.json
+    commit_all
+    sl run --dry-run -j 2; assert_rc 0
+    assert_out 'big  (pending)  [4 cpus: more than -j 2, runs with all 2 job slots]'
+    assert_not_out 'one  (pending)  ['
+    sl run --dry-run -j 8; assert_rc 0
+    assert_out 'big  (pending)  [4 cpus]'
+}

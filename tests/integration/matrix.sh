@@ -123,13 +123,23 @@ test_matrix_errors_are_located() {
         'flow.json:1:14: task a: run: unknown matrix variable {matrix.x}'
     matrix_error '{ "tasks": { "a": { "matrix": { "s": [] }, "run": "echo" } } }' \
         'flow.json:1:14: task a: matrix variable s is an empty list'
-    matrix_error '{ "params": { "l": [] }, "tasks": { "a": { "run": "echo" } } }' \
-        'flow.json: parameter l is an empty list'
+    matrix_error '{ "params": { "x": [1],
+    "l": [] }, "tasks": { "a": { "run": "echo" } } }' \
+        'flow.json:2:5: parameter l is an empty list'
     matrix_error '{ "tasks": { "a": { "matrix": { "s": ["x", "y", "x"] }, "run": "echo" } } }' \
         'flow.json:1:14: task a: matrix variable s lists x twice'
     matrix_error '{ "params": { "l": ["x"] }, "tasks": {
   "a": { "run": "echo {params.l}" } } }' \
         'flow.json:2:3: task a: run: parameter l is a list, not one value'
+    matrix_error '{ "params": { "l": ["x"] }, "tasks": {
+  "a": { "run": "echo", "outputs": ["{params.l}"] } } }' \
+        'flow.json:2:3: task a: outputs: parameter l is a list, not one value'
+    matrix_error '{ "params": { "l": ["1G"] }, "tasks": {
+  "a": { "run": "echo", "local": { "mem": "{params.l}" } } } }' \
+        'flow.json:2:3: task a: local: parameter l is a list, not one value'
+    matrix_error '{ "params": { "l": ["x", "x"] }, "tasks": {
+  "a": { "matrix": { "s": "{params.l}" }, "run": "echo" } } }' \
+        'flow.json:2:3: task a: matrix variable s lists x twice'
     matrix_error '{ "tasks": { "a": { "run": "echo {matrix.s}" } } }' \
         'task a: run: {matrix.s} but the task has no "matrix"'
     matrix_error '{ "tasks": { "a": { "matrix": { "s": "{params.nope}" }, "run": "echo" } } }' \

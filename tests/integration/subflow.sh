@@ -111,7 +111,9 @@ test_subflow_inner_task_names_are_checked() {
     sed -i 's|"after": \["S/clean"\]|"after": ["S/nope"]|' flow.json
     sl run; assert_rc 2
     assert_out 'flow.json: task use: "after" names unknown task "S/nope"'
-    sed -i 's|"after": \["S/nope"\]|"after": ["use/clean"]|' flow.json
+    sed -i 's|"after": \["S/nope"\]|"after": ["S/sotr"]|' flow.json
+    sl run; assert_rc 2; assert_out 'unknown task "S/sotr" (did you mean "S/sort"?)'
+    sed -i 's|"after": \["S/sotr"\]|"after": ["use/clean"]|' flow.json
     sl run; assert_rc 2
     assert_out '"after" names unknown task "use/clean"'
 }
@@ -142,4 +144,24 @@ JSON
         sed "s|\"train@\*,0.1\"|${bad%%|*}|" flow.json >f2.json
         sl run -f f2.json; assert_rc 2; assert_out "${bad#*|}"
     done
+}
+
+test_subflow_pattern_over_a_matrix_node_and_inner_names_of_a_matrix_task() {
+    git_repo
+    sample_subflow
+    cat >flow.json <<'JSON'
+{ "params": { "samples": ["A", "B", "C"] },
+  "tasks": {
+    "prep": { "flow": "flows/sample.json", "matrix": { "sample": "{params.samples}" },
+              "with": { "sample": "{matrix.sample}" } },
+    "m":    { "matrix": { "s": ["x"] }, "run": "echo >$OUT/a" },
+    "some": { "after": ["prep@*/clean", "m"], "run": "ls $IN_prep___clean >$OUT/l" }
+  } }
+JSON
+    commit_all
+    sl run; assert_rc 0
+    assert_eq "$(cat .sluice/views/*/l | tr '\n' ' ')" "A B C "
+    sed -i 's|"prep@\*/clean", "m"|"m/clean"|' flow.json
+    sl run; assert_rc 2
+    assert_out 'flow.json:6:5: task some: "after" m/clean: m is a task, not a sub-flow node'
 }
