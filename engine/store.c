@@ -1,6 +1,8 @@
 /* store: objects, manifests and views. */
 #include "store.h"
 
+#include "strmap.h"
+
 #include <assert.h>
 #include <ctype.h>
 #include <dirent.h>
@@ -723,22 +725,56 @@ struct walk {
     struct err *e;
 };
 
-static bool link_stays_inside(const char *rel_path, const char *target)
+/* Whether some proper prefix of path ("a" or "a/b" of "a/b/c") is one of links. */
+static bool under_a_link(const struct strmap *links, const char *path)
+{
+    char *p = xstrdup(path);
+    bool found = false;
+    for (char *s = strchr(p, '/'); s && !found; s = strchr(s + 1, '/')) {
+        *s = 0;
+        found = strmap_get(links, p) != NULL;
+        *s = '/';
+    }
+    free(p);
+    return found;
+}
+
+/* Whether the symlink rel_path -> target, followed, stays inside the output: the
+ * target is relative, walking it from the link's directory never goes above the
+ * output, and never passes *through* another of the manifest's links (the kernel
+ * would follow that one where a lexical reading does not: "d/up/.." is "d" only if
+ * d/up is no link to ".."). Its last component may be a link: that one is checked
+ * on its own, so a chain stays inside too. links NULL: a lexical reading only (a
+ * task's own output, whose files are never made through its links). */
+static bool link_stays_inside(const struct strmap *links, const char *rel_path,
+                              const char *target)
 {
     if (target[0] == '/')
         return false;
-    char *dir = xstrdup(rel_path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = 0;
-    else
-        dir[0] = 0;
-    char *joined = dir[0] ? xasprintf("%s/%s", dir, target) : xstrdup(target);
-    char *norm = path_normalize(joined, false);
-    bool ok = norm != NULL;
-    free(norm);
+    const char *slash = strrchr(rel_path, '/');
+    char *joined = slash ? xasprintf("%.*s/%s", (int)(slash - rel_path), rel_path, target)
+                         : xstrdup(target);
+    struct sb at = {0}; /* the walk so far, from the output's root */
+    bool ok = true;
+    for (const char *s = joined; *s && ok;) {
+        size_t n = strcspn(s, "/");
+        const char *next = s + n + strspn(s + n, "/");
+        if (n == 0 || (n == 1 && s[0] == '.')) {
+            /* nothing */
+        } else if (n == 2 && s[0] == '.' && s[1] == '.') {
+            char *up = at.len ? strrchr(at.buf, '/') : NULL;
+            ok = at.len > 0;
+            at.len = up ? (size_t)(up - at.buf) : 0;
+            if (at.buf)
+                at.buf[at.len] = 0;
+        } else {
+            sb_addf(&at, "%s%.*s", at.len ? "/" : "", (int)n, s);
+            ok = !links || !*next || !strmap_get(links, at.buf);
+        }
+        s = next;
+    }
+    sb_free(&at);
     free(joined);
-    free(dir);
     return ok;
 }
 
@@ -756,18 +792,32 @@ int store_manifest_check(const char *manifest, struct err *e)
     long n = manifest_parse(manifest, &items);
     if (n < 0)
         return err_set(e, "malformed manifest");
+    struct strmap links = {0}, paths = {0};
+    for (long i = 0; i < n; i++)
+        if (items[i].kind == 'l')
+            strmap_put(&links, items[i].path, (void *)1);
     int rc = 0;
     for (long i = 0; i < n && rc == 0; i++) {
         const struct item *it = &items[i];
+        if (strmap_put(&paths, it->path, (void *)1)) {
+            rc = err_set(e, "manifest path %.80s appears twice", it->path);
+            break;
+        }
+        if (under_a_link(&links, it->path)) {
+            rc = err_set(e, "manifest path %.80s is under a symlink", it->path);
+            break;
+        }
         char *norm = it->path[0] && it->path[0] != '/' ? path_normalize(it->path, false) : NULL;
         if (!norm || strcmp(norm, it->path) != 0 || strcmp(norm, ".") == 0)
             rc = err_set(e, "manifest path \"%.80s\" is not inside the output", it->path);
         else if ((it->kind == 'f' || it->kind == 'x') && !is_hex_digest(it->digest))
             rc = err_set(e, "manifest path %.80s: not a SHA-256", it->path);
-        else if (it->kind == 'l' && !link_stays_inside(it->path, it->target))
+        else if (it->kind == 'l' && !link_stays_inside(&links, it->path, it->target))
             rc = err_set(e, "manifest symlink %.80s leaves the output", it->path);
         free(norm);
     }
+    strmap_free(&links, NULL);
+    strmap_free(&paths, NULL);
     items_free(items, (size_t)n);
     return rc;
 }
@@ -819,7 +869,7 @@ static int walk_entry(struct walk *w, const char *rel, const char *abs)
         if (n < 0)
             return err_set(w->e, "%s: %s", abs, strerror(errno));
         target[n] = 0;
-        if (!link_stays_inside(rel, target))
+        if (!link_stays_inside(NULL, rel, target))
             return err_set(w->e, "output %s is a symlink to %s, outside $OUT", rel, target);
         it->kind = 'l';
         it->path = xstrdup(rel);
