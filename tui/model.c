@@ -667,9 +667,22 @@ static bool contains_ci(const char *hay, const char *needle)
     return n == 0;
 }
 
+/* Whether a box standing for several tasks (a collapsed sub-flow or matrix task) has one
+ * whose name contains text: `/map@B` finds the `map ×3` box that holds it. */
+static bool member_matches(const struct model *m, size_t node, const char *text)
+{
+    if (m->view.nodes[node].members < 2)
+        return false;
+    for (size_t j = m->view.member_at[node]; j < m->view.member_at[node + 1]; j++)
+        if (contains_ci(m->ws->flow->tasks[m->view.members[j]].name, text))
+            return true;
+    return false;
+}
+
 bool model_matches(const struct model *m, size_t i, const char *text)
 {
-    return text && text[0] && contains_ci(model_node_name(m, i), text);
+    return text && text[0] &&
+           (contains_ci(model_node_name(m, i), text) || member_matches(m, i, text));
 }
 
 size_t model_count_matches(const struct model *m, const char *text)
@@ -688,7 +701,7 @@ long model_search(const struct model *m, const char *text, int dir)
     size_t start = m->sel >= 0 ? (size_t)m->sel : 0;
     for (size_t k = 1; k <= n; k++) {
         size_t i = (start + (dir > 0 ? k : n * k - k)) % n;
-        if (contains_ci(model_node_name(m, i), text))
+        if (model_matches(m, i, text))
             return (long)i;
     }
     return -1;

@@ -152,3 +152,24 @@ KEYS
     assert_out "parameter s is a list: give it as A,B,C or [A, B, C]"
     grep -q '"s": \["A", "B"\]' flow.json || fail "not a list: $(cat flow.json)"
 }
+
+# Search finds a task inside a collapsed box: `/sort@B` selects the `sort ×3` box.
+test_tui_search_finds_an_instance_inside_a_collapsed_matrix_box() {
+    samples_flow
+    sl run; assert_rc 0
+    tui <<'KEYS'
+size 100 30
+keys g
+keys /
+type sort@B
+dump typing
+key Enter
+dump found
+keys q
+KEYS
+    screen typing
+    assert_out "1 match"
+    screen found
+    assert_out "┃ ✓ sort ×3: 3 ✓"
+    assert_line "sort · layer 2/3"
+}
