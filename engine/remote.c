@@ -16,6 +16,7 @@
 #define RETRY_MS 200
 #define RECORD_MAX (256u << 20) /* bytes of an /ac/ record */
 #define RECORD_FORMAT 1
+#define MIN_SPEED 1024 /* bytes a second below which a transfer makes no progress */
 
 /* One queued upload: an output's objects, then the key's record. */
 struct upload {
@@ -83,7 +84,9 @@ static void mark_down(struct remote *r, const char *why)
 /* --- one request ---------------------------------------------------------------------------- */
 
 struct body {
-    FILE *to_file;     /* download into a file, or */
+    FILE *to_file;     /* download into a file (at most `limit` bytes), or */
+    uint64_t limit, written;
+    bool over;         /* the server sent more than limit: cut off, not retried */
     struct sb *to_mem; /* into memory (bounded by RECORD_MAX) */
     FILE *from_file;   /* upload a file, or */
     const char *from_mem;
@@ -95,8 +98,14 @@ static size_t on_data(char *data, size_t size, size_t n, void *arg)
 {
     struct body *b = arg;
     size_t len = size * n;
-    if (b->to_file)
+    if (b->to_file) {
+        if (len > b->limit - b->written) {
+            b->over = true;
+            return 0;
+        }
+        b->written += len;
         return fwrite(data, 1, len, b->to_file);
+    }
     if (b->to_mem) {
         if (b->to_mem->len + len > RECORD_MAX)
             return 0;
@@ -135,6 +144,8 @@ static void body_rewind(struct body *b)
         fflush(b->to_file);
         if (ftruncate(fileno(b->to_file), 0) == 0)
             rewind(b->to_file);
+        b->written = 0;
+        b->over = false;
     }
     if (b->to_mem)
         b->to_mem->len = 0;
@@ -149,8 +160,12 @@ static void setup(struct remote *r, CURL *c, const char *method, const char *url
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, r->timeout_ms < 3000 ? r->timeout_ms : 3000L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    /* "No progress" is less than MIN_SPEED bytes a second: a server dripping a byte now
+     * and then must not hold a run for ever. A record is small: all of it in the time. */
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, (long)MIN_SPEED);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (r->timeout_ms + 999) / 1000);
+    if (b->to_mem)
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, r->timeout_ms);
     if (r->sigv4) {
         curl_easy_setopt(c, CURLOPT_AWS_SIGV4, r->sigv4);
         curl_easy_setopt(c, CURLOPT_USERPWD, r->userpwd);
@@ -206,7 +221,16 @@ static long request(struct remote *r, CURL *c, const char *method, const char *p
         CURLcode rc = curl_easy_perform(c);
         long code = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        if (b->over && (code < 200 || code >= 300)) { /* an error page: only its status counts */
+            b->over = false;
+            if (code == 404)
+                rc = CURLE_OK;
+        }
         if (rc == CURLE_OK && ((code >= 200 && code < 300) || code == 404)) {
+            status = code;
+            break;
+        }
+        if (b->over) { /* the caller says it is damaged: the server is not down */
             status = code;
             break;
         }
@@ -343,13 +367,14 @@ static void handle_give(struct remote *r, CURL *c)
         curl_easy_cleanup(c);
 }
 
-static int tier_fetch(void *ctx, const char *digest, const char *path, struct err *e)
+static int tier_fetch(void *ctx, const char *digest, uint64_t size, const char *path,
+                      struct err *e)
 {
     struct remote *r = ctx;
     FILE *f = fopen(path, "wbx");
     if (!f)
         return err_set(e, "%s: %s", path, strerror(errno));
-    struct body b = {.to_file = f};
+    struct body b = {.to_file = f, .limit = size};
     char *rel = xasprintf("cas/%s", digest);
     CURL *c = handle_take(r);
     long status = c ? request(r, c, "GET", rel, &b) : -1;
@@ -357,17 +382,24 @@ static int tier_fetch(void *ctx, const char *digest, const char *path, struct er
         handle_give(r, c);
     free(rel);
     int rc = fclose(f) == 0 ? 0 : err_set(e, "%s: %s", path, strerror(errno));
-    if (rc == 0 && status == 404)
+    if (rc == 0 && b.over)
+        rc = err_set(e, "object %.12s on the remote is damaged (longer than its %llu bytes)",
+                     digest, (unsigned long long)size);
+    else if (rc == 0 && status == 404)
         rc = err_set(e, "object %.12s is missing on the remote", digest);
     else if (rc == 0 && status < 0)
         rc = err_set(e, "the remote is unusable");
     char got[HASH_HEX];
-    uint64_t size;
-    if (rc == 0 && hash_file(path, got, &size, e) != 0)
+    uint64_t got_size;
+    if (rc == 0 && hash_file(path, got, &got_size, e) != 0)
         rc = -1;
+    bool damaged = b.over;
     if (rc == 0 && strcmp(got, digest) != 0) {
         rc = err_set(e, "object %.12s on the remote is damaged (its bytes hash to %.12s)", digest,
                      got);
+        damaged = true;
+    }
+    if (damaged) { /* an upload replaces it */
         pthread_mutex_lock(&r->mu);
         strmap_put(&r->bad, digest, (void *)1);
         pthread_mutex_unlock(&r->mu);
@@ -513,7 +545,7 @@ static char *shown_url(const char *url)
 {
     const char *host = strstr(url, "://");
     host = host ? host + 3 : url;
-    const char *at = memchr(host, '@', strcspn(host, "/?#"));
+    const char *at = memrchr(host, '@', strcspn(host, "/")); /* a password may hold '@' or '#' */
     if (!at)
         return xstrdup(url);
     return xasprintf("%.*s%s", (int)(host - url), url, at + 1);

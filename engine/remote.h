@@ -6,7 +6,8 @@
  *
  * It is the cache tier behind the local cache (cache.h): remote_tier(). Nothing is
  * requested until the cache asks. Every request has bounded time (opts.timeout seconds
- * without progress, 3 s to connect) and a transient failure (refused, 5xx, timeout, a
+ * below 1 KB/s, 3 s to connect; a record whole within opts.timeout; an object no longer
+ * than its manifest's size) and a transient failure (refused, 5xx, timeout, a
  * truncated body) is tried 3 times; after that the remote is down for the rest of the
  * process and every request fails at once. A record or object that does not hash to
  * its name is a miss. What went wrong is kept as warnings (remote_warnings()), never
