@@ -32,6 +32,7 @@ struct remote {
     char *sigv4, *userpwd, *s3_session; /* an S3 remote's signing */
     bool read_only;
     long timeout_ms;
+    const volatile sig_atomic_t *cancel; /* the command was interrupted (Ctrl-C, SIGTERM) */
     CURL *curl;            /* the caller's thread */
     CURL *idle_handles[8]; /* for fetches from several threads (under mu) */
     size_t n_idle;
@@ -63,8 +64,15 @@ static void warn(struct remote *r, const char *fmt, ...)
     pthread_mutex_unlock(&r->mu);
 }
 
+static bool cancelled(const struct remote *r)
+{
+    return r->cancel && *r->cancel;
+}
+
 static bool is_down(struct remote *r)
 {
+    if (cancelled(r))
+        return true;
     pthread_mutex_lock(&r->mu);
     bool d = r->down || r->stop;
     pthread_mutex_unlock(&r->mu);
@@ -134,7 +142,7 @@ static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl
     pthread_mutex_lock(&r->mu);
     bool stop = r->stop;
     pthread_mutex_unlock(&r->mu);
-    return stop; /* remote_finish() gave up on the uploads */
+    return stop || cancelled(r); /* remote_finish() gave up on the uploads, or Ctrl-C */
 }
 
 /* Rewinds a body for another attempt. */
@@ -244,7 +252,7 @@ static long request(struct remote *r, CURL *c, const char *method, const char *p
     }
     curl_slist_free_all(hdr);
     free(url);
-    if (status < 0 && why[0])
+    if (status < 0 && why[0] && !cancelled(r))
         mark_down(r, why);
     return status;
 }
@@ -601,6 +609,7 @@ int remote_open(const struct remote_opts *o, struct remote **out, struct err *e)
         r->base[n - 1] = 0;
     r->token = o->token && *o->token ? xstrdup(o->token) : NULL;
     r->read_only = o->read_only;
+    r->cancel = o->cancel;
     r->timeout_ms = (long)(o->timeout * 1000);
     if (r->timeout_ms < 100)
         r->timeout_ms = 100;

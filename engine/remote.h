@@ -22,6 +22,7 @@
 #ifndef SLUICE_REMOTE_H
 #define SLUICE_REMOTE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -32,6 +33,7 @@ struct remote_opts {
     bool read_only;    /* lookups and fetches only: put does nothing */
     double timeout;    /* seconds without progress before a request fails (> 0) */
     const char *token; /* bearer token, or NULL */
+    const volatile sig_atomic_t *cancel; /* when *cancel is set, every request stops (or NULL) */
     struct {
         const char *endpoint, *region;      /* NULL: AWS's, us-east-1 */
         const char *key, *secret, *session; /* credentials (session token may be NULL) */

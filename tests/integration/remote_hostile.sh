@@ -142,3 +142,24 @@ test_remote_credentials_with_an_at_sign_are_never_shown_or_stored() {
     assert_not_out "SECRET"
     ! grep -rq SECRET .sluice || fail "the password was written into the store"
 }
+
+# Ctrl-C or SIGTERM during a request to a server that answers nothing ended the run
+# only when the request timed out (here 30 s, three times over).
+test_remote_sigterm_stops_a_request_to_a_silent_server_at_once() {
+    py_server sleep
+    path_writing_flow
+    SLUICE_REMOTE=$REMOTE SLUICE_REMOTE_TIMEOUT=30 "$SLUICE" run >"$T/run.out" 2>&1 &
+    local pid=$!
+    sleep 1.5
+    kill -TERM $pid
+    local waited=0
+    while kill -0 $pid 2>/dev/null && [ $waited -lt 80 ]; do sleep 0.1; waited=$((waited + 1)); done
+    if kill -0 $pid 2>/dev/null; then
+        kill -9 $pid
+        fail "sluice still waited for the remote 8 s after SIGTERM"
+    fi
+    wait $pid
+    RC=$? OUT_TEXT=$(cat "$T/run.out")
+    assert_rc 130
+    assert_not_out "unusable"
+}
