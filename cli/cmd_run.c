@@ -186,7 +186,7 @@ int cmd_run(struct cli *c, int argc, char **argv)
                 fprintf(stderr, "sluice: note: %s\n", notice);
             free(notice);
             struct remote *remote;
-            code = remotes_open(c->flow, a.remote, a.remote_read_only, &remote);
+            code = remotes_open(c->flow, a.remote, a.remote_read_only, c->cancel, &remote);
             if (code == EXIT_OK)
                 code = execute(c, ws, &a, remote);
             remotes_close(remote); /* after its uploads, under the store's lock */

@@ -95,7 +95,7 @@ static int share(struct cli *c, int argc, char **argv, bool pushing)
         code = EXIT_USAGE;
     }
     if (code == EXIT_OK)
-        code = remotes_open(c->flow, a.remote, !pushing, &r);
+        code = remotes_open(c->flow, a.remote, !pushing, c->cancel, &r);
     if (code == EXIT_OK && !r) {
         cli_error("no remote: set SLUICE_REMOTE, --remote or sluice.conf's remote");
         code = EXIT_USAGE;

@@ -85,7 +85,8 @@ static void aws_creds_free(struct aws_creds *c)
     free(c->session);
 }
 
-int remotes_open(const char *flow_path, const char *arg, bool read_only, struct remote **out)
+int remotes_open(const char *flow_path, const char *arg, bool read_only,
+                 const volatile sig_atomic_t *cancel, struct remote **out)
 {
     *out = NULL;
     struct config c;
@@ -105,7 +106,8 @@ int remotes_open(const char *flow_path, const char *arg, bool read_only, struct 
                                 .read_only = read_only || env_true("SLUICE_REMOTE_READ_ONLY") ||
                                              c.read_only == 1,
                                 .timeout = timeout,
-                                .token = getenv("SLUICE_REMOTE_TOKEN")};
+                                .token = getenv("SLUICE_REMOTE_TOKEN"),
+                                .cancel = cancel};
         struct aws_creds creds = {0};
         if (strncmp(url, "s3://", 5) == 0) {
             aws_creds(&creds);

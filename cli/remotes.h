@@ -8,13 +8,15 @@
 #ifndef SLUICE_CLI_REMOTES_H
 #define SLUICE_CLI_REMOTES_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "remote.h"
 
 /* *out: the remote, or NULL when none is configured. EXIT_OK, else (after a message
  * naming the bad setting) EXIT_USAGE. */
-int remotes_open(const char *flow_path, const char *arg, bool read_only, struct remote **out);
+int remotes_open(const char *flow_path, const char *arg, bool read_only,
+                 const volatile sig_atomic_t *cancel, struct remote **out);
 /* Waits (bounded) for the uploads, prints one line of what the remote did (nothing
  * when it did nothing) and its warnings, and closes it. NULL: nothing. */
 void remotes_close(struct remote *r);

@@ -404,7 +404,7 @@ static void *fetch_thread(void *arg)
         struct fetch_one *f = &a->v[i];
         f->tmp = xasprintf("%s/download-%ld-%zu", a->tmp_dir, (long)getpid(), i);
         unlink(f->tmp);
-        f->rc = a->tier->ops->fetch(a->tier->ctx, f->digest, f->tmp, &f->e);
+        f->rc = a->tier->ops->fetch(a->tier->ctx, f->digest, f->size, f->tmp, &f->e);
     }
 }
 

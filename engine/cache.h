@@ -35,9 +35,10 @@ struct cache_tier_ops {
     int (*lookup)(void *ctx, const char *key, struct cache_entry *out);
     /* The manifest of an output lookup() returned (NULL if unknown). Caller frees. */
     char *(*manifest)(void *ctx, const char *digest);
-    /* Writes the object whose bytes hash to digest to the new file path: 0, else -1 and
-     * e. Called from several threads at once. */
-    int (*fetch)(void *ctx, const char *digest, const char *path, struct err *e);
+    /* Writes the object whose bytes hash to digest (size bytes, as the manifest says) to
+     * the new file path: 0, else -1 and e (a body longer than size is cut off there).
+     * Called from several threads at once. */
+    int (*fetch)(void *ctx, const char *digest, uint64_t size, const char *path, struct err *e);
     /* Queues an upload of an output (its objects' files, in the manifest's order) and
      * of key's entry for it; returns at once. */
     void (*put)(void *ctx, const char *key, const char *task, const struct cache_entry *en,

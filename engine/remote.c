@@ -18,6 +18,7 @@
 #define RETRY_MS 200
 #define RECORD_MAX (256u << 20) /* bytes of an /ac/ record */
 #define RECORD_FORMAT 1
+#define MIN_SPEED 1024 /* bytes a second below which a transfer makes no progress */
 
 /* One queued upload: an output's objects, then the key's record. */
 struct upload {
@@ -50,6 +51,7 @@ struct remote {
     char *sigv4, *userpwd, *s3_session; /* an S3 remote's signing */
     bool read_only;
     long timeout_ms;
+    const volatile sig_atomic_t *cancel; /* the command was interrupted (Ctrl-C, SIGTERM) */
     CURL *curl;            /* the caller's thread */
     CURL *idle_handles[8]; /* for fetches from several threads (under mu) */
     size_t n_idle;
@@ -81,8 +83,15 @@ static void warn(struct remote *r, const char *fmt, ...)
     pthread_mutex_unlock(&r->mu);
 }
 
+static bool cancelled(const struct remote *r)
+{
+    return r->cancel && *r->cancel;
+}
+
 static bool is_down(struct remote *r)
 {
+    if (cancelled(r))
+        return true;
     pthread_mutex_lock(&r->mu);
     bool d = r->down || r->stop;
     pthread_mutex_unlock(&r->mu);
@@ -102,7 +111,9 @@ static void mark_down(struct remote *r, const char *why)
 /* --- one request ---------------------------------------------------------------------------- */
 
 struct body {
-    FILE *to_file;     /* download into a file, or */
+    FILE *to_file;     /* download into a file (at most `limit` bytes), or */
+    uint64_t limit, written;
+    bool over;         /* the server sent more than limit: cut off, not retried */
     struct sb *to_mem; /* into memory (bounded by RECORD_MAX) */
     FILE *from_file;   /* upload a file, or */
     const char *from_mem;
@@ -114,8 +125,14 @@ static size_t on_data(char *data, size_t size, size_t n, void *arg)
 {
     struct body *b = arg;
     size_t len = size * n;
-    if (b->to_file)
+    if (b->to_file) {
+        if (len > b->limit - b->written) {
+            b->over = true;
+            return 0;
+        }
+        b->written += len;
         return fwrite(data, 1, len, b->to_file);
+    }
     if (b->to_mem) {
         if (b->to_mem->len + len > RECORD_MAX)
             return 0;
@@ -144,7 +161,7 @@ static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl
     pthread_mutex_lock(&r->mu);
     bool stop = r->stop;
     pthread_mutex_unlock(&r->mu);
-    return stop; /* remote_finish() gave up on the uploads */
+    return stop || cancelled(r); /* remote_finish() gave up on the uploads, or Ctrl-C */
 }
 
 /* Rewinds a body for another attempt. */
@@ -154,6 +171,8 @@ static void body_rewind(struct body *b)
         fflush(b->to_file);
         if (ftruncate(fileno(b->to_file), 0) == 0)
             rewind(b->to_file);
+        b->written = 0;
+        b->over = false;
     }
     if (b->to_mem)
         b->to_mem->len = 0;
@@ -168,8 +187,12 @@ static void setup(struct remote *r, CURL *c, const char *method, const char *url
     r->api.easy_setopt(c, CURLOPT_URL, url);
     r->api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     r->api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, r->timeout_ms < 3000 ? r->timeout_ms : 3000L);
-    r->api.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    /* "No progress" is less than MIN_SPEED bytes a second: a server dripping a byte now
+     * and then must not hold a run for ever. A record is small: all of it in the time. */
+    r->api.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, (long)MIN_SPEED);
     r->api.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (r->timeout_ms + 999) / 1000);
+    if (b->to_mem)
+        r->api.easy_setopt(c, CURLOPT_TIMEOUT_MS, r->timeout_ms);
     if (r->sigv4) {
         r->api.easy_setopt(c, CURLOPT_AWS_SIGV4, r->sigv4);
         r->api.easy_setopt(c, CURLOPT_USERPWD, r->userpwd);
@@ -225,7 +248,16 @@ static long request(struct remote *r, CURL *c, const char *method, const char *p
         CURLcode rc = r->api.easy_perform(c);
         long code = 0;
         r->api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        if (b->over && (code < 200 || code >= 300)) { /* an error page: only its status counts */
+            b->over = false;
+            if (code == 404)
+                rc = CURLE_OK;
+        }
         if (rc == CURLE_OK && ((code >= 200 && code < 300) || code == 404)) {
+            status = code;
+            break;
+        }
+        if (b->over) { /* the caller says it is damaged: the server is not down */
             status = code;
             break;
         }
@@ -239,7 +271,7 @@ static long request(struct remote *r, CURL *c, const char *method, const char *p
     }
     r->api.slist_free_all(hdr);
     free(url);
-    if (status < 0 && why[0])
+    if (status < 0 && why[0] && !cancelled(r))
         mark_down(r, why);
     return status;
 }
@@ -261,6 +293,11 @@ static char *record_json(const char *task, const struct cache_entry *en, const c
     char *out = xstrdup(s);
     cJSON_free(s);
     return out;
+}
+
+static void add_size(void *arg, const struct store_file *f)
+{
+    *(uint64_t *)arg += f->size;
 }
 
 /* Parses a record; NULL (and a reason) when it is not one, or its manifest does not
@@ -287,9 +324,10 @@ static char *record_parse(const char *text, struct cache_entry *en, const char *
         if (same) {
             memset(en, 0, sizeof *en);
             memcpy(en->digest, actual, HASH_HEX);
+            /* The size is the manifest's, never the record's word for it (a hostile
+             * "size": -5e300 was shown and stored as 8388608 TB). */
+            store_manifest_each(mf->valuestring, add_size, &en->size);
             const cJSON *v;
-            if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, "size")))
-                en->size = (uint64_t)v->valuedouble;
             if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, "created")))
                 en->created = v->valuedouble;
             if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, "expires")))
@@ -362,13 +400,14 @@ static void handle_give(struct remote *r, CURL *c)
         r->api.easy_cleanup(c);
 }
 
-static int tier_fetch(void *ctx, const char *digest, const char *path, struct err *e)
+static int tier_fetch(void *ctx, const char *digest, uint64_t size, const char *path,
+                      struct err *e)
 {
     struct remote *r = ctx;
     FILE *f = fopen(path, "wbx");
     if (!f)
         return err_set(e, "%s: %s", path, strerror(errno));
-    struct body b = {.to_file = f};
+    struct body b = {.to_file = f, .limit = size};
     char *rel = xasprintf("cas/%s", digest);
     CURL *c = handle_take(r);
     long status = c ? request(r, c, "GET", rel, &b) : -1;
@@ -376,17 +415,24 @@ static int tier_fetch(void *ctx, const char *digest, const char *path, struct er
         handle_give(r, c);
     free(rel);
     int rc = fclose(f) == 0 ? 0 : err_set(e, "%s: %s", path, strerror(errno));
-    if (rc == 0 && status == 404)
+    if (rc == 0 && b.over)
+        rc = err_set(e, "object %.12s on the remote is damaged (longer than its %llu bytes)",
+                     digest, (unsigned long long)size);
+    else if (rc == 0 && status == 404)
         rc = err_set(e, "object %.12s is missing on the remote", digest);
     else if (rc == 0 && status < 0)
         rc = err_set(e, "the remote is unusable");
     char got[HASH_HEX];
-    uint64_t size;
-    if (rc == 0 && hash_file(path, got, &size, e) != 0)
+    uint64_t got_size;
+    if (rc == 0 && hash_file(path, got, &got_size, e) != 0)
         rc = -1;
+    bool damaged = b.over;
     if (rc == 0 && strcmp(got, digest) != 0) {
         rc = err_set(e, "object %.12s on the remote is damaged (its bytes hash to %.12s)", digest,
                      got);
+        damaged = true;
+    }
+    if (damaged) { /* an upload replaces it */
         pthread_mutex_lock(&r->mu);
         strmap_put(&r->bad, digest, (void *)1);
         pthread_mutex_unlock(&r->mu);
@@ -565,7 +611,7 @@ static char *shown_url(const char *url)
 {
     const char *host = strstr(url, "://");
     host = host ? host + 3 : url;
-    const char *at = memchr(host, '@', strcspn(host, "/?#"));
+    const char *at = memrchr(host, '@', strcspn(host, "/")); /* a password may hold '@' or '#' */
     if (!at)
         return xstrdup(url);
     return xasprintf("%.*s%s", (int)(host - url), url, at + 1);
@@ -601,9 +647,12 @@ static int open_s3(struct remote *r, const struct remote_opts *o, struct err *e)
 int remote_open(const struct remote_opts *o, struct remote **out, struct err *e)
 {
     bool s3 = strncmp(o->url, "s3://", 5) == 0;
-    if (!s3 && strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0)
-        return err_set(e, "remote %s: only http://, https:// and s3:// remotes are supported",
-                       o->url);
+    if (!s3 && strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0) {
+        char *shown = shown_url(o->url);
+        err_set(e, "remote %s: only http://, https:// and s3:// remotes are supported", shown);
+        free(shown);
+        return -1;
+    }
     struct curl_api api;
     if (curl_api_load(&api, e) != 0)
         return -1;
@@ -625,6 +674,7 @@ int remote_open(const struct remote_opts *o, struct remote **out, struct err *e)
         r->base[n - 1] = 0;
     r->token = o->token && *o->token ? xstrdup(o->token) : NULL;
     r->read_only = o->read_only;
+    r->cancel = o->cancel;
     r->timeout_ms = (long)(o->timeout * 1000);
     if (r->timeout_ms < 100)
         r->timeout_ms = 100;

@@ -6,7 +6,8 @@
  *
  * It is the cache tier behind the local cache (cache.h): remote_tier(). Nothing is
  * requested until the cache asks. Every request has bounded time (opts.timeout seconds
- * without progress, 3 s to connect) and a transient failure (refused, 5xx, timeout, a
+ * below 1 KB/s, 3 s to connect; a record whole within opts.timeout; an object no longer
+ * than its manifest's size) and a transient failure (refused, 5xx, timeout, a
  * truncated body) is tried 3 times; after that the remote is down for the rest of the
  * process and every request fails at once. A record or object that does not hash to
  * its name is a miss. What went wrong is kept as warnings (remote_warnings()), never
@@ -21,6 +22,7 @@
 #ifndef SLUICE_REMOTE_H
 #define SLUICE_REMOTE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -31,6 +33,7 @@ struct remote_opts {
     bool read_only;    /* lookups and fetches only: put does nothing */
     double timeout;    /* seconds without progress before a request fails (> 0) */
     const char *token; /* bearer token, or NULL */
+    const volatile sig_atomic_t *cancel; /* when *cancel is set, every request stops (or NULL) */
     struct {
         const char *endpoint, *region;      /* NULL: AWS's, us-east-1 */
         const char *key, *secret, *session; /* credentials (session token may be NULL) */

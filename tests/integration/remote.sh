@@ -390,6 +390,7 @@ test_remote_object_missing_on_the_server_is_a_miss() {
 # A sluice.conf that cannot be read must stop every command that opens the store: falling
 # back to .sluice would show (and change) another store than the one `run` uses.
 test_a_broken_sluice_conf_stops_every_command_not_only_run() {
+    mkdir proj && cd proj || exit 1 # ../team-store stays inside $T, not a shared /tmp/team-store
     chain_flow
     printf 'store = ../team-store\n' >sluice.conf
     sl run
