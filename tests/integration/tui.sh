@@ -249,9 +249,9 @@ test_tui_ctrl_c_on_a_real_terminal_quits_cleanly() {
     # shellcheck disable=SC2064
     trap "tmux -S '$sock' kill-server 2>/dev/null" EXIT
     for cmd in "" tui; do
-        rm -f rc.txt
+        rm -f rc.txt stty.txt # rc.txt comes last: stty.txt is whole once it is there
         tmux -S "$sock" new-session -d -x 100 -y 30 \
-            "cd '$T' && LC_ALL=C.UTF-8 '$SLUICE' $cmd; echo rc=\$? >rc.txt; stty -a >stty.txt" ||
+            "cd '$T' && LC_ALL=C.UTF-8 '$SLUICE' $cmd; r=\$?; stty -a >stty.txt; echo rc=\$r >rc.txt" ||
             fail "tmux did not start"
         for _ in $(seq 100); do
             tmux -S "$sock" capture-pane -p 2>/dev/null | grep -q "2 pending" && break
