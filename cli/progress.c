@@ -10,6 +10,7 @@ void progress_init(struct progress *p, size_t n_tasks)
 {
     memset(p, 0, sizeof *p);
     term_detect(&p->term, stdout);
+    p->line_shown = p->term.tty; /* the remote's "fetching" line may be on it */
     p->running = xcalloc(n_tasks, sizeof *p->running);
     p->waiting = xcalloc(n_tasks, sizeof *p->waiting);
     p->n_tasks = n_tasks;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
@@ -85,6 +86,18 @@ static void aws_creds_free(struct aws_creds *c)
     free(c->session);
 }
 
+/* On a terminal, one line that counts the downloads while a run plans (its own progress
+ * line, or its first event, then clears it: see progress.c). */
+static void show_fetching(void *ctx, size_t objects, uint64_t bytes)
+{
+    (void)ctx;
+    char size[32];
+    fmt_size(size, sizeof size, bytes);
+    printf("\r\033[Kfetching from the remote: %zu object%s, %s", objects, objects == 1 ? "" : "s",
+           size);
+    fflush(stdout);
+}
+
 int remotes_open(const char *flow_path, const char *arg, bool read_only,
                  const volatile sig_atomic_t *cancel, struct remote **out)
 {
@@ -107,7 +120,8 @@ int remotes_open(const char *flow_path, const char *arg, bool read_only,
                                              c.read_only == 1,
                                 .timeout = timeout,
                                 .token = getenv("SLUICE_REMOTE_TOKEN"),
-                                .cancel = cancel};
+                                .cancel = cancel,
+                                .progress = isatty(STDOUT_FILENO) ? show_fetching : NULL};
         struct aws_creds creds = {0};
         if (strncmp(url, "s3://", 5) == 0) {
             aws_creds(&creds);

@@ -52,6 +52,8 @@ struct remote {
     bool read_only;
     long timeout_ms;
     const volatile sig_atomic_t *cancel; /* the command was interrupted (Ctrl-C, SIGTERM) */
+    void (*progress)(void *ctx, size_t objects, uint64_t bytes); /* remote_opts' */
+    void *progress_ctx;
     CURL *curl;            /* the caller's thread */
     CURL *idle_handles[8]; /* for fetches from several threads (under mu) */
     size_t n_idle;
@@ -440,6 +442,9 @@ static int tier_fetch(void *ctx, const char *digest, uint64_t size, const char *
     if (rc == 0) {
         pthread_mutex_lock(&r->mu);
         r->counts.fetched++;
+        r->counts.fetched_bytes += size;
+        if (r->progress)
+            r->progress(r->progress_ctx, r->counts.fetched, r->counts.fetched_bytes);
         pthread_mutex_unlock(&r->mu);
     }
     return rc;
@@ -674,6 +679,8 @@ int remote_open(const struct remote_opts *o, struct remote **out, struct err *e)
         r->base[n - 1] = 0;
     r->token = o->token && *o->token ? xstrdup(o->token) : NULL;
     r->read_only = o->read_only;
+    r->progress = o->progress;
+    r->progress_ctx = o->progress_ctx;
     r->cancel = o->cancel;
     r->timeout_ms = (long)(o->timeout * 1000);
     if (r->timeout_ms < 100)

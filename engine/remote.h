@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cache.h"
 
@@ -34,6 +35,10 @@ struct remote_opts {
     double timeout;    /* seconds without progress before a request fails (> 0) */
     const char *token; /* bearer token, or NULL */
     const volatile sig_atomic_t *cancel; /* when *cancel is set, every request stops (or NULL) */
+    /* Called (one call at a time, from the threads that download) after each object
+     * downloaded, with the totals so far; may be NULL. */
+    void (*progress)(void *ctx, size_t objects, uint64_t bytes);
+    void *progress_ctx;
     struct {
         const char *endpoint, *region;      /* NULL: AWS's, us-east-1 */
         const char *key, *secret, *session; /* credentials (session token may be NULL) */
@@ -48,6 +53,7 @@ const struct cache_tier *remote_tier(struct remote *r);
 struct remote_counts {
     size_t requests;         /* HTTP requests made (retries included) */
     size_t hits, fetched;    /* entries found; objects downloaded */
+    uint64_t fetched_bytes;
     size_t uploaded, failed; /* outputs uploaded; uploads that failed or timed out */
 };
 /* Waits at most `timeout` seconds for the queued uploads (those left are failed),

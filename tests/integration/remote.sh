@@ -404,3 +404,17 @@ test_a_broken_sluice_conf_stops_every_command_not_only_run() {
     done
     [ ! -e .sluice ] || fail "a store was made at the default place"
 }
+
+# On a terminal, a run counts its downloads on one line, which its own output then
+# replaces (not appended to: the line is cleared first).
+test_remote_downloads_show_a_progress_line_on_a_terminal() {
+    command -v script >/dev/null || skip "needs script (util-linux)"
+    filled_remote
+    git clone -q a b
+    cd b
+    SLUICE_REMOTE=$REMOTE script -qec "'$SLUICE' run" "$T/tty.txt" >/dev/null 2>&1
+    grep -q "fetching from the remote: 1 object, 125 B" "$T/tty.txt" ||
+        fail "no download line: $(cat -v "$T/tty.txt")"
+    grep -q $'125 B\r\033\[K' "$T/tty.txt" || fail "the download line was not cleared: $(cat -v "$T/tty.txt")"
+    grep -q "hit 1" "$T/tty.txt" || fail "the run did not end: $(cat -v "$T/tty.txt")"
+}
