@@ -806,6 +806,25 @@ static cJSON *parse_value(struct editing *x, const char *what, const char *field
     return json_or_string(text);
 }
 
+/* `matrix.sample` set to "A, B" (or "{params.NAME}"): one variable of an object of
+ * lists, read as the whole field's text "sample=A, B" is. */
+static int set_one_list(struct editing *x, cJSON *obj, const char *what, const char *field,
+                        const char *var, const char *value)
+{
+    char *text = xasprintf("%s=%s", var, value);
+    cJSON *one = parse_lists(x, what, field, text);
+    free(text);
+    if (!one)
+        return -1;
+    cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(one, var);
+    cJSON_Delete(one);
+    if (!v)
+        return err_set(x->e, "%s: %s: %s: \"%s\" is not a variable name", x->d->path, what,
+                       field, var);
+    object_set(obj, var, v, NULL, 0);
+    return 0;
+}
+
 /* Sets (value != NULL) or removes a field of obj, possibly deep ("env.K"); what names
  * obj in messages ("task train"). */
 static int set_in(struct editing *x, cJSON *obj, const char *what, const char *path,
@@ -829,6 +848,8 @@ static int set_in(struct editing *x, cJSON *obj, const char *what, const char *p
             rc = err_set(x->e, "%s: %s: \"%s\" is not an object", x->d->path, what, key);
         else if (f && f->kind == K_OBJECT && value && !strchr(path + len + 1, '.'))
             object_set(cur, path + len + 1, cJSON_CreateString(value), NULL, 0);
+        else if (f && f->kind == K_LISTS && value && !strchr(path + len + 1, '.'))
+            rc = set_one_list(x, cur, what, key, path + len + 1, value);
         else
             rc = set_in(x, cur, what, path + len + 1, NULL, 0, value);
         if (rc == 0 && !cur->child)

@@ -33,7 +33,8 @@ enum edit_op {
 
 /* Values as typed for EDIT_SET: lists (`after`, `code`, `files`) are comma-separated,
  * `env` and `with` as a whole are "K=V; K=V", `env.K` and `with.K` take the text as
- * is, `volatile` and `output` take true or false; a field sluice does not know takes
+ * is, `matrix.VAR` a list "A, B" or "{params.NAME}", `volatile` and `output` take
+ * true or false; a field sluice does not know takes
  * JSON when the text parses as JSON, else the text as a string. FIELD may go deeper
  * into an object ("env.K", "x-meta.owner"). */
 struct edit {

@@ -377,3 +377,17 @@ TEST(flowedit_numbers_keep_their_text)
     CHECK_CONTAINS(text(d), "\"e\": \"5abc\"");
     flowedit_free(d);
 }
+
+TEST(flowedit_one_matrix_variable_takes_a_list_or_a_parameter)
+{
+    struct flowedit *d = open_text("flow.json", "{\"params\": {\"samples\": [\"A\", \"B\"]},\n"
+                                                " \"tasks\": {\"map\": {\"run\": \"echo\"}}}");
+    REQUIRE(d);
+    CHECK_STR(apply(d, EDIT_SET, "map.matrix.sample", NULL, "A, B"), "");
+    CHECK_CONTAINS(text(d), "\"sample\": [\"A\", \"B\"]");
+    CHECK_STR(apply(d, EDIT_SET, "map.matrix.sample", NULL, "{params.samples}"), "");
+    CHECK_CONTAINS(text(d), "\"sample\": \"{params.samples}\"");
+    CHECK_STR(apply(d, EDIT_SET, "map.matrix.lr", NULL, "0.01,0.1"), "");
+    CHECK_CONTAINS(text(d), "\"lr\": [0.01, 0.1]");
+    flowedit_free(d);
+}
