@@ -212,9 +212,12 @@ JSON
     "$SLUICE" run -j 2 >one.out 2>&1 &
     one=$!
     for _ in $(seq 500); do [ -e w-started ] && [ "$(runs_of a)" = 1 ] && break; sleep 0.02; done
-    sleep 0.3 # a's output is stored
-    local d
-    d=$(sql "select digest from entries where task='a' and kind='deep'")
+    local d="" # a's output is stored (under valgrind this takes a while)
+    for _ in $(seq 500); do
+        d=$(sql "select digest from entries where task='a' and kind='deep'" 2>/dev/null)
+        [ -n "$d" ] && break
+        sleep 0.02
+    done
     [ -n "$d" ] || fail "a has no entry"
     chmod -R u+w .sluice/views/"$d" && rm -rf .sluice/views/"$d"
     for o in $(sqlite3 .sluice/sluice.db "select manifest from outputs where digest='$d'" | grep -oE '[0-9a-f]{64}'); do
