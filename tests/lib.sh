@@ -93,6 +93,19 @@ JSON
     commit_all
 }
 
+# A task "talk" that ran once and printed "the real words", whose stored log was then
+# overwritten with "words nobody printed" (its bytes no longer match its name).
+tampered_log_flow() {
+    git_repo
+    echo '{ "tasks": { "talk": { "run": "echo the real words; echo x >$OUT/x" } } }' >flow.json
+    commit_all
+    sl run; assert_rc 0
+    local d f
+    d=$(sql "select log_object from task_runs where task = 'talk'")
+    f=".sluice/logs/${d:0:2}/${d:2}"
+    chmod u+w "$f"; echo "words nobody printed" >"$f"
+}
+
 # --- the TUI, driven by key scripts (`sluice tui --script`) ---
 
 # tui [ARGS...] <<script: runs the TUI headless on the script read from stdin;

@@ -157,12 +157,7 @@ JSON
 }
 
 test_log_refuses_a_tampered_log() {
-    git_repo
-    echo '{ "tasks": { "talk": { "run": "echo the real words; echo x >$OUT/x" } } }' >flow.json
-    sl run; assert_rc 0
-    d=$(sql "select log_object from task_runs where task = 'talk'")
-    f=".sluice/logs/${d:0:2}/${d:2}"
-    chmod u+w "$f"; echo "words nobody printed" >"$f"
+    tampered_log_flow
     sl log talk; assert_rc 1
     assert_out "is damaged: its bytes do not match its name"
     assert_not_out "words nobody printed"

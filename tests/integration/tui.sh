@@ -1018,13 +1018,7 @@ KEYS
 
 # The log pane, like `sluice log`, never shows a tampered log as the task's output.
 test_tui_log_pane_refuses_a_tampered_log() {
-    git_repo
-    echo '{ "tasks": { "talk": { "run": "echo the real words; echo x >$OUT/x" } } }' >flow.json
-    commit_all
-    sl run; assert_rc 0
-    d=$(sql "select log_object from task_runs where task = 'talk'")
-    f=".sluice/logs/${d:0:2}/${d:2}"
-    chmod u+w "$f"; echo "words nobody printed" >"$f"
+    tampered_log_flow
     tui <<'KEYS'
 size 100 20
 keys L
