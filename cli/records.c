@@ -10,21 +10,23 @@
 #include "runs.h"
 #include "workspace.h"
 
-int cli_records(const struct cli *c, struct records *r)
+/* The flow's store path into *root (caller frees) and whether it exists; EXIT_USAGE
+ * (said) when sluice.conf cannot be read. */
+static int find_store(const struct cli *c, char **root, bool *exists)
 {
-    char *root;
     struct err e;
-    if (workspace_store_path(c->flow, &root, &e)) {
+    if (workspace_store_path(c->flow, root, &e)) {
         cli_error(e.msg);
         return EXIT_USAGE;
     }
     struct stat st;
-    bool exists = stat(root, &st) == 0;
-    if (!exists)
-        fprintf(stderr, "sluice: no store at %s: %s has never run\n", root, c->flow);
-    free(root);
-    if (!exists)
-        return EXIT_USAGE;
+    *exists = stat(*root, &st) == 0;
+    return EXIT_OK;
+}
+
+static int open_records(const struct cli *c, struct records *r)
+{
+    struct err e;
     if (workspace_records(c->flow, r, &e)) {
         cli_error(e.msg);
         return EXIT_USAGE;
@@ -32,27 +34,34 @@ int cli_records(const struct cli *c, struct records *r)
     return EXIT_OK;
 }
 
+int cli_records(const struct cli *c, struct records *r)
+{
+    char *root;
+    bool exists;
+    if (find_store(c, &root, &exists))
+        return EXIT_USAGE;
+    if (!exists)
+        fprintf(stderr, "sluice: no store at %s: %s has never run\n", root, c->flow);
+    free(root);
+    return exists ? open_records(c, r) : EXIT_USAGE;
+}
+
 int cli_store(const struct cli *c, const char *what, struct records *r)
 {
     memset(r, 0, sizeof *r);
     char *root;
-    struct err e;
-    if (workspace_store_path(c->flow, &root, &e)) {
-        cli_error(e.msg);
+    bool exists;
+    if (find_store(c, &root, &exists))
         return EXIT_USAGE;
-    }
-    struct stat st;
-    bool exists = stat(root, &st) == 0;
     if (!exists)
         printf("no store at %s: nothing to %s\n", root, what);
     free(root);
-    if (exists && workspace_records(c->flow, r, &e)) {
-        cli_error(e.msg);
-        return EXIT_USAGE;
-    }
-    if (exists)
+    if (!exists)
+        return EXIT_OK;
+    int code = open_records(c, r);
+    if (code == EXIT_OK)
         cli_warn(store_warning(r->store));
-    return EXIT_OK;
+    return code;
 }
 
 /* "last" (0) or "last~N" (N): how many runs back, or -1 when arg is neither. */
