@@ -30,7 +30,7 @@ ENGINE_SRC := $(wildcard engine/*.c)
 # Executor plugins: plugins/NAME.c plus the shared helpers, one NAME.so each, built into
 # plugins/ next to the binary (where sluice looks for them, as in the installed tree).
 PLUGINS    := local slurm
-PLUGIN_HELPERS_local := options
+PLUGIN_HELPERS_local := options direct
 PLUGIN_HELPERS_slurm := options proc slurm_job
 PLUGIN_OUT := $(dir $(BIN))plugins
 PLUGIN_SO  := $(PLUGINS:%=$(PLUGIN_OUT)/%.so)
@@ -42,7 +42,8 @@ CLI_SRC    := $(wildcard cli/*.c) $(wildcard tui/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
-UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o) $(PLUGIN_OBJ_DIR)/options.o $(PLUGIN_OBJ_DIR)/slurm_job.o
+UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o) $(PLUGIN_OBJ_DIR)/options.o $(PLUGIN_OBJ_DIR)/slurm_job.o \
+              $(PLUGIN_OBJ_DIR)/direct.o
 LIB        := $(BUILD)/libsluice.a
 BIN        ?= sluice
 UNIT_BIN   := $(BUILD)/unit-tests

@@ -2,7 +2,8 @@
  *
  * Each job is `/bin/sh -c COMMAND` in its own process group, stdin from /dev/null,
  * stdout and stderr to its log, started with posix_spawn (or fork, when a memory
- * limit must be set in the child). Completion is watched through pidfds (poll),
+ * limit must be set in the child); a command the shell would only exec is executed
+ * directly (direct.h), sparing a process per task, and reported as the shell would. Completion is watched through pidfds (poll),
  * falling back to short sleeps where the kernel has none. When a job's shell exits,
  * whatever it left running in its process group is killed, so nothing keeps writing
  * into an output once it is being stored. Cancelling, or reaching the task's time
@@ -26,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "direct.h"
 #include "executor.h"
 #include "options.h"
 
@@ -39,6 +41,7 @@ struct ljob {
     pid_t pid;
     int pidfd;
     bool cancelled, timed_out;
+    bool direct; /* its program was started without the shell (direct.h) */
     double deadline; /* time limit (0: none) */
     double kill_at;  /* after SIGTERM: SIGKILL deadline */
     char *log_path;
@@ -89,7 +92,9 @@ static void default_signals(sigset_t *set)
     sigaddset(set, SIGQUIT);
 }
 
-static int spawn_job(const struct exec_job *job, pid_t *pid, char *err, size_t errlen)
+/* posix_spawn of path with argv and env, as a job; 0 or an errno (also when exec failed). */
+static int spawn(const struct exec_job *job, const char *path, char *const *argv, char *const *env,
+                 pid_t *pid)
 {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
@@ -107,10 +112,26 @@ static int spawn_job(const struct exec_job *job, pid_t *pid, char *err, size_t e
     posix_spawnattr_setpgroup(&at, 0);
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
                                       POSIX_SPAWN_SETSIGDEF);
-    char *argv[] = {"/bin/sh", "-c", (char *)job->command, NULL};
-    int rc = posix_spawn(pid, "/bin/sh", &fa, &at, argv, (char *const *)job->env);
+    int rc = posix_spawn(pid, path, &fa, &at, argv, env);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
+    return rc;
+}
+
+/* Starts the job: its program directly when the shell would only exec it (direct.h),
+ * else, or when that exec fails (the shell then says why, or runs a script without
+ * #!), `/bin/sh -c COMMAND`. *direct says which. */
+static int spawn_job(const struct exec_job *job, pid_t *pid, bool *direct, char *err,
+                     size_t errlen)
+{
+    struct direct d;
+    *direct = direct_prepare(job->command, job->env, job->cwd, &d) &&
+              spawn(job, d.path, d.argv, d.env, pid) == 0;
+    direct_free(&d);
+    if (*direct)
+        return 0;
+    char *argv[] = {"/bin/sh", "-c", (char *)job->command, NULL};
+    int rc = spawn(job, "/bin/sh", argv, (char *const *)job->env, pid);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start /bin/sh in %s: %s", job->cwd, strerror(rc));
         return -1;
@@ -178,15 +199,17 @@ static int local_submit(void *ctx, const struct exec_job *job, char *err, size_t
     if (options_read(job->options_json, specs, N_OPTS, v, err, errlen))
         return -1;
     pid_t pid;
+    bool direct = false;
     int rc = v[OPT_MEM].set ? fork_job(job, v[OPT_MEM].bytes, &pid, err, errlen)
-                            : spawn_job(job, &pid, err, errlen);
+                            : spawn_job(job, &pid, &direct, err, errlen);
     if (rc == 0) {
         if (L->n == L->cap) {
             L->cap = L->cap ? 2 * L->cap : 8;
             L->jobs = must(realloc(L->jobs, L->cap * sizeof *L->jobs));
         }
         struct ljob *j = &L->jobs[L->n++];
-        *j = (struct ljob){.id = job->id, .pid = pid, .log_path = must(strdup(job->log_path))};
+        *j = (struct ljob){
+            .id = job->id, .pid = pid, .direct = direct, .log_path = must(strdup(job->log_path))};
         j->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         if (v[OPT_TIME].set) {
             j->deadline = now_mono() + v[OPT_TIME].seconds;
@@ -211,6 +234,15 @@ static void append_log(const char *path, const char *line)
     }
 }
 
+static void append_raw(const char *path, const char *line)
+{
+    FILE *f = fopen(path, "a");
+    if (f) {
+        fprintf(f, "%s\n", line);
+        fclose(f);
+    }
+}
+
 static void describe(struct exec_report *r, int status, const struct ljob *j)
 {
     r->kind = EXEC_DONE;
@@ -218,6 +250,14 @@ static void describe(struct exec_report *r, int status, const struct ljob *j)
     r->signal = 0;
     if (WIFEXITED(status)) {
         r->exit_code = WEXITSTATUS(status);
+        snprintf(r->reason, sizeof r->reason, "exit code %d", r->exit_code);
+    } else if (WIFSIGNALED(status) && j->direct && !j->cancelled && !j->timed_out) {
+        /* The program itself died: what the shell around it would have said and done. */
+        char line[128];
+        r->exit_code = direct_signal_status(WTERMSIG(status), WCOREDUMP(status), line,
+                                            sizeof line);
+        if (line[0])
+            append_raw(j->log_path, line);
         snprintf(r->reason, sizeof r->reason, "exit code %d", r->exit_code);
     } else if (WIFSIGNALED(status)) {
         r->signal = WTERMSIG(status);

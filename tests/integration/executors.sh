@@ -96,3 +96,34 @@ JSON
     assert_out "ran       small"
     assert_out "ran       roomy"
 }
+
+# A command of plain words is executed without /bin/sh (as make runs such a recipe):
+# its program's parent is sluice itself; and it is reported exactly as under the
+# shell (a signal's death is exit code 128+N with the shell's line in the log, PWD as
+# the shell exports it), a script without #! still runs, anything else is the shell's.
+test_local_plain_command_runs_without_a_shell_and_reads_as_under_it() {
+    git_repo
+    write steps/parent.sh 'cat /proc/$PPID/comm >"$OUT/parent"; echo "$PWD" >"$OUT/pwd"'
+    write steps/die.sh 'echo dying; kill -SEGV $$'
+    printf 'echo plain >"$OUT/x"\n' >steps/noshebang && chmod +x steps/noshebang
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "direct":   { "run": "sh steps/parent.sh" },
+  "shell":    { "run": "sh steps/parent.sh; :" },
+  "die":      { "run": "sh steps/die.sh" },
+  "die_sh":   { "run": "sh steps/die.sh || exit $?" },
+  "plain":    { "run": "./steps/noshebang" }
+} }
+JSON
+    sl run; assert_rc 1
+    assert_eq "$(cat .sluice/views/*/parent | sort | tr '\n' ' ')" "sh sluice " "the commands' parents"
+    assert_eq "$(cat .sluice/views/*/pwd | sort -u)" "$(pwd -P)" "PWD"
+    assert_out "failed    die  (exit code 139)"
+    assert_out "failed    die_sh  (exit code 139)"
+    assert_eq "$(sql "select exit_code from task_runs where task = 'die'")" 139 "die's exit code"
+    sl log die; assert_eq "$OUT_TEXT" "dying
+Segmentation fault" "die's log"
+    sl log die_sh; assert_eq "$OUT_TEXT" "dying
+Segmentation fault" "die_sh's log"
+    assert_eq "$(cat .sluice/views/*/x)" plain "the script without #!"
+}
