@@ -61,7 +61,7 @@ void hash_bytes(const void *data, size_t n, char out[HASH_HEX])
 int hash_fd(int fd, char out[HASH_HEX], uint64_t *size, struct err *e)
 {
     struct hasher *h = hasher_new();
-    static const size_t bufsz = 1 << 17;
+    static const size_t bufsz = 1 << 16; /* under malloc's mmap threshold: no mmap per file */
     char *buf = xmalloc(bufsz);
     uint64_t total = 0;
     for (;;) {
