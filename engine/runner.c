@@ -823,9 +823,16 @@ static void revive(struct run *r, size_t t, size_t needed_by)
  * (deleted behind the run's back since it was made or found). */
 static bool gone(struct run *r, size_t d)
 {
-    enum decision dec = r->nodes[d].decision;
-    return (dec == DEC_RAN || dec == DEC_HIT || dec == DEC_CUTOFF) && r->nodes[d].digest[0] &&
-           !cache_output_present(r->ws->db, r->ws->store, r->nodes[d].digest);
+    struct rnode *n = &r->nodes[d];
+    enum decision dec = n->decision;
+    if (!((dec == DEC_RAN || dec == DEC_HIT || dec == DEC_CUTOFF) && n->digest[0]))
+        return false;
+    if (!n->view) { /* its first reader: the view is checked (or rebuilt) once, for both */
+        struct err e;
+        n->view = cache_output_view(r->ws->db, r->ws->store, n->digest, &e);
+        return n->view == NULL;
+    }
+    return !cache_output_present(r->ws->db, r->ws->store, n->digest);
 }
 
 /* Revives t's virtually cut-off upstreams; true when t must wait for them, or for
