@@ -55,7 +55,15 @@ void script_close(struct script *s)
     free(s);
 }
 
+static char *screen_text(bool bold_only);
+
 char *script_screen_text(void)
+{
+    return screen_text(false);
+}
+
+/* The screen as text; bold_only: with every cell not drawn bold left blank. */
+static char *screen_text(bool bold_only)
 {
     struct sb b = {0};
     for (int y = 0; y < LINES; y++) {
@@ -67,7 +75,8 @@ char *script_screen_text(void)
             short pair;
             char mb[MB_LEN_MAX * (CCHARW_MAX + 1)] = " ";
             if (mvwin_wch(stdscr, y, x, &c) == OK &&
-                getcchar(&c, wch, &attr, &pair, NULL) == OK && wch[0]) {
+                getcchar(&c, wch, &attr, &pair, NULL) == OK && wch[0] &&
+                (!bold_only || (attr & A_BOLD))) {
                 mbstate_t st = {0};
                 size_t n = wcrtomb(mb, wch[0], &st);
                 mb[n == (size_t)-1 ? 0 : n] = 0;
@@ -100,9 +109,9 @@ static int key_code(const char *name)
     return (unsigned char)name[0];
 }
 
-static void dump(const char *name)
+static void dump(const char *name, bool bold_only)
 {
-    char *text = script_screen_text();
+    char *text = screen_text(bold_only);
     printf("--- screen %s ---\n%s--- end ---\n", name, text);
     fflush(stdout);
     free(text);
@@ -169,9 +178,12 @@ int script_step(struct script *s, struct app *a)
     } else if (sscanf(line, "sleep %ld", &ms) == 1) {
         for (double until = now_mono() + ms / 1000.0; now_mono() < until; napms(20))
             app_tick(a);
+    } else if (strncmp(line, "dump-bold", 9) == 0) {
+        draw_frame(a);
+        dump(line[9] == ' ' ? line + 10 : "", true);
     } else if (strncmp(line, "dump", 4) == 0) {
         draw_frame(a);
-        dump(line[4] == ' ' ? line + 5 : "");
+        dump(line[4] == ' ' ? line + 5 : "", false);
     } else {
         printf("--- unknown script line: %s ---\n", line);
     }

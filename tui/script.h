@@ -10,6 +10,7 @@
  *   wait-text TEXT [ms]  until the screen shows TEXT
  *   sleep ms
  *   dump [name]          prints "--- screen name ---", the screen, "--- end ---"
+ *   dump-bold [name]     the same with only the cells drawn bold (the rest blank)
  * A failed wait prints "--- timeout: <line> ---" and the script goes on. */
 #ifndef SLUICE_SCRIPT_H
 #define SLUICE_SCRIPT_H

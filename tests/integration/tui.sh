@@ -1030,3 +1030,43 @@ KEYS
     assert_out "is damaged"
     assert_not_out "words nobody printed"
 }
+
+# Issue 17: the selected task's in- and out-edges stand out (bold, and coloured where
+# there are colours), in every layout and with --ascii; an edge of two other tasks that
+# shares cells with them (greet -> count shares greet's stem and count's arrowhead) is
+# not lit beyond those cells.
+test_tui_selected_tasks_edges_are_highlighted_in_every_layout() {
+    cp -r "$OLDPWD/examples/hello" hello && rm -rf hello/.sluice && cd hello && git_repo && commit_all
+    tui <<'KEYS'
+size 80 24
+keys gj
+dump-bold down
+dump down-all
+keys dd
+keys gl
+dump-bold right
+keys q
+KEYS
+    screen down
+    assert_line '^ +╭─────┴$'          # greet's stem, to shout only
+    assert_line '^ +▼$'                # the arrowhead into shout; none on the right
+    assert_line '^ +╰─────┬$'          # shout -> count
+    assert_not_out '│'                 # greet -> count's own column stays plain
+    screen down-all
+    assert_line '^ +▼ +│$'
+    tui --ascii <<'KEYS'
+size 80 24
+keys dd
+keys gl
+dump-bold right
+keys g
+dump-bold greet
+keys q
+KEYS
+    screen right
+    assert_line '^ +\+>\| o shout +\+-\+$'
+    assert_line '^ +o +-\+ +\+> +o$'   # greet's lead and turn, the arrow into count
+    assert_not_out '+---------------------+'   # greet -> count along the bottom
+    screen greet
+    assert_out '+---------------------+'
+}
