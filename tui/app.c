@@ -38,6 +38,7 @@ void app_pane(struct app *a, enum pane p, const char *title, struct strv *lines)
     free(a->pane_title);
     a->pane_title = xstrdup(title);
     a->pane = p;
+    a->n_details += p == PANE_DETAIL;
     a->pane_scroll = 0;
     a->pane_follow = false;
     a->diff_from_history = false;
@@ -50,6 +51,8 @@ void app_close_pane(struct app *a)
     strv_free(&a->lines);
     a->dirty = true;
 }
+
+static void refresh_detail(struct app *a);
 
 static void rewatch(struct app *a)
 {
@@ -67,11 +70,7 @@ void app_reload(struct app *a)
         app_message(a, "%s changed on disk: your unsaved edits stay (saving asks first)",
                     a->m.flow_path);
     rewatch(a);
-    if (a->pane == PANE_DETAIL) {
-        struct strv lines = {0};
-        pane_detail(a, &lines);
-        app_pane(a, PANE_DETAIL, "details", &lines);
-    }
+    refresh_detail(a);
     a->dirty = true;
 }
 
@@ -168,6 +167,7 @@ static int edit(struct app *a, const struct edit *edits, size_t n, const char *s
 {
     if (model_edit(&a->m, edits, n, e))
         return -1;
+    a->react |= REACT_PANE;
     app_push_undo(a, 0);
     rewatch(a); /* code files may have come or gone */
     if (select)
@@ -498,16 +498,36 @@ void app_open_history(struct app *a, long sel)
 
 /* --- input ------------------------------------------------------------------------------------------ */
 
-static void resize(struct app *a)
+static unsigned resize(struct app *a)
 {
     a->m.term_w = COLS;
     a->m.term_h = LINES;
-    if (a->m.dir_auto) {
-        size_t task = a->m.sel >= 0 ? model_task(&a->m, (size_t)a->m.sel) : 0;
-        model_relayout(&a->m);
-        model_select_task(&a->m, task);
+    return a->m.dir_auto ? REACT_LAYOUT : REACT_DRAW; /* the direction may change */
+}
+
+void app_react(struct app *a, unsigned r)
+{
+    if (r & REACT_RELOAD) {
+        app_reload(a); /* lays out and rebuilds the details itself */
+    } else {
+        if ((r & REACT_LAYOUT) && a->m.ws) {
+            bool had = a->m.sel >= 0;
+            size_t task = had ? model_task(&a->m, (size_t)a->m.sel) : 0;
+            model_relayout(&a->m);
+            if (had)
+                model_select_task(&a->m, task);
+        }
+        if (r & REACT_PANE)
+            refresh_detail(a);
     }
-    a->dirty = true;
+    if (r)
+        a->dirty = true;
+}
+
+/* The task the selection stands for, or -1. */
+static long selected_task(const struct app *a)
+{
+    return a->m.ws && a->m.sel >= 0 ? (long)model_task(&a->m, (size_t)a->m.sel) : -1;
 }
 
 static void mouse(struct app *a)
@@ -524,34 +544,43 @@ static void mouse(struct app *a)
 
 void app_key(struct app *a, int key)
 {
+    long task = selected_task(a);
+    a->react = REACT_DRAW;
     if (key == KEY_RESIZE) {
-        resize(a);
-        return;
-    }
-    if (key == KEY_MOUSE) {
+        a->react |= resize(a);
+    } else if (key == KEY_MOUSE) {
         mouse(a);
-        return;
+    } else {
+        free(a->message);
+        a->message = NULL;
+        if (a->prompt != PROMPT_NONE)
+            prompt_key(a, key);
+        else if (a->form)
+            form_input(a, key);
+        else if (!actions_key(a, key))
+            app_message(a, "no action on that key here (? lists them)");
     }
-    free(a->message);
-    a->message = NULL;
-    a->dirty = true;
-    if (a->prompt != PROMPT_NONE)
-        prompt_key(a, key);
-    else if (a->form)
-        form_input(a, key);
-    else if (!actions_key(a, key))
-        app_message(a, "no action on that key here (? lists them)");
-    if (!a->quit)
-        refresh_detail(a); /* it follows the selection */
+    if (a->quit)
+        return;
+    if (selected_task(a) != task)
+        a->react |= REACT_PANE; /* the details follow the selection */
+    unsigned r = a->react;
+    a->react = REACT_NONE;
+    app_react(a, r);
 }
 
 void app_interrupt(struct app *a)
 {
-    if (a->prompt != PROMPT_NONE || a->form)
+    if (a->prompt != PROMPT_NONE || a->form) {
         app_key(a, 27);
-    else
-        actions_command(a, "quit");
-    a->dirty = true;
+        return;
+    }
+    a->react = REACT_DRAW;
+    actions_command(a, "quit");
+    unsigned r = a->react;
+    a->react = REACT_NONE;
+    if (!a->quit)
+        app_react(a, r);
 }
 
 /* --- time --------------------------------------------------------------------------------------------- */

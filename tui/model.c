@@ -136,6 +136,7 @@ static int open_doc(struct model *m, struct err *e)
 
 void model_reload(struct model *m)
 {
+    m->n_reloads++;
     char *sel_name = NULL;
     if (m->ws && m->sel >= 0)
         sel_name = xstrdup(m->ws->flow->tasks[model_task(m, (size_t)m->sel)].name);
@@ -443,6 +444,7 @@ static char *node_label(const struct model *m, size_t i)
 
 void model_relayout(struct model *m)
 {
+    m->n_layouts++;
     free_picture(m);
     if (!m->ws)
         return;

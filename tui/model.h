@@ -79,6 +79,8 @@ struct model {
 
     bool ascii;
     int term_w, term_h;
+    /* How often the flow was re-read and the graph laid out (the script's `stats`). */
+    unsigned n_reloads, n_layouts;
 };
 
 /* Opens the flow (a broken flow gives a model showing its error). */

@@ -178,6 +178,9 @@ int script_step(struct script *s, struct app *a)
     } else if (sscanf(line, "sleep %ld", &ms) == 1) {
         for (double until = now_mono() + ms / 1000.0; now_mono() < until; napms(20))
             app_tick(a);
+    } else if (strcmp(line, "stats") == 0) {
+        printf("--- stats: reloads %u layouts %u details %u ---\n", a->m.n_reloads,
+               a->m.n_layouts, a->n_details);
     } else if (strncmp(line, "dump-bold", 9) == 0) {
         draw_frame(a);
         dump(line[9] == ' ' ? line + 10 : "", true);

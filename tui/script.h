@@ -11,6 +11,7 @@
  *   sleep ms
  *   dump [name]          prints "--- screen name ---", the screen, "--- end ---"
  *   dump-bold [name]     the same with only the cells drawn bold (the rest blank)
+ *   stats                prints how often the flow was re-read, laid out, details built
  * A failed wait prints "--- timeout: <line> ---" and the script goes on. */
 #ifndef SLUICE_SCRIPT_H
 #define SLUICE_SCRIPT_H

@@ -1070,3 +1070,36 @@ KEYS
     screen greet
     assert_out '+---------------------+'
 }
+
+# Issue 17: handlers say what must be redone (re-read the flow, lay the graph out, or
+# only redraw) and the loop does that much: a key that moves nothing does not rebuild
+# the details pane (every key did), a reload builds it once (it was built twice), a
+# move lays nothing out, and `d` lays the graph out once.
+test_tui_keys_redo_only_what_they_ask_for() {
+    chain_flow
+    sl run; assert_rc 0
+    tui <<'KEYS'
+key Enter
+stats
+keys nnN
+key PgDn
+stats
+keys j
+stats
+keys iy
+stats
+keys u
+stats
+keys d
+stats
+keys q
+KEYS
+    local s
+    s=$(printf '%s\n' "$TUI_OUT" | grep '^--- stats' | sed 's/--- stats: //; s/ ---//')
+    assert_eq "$(printf '%s\n' "$s" | sed -n 1p)" "reloads 1 layouts 1 details 1" "Enter"
+    assert_eq "$(printf '%s\n' "$s" | sed -n 2p)" "reloads 1 layouts 1 details 1" "n N PgDn"
+    assert_eq "$(printf '%s\n' "$s" | sed -n 3p)" "reloads 1 layouts 1 details 2" "a move"
+    assert_eq "$(printf '%s\n' "$s" | sed -n 4p)" "reloads 2 layouts 2 details 3" "i y"
+    assert_eq "$(printf '%s\n' "$s" | sed -n 5p)" "reloads 3 layouts 3 details 4" "u"
+    assert_eq "$(printf '%s\n' "$s" | sed -n 6p)" "reloads 3 layouts 4 details 4" "d"
+}
