@@ -10,6 +10,7 @@
 #include "draw.h"
 #include "look.h"
 #include "panes.h"
+#include "words.h"
 
 /* Every handler takes the `:` line's arguments (none from a key); most ignore them. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
@@ -400,15 +401,17 @@ static void start(struct app *a, const char *target)
 }
 
 /* `:run [TASK] -p NAME=VALUE...`: the one-off parameters the run gets (as `sluice run
- * -p`, kept in no file); false after saying why the options are not that. */
+ * -p`, kept in no file), the words quoted as in a shell (words.h); false after saying
+ * why the options are not that. */
 static bool parse_run_options(struct app *a, const char *options)
 {
     strv_free(&a->run_params);
     struct strv w = {0};
-    for (const char *p = options + strspn(options, " "); *p; p += strspn(p, " ")) {
-        size_t n = strcspn(p, " ");
-        strv_push(&w, xstrndup(p, n));
-        p += n;
+    struct err e;
+    if (words_split(options, &w, &e)) {
+        app_message(a, "%s", e.msg);
+        strv_free(&w);
+        return false;
     }
     bool ok = w.n % 2 == 0 && w.n / 2 <= MAX_RUN_PARAMS;
     for (size_t i = 0; ok && i < w.n; i += 2)
@@ -417,7 +420,8 @@ static bool parse_run_options(struct app *a, const char *options)
         strv_push(&a->run_params, xstrdup(w.v[i]));
     strv_free(&w);
     if (!ok)
-        app_message(a, "a run takes up to %d -p NAME=VALUE (e.g. :run-all -p lr=0.05)",
+        app_message(a, "a run takes up to %d -p NAME=VALUE (e.g. :run-all -p lr=0.05 -p "
+                       "name=\"a b\")",
                     MAX_RUN_PARAMS);
     return ok;
 }

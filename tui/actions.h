@@ -46,7 +46,7 @@
       true)                                                                                        \
     X(LIST, "list", C_GRAPH, '\t', 0, "", "the task list beside the graph, with the keys", true)   \
     X(RUN, "run", C_SEL, 'r', 0, "TASK OPTIONS...",                                                \
-      "run it and what it needs (-p NAME=VALUE: for this run)", true)                              \
+      "run it and what it needs (-p NAME=VALUE for this run; \"a b\", 'a b' quote)", true)        \
     X(RUN_ALL, "run-all", C_SEL, 'R', 0, "OPTIONS...", "run the whole flow (-p NAME=VALUE...)",    \
       true)                                                                                        \
     X(CANCEL, "cancel", C_ALL, 'C', 0, "", "cancel the run started here", false)                   \

@@ -1103,3 +1103,31 @@ KEYS
     assert_eq "$(printf '%s\n' "$s" | sed -n 5p)" "reloads 3 layouts 3 details 4" "u"
     assert_eq "$(printf '%s\n' "$s" | sed -n 6p)" "reloads 3 layouts 4 details 4" "d"
 }
+
+# Issue 17 item 4: the `:` line quotes as a shell does, so a one-off parameter can hold
+# spaces (`-p title="A  B"` ran with title `"A` and failed on `B"`); an unclosed quote
+# is named, and nothing runs.
+test_tui_run_options_take_shell_quoting() {
+    chain_flow
+    tui <<'KEYS'
+keys :run-all -p title="a value  with spaces" -p lr='0.5'
+key Enter
+wait-idle
+dump quoted
+keys :run report -p title=it\ is
+key Enter
+wait-idle
+keys :run-all -p title="never closed
+key Enter
+dump unclosed
+keys q
+KEYS
+    screen unclosed
+    assert_out 'unclosed " in "never closed'
+    assert_eq "$(sql 'select count(*) from runs')" 2 "runs (the unclosed quote ran nothing)"
+    sql 'select params from runs order by id' >params.txt
+    OUT_TEXT=$(cat params.txt)
+    assert_out '"a value  with spaces"'
+    assert_out '"it is"'
+    assert_not_out "'0.5'"
+}
