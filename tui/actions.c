@@ -244,7 +244,7 @@ static unsigned act_HISTORY(struct app *a, const struct strv *args)
 static unsigned act_HELP(struct app *a, const struct strv *args)
 {
     struct strv lines = {0};
-    actions_help(actions_context(a), a->m.ascii, &lines);
+    actions_help(actions_context(a), a->m.ascii, COLS, &lines);
     app_pane(a, PANE_HELP, "keys (j/k scroll, Esc closes)", &lines);
     return REACT_DRAW;
 }
@@ -259,7 +259,7 @@ static unsigned act_BACK(struct app *a, const struct strv *args)
         a->playing = false;
         app_message(a, "back to the present");
     } else if (a->m.focus >= 0) {
-        a->m.focus = -1;
+        model_set_focus(&a->m, NULL, 0);
         return REACT_LAYOUT;
     }
     for (size_t i = 0; i < a->m.view.n; i++)
@@ -636,9 +636,17 @@ static unsigned act_FOCUS(struct app *a, const struct strv *args)
 {
     if (!have_selection(a))
         return REACT_DRAW;
-    size_t task = selected_task(a);
-    a->m.focus = (long)task;
-    app_message(a, "focus on %s (Esc shows everything)", a->m.ws->flow->tasks[task].name);
+    size_t sel = (size_t)a->m.sel, task = selected_task(a);
+    const struct graphview *v = &a->m.view;
+    if (group_is(&a->m, sel)) { /* a matrix box: every instance, as the box stands for */
+        size_t n = v->member_at[sel + 1] - v->member_at[sel];
+        app_message(a, "focus on %s (%zu instances; Esc shows everything)",
+                    model_node_name(&a->m, sel), n);
+        model_set_focus(&a->m, v->members + v->member_at[sel], n);
+    } else {
+        app_message(a, "focus on %s (Esc shows everything)", a->m.ws->flow->tasks[task].name);
+        model_set_focus(&a->m, &task, 1);
+    }
     return REACT_LAYOUT;
 }
 
@@ -1521,20 +1529,51 @@ static const char *where(int ctx)
                              : "pane";
 }
 
-static void help_line(size_t i, bool here, struct strv *lines)
+/* head then text, text broken between words so that no line is wider than width;
+ * the lines after the first start under the text (or 4 columns in when head takes half
+ * the width). */
+static void push_wrapped(struct strv *lines, const char *head, const char *text, int width)
+{
+    int indent = (int)strlen(head) < width / 2 ? (int)strlen(head) : 4;
+    int room = width - indent > 10 ? width - indent : 10;
+    bool first = true;
+    const char *p = text;
+    do {
+        int n = (int)strlen(p);
+        int r = first ? width - (int)strlen(head) : room;
+        r = r > 10 ? r : 10;
+        if (n > r) {
+            n = r;
+            while (n > 0 && p[n] != ' ')
+                n--;
+            if (n == 0)
+                n = r; /* one word wider than the room: cut it */
+        }
+        if (first)
+            strv_pushf(lines, "%s%.*s", head, n, p);
+        else
+            strv_pushf(lines, "%*s%.*s", indent, "", n, p);
+        first = false;
+        p += n;
+        p += strspn(p, " ");
+    } while (*p);
+}
+
+static void help_line(size_t i, bool here, int width, struct strv *lines)
 {
     char k[32];
     key_text(&table[i], k, sizeof k);
     char *cmd = xasprintf("%s%s%s", table[i].name, table[i].usage[0] ? " " : "", table[i].usage);
-    if (here)
-        strv_pushf(lines, "  %-12s %-27s %s", k, table[i].fn ? cmd : "", table[i].help);
-    else
-        strv_pushf(lines, "  %-12s %-27s [%s] %s", k, table[i].fn ? cmd : "",
-                   where(table[i].ctx), table[i].help);
+    char *head = xasprintf("  %-12s %-27s ", k, table[i].fn ? cmd : "");
+    char *text = here ? xstrdup(table[i].help)
+                      : xasprintf("[%s] %s", where(table[i].ctx), table[i].help);
+    push_wrapped(lines, head, text, width);
+    free(text);
+    free(head);
     free(cmd);
 }
 
-void actions_help(int ctx, bool ascii, struct strv *lines)
+void actions_help(int ctx, bool ascii, int width, struct strv *lines)
 {
     bool seen[ACT_COUNT] = {0};
     strv_push(lines, xstrdup("  Keys here:"));
@@ -1542,13 +1581,13 @@ void actions_help(int ctx, bool ascii, struct strv *lines)
         for (size_t i = 0; i < ACT_COUNT; i++)
             if (!seen[i] && active(i, ctx, pass)) {
                 seen[i] = true;
-                help_line(i, true, lines);
+                help_line(i, true, width, lines);
             }
     strv_push(lines, xstrdup(""));
     strv_push(lines, xstrdup("  Elsewhere ([where] they work):"));
     for (size_t i = 0; i < ACT_COUNT; i++)
         if (!seen[i])
-            help_line(i, false, lines);
+            help_line(i, false, width, lines);
     strv_push(lines, xstrdup(""));
     char *legend = look_legend(ascii);
     /* a few states a line, broken between two of them ("  ") */
@@ -1557,21 +1596,29 @@ void actions_help(int ctx, bool ascii, struct strv *lines)
         while ((sep = strstr(end, "  ")) && sep - p < 60)
             end = sep + 2;
         size_t n = sep && end > p ? (size_t)(end - p - 2) : strlen(p);
-        strv_pushf(lines, "  %-8s%.*s", label, (int)n, p);
+        char *head = xasprintf("  %-8s", label), *part = xstrndup(p, n);
+        push_wrapped(lines, head, part, width);
+        free(head);
+        free(part);
         p += n;
         p += strspn(p, " ");
     }
     free(legend);
-    strv_pushf(lines, "  On a past run: %s ran, %s hit (its result was in the store), %s cut off "
-                      "(ran, and came out as before).",
-               look_glyph("ran", ascii), look_glyph("hit", ascii), look_glyph("cutoff", ascii));
-    strv_push(lines, xstrdup("  Ctrl-C: as q (at a prompt, question or form: as Esc)."));
-    strv_push(lines, xstrdup("  `:` takes an action and its arguments (Tab completes names, "
-                             "fields, paths):"));
-    strv_push(lines, xstrdup("  :add train python3 train.py, :set train.expire 24h, "
-                             ":connect load train, :save"));
-    strv_push(lines, xstrdup("  Edits are checked as the CLI checks the file; one that "
-                             "breaks the flow is refused."));
+    char *past = xasprintf("On a past run: %s ran, %s hit (its result was in the store), %s cut "
+                           "off (ran, and came out as before).",
+                           look_glyph("ran", ascii), look_glyph("hit", ascii),
+                           look_glyph("cutoff", ascii));
+    static const char *const tail[] = {
+        "Ctrl-C: as q (at a prompt, question or form: as Esc).",
+        "`:` takes an action and its arguments (Tab completes names, fields, paths):",
+        ":add train python3 train.py, :set train.expire 24h, :connect load train, :save",
+        ":run and :run-all options are quoted as in a shell: -p name=\"a b\", -p k='x y'.",
+        "Edits are checked as the CLI checks the file; one that breaks the flow is refused.",
+    };
+    push_wrapped(lines, "  ", past, width);
+    free(past);
+    for (size_t k = 0; k < sizeof tail / sizeof tail[0]; k++)
+        push_wrapped(lines, "  ", tail[k], width);
 }
 
 /* "K name" for action i. */

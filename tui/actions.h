@@ -76,7 +76,8 @@
       "the same, backwards", false)                                                                \
     X(NEXT, "next", C_SEL, 'n', 0, "", "the next match", false)                                    \
     X(PREV, "previous", C_SEL, 'N', 0, "", "the previous match", false)                            \
-    X(FOCUS, "focus", C_SEL, 'f', 0, "", "only its ancestors and descendants", false)              \
+    X(FOCUS, "focus", C_SEL, 'f', 0, "",                                                             \
+      "only its ancestors and descendants (on a matrix box: all its instances)", false)             \
     X(EXPAND, "expand", C_SEL, '+', 0, "", "expand the sub-flow or matrix task", false)            \
     X(COLLAPSE, "collapse", C_SEL, '-', 0, "", "fold the sub-flow or matrix task it is in", false) \
     X(DIRECTION, "direction", C_GRAPH, 'd', 0, "", "top-down, left-to-right or automatic", false)  \
@@ -176,9 +177,10 @@ bool actions_key(struct app *a, int key);
 /* Runs a `:` line: an action's name and its arguments; false when there is no such
  * action. */
 bool actions_command(struct app *a, const char *line);
-/* The help overlay's lines: the keys of the views active now, then every other; the
+/* The help overlay's lines, none wider than width (descriptions wrap under themselves):
+ * the keys of the views active now, then every other; the
  * footer's hints for them (always ending with `? help` and what q does there). */
-void actions_help(int ctx, bool ascii, struct strv *lines);
+void actions_help(int ctx, bool ascii, int width, struct strv *lines);
 char *actions_footer(int ctx, int width);
 /* Every action's name that `:` runs, in table order; an action's usage ("TASK.FIELD
  * VALUE...") and help, or NULL when there is no such action. */

@@ -172,7 +172,11 @@ void model_reload(struct model *m)
     m->run_id = 0;
     m->run_going = false;
     m->events_seen = 0;
-    m->focus = m->focus < (long)n ? m->focus : -1;
+    bool focus_ok = m->focus < (long)n;
+    for (size_t k = 0; k < m->n_focus; k++)
+        focus_ok = focus_ok && m->focus_set[k] < n;
+    if (!focus_ok)
+        model_set_focus(m, NULL, 0);
     if (m->ws) {
         load_durations(m);
         m->data_version = runs_data_version(m->ws->db);
@@ -185,6 +189,16 @@ void model_reload(struct model *m)
     if (t >= 0)
         model_select_task(m, (size_t)t);
     free(sel_name);
+}
+
+void model_set_focus(struct model *m, const size_t *tasks, size_t n)
+{
+    free(m->focus_set);
+    m->focus_set = n ? xcalloc(n, sizeof *tasks) : NULL;
+    if (n)
+        memcpy(m->focus_set, tasks, n * sizeof *tasks);
+    m->n_focus = n;
+    m->focus = n ? (long)tasks[0] : -1;
 }
 
 void model_open(struct model *m, const char *flow_path, bool ascii, int term_w, int term_h)
@@ -203,6 +217,7 @@ void model_open(struct model *m, const char *flow_path, bool ascii, int term_w, 
 void model_close(struct model *m)
 {
     flowedit_free(m->doc);
+    free(m->focus_set);
     free_picture(m);
     free_live(m, n_tasks(m));
     free_past(m);
@@ -448,7 +463,8 @@ void model_relayout(struct model *m)
     free_picture(m);
     if (!m->ws)
         return;
-    graphview_build_matrix(m->ws->flow, m->collapsed, true, &m->open_matrix, m->focus, &m->view);
+    graphview_build_matrix(m->ws->flow, m->collapsed, true, &m->open_matrix, m->focus_set,
+                           m->n_focus, &m->view);
     note_matrix_bases(m);
     size_t n = m->view.n;
     m->labels = xcalloc(n + 1, sizeof *m->labels);

@@ -61,6 +61,8 @@ struct model {
     bool *collapsed; /* per sub-flow */
     struct strmap open_matrix; /* matrix tasks showing their instances (see group.h) */
     long focus;      /* a task index, or -1 */
+    size_t *focus_set; /* the focus's tasks: focus, or every instance of a matrix box */
+    size_t n_focus;
     bool dir_auto;
     enum layout_dir dir;
     struct graphview view;
@@ -102,6 +104,9 @@ int model_create(struct model *m, struct err *e);
 /* Reads what other connections committed (new runs, events). True when something
  * changed on screen. */
 bool model_poll(struct model *m);
+/* Shows only these tasks' ancestors and descendants (n 0: everything); the graph is
+ * laid out again by the caller (model_relayout()). */
+void model_set_focus(struct model *m, const size_t *tasks, size_t n);
 /* Rebuilds the graph view and its layout (after collapsing, focusing, a resize). */
 void model_relayout(struct model *m);
 

@@ -112,7 +112,7 @@ KEYS
     assert_line '^ +a +add NAME COMMAND\.\.\. +add a task'
     assert_line '^ +set TASK\.FIELD VALUE\.\.\. +set a field'
     assert_line '^ +/ +search +find a task by name$'
-    assert_line '^ +f +focus +only its ancestors and descendants$'
+    assert_line '^ +f +focus +only its ancestors and descendants \(on a matrix box: all'
     assert_line '^ +q +quit +quit \(asks if a run started here goes or if unsaved\)$'
     assert_line '^ +Esc +back +'
     assert_line '^ +: +command +'
@@ -1130,4 +1130,25 @@ KEYS
     assert_out '"a value  with spaces"'
     assert_out '"it is"'
     assert_not_out "'0.5'"
+}
+
+# Issue 17 item 5: the help wraps its descriptions to the terminal's width (lines were
+# cut at its edge: at 80 columns most of the other views' keys lost their ends).
+test_tui_help_wraps_to_the_terminal_width() {
+    cp -r "$OLDPWD/examples/hello" hello && rm -rf hello/.sluice && cd hello && git_repo && commit_all
+    tui <<'KEYS'
+size 80 24
+keys ?
+keys /quote)
+key Enter
+dump run
+keys /marked run (or
+key Enter
+dump elsewhere
+keys q
+KEYS
+    screen run
+    assert_line "^ +NAME=VALUE for this run; \"a b\", 'a b' quote\)$"
+    screen elsewhere
+    assert_line '^ +marked run \(or the one before\)$'
 }
