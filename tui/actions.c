@@ -691,6 +691,11 @@ static unsigned act_MOUSE(struct app *a, const struct strv *args)
     return REACT_DRAW;
 }
 
+static unsigned act_RELOAD(struct app *a, const struct strv *args)
+{
+    return REACT_RELOAD;
+}
+
 static unsigned act_COMMAND(struct app *a, const struct strv *args)
 {
     a->prompt = PROMPT_COMMAND;

@@ -86,6 +86,7 @@
     X(PAN_UP, "pan-up", C_GRAPH, 0, KEY_PPAGE, "", "scroll the picture up", false)                 \
     X(PAN_DOWN, "pan-down", C_GRAPH, 0, KEY_NPAGE, "", "scroll the picture down", false)           \
     X(MOUSE, "mouse", C_ALL, 'm', 0, "", "mouse on or off (a click selects)", false)               \
+    X(RELOAD, "reload", C_ALL, CTRL('l'), 0, "", "read the flow and the store again, redraw", false) \
     X(ADD, "add", C_SEL, 'a', 0, "NAME COMMAND...",                                                \
       "add a task (a form asks for what is missing)",                                              \
       false)                                                                                       \

@@ -694,6 +694,40 @@ static void open_screen(bool headless, int w, int h)
     nodelay(stdscr, TRUE);
 }
 
+/* A long reload's step (status.h): says on the last line how far it got, ten times a
+ * second at most, and lets q, Esc or Ctrl-C stop it, which quits (other keys typed
+ * meanwhile are dropped). */
+static int load_step(void *ctx, const char *what, size_t done, size_t total)
+{
+    struct app *a = ctx;
+    int key = a->script ? script_key_during_load(a->script) : -1;
+    for (int k; !a->script && (k = getch()) != ERR;)
+        key = k == 'q' || k == 27 || k == 3 ? k : key;
+    if (key == 'q' || key == 27 || key == 3 || (a->signalled && *a->signalled)) {
+        a->quit = true;
+        return 1;
+    }
+    if (!a->script && now_mono() - a->step_drawn < 0.1)
+        return 0;
+    a->step_drawn = now_mono();
+    char line[256];
+    if (total)
+        snprintf(line, sizeof line, "%s: %s, %zu of %zu tasks (q or Esc: quit)",
+                 a->m.flow_path, what, done, total);
+    else
+        snprintf(line, sizeof line, "%s: %s (q or Esc: quit)", a->m.flow_path, what);
+    move(LINES - 1, 0);
+    clrtoeol();
+    attrset(A_BOLD);
+    addnstr(line, COLS);
+    attrset(0);
+    wnoutrefresh(stdscr);
+    doupdate();
+    if (a->script)
+        script_progress(line);
+    return 0;
+}
+
 static void create_flow(struct app *a)
 {
     struct err e;
@@ -716,10 +750,12 @@ int tui_main(const struct tui_opts *o)
     open_screen(sc != NULL, w, h);
     const char *nc = getenv("NO_COLOR");
     draw_init_colors(!(nc && nc[0]));
-    struct app a = {.mouse = o->mouse, .followed = -1, .speed = 1};
+    struct app a = {.mouse = o->mouse, .followed = -1, .speed = 1, .script = sc,
+                    .signalled = o->signalled};
+    a.load_watch = (struct status_watch){load_step, &a};
     if (a.mouse)
         mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED, NULL);
-    model_open(&a.m, o->flow_path, o->ascii, COLS, LINES);
+    model_open(&a.m, o->flow_path, o->ascii, COLS, LINES, &a.load_watch);
     rewatch(&a);
     if (a.m.missing)
         app_ask(&a, create_flow, "%s does not exist: create it? (y/n)", a.m.flow_path);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "child.h"
+#include "status.h"
 #include "form.h"
 #include "invalidate.h"
 #include "model.h"
@@ -35,6 +36,8 @@ enum react {
     REACT_LAYOUT = 4, /* the graph's shape changed: lay it out, keep the selected task */
     REACT_RELOAD = 8, /* the store or the flow changed: re-read both (all of the above) */
 };
+
+struct script;
 
 struct app {
     struct model m;
@@ -93,6 +96,11 @@ struct app {
     long run_sel;
     int64_t run_marked; /* history: the run marked for a diff (0: none) */
     bool diff_from_history; /* the diff pane was opened from the history: Esc goes back */
+
+    struct script *script;                /* the key script driving it, or NULL */
+    volatile sig_atomic_t *signalled;     /* see tui_opts */
+    struct status_watch load_watch;       /* a long reload: load_step() */
+    double step_drawn;                    /* when load_step() last drew */
 
     bool playing; /* a past run's events play */
     int speed;    /* how many times faster than they happened */

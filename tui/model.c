@@ -131,12 +131,21 @@ static int open_doc(struct model *m, struct err *e)
     size_t len;
     const char *text = flowedit_text(m->doc, &len);
     return workspace_open_text(m->flow_path, text, len, &m->ws, e) ||
-           status_compute(m->ws, m->ws->flow->targets, m->ws->flow->n_targets, &m->st, e);
+           status_compute_watched(m->ws, m->ws->flow->targets, m->ws->flow->n_targets, m->watch,
+                                  &m->st, e);
+}
+
+/* Tells the watcher a reload's stage; true when it says stop. */
+static bool told_stop(const struct model *m, const char *what, size_t total)
+{
+    return m->watch && m->watch->step && m->watch->step(m->watch->ctx, what, 0, total);
 }
 
 void model_reload(struct model *m)
 {
     m->n_reloads++;
+    if (told_stop(m, "reading", 0))
+        return; /* the model stays as it was */
     char *sel_name = NULL;
     if (m->ws && m->sel >= 0)
         sel_name = xstrdup(m->ws->flow->tasks[model_task(m, (size_t)m->sel)].name);
@@ -184,6 +193,10 @@ void model_reload(struct model *m)
         m->run_going = m->run_id && runs_is_going(m->ws->db, m->run_id);
         model_poll(m); /* a run already going: watch it */
     }
+    if (told_stop(m, "laying out", n)) {
+        free(sel_name);
+        return; /* no picture: the app quits */
+    }
     model_relayout(m);
     long t = sel_name && m->ws ? flow_find(m->ws->flow, sel_name) : -1;
     if (t >= 0)
@@ -201,9 +214,11 @@ void model_set_focus(struct model *m, const size_t *tasks, size_t n)
     m->focus = n ? (long)tasks[0] : -1;
 }
 
-void model_open(struct model *m, const char *flow_path, bool ascii, int term_w, int term_h)
+void model_open(struct model *m, const char *flow_path, bool ascii, int term_w, int term_h,
+                const struct status_watch *watch)
 {
     memset(m, 0, sizeof *m);
+    m->watch = watch;
     m->flow_path = xstrdup(flow_path);
     m->ascii = ascii;
     m->term_w = term_w;

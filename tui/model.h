@@ -81,12 +81,16 @@ struct model {
 
     bool ascii;
     int term_w, term_h;
+    /* Told how far a long reload got, and asked whether to stop it (may be NULL); a
+     * stopped reload leaves the model as a broken flow's, saying "stopped". */
+    const struct status_watch *watch;
     /* How often the flow was re-read and the graph laid out (the script's `stats`). */
     unsigned n_reloads, n_layouts;
 };
 
 /* Opens the flow (a broken flow gives a model showing its error). */
-void model_open(struct model *m, const char *flow_path, bool ascii, int term_w, int term_h);
+void model_open(struct model *m, const char *flow_path, bool ascii, int term_w, int term_h,
+                const struct status_watch *watch);
 void model_close(struct model *m);
 /* Re-reads the flow and recomputes every state (after an edit or a run). Keeps the
  * selection on the same task when it still exists. */

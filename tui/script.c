@@ -13,6 +13,8 @@ struct script {
     size_t next;
     int w, h;
     double wait_until; /* > 0 while a wait command is in progress */
+    bool in_step;      /* a command is running (the next line is the one after it) */
+    size_t taken;      /* lines after it that a long reload took (`during-load`) */
 };
 
 int script_open(const char *path, struct script **out, struct err *e)
@@ -109,6 +111,25 @@ static int key_code(const char *name)
     return (unsigned char)name[0];
 }
 
+int script_key_during_load(struct script *s)
+{
+    char arg[64];
+    size_t k = s->in_step ? s->next + 1 + s->taken : s->next;
+    if (k >= s->lines.n || sscanf(s->lines.v[k], "during-load %63s", arg) != 1)
+        return -1;
+    if (s->in_step)
+        s->taken++;
+    else
+        s->next++;
+    return key_code(arg);
+}
+
+void script_progress(const char *line)
+{
+    printf("--- progress: %s ---\n", line);
+    fflush(stdout);
+}
+
 static void dump(const char *name, bool bold_only)
 {
     char *text = screen_text(bold_only);
@@ -153,6 +174,7 @@ int script_step(struct script *s, struct app *a)
     char arg[512] = "";
     long ms = 20000;
     bool done = true;
+    s->in_step = true;
     if (strncmp(line, "keys ", 5) == 0 || strncmp(line, "type ", 5) == 0) {
         for (const char *c = line + 5; *c; c++)
             app_key(a, (unsigned char)*c);
@@ -190,8 +212,10 @@ int script_step(struct script *s, struct app *a)
     } else {
         printf("--- unknown script line: %s ---\n", line);
     }
+    s->in_step = false;
     if (done)
-        s->next++;
+        s->next += 1 + s->taken;
+    s->taken = 0;
     a->dirty = true;
     return a->quit;
 }

@@ -1152,3 +1152,73 @@ KEYS
     screen elsewhere
     assert_line '^ +marked run \(or the one before\)$'
 }
+
+# Issue 17 item 3: a long reload (a big flow read again) says how far it got on the last
+# line, and q or Esc typed meanwhile stop it and quit, at once (the screen froze until
+# the whole flow was read).
+many_tasks_flow() {
+    git_repo
+    python3 - <<'PY'
+import json
+t = {f"t{i}": {"run": f"echo {i} >$OUT/x", **({"after": [f"t{i % 50}"]} if i >= 50 else {})}
+     for i in range(3000)}
+json.dump({"name": "many", "tasks": t}, open("flow.json", "w"))
+PY
+    commit_all
+}
+
+test_tui_a_long_reload_shows_progress_and_q_stops_it() {
+    many_tasks_flow
+    count() { printf '%s\n' "$TUI_OUT" | grep -c -- "$1"; }
+    # another key typed meanwhile lets the reload go on, and every step shows
+    tui <<'KEYS'
+keys :reload
+key Enter
+during-load x
+dump read
+keys q
+KEYS
+    assert_eq "$(count '^--- progress: flow.json: reading (q or Esc: quit) ---$')" 2 "readings"
+    assert_eq "$(count 'progress: flow.json: computing keys, 2560 of 3000 tasks')" 2 "key steps"
+    assert_eq "$(count 'progress: flow.json: looking up results, 512 of 3000')" 2 "state steps"
+    screen read
+    assert_out "many │ 3000 pending"
+    # q stops it at its next step (a reload's first is the reading) and quits
+    tui <<'KEYS'
+keys :reload
+key Enter
+during-load q
+dump never
+KEYS
+    assert_rc 0
+    assert_eq "$(count 'progress: flow.json: reading')" 1 "readings (the opening's only)"
+    assert_eq "$(count 'computing keys, 0 of')" 1 "first key steps"
+    OUT_TEXT=$TUI_OUT; assert_not_out "--- screen never"
+    # Esc while the flow is first read: quits before anything is shown
+    tui <<'KEYS'
+during-load Esc
+dump never
+KEYS
+    assert_rc 0
+    assert_eq "$(count 'progress')" 0 "steps shown"
+    OUT_TEXT=$TUI_OUT; assert_not_out "--- screen never"
+    # and in the middle of its states
+    tui <<'KEYS'
+keys :reload
+key Enter
+during-load j
+during-load j
+during-load j
+during-load j
+during-load j
+during-load j
+during-load j
+during-load j
+during-load q
+dump never
+KEYS
+    assert_eq "$(count 'computing keys, 2560 of 3000')" 2 "key steps"
+    assert_eq "$(count 'looking up results, 0 of 3000')" 2 "first state steps"
+    assert_eq "$(count 'looking up results, 512 of 3000')" 1 "second ones (the reload stopped there)"
+    OUT_TEXT=$TUI_OUT; assert_not_out "--- screen never"
+}
