@@ -46,7 +46,7 @@
       true)                                                                                        \
     X(LIST, "list", C_GRAPH, '\t', 0, "", "the task list beside the graph, with the keys", true)   \
     X(RUN, "run", C_SEL, 'r', 0, "TASK OPTIONS...",                                                \
-      "run it and what it needs (-p NAME=VALUE for this run; \"a b\", 'a b' quote)", true)        \
+      "run it and what it needs (-p NAME=VALUE, quoted as in sh)", true)                         \
     X(RUN_ALL, "run-all", C_SEL, 'R', 0, "OPTIONS...", "run the whole flow (-p NAME=VALUE...)",    \
       true)                                                                                        \
     X(CANCEL, "cancel", C_ALL, 'C', 0, "", "cancel the run started here", false)                   \
@@ -71,7 +71,7 @@
       true)                                                                                        \
     X(SEARCH, "search", C_GRAPH, '/', 0, "", "find a task by name", true)                          \
     X(JUMP, "jump", C_SEL | C_PANE | C_HISTORY, 't', 0, "STATE",                                   \
-      "the next failed task (else running, stale; the list's state; STATE)", true)                 \
+      "next failed task (else running, stale, the list's state)", true)                 \
     X(JUMP_BACK, "jump-back", C_SEL | C_PANE | C_HISTORY, 'T', 0, "STATE",                         \
       "the same, backwards", false)                                                                \
     X(NEXT, "next", C_SEL, 'n', 0, "", "the next match", false)                                    \

@@ -1139,7 +1139,7 @@ test_tui_help_wraps_to_the_terminal_width() {
     tui <<'KEYS'
 size 80 24
 keys ?
-keys /quote)
+keys /quoted as in sh)
 key Enter
 dump run
 keys /marked run (or
@@ -1148,7 +1148,7 @@ dump elsewhere
 keys q
 KEYS
     screen run
-    assert_line "^ +NAME=VALUE for this run; \"a b\", 'a b' quote\)$"
+    assert_line "^ +NAME=VALUE, quoted as in sh\)$"
     screen elsewhere
     assert_line '^ +marked run \(or the one before\)$'
 }
