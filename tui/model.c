@@ -163,7 +163,8 @@ void model_reload(struct model *m)
     free(m->error);
     m->error = NULL;
     struct err e;
-    if (sync_doc(m, &e) || open_doc(m, &e)) {
+    if (sync_doc(m, &e) || (told_stop(m, "loading the tasks", 0) && err_set(&e, "stopped")) ||
+        open_doc(m, &e)) {
         m->error = xstrdup(e.msg);
         workspace_close(m->ws);
         m->ws = NULL;

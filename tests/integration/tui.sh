@@ -1214,6 +1214,7 @@ during-load j
 during-load j
 during-load j
 during-load j
+during-load j
 during-load q
 dump never
 KEYS
