@@ -243,7 +243,7 @@ int cmd_dag(struct cli *c, int argc, char **argv)
         bool *collapsed = xcalloc(ws->flow->n_groups + 1, sizeof *collapsed);
         for (size_t g = 0; g < ws->flow->n_groups; g++)
             collapsed[g] = collapse;
-        graphview_build_matrix(ws->flow, collapsed, collapse, NULL, -1, &d.view);
+        graphview_build_matrix(ws->flow, collapsed, collapse, NULL, NULL, 0, &d.view);
         free(collapsed);
         node_states(&d);
         if (fmt == DOT)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fields.h"
+#include "strmap.h"
 
 struct reader {
     const char *path; /* for messages */
@@ -714,8 +715,9 @@ static cJSON *read_container(struct reader *r, int depth)
         r->p++;
         return c;
     }
-    const char **keys = NULL; /* where each member's key starts, for dup_error() */
-    size_t n = 0, cap = 0;
+    /* where each member's key starts, for dup_error(): a map, as a linear look-up per
+     * member made a 100,000-task flow take a minute to read */
+    struct strmap keys = {0};
     for (;;) {
         skip_ws(r);
         const char *key_at = r->p;
@@ -725,18 +727,14 @@ static cJSON *read_container(struct reader *r, int depth)
             free(key);
             break;
         }
-        if (obj && !r->dup_obj && cJSON_GetObjectItemCaseSensitive(c, key)) {
-            size_t i = 0;
-            for (const cJSON *it = c->child; it && strcmp(it->string, key) != 0; it = it->next)
-                i++;
+        const char *first_at = obj ? strmap_get(&keys, key) : NULL;
+        if (first_at && !r->dup_obj) {
             r->dup_obj = c;
             r->dup_at = key_at;
-            r->dup_first_at = keys[i];
+            r->dup_first_at = first_at;
         }
-        if (obj) {
-            xgrow(&keys, &cap, n + 1, sizeof *keys);
-            keys[n++] = key_at;
-        }
+        if (obj && !first_at)
+            strmap_put(&keys, key, (void *)key_at);
         if (obj)
             cJSON_AddItemToObject(c, key, v);
         else
@@ -745,7 +743,7 @@ static cJSON *read_container(struct reader *r, int depth)
         skip_ws(r);
         if (*r->p == close) {
             r->p++;
-            free(keys);
+            strmap_free(&keys, NULL);
             return c;
         }
         if (*r->p != ',') {
@@ -754,7 +752,7 @@ static cJSON *read_container(struct reader *r, int depth)
         }
         r->p++;
     }
-    free(keys);
+    strmap_free(&keys, NULL);
     cJSON_Delete(c);
     return NULL;
 }

@@ -16,10 +16,10 @@ static int collapsed_group(const struct flow *f, const bool *collapsed, size_t t
     return found;
 }
 
-/* Marks t and its ancestors (up) or descendants (down). */
-static void reach(const struct flow *f, size_t focus, bool *keep)
+/* Marks the focus tasks and their ancestors (up) or descendants (down). */
+static void reach(const struct flow *f, const size_t *focus, size_t n, bool *keep)
 {
-    bool *above = flow_closure(f, &focus, 1, false), *below = flow_closure(f, &focus, 1, true);
+    bool *above = flow_closure(f, focus, n, false), *below = flow_closure(f, focus, n, true);
     for (size_t i = 0; i < f->n_tasks; i++)
         keep[i] = above[i] || below[i];
     free(above);
@@ -29,7 +29,8 @@ static void reach(const struct flow *f, size_t focus, bool *keep)
 void graphview_build(const struct flow *f, const bool *collapsed, long focus,
                      struct graphview *out)
 {
-    graphview_build_matrix(f, collapsed, false, NULL, focus, out);
+    size_t t = focus >= 0 ? (size_t)focus : 0;
+    graphview_build_matrix(f, collapsed, false, NULL, &t, focus >= 0, out);
 }
 
 size_t graphview_matrix_base(const char *name, const struct strmap *open, size_t *inst)
@@ -114,13 +115,14 @@ static void add_members(const struct flow *f, struct graphview *out)
 }
 
 void graphview_build_matrix(const struct flow *f, const bool *collapsed, bool collapse_matrix,
-                            const struct strmap *open, long focus, struct graphview *out)
+                            const struct strmap *open, const size_t *focus, size_t n_focus,
+                            struct graphview *out)
 {
     struct strmap bases = {0};
     memset(out, 0, sizeof *out);
     bool *keep = xcalloc(f->n_tasks, sizeof *keep);
-    if (focus >= 0)
-        reach(f, (size_t)focus, keep);
+    if (n_focus)
+        reach(f, focus, n_focus, keep);
     else
         for (size_t i = 0; i < f->n_tasks; i++)
             keep[i] = true;

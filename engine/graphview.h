@@ -38,9 +38,12 @@ void graphview_build(const struct flow *f, const bool *collapsed, long focus,
                      struct graphview *out);
 /* The same, with every matrix task's instances as one node when collapse_matrix,
  * except for the matrix tasks whose base name (`map`, `prep`) open maps to non-NULL
- * (open may be NULL): those show their instances. */
+ * (open may be NULL): those show their instances. The focus is a set of tasks (all the
+ * instances of a matrix box): their ancestors and descendants (n_focus 0: the whole
+ * flow). */
 void graphview_build_matrix(const struct flow *f, const bool *collapsed, bool collapse_matrix,
-                            const struct strmap *open, long focus, struct graphview *out);
+                            const struct strmap *open, const size_t *focus, size_t n_focus,
+                            struct graphview *out);
 /* The base name of matrix task `name` as graphview_build_matrix() groups it: up to its
  * first '@' whose prefix open does not map (NULL: not a matrix instance, or every
  * prefix open), as a length; *inst gets the length of its instance's name (`map@A`,

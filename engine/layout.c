@@ -29,6 +29,8 @@ struct vnode {
 struct seg {
     size_t up, down;
     int track; /* -1: straight */
+    int np;    /* its route, once routed: np points (v[k], u[k]) */
+    int v[4], u[4];
 };
 
 struct lay {
@@ -38,6 +40,7 @@ struct lay {
     size_t nv, cap_v;
     struct seg *s;
     size_t ns, cap_s;
+    size_t *edge_seg; /* per edge of the graph (in node order): its first seg; then ns */
     int n_layers;
     size_t **layer;   /* per layer: vnodes in order */
     size_t *layer_n;  /* per layer: how many */
@@ -100,7 +103,7 @@ static size_t add_vnode(struct lay *L, int layer, int size, int thick, long real
 static void add_seg(struct lay *L, size_t up, size_t down)
 {
     xgrow(&L->s, &L->cap_s, L->ns + 1, sizeof *L->s);
-    L->s[L->ns++] = (struct seg){up, down, -1};
+    L->s[L->ns++] = (struct seg){up, down, -1, 0, {0}, {0}};
 }
 
 static void build_vnodes(struct lay *L, const int *layer)
@@ -109,9 +112,15 @@ static void build_vnodes(struct lay *L, const int *layer)
     bool down = L->dir == LAYOUT_DOWN;
     for (size_t i = 0; i < g->n; i++)
         add_vnode(L, layer[i], down ? g->width[i] : 3, down ? 3 : g->width[i], (long)i);
+    size_t edges = 0;
+    for (size_t i = 0; i < g->n; i++)
+        edges += g->n_deps[i];
+    L->edge_seg = xcalloc(edges + 1, sizeof *L->edge_seg);
+    edges = 0;
     for (size_t i = 0; i < g->n; i++) {
         for (size_t k = 0; k < g->n_deps[i]; k++) {
             size_t prev = g->deps[i][k];
+            L->edge_seg[edges++] = L->ns;
             for (int l = layer[prev] + 1; l < layer[i]; l++) {
                 size_t d = add_vnode(L, l, 1, 1, -1);
                 add_seg(L, prev, d);
@@ -120,6 +129,7 @@ static void build_vnodes(struct lay *L, const int *layer)
             add_seg(L, prev, i);
         }
     }
+    L->edge_seg[edges] = L->ns;
 }
 
 static void build_neighbours(struct lay *L)
@@ -569,7 +579,7 @@ static void line(struct grid *g, int v0, int u0, int v1, int u1)
 static void route(struct lay *L, struct grid *g)
 {
     for (size_t i = 0; i < L->ns; i++) {
-        const struct seg *s = &L->s[i];
+        struct seg *s = &L->s[i];
         const struct vnode *a = &L->v[s->up], *b = &L->v[s->down];
         int l = a->layer, us = center(a), ut = center(b);
         /* A real box ends where it ends; a dummy's line fills its band from its start. */
@@ -577,6 +587,13 @@ static void route(struct lay *L, struct grid *g)
         int v_to = L->V[l + 1] - 1; /* the channel's last row: the arrowhead */
         int v_turn = L->V[l] + L->thick[l] + lead(L) + (s->track < 0 ? 0 : s->track);
         mark(g, v_from, us, V_MINUS); /* joins the box (or the line above) */
+        s->np = 0;
+        s->v[s->np] = v_from, s->u[s->np++] = us;
+        if (us != ut) {
+            s->v[s->np] = v_turn, s->u[s->np++] = us;
+            s->v[s->np] = v_turn, s->u[s->np++] = ut;
+        }
+        s->v[s->np] = v_to, s->u[s->np++] = ut;
         if (us == ut) {
             line(g, v_from, us, v_to, us);
         } else {
@@ -626,8 +643,48 @@ static void finish(struct lay *L, const struct grid *g, struct layout *out)
     }
 }
 
+/* Each edge of the graph: its segs' routes joined, in screen coordinates. */
+static void finish_edges(struct lay *L, struct layout *out)
+{
+    const struct layout_graph *g = L->g;
+    bool down = L->dir == LAYOUT_DOWN;
+    size_t n_edges = 0;
+    for (size_t i = 0; i < g->n; i++)
+        n_edges += g->n_deps[i];
+    out->n_edges = n_edges;
+    out->edges = xcalloc(n_edges + 1, sizeof *out->edges);
+    out->in_at = xcalloc(g->n + 1, sizeof *out->in_at);
+    out->out_at = xcalloc(g->n + 2, sizeof *out->out_at);
+    out->out = xcalloc(n_edges + 1, sizeof *out->out);
+    out->points = xcalloc(4 * L->ns + 1, sizeof *out->points);
+    size_t e = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        out->in_at[i] = e;
+        for (size_t k = 0; k < g->n_deps[i]; k++, e++) {
+            struct layout_edge *ed = &out->edges[e];
+            *ed = (struct layout_edge){g->deps[i][k], i, out->n_points, 0};
+            for (size_t s = L->edge_seg[e]; s < L->edge_seg[e + 1]; s++)
+                for (int p = 0; p < L->s[s].np; p++) {
+                    int v = L->s[s].v[p], u = L->s[s].u[p];
+                    out->points[out->n_points++] =
+                        down ? (struct layout_point){u, v} : (struct layout_point){v, u};
+                }
+            ed->n = out->n_points - ed->first;
+            out->out_at[ed->from + 2]++;
+        }
+    }
+    out->in_at[g->n] = e;
+    /* out-edges by node, counted at [from + 2], summed into starts at [from + 1], then
+     * filled, which moves each start to [from] */
+    for (size_t i = 0; i < g->n; i++)
+        out->out_at[i + 2] += out->out_at[i + 1];
+    for (size_t k = 0; k < n_edges; k++)
+        out->out[out->out_at[out->edges[k].from + 1]++] = k;
+}
+
 static void free_lay(struct lay *L)
 {
+    free(L->edge_seg);
     for (int l = 0; l < L->n_layers; l++)
         free(L->layer[l]);
     free(L->layer);
@@ -652,6 +709,8 @@ int layout_compute(const struct layout_graph *g, enum layout_dir dir, struct lay
     out->layer = xcalloc(g->n + 1, sizeof *out->layer);
     if (g->n == 0) {
         out->cells = xcalloc(1, 1);
+        out->in_at = xcalloc(1, sizeof *out->in_at);
+        out->out_at = xcalloc(2, sizeof *out->out_at);
         return 0;
     }
     struct lay L = {.g = g, .dir = dir};
@@ -670,6 +729,7 @@ int layout_compute(const struct layout_graph *g, enum layout_dir dir, struct lay
     grid.cells = xcalloc((size_t)grid.vn * (size_t)grid.un + 1, 1);
     route(&L, &grid);
     finish(&L, &grid, out);
+    finish_edges(&L, out);
     free(grid.cells);
     free_lay(&L);
     return 0;
@@ -714,7 +774,50 @@ void layout_free(struct layout *l)
     free(l->boxes);
     free(l->layer);
     free(l->cells);
+    free(l->edges);
+    free(l->in_at);
+    free(l->out_at);
+    free(l->out);
+    free(l->points);
     memset(l, 0, sizeof *l);
+}
+
+/* --- one node's edges ------------------------------------------------------------------------- */
+
+static void visit(const struct layout *l, int x, int y,
+                  void (*fn)(void *ctx, int x, int y, uint8_t mask), void *ctx)
+{
+    if (x >= 0 && y >= 0 && x < l->width && y < l->height)
+        fn(ctx, x, y, l->cells[(size_t)y * (size_t)l->width + (size_t)x]);
+}
+
+/* Every cell of an edge's route, a joint of two pieces once. */
+static void walk_edge(const struct layout *l, const struct layout_edge *e,
+                      void (*fn)(void *ctx, int x, int y, uint8_t mask), void *ctx)
+{
+    if (e->n == 0)
+        return;
+    struct layout_point p = l->points[e->first];
+    visit(l, p.x, p.y, fn, ctx);
+    for (size_t k = 1; k < e->n; k++) {
+        struct layout_point q = l->points[e->first + k];
+        int dx = (q.x > p.x) - (q.x < p.x), dy = (q.y > p.y) - (q.y < p.y);
+        int steps = abs(q.x - p.x) > abs(q.y - p.y) ? abs(q.x - p.x) : abs(q.y - p.y);
+        for (int s = 1; s <= steps; s++)
+            visit(l, p.x + s * dx, p.y + s * dy, fn, ctx);
+        p = q;
+    }
+}
+
+void layout_node_edge_cells(const struct layout *l, size_t i,
+                            void (*fn)(void *ctx, int x, int y, uint8_t mask), void *ctx)
+{
+    if (i >= l->n)
+        return;
+    for (size_t k = l->in_at[i]; k < l->in_at[i + 1]; k++)
+        walk_edge(l, &l->edges[k], fn, ctx);
+    for (size_t k = l->out_at[i]; k < l->out_at[i + 1]; k++)
+        walk_edge(l, &l->edges[l->out[k]], fn, ctx);
 }
 
 /* --- text ----------------------------------------------------------------------------------------------- */
@@ -794,7 +897,27 @@ static void draw_box(struct canvas *c, const struct layout *l, const struct layo
     }
 }
 
+static void mark_star(void *ctx, int x, int y, uint8_t mask)
+{
+    struct canvas *c = ctx;
+    (void)mask;
+    put(c, x, y, "*");
+}
+
+static char *render(const struct layout *l, const char *const *labels, bool ascii, long mark);
+
 char *layout_render(const struct layout *l, const char *const *labels, bool ascii)
+{
+    return render(l, labels, ascii, -1);
+}
+
+char *layout_render_marked(const struct layout *l, const char *const *labels, bool ascii,
+                           long mark)
+{
+    return render(l, labels, ascii, mark);
+}
+
+static char *render(const struct layout *l, const char *const *labels, bool ascii, long mark)
 {
     struct canvas c = {.w = l->width, .h = l->height};
     size_t cells = (size_t)l->width * (size_t)l->height + 1;
@@ -803,6 +926,8 @@ char *layout_render(const struct layout *l, const char *const *labels, bool asci
     for (int y = 0; y < l->height; y++)
         for (int x = 0; x < l->width; x++)
             put(&c, x, y, layout_glyph(cell_at(l, x, y), l->dir, ascii));
+    if (mark >= 0)
+        layout_node_edge_cells(l, (size_t)mark, mark_star, &c);
     for (size_t i = 0; i < l->n; i++)
         draw_box(&c, l, &l->boxes[i], labels[i], ascii);
     struct sb out = {0};

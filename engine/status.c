@@ -309,11 +309,26 @@ static void unreached(struct workspace *ws, struct plan *plan, size_t t, struct 
     *s->entry = *e;
 }
 
-static struct task_status *explain_plan(struct workspace *ws, struct plan *plan)
+#define WATCH_EVERY 512 /* tasks between two calls of a watcher */
+
+/* Tells the watcher (if any) how far `what` got; true when it says stop. */
+static bool watched_stop(const struct status_watch *w, const char *what, size_t done,
+                         size_t total)
+{
+    return w && w->step && done % WATCH_EVERY == 0 && w->step(w->ctx, what, done, total);
+}
+
+/* NULL when the watcher stopped it. */
+static struct task_status *explain_watched(struct workspace *ws, struct plan *plan,
+                                           const struct status_watch *w)
 {
     const struct flow *f = ws->flow;
     struct task_status *st = xcalloc(f->n_tasks, sizeof *st);
     for (size_t i = 0; i < f->n_tasks; i++) {
+        if (watched_stop(w, "looking up results", i, f->n_tasks)) {
+            status_free(st, f->n_tasks);
+            return NULL;
+        }
         size_t t = f->order[i];
         const struct plan_node *pn = &plan->nodes[t];
         struct task_status *s = &st[t];
@@ -332,20 +347,28 @@ static struct task_status *explain_plan(struct workspace *ws, struct plan *plan)
     return st;
 }
 
+static struct task_status *explain_plan(struct workspace *ws, struct plan *plan)
+{
+    return explain_watched(ws, plan, NULL);
+}
+
 static int compute(struct workspace *ws, const size_t *targets, size_t n_targets,
-                   struct task_status **out, struct err *e)
+                   const struct status_watch *w, struct task_status **out, struct err *e)
 {
     const struct flow *f = ws->flow;
-    for (size_t t = 0; t < f->n_tasks; t++)
+    for (size_t t = 0; t < f->n_tasks; t++) {
+        if (watched_stop(w, "computing keys", t, f->n_tasks))
+            return err_set(e, "stopped");
         if (keys_deep(&ws->keys, t, e))
             return -1;
+    }
     fingerprint_settle(ws->fp); /* every key is known */
     struct plan plan;
     if (plan_for_targets(&plan, &ws->keys, ws->db, ws->store, NULL, targets, n_targets, NULL, e))
         return -1;
-    *out = explain_plan(ws, &plan);
+    *out = explain_watched(ws, &plan, w);
     plan_free(&plan);
-    return 0;
+    return *out ? 0 : err_set(e, "stopped");
 }
 
 struct task_status *status_of_plan(struct workspace *ws, struct plan *p)
@@ -357,14 +380,21 @@ struct task_status *status_of_plan(struct workspace *ws, struct plan *p)
     return st;
 }
 
-int status_compute(struct workspace *ws, const size_t *targets, size_t n_targets,
-                   struct task_status **out, struct err *e)
+int status_compute_watched(struct workspace *ws, const size_t *targets, size_t n_targets,
+                           const struct status_watch *w, struct task_status **out,
+                           struct err *e)
 {
     bool opened; /* one snapshot, one lock, for the thousands of lookups */
     db_read_begin(ws->db, &opened);
-    int rc = compute(ws, targets, n_targets, out, e);
+    int rc = compute(ws, targets, n_targets, w, out, e);
     db_read_end(ws->db, opened);
     return rc;
+}
+
+int status_compute(struct workspace *ws, const size_t *targets, size_t n_targets,
+                   struct task_status **out, struct err *e)
+{
+    return status_compute_watched(ws, targets, n_targets, NULL, out, e);
 }
 
 void status_free(struct task_status *st, size_t n)

@@ -53,6 +53,17 @@ enum node_state status_merge(enum node_state a, enum node_state b);
 /* Fills (*out)[i] for every task of the flow. Caller frees with status_free(). */
 int status_compute(struct workspace *ws, const size_t *targets, size_t n_targets,
                    struct task_status **out, struct err *e);
+/* Someone watching a long computation: step() is called every few hundred tasks with
+ * what is being done ("computing keys", "looking up results"), how far it got and of how many; non-zero
+ * stops the computation (which then fails with "stopped"). */
+struct status_watch {
+    int (*step)(void *ctx, const char *what, size_t done, size_t total);
+    void *ctx;
+};
+/* status_compute(), watched (w may be NULL). */
+int status_compute_watched(struct workspace *ws, const size_t *targets, size_t n_targets,
+                           const struct status_watch *w, struct task_status **out,
+                           struct err *e);
 /* The same for a plan already made (a run's, with --force and damaged inputs: then
  * "forced (--force)" and the damage are its reasons), for every task it reaches.
  * Fills the plan's validity memo for the tasks it did not reach (plan_entry()). */

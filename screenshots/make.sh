@@ -63,10 +63,10 @@ keys / b a s e l i n e Enter w
 wait_for "code tasks/baseline.py changed"
 shot 4-stale-why
 keys Escape
-tmux -S "$SOCK" resize-window -y 60 # the graph keys of the help at once
+tmux -S "$SOCK" resize-window -y 62 # the graph keys of the help at once
 keys '?'
 wait_for "q +quit"
-ROWS=60 shot 5-help
+ROWS=62 shot 5-help
 keys Escape
 tmux -S "$SOCK" resize-window -y $ROWS
 keys R

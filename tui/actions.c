@@ -10,10 +10,12 @@
 #include "draw.h"
 #include "look.h"
 #include "panes.h"
+#include "words.h"
 
 /* Every handler takes the `:` line's arguments (none from a key); most ignore them. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
-typedef void (*handler)(struct app *a, const struct strv *args);
+/* A handler returns what the loop must redo (REACT_* bits, app.h). */
+typedef unsigned (*handler)(struct app *a, const struct strv *args);
 
 static bool have_selection(struct app *a)
 {
@@ -44,53 +46,62 @@ static void step(struct app *a, int dx, int dy)
         pan(a, dx * 10, dy * 5);
 }
 
-static void act_UP(struct app *a, const struct strv *args)
+static unsigned act_UP(struct app *a, const struct strv *args)
 {
     step(a, 0, -1);
+    return REACT_DRAW;
 }
 
-static void act_DOWN(struct app *a, const struct strv *args)
+static unsigned act_DOWN(struct app *a, const struct strv *args)
 {
     step(a, 0, 1);
+    return REACT_DRAW;
 }
 
-static void act_LEFT(struct app *a, const struct strv *args)
+static unsigned act_LEFT(struct app *a, const struct strv *args)
 {
     step(a, -1, 0);
+    return REACT_DRAW;
 }
 
-static void act_RIGHT(struct app *a, const struct strv *args)
+static unsigned act_RIGHT(struct app *a, const struct strv *args)
 {
     step(a, 1, 0);
+    return REACT_DRAW;
 }
 
-static void act_UPSTREAM(struct app *a, const struct strv *args)
+static unsigned act_UPSTREAM(struct app *a, const struct strv *args)
 {
     if (!model_move(&a->m, -1, 0))
         app_message(a, "no upstream task");
+    return REACT_DRAW;
 }
 
-static void act_DOWNSTREAM(struct app *a, const struct strv *args)
+static unsigned act_DOWNSTREAM(struct app *a, const struct strv *args)
 {
     if (!model_move(&a->m, 1, 0))
         app_message(a, "no downstream task");
+    return REACT_DRAW;
 }
 
-static void act_SIBLING(struct app *a, const struct strv *args)
+static unsigned act_SIBLING(struct app *a, const struct strv *args)
 {
     model_sibling(&a->m);
+    return REACT_DRAW;
 }
 
-static void act_FIRST(struct app *a, const struct strv *args)
+static unsigned act_FIRST(struct app *a, const struct strv *args)
 {
     if (a->m.view.n)
         a->m.sel = 0;
+    return REACT_DRAW;
 }
 
-static void act_LAST(struct app *a, const struct strv *args)
+static unsigned act_LAST(struct app *a, const struct strv *args)
 {
     if (a->m.view.n)
         a->m.sel = (long)a->m.view.n - 1;
+    return REACT_DRAW;
 }
 
 /* The state t looks for: STATE when given, else the list's state filter, else the
@@ -128,83 +139,89 @@ static void jump_to_state(struct app *a, const struct strv *args, int dir)
                 rank, count, state, dir > 0 ? "t" : "T", dir > 0 ? "next" : "previous");
 }
 
-static void act_JUMP(struct app *a, const struct strv *args)
+static unsigned act_JUMP(struct app *a, const struct strv *args)
 {
     jump_to_state(a, args, 1);
+    return REACT_DRAW;
 }
 
-static void act_JUMP_BACK(struct app *a, const struct strv *args)
+static unsigned act_JUMP_BACK(struct app *a, const struct strv *args)
 {
     jump_to_state(a, args, -1);
+    return REACT_DRAW;
 }
 
-static void act_LIST(struct app *a, const struct strv *args)
+static unsigned act_LIST(struct app *a, const struct strv *args)
 {
     if (!a->m.ws)
-        return;
+        return REACT_DRAW;
     a->list.focused = !a->list.open || !a->list.focused;
     a->list.open = true;
+    return REACT_DRAW;
 }
 
-static void act_PAN_LEFT(struct app *a, const struct strv *args)
+static unsigned act_PAN_LEFT(struct app *a, const struct strv *args)
 {
     pan(a, -20, 0);
+    return REACT_DRAW;
 }
 
-static void act_PAN_RIGHT(struct app *a, const struct strv *args)
+static unsigned act_PAN_RIGHT(struct app *a, const struct strv *args)
 {
     pan(a, 20, 0);
+    return REACT_DRAW;
 }
 
-static void act_PAN_UP(struct app *a, const struct strv *args)
+static unsigned act_PAN_UP(struct app *a, const struct strv *args)
 {
     pan(a, 0, -10);
+    return REACT_DRAW;
 }
 
-static void act_PAN_DOWN(struct app *a, const struct strv *args)
+static unsigned act_PAN_DOWN(struct app *a, const struct strv *args)
 {
     pan(a, 0, 10);
+    return REACT_DRAW;
 }
 
 /* --- panes ------------------------------------------------------------------------------------ */
 
-static void set_collapsed(struct app *a, int group, bool collapsed)
+/* The graph is laid out again by the loop (REACT_LAYOUT), the selected task kept. */
+static unsigned set_collapsed(struct app *a, int group, bool collapsed)
 {
-    size_t task = selected_task(a);
     a->m.collapsed[group] = collapsed;
-    model_relayout(&a->m);
-    model_select_task(&a->m, task);
+    return REACT_LAYOUT;
 }
 
-static void act_DETAIL(struct app *a, const struct strv *args)
+static unsigned act_DETAIL(struct app *a, const struct strv *args)
 {
     if (!have_selection(a))
-        return;
+        return REACT_DRAW;
     const struct view_node *v = &a->m.view.nodes[a->m.sel];
     if (group_expand(&a->m, (size_t)a->m.sel))
-        return;
-    if (v->task < 0) {
-        set_collapsed(a, v->group, false);
-        return;
-    }
+        return REACT_DRAW;
+    if (v->task < 0)
+        return set_collapsed(a, v->group, false);
     struct strv lines = {0};
     pane_detail(a, &lines);
     app_pane(a, PANE_DETAIL, "details", &lines);
+    return REACT_DRAW;
 }
 
-static void act_WHY(struct app *a, const struct strv *args)
+static unsigned act_WHY(struct app *a, const struct strv *args)
 {
     if (!have_selection(a))
-        return;
+        return REACT_DRAW;
     struct strv lines = {0};
     pane_why(a, &lines);
     app_pane(a, PANE_WHY, "why", &lines);
+    return REACT_DRAW;
 }
 
-static void act_LOG(struct app *a, const struct strv *args)
+static unsigned act_LOG(struct app *a, const struct strv *args)
 {
     if (!have_selection(a))
-        return;
+        return REACT_DRAW;
     struct strv lines = {0};
     a->log_task = selected_task(a);
     bool live = pane_log(a, a->log_task, &lines);
@@ -214,22 +231,25 @@ static void act_LOG(struct app *a, const struct strv *args)
     free(title);
     a->pane_follow = live;
     app_scroll_end(a);
+    return REACT_DRAW;
 }
 
-static void act_HISTORY(struct app *a, const struct strv *args)
+static unsigned act_HISTORY(struct app *a, const struct strv *args)
 {
     if (a->m.ws)
         app_open_history(a, 0);
+    return REACT_DRAW;
 }
 
-static void act_HELP(struct app *a, const struct strv *args)
+static unsigned act_HELP(struct app *a, const struct strv *args)
 {
     struct strv lines = {0};
-    actions_help(actions_context(a), a->m.ascii, &lines);
+    actions_help(actions_context(a), a->m.ascii, COLS, &lines);
     app_pane(a, PANE_HELP, "keys (j/k scroll, Esc closes)", &lines);
+    return REACT_DRAW;
 }
 
-static void act_BACK(struct app *a, const struct strv *args)
+static unsigned act_BACK(struct app *a, const struct strv *args)
 {
     a->search_shown = false; /* n and N still find */
     if (a->pane != PANE_NONE) {
@@ -239,13 +259,12 @@ static void act_BACK(struct app *a, const struct strv *args)
         a->playing = false;
         app_message(a, "back to the present");
     } else if (a->m.focus >= 0) {
-        size_t task = selected_task(a);
-        a->m.focus = -1;
-        model_relayout(&a->m);
-        model_select_task(&a->m, task);
+        model_set_focus(&a->m, NULL, 0);
+        return REACT_LAYOUT;
     }
     for (size_t i = 0; i < a->m.view.n; i++)
         a->m.marked[i] = false;
+    return REACT_DRAW;
 }
 
 /* --- past runs ------------------------------------------------------------------------------- */
@@ -258,33 +277,35 @@ static bool showing_past(struct app *a)
     return false;
 }
 
-static void step_time(struct app *a, long delta)
+static unsigned step_time(struct app *a, long delta)
 {
     if (!showing_past(a))
-        return;
+        return REACT_DRAW;
     a->playing = false;
     model_seek(&a->m, (long)a->m.past_at + delta);
+    return REACT_PANE; /* the details say the state at the moment shown */
 }
 
-static void act_STEP_BACK(struct app *a, const struct strv *args)
+static unsigned act_STEP_BACK(struct app *a, const struct strv *args)
 {
-    step_time(a, -1);
+    return step_time(a, -1);
 }
 
-static void act_STEP_FORWARD(struct app *a, const struct strv *args)
+static unsigned act_STEP_FORWARD(struct app *a, const struct strv *args)
 {
-    step_time(a, 1);
+    return step_time(a, 1);
 }
 
-static void act_PLAY(struct app *a, const struct strv *args)
+static unsigned act_PLAY(struct app *a, const struct strv *args)
 {
     if (!showing_past(a))
-        return;
+        return REACT_DRAW;
     a->playing = !a->playing;
     if (a->playing && a->m.past_at >= a->m.n_past)
         model_seek(&a->m, 0); /* from the start again */
     a->next_step_at = now_mono();
     app_message(a, "%s at %dx", a->playing ? "playing" : "paused", a->speed);
+    return REACT_DRAW;
 }
 
 static void change_speed(struct app *a, bool faster)
@@ -297,38 +318,42 @@ static void change_speed(struct app *a, bool faster)
                 a->speed);
 }
 
-static void act_SLOWER(struct app *a, const struct strv *args)
+static unsigned act_SLOWER(struct app *a, const struct strv *args)
 {
     change_speed(a, false);
+    return REACT_DRAW;
 }
 
-static void act_FASTER(struct app *a, const struct strv *args)
+static unsigned act_FASTER(struct app *a, const struct strv *args)
 {
     change_speed(a, true);
+    return REACT_DRAW;
 }
 
 /* The timeline to the moment the run's first task failed, with that task selected. */
-static void act_TO_FAILURE(struct app *a, const struct strv *args)
+static unsigned act_TO_FAILURE(struct app *a, const struct strv *args)
 {
     if (!showing_past(a))
-        return;
+        return REACT_DRAW;
     struct model *m = &a->m;
     size_t k = 0;
     while (k < m->n_past && !(m->past[k].state == LIVE_FAILED && m->past[k].task >= 0))
         k++;
     if (k == m->n_past) {
         app_message(a, "no task failed in run %lld", (long long)m->past_run);
-        return;
+        return REACT_DRAW;
     }
     a->playing = false;
     model_seek(m, (long)k + 1);
     model_select_task(m, (size_t)m->past[k].task);
+    return REACT_PANE;
 }
 
-static void act_REPLAY(struct app *a, const struct strv *args)
+static unsigned act_REPLAY(struct app *a, const struct strv *args)
 {
     if (showing_past(a))
         app_replay(a, a->m.past_run);
+    return REACT_DRAW;
 }
 
 /* --- running ---------------------------------------------------------------------------------- */
@@ -376,15 +401,17 @@ static void start(struct app *a, const char *target)
 }
 
 /* `:run [TASK] -p NAME=VALUE...`: the one-off parameters the run gets (as `sluice run
- * -p`, kept in no file); false after saying why the options are not that. */
+ * -p`, kept in no file), the words quoted as in a shell (words.h); false after saying
+ * why the options are not that. */
 static bool parse_run_options(struct app *a, const char *options)
 {
     strv_free(&a->run_params);
     struct strv w = {0};
-    for (const char *p = options + strspn(options, " "); *p; p += strspn(p, " ")) {
-        size_t n = strcspn(p, " ");
-        strv_push(&w, xstrndup(p, n));
-        p += n;
+    struct err e;
+    if (words_split(options, &w, &e)) {
+        app_message(a, "%s", e.msg);
+        strv_free(&w);
+        return false;
     }
     bool ok = w.n % 2 == 0 && w.n / 2 <= MAX_RUN_PARAMS;
     for (size_t i = 0; ok && i < w.n; i += 2)
@@ -393,12 +420,13 @@ static bool parse_run_options(struct app *a, const char *options)
         strv_push(&a->run_params, xstrdup(w.v[i]));
     strv_free(&w);
     if (!ok)
-        app_message(a, "a run takes up to %d -p NAME=VALUE (e.g. :run-all -p lr=0.05)",
+        app_message(a, "a run takes up to %d -p NAME=VALUE (e.g. :run-all -p lr=0.05 -p "
+                       "name=\"a b\")",
                     MAX_RUN_PARAMS);
     return ok;
 }
 
-static void act_RUN(struct app *a, const struct strv *args)
+static unsigned act_RUN(struct app *a, const struct strv *args)
 {
     bool task_given = args->n && args->v[0][0] != '-';
     struct sb options = {0};
@@ -407,7 +435,7 @@ static void act_RUN(struct app *a, const struct strv *args)
     bool ok = parse_run_options(a, options.buf ? options.buf : "");
     sb_free(&options);
     if (!ok)
-        return;
+        return REACT_DRAW;
     if (task_given && (!a->m.ws || flow_find(a->m.ws->flow, args->v[0]) < 0))
         app_message(a, "no task named \"%s\"", args->v[0]);
     else if (task_given)
@@ -416,22 +444,25 @@ static void act_RUN(struct app *a, const struct strv *args)
         start(a, model_node_name(&a->m, (size_t)a->m.sel)); /* a matrix task: every instance */
     else if (have_selection(a))
         start(a, a->m.ws->flow->tasks[selected_task(a)].name);
+    return REACT_DRAW;
 }
 
-static void act_RUN_ALL(struct app *a, const struct strv *args)
+static unsigned act_RUN_ALL(struct app *a, const struct strv *args)
 {
     if (a->m.ws && parse_run_options(a, args->n ? args->v[0] : ""))
         start(a, NULL);
+    return REACT_DRAW;
 }
 
-static void act_CANCEL(struct app *a, const struct strv *args)
+static unsigned act_CANCEL(struct app *a, const struct strv *args)
 {
     if (!child_running(&a->child)) {
         app_message(a, "no run started here is going");
-        return;
+        return REACT_DRAW;
     }
     child_cancel(&a->child);
     app_message(a, "cancelling the run...");
+    return REACT_DRAW;
 }
 
 /* --- invalidation ---------------------------------------------------------------------------- */
@@ -500,22 +531,25 @@ static void ask_invalidate(struct app *a, const struct strv *args, enum invalida
     sb_free(&q);
 }
 
-static void act_INVALIDATE(struct app *a, const struct strv *args)
+static unsigned act_INVALIDATE(struct app *a, const struct strv *args)
 {
     ask_invalidate(a, args, INVALIDATE_TASK);
+    return REACT_DRAW;
 }
 
-static void act_INVALIDATE_DOWN(struct app *a, const struct strv *args)
+static unsigned act_INVALIDATE_DOWN(struct app *a, const struct strv *args)
 {
     ask_invalidate(a, args, INVALIDATE_DOWNSTREAM);
+    return REACT_DRAW;
 }
 
-static void act_INVALIDATE_UP(struct app *a, const struct strv *args)
+static unsigned act_INVALIDATE_UP(struct app *a, const struct strv *args)
 {
     ask_invalidate(a, args, INVALIDATE_UPSTREAM);
+    return REACT_DRAW;
 }
 
-static void undo_invalidation(struct app *a, int64_t id)
+static unsigned undo_invalidation(struct app *a, int64_t id)
 {
     struct invalidate_undo_result r;
     struct err e;
@@ -526,51 +560,51 @@ static void undo_invalidation(struct app *a, int64_t id)
                     (long long)id, r.kept, r.kept == 1 ? "y" : "ies", r.kept_by);
     else
         app_message(a, "undid invalidation %lld", (long long)id);
-    app_reload(a);
+    return REACT_RELOAD;
 }
 
 /* Undoes what was done last here: an edit or an invalidation; with nothing done here,
  * the store's last invalidation. */
-static void act_UNDO(struct app *a, const struct strv *args)
+static unsigned act_UNDO(struct app *a, const struct strv *args)
 {
     while (a->n_marks) {
         int64_t mark = a->undo_marks[--a->n_marks];
         const char *what = mark ? NULL : model_undo(&a->m);
         if (what) {
             app_message(a, "undid %s (^R redoes it)", what);
-            return;
+            return REACT_PANE;
         }
-        if (mark && a->m.ws) {
-            undo_invalidation(a, mark);
-            return;
-        }
+        if (mark && a->m.ws)
+            return undo_invalidation(a, mark);
     }
     int64_t id = a->m.ws ? invalidate_last(a->m.ws) : 0;
     if (id)
-        undo_invalidation(a, id);
-    else
-        app_message(a, "nothing to undo");
+        return undo_invalidation(a, id);
+    app_message(a, "nothing to undo");
+    return REACT_DRAW;
 }
 
-static void act_REDO(struct app *a, const struct strv *args)
+static unsigned act_REDO(struct app *a, const struct strv *args)
 {
     const char *what = model_redo(&a->m);
     if (what) {
         app_push_undo(a, 0);
         app_message(a, "redid %s", what);
-    } else {
-        app_message(a, "nothing to redo");
+        return REACT_PANE;
     }
+    app_message(a, "nothing to redo");
+    return REACT_DRAW;
 }
 
 /* --- finding and shaping --------------------------------------------------------------------- */
 
-static void act_SEARCH(struct app *a, const struct strv *args)
+static unsigned act_SEARCH(struct app *a, const struct strv *args)
 {
     a->search_from = a->m.sel;
     a->prompt = PROMPT_SEARCH;
     sb_free(&a->input);
     sb_adds(&a->input, "");
+    return REACT_DRAW;
 }
 
 static void jump(struct app *a, int dir)
@@ -586,42 +620,53 @@ static void jump(struct app *a, int dir)
         a->m.sel = i;
 }
 
-static void act_NEXT(struct app *a, const struct strv *args)
+static unsigned act_NEXT(struct app *a, const struct strv *args)
 {
     jump(a, 1);
+    return REACT_DRAW;
 }
 
-static void act_PREV(struct app *a, const struct strv *args)
+static unsigned act_PREV(struct app *a, const struct strv *args)
 {
     jump(a, -1);
+    return REACT_DRAW;
 }
 
-static void act_FOCUS(struct app *a, const struct strv *args)
+static unsigned act_FOCUS(struct app *a, const struct strv *args)
 {
     if (!have_selection(a))
-        return;
-    size_t task = selected_task(a);
-    a->m.focus = (long)task;
-    model_relayout(&a->m);
-    model_select_task(&a->m, task);
-    app_message(a, "focus on %s (Esc shows everything)", a->m.ws->flow->tasks[task].name);
+        return REACT_DRAW;
+    size_t sel = (size_t)a->m.sel, task = selected_task(a);
+    const struct graphview *v = &a->m.view;
+    if (group_is(&a->m, sel)) { /* a matrix box: every instance, as the box stands for */
+        size_t n = v->member_at[sel + 1] - v->member_at[sel];
+        app_message(a, "focus on %s (%zu instances; Esc shows everything)",
+                    model_node_name(&a->m, sel), n);
+        model_set_focus(&a->m, v->members + v->member_at[sel], n);
+    } else {
+        app_message(a, "focus on %s (Esc shows everything)", a->m.ws->flow->tasks[task].name);
+        model_set_focus(&a->m, &task, 1);
+    }
+    return REACT_LAYOUT;
 }
 
-static void act_EXPAND(struct app *a, const struct strv *args)
+static unsigned act_EXPAND(struct app *a, const struct strv *args)
 {
     if (!have_selection(a) || group_expand(&a->m, (size_t)a->m.sel))
-        return;
+        return REACT_DRAW;
     if (a->m.view.nodes[a->m.sel].task < 0)
-        set_collapsed(a, a->m.view.nodes[a->m.sel].group, false);
+        return set_collapsed(a, a->m.view.nodes[a->m.sel].group, false);
+    return REACT_DRAW;
 }
 
-static void act_COLLAPSE(struct app *a, const struct strv *args)
+static unsigned act_COLLAPSE(struct app *a, const struct strv *args)
 {
     if (have_selection(a) && !group_collapse_around(&a->m, (size_t)a->m.sel))
         app_message(a, "not in a sub-flow or an expanded matrix task");
+    return REACT_DRAW;
 }
 
-static void act_DIRECTION(struct app *a, const struct strv *args)
+static unsigned act_DIRECTION(struct app *a, const struct strv *args)
 {
     struct model *m = &a->m;
     if (m->dir_auto) {
@@ -632,27 +677,32 @@ static void act_DIRECTION(struct app *a, const struct strv *args)
     } else {
         m->dir_auto = true;
     }
-    long sel = m->sel;
-    model_relayout(m);
-    m->sel = sel;
     app_message(a, "%s", m->dir_auto ? "direction: automatic"
                          : m->dir == LAYOUT_DOWN ? "direction: top-down"
                                                  : "direction: left to right");
+    return REACT_LAYOUT;
 }
 
-static void act_MOUSE(struct app *a, const struct strv *args)
+static unsigned act_MOUSE(struct app *a, const struct strv *args)
 {
     a->mouse = !a->mouse;
     mousemask(a->mouse ? BUTTON1_CLICKED | BUTTON1_PRESSED : 0, NULL);
     app_message(a, "mouse %s", a->mouse ? "on: a click selects" : "off");
+    return REACT_DRAW;
 }
 
-static void act_COMMAND(struct app *a, const struct strv *args)
+static unsigned act_RELOAD(struct app *a, const struct strv *args)
+{
+    return REACT_RELOAD;
+}
+
+static unsigned act_COMMAND(struct app *a, const struct strv *args)
 {
     a->prompt = PROMPT_COMMAND;
     sb_free(&a->input);
     sb_adds(&a->input, "");
     app_candidates(a);
+    return REACT_DRAW;
 }
 
 static void quit_now(struct app *a)
@@ -662,11 +712,11 @@ static void quit_now(struct app *a)
     a->quit = true;
 }
 
-static void act_QUIT(struct app *a, const struct strv *args)
+static unsigned act_QUIT(struct app *a, const struct strv *args)
 {
     if (a->m.past_run || a->m.focus >= 0) { /* one level, as Esc */
         act_BACK(a, args);
-        return;
+        return REACT_DRAW;
     }
     bool running = child_running(&a->child);
     bool unsaved = a->m.doc && flowedit_dirty(a->m.doc);
@@ -682,6 +732,7 @@ static void act_QUIT(struct app *a, const struct strv *args)
                 a->m.flow_path);
     else
         a->quit = true;
+    return REACT_DRAW;
 }
 
 /* --- building --------------------------------------------------------------------------------- */
@@ -719,10 +770,10 @@ static void usage(struct app *a, const char *name)
     app_message(a, "usage: %s %s", name, actions_usage(name));
 }
 
-static void act_ADD(struct app *a, const struct strv *args)
+static unsigned act_ADD(struct app *a, const struct strv *args)
 {
     if (!editable(a))
-        return;
+        return REACT_DRAW;
     if (args->n >= 2) {
         struct edit ed[] = {{.op = EDIT_ADD, .a = args->v[0]},
                             {.op = EDIT_SET, .a = NULL, .value = args->v[1]}};
@@ -731,7 +782,7 @@ static void act_ADD(struct app *a, const struct strv *args)
         if (app_edit(a, ed, 2, args->v[0]))
             app_message(a, "added %s", args->v[0]);
         free(run);
-        return;
+        return REACT_DRAW;
     }
     /* The new task comes after the one selected: upstream picked on the graph. */
     const char *after = a->m.ws && a->m.sel >= 0 ? model_node_name(&a->m, (size_t)a->m.sel) : NULL;
@@ -739,6 +790,7 @@ static void act_ADD(struct app *a, const struct strv *args)
     form_open_add(&f, args->n ? args->v[0] : NULL,
                   after && flowedit_has_task(a->m.doc, after) ? after : NULL);
     app_form(a, &f);
+    return REACT_DRAW;
 }
 
 /* The task an action is about: its argument, else the selection. A copy (an edit
@@ -751,7 +803,7 @@ static char *task_arg(struct app *a, const struct strv *args)
     return name ? xstrdup(name) : NULL;
 }
 
-static void act_EDIT(struct app *a, const struct strv *args)
+static unsigned act_EDIT(struct app *a, const struct strv *args)
 {
     char *task = task_arg(a, args);
     if (task && !flowedit_has_task(a->m.doc, task)) {
@@ -762,6 +814,7 @@ static void act_EDIT(struct app *a, const struct strv *args)
         app_form(a, &f);
     }
     free(task);
+    return REACT_DRAW;
 }
 
 static void connect(struct app *a, const char *up, const char *down, bool on)
@@ -771,25 +824,27 @@ static void connect(struct app *a, const char *up, const char *down, bool on)
         app_message(a, on ? "%s now comes after %s" : "%s no longer comes after %s", down, up);
 }
 
-static void act_CONNECT(struct app *a, const struct strv *args)
+static unsigned act_CONNECT(struct app *a, const struct strv *args)
 {
     if (args->n == 2) {
         connect(a, args->v[0], args->v[1], true);
-        return;
+        return REACT_DRAW;
     }
     char *up = task_arg(a, args);
     if (!up)
-        return;
+        return REACT_DRAW;
     free(a->connect_from);
     a->connect_from = up;
+    return REACT_DRAW;
 }
 
-static void act_DISCONNECT(struct app *a, const struct strv *args)
+static unsigned act_DISCONNECT(struct app *a, const struct strv *args)
 {
     if (args->n == 2)
         connect(a, args->v[0], args->v[1], false);
     else
         usage(a, "disconnect");
+    return REACT_DRAW;
 }
 
 static void remove_task(struct app *a, const char *name, bool anyway)
@@ -804,11 +859,11 @@ static void remove_pending(struct app *a)
     remove_task(a, a->pending_name, false);
 }
 
-static void act_REMOVE(struct app *a, const struct strv *args)
+static unsigned act_REMOVE(struct app *a, const struct strv *args)
 {
     char *name = task_arg(a, args);
     if (!name)
-        return;
+        return REACT_DRAW;
     struct edit ed = {.op = EDIT_REMOVE, .a = name};
     struct err e;
     if (flowedit_check(a->m.doc, &ed, 1, &e)) {
@@ -816,39 +871,42 @@ static void act_REMOVE(struct app *a, const struct strv *args)
         app_message(a, "%s%s%s%s", e.msg, exists ? " (:rm! " : "", exists ? name : "",
                     exists ? " removes it anyway)" : "");
         free(name);
-        return;
+        return REACT_DRAW;
     }
     for (size_t i = 0; i < a->m.view.n; i++)
         a->m.marked[i] = strcmp(model_node_name(&a->m, i), name) == 0;
     app_ask(a, remove_pending, "remove %s from %s? (y/n)", name, a->m.flow_path);
     free(a->pending_name);
     a->pending_name = name;
+    return REACT_DRAW;
 }
 
-static void act_REMOVE_ANYWAY(struct app *a, const struct strv *args)
+static unsigned act_REMOVE_ANYWAY(struct app *a, const struct strv *args)
 {
     char *name = task_arg(a, args);
     if (name)
         remove_task(a, name, true);
     free(name);
+    return REACT_DRAW;
 }
 
-static void act_RENAME(struct app *a, const struct strv *args)
+static unsigned act_RENAME(struct app *a, const struct strv *args)
 {
     if (args->n == 0) {
         act_EDIT(a, args);
         if (a->form)
             a->form->focus = 0;
-        return;
+        return REACT_DRAW;
     }
     char *was = args->n == 2 ? xstrdup(args->v[0]) : task_arg(a, &(struct strv){0});
     const char *new_name = args->v[args->n - 1];
     if (!was)
-        return;
+        return REACT_DRAW;
     struct edit ed = {.op = EDIT_RENAME, .a = was, .b = new_name};
     if (app_edit(a, &ed, 1, new_name))
         app_message(a, "renamed %s to %s, and every after and $IN_ that named it", was, new_name);
     free(was);
+    return REACT_DRAW;
 }
 
 /* set/unset/param/unparam with their arguments: one edit. */
@@ -878,24 +936,28 @@ static void field_edit(struct app *a, const struct strv *args, enum edit_op op, 
     free(task);
 }
 
-static void act_SET(struct app *a, const struct strv *args)
+static unsigned act_SET(struct app *a, const struct strv *args)
 {
     field_edit(a, args, EDIT_SET, 2, "set");
+    return REACT_DRAW;
 }
 
-static void act_UNSET(struct app *a, const struct strv *args)
+static unsigned act_UNSET(struct app *a, const struct strv *args)
 {
     field_edit(a, args, EDIT_UNSET, 1, "unset");
+    return REACT_DRAW;
 }
 
-static void act_PARAM(struct app *a, const struct strv *args)
+static unsigned act_PARAM(struct app *a, const struct strv *args)
 {
     field_edit(a, args, EDIT_PARAM, 2, "param");
+    return REACT_DRAW;
 }
 
-static void act_UNPARAM(struct app *a, const struct strv *args)
+static unsigned act_UNPARAM(struct app *a, const struct strv *args)
 {
     field_edit(a, args, EDIT_UNPARAM, 1, "unparam");
+    return REACT_DRAW;
 }
 
 /* Runs $VISUAL or $EDITOR (default vi) on file in dir, with curses suspended. Like git,
@@ -949,7 +1011,7 @@ static char *first_code_file(struct app *a, size_t task)
     return t->code.n ? xstrdup(t->code.v[0]) : NULL;
 }
 
-static void act_EDITOR(struct app *a, const struct strv *args)
+static unsigned act_EDITOR(struct app *a, const struct strv *args)
 {
     const char *dir, *file;
     char *code = NULL;
@@ -963,18 +1025,18 @@ static void act_EDITOR(struct app *a, const struct strv *args)
         if (!code) {
             app_message(a, "%s has no code files (e edits its fields)",
                         a->m.ws->flow->tasks[t].name);
-            return;
+            return REACT_DRAW;
         }
     } else {
-        return;
+        return REACT_DRAW;
     }
     int rc = run_editor(dir, file);
-    app_reload(a);
     if (rc == 0)
         app_message(a, "edited %s", file);
     else
         app_message(a, "the editor exited with status %d", rc);
     free(code);
+    return REACT_RELOAD;
 }
 
 static void save_pending(struct app *a)
@@ -988,10 +1050,10 @@ static void save_pending(struct app *a)
     free(path);
 }
 
-static void act_SAVE(struct app *a, const struct strv *args)
+static unsigned act_SAVE(struct app *a, const struct strv *args)
 {
     if (!editable(a))
-        return;
+        return REACT_DRAW;
     free(a->pending_name);
     a->pending_name = args->n ? xstrdup(args->v[0]) : NULL;
     bool elsewhere = args->n && strcmp(args->v[0], a->m.flow_path) != 0;
@@ -1004,46 +1066,54 @@ static void act_SAVE(struct app *a, const struct strv *args)
         app_ask(a, save_pending, "%s exists: overwrite it? (y/n)", args->v[0]);
     else
         save_pending(a);
+    return REACT_DRAW;
 }
 
 /* --- the panes ------------------------------------------------------------------------------ */
 
-static void act_PAGE_UP(struct app *a, const struct strv *args)
+static unsigned act_PAGE_UP(struct app *a, const struct strv *args)
 {
     app_scroll(a, -draw_pane_rows(a));
+    return REACT_DRAW;
 }
 
-static void act_PAGE_DOWN(struct app *a, const struct strv *args)
+static unsigned act_PAGE_DOWN(struct app *a, const struct strv *args)
 {
     app_scroll(a, draw_pane_rows(a));
+    return REACT_DRAW;
 }
 
-static void act_SCROLL_UP(struct app *a, const struct strv *args)
+static unsigned act_SCROLL_UP(struct app *a, const struct strv *args)
 {
     app_scroll(a, -1);
+    return REACT_DRAW;
 }
 
-static void act_SCROLL_DOWN(struct app *a, const struct strv *args)
+static unsigned act_SCROLL_DOWN(struct app *a, const struct strv *args)
 {
     app_scroll(a, 1);
+    return REACT_DRAW;
 }
 
-static void act_TOP(struct app *a, const struct strv *args)
+static unsigned act_TOP(struct app *a, const struct strv *args)
 {
     app_scroll(a, -(int)a->lines.n);
+    return REACT_DRAW;
 }
 
-static void act_END(struct app *a, const struct strv *args)
+static unsigned act_END(struct app *a, const struct strv *args)
 {
     app_scroll(a, (int)a->lines.n);
+    return REACT_DRAW;
 }
 
-static void act_FIND(struct app *a, const struct strv *args)
+static unsigned act_FIND(struct app *a, const struct strv *args)
 {
     a->find_from = a->pane_scroll;
     a->prompt = PROMPT_FIND;
     sb_free(&a->input);
     sb_adds(&a->input, "");
+    return REACT_DRAW;
 }
 
 static void find_again(struct app *a, int dir)
@@ -1054,23 +1124,26 @@ static void find_again(struct app *a, int dir)
         app_message(a, "no line holds \"%s\"", a->pane_search);
 }
 
-static void act_FIND_NEXT(struct app *a, const struct strv *args)
+static unsigned act_FIND_NEXT(struct app *a, const struct strv *args)
 {
     find_again(a, 1);
+    return REACT_DRAW;
 }
 
-static void act_FIND_PREV(struct app *a, const struct strv *args)
+static unsigned act_FIND_PREV(struct app *a, const struct strv *args)
 {
     find_again(a, -1);
+    return REACT_DRAW;
 }
 
 /* One level: a run diff opened from the history goes back to it. */
-static void act_CLOSE(struct app *a, const struct strv *args)
+static unsigned act_CLOSE(struct app *a, const struct strv *args)
 {
     if (a->pane == PANE_DIFF && a->diff_from_history)
         app_open_history(a, a->run_sel);
     else
         app_close_pane(a);
+    return REACT_DRAW;
 }
 
 /* --- the history ---------------------------------------------------------------------------- */
@@ -1083,77 +1156,87 @@ static bool have_run(struct app *a)
     return false;
 }
 
-static void act_NEWER(struct app *a, const struct strv *args)
+static unsigned act_NEWER(struct app *a, const struct strv *args)
 {
     app_history_move(a, -1);
+    return REACT_DRAW;
 }
 
-static void act_OLDER(struct app *a, const struct strv *args)
+static unsigned act_OLDER(struct app *a, const struct strv *args)
 {
     app_history_move(a, 1);
+    return REACT_DRAW;
 }
 
-static void act_NEWER_PAGE(struct app *a, const struct strv *args)
+static unsigned act_NEWER_PAGE(struct app *a, const struct strv *args)
 {
     app_history_move(a, -draw_pane_rows(a));
+    return REACT_DRAW;
 }
 
-static void act_OLDER_PAGE(struct app *a, const struct strv *args)
+static unsigned act_OLDER_PAGE(struct app *a, const struct strv *args)
 {
     app_history_move(a, draw_pane_rows(a));
+    return REACT_DRAW;
 }
 
-static void act_NEWEST(struct app *a, const struct strv *args)
+static unsigned act_NEWEST(struct app *a, const struct strv *args)
 {
     app_history_move(a, -(long)a->n_runs);
+    return REACT_DRAW;
 }
 
-static void act_OLDEST(struct app *a, const struct strv *args)
+static unsigned act_OLDEST(struct app *a, const struct strv *args)
 {
     app_history_move(a, (long)a->n_runs);
+    return REACT_DRAW;
 }
 
-static void act_SHOW_RUN(struct app *a, const struct strv *args)
+static unsigned act_SHOW_RUN(struct app *a, const struct strv *args)
 {
     if (!have_run(a))
-        return;
+        return REACT_DRAW;
     int64_t run = a->runs[a->run_sel];
     app_close_pane(a);
     app_show_run(a, run);
+    return REACT_DRAW;
 }
 
-static void act_MARK_RUN(struct app *a, const struct strv *args)
+static unsigned act_MARK_RUN(struct app *a, const struct strv *args)
 {
     if (!have_run(a))
-        return;
+        return REACT_DRAW;
     int64_t run = a->runs[a->run_sel];
     a->run_marked = a->run_marked == run ? 0 : run;
     app_open_history(a, a->run_sel);
+    return REACT_DRAW;
 }
 
-static void act_DIFF_RUNS(struct app *a, const struct strv *args)
+static unsigned act_DIFF_RUNS(struct app *a, const struct strv *args)
 {
     if (!have_run(a))
-        return;
+        return REACT_DRAW;
     int64_t run = a->runs[a->run_sel];
     int64_t other = a->run_marked && a->run_marked != run ? a->run_marked
                     : a->run_sel + 1 < (long)a->n_runs ? a->runs[a->run_sel + 1]
                                                       : 0;
     if (!other) {
         app_message(a, "mark another run with space first");
-        return;
+        return REACT_DRAW;
     }
     app_diff(a, other < run ? other : run, other < run ? run : other);
     a->diff_from_history = true;
+    return REACT_DRAW;
 }
 
-static void act_REPLAY_RUN(struct app *a, const struct strv *args)
+static unsigned act_REPLAY_RUN(struct app *a, const struct strv *args)
 {
     if (!have_run(a))
-        return;
+        return REACT_DRAW;
     int64_t run = a->runs[a->run_sel];
     app_close_pane(a);
     app_replay(a, run);
+    return REACT_DRAW;
 }
 
 /* --- the task list -------------------------------------------------------------------------- */
@@ -1163,48 +1246,55 @@ static long list_page(void)
     return LINES - 5 > 1 ? LINES - 5 : 1;
 }
 
-static void act_LIST_UP(struct app *a, const struct strv *args)
+static unsigned act_LIST_UP(struct app *a, const struct strv *args)
 {
     tasklist_move(&a->list, &a->m, -1);
+    return REACT_DRAW;
 }
 
-static void act_LIST_DOWN(struct app *a, const struct strv *args)
+static unsigned act_LIST_DOWN(struct app *a, const struct strv *args)
 {
     tasklist_move(&a->list, &a->m, 1);
+    return REACT_DRAW;
 }
 
-static void act_LIST_PAGE_UP(struct app *a, const struct strv *args)
+static unsigned act_LIST_PAGE_UP(struct app *a, const struct strv *args)
 {
     tasklist_move(&a->list, &a->m, -list_page());
+    return REACT_DRAW;
 }
 
-static void act_LIST_PAGE_DOWN(struct app *a, const struct strv *args)
+static unsigned act_LIST_PAGE_DOWN(struct app *a, const struct strv *args)
 {
     tasklist_move(&a->list, &a->m, list_page());
+    return REACT_DRAW;
 }
 
-static void act_LIST_FIRST(struct app *a, const struct strv *args)
+static unsigned act_LIST_FIRST(struct app *a, const struct strv *args)
 {
     tasklist_move(&a->list, &a->m, -(long)a->m.view.n);
+    return REACT_DRAW;
 }
 
-static void act_LIST_LAST(struct app *a, const struct strv *args)
+static unsigned act_LIST_LAST(struct app *a, const struct strv *args)
 {
     tasklist_move(&a->list, &a->m, (long)a->m.view.n);
+    return REACT_DRAW;
 }
 
-static void act_FILTER(struct app *a, const struct strv *args)
+static unsigned act_FILTER(struct app *a, const struct strv *args)
 {
     if (!args->n) {
         a->prompt = PROMPT_FILTER; /* applied as it is typed (app.c) */
-        return;
+        return REACT_DRAW;
     }
     sb_free(&a->list.text);
     sb_adds(&a->list.text, args->v[0]);
     tasklist_sync(&a->list, &a->m);
+    return REACT_DRAW;
 }
 
-static void act_STATE(struct app *a, const struct strv *args)
+static unsigned act_STATE(struct app *a, const struct strv *args)
 {
     if (args->n) {
         const char *w = NULL;
@@ -1213,27 +1303,30 @@ static void act_STATE(struct app *a, const struct strv *args)
                 w = model_state_word(k);
         if (!w) {
             app_message(a, "no state named \"%s\"", args->v[0]);
-            return;
+            return REACT_DRAW;
         }
         a->list.state = w;
     } else {
         tasklist_cycle(&a->list, &a->m, 1);
     }
     tasklist_sync(&a->list, &a->m);
+    return REACT_DRAW;
 }
 
-static void act_STATE_BACK(struct app *a, const struct strv *args)
+static unsigned act_STATE_BACK(struct app *a, const struct strv *args)
 {
     tasklist_cycle(&a->list, &a->m, -1);
     tasklist_sync(&a->list, &a->m);
+    return REACT_DRAW;
 }
 
-static void act_GRAPH(struct app *a, const struct strv *args)
+static unsigned act_GRAPH(struct app *a, const struct strv *args)
 {
     a->list.focused = false;
+    return REACT_DRAW;
 }
 
-static void act_CLOSE_LIST(struct app *a, const struct strv *args)
+static unsigned act_CLOSE_LIST(struct app *a, const struct strv *args)
 {
     if (a->list.text.len || a->list.state) {
         sb_free(&a->list.text);
@@ -1241,6 +1334,7 @@ static void act_CLOSE_LIST(struct app *a, const struct strv *args)
     } else {
         a->list.open = a->list.focused = false;
     }
+    return REACT_DRAW;
 }
 
 /* The form reads its own keys (form.c): its rows only say what they do. */
@@ -1307,11 +1401,12 @@ static long find_key(int ctx, int key)
     return -1;
 }
 
+/* Runs row i's handler; what it asks to redo waits in a->react for app_key(), which
+ * does it once however many handlers ran. */
 static void run_entry(struct app *a, size_t i, const struct strv *args)
 {
     if (table[i].fn)
-        table[i].fn(a, args);
-    a->dirty = true;
+        a->react |= table[i].fn(a, args);
 }
 
 /* `c` was pressed on a task: Enter (or c again) connects it to the selection. */
@@ -1338,7 +1433,7 @@ static bool connect_key(struct app *a, int key)
 bool actions_key(struct app *a, int key)
 {
     if (a->connect_from && connect_key(a, key)) {
-        a->dirty = true;
+        a->react |= REACT_DRAW;
         return true;
     }
     long i = find_key(actions_context(a), key);
@@ -1439,20 +1534,51 @@ static const char *where(int ctx)
                              : "pane";
 }
 
-static void help_line(size_t i, bool here, struct strv *lines)
+/* head then text, text broken between words so that no line is wider than width;
+ * the lines after the first start under the text (or 4 columns in when head takes half
+ * the width). */
+static void push_wrapped(struct strv *lines, const char *head, const char *text, int width)
+{
+    int indent = (int)strlen(head) < width / 2 ? (int)strlen(head) : 4;
+    int room = width - indent > 10 ? width - indent : 10;
+    bool first = true;
+    const char *p = text;
+    do {
+        int n = (int)strlen(p);
+        int r = first ? width - (int)strlen(head) : room;
+        r = r > 10 ? r : 10;
+        if (n > r) {
+            n = r;
+            while (n > 0 && p[n] != ' ')
+                n--;
+            if (n == 0)
+                n = r; /* one word wider than the room: cut it */
+        }
+        if (first)
+            strv_pushf(lines, "%s%.*s", head, n, p);
+        else
+            strv_pushf(lines, "%*s%.*s", indent, "", n, p);
+        first = false;
+        p += n;
+        p += strspn(p, " ");
+    } while (*p);
+}
+
+static void help_line(size_t i, bool here, int width, struct strv *lines)
 {
     char k[32];
     key_text(&table[i], k, sizeof k);
     char *cmd = xasprintf("%s%s%s", table[i].name, table[i].usage[0] ? " " : "", table[i].usage);
-    if (here)
-        strv_pushf(lines, "  %-12s %-27s %s", k, table[i].fn ? cmd : "", table[i].help);
-    else
-        strv_pushf(lines, "  %-12s %-27s [%s] %s", k, table[i].fn ? cmd : "",
-                   where(table[i].ctx), table[i].help);
+    char *head = xasprintf("  %-12s %-27s ", k, table[i].fn ? cmd : "");
+    char *text = here ? xstrdup(table[i].help)
+                      : xasprintf("[%s] %s", where(table[i].ctx), table[i].help);
+    push_wrapped(lines, head, text, width);
+    free(text);
+    free(head);
     free(cmd);
 }
 
-void actions_help(int ctx, bool ascii, struct strv *lines)
+void actions_help(int ctx, bool ascii, int width, struct strv *lines)
 {
     bool seen[ACT_COUNT] = {0};
     strv_push(lines, xstrdup("  Keys here:"));
@@ -1460,13 +1586,13 @@ void actions_help(int ctx, bool ascii, struct strv *lines)
         for (size_t i = 0; i < ACT_COUNT; i++)
             if (!seen[i] && active(i, ctx, pass)) {
                 seen[i] = true;
-                help_line(i, true, lines);
+                help_line(i, true, width, lines);
             }
     strv_push(lines, xstrdup(""));
     strv_push(lines, xstrdup("  Elsewhere ([where] they work):"));
     for (size_t i = 0; i < ACT_COUNT; i++)
         if (!seen[i])
-            help_line(i, false, lines);
+            help_line(i, false, width, lines);
     strv_push(lines, xstrdup(""));
     char *legend = look_legend(ascii);
     /* a few states a line, broken between two of them ("  ") */
@@ -1475,21 +1601,29 @@ void actions_help(int ctx, bool ascii, struct strv *lines)
         while ((sep = strstr(end, "  ")) && sep - p < 60)
             end = sep + 2;
         size_t n = sep && end > p ? (size_t)(end - p - 2) : strlen(p);
-        strv_pushf(lines, "  %-8s%.*s", label, (int)n, p);
+        char *head = xasprintf("  %-8s", label), *part = xstrndup(p, n);
+        push_wrapped(lines, head, part, width);
+        free(head);
+        free(part);
         p += n;
         p += strspn(p, " ");
     }
     free(legend);
-    strv_pushf(lines, "  On a past run: %s ran, %s hit (its result was in the store), %s cut off "
-                      "(ran, and came out as before).",
-               look_glyph("ran", ascii), look_glyph("hit", ascii), look_glyph("cutoff", ascii));
-    strv_push(lines, xstrdup("  Ctrl-C: as q (at a prompt, question or form: as Esc)."));
-    strv_push(lines, xstrdup("  `:` takes an action and its arguments (Tab completes names, "
-                             "fields, paths):"));
-    strv_push(lines, xstrdup("  :add train python3 train.py, :set train.expire 24h, "
-                             ":connect load train, :save"));
-    strv_push(lines, xstrdup("  Edits are checked as the CLI checks the file; one that "
-                             "breaks the flow is refused."));
+    char *past = xasprintf("On a past run: %s ran, %s hit (its result was in the store), %s cut "
+                           "off (ran, and came out as before).",
+                           look_glyph("ran", ascii), look_glyph("hit", ascii),
+                           look_glyph("cutoff", ascii));
+    static const char *const tail[] = {
+        "Ctrl-C: as q (at a prompt, question or form: as Esc).",
+        "`:` takes an action and its arguments (Tab completes names, fields, paths):",
+        ":add train python3 train.py, :set train.expire 24h, :connect load train, :save",
+        ":run and :run-all options are quoted as in a shell: -p name=\"a b\", -p k='x y'.",
+        "Edits are checked as the CLI checks the file; one that breaks the flow is refused.",
+    };
+    push_wrapped(lines, "  ", past, width);
+    free(past);
+    for (size_t k = 0; k < sizeof tail / sizeof tail[0]; k++)
+        push_wrapped(lines, "  ", tail[k], width);
 }
 
 /* "K name" for action i. */

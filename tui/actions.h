@@ -46,7 +46,7 @@
       true)                                                                                        \
     X(LIST, "list", C_GRAPH, '\t', 0, "", "the task list beside the graph, with the keys", true)   \
     X(RUN, "run", C_SEL, 'r', 0, "TASK OPTIONS...",                                                \
-      "run it and what it needs (-p NAME=VALUE: for this run)", true)                              \
+      "run it and what it needs (-p NAME=VALUE, quoted as in sh)", true)                         \
     X(RUN_ALL, "run-all", C_SEL, 'R', 0, "OPTIONS...", "run the whole flow (-p NAME=VALUE...)",    \
       true)                                                                                        \
     X(CANCEL, "cancel", C_ALL, 'C', 0, "", "cancel the run started here", false)                   \
@@ -71,12 +71,13 @@
       true)                                                                                        \
     X(SEARCH, "search", C_GRAPH, '/', 0, "", "find a task by name", true)                          \
     X(JUMP, "jump", C_SEL | C_PANE | C_HISTORY, 't', 0, "STATE",                                   \
-      "the next failed task (else running, stale; the list's state; STATE)", true)                 \
+      "next failed task (else running, stale, the list's state)", true)                 \
     X(JUMP_BACK, "jump-back", C_SEL | C_PANE | C_HISTORY, 'T', 0, "STATE",                         \
       "the same, backwards", false)                                                                \
     X(NEXT, "next", C_SEL, 'n', 0, "", "the next match", false)                                    \
     X(PREV, "previous", C_SEL, 'N', 0, "", "the previous match", false)                            \
-    X(FOCUS, "focus", C_SEL, 'f', 0, "", "only its ancestors and descendants", false)              \
+    X(FOCUS, "focus", C_SEL, 'f', 0, "",                                                             \
+      "only its ancestors and descendants (on a matrix box: all its instances)", false)             \
     X(EXPAND, "expand", C_SEL, '+', 0, "", "expand the sub-flow or matrix task", false)            \
     X(COLLAPSE, "collapse", C_SEL, '-', 0, "", "fold the sub-flow or matrix task it is in", false) \
     X(DIRECTION, "direction", C_GRAPH, 'd', 0, "", "top-down, left-to-right or automatic", false)  \
@@ -85,6 +86,7 @@
     X(PAN_UP, "pan-up", C_GRAPH, 0, KEY_PPAGE, "", "scroll the picture up", false)                 \
     X(PAN_DOWN, "pan-down", C_GRAPH, 0, KEY_NPAGE, "", "scroll the picture down", false)           \
     X(MOUSE, "mouse", C_ALL, 'm', 0, "", "mouse on or off (a click selects)", false)               \
+    X(RELOAD, "reload", C_ALL, CTRL('l'), 0, "", "read the flow and the store again, redraw", false) \
     X(ADD, "add", C_SEL, 'a', 0, "NAME COMMAND...",                                                \
       "add a task (a form asks for what is missing)",                                              \
       false)                                                                                       \
@@ -176,9 +178,10 @@ bool actions_key(struct app *a, int key);
 /* Runs a `:` line: an action's name and its arguments; false when there is no such
  * action. */
 bool actions_command(struct app *a, const char *line);
-/* The help overlay's lines: the keys of the views active now, then every other; the
+/* The help overlay's lines, none wider than width (descriptions wrap under themselves):
+ * the keys of the views active now, then every other; the
  * footer's hints for them (always ending with `? help` and what q does there). */
-void actions_help(int ctx, bool ascii, struct strv *lines);
+void actions_help(int ctx, bool ascii, int width, struct strv *lines);
 char *actions_footer(int ctx, int width);
 /* Every action's name that `:` runs, in table order; an action's usage ("TASK.FIELD
  * VALUE...") and help, or NULL when there is no such action. */

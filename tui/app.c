@@ -38,6 +38,7 @@ void app_pane(struct app *a, enum pane p, const char *title, struct strv *lines)
     free(a->pane_title);
     a->pane_title = xstrdup(title);
     a->pane = p;
+    a->n_details += p == PANE_DETAIL;
     a->pane_scroll = 0;
     a->pane_follow = false;
     a->diff_from_history = false;
@@ -50,6 +51,8 @@ void app_close_pane(struct app *a)
     strv_free(&a->lines);
     a->dirty = true;
 }
+
+static void refresh_detail(struct app *a);
 
 static void rewatch(struct app *a)
 {
@@ -67,11 +70,7 @@ void app_reload(struct app *a)
         app_message(a, "%s changed on disk: your unsaved edits stay (saving asks first)",
                     a->m.flow_path);
     rewatch(a);
-    if (a->pane == PANE_DETAIL) {
-        struct strv lines = {0};
-        pane_detail(a, &lines);
-        app_pane(a, PANE_DETAIL, "details", &lines);
-    }
+    refresh_detail(a);
     a->dirty = true;
 }
 
@@ -168,6 +167,7 @@ static int edit(struct app *a, const struct edit *edits, size_t n, const char *s
 {
     if (model_edit(&a->m, edits, n, e))
         return -1;
+    a->react |= REACT_PANE;
     app_push_undo(a, 0);
     rewatch(a); /* code files may have come or gone */
     if (select)
@@ -498,16 +498,36 @@ void app_open_history(struct app *a, long sel)
 
 /* --- input ------------------------------------------------------------------------------------------ */
 
-static void resize(struct app *a)
+static unsigned resize(struct app *a)
 {
     a->m.term_w = COLS;
     a->m.term_h = LINES;
-    if (a->m.dir_auto) {
-        size_t task = a->m.sel >= 0 ? model_task(&a->m, (size_t)a->m.sel) : 0;
-        model_relayout(&a->m);
-        model_select_task(&a->m, task);
+    return a->m.dir_auto ? REACT_LAYOUT : REACT_DRAW; /* the direction may change */
+}
+
+void app_react(struct app *a, unsigned r)
+{
+    if (r & REACT_RELOAD) {
+        app_reload(a); /* lays out and rebuilds the details itself */
+    } else {
+        if ((r & REACT_LAYOUT) && a->m.ws) {
+            bool had = a->m.sel >= 0;
+            size_t task = had ? model_task(&a->m, (size_t)a->m.sel) : 0;
+            model_relayout(&a->m);
+            if (had)
+                model_select_task(&a->m, task);
+        }
+        if (r & REACT_PANE)
+            refresh_detail(a);
     }
-    a->dirty = true;
+    if (r)
+        a->dirty = true;
+}
+
+/* The task the selection stands for, or -1. */
+static long selected_task(const struct app *a)
+{
+    return a->m.ws && a->m.sel >= 0 ? (long)model_task(&a->m, (size_t)a->m.sel) : -1;
 }
 
 static void mouse(struct app *a)
@@ -524,34 +544,43 @@ static void mouse(struct app *a)
 
 void app_key(struct app *a, int key)
 {
+    long task = selected_task(a);
+    a->react = REACT_DRAW;
     if (key == KEY_RESIZE) {
-        resize(a);
-        return;
-    }
-    if (key == KEY_MOUSE) {
+        a->react |= resize(a);
+    } else if (key == KEY_MOUSE) {
         mouse(a);
-        return;
+    } else {
+        free(a->message);
+        a->message = NULL;
+        if (a->prompt != PROMPT_NONE)
+            prompt_key(a, key);
+        else if (a->form)
+            form_input(a, key);
+        else if (!actions_key(a, key))
+            app_message(a, "no action on that key here (? lists them)");
     }
-    free(a->message);
-    a->message = NULL;
-    a->dirty = true;
-    if (a->prompt != PROMPT_NONE)
-        prompt_key(a, key);
-    else if (a->form)
-        form_input(a, key);
-    else if (!actions_key(a, key))
-        app_message(a, "no action on that key here (? lists them)");
-    if (!a->quit)
-        refresh_detail(a); /* it follows the selection */
+    if (a->quit)
+        return;
+    if (selected_task(a) != task)
+        a->react |= REACT_PANE; /* the details follow the selection */
+    unsigned r = a->react;
+    a->react = REACT_NONE;
+    app_react(a, r);
 }
 
 void app_interrupt(struct app *a)
 {
-    if (a->prompt != PROMPT_NONE || a->form)
+    if (a->prompt != PROMPT_NONE || a->form) {
         app_key(a, 27);
-    else
-        actions_command(a, "quit");
-    a->dirty = true;
+        return;
+    }
+    a->react = REACT_DRAW;
+    actions_command(a, "quit");
+    unsigned r = a->react;
+    a->react = REACT_NONE;
+    if (!a->quit)
+        app_react(a, r);
 }
 
 /* --- time --------------------------------------------------------------------------------------------- */
@@ -665,6 +694,40 @@ static void open_screen(bool headless, int w, int h)
     nodelay(stdscr, TRUE);
 }
 
+/* A long reload's step (status.h): says on the last line how far it got, ten times a
+ * second at most, and lets q, Esc or Ctrl-C stop it, which quits (other keys typed
+ * meanwhile are dropped). */
+static int load_step(void *ctx, const char *what, size_t done, size_t total)
+{
+    struct app *a = ctx;
+    int key = a->script ? script_key_during_load(a->script) : -1;
+    for (int k; !a->script && (k = getch()) != ERR;)
+        key = k == 'q' || k == 27 || k == 3 ? k : key;
+    if (key == 'q' || key == 27 || key == 3 || (a->signalled && *a->signalled)) {
+        a->quit = true;
+        return 1;
+    }
+    if (!a->script && now_mono() - a->step_drawn < 0.1)
+        return 0;
+    a->step_drawn = now_mono();
+    char line[256];
+    if (total)
+        snprintf(line, sizeof line, "%s: %s, %zu of %zu tasks (q or Esc: quit)",
+                 a->m.flow_path, what, done, total);
+    else
+        snprintf(line, sizeof line, "%s: %s (q or Esc: quit)", a->m.flow_path, what);
+    move(LINES - 1, 0);
+    clrtoeol();
+    attrset(A_BOLD);
+    addnstr(line, COLS);
+    attrset(0);
+    wnoutrefresh(stdscr);
+    doupdate();
+    if (a->script)
+        script_progress(line);
+    return 0;
+}
+
 static void create_flow(struct app *a)
 {
     struct err e;
@@ -687,10 +750,12 @@ int tui_main(const struct tui_opts *o)
     open_screen(sc != NULL, w, h);
     const char *nc = getenv("NO_COLOR");
     draw_init_colors(!(nc && nc[0]));
-    struct app a = {.mouse = o->mouse, .followed = -1, .speed = 1};
+    struct app a = {.mouse = o->mouse, .followed = -1, .speed = 1, .script = sc,
+                    .signalled = o->signalled};
+    a.load_watch = (struct status_watch){load_step, &a};
     if (a.mouse)
         mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED, NULL);
-    model_open(&a.m, o->flow_path, o->ascii, COLS, LINES);
+    model_open(&a.m, o->flow_path, o->ascii, COLS, LINES, &a.load_watch);
     rewatch(&a);
     if (a.m.missing)
         app_ask(&a, create_flow, "%s does not exist: create it? (y/n)", a.m.flow_path);

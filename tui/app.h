@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "child.h"
+#include "status.h"
 #include "form.h"
 #include "invalidate.h"
 #include "model.h"
@@ -25,6 +26,18 @@ enum prompt {
     PROMPT_FILTER,  /* `/` in the task list: its name filter */
     PROMPT_FIND,    /* `/` in a text pane: scrolls to the first line with the text */
 };
+
+/* What a key asks the loop to redo, as htop's handlers return it: bits, each costlier
+ * than the one before; app_key() does the least that covers them, once. */
+enum react {
+    REACT_NONE = 0,
+    REACT_DRAW = 1,   /* draw the frame again */
+    REACT_PANE = 2,   /* what the details pane says changed: rebuild it (and draw) */
+    REACT_LAYOUT = 4, /* the graph's shape changed: lay it out, keep the selected task */
+    REACT_RELOAD = 8, /* the store or the flow changed: re-read both (all of the above) */
+};
+
+struct script;
 
 struct app {
     struct model m;
@@ -74,13 +87,20 @@ struct app {
     bool mouse;
     bool quit;
     bool dirty;
+    unsigned react; /* REACT_* asked for by the handlers of the key being handled */
     unsigned spinner;
+    unsigned n_details; /* how often a details pane was built (the script's `stats`) */
 
     int64_t *runs; /* history: run ids, newest first */
     size_t n_runs;
     long run_sel;
     int64_t run_marked; /* history: the run marked for a diff (0: none) */
     bool diff_from_history; /* the diff pane was opened from the history: Esc goes back */
+
+    struct script *script;                /* the key script driving it, or NULL */
+    volatile sig_atomic_t *signalled;     /* see tui_opts */
+    struct status_watch load_watch;       /* a long reload: load_step() */
+    double step_drawn;                    /* when load_step() last drew */
 
     bool playing; /* a past run's events play */
     int speed;    /* how many times faster than they happened */
@@ -107,6 +127,10 @@ void app_interrupt(struct app *a);
 void app_key(struct app *a, int key);
 void app_tick(struct app *a);
 bool app_idle(struct app *a);
+
+/* Does what r asks (enum react): re-reads, lays out, rebuilds the details pane, and
+ * marks the frame to be drawn. */
+void app_react(struct app *a, unsigned r);
 
 /* Sets the status-bar message (printf-style). */
 void app_message(struct app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

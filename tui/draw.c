@@ -97,6 +97,13 @@ static void follow_selection(struct app *a, struct view *v)
     v->y0 = a->scroll_y;
 }
 
+/* How the selected task's edges stand out: bold, and cyan where there are colours
+ * (every other edge is drawn plain, arrowheads too, so bold alone says it). */
+static attr_t edge_highlight(void)
+{
+    return A_BOLD | (has_colors() ? COLOR_PAIR(LC_CYAN) : 0);
+}
+
 static void draw_edges(const struct model *m, const struct view *v)
 {
     const struct layout *l = &m->layout;
@@ -104,8 +111,30 @@ static void draw_edges(const struct model *m, const struct view *v)
         for (int x = v->x0 < 0 ? 0 : v->x0; x < l->width && x < v->x0 + v->w; x++) {
             uint8_t c = l->cells[(size_t)y * (size_t)l->width + (size_t)x];
             if (c)
-                put(v, x, y, layout_glyph(c, l->dir, m->ascii), c & LINE_ARROW ? A_BOLD : 0);
+                put(v, x, y, layout_glyph(c, l->dir, m->ascii), 0);
         }
+}
+
+struct lit {
+    const struct view *v;
+    const struct layout *l;
+    bool ascii;
+};
+
+static void light_cell(void *ctx, int x, int y, uint8_t mask)
+{
+    const struct lit *t = ctx;
+    put(t->v, x, y, layout_glyph(mask, t->l->dir, t->ascii), edge_highlight());
+}
+
+/* The selected task's in- and out-edges, over the others (each edge has its own route
+ * in the layout, so only the cells it runs through light up). */
+static void draw_selected_edges(const struct model *m, const struct view *v)
+{
+    if (m->sel < 0)
+        return;
+    struct lit t = {v, &m->layout, m->ascii};
+    layout_node_edge_cells(&m->layout, (size_t)m->sel, light_cell, &t);
 }
 
 static uint8_t cell(const struct layout *l, int x, int y)
@@ -113,6 +142,12 @@ static uint8_t cell(const struct layout *l, int x, int y)
     if (x < 0 || y < 0 || x >= l->width || y >= l->height)
         return 0;
     return l->cells[(size_t)y * (size_t)l->width + (size_t)x];
+}
+
+static bool box_in_sight(const struct layout_box *b, const struct view *v)
+{
+    return b->x + b->w > v->x0 && b->x < v->x0 + v->w && b->y + b->h > v->y0 &&
+           b->y < v->y0 + v->h;
 }
 
 static void draw_box(const struct app *a, const struct view *v, size_t i)
@@ -482,8 +517,10 @@ void draw_frame(struct app *a)
         }
         follow_selection(a, &v);
         draw_edges(&a->m, &v);
+        draw_selected_edges(&a->m, &v);
         for (size_t i = 0; i < a->m.view.n; i++)
-            draw_box(a, &v, i);
+            if (box_in_sight(&a->m.layout.boxes[i], &v))
+                draw_box(a, &v, i);
     }
     if (a->form)
         draw_form(a, rows - ph, ph);

@@ -131,11 +131,21 @@ static int open_doc(struct model *m, struct err *e)
     size_t len;
     const char *text = flowedit_text(m->doc, &len);
     return workspace_open_text(m->flow_path, text, len, &m->ws, e) ||
-           status_compute(m->ws, m->ws->flow->targets, m->ws->flow->n_targets, &m->st, e);
+           status_compute_watched(m->ws, m->ws->flow->targets, m->ws->flow->n_targets, m->watch,
+                                  &m->st, e);
+}
+
+/* Tells the watcher a reload's stage; true when it says stop. */
+static bool told_stop(const struct model *m, const char *what, size_t total)
+{
+    return m->watch && m->watch->step && m->watch->step(m->watch->ctx, what, 0, total);
 }
 
 void model_reload(struct model *m)
 {
+    m->n_reloads++;
+    if (told_stop(m, "reading", 0))
+        return; /* the model stays as it was */
     char *sel_name = NULL;
     if (m->ws && m->sel >= 0)
         sel_name = xstrdup(m->ws->flow->tasks[model_task(m, (size_t)m->sel)].name);
@@ -153,7 +163,8 @@ void model_reload(struct model *m)
     free(m->error);
     m->error = NULL;
     struct err e;
-    if (sync_doc(m, &e) || open_doc(m, &e)) {
+    if (sync_doc(m, &e) || (told_stop(m, "loading the tasks", 0) && err_set(&e, "stopped")) ||
+        open_doc(m, &e)) {
         m->error = xstrdup(e.msg);
         workspace_close(m->ws);
         m->ws = NULL;
@@ -171,13 +182,21 @@ void model_reload(struct model *m)
     m->run_id = 0;
     m->run_going = false;
     m->events_seen = 0;
-    m->focus = m->focus < (long)n ? m->focus : -1;
+    bool focus_ok = m->focus < (long)n;
+    for (size_t k = 0; k < m->n_focus; k++)
+        focus_ok = focus_ok && m->focus_set[k] < n;
+    if (!focus_ok)
+        model_set_focus(m, NULL, 0);
     if (m->ws) {
         load_durations(m);
         m->data_version = runs_data_version(m->ws->db);
         m->run_id = newest_run(m);
         m->run_going = m->run_id && runs_is_going(m->ws->db, m->run_id);
         model_poll(m); /* a run already going: watch it */
+    }
+    if (told_stop(m, "laying out", n)) {
+        free(sel_name);
+        return; /* no picture: the app quits */
     }
     model_relayout(m);
     long t = sel_name && m->ws ? flow_find(m->ws->flow, sel_name) : -1;
@@ -186,9 +205,21 @@ void model_reload(struct model *m)
     free(sel_name);
 }
 
-void model_open(struct model *m, const char *flow_path, bool ascii, int term_w, int term_h)
+void model_set_focus(struct model *m, const size_t *tasks, size_t n)
+{
+    free(m->focus_set);
+    m->focus_set = n ? xcalloc(n, sizeof *tasks) : NULL;
+    if (n)
+        memcpy(m->focus_set, tasks, n * sizeof *tasks);
+    m->n_focus = n;
+    m->focus = n ? (long)tasks[0] : -1;
+}
+
+void model_open(struct model *m, const char *flow_path, bool ascii, int term_w, int term_h,
+                const struct status_watch *watch)
 {
     memset(m, 0, sizeof *m);
+    m->watch = watch;
     m->flow_path = xstrdup(flow_path);
     m->ascii = ascii;
     m->term_w = term_w;
@@ -202,6 +233,7 @@ void model_open(struct model *m, const char *flow_path, bool ascii, int term_w, 
 void model_close(struct model *m)
 {
     flowedit_free(m->doc);
+    free(m->focus_set);
     free_picture(m);
     free_live(m, n_tasks(m));
     free_past(m);
@@ -443,10 +475,12 @@ static char *node_label(const struct model *m, size_t i)
 
 void model_relayout(struct model *m)
 {
+    m->n_layouts++;
     free_picture(m);
     if (!m->ws)
         return;
-    graphview_build_matrix(m->ws->flow, m->collapsed, true, &m->open_matrix, m->focus, &m->view);
+    graphview_build_matrix(m->ws->flow, m->collapsed, true, &m->open_matrix, m->focus_set,
+                           m->n_focus, &m->view);
     note_matrix_bases(m);
     size_t n = m->view.n;
     m->labels = xcalloc(n + 1, sizeof *m->labels);

@@ -61,6 +61,8 @@ struct model {
     bool *collapsed; /* per sub-flow */
     struct strmap open_matrix; /* matrix tasks showing their instances (see group.h) */
     long focus;      /* a task index, or -1 */
+    size_t *focus_set; /* the focus's tasks: focus, or every instance of a matrix box */
+    size_t n_focus;
     bool dir_auto;
     enum layout_dir dir;
     struct graphview view;
@@ -79,10 +81,16 @@ struct model {
 
     bool ascii;
     int term_w, term_h;
+    /* Told how far a long reload got, and asked whether to stop it (may be NULL); a
+     * stopped reload leaves the model as a broken flow's, saying "stopped". */
+    const struct status_watch *watch;
+    /* How often the flow was re-read and the graph laid out (the script's `stats`). */
+    unsigned n_reloads, n_layouts;
 };
 
 /* Opens the flow (a broken flow gives a model showing its error). */
-void model_open(struct model *m, const char *flow_path, bool ascii, int term_w, int term_h);
+void model_open(struct model *m, const char *flow_path, bool ascii, int term_w, int term_h,
+                const struct status_watch *watch);
 void model_close(struct model *m);
 /* Re-reads the flow and recomputes every state (after an edit or a run). Keeps the
  * selection on the same task when it still exists. */
@@ -100,6 +108,9 @@ int model_create(struct model *m, struct err *e);
 /* Reads what other connections committed (new runs, events). True when something
  * changed on screen. */
 bool model_poll(struct model *m);
+/* Shows only these tasks' ancestors and descendants (n 0: everything); the graph is
+ * laid out again by the caller (model_relayout()). */
+void model_set_focus(struct model *m, const size_t *tasks, size_t n);
 /* Rebuilds the graph view and its layout (after collapsing, focusing, a resize). */
 void model_relayout(struct model *m);
 

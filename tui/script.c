@@ -13,6 +13,8 @@ struct script {
     size_t next;
     int w, h;
     double wait_until; /* > 0 while a wait command is in progress */
+    bool in_step;      /* a command is running (the next line is the one after it) */
+    size_t taken;      /* lines after it that a long reload took (`during-load`) */
 };
 
 int script_open(const char *path, struct script **out, struct err *e)
@@ -55,7 +57,15 @@ void script_close(struct script *s)
     free(s);
 }
 
+static char *screen_text(bool bold_only);
+
 char *script_screen_text(void)
+{
+    return screen_text(false);
+}
+
+/* The screen as text; bold_only: with every cell not drawn bold left blank. */
+static char *screen_text(bool bold_only)
 {
     struct sb b = {0};
     for (int y = 0; y < LINES; y++) {
@@ -67,7 +77,8 @@ char *script_screen_text(void)
             short pair;
             char mb[MB_LEN_MAX * (CCHARW_MAX + 1)] = " ";
             if (mvwin_wch(stdscr, y, x, &c) == OK &&
-                getcchar(&c, wch, &attr, &pair, NULL) == OK && wch[0]) {
+                getcchar(&c, wch, &attr, &pair, NULL) == OK && wch[0] &&
+                (!bold_only || (attr & A_BOLD))) {
                 mbstate_t st = {0};
                 size_t n = wcrtomb(mb, wch[0], &st);
                 mb[n == (size_t)-1 ? 0 : n] = 0;
@@ -100,9 +111,28 @@ static int key_code(const char *name)
     return (unsigned char)name[0];
 }
 
-static void dump(const char *name)
+int script_key_during_load(struct script *s)
 {
-    char *text = script_screen_text();
+    char arg[64];
+    size_t k = s->in_step ? s->next + 1 + s->taken : s->next;
+    if (k >= s->lines.n || sscanf(s->lines.v[k], "during-load %63s", arg) != 1)
+        return -1;
+    if (s->in_step)
+        s->taken++;
+    else
+        s->next++;
+    return key_code(arg);
+}
+
+void script_progress(const char *line)
+{
+    printf("--- progress: %s ---\n", line);
+    fflush(stdout);
+}
+
+static void dump(const char *name, bool bold_only)
+{
+    char *text = screen_text(bold_only);
     printf("--- screen %s ---\n%s--- end ---\n", name, text);
     fflush(stdout);
     free(text);
@@ -144,6 +174,7 @@ int script_step(struct script *s, struct app *a)
     char arg[512] = "";
     long ms = 20000;
     bool done = true;
+    s->in_step = true;
     if (strncmp(line, "keys ", 5) == 0 || strncmp(line, "type ", 5) == 0) {
         for (const char *c = line + 5; *c; c++)
             app_key(a, (unsigned char)*c);
@@ -169,14 +200,22 @@ int script_step(struct script *s, struct app *a)
     } else if (sscanf(line, "sleep %ld", &ms) == 1) {
         for (double until = now_mono() + ms / 1000.0; now_mono() < until; napms(20))
             app_tick(a);
+    } else if (strcmp(line, "stats") == 0) {
+        printf("--- stats: reloads %u layouts %u details %u ---\n", a->m.n_reloads,
+               a->m.n_layouts, a->n_details);
+    } else if (strncmp(line, "dump-bold", 9) == 0) {
+        draw_frame(a);
+        dump(line[9] == ' ' ? line + 10 : "", true);
     } else if (strncmp(line, "dump", 4) == 0) {
         draw_frame(a);
-        dump(line[4] == ' ' ? line + 5 : "");
+        dump(line[4] == ' ' ? line + 5 : "", false);
     } else {
         printf("--- unknown script line: %s ---\n", line);
     }
+    s->in_step = false;
     if (done)
-        s->next++;
+        s->next += 1 + s->taken;
+    s->taken = 0;
     a->dirty = true;
     return a->quit;
 }

@@ -112,7 +112,7 @@ KEYS
     assert_line '^ +a +add NAME COMMAND\.\.\. +add a task'
     assert_line '^ +set TASK\.FIELD VALUE\.\.\. +set a field'
     assert_line '^ +/ +search +find a task by name$'
-    assert_line '^ +f +focus +only its ancestors and descendants$'
+    assert_line '^ +f +focus +only its ancestors and descendants \(on a matrix box: all'
     assert_line '^ +q +quit +quit \(asks if a run started here goes or if unsaved\)$'
     assert_line '^ +Esc +back +'
     assert_line '^ +: +command +'
@@ -1029,4 +1029,197 @@ KEYS
     screen log
     assert_out "is damaged"
     assert_not_out "words nobody printed"
+}
+
+# Issue 17: the selected task's in- and out-edges stand out (bold, and coloured where
+# there are colours), in every layout and with --ascii; an edge of two other tasks that
+# shares cells with them (greet -> count shares greet's stem and count's arrowhead) is
+# not lit beyond those cells.
+test_tui_selected_tasks_edges_are_highlighted_in_every_layout() {
+    cp -r "$OLDPWD/examples/hello" hello && rm -rf hello/.sluice && cd hello && git_repo && commit_all
+    tui <<'KEYS'
+size 80 24
+keys gj
+dump-bold down
+dump down-all
+keys dd
+keys gl
+dump-bold right
+keys q
+KEYS
+    screen down
+    assert_line '^ +╭─────┴$'          # greet's stem, to shout only
+    assert_line '^ +▼$'                # the arrowhead into shout; none on the right
+    assert_line '^ +╰─────┬$'          # shout -> count
+    assert_not_out '│'                 # greet -> count's own column stays plain
+    screen down-all
+    assert_line '^ +▼ +│$'
+    tui --ascii <<'KEYS'
+size 80 24
+keys dd
+keys gl
+dump-bold right
+keys g
+dump-bold greet
+keys q
+KEYS
+    screen right
+    assert_line '^ +\+>\| o shout +\+-\+$'
+    assert_line '^ +o +-\+ +\+> +o$'   # greet's lead and turn, the arrow into count
+    assert_not_out '+---------------------+'   # greet -> count along the bottom
+    screen greet
+    assert_out '+---------------------+'
+}
+
+# Issue 17: handlers say what must be redone (re-read the flow, lay the graph out, or
+# only redraw) and the loop does that much: a key that moves nothing does not rebuild
+# the details pane (every key did), a reload builds it once (it was built twice), a
+# move lays nothing out, and `d` lays the graph out once.
+test_tui_keys_redo_only_what_they_ask_for() {
+    chain_flow
+    sl run; assert_rc 0
+    tui <<'KEYS'
+key Enter
+stats
+keys nnN
+key PgDn
+stats
+keys j
+stats
+keys iy
+stats
+keys u
+stats
+keys d
+stats
+keys q
+KEYS
+    local s
+    s=$(printf '%s\n' "$TUI_OUT" | grep '^--- stats' | sed 's/--- stats: //; s/ ---//')
+    assert_eq "$(printf '%s\n' "$s" | sed -n 1p)" "reloads 1 layouts 1 details 1" "Enter"
+    assert_eq "$(printf '%s\n' "$s" | sed -n 2p)" "reloads 1 layouts 1 details 1" "n N PgDn"
+    assert_eq "$(printf '%s\n' "$s" | sed -n 3p)" "reloads 1 layouts 1 details 2" "a move"
+    assert_eq "$(printf '%s\n' "$s" | sed -n 4p)" "reloads 2 layouts 2 details 3" "i y"
+    assert_eq "$(printf '%s\n' "$s" | sed -n 5p)" "reloads 3 layouts 3 details 4" "u"
+    assert_eq "$(printf '%s\n' "$s" | sed -n 6p)" "reloads 3 layouts 4 details 4" "d"
+}
+
+# Issue 17 item 4: the `:` line quotes as a shell does, so a one-off parameter can hold
+# spaces (`-p title="A  B"` ran with title `"A` and failed on `B"`); an unclosed quote
+# is named, and nothing runs.
+test_tui_run_options_take_shell_quoting() {
+    chain_flow
+    tui <<'KEYS'
+keys :run-all -p title="a value  with spaces" -p lr='0.5'
+key Enter
+wait-idle
+dump quoted
+keys :run report -p title=it\ is
+key Enter
+wait-idle
+keys :run-all -p title="never closed
+key Enter
+dump unclosed
+keys q
+KEYS
+    screen unclosed
+    assert_out 'unclosed " in "never closed'
+    assert_eq "$(sql 'select count(*) from runs')" 2 "runs (the unclosed quote ran nothing)"
+    sql 'select params from runs order by id' >params.txt
+    OUT_TEXT=$(cat params.txt)
+    assert_out '"a value  with spaces"'
+    assert_out '"it is"'
+    assert_not_out "'0.5'"
+}
+
+# Issue 17 item 5: the help wraps its descriptions to the terminal's width (lines were
+# cut at its edge: at 80 columns most of the other views' keys lost their ends).
+test_tui_help_wraps_to_the_terminal_width() {
+    cp -r "$OLDPWD/examples/hello" hello && rm -rf hello/.sluice && cd hello && git_repo && commit_all
+    tui <<'KEYS'
+size 80 24
+keys ?
+keys /quoted as in sh)
+key Enter
+dump run
+keys /marked run (or
+key Enter
+dump elsewhere
+keys q
+KEYS
+    screen run
+    assert_line "^ +NAME=VALUE, quoted as in sh\)$"
+    screen elsewhere
+    assert_line '^ +marked run \(or the one before\)$'
+}
+
+# Issue 17 item 3: a long reload (a big flow read again) says how far it got on the last
+# line, and q or Esc typed meanwhile stop it and quit, at once (the screen froze until
+# the whole flow was read).
+many_tasks_flow() {
+    git_repo
+    python3 - <<'PY'
+import json
+t = {f"t{i}": {"run": f"echo {i} >$OUT/x", **({"after": [f"t{i % 50}"]} if i >= 50 else {})}
+     for i in range(3000)}
+json.dump({"name": "many", "tasks": t}, open("flow.json", "w"))
+PY
+    commit_all
+}
+
+test_tui_a_long_reload_shows_progress_and_q_stops_it() {
+    many_tasks_flow
+    count() { printf '%s\n' "$TUI_OUT" | grep -c -- "$1"; }
+    # another key typed meanwhile lets the reload go on, and every step shows
+    tui <<'KEYS'
+keys :reload
+key Enter
+during-load x
+dump read
+keys q
+KEYS
+    assert_eq "$(count '^--- progress: flow.json: reading (q or Esc: quit) ---$')" 2 "readings"
+    assert_eq "$(count 'progress: flow.json: computing keys, 2560 of 3000 tasks')" 2 "key steps"
+    assert_eq "$(count 'progress: flow.json: looking up results, 512 of 3000')" 2 "state steps"
+    screen read
+    assert_out "many │ 3000 pending"
+    # q stops it at its next step (a reload's first is the reading) and quits
+    tui <<'KEYS'
+keys :reload
+key Enter
+during-load q
+dump never
+KEYS
+    assert_rc 0
+    assert_eq "$(count 'progress: flow.json: reading')" 1 "readings (the opening's only)"
+    assert_eq "$(count 'computing keys, 0 of')" 1 "first key steps"
+    OUT_TEXT=$TUI_OUT; assert_not_out "--- screen never"
+    # Esc while the flow is first read: quits before anything is shown
+    tui <<'KEYS'
+during-load Esc
+dump never
+KEYS
+    assert_rc 0
+    assert_eq "$(count 'progress')" 0 "steps shown"
+    OUT_TEXT=$TUI_OUT; assert_not_out "--- screen never"
+    # and in the middle of its states
+    tui <<'KEYS'
+keys :reload
+key Enter
+during-load j
+during-load j
+during-load j
+during-load j
+during-load j
+during-load j
+during-load j
+during-load j
+during-load j
+during-load q
+dump never
+KEYS
+    assert_eq "$(count 'computing keys, 2560 of 3000')" 2 "key steps"
+    assert_eq "$(count 'looking up results, 0 of 3000')" 2 "first state steps"
+    assert_eq "$(count 'looking up results, 512 of 3000')" 1 "second ones (the reload stopped there)"
+    OUT_TEXT=$TUI_OUT; assert_not_out "--- screen never"
 }

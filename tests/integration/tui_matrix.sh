@@ -173,3 +173,28 @@ KEYS
     assert_out "┃ ✓ sort ×3: 3 ✓"
     assert_line "sort · layer 2/3"
 }
+
+# Issue 17 item 5: `f` on a collapsed matrix box focuses on the whole matrix task (every
+# instance, with their ancestors and descendants), as the box stands for all of them; it
+# focused on one instance (`sort ×1`), picked as the box's worst.
+test_tui_focus_on_a_matrix_box_takes_every_instance() {
+    samples_flow
+    tui <<'KEYS'
+keys gj
+keys f
+dump focused
+keys ?
+keys /focus
+key Enter
+dump help
+keys q
+keys q
+KEYS
+    screen focused
+    assert_out "focus on sort (3 instances; Esc shows everything)"
+    assert_out "sort ×3: 3 ○"
+    assert_out "map ×3: 3 ○"
+    screen help
+    assert_line "only its ancestors and descendants \(on a matrix box: all( |$)"
+    assert_line "^ +(all )?its instances\)$"
+}

@@ -32,7 +32,7 @@ TEST(graphview_folds_matrix_tasks_and_matrix_sub_flow_nodes)
     struct flow *f = hand_flow();
     bool collapsed[] = {true, true, true};
     struct graphview v;
-    graphview_build_matrix(f, collapsed, true, NULL, -1, &v);
+    graphview_build_matrix(f, collapsed, true, NULL, NULL, 0, &v);
     REQUIRE(v.n == 4); /* prep ×2, map ×2, sum, sub */
     long prep = v.of_task[0], map = v.of_task[4], sum = v.of_task[6], sub = v.of_task[7];
     CHECK(v.of_task[3] == prep && v.of_task[5] == map && v.of_task[8] == sub);
@@ -51,7 +51,7 @@ TEST(graphview_shows_an_open_matrix_task_s_instances)
     struct strmap open = {0};
     strmap_put(&open, "prep", (void *)1);
     struct graphview v;
-    graphview_build_matrix(f, collapsed, true, &open, -1, &v);
+    graphview_build_matrix(f, collapsed, true, &open, NULL, 0, &v);
     /* prep@A and prep@B as collapsed sub-flows, map ×2, sum, sub/m ×2 */
     REQUIRE(v.n == 5);
     CHECK(v.nodes[v.of_task[0]].group == 0 && v.nodes[v.of_task[2]].group == 1);

@@ -221,3 +221,121 @@ TEST(layout_step_reaches_every_box_left_to_right)
 {
     check_reachable(300, LAYOUT_RIGHT);
 }
+
+/* --- each edge's own route ---------------------------------------------------------------- */
+
+static char *marked_picture(const char *spec, enum layout_dir dir, const char *node)
+{
+    struct tg g;
+    parse(&g, spec);
+    struct layout_graph lg = {g.n, g.width, (const size_t *const *)g.deps, g.nd};
+    struct layout l;
+    layout_compute(&lg, dir, &l);
+    long mark = -1;
+    for (size_t i = 0; i < g.n; i++)
+        if (strcmp(g.names[i], node) == 0)
+            mark = (long)i;
+    char *text = layout_render_marked(&l, (const char *const *)g.names, true, mark);
+    layout_free(&l);
+    tg_free(&g);
+    return text;
+}
+
+/* The middle task's edges: in from greet on the left, out to count; greet -> count on
+ * the right shares greet's stem and count's arrowhead with them, and is not marked. */
+TEST(layout_marks_one_nodes_edges_top_down)
+{
+    char *got = marked_picture("greet shout:greet count:greet,shout", LAYOUT_DOWN, "shout");
+    CHECK_STR(got, "    +-------+\n"
+                   "    | greet |\n"
+                   "    +---+---+\n"
+                   "    *****--+\n"
+                   "    *      |\n"
+                   "+-------+  |\n"
+                   "| shout |  |\n"
+                   "+---+---+  |\n"
+                   "    *****--+\n"
+                   "        *\n"
+                   "    +-------+\n"
+                   "    | count |\n"
+                   "    +-------+\n");
+    free(got);
+}
+
+TEST(layout_marks_one_nodes_edges_left_to_right)
+{
+    char *got = marked_picture("greet shout:greet count:greet,shout", LAYOUT_RIGHT, "greet");
+    char *plain = picture("greet shout:greet count:greet,shout", LAYOUT_RIGHT, true);
+    /* every edge is greet's but shout -> count: all edge cells but that one's are marked */
+    CHECK(strchr(got, '*') != NULL);
+    CHECK(strlen(got) == strlen(plain));
+    size_t stars = 0;
+    for (const char *p = got; *p; p++)
+        stars += *p == '*';
+    CHECK(stars > 4);
+    free(got);
+    free(plain);
+}
+
+/* Every route runs on edge cells, in straight pieces, from the cell beside its upstream
+ * box to the arrowhead beside its downstream box; a node's in- and out-edges are its. */
+static void check_routes(size_t *bad_piece, size_t *bad_cell, size_t *bad_end, struct layout *l,
+                         const struct tg *g)
+{
+    for (size_t e = 0; e < l->n_edges; e++) {
+        const struct layout_edge *ed = &l->edges[e];
+        for (size_t k = 1; k < ed->n; k++) {
+            struct layout_point p = l->points[ed->first + k - 1], q = l->points[ed->first + k];
+            *bad_piece += p.x != q.x && p.y != q.y;
+        }
+        struct layout_point a = l->points[ed->first], z = l->points[ed->first + ed->n - 1];
+        const struct layout_box *from = &l->boxes[ed->from], *to = &l->boxes[ed->to];
+        bool down = l->dir == LAYOUT_DOWN;
+        *bad_end += down ? a.y != from->y + from->h || a.x < from->x || a.x >= from->x + from->w
+                         : a.x != from->x + from->w || a.y < from->y || a.y >= from->y + from->h;
+        *bad_end += down ? z.y != to->y - 1 : z.x != to->x - 1;
+        *bad_end += !(l->cells[(size_t)z.y * (size_t)l->width + (size_t)z.x] & LINE_ARROW);
+        for (size_t k = 0; k < ed->n; k++) {
+            struct layout_point p = l->points[ed->first + k];
+            *bad_cell += l->cells[(size_t)p.y * (size_t)l->width + (size_t)p.x] == 0;
+        }
+    }
+    for (size_t i = 0; i < g->n; i++) {
+        CHECK(l->in_at[i + 1] - l->in_at[i] == g->nd[i]);
+        for (size_t k = l->in_at[i]; k < l->in_at[i + 1]; k++)
+            CHECK(l->edges[k].to == i);
+        for (size_t k = l->out_at[i]; k < l->out_at[i + 1]; k++)
+            CHECK(l->edges[l->out[k]].from == i);
+    }
+    CHECK(l->out_at[g->n] == l->n_edges);
+}
+
+static void count_cell(void *ctx, int x, int y, uint8_t mask)
+{
+    size_t *c = ctx;
+    (void)x, (void)y;
+    c[0]++;
+    c[1] += mask == 0;
+}
+
+TEST(layout_every_edge_has_its_own_route)
+{
+    struct tg g;
+    parse(&g, "a b c:a,b d:a e:c,d f:e,b g:a h:g,f i:h j:i,a k:j l:k,c");
+    struct layout_graph lg = {g.n, g.width, (const size_t *const *)g.deps, g.nd};
+    for (int dir = 0; dir < 2; dir++) {
+        struct layout l;
+        layout_compute(&lg, (enum layout_dir)dir, &l);
+        size_t piece = 0, cell = 0, end = 0;
+        check_routes(&piece, &cell, &end, &l, &g);
+        CHECK(piece == 0);
+        CHECK(cell == 0);
+        CHECK(end == 0);
+        size_t c[2] = {0, 0};
+        layout_node_edge_cells(&l, 0, count_cell, c); /* a: to c, d, g, j */
+        CHECK(c[0] > 8);
+        CHECK(c[1] == 0);
+        layout_free(&l);
+    }
+    tg_free(&g);
+}
