@@ -35,8 +35,7 @@ static const struct command commands[] = {
      "      --remote-read-only  only read from it (no uploads)\n",
      "sluice run report -j 4\n  sluice run --dry-run -p lr=0.2", cmd_run},
     {"status", "[TARGET...] [--json] [-p NAME=VALUE]...",
-     "show every task's state (cached, stale, pending, expired, ...) and why; with\n"
-     "targets, only they and the tasks they need",
+     "every task's state (cached, stale, pending, ...) and why; with targets, only what they need",
      "      --json          machine-readable output: {\"tasks\": [...]}\n"
      "  -p, --param K=V     evaluate with a parameter overridden\n",
      "sluice status\n  sluice status --json | jq '.tasks[] | select(.state != \"cached\")'",

@@ -65,6 +65,30 @@ static void live_line(struct progress *p, const struct workspace *ws, const stru
     sb_free(&b);
 }
 
+/* One line of a task's log, quoted so that it cannot drive the terminal: what follows
+ * the last carriage return (what a terminal would show of a progress bar), other
+ * control bytes in caret notation (ESC as ^[). */
+static void quote_line(const char *l, size_t n)
+{
+    while (n > 0 && l[n - 1] == '\r')
+        n--;
+    for (size_t i = n; i > 0; i--)
+        if (l[i - 1] == '\r') {
+            l += i;
+            n -= i;
+            break;
+        }
+    fputs("    | ", stdout);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)l[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            printf("^%c", c == 0x7f ? '?' : c + 0x40);
+        else
+            putchar(c);
+    }
+    putchar('\n');
+}
+
 static void log_tail(const struct workspace *ws, const char *digest)
 {
     char *path = digest ? store_log_file(ws->store, digest) : NULL;
@@ -84,10 +108,11 @@ static void log_tail(const struct workspace *ws, const char *digest)
         start++;
     if (start > text)
         printf("    ...\n");
-    for (const char *l = start; *l;) {
-        const char *eol = strchr(l, '\n');
-        size_t n = eol ? (size_t)(eol - l) : strlen(l);
-        printf("    | %.*s\n", (int)n, l);
+    const char *end = text + len;
+    for (const char *l = start; l < end;) {
+        const char *eol = memchr(l, '\n', (size_t)(end - l));
+        size_t n = eol ? (size_t)(eol - l) : (size_t)(end - l);
+        quote_line(l, n);
         l += n + (eol ? 1 : 0);
     }
     free(text);

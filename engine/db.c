@@ -159,6 +159,10 @@ static const char *const migrations[] = {
      * JSON list; NULL: none, or recorded before) and its cpus (NULL: 1). */
     "ALTER TABLE task_runs ADD COLUMN outputs TEXT;"
     "ALTER TABLE task_runs ADD COLUMN cpus INTEGER;",
+    /* 8 -> 9: the stat caches hold ctime too: a same-size rewrite under a restored
+     * mtime changes only ctime (git's ie_match_stat checks it for the same reason). */
+    "ALTER TABLE code_stat ADD COLUMN ctime_ns INTEGER NOT NULL DEFAULT -1;"
+    "ALTER TABLE file_stat ADD COLUMN ctime_ns INTEGER NOT NULL DEFAULT -1;",
 };
 
 /* How long a statement waits for another process's lock before giving up. */

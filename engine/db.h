@@ -17,7 +17,7 @@
 
 #include "util.h"
 
-#define DB_SCHEMA_VERSION 8
+#define DB_SCHEMA_VERSION 9
 
 struct db;
 

@@ -10,9 +10,14 @@ static int64_t mtime_ns(const struct stat *st)
     return (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
 }
 
+static int64_t ctime_ns(const struct stat *st)
+{
+    return (int64_t)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec;
+}
+
 static bool cached(struct db *db, const char *abs, const struct stat *st, char out[HASH_HEX])
 {
-    sqlite3_stmt *q = db_prepare(db, "SELECT size, mtime_ns, ino, digest FROM file_stat "
+    sqlite3_stmt *q = db_prepare(db, "SELECT size, mtime_ns, ino, digest, ctime_ns FROM file_stat "
                                      "WHERE path = ?");
     db_bind_text(q, 1, abs);
     bool hit = false;
@@ -20,6 +25,7 @@ static bool cached(struct db *db, const char *abs, const struct stat *st, char o
         hit = sqlite3_column_int64(q, 0) == (int64_t)st->st_size &&
               sqlite3_column_int64(q, 1) == mtime_ns(st) &&
               sqlite3_column_int64(q, 2) == (int64_t)st->st_ino &&
+              sqlite3_column_int64(q, 4) == ctime_ns(st) &&
               strlen(db_col_text(q, 3)) == HASH_HEX - 1;
         if (hit)
             memcpy(out, db_col_text(q, 3), HASH_HEX);
@@ -33,12 +39,13 @@ static void remember(struct db *db, const char *abs, const struct stat *st, cons
     if (mtime_ns(st) > (int64_t)((now_wall() - 2.0) * 1e9))
         return;
     sqlite3_stmt *q = db_prepare(db, "INSERT OR REPLACE INTO file_stat(path, size, mtime_ns, "
-                                     "ino, digest) VALUES(?, ?, ?, ?, ?)");
+                                     "ino, digest, ctime_ns) VALUES(?, ?, ?, ?, ?, ?)");
     db_bind_text(q, 1, abs);
     sqlite3_bind_int64(q, 2, (int64_t)st->st_size);
     sqlite3_bind_int64(q, 3, mtime_ns(st));
     sqlite3_bind_int64(q, 4, (int64_t)st->st_ino);
     db_bind_text(q, 5, digest);
+    sqlite3_bind_int64(q, 6, ctime_ns(st));
     db_exec_stmt(db, q, NULL); /* a read-only store just does not cache */
 }
 

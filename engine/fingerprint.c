@@ -278,14 +278,20 @@ static void save_snapshot(struct fingerprint *fp)
 /* --- level 1: the code_stat table ------------------------------------------------------------ */
 
 static const char SQL_STAT_GET[] =
-    "SELECT size, mtime_ns, ino, mode, blob, clean FROM code_stat WHERE path = ? AND index_sig = ?";
+    "SELECT size, mtime_ns, ino, mode, blob, clean, ctime_ns FROM code_stat "
+    "WHERE path = ? AND index_sig = ?";
 static const char SQL_STAT_PUT[] =
-    "INSERT OR REPLACE INTO code_stat(path, size, mtime_ns, ino, mode, blob, clean, index_sig) "
-    "VALUES(?, ?, ?, ?, ?, ?, ?, ?)";
+    "INSERT OR REPLACE INTO code_stat(path, size, mtime_ns, ino, mode, blob, clean, index_sig, "
+    "ctime_ns) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 static int64_t mtime_ns(const struct stat *st)
 {
     return (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+}
+
+static int64_t ctime_ns(const struct stat *st)
+{
+    return (int64_t)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec;
 }
 
 static bool from_table(struct fingerprint *fp, const char *abs, const struct stat *st,
@@ -298,6 +304,7 @@ static bool from_table(struct fingerprint *fp, const char *abs, const struct sta
                sqlite3_column_int64(q, 1) == mtime_ns(st) &&
                sqlite3_column_int64(q, 2) == (int64_t)st->st_ino &&
                sqlite3_column_int(q, 3) == (int)(st->st_mode & 0111) &&
+               sqlite3_column_int64(q, 6) == ctime_ns(st) &&
                strlen(db_col_text(q, 4)) == BLOB_HEX - 1;
     if (hit) {
         memcpy(c->blob, db_col_text(q, 4), BLOB_HEX);
@@ -331,6 +338,7 @@ static void save_rows(struct fingerprint *fp)
             db_bind_text(q, 6, c->blob);
             sqlite3_bind_int(q, 7, c->clean);
             db_bind_text(q, 8, fp->info.index_sig);
+            sqlite3_bind_int64(q, 9, ctime_ns(&st));
             db_exec_stmt(fp->db, q, NULL);
         }
     }
@@ -430,6 +438,10 @@ static bool index_matches(const struct fingerprint *fp, const git_index_entry *i
         return false;
     if (ie->mtime.seconds != (int32_t)st->st_mtim.tv_sec ||
         ie->mtime.nanoseconds != (uint32_t)st->st_mtim.tv_nsec)
+        return false;
+    /* A same-size rewrite under a restored mtime moves only ctime (git's trustctime). */
+    if (ie->ctime.seconds != (int32_t)st->st_ctim.tv_sec ||
+        ie->ctime.nanoseconds != (uint32_t)st->st_ctim.tv_nsec)
         return false;
     /* Racily clean: written in the same instant the index was, so the stat data cannot
      * prove the content unchanged. */

@@ -657,3 +657,37 @@ JSON
     assert_eq "$(runs_of v) $(runs_of z) $(runs_of e)" "1 1 0" "v revived from the hit e"
     sl status e; assert_out "not kept"
 }
+
+# rewrite FILE TEXT: new bytes of the same size under the old mtime (as a tool that
+# restores timestamps, `touch -r` or an editor keeping them, does): only ctime moves.
+same_stat_rewrite() {
+    m=$(stat -c %y "$1")
+    printf '%s\n' "$2" >"$1"
+    touch -d "$m" "$1"
+}
+
+test_a_same_size_rewrite_under_the_old_mtime_is_a_change() {
+    git_repo
+    write tracked.sh 'echo one >$OUT/o'
+    write untracked.sh 'echo one >$OUT/o'
+    write data.txt 'aaaa'
+    touch -d '1 hour ago' tracked.sh untracked.sh data.txt
+    cat >flow.json <<'JSON'
+{ "name": "s",
+  "tasks": {
+    "t": { "run": "sh tracked.sh", "code": ["tracked.sh"] },
+    "u": { "run": "sh untracked.sh", "code": ["untracked.sh"] },
+    "f": { "run": "cat data.txt >$OUT/o", "files": ["data.txt"] } } }
+JSON
+    git add flow.json tracked.sh data.txt && git commit -qm init
+    sl run; assert_rc 0
+    sl status; assert_out '3 cached'
+    same_stat_rewrite tracked.sh 'echo two >$OUT/o'
+    same_stat_rewrite untracked.sh 'echo two >$OUT/o'
+    same_stat_rewrite data.txt 'bbbb'
+    sl status
+    assert_out 'code tracked.sh changed'
+    assert_out 'code untracked.sh changed'
+    assert_out 'file data.txt changed'
+    sl run; assert_rc 0; assert_out 'ran 3, hit 0'
+}

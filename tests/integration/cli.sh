@@ -16,6 +16,12 @@ test_help_names_every_command_with_an_example() {
     assert_out "  sluice run -j 4"
 }
 
+test_help_lists_each_command_on_one_indented_line() {
+    sl --help; assert_rc 0
+    stray=$(printf '%s\n' "$OUT_TEXT" | sed -n '/^commands:/,/^$/p' | sed 1d | grep -v '^  [a-z]' || true)
+    assert_eq "$stray" "" "lines of the command list that are not a command"
+}
+
 test_dag_refuses_two_formats_or_two_directions() {
     chain_flow
     sl dag --dot --mermaid; assert_rc 2

@@ -167,13 +167,14 @@ test_an_old_history_database_migrates_and_its_task_runs_have_no_cause() {
     chain_flow
     sl run; assert_rc 0
     # As a sluice of schema 5 left it: no cause column (nor the hosts of schema 7, nor
-    # the outputs and cpus of schema 8).
+    # the outputs and cpus of schema 8, nor the ctimes of schema 9).
     sql "alter table task_runs drop column cause; alter table claims drop column host;
          alter table runs drop column host; alter table task_runs drop column outputs;
-         alter table task_runs drop column cpus; pragma user_version=5"
+         alter table task_runs drop column cpus; alter table code_stat drop column ctime_ns;
+         alter table file_stat drop column ctime_ns; pragma user_version=5"
     sl show 1; assert_rc 0
     assert_not_out "cause"
-    assert_eq "$(sql 'pragma user_version')" 8 "schema after the migration"
+    assert_eq "$(sql 'pragma user_version')" 9 "schema after the migration"
     sl run -p lr=0.3; assert_rc 0
     assert_cause 2 train "param lr 0.1 -> 0.3"
 }

@@ -188,16 +188,17 @@ test_a_store_from_before_replay_is_migrated_and_its_runs_replay() {
     sl run; assert_rc 0
     # Make the store look as schema 1 left it: no dir, no var, no claims, no index of
     # invalidated entries by digest, publications without owner flow or stamp, no cause,
-    # no hosts of runs, no outputs or cpus.
+    # no hosts of runs, no outputs or cpus, no ctimes in the stat caches.
     sql "ALTER TABLE task_runs DROP COLUMN cause; DROP INDEX invalidated_by_digest;
          ALTER TABLE task_runs DROP COLUMN outputs; ALTER TABLE task_runs DROP COLUMN cpus;
          ALTER TABLE task_runs DROP COLUMN dir; ALTER TABLE task_upstream DROP COLUMN var;
          DROP TABLE claims; ALTER TABLE publications DROP COLUMN flow;
          ALTER TABLE publications DROP COLUMN stamp; ALTER TABLE runs DROP COLUMN host;
+         ALTER TABLE code_stat DROP COLUMN ctime_ns; ALTER TABLE file_stat DROP COLUMN ctime_ns;
          PRAGMA user_version = 1;"
     assert_eq "$(sql 'PRAGMA user_version')" 1 "schema version made to look old"
     sl history; assert_rc 0
-    assert_eq "$(sql 'PRAGMA user_version')" 8 "schema version after opening"
+    assert_eq "$(sql 'PRAGMA user_version')" 9 "schema version after opening"
     reset_runs
     sl replay 1 --verify; assert_rc 0
     assert_out "replay of run 1: 2 tasks identical"

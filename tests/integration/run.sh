@@ -251,3 +251,21 @@ test_dry_run_marks_what_would_run_as_queued() {
     assert_not_out "○"
     LC_ALL=C sl run --dry-run; assert_out "q would run load"
 }
+
+# A failed task's log tail is quoted on the terminal: its control bytes must not
+# act there (clear the screen, retitle the window, move the cursor over the quote).
+test_a_failed_tasks_log_tail_cannot_drive_the_terminal() {
+    git_repo
+    cat >flow.json <<'JSON'
+{ "name": "esc",
+  "tasks": { "a": { "run": "printf 'error: \\033]0;PWNED\\007\\033[2Jbad\\n10%%\\r100%%\\n' >&2; exit 3" } } }
+JSON
+    commit_all
+    sl run; assert_rc 1
+    esc=$(printf '\033'); bel=$(printf '\007'); cr=$(printf '\r')
+    assert_not_out "$esc"
+    assert_not_out "$bel"
+    assert_not_out "$cr"
+    assert_out '| error: ^[]0;PWNED^G^[[2Jbad'
+    assert_out '| 100%'
+}
