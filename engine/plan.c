@@ -1,13 +1,30 @@
 /* plan: top-down planning with an explicit work list. */
 #include "plan.h"
+#include "util.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define CLOCK_SLACK 60.0 /* seconds an entry may seem to come from the future */
+
 bool plan_expired(const struct task *t, const struct cache_entry *e, double now)
 {
-    return t->expire > 0 && now - e->created > t->expire;
+    return t->expire > 0 && (now - e->created > t->expire || e->created - now > CLOCK_SLACK);
+}
+
+void plan_expiry_text(const struct task *t, const struct cache_entry *e, double now,
+                      char *buf, size_t n)
+{
+    char d[32];
+    if (e->created - now > CLOCK_SLACK) {
+        fmt_duration(d, sizeof d, e->created - now);
+        snprintf(buf, n, "expired: made %s ahead of the clock (its age is unknown)", d);
+    } else {
+        fmt_duration(d, sizeof d, now - e->created - t->expire);
+        snprintf(buf, n, "expired %s ago", d);
+    }
 }
 
 /* --- validity: expiry is inherited -------------------------------------------------------- */

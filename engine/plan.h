@@ -108,7 +108,13 @@ const struct cache_entry *plan_entry(struct plan *p, struct keys *k, struct db *
 /* Whether task t's entries depend on an expiring upstream (a deep entry alone does
  * not vouch for it: its shallow key must agree). */
 bool plan_inherits_expiry(const struct plan *p, size_t t);
-/* Whether an entry of task t is too old to use at time now. */
+/* Whether an entry of task t is too old to use at time now. An entry of an expiring
+ * task made more than a minute after now (the clock was ahead, then corrected) is
+ * expired too: its age is unknown. */
 bool plan_expired(const struct task *t, const struct cache_entry *e, double now);
+/* Says why that entry expired ("expired 3m ago", or that it was made ahead of the
+ * clock) into buf. */
+void plan_expiry_text(const struct task *t, const struct cache_entry *e, double now,
+                      char *buf, size_t n);
 
 #endif

@@ -192,9 +192,9 @@ static void inherited_reason(struct workspace *ws, const struct plan_node *pn,
     if (pn->cause == CAUSE_UPSTREAM_CHANGED && up_state != ST_CACHED && up_state != ST_NOT_KEPT) {
         strv_pushf(&s->reasons, "upstream %s is %s", up->name, state_name(up_state));
     } else if (pn->cause == CAUSE_UPSTREAM_EXPIRED && cache_get(ws->db, ws->keys.in[pn->cause_task].deep, &e)) {
-        char ago[32];
-        fmt_duration(ago, sizeof ago, now_wall() - e.created - up->expire);
-        strv_pushf(&s->reasons, "upstream %s expired %s ago", up->name, ago);
+        char text[96];
+        plan_expiry_text(up, &e, now_wall(), text, sizeof text);
+        strv_pushf(&s->reasons, "upstream %s %s", up->name, text);
     } else if (pn->cause == CAUSE_UPSTREAM_EXPIRED) {
         strv_pushf(&s->reasons, "upstream %s expired", up->name);
     } else {
@@ -228,10 +228,10 @@ static void explain_run(struct workspace *ws, size_t t, const struct plan_node *
         return;
     }
     if (pn->cause == CAUSE_EXPIRED && cache_get(ws->db, ws->keys.in[t].deep, &e)) {
-        char ago[32];
-        fmt_duration(ago, sizeof ago, now_wall() - e.created - task->expire);
+        char text[96];
+        plan_expiry_text(task, &e, now_wall(), text, sizeof text);
         s->state = ST_EXPIRED;
-        strv_pushf(&s->reasons, "expired %s ago", ago);
+        strv_push(&s->reasons, xstrdup(text));
         return;
     }
     int64_t inv_id;
@@ -295,10 +295,10 @@ static void unreached(struct workspace *ws, struct plan *plan, size_t t, struct 
         strv_pushf(&s->reasons, "%s; nothing needs it now",
                    cache_missing_reason(ws->db, e->digest, task->keep == KEEP_NONE));
     } else if (why->cause == CAUSE_EXPIRED) {
-        char ago[32];
-        fmt_duration(ago, sizeof ago, now_wall() - why->entry->created - task->expire);
+        char text[96];
+        plan_expiry_text(task, why->entry, now_wall(), text, sizeof text);
         s->state = ST_EXPIRED;
-        strv_pushf(&s->reasons, "expired %s ago; nothing needs it now", ago);
+        strv_pushf(&s->reasons, "%s; nothing needs it now", text);
         return;
     } else {
         s->state = ST_SKIPPED;

@@ -289,3 +289,19 @@ KEYS
     assert_out "not in the store"
     assert_not_out ".sluice/views/"
 }
+
+# The clock was ten days ahead when fetch ran, then corrected: its entry's age is
+# unknown, so a 2 s expiry must not keep it for ten days (it did).
+test_an_entry_made_ahead_of_the_clock_is_expired() {
+    live_flow
+    sl run; assert_rc 0
+    sql "UPDATE entries SET created = created + 864000"
+    echo v2 >source
+    sl status; assert_rc 0
+    assert_out "expired  fetch"
+    sl why fetch; assert_line "^  expired: made [0-9.]+d ahead of the clock"
+    reset_runs
+    sl run; assert_rc 0
+    assert_runs fetch 1
+    assert_eq "$(published)" v2 "published report"
+}
