@@ -609,6 +609,17 @@ size_t edit_distance(const char *a, const char *b)
     return d;
 }
 
+int text_break(const char *s, int room)
+{
+    int n = (int)strlen(s);
+    if (n <= room)
+        return n;
+    n = room;
+    while (n > 0 && s[n] != ' ')
+        n--;
+    return n > 0 ? n : room;
+}
+
 void fmt_duration(char *buf, size_t n, double secs)
 {
     if (secs < 0)

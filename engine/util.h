@@ -97,6 +97,10 @@ char *path_relative(const char *from, const char *to);
 size_t edit_distance(const char *a, const char *b);
 /* Formats a duration in seconds as "45ms", "0.4s", "12s", "3m05s", "2h10m". */
 void fmt_duration(char *buf, size_t n, double secs);
+/* How many bytes of s the next line of a text wrapped at room columns takes: all of
+ * s if it fits, else up to its last space within room (room itself when one word is
+ * wider). Bytes count as columns. */
+int text_break(const char *s, int room);
 /* Formats a wall-clock time as "14:02" today, else "Nov 24 14:02". */
 void fmt_time(char *buf, size_t n, double when);
 /* Formats a byte count as "512 B", "1.5 KB", "12 MB". */

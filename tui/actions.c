@@ -1544,16 +1544,8 @@ static void push_wrapped(struct strv *lines, const char *head, const char *text,
     bool first = true;
     const char *p = text;
     do {
-        int n = (int)strlen(p);
         int r = first ? width - (int)strlen(head) : room;
-        r = r > 10 ? r : 10;
-        if (n > r) {
-            n = r;
-            while (n > 0 && p[n] != ' ')
-                n--;
-            if (n == 0)
-                n = r; /* one word wider than the room: cut it */
-        }
+        int n = text_break(p, r > 10 ? r : 10);
         if (first)
             strv_pushf(lines, "%s%.*s", head, n, p);
         else

@@ -460,14 +460,7 @@ static void draw_wrapped(const char *text)
     int row = 0;
     const char *s = text;
     while (*s && row < LINES) {
-        int n = (int)strlen(s);
-        if (n > COLS) {
-            n = COLS;
-            while (n > 0 && s[n] != ' ')
-                n--;
-            if (n == 0)
-                n = COLS; /* one word wider than the terminal: cut it */
-        }
+        int n = text_break(s, COLS);
         mvaddnstr(row++, 0, s, n);
         s += n;
         while (*s == ' ')

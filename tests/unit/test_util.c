@@ -1,4 +1,4 @@
-/* Unit tests: path helpers. */
+/* Unit tests: path and text helpers. */
 #include <stdlib.h>
 
 #include "t.h"
@@ -20,4 +20,12 @@ TEST(path_relative_walks_up_and_down)
     check_rel("/a/bc", "/a/b", "../b");
     check_rel("/", "/a", "a");
     check_rel("/a/./b//", "/a/b/../c", "../c");
+}
+
+TEST(text_break_cuts_at_the_last_space_that_fits)
+{
+    CHECK(text_break("short", 10) == 5);
+    CHECK(text_break("one two three", 9) == 7); /* "one two" */
+    CHECK(text_break("one two", 7) == 7);
+    CHECK(text_break("unbreakable words", 4) == 4); /* one word wider: cut */
 }
