@@ -207,10 +207,21 @@ def gen_matrix(mrng, flow, steps):
     flow["tasks"].append(dict(base, name="m0", after=[up], outs=mrng.randint(1, 2)))
     flow["tasks"].append(dict(base, name="m1", after=["m0"], outs=1))
     flow["tasks"].append(dict(base, name="g0", kind="gather", after=["m0"], outs=1))
+    # Two variables, paired with m0 on s; a partial gather of its k=x instances.
+    flow["tasks"].append(dict(base, name="m2", after=["m0"], outs=1, ks=["x", "y"]))
+    flow["tasks"].append(dict(base, name="g1", kind="gather", after=["m2@*,x"], outs=1))
+    # A matrix sub-flow node (ms@V/a, ms@V/b) and a gather of its inner task and output.
+    flow["tasks"].append({"name": "ms", "kind": "msub", "after": []})
+    flow["tasks"].append(dict(base, name="g2", kind="gather", after=["ms/a", "ms"], outs=1))
     for i in range(len(steps)):
-        if mrng.random() < 0.2:
+        r = mrng.random()
+        if r < 0.2:
             steps[i] = {"cls": "matrixval",
                         "value": json.dumps(mrng.sample(MATRIX_VALUES, mrng.randint(1, 4)))}
+        elif r < 0.3:
+            steps[i] = {"cls": mrng.choice(["code", "cosmetic"]),
+                        "task": mrng.choice(["m0", "m2", "g1", "ms/a", "ms/b"]),
+                        "value": mrng.randint(1, 5)}
 
 
 # --------------------------------------------------------------------------- the project
@@ -286,12 +297,19 @@ class Project:
         return text
 
     def task_entry(self, t):
+        if t["kind"] == "msub":
+            return {"flow": "flows/ms.json", "matrix": {"s": "{params.plist}"},
+                    "with": {"v": "{matrix.s}"}}
         if t["kind"] in ("matrix", "gather"):
-            e = {"run": "sh code/%s.sh%s" % (t["name"], " '{matrix.s}'" if t["kind"] == "matrix"
-                                             else ""),
+            margs = ""
+            if t["kind"] == "matrix":
+                margs = " '{matrix.s}'" + (" '{matrix.u}'" if t.get("ks") else "")
+            e = {"run": "sh code/%s.sh%s" % (t["name"], margs),
                  "code": ["code/%s.sh" % t["name"]], "after": t["after"]}
             if t["kind"] == "matrix":
                 e["matrix"] = {"s": "{params.plist}"}
+                if t.get("ks"):
+                    e["matrix"]["u"] = t["ks"]  # after s in sorted keys: names are m2@S,U
             return e
         if t["kind"] == "sub":
             return {"flow": "flows/%s.json" % t["flow"], "with": {"v": t["with"]}}
@@ -352,6 +370,12 @@ class Project:
         return json.dumps({"name": sf["name"], "params": {"v": "x"}, "tasks": tasks},
                           indent=2, sort_keys=True) + "\n"
 
+    def render_msub_script(self, name):
+        tid = "ms/%s" % name
+        salt, comment = self.code_state.get(tid, (0, 0))
+        return self.script(tid, [in_var("a")] if name == "b" else [], [], None, salt, comment, 1,
+                           False)
+
     def render_sub_script(self, sf, name):
         tid = "%s/%s" % (sf["name"], name)
         salt, comment = self.code_state.get(tid, (0, 0))
@@ -364,6 +388,14 @@ class Project:
         for t in self.flow["tasks"]:
             if t["kind"] in ("matrix", "gather"):
                 self.write("code/%s.sh" % t["name"], self.render_script(t))
+            if t["kind"] == "msub":
+                self.write("flows/ms.json", json.dumps(
+                    {"name": "ms", "params": {"v": "x"},
+                     "tasks": {"a": {"run": "sh ms_a.sh '{params.v}'", "code": ["ms_a.sh"]},
+                               "b": {"run": "sh ms_b.sh '{params.v}'", "code": ["ms_b.sh"],
+                                     "after": ["a"]}}}, indent=2, sort_keys=True) + "\n")
+                for n in ("a", "b"):
+                    self.write("flows/ms_%s.sh" % n, self.render_msub_script(n))
             if t["kind"] == "task":
                 if not t["inline"]:
                     self.write("code/%s.sh" % t["name"], self.render_script(t))
@@ -613,13 +645,29 @@ class Case:
                 desc = [t["name"], json.dumps(self.proj.task_entry(t), sort_keys=True),
                         self.proj.render_script(t)]
                 if t["kind"] == "gather":
-                    out.append((t["name"], t["name"], desc, ["m0@%s" % v for v in sorted(plist)],
-                                dict(t, args="")))
+                    ups = []
+                    for a in t["after"]:
+                        ups += {"m0": ["m0@%s" % v for v in sorted(plist)],
+                                "m2@*,x": ["m2@%s,x" % v for v in sorted(plist)],
+                                "ms/a": ["ms@%s/a" % v for v in sorted(plist)],
+                                "ms": ["ms@%s/b" % v for v in sorted(plist)]}[a]
+                    out.append((t["name"], t["name"], desc, ups, dict(t, args="")))
                     continue
                 for v in plist:
                     ups = [resolve_up(a) if a != "m0" else "m0@" + v for a in t["after"]]
-                    out.append(("%s@%s" % (t["name"], v), t["name"], desc + [v], ups,
-                                dict(t, args=v)))
+                    for k in t.get("ks") or [None]:
+                        inst = v if k is None else "%s,%s" % (v, k)
+                        out.append(("%s@%s" % (t["name"], inst), t["name"], desc + [inst], ups,
+                                    dict(t, args=v if k is None else "%s %s" % (v, k))))
+                continue
+            if t["kind"] == "msub":
+                for v in plist:
+                    for i, n in enumerate(("a", "b")):
+                        out.append(("ms@%s/%s" % (v, n), "ms/" + n,
+                                    ["ms/" + n, v, self.proj.render_msub_script(n)],
+                                    ["ms@%s/a" % v] if i else [],
+                                    {"keep": "all", "expire": None, "volatile": False,
+                                     "live": False, "args": v}))
                 continue
             if t["kind"] == "sub":
                 sf = sfs[t["flow"]]
