@@ -36,12 +36,12 @@ import time
 # same flow and steps otherwise.
 CLASSES = ["ephemeral", "noop", "cosmetic", "code", "param", "bigparam", "file", "live", "invalidate",
            "undo", "gc", "gcmax", "corrupt", "delete", "plant", "kill", "concurrent",
-           "racegc", "commit", "unpublish"]
+           "racegc", "commit", "unpublish", "matrix", "matrixval"]
 KNOWN = {}
 WEIGHTS = {"ephemeral": 0, "noop": 2, "cosmetic": 6, "code": 6, "param": 6, "bigparam": 3, "file": 5,
            "live": 2, "invalidate": 5, "undo": 2, "gc": 3, "gcmax": 2, "corrupt": 2,
            "delete": 2, "plant": 2, "kill": 3, "concurrent": 3, "racegc": 3, "commit": 4,
-           "unpublish": 2}
+           "unpublish": 2, "matrix": 0, "matrixval": 0}
 # Classes after which re-runs are not judged (bytes may be legitimately gone).
 DESTRUCTIVE = {"gcmax", "corrupt", "delete", "kill", "plant"}
 
@@ -188,7 +188,40 @@ def gen_case(seed, nsteps, max_tasks, allowed):
     flow = gen_flow(rng, max_tasks, allowed)
     flow["ephemeral"] = "ephemeral" in allowed
     steps = [gen_step(rng, flow, allowed) for _ in range(nsteps)]
+    if "matrix" in allowed:
+        gen_matrix(random.Random(seed * 7919 + 17), flow, steps)
     return flow, steps
+
+
+MATRIX_VALUES = ["A", "B", "C", "D"]
+
+
+def gen_matrix(mrng, flow, steps):
+    """Matrix tasks from their own random stream (a seed's base flow stays the same): m0
+    over {params.plist} after a task, m1 paired with it, g0 gathering every m0 instance;
+    some steps become `matrixval` (a value added, removed or the list reordered)."""
+    flow["params"]["plist"] = json.dumps(mrng.sample(MATRIX_VALUES, mrng.randint(1, 3)))
+    up = mrng.choice([t["name"] for t in flow["tasks"] if t["kind"] == "task"])
+    base = {"kind": "matrix", "files": [], "keep": "all", "expire": None, "volatile": False,
+            "publish": None, "live": False, "inline": False, "exec": False, "params": []}
+    flow["tasks"].append(dict(base, name="m0", after=[up], outs=mrng.randint(1, 2)))
+    flow["tasks"].append(dict(base, name="m1", after=["m0"], outs=1))
+    flow["tasks"].append(dict(base, name="g0", kind="gather", after=["m0"], outs=1))
+    # Two variables, paired with m0 on s; a partial gather of its k=x instances.
+    flow["tasks"].append(dict(base, name="m2", after=["m0"], outs=1, ks=["x", "y"]))
+    flow["tasks"].append(dict(base, name="g1", kind="gather", after=["m2@*,x"], outs=1))
+    # A matrix sub-flow node (ms@V/a, ms@V/b) and a gather of its inner task and output.
+    flow["tasks"].append({"name": "ms", "kind": "msub", "after": []})
+    flow["tasks"].append(dict(base, name="g2", kind="gather", after=["ms/a", "ms"], outs=1))
+    for i in range(len(steps)):
+        r = mrng.random()
+        if r < 0.2:
+            steps[i] = {"cls": "matrixval",
+                        "value": json.dumps(mrng.sample(MATRIX_VALUES, mrng.randint(1, 4)))}
+        elif r < 0.3:
+            steps[i] = {"cls": mrng.choice(["code", "cosmetic"]),
+                        "task": mrng.choice(["m0", "m2", "g1", "ms/a", "ms/b"]),
+                        "value": mrng.randint(1, 5)}
 
 
 # --------------------------------------------------------------------------- the project
@@ -209,11 +242,13 @@ def in_var(name):
     return "IN_" + "".join(c if c.isalnum() or c == "_" else "_" for c in name)
 
 
-def read_inputs_sh(vars_):
+def read_inputs_sh(vars_, follow=False):
+    # A gather's input holds one entry per instance (followed: they may be links).
+    find = "find -L . -type f" if follow else "find . -type f -o -type l"
     lines = []
     for v in vars_:
-        lines.append('  echo "== %s"; (cd "$%s" && find . -type f -o -type l | LC_ALL=C sort | '
-                     'while read -r f; do echo "-- $f"; cat "$f"; done)' % (v, v))
+        lines.append('  echo "== %%s"; (cd "$%%s" && %s | LC_ALL=C sort | '
+                     'while read -r f; do echo "-- $f"; cat "$f"; done)' % find % (v, v))
     return "\n".join(lines)
 
 
@@ -242,8 +277,9 @@ class Project:
         if mode:
             os.chmod(p, mode)
 
-    def script(self, tid, after_vars, files, live, salt, comment, outs, exe, args_note=""):
-        body = [read_inputs_sh(after_vars)]
+    def script(self, tid, after_vars, files, live, salt, comment, outs, exe, args_note="",
+               follow=False):
+        body = [read_inputs_sh(after_vars, follow)]
         for f in files:
             body.append('  echo "== file %s"; cat "%s"' % (f, f))
         if live:
@@ -261,6 +297,20 @@ class Project:
         return text
 
     def task_entry(self, t):
+        if t["kind"] == "msub":
+            return {"flow": "flows/ms.json", "matrix": {"s": "{params.plist}"},
+                    "with": {"v": "{matrix.s}"}}
+        if t["kind"] in ("matrix", "gather"):
+            margs = ""
+            if t["kind"] == "matrix":
+                margs = " '{matrix.s}'" + (" '{matrix.u}'" if t.get("ks") else "")
+            e = {"run": "sh code/%s.sh%s" % (t["name"], margs),
+                 "code": ["code/%s.sh" % t["name"]], "after": t["after"]}
+            if t["kind"] == "matrix":
+                e["matrix"] = {"s": "{params.plist}"}
+                if t.get("ks"):
+                    e["matrix"]["u"] = t["ks"]  # after s in sorted keys: names are m2@S,U
+            return e
         if t["kind"] == "sub":
             return {"flow": "flows/%s.json" % t["flow"], "with": {"v": t["with"]}}
         e = {}
@@ -302,7 +352,8 @@ class Project:
     def render_script(self, t):
         salt, comment = self.code_state.get(t["name"], (0, 0))
         return self.script(t["name"], [in_var(a) for a in t["after"]], t["files"],
-                           self.live_path if t["live"] else None, salt, comment, t["outs"], t["exec"])
+                           self.live_path if t["live"] else None, salt, comment, t["outs"], t["exec"],
+                           follow=t["kind"] == "gather")
 
     def render_subflow(self, sf):
         tasks = {}
@@ -319,6 +370,12 @@ class Project:
         return json.dumps({"name": sf["name"], "params": {"v": "x"}, "tasks": tasks},
                           indent=2, sort_keys=True) + "\n"
 
+    def render_msub_script(self, name):
+        tid = "ms/%s" % name
+        salt, comment = self.code_state.get(tid, (0, 0))
+        return self.script(tid, [in_var("a")] if name == "b" else [], [], None, salt, comment, 1,
+                           False)
+
     def render_sub_script(self, sf, name):
         tid = "%s/%s" % (sf["name"], name)
         salt, comment = self.code_state.get(tid, (0, 0))
@@ -329,6 +386,16 @@ class Project:
     def write_all(self):
         self.write("flow.json", self.render_flow())
         for t in self.flow["tasks"]:
+            if t["kind"] in ("matrix", "gather"):
+                self.write("code/%s.sh" % t["name"], self.render_script(t))
+            if t["kind"] == "msub":
+                self.write("flows/ms.json", json.dumps(
+                    {"name": "ms", "params": {"v": "x"},
+                     "tasks": {"a": {"run": "sh ms_a.sh '{params.v}'", "code": ["ms_a.sh"]},
+                               "b": {"run": "sh ms_b.sh '{params.v}'", "code": ["ms_b.sh"],
+                                     "after": ["a"]}}}, indent=2, sort_keys=True) + "\n")
+                for n in ("a", "b"):
+                    self.write("flows/ms_%s.sh" % n, self.render_msub_script(n))
             if t["kind"] == "task":
                 if not t["inline"]:
                     self.write("code/%s.sh" % t["name"], self.render_script(t))
@@ -572,7 +639,36 @@ class Case:
             if t["kind"] == "sub":
                 return "%s/%s" % (a, sfs[t["flow"]]["tasks"][-1])
             return a
+        plist = json.loads(param("plist")) if "plist" in self.proj.params else []
         for t in self.flow["tasks"]:
+            if t["kind"] in ("matrix", "gather"):
+                desc = [t["name"], json.dumps(self.proj.task_entry(t), sort_keys=True),
+                        self.proj.render_script(t)]
+                if t["kind"] == "gather":
+                    ups = []
+                    for a in t["after"]:
+                        ups += {"m0": ["m0@%s" % v for v in sorted(plist)],
+                                "m2@*,x": ["m2@%s,x" % v for v in sorted(plist)],
+                                "ms/a": ["ms@%s/a" % v for v in sorted(plist)],
+                                "ms": ["ms@%s/b" % v for v in sorted(plist)]}[a]
+                    out.append((t["name"], t["name"], desc, ups, dict(t, args="")))
+                    continue
+                for v in plist:
+                    ups = [resolve_up(a) if a != "m0" else "m0@" + v for a in t["after"]]
+                    for k in t.get("ks") or [None]:
+                        inst = v if k is None else "%s,%s" % (v, k)
+                        out.append(("%s@%s" % (t["name"], inst), t["name"], desc + [inst], ups,
+                                    dict(t, args=v if k is None else "%s %s" % (v, k))))
+                continue
+            if t["kind"] == "msub":
+                for v in plist:
+                    for i, n in enumerate(("a", "b")):
+                        out.append(("ms@%s/%s" % (v, n), "ms/" + n,
+                                    ["ms/" + n, v, self.proj.render_msub_script(n)],
+                                    ["ms@%s/a" % v] if i else [],
+                                    {"keep": "all", "expire": None, "volatile": False,
+                                     "live": False, "args": v}))
+                continue
             if t["kind"] == "sub":
                 sf = sfs[t["flow"]]
                 v = t["with"].replace("{params.p0}", param("p0"))
@@ -628,6 +724,10 @@ class Case:
                 p.cli_params.pop(st["param"], None)
                 p.params[st["param"]] = st["value"]
                 p.write_all()
+        elif cls == "matrixval":
+            p.cli_params.pop("plist", None)
+            p.params["plist"] = st["value"]
+            p.write_all()
         elif cls == "file":
             p.file_state[st["task"]] = st["value"]
             p.write_all()
@@ -1043,6 +1143,10 @@ def allowed_classes(args):
         raise SystemExit("difftest: unknown step class %s (classes: %s)" % (", ".join(sorted(bad_)),
                                                                            ", ".join(CLASSES)))
     allowed.add("noop")
+    if not getattr(args, "matrix", False):
+        allowed -= {"matrix", "matrixval"}
+    else:
+        allowed |= {"matrix", "matrixval"}
     return allowed
 
 
@@ -1071,6 +1175,8 @@ def main():
     ap.add_argument("--perf-fails", action="store_true", help="unneeded re-runs fail too")
     ap.add_argument("--lies-only", action="store_true",
                     help="only wrong outputs fail the pass; failed runs are reported")
+    ap.add_argument("--matrix", action="store_true",
+                    help="add matrix tasks, a gather and matrixval steps (their own random stream)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     args.sluice = os.path.abspath(args.sluice)
