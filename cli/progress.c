@@ -194,6 +194,12 @@ void progress_summary(struct progress *p, const struct run_summary *s)
     if (s->empty)
         printf("warning: %zu task%s succeeded with an empty $OUT: %s\n", s->empty,
                s->empty == 1 ? "" : "s", s->empty_names);
+    if (s->uncached)
+        printf("warning: the inputs of %s changed while %s ran, so %s not cached: the next run "
+               "runs %s again\n",
+               s->uncached_names, s->uncached == 1 ? "it" : "they",
+               s->uncached == 1 ? "its result is" : "their results are",
+               s->uncached == 1 ? "it" : "them");
     if (s->capped)
         printf("note: %s asked for more cpus than -j %d and ran with all %d job slot%s\n",
                s->capped_names, s->jobs, s->jobs, s->jobs == 1 ? "" : "s");

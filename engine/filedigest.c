@@ -5,27 +5,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static int64_t mtime_ns(const struct stat *st)
-{
-    return (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
-}
-
-static int64_t ctime_ns(const struct stat *st)
-{
-    return (int64_t)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec;
-}
-
-static bool cached(struct db *db, const char *abs, const struct stat *st, char out[HASH_HEX])
+static bool cached(struct db *db, const char *abs, const struct file_stamp *st,
+                   char out[HASH_HEX])
 {
     sqlite3_stmt *q = db_prepare(db, "SELECT size, mtime_ns, ino, digest, ctime_ns FROM file_stat "
                                      "WHERE path = ?");
     db_bind_text(q, 1, abs);
     bool hit = false;
     if (sqlite3_step(q) == SQLITE_ROW) {
-        hit = sqlite3_column_int64(q, 0) == (int64_t)st->st_size &&
-              sqlite3_column_int64(q, 1) == mtime_ns(st) &&
-              sqlite3_column_int64(q, 2) == (int64_t)st->st_ino &&
-              sqlite3_column_int64(q, 4) == ctime_ns(st) &&
+        hit = sqlite3_column_int64(q, 0) == st->size && sqlite3_column_int64(q, 1) == st->mtime_ns &&
+              sqlite3_column_int64(q, 2) == (int64_t)st->ino &&
+              sqlite3_column_int64(q, 4) == st->ctime_ns &&
               strlen(db_col_text(q, 3)) == HASH_HEX - 1;
         if (hit)
             memcpy(out, db_col_text(q, 3), HASH_HEX);
@@ -34,18 +24,19 @@ static bool cached(struct db *db, const char *abs, const struct stat *st, char o
     return hit;
 }
 
-static void remember(struct db *db, const char *abs, const struct stat *st, const char *digest)
+static void remember(struct db *db, const char *abs, const struct file_stamp *st,
+                     const char *digest)
 {
-    if (mtime_ns(st) > (int64_t)((now_wall() - 2.0) * 1e9))
+    if (file_stamp_racy(st, 2.0))
         return;
     sqlite3_stmt *q = db_prepare(db, "INSERT OR REPLACE INTO file_stat(path, size, mtime_ns, "
                                      "ino, digest, ctime_ns) VALUES(?, ?, ?, ?, ?, ?)");
     db_bind_text(q, 1, abs);
-    sqlite3_bind_int64(q, 2, (int64_t)st->st_size);
-    sqlite3_bind_int64(q, 3, mtime_ns(st));
-    sqlite3_bind_int64(q, 4, (int64_t)st->st_ino);
+    sqlite3_bind_int64(q, 2, st->size);
+    sqlite3_bind_int64(q, 3, st->mtime_ns);
+    sqlite3_bind_int64(q, 4, (int64_t)st->ino);
     db_bind_text(q, 5, digest);
-    sqlite3_bind_int64(q, 6, ctime_ns(st));
+    sqlite3_bind_int64(q, 6, st->ctime_ns);
     db_exec_stmt(db, q, NULL); /* a read-only store just does not cache */
 }
 
@@ -56,15 +47,18 @@ int filedigest_get(struct db *db, const char *dir, const char *path, struct file
     struct stat st;
     int rc = 0;
     out->path = xstrdup(path);
-    if (stat(abs, &st) != 0) {
-        rc = err_set(e, "file %s: %s", path, strerror(errno));
+    int gone = stat(abs, &st) != 0 ? errno : 0;
+    if (!gone)
+        out->stamp = file_stamp_of(&st);
+    if (gone) {
+        rc = err_set(e, "file %s: %s", path, strerror(gone));
     } else if (!S_ISREG(st.st_mode)) {
         rc = err_set(e, "file %s: not a regular file", path);
-    } else if (db && cached(db, abs, &st, out->digest)) {
+    } else if (db && cached(db, abs, &out->stamp, out->digest)) {
         out->size = (uint64_t)st.st_size;
     } else if (hash_file(abs, out->digest, &out->size, e) == 0) {
         if (db)
-            remember(db, abs, &st, out->digest);
+            remember(db, abs, &out->stamp, out->digest);
     } else {
         rc = -1;
     }

@@ -1,8 +1,8 @@
 /* filedigest: SHA-256 of external input files (`files`), with a stat cache.
  *
  * The cache (table file_stat) maps an absolute path to (size, mtime ns, inode,
- * digest). A file whose stat data matches is not re-read, so an unchanged 1 GB input
- * costs one stat. Entries are only recorded for files last modified over two seconds
+ * ctime ns, digest). A file whose stat data matches is not re-read, so an unchanged 1 GB
+ * input costs one stat. Entries are only recorded for files last changed over two seconds
  * before they were hashed, so a write racing the hash can never be mistaken for an
  * unchanged file. A store that cannot be written simply caches nothing.
  */
@@ -19,6 +19,7 @@ struct file_fp {
     char *path; /* as written in the flow (substituted) */
     char digest[HASH_HEX];
     uint64_t size;
+    struct file_stamp stamp; /* its stat data before it was read */
 };
 
 /* Fingerprints `path` (relative to dir unless absolute); db may be NULL (no cache). */

@@ -284,27 +284,17 @@ static const char SQL_STAT_PUT[] =
     "INSERT OR REPLACE INTO code_stat(path, size, mtime_ns, ino, mode, blob, clean, index_sig, "
     "ctime_ns) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-static int64_t mtime_ns(const struct stat *st)
+static bool from_table(struct fingerprint *fp, const char *abs, struct code_fp *c)
 {
-    return (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
-}
-
-static int64_t ctime_ns(const struct stat *st)
-{
-    return (int64_t)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec;
-}
-
-static bool from_table(struct fingerprint *fp, const char *abs, const struct stat *st,
-                       struct code_fp *c)
-{
+    const struct file_stamp *st = &c->stamp;
     sqlite3_stmt *q = db_prepare(fp->db, SQL_STAT_GET);
     db_bind_text(q, 1, abs);
     db_bind_text(q, 2, fp->info.index_sig);
-    bool hit = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int64(q, 0) == st->st_size &&
-               sqlite3_column_int64(q, 1) == mtime_ns(st) &&
-               sqlite3_column_int64(q, 2) == (int64_t)st->st_ino &&
-               sqlite3_column_int(q, 3) == (int)(st->st_mode & 0111) &&
-               sqlite3_column_int64(q, 6) == ctime_ns(st) &&
+    bool hit = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int64(q, 0) == st->size &&
+               sqlite3_column_int64(q, 1) == st->mtime_ns &&
+               sqlite3_column_int64(q, 2) == (int64_t)st->ino &&
+               sqlite3_column_int(q, 3) == (int)(st->mode & 0111) &&
+               sqlite3_column_int64(q, 6) == st->ctime_ns &&
                strlen(db_col_text(q, 4)) == BLOB_HEX - 1;
     if (hit) {
         memcpy(c->blob, db_col_text(q, 4), BLOB_HEX);
@@ -316,31 +306,28 @@ static bool from_table(struct fingerprint *fp, const char *abs, const struct sta
 
 static void save_rows(struct fingerprint *fp)
 {
-    double now = now_wall();
     for (size_t i = 0; i < fp->cache.cap; i++) {
         const struct entry *en = fp->cache.keys[i] ? fp->cache.vals[i] : NULL;
         if (!en || !en->fresh || !en->c.blob[0])
             continue;
         const struct code_fp *c = &en->c;
-        const char *abs = c->abs;
-        struct stat st;
+        const struct file_stamp *st = &c->stamp; /* taken before it was read */
         /* Hashed content is only trusted for files not written in the last seconds:
          * a same-size rewrite within one timestamp tick would otherwise look unchanged
          * (index-derived rows passed the same check against the index's mtime). */
-        if (stat(abs, &st) == 0 &&
-            (en->from_index || mtime_ns(&st) < (int64_t)((now - 2) * 1e9))) {
-            sqlite3_stmt *q = db_prepare(fp->db, SQL_STAT_PUT);
-            db_bind_text(q, 1, abs);
-            sqlite3_bind_int64(q, 2, (int64_t)st.st_size);
-            sqlite3_bind_int64(q, 3, mtime_ns(&st));
-            sqlite3_bind_int64(q, 4, (int64_t)st.st_ino);
-            sqlite3_bind_int(q, 5, (int)(st.st_mode & 0111));
-            db_bind_text(q, 6, c->blob);
-            sqlite3_bind_int(q, 7, c->clean);
-            db_bind_text(q, 8, fp->info.index_sig);
-            sqlite3_bind_int64(q, 9, ctime_ns(&st));
-            db_exec_stmt(fp->db, q, NULL);
-        }
+        if (!en->from_index && file_stamp_racy(st, 2.0))
+            continue;
+        sqlite3_stmt *q = db_prepare(fp->db, SQL_STAT_PUT);
+        db_bind_text(q, 1, c->abs);
+        sqlite3_bind_int64(q, 2, st->size);
+        sqlite3_bind_int64(q, 3, st->mtime_ns);
+        sqlite3_bind_int64(q, 4, (int64_t)st->ino);
+        sqlite3_bind_int(q, 5, (int)(st->mode & 0111));
+        db_bind_text(q, 6, c->blob);
+        sqlite3_bind_int(q, 7, c->clean);
+        db_bind_text(q, 8, fp->info.index_sig);
+        sqlite3_bind_int64(q, 9, st->ctime_ns);
+        db_exec_stmt(fp->db, q, NULL);
     }
 }
 
@@ -498,8 +485,9 @@ static int fingerprint_new(struct fingerprint *fp, const char *abs, const char *
     struct code_fp *c = &en->c;
     strmap_put(&fp->cache, abs, en);
     c->abs = strmap_key(&fp->cache, abs);
+    c->stamp = file_stamp_of(&st);
     int rc = 0;
-    if (!(fp->trusted && from_table(fp, abs, &st, c))) {
+    if (!(fp->trusted && from_table(fp, abs, c))) {
         rc = ready(fp, e);
         if (rc == 0) {
             c->repo_path = repo_relative(fp, c->abs);

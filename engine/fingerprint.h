@@ -25,6 +25,7 @@ struct code_fp {
                             * NULL outside it */
     char blob[BLOB_HEX];
     bool clean; /* its blob is in the repository's object database */
+    struct file_stamp stamp; /* the file's stat data before it was read */
 };
 
 struct fingerprint;

@@ -240,6 +240,46 @@ static int gather(struct keys *k, size_t i, struct err *e)
     return 0;
 }
 
+/* The `files` entries of task i name other files than when its key was computed (a
+ * file added to a directory or matching a glob, or one removed): the first such. */
+static char *files_renamed(const struct keys *k, size_t i)
+{
+    const struct task *t = &k->flow->tasks[i];
+    const struct task_inputs *in = &k->in[i];
+    struct strv paths = {0};
+    struct err e;
+    char *which = NULL;
+    for (size_t j = 0; !which && j < t->files.n; j++)
+        if (files_of(t->dir, t->files.v[j], &paths, &e))
+            which = xstrdup(t->files.v[j]);
+    strv_sort(&paths);
+    for (size_t j = 0; !which && j < paths.n && j < in->n_files; j++)
+        if (strcmp(paths.v[j], in->files[j].path) != 0)
+            which = xstrdup(strcmp(paths.v[j], in->files[j].path) < 0 ? paths.v[j]
+                                                                     : in->files[j].path);
+    if (!which && paths.n != in->n_files)
+        which = xstrdup(paths.n > in->n_files ? paths.v[in->n_files] : in->files[paths.n].path);
+    strv_free(&paths);
+    return which;
+}
+
+char *keys_changed_input(const struct keys *k, size_t i)
+{
+    const struct task *t = &k->flow->tasks[i];
+    const struct task_inputs *in = &k->in[i];
+    for (size_t j = 0; j < in->n_code; j++)
+        if (!file_stamp_holds(in->code[j]->abs, &in->code[j]->stamp))
+            return xstrdup(t->code.v[j]);
+    for (size_t j = 0; j < in->n_files; j++) {
+        char *abs = path_join(t->dir, in->files[j].path);
+        bool holds = file_stamp_holds(abs, &in->files[j].stamp);
+        free(abs);
+        if (!holds)
+            return xstrdup(in->files[j].path);
+    }
+    return files_renamed(k, i);
+}
+
 static int compute_one(struct keys *k, size_t i, struct err *e)
 {
     const struct task *t = &k->flow->tasks[i];

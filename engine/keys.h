@@ -53,6 +53,12 @@ void keys_free(struct keys *k);
  * Errors name the task ("task load: file data.csv: No such file or directory"). */
 int keys_deep(struct keys *k, size_t i, struct err *e);
 
+/* The first code file or `files` path of task i (as the flow names it) that changed
+ * since keys_deep() read it, or was added or removed under a `files` directory or glob;
+ * NULL when none did. Caller frees. A task that ran while one changed made its output
+ * from other inputs than its key says. */
+char *keys_changed_input(const struct keys *k, size_t i);
+
 /* The shallow key of task i given its upstreams' output digests (in deps order).
  * keys_deep(k, i) must have succeeded. */
 void keys_shallow(const struct keys *k, size_t i, const char *const *dep_digests,

@@ -47,6 +47,8 @@ struct rnode {
     int slot;         /* job slot while running: picks the reusable log file */
     size_t weight;    /* job slots it holds while running (its cpus on the local executor) */
     uint64_t sync_ticket; /* its cache entries wait until the store reaches this */
+    bool unkeyed;         /* made from other inputs than its keys say: no entry at all */
+    bool deep_unkeyed;    /* ... or an upstream was: its shallow key alone is true */
     bool claimed;         /* its deep key is claimed by this run (claims.h) */
     int64_t waiting_for;  /* parked: the run computing the same key (0: not parked) */
     double waiting_since; /* when it was first parked for that run */
@@ -729,6 +731,17 @@ static int put_entry(struct run *r, size_t t, const char *key, const char *kind,
     return cache_put(r->ws->db, key, kind, r->f->tasks[t].name, &ce, r->e);
 }
 
+/* Whether an upstream of t was made from other inputs than its deep key says, so
+ * that t's deep key (made of theirs) does not describe t's output either. */
+static bool upstream_unkeyed(const struct run *r, size_t t)
+{
+    const struct task *task = &r->f->tasks[t];
+    for (size_t j = 0; j < task->n_deps; j++)
+        if (r->nodes[task->deps[j]].unkeyed || r->nodes[task->deps[j]].deep_unkeyed)
+            return true;
+    return false;
+}
+
 /* Early cutoff: the shallow key names an output made from identical inputs. Its
  * bytes may be gone (not kept): then the cutoff is virtual, and a downstream task that
  * does have to run makes this one run first (revive()). */
@@ -764,7 +777,8 @@ static int try_cutoff(struct run *r, size_t t, bool *cut)
     n->started = n->ended = now_wall();
     if (complete(r, t, DEC_CUTOFF, "upstream outputs unchanged", false, 0, NULL))
         return -1;
-    return put_entry(r, t, r->ws->keys.in[t].deep, "alias", ce.created);
+    n->deep_unkeyed = upstream_unkeyed(r, t);
+    return n->deep_unkeyed ? 0 : put_entry(r, t, r->ws->keys.in[t].deep, "alias", ce.created);
 }
 
 /* How many of t's upstreams this run still has to finish. */
@@ -1180,6 +1194,24 @@ static void note_empty(struct run *r, size_t t)
               r->f->tasks[t].name);
 }
 
+/* A task whose code or files changed while it ran (or since its key was computed) has
+ * an output no key describes: it stays uncached and says so. Returns its reason. */
+static char *ran_reason(struct run *r, size_t t)
+{
+    struct rnode *n = &r->nodes[t];
+    n->deep_unkeyed = upstream_unkeyed(r, t);
+    char *changed = keys_changed_input(&r->ws->keys, t);
+    if (!changed)
+        return xstrdup(run_reason(r, t));
+    n->unkeyed = true;
+    note_name(&r->sum.uncached, r->sum.uncached_names, sizeof r->sum.uncached_names,
+              r->f->tasks[t].name);
+    char *why = xasprintf("%s; %s changed while it ran, so its result is not cached",
+                          run_reason(r, t), changed);
+    free(changed);
+    return why;
+}
+
 static int finish(struct run *r, const struct exec_report *res)
 {
     size_t t = (size_t)res->id;
@@ -1217,7 +1249,9 @@ static int finish(struct run *r, const struct exec_report *res)
         } else if ((rc = cache_put_output(r->ws->db, &out, keeps(r, t), r->e)) == 0) {
             memcpy(n->digest, out.digest, HASH_HEX);
             n->size = out.size;
-            rc = forget_downstream(r, t) || complete(r, t, DEC_RAN, run_reason(r, t), true, 0, log);
+            char *why = ran_reason(r, t);
+            rc = forget_downstream(r, t) || complete(r, t, DEC_RAN, why, true, 0, log);
+            free(why);
             n->sync_ticket = 0;
             r->unsynced[r->n_unsynced++] = t; /* entries once durable: enter_durable() */
         }
@@ -1273,10 +1307,12 @@ static int enter_durable(struct run *r)
             rc = -1;
         double when = now_wall();
         if (done > 0) {
-            if (!r->o->origin) /* a replay writes no entries, but frees its claims */
-                rc = put_entry(r, t, r->ws->keys.in[t].deep, "deep", when) ||
-                     put_entry(r, t, n->shallow, "shallow", when);
-            if (rc == 0 && r->o->tier && keeps(r, t))
+            bool deep = !n->unkeyed && !n->deep_unkeyed, shallow = !n->unkeyed;
+            if (r->o->origin) /* a replay writes no entries, but frees its claims */
+                deep = shallow = false;
+            rc = (deep && put_entry(r, t, r->ws->keys.in[t].deep, "deep", when)) ||
+                 (shallow && put_entry(r, t, n->shallow, "shallow", when));
+            if (rc == 0 && r->o->tier && keeps(r, t) && deep)
                 r->offers[r->n_offers++] = t;
             n->claimed = rc ? n->claimed : false;
             if (rc == 0)

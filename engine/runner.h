@@ -57,6 +57,8 @@ struct run_summary {
     size_t unpublished; /* outputs that could not be published (the run fails) */
     size_t empty;       /* tasks that succeeded leaving $OUT empty (a warning) ... */
     char empty_names[256]; /* ... the first of them, ", "-separated ("..." when more) */
+    size_t uncached;        /* tasks whose inputs changed while they ran: not cached ... */
+    char uncached_names[256]; /* ... named the same way */
     size_t capped;          /* local tasks that asked more cpus than -j, given them all ... */
     char capped_names[256]; /* ... named the same way */
     int jobs;               /* the run's -j */

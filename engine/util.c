@@ -260,6 +260,36 @@ double now_mono(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+static int64_t timespec_ns(struct timespec ts)
+{
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+struct file_stamp file_stamp_of(const struct stat *st)
+{
+    return (struct file_stamp){.size = (int64_t)st->st_size,
+                               .mtime_ns = timespec_ns(st->st_mtim),
+                               .ctime_ns = timespec_ns(st->st_ctim),
+                               .ino = (uint64_t)st->st_ino,
+                               .mode = (uint32_t)st->st_mode};
+}
+
+bool file_stamp_holds(const char *path, const struct file_stamp *s)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return false;
+    struct file_stamp now = file_stamp_of(&st);
+    return now.size == s->size && now.mtime_ns == s->mtime_ns && now.ctime_ns == s->ctime_ns &&
+           now.ino == s->ino && now.mode == s->mode;
+}
+
+bool file_stamp_racy(const struct file_stamp *s, double seconds)
+{
+    int64_t limit = (int64_t)((now_wall() - seconds) * 1e9);
+    return s->mtime_ns > limit || s->ctime_ns > limit;
+}
+
 char *file_read_all(const char *path, size_t *len, struct err *e)
 {
     return file_read_bounded(path, SIZE_MAX, len, e);

@@ -69,6 +69,21 @@ double now_wall(void);
 /* Monotonic seconds, for durations. */
 double now_mono(void);
 
+/* What stat says of a file's content: equal stamps, the same bytes as far as stat can
+ * tell. ctime moves on every write, even one that then restores mtime. */
+struct file_stamp {
+    int64_t size, mtime_ns, ctime_ns;
+    uint64_t ino;
+    uint32_t mode;
+};
+struct stat;
+struct file_stamp file_stamp_of(const struct stat *st);
+/* Whether path (stat'ed now) still has this stamp. */
+bool file_stamp_holds(const char *path, const struct file_stamp *s);
+/* Written too recently for its stamp to prove it unchanged later: a same-size rewrite
+ * within one timestamp tick would keep it (both times within `seconds` of now). */
+bool file_stamp_racy(const struct file_stamp *s, double seconds);
+
 /* Reads a whole regular file into a NUL-terminated buffer (a device or a FIFO is refused,
  * never waited on). Returns NULL and fills e on error. */
 char *file_read_all(const char *path, size_t *len, struct err *e);

@@ -666,6 +666,73 @@ same_stat_rewrite() {
     touch -d "$m" "$1"
 }
 
+# wait_for FILE: up to 10 s (more under valgrind) for a task to create it.
+wait_for() { for _ in $(seq 1000); do [ -e "$1" ] && return 0; sleep 0.02; done; fail "no $1"; }
+
+test_an_input_edited_while_its_task_runs_leaves_it_uncached() {
+    # a reads data.txt while it holds v2; the user then restores v1 under its old size
+    # and mtime. The key sluice computed is v1's: caching a's v2 output under it would
+    # serve v2 for v1 ever after (the oracle, a fresh run of v1, says v1).
+    git_repo
+    write data.txt 'v1'
+    touch -d '1 hour ago' data.txt
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "a": { "run": "echo a >>\"$RUNS\"; touch \"$T/started\"; while [ ! -e \"$T/go\" ]; do sleep 0.02; done; cat data.txt >$OUT/o; touch \"$T/read\"; while [ ! -e \"$T/go2\" ]; do sleep 0.02; done",
+         "files": ["data.txt"] },
+  "b": { "run": "echo b >>\"$RUNS\"; cat $IN_a/o >$OUT/o", "after": ["a"] } } }
+JSON
+    commit_all
+    T=$PWD "$SLUICE" run >one.out 2>&1 &
+    local one=$!
+    wait_for started
+    same_stat_rewrite data.txt 'v2'
+    touch go
+    wait_for read
+    same_stat_rewrite data.txt 'v1'
+    touch go2
+    wait "$one" || fail "run: $(cat one.out)"
+    OUT_TEXT=$(cat one.out)
+    assert_out "warning: the inputs of a changed while it ran, so its result is not cached"
+    [ "$(sql "select count(*) from task_runs where task='a' and reason like '%data.txt changed while it ran, so its result is not cached%'")" = 1 ] ||
+        fail "a's history does not say why it is not cached: $(sql "select reason from task_runs")"
+    assert_eq "$(sql "select count(*) from entries where task='a'")" 0 "a's entries"
+    assert_eq "$(sql "select count(*) from entries where task='b' and kind='deep'")" 0 \
+        "b's deep entries (its key is made of a's)"
+    sl status a; assert_not_out "cached"
+    reset_runs
+    touch go go2
+    T=$PWD sl run; assert_rc 0
+    assert_runs a 1
+    local t
+    for t in a b; do
+        assert_eq "$(cat .sluice/views/"$(sql "select digest from entries where task='$t' and kind='deep'")"/o)" \
+            v1 "$t's output after the rerun"
+    done
+    sl status; assert_out "2 cached"
+}
+
+test_a_file_added_to_a_files_directory_while_its_task_runs_leaves_it_uncached() {
+    git_repo
+    write d/x 'x'
+    cat >flow.json <<'JSON'
+{ "tasks": {
+  "a": { "run": "touch \"$T/started\"; while [ ! -e \"$T/go\" ]; do sleep 0.02; done; cat d/* >$OUT/o",
+         "files": ["d"] } } }
+JSON
+    commit_all
+    T=$PWD "$SLUICE" run >one.out 2>&1 &
+    local one=$!
+    wait_for started
+    write d/y 'y'
+    touch go
+    wait "$one" || fail "run: $(cat one.out)"
+    OUT_TEXT=$(cat one.out); assert_out "the inputs of a changed while it ran"
+    assert_eq "$(sql "select count(*) from entries where task='a'")" 0 "a's entries"
+    [ "$(sql "select count(*) from task_runs where reason like '%d/y changed while it ran%'")" = 1 ] ||
+        fail "the cause does not name d/y: $(sql "select reason from task_runs")"
+}
+
 test_a_same_size_rewrite_under_the_old_mtime_is_a_change() {
     git_repo
     write tracked.sh 'echo one >$OUT/o'

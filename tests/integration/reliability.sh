@@ -438,8 +438,10 @@ test_kill_9_anywhere_loses_only_unfinished_work_and_never_makes_a_wrong_hit() {
 test_inputs_are_checked_through_the_stat_cache_and_gc_forgets_its_rows() {
     chain_flow
     sl run; assert_rc 0
-    # Files modified within two seconds are never cached: age the store's.
+    # Files changed within two seconds are never cached: age the store's (mtime; for
+    # ctime, which touch sets to now, wait).
     find .sluice/objects .sluice/views -type f -exec touch -h -d '1 hour ago' {} +
+    sleep 2.1
     sl run -p lr=0.2; assert_rc 0
     rows="select count(*) from file_stat where path like '%/.sluice/%'"
     [ "$(sql "$rows")" -ge 1 ] || fail "no stat-cache row for the input train read"

@@ -9,10 +9,13 @@ path_writing_flow() {
     git_repo
     write load.sh 'echo load >>"$RUNS"; echo "out=$OUT" >"$OUT/paths"; seq 1 3 >"$OUT/rows"'
     write use.sh 'echo use >>"$RUNS"; { echo "in=$IN_load out=$OUT"; cat "$IN_load/rows"; } >"$OUT/r"'
-    cat >flow.json <<'JSON'
+    # Keys of this test's own: tests run side by side, and a key running for another
+    # test's store takes the stable /tmp/sluice-exec/<key> (this one then gets store paths).
+    local own; own=$(basename "$T")
+    cat >flow.json <<JSON
 { "tasks": {
-    "load": { "run": "sh load.sh", "code": ["load.sh"] },
-    "use":  { "run": "sh use.sh", "after": ["load"], "code": ["use.sh"] }
+    "load": { "run": "sh load.sh", "code": ["load.sh"], "env": { "TEST": "$own" } },
+    "use":  { "run": "sh use.sh", "after": ["load"], "code": ["use.sh"], "env": { "TEST": "$own" } }
 } }
 JSON
     commit_all

@@ -166,7 +166,8 @@ TEST(fingerprint_store_cache_skips_git_until_something_changes)
     CHECK(!used);
     CHECK_STR(head, head1);
     t_write("a.py", "two, longer\n"); /* the file changes */
-    set_mtime("a.py", time(NULL) - 50); /* old enough for its hash to be cached */
+    set_mtime("a.py", time(NULL) - 50); /* old enough for its hash to be cached ... */
+    REQUIRE(t_sh("sleep 2.1") == 0); /* ... and so must its ctime be, which no call sets */
     git_out("git hash-object --no-filters a.py", want, sizeof want);
     fp_cached(db, blob, &used, &head);
     CHECK_STR(blob, want);
