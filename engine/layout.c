@@ -40,6 +40,7 @@ struct lay {
     size_t nv, cap_v;
     struct seg *s;
     size_t ns, cap_s;
+    size_t n_edges;   /* of the graph */
     size_t *edge_seg; /* per edge of the graph (in node order): its first seg; then ns */
     int n_layers;
     size_t **layer;   /* per layer: vnodes in order */
@@ -112,11 +113,11 @@ static void build_vnodes(struct lay *L, const int *layer)
     bool down = L->dir == LAYOUT_DOWN;
     for (size_t i = 0; i < g->n; i++)
         add_vnode(L, layer[i], down ? g->width[i] : 3, down ? 3 : g->width[i], (long)i);
-    size_t edges = 0;
+    L->n_edges = 0;
     for (size_t i = 0; i < g->n; i++)
-        edges += g->n_deps[i];
-    L->edge_seg = xcalloc(edges + 1, sizeof *L->edge_seg);
-    edges = 0;
+        L->n_edges += g->n_deps[i];
+    L->edge_seg = xcalloc(L->n_edges + 1, sizeof *L->edge_seg);
+    size_t edges = 0;
     for (size_t i = 0; i < g->n; i++) {
         for (size_t k = 0; k < g->n_deps[i]; k++) {
             size_t prev = g->deps[i][k];
@@ -648,9 +649,7 @@ static void finish_edges(struct lay *L, struct layout *out)
 {
     const struct layout_graph *g = L->g;
     bool down = L->dir == LAYOUT_DOWN;
-    size_t n_edges = 0;
-    for (size_t i = 0; i < g->n; i++)
-        n_edges += g->n_deps[i];
+    size_t n_edges = L->n_edges;
     out->n_edges = n_edges;
     out->edges = xcalloc(n_edges + 1, sizeof *out->edges);
     out->in_at = xcalloc(g->n + 1, sizeof *out->in_at);
@@ -904,20 +903,13 @@ static void mark_star(void *ctx, int x, int y, uint8_t mask)
     put(c, x, y, "*");
 }
 
-static char *render(const struct layout *l, const char *const *labels, bool ascii, long mark);
-
 char *layout_render(const struct layout *l, const char *const *labels, bool ascii)
 {
-    return render(l, labels, ascii, -1);
+    return layout_render_marked(l, labels, ascii, -1);
 }
 
 char *layout_render_marked(const struct layout *l, const char *const *labels, bool ascii,
                            long mark)
-{
-    return render(l, labels, ascii, mark);
-}
-
-static char *render(const struct layout *l, const char *const *labels, bool ascii, long mark)
 {
     struct canvas c = {.w = l->width, .h = l->height};
     size_t cells = (size_t)l->width * (size_t)l->height + 1;

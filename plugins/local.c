@@ -225,20 +225,12 @@ static int local_submit(void *ctx, const struct exec_job *job, char *err, size_t
     return rc == 0 ? 1 : -1;
 }
 
-static void append_log(const char *path, const char *line)
+/* Adds a line to the task's captured output: sluice's own ("sluice: ") or the shell's. */
+static void append_log(const char *path, const char *prefix, const char *line)
 {
     FILE *f = fopen(path, "a");
     if (f) {
-        fprintf(f, "sluice: %s\n", line);
-        fclose(f);
-    }
-}
-
-static void append_raw(const char *path, const char *line)
-{
-    FILE *f = fopen(path, "a");
-    if (f) {
-        fprintf(f, "%s\n", line);
+        fprintf(f, "%s%s\n", prefix, line);
         fclose(f);
     }
 }
@@ -257,7 +249,7 @@ static void describe(struct exec_report *r, int status, const struct ljob *j)
         r->exit_code = direct_signal_status(WTERMSIG(status), WCOREDUMP(status), line,
                                             sizeof line);
         if (line[0])
-            append_raw(j->log_path, line);
+            append_log(j->log_path, "", line);
         snprintf(r->reason, sizeof r->reason, "exit code %d", r->exit_code);
     } else if (WIFSIGNALED(status)) {
         r->signal = WTERMSIG(status);
@@ -271,7 +263,7 @@ static void describe(struct exec_report *r, int status, const struct ljob *j)
     r->outcome = r->exit_code == 0 && !j->timed_out ? EXEC_OK : EXEC_FAILED;
     if (j->timed_out) {
         snprintf(r->reason, sizeof r->reason, "time limit %s reached: stopped", j->time);
-        append_log(j->log_path, r->reason);
+        append_log(j->log_path, "sluice: ", r->reason);
     } else if (r->outcome == EXEC_FAILED && j->mem) {
         size_t n = strlen(r->reason);
         snprintf(r->reason + n, sizeof r->reason - n, " (it ran with mem %s)", j->mem);
