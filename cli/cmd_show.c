@@ -153,9 +153,9 @@ static void print_task(const struct term *term, const struct task_record *t,
         printf("  (output made by run %lld)", (long long)t->producer_run);
     putchar('\n');
     if (t->cause[0])
-        printf("    cause    %s\n", t->cause);
+        term_print(stdout, "    cause    %s\n", t->cause);
     if (t->reason[0] && strcmp(t->reason, t->cause) != 0)
-        printf("    reason   %s\n", t->reason);
+        term_print(stdout, "    reason   %s\n", t->reason);
     printf("    command  %s\n", t->command);
     printf("    key      %s\n", t->deep_key);
     if (t->shallow_key[0])
@@ -166,11 +166,12 @@ static void print_task(const struct term *term, const struct task_record *t,
         printf("    output   %s  %s\n", t->output_digest, size);
     }
     for (size_t i = 0; i < t->code_paths.n; i++)
-        printf("    code     %s  %.12s\n", t->code_paths.v[i], t->code_blobs.v[i]);
+        term_print(stdout, "    code     %s  %.12s\n", t->code_paths.v[i], t->code_blobs.v[i]);
     for (size_t i = 0; i < t->file_paths.n; i++) {
         char size[32];
         fmt_size(size, sizeof size, t->file_sizes[i]);
-        printf("    file     %s  %.12s  %s\n", t->file_paths.v[i], t->file_digests.v[i], size);
+        term_print(stdout, "    file     %s  %.12s  %s\n", t->file_paths.v[i],
+                   t->file_digests.v[i], size);
     }
     for (size_t i = 0; i < t->up_names.n; i++)
         printf("    after    %s  key %.12s  output %.12s\n", t->up_names.v[i], t->up_keys.v[i],

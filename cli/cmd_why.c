@@ -30,7 +30,9 @@ static void print_diff(const struct term *term, const char *diff)
                             : l[0] == '-' && l[1] != '-' ? "\033[31m"
                             : l[0] == '@'                ? "\033[36m"
                                                          : "";
-        printf("    %s%.*s%s\n", color, (int)n, l, color[0] ? "\033[0m" : "");
+        printf("    %s", color);
+        term_put_text(stdout, l, n);
+        printf("%s\n", color[0] ? "\033[0m" : "");
         l += n + (eol ? 1 : 0);
     }
 }
@@ -46,10 +48,11 @@ static void print_text(const struct workspace *ws, size_t t, const struct why *w
     printf("%s%s\n", sentence && !w->n ? ": " : "", sentence && !w->n ? sentence : "");
     for (size_t i = 0; i < w->n; i++) {
         const struct why_cause *c = &w->causes[i];
-        printf("  %s\n", c->text);
+        term_print(stdout, "  %s\n", c->text);
         for (size_t k = 0; k < c->n_diffs; k++) {
             if (c->diffs[k].error)
-                printf("    (no diff of %s: %s)\n", c->diffs[k].path, c->diffs[k].error);
+                term_print(stdout, "    (no diff of %s: %s)\n", c->diffs[k].path,
+                           c->diffs[k].error);
             print_diff(&term, c->diffs[k].diff);
         }
     }

@@ -79,13 +79,7 @@ static void quote_line(const char *l, size_t n)
             break;
         }
     fputs("    | ", stdout);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)l[i];
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            printf("^%c", c == 0x7f ? '?' : c + 0x40);
-        else
-            putchar(c);
-    }
+    term_put_text(stdout, l, n);
     putchar('\n');
 }
 

@@ -2,12 +2,14 @@
 #include "term.h"
 
 #include <langinfo.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "look.h"
+#include "util.h"
 
 void term_detect(struct term *t, FILE *f)
 {
@@ -41,4 +43,29 @@ const char *term_color(const struct term *t, const char *state)
 const char *term_reset(const struct term *t)
 {
     return t->color ? "\033[0m" : "";
+}
+
+void term_put_text(FILE *f, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            fprintf(f, "^%c", c == 0x7f ? '?' : c + 0x40);
+        else
+            putc(c, f);
+    }
+}
+
+void term_print(FILE *f, const char *fmt, ...)
+{
+    struct sb b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vaddf(&b, fmt, ap);
+    va_end(ap);
+    bool nl = b.len > 0 && b.buf[b.len - 1] == '\n';
+    term_put_text(f, b.buf, b.len - nl);
+    if (nl)
+        putc('\n', f);
+    sb_free(&b);
 }

@@ -23,4 +23,11 @@ const char *term_glyph(const struct term *t, const char *state);
 const char *term_color(const struct term *t, const char *state);
 const char *term_reset(const struct term *t);
 
+/* Writes n bytes of text that came from files (names, reasons naming them, diffs, logs)
+ * so that it cannot drive the terminal: control bytes but tab in caret notation (ESC as
+ * ^[, DEL as ^?). */
+void term_put_text(FILE *f, const char *s, size_t n);
+/* printf, its result written so (a final newline kept as one). */
+void term_print(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

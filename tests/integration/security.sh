@@ -133,3 +133,25 @@ test_a_database_made_writable_again_can_be_written() {
     assert_rc 0
     assert_out "ran 1"
 }
+
+test_file_names_cannot_drive_the_terminal_in_status_why_and_show() {
+    # A cloned repository may hold a file whose name is an escape sequence; status, why
+    # and show name changed files, and must print its control bytes as ^[ and ^G.
+    git_repo
+    local evil=$'data/\e]2;owned\a.txt'
+    write "$evil" 'one'
+    cat >flow.json <<'JSON'
+{ "tasks": { "a": { "run": "cat data/* >$OUT/o", "files": ["data"] } } }
+JSON
+    commit_all
+    sl run; assert_rc 0
+    printf 'two\n' >"$evil"
+    local cmd
+    for cmd in "status" "why a" "show last"; do
+        # shellcheck disable=SC2086
+        sl $cmd
+        case "$OUT_TEXT" in *$'\e'*) fail "sluice $cmd printed a raw ESC: $(printf '%s' "$OUT_TEXT" | cat -v)" ;; esac
+    done
+    sl status; assert_out 'file data/^[]2;owned^G.txt changed'
+    sl why a; assert_out 'data/^[]2;owned^G.txt'
+}
