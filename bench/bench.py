@@ -5,7 +5,7 @@ Snakemake and doit, in the same session, tools alternating, several repetitions.
 usage: bench.py [--quick] [--out RESULTS.md] [--sluice PATH] [--reps N] [--budget S]
                 [--wide 100,1000,10000] [--shapes-size 1000] [--depths 100,1000,10000]
                 [--memory-size 100000] [--tools sluice,make,...]
-                [--sections dags,depths,memory,layout]
+                [--sections dags,depths,memory,layout,remote]
 
 Scenarios, on wide DAGs of each --wide size and on a chain and a diamond DAG of
 --shapes-size tasks (each reports median and min-max wall time, how many tasks each
@@ -16,6 +16,9 @@ tool actually executed, its peak RSS, and sluice's ratio to each peer):
   6 sluice status on the largest wide DAG
   7 DAG layout of 2,000 and 10,000 nodes (build/layout-bench, built by `make bench`)
   8 peak RSS (every table; sluice status on --memory-size tasks)
+  9 the remote cache (nginx, as in the tests): upload cost on a cold run, a no-op with a
+    remote configured, a fresh clone fetching the final results
+
 plus scenario 5 against a no-op on chains of each --depths depth. Every measurement
 is repeated at least --reps times (3). A tool whose measurements on one DAG add up to
 more than --budget seconds (1800) is not measured further on that DAG, and the report
@@ -357,6 +360,129 @@ def run_layout(s, r):
     r.add("")
 
 
+NGINX_CONF = """daemon off;
+user {user} {group};
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    access_log {d}/access.log;
+    client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;
+    uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
+    server {{
+        listen 127.0.0.1:{port};
+        root {d}/root;
+        client_max_body_size 0;
+        location / {{ dav_methods PUT; create_full_put_path on; dav_access user:rw all:r; }}
+    }}
+}}
+"""
+
+
+def nginx_start(root):
+    """nginx with WebDAV PUT on 127.0.0.1 (the remote cache the tests use): its URL and
+    process, or None without nginx."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.path.exists(nginx):
+        return None, None
+    import socket
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        port = so.getsockname()[1]
+    d = os.path.join(root, "srv")
+    for sub in ("root", "tmp"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+        os.chmod(os.path.join(d, sub), 0o777)
+    import grp
+    import pwd
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(NGINX_CONF.format(d=d, port=port, user=pwd.getpwuid(os.getuid()).pw_name,
+                                  group=grp.getgrgid(os.getgid()).gr_name))
+    p = subprocess.Popen([nginx, "-c", conf, "-p", d], stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        with socket.socket() as so:
+            if so.connect_ex(("127.0.0.1", port)) == 0:
+                return f"http://127.0.0.1:{port}/bench", p
+        time.sleep(0.02)
+    p.kill()
+    return None, None
+
+
+def requests_logged(root):
+    path = os.path.join(root, "srv", "access.log")
+    if not os.path.exists(path):
+        return 0
+    with open(path) as f:
+        return sum(1 for _ in f)
+
+
+def run_remote(s, r):
+    """The remote cache's cost: a cold run that uploads everything against one without a
+    remote, a no-op with a remote configured against one without, and a fresh clone
+    getting the final results from the remote against computing them."""
+    a, n = s.a, 1000
+    r.add(f"## Remote cache (nginx WebDAV on 127.0.0.1), wide DAG of {n} tasks")
+    r.add("")
+    url, srv = nginx_start(s.root)
+    if not url:
+        r.add("Not measured: nginx is not installed (apt-get install nginx-light).")
+        r.add("")
+        return
+    dag = Dag(s.root, "wide", n, ["sluice"])
+    d = dag.dirs["sluice"]
+    base = [a.sluice, "run", "-j", "2"]
+    remote_root = os.path.join(s.root, "srv", "root")
+    clone = os.path.join(s.root, "clone")
+    reps = max(a.reps, 3)
+    res = {k: [] for k in ("cold", "cold-upload", "noop", "noop-remote", "clone-fetch")}
+    requests, uploaded = [], 0
+    try:
+        for rep in range(reps):
+            for kind in (("cold", "cold-upload") if rep % 2 == 0 else ("cold-upload", "cold")):
+                dag.clean("sluice", [".sluice"])
+                if kind == "cold-upload":  # uploads everything (then the clone reads it)
+                    sh(f"rm -rf '{remote_root}'/*", s.root)
+                os.sync()
+                cmd = base + (["--remote", url] if kind == "cold-upload" else [])
+                res[kind].append(run_measured(cmd, d, s.runs))
+            for _ in range(3):  # every hit local: the remote is not asked
+                for kind in ("noop", "noop-remote"):
+                    before = requests_logged(s.root)
+                    cmd = base + (["--remote", url] if kind == "noop-remote" else [])
+                    res[kind].append(run_measured(cmd, d, s.runs))
+                    if kind == "noop-remote":
+                        requests.append(requests_logged(s.root) - before)
+            uploaded = sum(len(fs) for _, _, fs in os.walk(remote_root))
+            sh(f"rm -rf '{clone}' && git clone -q '{d}' '{clone}'", s.root)
+            os.sync()
+            res["clone-fetch"].append(run_measured(base + ["--remote", url], clone, s.runs))
+    finally:
+        srv.terminate()
+        srv.wait()
+        sh(f"chmod -R u+w '{clone}' 2>/dev/null; rm -rf '{clone}'", s.root)
+        dag.remove()
+    titles = {"cold": "cold run, no remote", "cold-upload": "cold run, uploading to the remote",
+              "noop": "no-op, no remote", "noop-remote": "no-op, remote configured",
+              "clone-fetch": "fresh clone, empty store: final results from the remote"}
+    r.add("| run | median | min – max | runs | tasks run |")
+    r.add("|---|---|---|---|---|")
+    for k, ms in res.items():
+        secs = [m.seconds for m in ms]
+        failed = "" if all(m.ok for m in ms) else " (failed)"
+        r.add(f"| {titles[k]}{failed} | {fmt_s(median_s(ms))} | {fmt_s(min(secs))} – "
+              f"{fmt_s(max(secs))} | {len(ms)} | {ms[-1].ran} |")
+        s.results[("wide", n, "remote-" + k)] = {"sluice": ms}
+    s.results[("wide", n, "remote-requests")] = max(requests)
+    s.results[("wide", n, "remote-uploaded")] = uploaded
+    r.add("")
+    r.add(f"Requests a no-op with the remote configured made: {max(requests)} (the most of "
+          f"{len(requests)} no-ops); objects on the remote after the last upload: "
+          f"{uploaded}.")
+    r.add("")
+
+
 def goals(s):
     """(ok or None for not measured, text) for each goal of the benchmark issue."""
     res = s.results
@@ -413,6 +539,22 @@ def goals(s):
         out.append(((peak <= 60) if n >= 100000 else None,
                     f"memory, sluice status on {n:,} tasks: ≤ 60 MB for 100,000 tasks (issue 18) — "
                     f"{peak:.1f} MB ({peak * 1e6 / 2**20:.1f} MiB) peak"))
+    up, cold = med("wide", 1000, "remote-cold-upload"), med("wide", 1000, "remote-cold")
+    if up and cold:
+        objs = res[("wide", 1000, "remote-uploaded")]
+        out.append((up <= 1.05 * cold and objs > 0, "cold run uploading to a remote, wide 1,000 "
+                    f"tasks: ≤ 1.05× one without (issue 16) — {fmt_s(up)} = {up / cold:.2f}× "
+                    f"{fmt_s(cold)}, {objs} files on the remote"))
+        nr, nl = med("wide", 1000, "remote-noop-remote"), med("wide", 1000, "remote-noop")
+        out.append((nr <= 1.05 * nl, "no-op with a remote configured, wide 1,000 tasks: ≤ 1.05× "
+                    f"one without (issue 18) — {fmt_s(nr)} = {nr / nl:.2f}× {fmt_s(nl)}"))
+        q = res[("wide", 1000, "remote-requests")]
+        out.append((q == 0, f"no-op with a remote configured makes no request — {q}"))
+        cf = med("wide", 1000, "remote-clone-fetch")
+        ran_clone = max(m.ran for m in res[("wide", 1000, "remote-clone-fetch")]["sluice"])
+        out.append((ran_clone == 0 and cf < cold, "fresh clone gets the final results from the "
+                    f"remote, running nothing, faster than computing them — ran {ran_clone}, "
+                    f"{fmt_s(cf)} = {cf / cold:.2f}× the cold run's {fmt_s(cold)}"))
     lay = res.get(("wide", 2000, "layout"))
     out.append((None if lay is None else lay <= 100,
                 "layout of 2,000 nodes: ≤ 100 ms — " +
@@ -465,8 +607,8 @@ def main():
     ap.add_argument("--memory-size", type=int, default=100000,
                     help="tasks for the memory measurement (100000)")
     ap.add_argument("--sections", type=lambda t: t.split(","),
-                    default=["dags", "depths", "memory", "layout"],
-                    help="what to measure (dags,depths,memory,layout)")
+                    default=["dags", "depths", "memory", "layout", "remote"],
+                    help="what to measure (dags,depths,memory,layout,remote)")
     ap.add_argument("--tools", type=lambda t: t.split(","),
                     help="measure only these (sluice,make,ninja,snakemake,doit)")
     a = ap.parse_args()
@@ -498,7 +640,7 @@ def main():
             for shape in ("chain", "diamond"):
                 run_dag(s, r, shape, a.shapes_size, tools)
         for section, run in (("depths", run_depths), ("memory", run_memory),
-                             ("layout", run_layout)):
+                             ("layout", run_layout), ("remote", run_remote)):
             if section in a.sections:
                 run(s, r)
     finally:
@@ -513,7 +655,7 @@ def main():
     r.add("")
     r.add(f"{passed} passed, {failed} failed, {len(checked) - passed - failed} not measured; "
           f"the whole benchmark took {(time.time() - started) / 60:.0f} min.")
-    if a.out and len(a.sections) < 4:
+    if a.out and len(a.sections) < 5:
         print(f"bench: only {','.join(a.sections)} measured: {a.out} left as it was",
               file=sys.stderr)
     elif a.out:

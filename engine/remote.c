@@ -58,6 +58,7 @@ struct remote {
     CURL *idle_handles[8]; /* for fetches from several threads (under mu) */
     size_t n_idle;
     pthread_mutex_t mu; /* everything below */
+    bool curl_tried, curl_ok; /* libcurl loaded (curl_ready()) */
     bool down;
     struct strv warnings;
     struct strmap manifests; /* output digest -> manifest, of records lookup() returned */
@@ -226,7 +227,7 @@ static void setup(struct remote *r, CURL *c, const char *method, const char *url
  * Returns the HTTP status (2xx, 404), or -1: then the remote is down. */
 static long request(struct remote *r, CURL *c, const char *method, const char *path, struct body *b)
 {
-    if (is_down(r))
+    if (!c || is_down(r))
         return -1;
     char *url = xasprintf("%s/%s", r->base, path);
     struct curl_slist *hdr = r->api.slist_append(NULL, "Expect:");
@@ -344,12 +345,16 @@ static char *record_parse(const char *text, struct cache_entry *en, const char *
 
 /* --- the tier ----------------------------------------------------------------------------- */
 
+static CURL *handle_take(struct remote *r);
+
 static int tier_lookup(void *ctx, const char *key, struct cache_entry *out)
 {
     struct remote *r = ctx;
     struct sb text = {0};
     struct body b = {.to_mem = &text};
     char *path = xasprintf("ac/%s", key);
+    if (!r->curl)
+        r->curl = handle_take(r);
     long status = request(r, r->curl, "GET", path, &b);
     free(path);
     int found = 0;
@@ -382,8 +387,36 @@ static char *tier_manifest(void *ctx, const char *digest)
     return out;
 }
 
+static int curl_api_load(struct curl_api *a, struct err *e);
+
+/* libcurl, with OpenSSL and a dozen libraries of its own (3 ms), is loaded for the
+ * first request, so that a run whose hits are all local never pays for it. False (and
+ * the remote is down) when it cannot be. */
+static bool curl_ready(struct remote *r)
+{
+    struct err e = {0};
+    pthread_mutex_lock(&r->mu);
+    bool first = !r->curl_tried;
+    if (first) {
+        r->curl_tried = true;
+        if (curl_api_load(&r->api, &e) == 0) {
+            r->curl_ok = r->api.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+            if (!r->curl_ok)
+                err_set(&e, "libcurl cannot start");
+        }
+    }
+    bool ok = r->curl_ok;
+    pthread_mutex_unlock(&r->mu);
+    if (first && !ok)
+        mark_down(r, e.msg);
+    return ok;
+}
+
+/* A handle for one thread's requests, or NULL without libcurl. */
 static CURL *handle_take(struct remote *r)
 {
+    if (!curl_ready(r))
+        return NULL;
     pthread_mutex_lock(&r->mu);
     CURL *c = r->n_idle ? r->idle_handles[--r->n_idle] : NULL;
     pthread_mutex_unlock(&r->mu);
@@ -472,6 +505,7 @@ static void tier_put(void *ctx, const char *key, const char *task, const struct 
     struct remote *r = ctx;
     if (r->read_only)
         return;
+    curl_ready(r); /* here, before the upload thread starts */
     struct upload *u = xcalloc(1, sizeof *u);
     u->key = xstrdup(key);
     u->record = record_json(task, en, manifest);
@@ -547,7 +581,7 @@ static bool upload_one(struct remote *r, CURL *c, const struct upload *u)
 static void *uploader_main(void *arg)
 {
     struct remote *r = arg;
-    CURL *c = r->api.easy_init();
+    CURL *c = handle_take(r);
     pthread_mutex_lock(&r->mu);
     for (;;) {
         while (!r->stop && r->n_queue == 0) {
@@ -658,13 +692,7 @@ int remote_open(const struct remote_opts *o, struct remote **out, struct err *e)
         free(shown);
         return -1;
     }
-    struct curl_api api;
-    if (curl_api_load(&api, e) != 0)
-        return -1;
-    if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return err_set(e, "remote %s: libcurl cannot start", o->url);
     struct remote *r = xcalloc(1, sizeof *r);
-    r->api = api;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->wake, NULL);
     pthread_cond_init(&r->idle, NULL);
@@ -685,12 +713,7 @@ int remote_open(const struct remote_opts *o, struct remote **out, struct err *e)
     r->timeout_ms = (long)(o->timeout * 1000);
     if (r->timeout_ms < 100)
         r->timeout_ms = 100;
-    r->curl = r->api.easy_init();
     r->tier = (struct cache_tier){&remote_ops, r};
-    if (!r->curl) {
-        remote_close(r);
-        return err_set(e, "remote %s: libcurl cannot start", o->url);
-    }
     *out = r;
     return 0;
 }
