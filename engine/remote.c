@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #define RECORD_MAX (256u << 20) /* bytes of an /ac/ record */
 #define RECORD_FORMAT 1
 #define MIN_SPEED 1024 /* bytes a second below which a transfer makes no progress */
+#define PUT_UNASKED_MAX (64u << 10) /* an object this small is PUT without a HEAD first */
 
 /* One queued upload: an output's objects, then the key's record. */
 struct upload {
@@ -541,7 +543,11 @@ static bool put_object(struct remote *r, CURL *c, const char *digest, const char
         return true;
     char *path = xasprintf("cas/%s", digest);
     struct body b = {0};
-    long status = bad ? 404 : request(r, c, "HEAD", path, &b); /* a damaged one is replaced */
+    struct stat st;
+    /* A small object is sent at once: asking first would cost as much as sending it
+     * (the same bytes under the same name; a damaged one is replaced). */
+    bool small = stat(file, &st) == 0 && st.st_size <= PUT_UNASKED_MAX;
+    long status = bad || small ? 404 : request(r, c, "HEAD", path, &b);
     if (status == 404) {
         b.from_file = fopen(file, "rb");
         if (b.from_file && fseeko(b.from_file, 0, SEEK_END) == 0) {
