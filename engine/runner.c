@@ -1250,7 +1250,9 @@ static int finish(struct run *r, const struct exec_report *res)
             memcpy(n->digest, out.digest, HASH_HEX);
             n->size = out.size;
             char *why = ran_reason(r, t);
-            rc = forget_downstream(r, t) || complete(r, t, DEC_RAN, why, true, 0, log);
+            /* an uncached output leaves the old key's entries downstream true */
+            rc = (!n->unkeyed && forget_downstream(r, t)) ||
+                 complete(r, t, DEC_RAN, why, true, 0, log);
             free(why);
             n->sync_ticket = 0;
             r->unsynced[r->n_unsynced++] = t; /* entries once durable: enter_durable() */

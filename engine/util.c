@@ -271,7 +271,8 @@ struct file_stamp file_stamp_of(const struct stat *st)
                                .mtime_ns = timespec_ns(st->st_mtim),
                                .ctime_ns = timespec_ns(st->st_ctim),
                                .ino = (uint64_t)st->st_ino,
-                               .mode = (uint32_t)st->st_mode};
+                               .mode = (uint32_t)st->st_mode,
+                               .taken = now_wall()};
 }
 
 bool file_stamp_holds(const char *path, const struct file_stamp *s)
@@ -286,7 +287,7 @@ bool file_stamp_holds(const char *path, const struct file_stamp *s)
 
 bool file_stamp_racy(const struct file_stamp *s, double seconds)
 {
-    int64_t limit = (int64_t)((now_wall() - seconds) * 1e9);
+    int64_t limit = (int64_t)((s->taken - seconds) * 1e9);
     return s->mtime_ns > limit || s->ctime_ns > limit;
 }
 

@@ -75,13 +75,14 @@ struct file_stamp {
     int64_t size, mtime_ns, ctime_ns;
     uint64_t ino;
     uint32_t mode;
+    double taken; /* wall clock of the stat */
 };
 struct stat;
 struct file_stamp file_stamp_of(const struct stat *st);
 /* Whether path (stat'ed now) still has this stamp. */
 bool file_stamp_holds(const char *path, const struct file_stamp *s);
 /* Written too recently for its stamp to prove it unchanged later: a same-size rewrite
- * within one timestamp tick would keep it (both times within `seconds` of now). */
+ * within one timestamp tick would keep it (mtime or ctime within `seconds` of the stat). */
 bool file_stamp_racy(const struct file_stamp *s, double seconds);
 
 /* Reads a whole regular file into a NUL-terminated buffer (a device or a FIFO is refused,
