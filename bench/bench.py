@@ -27,10 +27,13 @@ Writes a Markdown report (stdout, and --out when every section ran). Wall times 
 machines: compare ratios from one run, not absolute numbers across runs.
 """
 import argparse
+import grp
 import os
 import platform
+import pwd
 import shutil
 import signal
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -386,7 +389,6 @@ def nginx_start(root):
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not os.path.exists(nginx):
         return None, None
-    import socket
     with socket.socket() as so:
         so.bind(("127.0.0.1", 0))
         port = so.getsockname()[1]
@@ -394,8 +396,6 @@ def nginx_start(root):
     for sub in ("root", "tmp"):
         os.makedirs(os.path.join(d, sub), exist_ok=True)
         os.chmod(os.path.join(d, sub), 0o777)
-    import grp
-    import pwd
     conf = os.path.join(d, "nginx.conf")
     with open(conf, "w") as f:
         f.write(NGINX_CONF.format(d=d, port=port, user=pwd.getpwuid(os.getuid()).pw_name,

@@ -75,10 +75,8 @@ static void print_table(const struct workspace *ws, const struct task_status *st
             fmt_size(size, sizeof size, st[k].entry->size);
             printf("  %s%s", size, st[k].entry->fetched ? " (remote)" : "");
         }
-        for (size_t r = 0; r < st[k].reasons.n; r++) {
-            fputs(r ? "; " : "  ", stdout);
-            term_put_text(stdout, st[k].reasons.v[r], strlen(st[k].reasons.v[r]));
-        }
+        for (size_t r = 0; r < st[k].reasons.n; r++)
+            term_print(stdout, "%s%s", r ? "; " : "  ", st[k].reasons.v[r]);
         putchar('\n');
     }
     const char *sep = "";

@@ -47,20 +47,18 @@ int filedigest_get(struct db *db, const char *dir, const char *path, struct file
     struct stat st;
     int rc = 0;
     out->path = xstrdup(path);
-    int gone = stat(abs, &st) != 0 ? errno : 0;
-    if (!gone)
-        out->stamp = file_stamp_of(&st);
-    if (gone) {
-        rc = err_set(e, "file %s: %s", path, strerror(gone));
+    if (stat(abs, &st) != 0) {
+        rc = err_set(e, "file %s: %s", path, strerror(errno));
     } else if (!S_ISREG(st.st_mode)) {
         rc = err_set(e, "file %s: not a regular file", path);
-    } else if (db && cached(db, abs, &out->stamp, out->digest)) {
-        out->size = (uint64_t)st.st_size;
-    } else if (hash_file(abs, out->digest, &out->size, e) == 0) {
-        if (db)
-            remember(db, abs, &out->stamp, out->digest);
     } else {
-        rc = -1;
+        out->stamp = file_stamp_of(&st);
+        if (db && cached(db, abs, &out->stamp, out->digest))
+            out->size = (uint64_t)st.st_size;
+        else if (hash_file(abs, out->digest, &out->size, e) != 0)
+            rc = -1;
+        else if (db)
+            remember(db, abs, &out->stamp, out->digest);
     }
     free(abs);
     return rc;
