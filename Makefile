@@ -11,19 +11,27 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 PLUGIN_DIR ?= $(PREFIX)/lib/sluice/plugins
 CC      ?= cc
-PKGS    := libgit2 sqlite3 libcjson libcrypto ncursesw
-# libcurl's header only: engine/remote.c loads the library when a remote is opened.
-DLPKGS  := libcurl
+PKGS    := sqlite3 libcjson libcrypto ncursesw
+# Headers only: engine/gitlib.c loads libgit2 at its first call, engine/remote.c libcurl
+# at a remote's first request (each costs a process ~1 ms of loading when linked).
+DLPKGS  := libgit2 libcurl
 DEB_PKGS := build-essential pkg-config libgit2-dev libsqlite3-dev libcjson-dev libssl-dev \
             libncurses-dev libcurl4-openssl-dev git sqlite3
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DLPKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out libcrypto,$(PKGS)) 2>/dev/null)
+GIT2_SONAME := $(shell objdump -p $$(pkg-config --variable=libdir libgit2 2>/dev/null)/libgit2.so \
+                 2>/dev/null | awk '/SONAME/ {print $$2}')
+# libcrypto is linked statically when libssl-dev has the archive: sluice uses only its
+# SHA-256, and loading the shared library cost every process 0.6 ms (its relocations).
+CRYPTO_A   := $(wildcard $(shell pkg-config --variable=libdir libcrypto 2>/dev/null)/libcrypto.a)
+CRYPTO_LIBS := $(if $(CRYPTO_A),$(CRYPTO_A) -ldl,$(shell pkg-config --libs libcrypto 2>/dev/null))
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Iengine -Itui -MMD -MP
-LDLIBS  := $(PKG_LIBS) -pthread -lm
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Iengine -Itui -MMD -MP \
+              $(if $(GIT2_SONAME),-DGITLIB_SONAME='"$(GIT2_SONAME)"')
+LDLIBS  := $(PKG_LIBS) $(CRYPTO_LIBS) -pthread -lm
 
 BUILD   ?= build
 ENGINE_SRC := $(wildcard engine/*.c)

@@ -3,7 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <git2.h>
+#include "gitlib.h"
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -17,7 +17,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <git2.h>
+#include "gitlib.h"
 #include <git2/sys/repository.h>
 #include <limits.h>
 #include <malloc.h>
