@@ -82,7 +82,7 @@ struct run {
     size_t *unsynced;  /* tasks whose output is stored but not yet durable */
     size_t n_unsynced;
     size_t *offers;    /* tasks entered in this round, to hand the tier once committed */
-    size_t n_offers;
+    size_t n_offers, cap_offers;
     size_t *parked;    /* ready tasks whose key another run (or task) is computing */
     size_t n_parked;
     bool *slot_busy;
@@ -742,6 +742,16 @@ static bool upstream_unkeyed(const struct run *r, size_t t)
     return false;
 }
 
+/* Task t's deep entry, written in this round, goes to the tier once it is committed
+ * (an output the task keeps: `keep: none` leaves nothing to share). */
+static void offer(struct run *r, size_t t)
+{
+    if (!r->o->tier || !keeps(r, t))
+        return;
+    xgrow(&r->offers, &r->cap_offers, r->n_offers + 1, sizeof *r->offers);
+    r->offers[r->n_offers++] = t;
+}
+
 /* Early cutoff: the shallow key names an output made from identical inputs. Its
  * bytes may be gone (not kept): then the cutoff is virtual, and a downstream task that
  * does have to run makes this one run first (revive()). */
@@ -778,7 +788,13 @@ static int try_cutoff(struct run *r, size_t t, bool *cut)
     if (complete(r, t, DEC_CUTOFF, "upstream outputs unchanged", false, 0, NULL))
         return -1;
     n->deep_unkeyed = upstream_unkeyed(r, t);
-    return n->deep_unkeyed ? 0 : put_entry(r, t, r->ws->keys.in[t].deep, "alias", ce.created);
+    if (n->deep_unkeyed)
+        return 0;
+    if (put_entry(r, t, r->ws->keys.in[t].deep, "alias", ce.created))
+        return -1;
+    if (present) /* another machine's plan finds it by the new deep key */
+        offer(r, t);
+    return 0;
 }
 
 /* How many of t's upstreams this run still has to finish. */
@@ -1314,8 +1330,8 @@ static int enter_durable(struct run *r)
                 deep = shallow = false;
             rc = (deep && put_entry(r, t, r->ws->keys.in[t].deep, "deep", when)) ||
                  (shallow && put_entry(r, t, n->shallow, "shallow", when));
-            if (rc == 0 && r->o->tier && keeps(r, t) && deep)
-                r->offers[r->n_offers++] = t;
+            if (rc == 0 && deep)
+                offer(r, t);
             n->claimed = rc ? n->claimed : false;
             if (rc == 0)
                 rc = claims_release(r->ws->db, r->ws->keys.in[t].deep, r->run_id, r->e);
@@ -1327,12 +1343,15 @@ static int enter_durable(struct run *r)
     return rc;
 }
 
-/* Hands the tier the entries of a committed round (their outputs are durable). */
+/* Hands the tier the entries of a committed round (their outputs are durable): the
+ * deep key's, and the shallow key's only where a plan asks the tier for it (a task
+ * downstream of an expiring one, plan.h): early cutoff asks only the local cache. */
 static void offer_committed(struct run *r)
 {
     for (size_t i = 0; i < r->n_offers; i++) {
         size_t t = r->offers[i];
-        const char *keys[] = {r->ws->keys.in[t].deep, r->nodes[t].shallow};
+        const char *keys[] = {r->ws->keys.in[t].deep,
+                              plan_inherits_expiry(&r->plan, t) ? r->nodes[t].shallow : ""};
         for (size_t j = 0; j < ARRAY_LEN(keys); j++) {
             struct cache_entry ce;
             if (keys[j][0] && cache_get(r->ws->db, keys[j], &ce))
@@ -1638,7 +1657,6 @@ static int execute(struct run *r)
     r->slot_logs = xcalloc(r->n_slots + 1, sizeof *r->slot_logs);
     r->slot_busy = xcalloc(r->n_slots + 1, sizeof *r->slot_busy);
     r->unsynced = xcalloc(r->f->n_tasks, sizeof *r->unsynced);
-    r->offers = xcalloc(r->f->n_tasks, sizeof *r->offers);
     r->parked = xcalloc(r->f->n_tasks, sizeof *r->parked);
     for (size_t i = 0; i < r->n_slots; i++)
         r->slot_logs[i] = store_log_path(r->ws->store, (int)i);

@@ -181,6 +181,64 @@ test_remote_second_clone_at_another_path_runs_nothing_and_gets_identical_outputs
     assert_not_out "remote:"
 }
 
+test_remote_a_cut_off_task_is_shared_under_its_new_deep_key() {
+    nginx_up
+    mkdir a && cd a && git_repo
+    write gen.sh 'echo gen >>"$RUNS"; seq 1 3 >"$OUT/rows"'
+    write count.sh 'echo count >>"$RUNS"; wc -l <"$IN_gen/rows" >"$OUT/n"'
+    cat >flow.json <<JSON
+{ "tasks": {
+    "gen":   { "run": "sh gen.sh", "code": ["gen.sh"], "env": { "TEST": "$(basename "$T")" } },
+    "count": { "run": "sh count.sh", "after": ["gen"], "code": ["count.sh"] }
+} }
+JSON
+    commit_all
+    SLUICE_REMOTE=$REMOTE sl run
+    assert_rc 0
+    assert_out "2 entries uploaded" # one per task: no shallow record is asked for here
+    write gen.sh 'echo gen >>"$RUNS"; seq 1 3 >"$OUT/rows" # the same bytes'
+    commit_all
+    SLUICE_REMOTE=$REMOTE sl run
+    assert_rc 0
+    assert_out "cut off 1"
+    assert_out "2 entries uploaded" # gen's new key, and count's under its new key
+    reset_runs
+    cd "$T"
+    git clone -q a b
+    cd b # the edited code: count's new deep key is on the remote
+    SLUICE_REMOTE=$REMOTE sl run
+    assert_rc 0
+    assert_out "ran 0, hit 1"
+    assert_eq "$(total_runs)" 0 "tasks executed in the second clone"
+    diff -r "$(view_of "$T/a/.sluice" count)" "$(view_of .sluice count)" || fail "outputs differ"
+}
+
+test_remote_a_task_below_an_expiring_one_is_a_hit_in_a_fresh_clone() {
+    nginx_up
+    mkdir a && cd a && git_repo
+    write gen.sh 'echo gen >>"$RUNS"; seq 1 3 >"$OUT/rows"'
+    write count.sh 'echo count >>"$RUNS"; wc -l <"$IN_gen/rows" >"$OUT/n"'
+    cat >flow.json <<JSON
+{ "tasks": {
+    "gen":   { "run": "sh gen.sh", "code": ["gen.sh"], "expire": "1h",
+               "env": { "TEST": "$(basename "$T")" } },
+    "count": { "run": "sh count.sh", "after": ["gen"], "code": ["count.sh"] }
+} }
+JSON
+    commit_all
+    SLUICE_REMOTE=$REMOTE sl run
+    assert_rc 0
+    assert_out "3 entries uploaded" # count's shallow key too: the plan checks gen's output by it
+    reset_runs
+    cd "$T"
+    git clone -q a b
+    cd b
+    SLUICE_REMOTE=$REMOTE sl run
+    assert_rc 0
+    assert_out "ran 0, hit 1"
+    assert_eq "$(total_runs)" 0 "tasks executed in the second clone"
+}
+
 test_remote_object_damaged_on_the_server_is_a_miss_and_is_recomputed() {
     filled_remote
     for f in "$T"/srv/root/team/cas/*; do chmod u+w "$f"; echo damaged >"$f"; done
@@ -266,7 +324,7 @@ test_remote_from_sluice_conf_and_off_by_flag() {
     sl invalidate use
     sl run
     assert_rc 0
-    assert_out "entries uploaded"
+    assert_out "1 entry uploaded"
     printf 'remote = http://user:secret@127.0.0.1:1/x\n' >sluice.conf
     sl run
     assert_rc 2
