@@ -359,7 +359,7 @@ int cache_lookup(struct db *db, const struct cache_tier *tier, const char *key,
     return tier && tier->ops->lookup(tier->ctx, key, out) == 1;
 }
 
-#define FETCH_THREADS 4 /* objects downloaded at once */
+#define FETCH_THREADS 8 /* objects downloaded at once */
 
 /* One object to download: into tmp (by a fetch thread), then into the store. */
 struct fetch_one {
@@ -432,42 +432,86 @@ static int fill_downloaded(void *arg, const char *path, struct err *e)
     return 0;
 }
 
-int cache_fetch(struct store *st, const struct cache_tier *tier, const char *digest,
-                struct err *e)
+/* Whether every object of the manifest is in the store. */
+struct all_there {
+    struct store *st;
+    bool there;
+};
+
+static void check_there(void *arg, const struct store_file *f)
 {
-    char *manifest = tier->ops->manifest(tier->ctx, digest);
-    if (!manifest)
-        return err_set(e, "output %.12s: no manifest", digest);
+    struct all_there *a = arg;
+    a->there = a->there && store_has_object(a->st, f->object, f->size);
+}
+
+/* Why the objects of manifest m could not be had: the first failed download's reason. */
+static const char *fetch_failure(const struct fetch_all *a, const char *m)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (a->v[i].rc != 0 && strstr(m, a->v[i].object))
+            return a->v[i].e.msg;
+    return "not all of its objects could be stored";
+}
+
+int cache_fetch_all(struct store *st, const struct cache_tier *tier, const char *const *digests,
+                    size_t n, bool *ok, struct err *e)
+{
+    char **manifests = xcalloc(n + 1, sizeof *manifests);
     struct fetch_all a = {.st = st, .tier = tier, .tmp_dir = store_dir(st, "tmp")};
     pthread_mutex_init(&a.mu, NULL);
-    int rc = 0;
-    if (store_manifest_each(manifest, want_file, &a) != 0)
-        rc = err_set(e, "output %.12s: malformed manifest", digest);
-    free(manifest);
-    if (rc == 0)
-        fetch_parallel(&a);
+    for (size_t i = 0; i < n; i++) {
+        manifests[i] = tier->ops->manifest(tier->ctx, digests[i]);
+        if (manifests[i] && store_manifest_each(manifests[i], want_file, &a) != 0) {
+            free(manifests[i]);
+            manifests[i] = NULL;
+        }
+    }
+    fetch_parallel(&a);
+    struct err ae;
     for (size_t i = 0; i < a.n; i++) {
         struct fetch_one *f = &a.v[i];
-        if (rc == 0)
-            rc = store_add_object(st, f->object, f->size, fill_downloaded, f, e);
+        if (f->rc == 0 && store_add_object(st, f->object, f->size, fill_downloaded, f, &ae) != 0) {
+            f->rc = -1;
+            f->e = ae;
+        }
         if (f->tmp)
             unlink(f->tmp);
-        free(f->tmp);
-        free(f->object);
-        free(f->digest);
+    }
+    int rc = store_sync(st, e); /* what was stored is durable before any entry names it */
+    for (size_t i = 0; i < n; i++) {
+        struct all_there t = {st, manifests[i] != NULL};
+        if (manifests[i])
+            store_manifest_each(manifests[i], check_there, &t);
+        ok[i] = rc == 0 && t.there;
+        if (!ok[i]) {
+            const char *why = rc ? e->msg
+                              : manifests[i] ? fetch_failure(&a, manifests[i])
+                                             : "no manifest, or a malformed one";
+            char *w = xasprintf("remote output %.12s cannot be used (%s): its task runs here",
+                                digests[i], why);
+            tier->ops->note(tier->ctx, w);
+            free(w);
+        }
+        free(manifests[i]);
+    }
+    for (size_t i = 0; i < a.n; i++) {
+        free(a.v[i].tmp);
+        free(a.v[i].object);
+        free(a.v[i].digest);
     }
     free(a.v);
     free(a.tmp_dir);
+    free(manifests);
     pthread_mutex_destroy(&a.mu);
-    if (rc == 0)
-        rc = store_sync(st, e);
-    if (rc != 0) {
-        char *w = xasprintf("remote output %.12s cannot be used (%s): its task runs here", digest,
-                            e->msg);
-        tier->ops->note(tier->ctx, w);
-        free(w);
-    }
     return rc;
+}
+
+int cache_fetch(struct store *st, const struct cache_tier *tier, const char *digest,
+                struct err *e)
+{
+    bool ok;
+    int rc = cache_fetch_all(st, tier, &digest, 1, &ok, e);
+    return rc == 0 && !ok ? err_set(e, "output %.12s could not be fetched", digest) : rc;
 }
 
 int cache_adopt(struct db *db, const struct cache_tier *tier, const char *digest, uint64_t size,

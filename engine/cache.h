@@ -33,6 +33,9 @@ struct cache_entry {
 struct cache_tier_ops {
     /* 1 and *out filled (remote set, task_run_id 0) when the tier has key, else 0. */
     int (*lookup)(void *ctx, const char *key, struct cache_entry *out);
+    /* Asks for the keys at once (several at a time), so that lookup() answers them
+     * without waiting: for keys a plan is about to look up. */
+    void (*prefetch)(void *ctx, const char *const *keys, size_t n);
     /* The manifest of an output lookup() returned (NULL if unknown). Caller frees. */
     char *(*manifest)(void *ctx, const char *digest);
     /* Writes the object whose bytes hash to digest (size bytes, as the manifest says) to
@@ -65,6 +68,10 @@ int cache_lookup(struct db *db, const struct cache_tier *tier, const char *key,
  * (and a note to the tier): then the output cannot be used. */
 int cache_fetch(struct store *st, const struct cache_tier *tier, const char *digest,
                 struct err *e);
+/* The same for n outputs at once, their objects downloaded together; ok[i] says
+ * whether output i can be used. -1 with e only when the store cannot be synced. */
+int cache_fetch_all(struct store *st, const struct cache_tier *tier, const char *const *digests,
+                    size_t n, bool *ok, struct err *e);
 /* Records a fetched output's manifest (cache_put_output()). */
 int cache_adopt(struct db *db, const struct cache_tier *tier, const char *digest, uint64_t size,
                 bool pinned, struct err *e);

@@ -214,8 +214,29 @@ static void decide(struct plan *p, struct keys *k, struct db *db, struct store *
     }
 }
 
-/* Plans the given tasks and what they need; tasks already planned stay as they are.
- * They are targets when mark is set. */
+/* Asks the tier at once for the deep keys of these tasks that the local cache lacks,
+ * before decide() looks them up one by one: a plan a level of the graph at a time
+ * waits for one round trip per level, not one per task. */
+static void prefetch(struct plan *p, struct keys *k, struct db *db, const size_t *tasks,
+                     size_t n)
+{
+    if (!p->tier || !p->tier->ops->prefetch || n < 2)
+        return;
+    const char **keys = xcalloc(n, sizeof *keys);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct task *t = &k->flow->tasks[tasks[i]];
+        struct cache_entry ce;
+        if (!t->is_volatile && !t->after_volatile && p->valid[tasks[i]].v == VALID_UNKNOWN &&
+            !cache_get(db, k->in[tasks[i]].deep, &ce))
+            keys[m++] = k->in[tasks[i]].deep;
+    }
+    p->tier->ops->prefetch(p->tier->ctx, keys, m);
+    free(keys);
+}
+
+/* Plans the given tasks and what they need, a level at a time; tasks already planned
+ * stay as they are. They are targets when mark is set. */
 static int plan_walk(struct plan *p, struct keys *k, struct db *db, struct store *st,
                      const size_t *targets, size_t n_targets, bool mark, const bool *force,
                      struct err *e)
@@ -227,34 +248,42 @@ static int plan_walk(struct plan *p, struct keys *k, struct db *db, struct store
     bool *seen = xcalloc(f->n_tasks, sizeof *seen);
     for (size_t t = 0; t < f->n_tasks; t++)
         seen[t] = p->nodes[t].action != PLAN_NONE;
-    size_t *work = xcalloc(f->n_tasks, sizeof *work);
-    size_t top = 0;
+    /* level: the tasks being decided; next: the upstreams of those that must run */
+    size_t *level = xcalloc(f->n_tasks, sizeof *level), *next = xcalloc(f->n_tasks, sizeof *next);
+    size_t n_level = 0, n_next = 0;
     for (size_t i = 0; i < n_targets; i++) {
         p->nodes[targets[i]].target |= mark;
         if (!seen[targets[i]]) {
             seen[targets[i]] = true;
-            work[top++] = targets[i];
+            level[n_level++] = targets[i];
         }
     }
-    while (top > 0) {
-        size_t t = work[--top];
-        decide(p, k, db, st, t, force);
-        if (p->nodes[t].action == PLAN_HIT) {
-            p->n_hit++;
-            continue;
-        }
-        p->n_run++;
-        const struct task *task = &f->tasks[t];
-        for (size_t j = 0; j < task->n_deps; j++) {
-            size_t d = task->deps[j];
-            if (!seen[d]) {
-                seen[d] = true;
-                work[top++] = d;
+    while (n_level > 0) {
+        prefetch(p, k, db, level, n_level);
+        for (size_t i = 0; i < n_level; i++) {
+            size_t t = level[i];
+            decide(p, k, db, st, t, force);
+            if (p->nodes[t].action == PLAN_HIT) {
+                p->n_hit++;
+                continue;
+            }
+            p->n_run++;
+            const struct task *task = &f->tasks[t];
+            for (size_t j = 0; j < task->n_deps; j++) {
+                size_t d = task->deps[j];
+                if (!seen[d]) {
+                    seen[d] = true;
+                    next[n_next++] = d;
+                }
             }
         }
+        size_t *swap = level;
+        level = next, n_level = n_next;
+        next = swap, n_next = 0;
     }
     free(seen);
-    free(work);
+    free(level);
+    free(next);
     return 0;
 }
 
@@ -277,7 +306,8 @@ int plan_for_targets(struct plan *p, struct keys *k, struct db *db, struct store
     return rc;
 }
 
-static bool damaged(struct plan *p, struct db *db, struct store *st, size_t t);
+static bool damaged(struct plan *p, struct db *db, struct store *st, size_t t,
+                    const signed char *fetched);
 
 int plan_demand(struct plan *p, struct keys *k, struct db *db, struct store *st, size_t t,
                 const bool *force, struct err *e)
@@ -286,18 +316,21 @@ int plan_demand(struct plan *p, struct keys *k, struct db *db, struct store *st,
     db_read_begin(db, &opened);
     int rc = plan_walk(p, k, db, st, &t, 1, false, force, e);
     if (rc == 0 && p->nodes[t].action == PLAN_HIT)
-        damaged(p, db, st, t); /* its bytes are read: checked as a target's */
+        damaged(p, db, st, t, NULL); /* its bytes are read: checked as a target's */
     db_read_end(db, opened);
     return rc;
 }
 
-/* A hit whose bytes are damaged: it runs instead. */
-static bool damaged(struct plan *p, struct db *db, struct store *st, size_t t)
+/* A hit whose bytes are damaged: it runs instead. fetched (or NULL): per task, 1 when
+ * fetch_hits() brought its bytes, -1 when it could not. */
+static bool damaged(struct plan *p, struct db *db, struct store *st, size_t t,
+                    const signed char *fetched)
 {
     struct plan_node *n = &p->nodes[t];
     if (n->hit->remote) { /* every fetched byte was checked against its digest */
         struct err fe;
-        if (cache_fetch(st, p->tier, n->hit->digest, &fe) == 0)
+        int got = fetched ? fetched[t] : 0;
+        if (got > 0 || (got == 0 && cache_fetch(st, p->tier, n->hit->digest, &fe) == 0))
             return false;
         n->action = PLAN_RUN;
         n->cause = CAUSE_NO_ENTRY;
@@ -317,46 +350,83 @@ static bool damaged(struct plan *p, struct db *db, struct store *st, size_t t)
     return true;
 }
 
+/* Downloads the outputs of the remote hits among these tasks together (a round trip
+ * for all of them, not one each) and notes in fetched which could be had. */
+static void fetch_hits(struct plan *p, struct store *st, const size_t *tasks, size_t n,
+                       signed char *fetched)
+{
+    const char **digests = xcalloc(n + 1, sizeof *digests);
+    size_t *which = xcalloc(n + 1, sizeof *which);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct plan_node *node = &p->nodes[tasks[i]];
+        if (node->hit->remote && fetched[tasks[i]] == 0) {
+            which[m] = tasks[i];
+            digests[m++] = node->hit->digest;
+        }
+    }
+    bool *ok = xcalloc(m + 1, sizeof *ok);
+    struct err e;
+    if (m > 1 && cache_fetch_all(st, p->tier, digests, m, ok, &e) == 0)
+        for (size_t i = 0; i < m; i++)
+            fetched[which[i]] = ok[i] ? 1 : -1;
+    free(ok);
+    free(which);
+    free(digests);
+}
+
+/* The hits in check (their bytes are read) are checked, a level at a time: a damaged
+ * one runs, and so its upstreams are planned and checked in turn. */
 void plan_check_inputs(struct plan *p, struct keys *k, struct db *db, struct store *st,
                        const size_t *targets, size_t n_targets, const bool *force)
 {
     const struct flow *f = k->flow;
     bool *checked = xcalloc(f->n_tasks, sizeof *checked);
-    size_t *work = xcalloc(f->n_tasks, sizeof *work);
-    size_t top = 0;
+    signed char *fetched = xcalloc(f->n_tasks, sizeof *fetched);
+    size_t *run = xcalloc(f->n_tasks, sizeof *run), *check = xcalloc(f->n_tasks, sizeof *check);
+    size_t n_run = 0, n_check = 0;
     for (size_t t = 0; t < f->n_tasks; t++)
         if (p->nodes[t].action == PLAN_RUN)
-            work[top++] = t;
+            run[n_run++] = t;
     for (size_t i = 0; i < n_targets; i++) {
         size_t t = targets[i];
         if (p->nodes[t].action == PLAN_HIT && !checked[t]) {
             checked[t] = true;
-            if (damaged(p, db, st, t))
-                work[top++] = t;
+            check[n_check++] = t;
         }
     }
-    while (top > 0) {
-        const struct task *task = &f->tasks[work[--top]];
-        for (size_t j = 0; j < task->n_deps; j++) {
-            size_t d = task->deps[j];
-            if (p->nodes[d].action == PLAN_NONE) { /* upstream of a damaged hit */
-                decide(p, k, db, st, d, force);
-                if (p->nodes[d].action == PLAN_RUN) {
-                    p->n_run++;
-                    work[top++] = d;
-                    continue;
+    for (;;) {
+        fetch_hits(p, st, check, n_check, fetched);
+        for (size_t i = 0; i < n_check; i++)
+            if (damaged(p, db, st, check[i], fetched))
+                run[n_run++] = check[i];
+        n_check = 0;
+        if (n_run == 0)
+            break;
+        while (n_run > 0) { /* the upstreams of what runs: their bytes are read */
+            const struct task *task = &f->tasks[run[--n_run]];
+            for (size_t j = 0; j < task->n_deps; j++) {
+                size_t d = task->deps[j];
+                if (p->nodes[d].action == PLAN_NONE) { /* upstream of a damaged hit */
+                    decide(p, k, db, st, d, force);
+                    if (p->nodes[d].action == PLAN_RUN) {
+                        p->n_run++;
+                        run[n_run++] = d;
+                        continue;
+                    }
+                    p->n_hit++;
                 }
-                p->n_hit++;
-            }
-            if (p->nodes[d].action == PLAN_HIT && !checked[d]) {
-                checked[d] = true;
-                if (damaged(p, db, st, d))
-                    work[top++] = d;
+                if (p->nodes[d].action == PLAN_HIT && !checked[d]) {
+                    checked[d] = true;
+                    check[n_check++] = d;
+                }
             }
         }
     }
     free(checked);
-    free(work);
+    free(fetched);
+    free(run);
+    free(check);
 }
 
 size_t plan_drop_runs(struct plan *p)

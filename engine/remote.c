@@ -21,6 +21,7 @@
 #define RECORD_FORMAT 1
 #define MIN_SPEED 1024 /* bytes a second below which a transfer makes no progress */
 #define PUT_UNASKED_MAX (64u << 10) /* an object this small is PUT without a HEAD first */
+#define ASK_THREADS 8 /* records asked for at once (prefetch) */
 
 /* One queued upload: an output's objects, then the key's record. */
 struct upload {
@@ -64,6 +65,7 @@ struct remote {
     bool down;
     struct strv warnings;
     struct strmap manifests; /* output digest -> manifest, of records lookup() returned */
+    struct strmap answers;   /* key -> struct answer, of records prefetch() asked for */
     struct strmap present;   /* objects known to be on the server */
     struct strmap bad;       /* objects the server has damaged: uploads replace them */
     struct remote_counts counts;
@@ -348,16 +350,21 @@ static char *record_parse(const char *text, struct cache_entry *en, const char *
 /* --- the tier ----------------------------------------------------------------------------- */
 
 static CURL *handle_take(struct remote *r);
+static void handle_give(struct remote *r, CURL *c);
 
-static int tier_lookup(void *ctx, const char *key, struct cache_entry *out)
+/* What the remote said about a key prefetch() asked for. */
+struct answer {
+    bool found;
+    struct cache_entry entry;
+};
+
+/* GET /ac/<key> on handle c: 1 and *out when the remote has a usable record. */
+static int ask(struct remote *r, CURL *c, const char *key, struct cache_entry *out)
 {
-    struct remote *r = ctx;
     struct sb text = {0};
     struct body b = {.to_mem = &text};
     char *path = xasprintf("ac/%s", key);
-    if (!r->curl)
-        r->curl = handle_take(r);
-    long status = request(r, r->curl, "GET", path, &b);
+    long status = request(r, c, "GET", path, &b);
     free(path);
     int found = 0;
     if (status >= 200 && status < 300) {
@@ -370,13 +377,83 @@ static int tier_lookup(void *ctx, const char *key, struct cache_entry *out)
         } else {
             pthread_mutex_lock(&r->mu);
             free(strmap_put(&r->manifests, out->digest, manifest));
-            r->counts.hits++;
             pthread_mutex_unlock(&r->mu);
             found = 1;
         }
     }
     sb_free(&text);
     return found;
+}
+
+static int tier_lookup(void *ctx, const char *key, struct cache_entry *out)
+{
+    struct remote *r = ctx;
+    pthread_mutex_lock(&r->mu);
+    const struct answer *a = strmap_get(&r->answers, key);
+    int found = a && a->found;
+    if (found)
+        *out = a->entry;
+    pthread_mutex_unlock(&r->mu);
+    if (!a) {
+        if (!r->curl)
+            r->curl = handle_take(r);
+        found = ask(r, r->curl, key, out);
+    }
+    pthread_mutex_lock(&r->mu);
+    r->counts.hits += found;
+    pthread_mutex_unlock(&r->mu);
+    return found;
+}
+
+/* Keys being asked for by prefetch()'s threads. */
+struct asking {
+    struct remote *r;
+    const char *const *keys;
+    size_t n, next; /* next: the first key no thread has taken (under r->mu) */
+};
+
+static void *ask_thread(void *arg)
+{
+    struct asking *q = arg;
+    struct remote *r = q->r;
+    CURL *c = handle_take(r);
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        size_t i = q->next < q->n ? q->next++ : q->n;
+        pthread_mutex_unlock(&r->mu);
+        if (i == q->n || !c)
+            break;
+        struct answer *a = xcalloc(1, sizeof *a);
+        a->found = ask(r, c, q->keys[i], &a->entry) == 1;
+        pthread_mutex_lock(&r->mu);
+        free(strmap_put(&r->answers, q->keys[i], a));
+        pthread_mutex_unlock(&r->mu);
+    }
+    if (c)
+        handle_give(r, c);
+    return NULL;
+}
+
+/* Asks for every key not asked for yet, ASK_THREADS at a time: lookup() then answers
+ * from what the remote said. */
+static void tier_prefetch(void *ctx, const char *const *keys, size_t n)
+{
+    struct remote *r = ctx;
+    const char **fresh = xcalloc(n + 1, sizeof *fresh);
+    struct asking q = {.r = r, .keys = fresh};
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < n; i++)
+        if (!strmap_get(&r->answers, keys[i]))
+            fresh[q.n++] = keys[i];
+    pthread_mutex_unlock(&r->mu);
+    pthread_t t[ASK_THREADS];
+    size_t started = 0;
+    while (q.n > 1 && started < ASK_THREADS && started < q.n &&
+           pthread_create(&t[started], NULL, ask_thread, &q) == 0)
+        started++;
+    for (size_t i = 0; i < started; i++)
+        pthread_join(t[i], NULL);
+    free(fresh); /* a key left (one, or no thread) is asked for by lookup() */
 }
 
 static char *tier_manifest(void *ctx, const char *digest)
@@ -528,8 +605,8 @@ static void tier_note(void *ctx, const char *warning)
     warn(ctx, "%s", warning);
 }
 
-static const struct cache_tier_ops remote_ops = {tier_lookup, tier_manifest, tier_fetch, tier_put,
-                                                 tier_note};
+static const struct cache_tier_ops remote_ops = {tier_lookup, tier_prefetch, tier_manifest,
+                                                 tier_fetch,  tier_put,      tier_note};
 
 /* --- uploads ------------------------------------------------------------------------------ */
 
@@ -775,6 +852,7 @@ void remote_close(struct remote *r)
     for (size_t i = 0; i < r->n_idle; i++)
         r->api.easy_cleanup(r->idle_handles[i]);
     strmap_free(&r->manifests, free_manifest);
+    strmap_free(&r->answers, free);
     strmap_free(&r->present, NULL);
     strmap_free(&r->bad, NULL);
     strv_free(&r->warnings);

@@ -239,6 +239,75 @@ JSON
     assert_eq "$(total_runs)" 0 "tasks executed in the second clone"
 }
 
+# slow_proxy: a proxy in front of nginx ($REMOTE) that holds each request 0.2 s and
+# writes the most requests it held at once to $T/most; sets REMOTE to itself.
+slow_proxy() {
+    local port; port=$(free_port)
+    cat >"$T/proxy.py" <<'PY'
+import http.server, sys, threading, time, urllib.request, urllib.error
+upstream, most_file = sys.argv[2], sys.argv[3]
+lock, now, most = threading.Lock(), [0], [0]
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def answer(self):
+        with lock:
+            now[0] += 1; most[0] = max(most[0], now[0])
+            open(most_file, "w").write(str(most[0]))
+        time.sleep(0.2)
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else None
+        req = urllib.request.Request(upstream + self.path, data=body, method=self.command)
+        try:
+            with urllib.request.urlopen(req) as r:
+                code, data = r.status, r.read()
+        except urllib.error.HTTPError as e:
+            code, data = e.code, e.read()
+        with lock:
+            now[0] -= 1
+        self.send_response(code)
+        self.send_header("Content-Length", "0" if self.command == "HEAD" else str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+    do_GET = do_HEAD = do_PUT = answer
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+    python3 "$T/proxy.py" "$port" "${REMOTE%/team}" "$T/most" &
+    PY_PID=$!
+    trap 'kill ${NGINX_PID:-} ${PY_PID:-} 2>/dev/null; true' EXIT
+    for _ in $(seq 50); do (: >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+    export REMOTE="http://127.0.0.1:$port/team"
+}
+
+test_remote_lookups_and_downloads_of_many_targets_go_at_once() {
+    nginx_up
+    mkdir a && cd a && git_repo
+    local own; own=$(basename "$T")
+    {
+        echo '{ "tasks": {'
+        for i in 1 2 3 4 5 6; do
+            [ $i = 1 ] || echo ','
+            echo "\"t$i\": { \"run\": \"echo $i-$own >\$OUT/v\" }"
+        done
+        echo '} }'
+    } >flow.json
+    commit_all
+    SLUICE_REMOTE=$REMOTE sl run
+    assert_rc 0
+    assert_out "6 entries uploaded"
+    slow_proxy
+    cd "$T"
+    git clone -q a b
+    cd b
+    SLUICE_REMOTE=$REMOTE sl run
+    assert_rc 0
+    assert_out "ran 0, hit 6"
+    assert_out "6 hits, 6 objects downloaded"
+    [ "$(cat "$T/most")" -ge 4 ] || fail "at most $(cat "$T/most") requests at once"
+    assert_eq "$(cat "$(view_of .sluice t6)/v")" "6-$own" "t6's output"
+}
+
 test_remote_object_damaged_on_the_server_is_a_miss_and_is_recomputed() {
     filled_remote
     for f in "$T"/srv/root/team/cas/*; do chmod u+w "$f"; echo damaged >"$f"; done
