@@ -48,7 +48,8 @@ static bool print_stored(const struct records *r, const char *object, off_t offs
 
 static bool is_done(const char *state)
 {
-    return state[0] && strcmp(state, "queued") != 0 && strcmp(state, "running") != 0;
+    return state[0] && strcmp(state, "queued") != 0 && strcmp(state, "running") != 0 &&
+           strcmp(state, "fetching") != 0;
 }
 
 /* Follows the task while run `run` has it queued or running, then prints the rest from

@@ -1700,6 +1700,28 @@ static int open_executors(struct run *r)
     return rc;
 }
 
+/* The remote hits whose bytes plan_check_inputs() downloads are "fetching" in the
+ * history until their "hit" event (or "queued", when a download fails), so the TUI and
+ * `sluice log` can show what is being downloaded. */
+static int announce_fetching(struct run *r)
+{
+    size_t n = 0;
+    for (size_t t = 0; t < r->f->n_tasks; t++)
+        n += r->plan.nodes[t].action == PLAN_HIT && r->plan.nodes[t].hit->remote;
+    if (n == 0)
+        return 0;
+    int rc = db_begin(r->ws->db, r->e);
+    double now = now_wall();
+    for (size_t t = 0; t < r->f->n_tasks && rc == 0; t++)
+        if (r->plan.nodes[t].action == PLAN_HIT && r->plan.nodes[t].hit->remote)
+            rc = history_event(r->ws->db, r->run_id, ++r->seq, now, r->f->tasks[t].name,
+                               "fetching", NULL, r->e);
+    if (rc == 0)
+        return db_commit(r->ws->db, r->e);
+    db_rollback(r->ws->db);
+    return rc;
+}
+
 int runner_run(struct workspace *ws, const struct run_opts *o, struct run_summary *sum,
                struct plan *plan_out, struct err *e)
 {
@@ -1720,9 +1742,12 @@ int runner_run(struct workspace *ws, const struct run_opts *o, struct run_summar
         r.sum.missing = plan_drop_runs(&r.plan);
     if (rc == 0)
         rc = publish_check(ws, e); /* refuse before anything runs */
-    if (rc == 0 && !o->dry_run && !o->origin)
-        plan_check_inputs(&r.plan, &ws->keys, ws->db, ws->store, o->targets, o->n_targets,
-                          o->force);
+    if (rc == 0 && !o->dry_run && !o->origin) {
+        rc = announce_fetching(&r);
+        if (rc == 0)
+            plan_check_inputs(&r.plan, &ws->keys, ws->db, ws->store, o->targets,
+                              o->n_targets, o->force);
+    }
     if (rc == 0 && o->pull) /* a target whose remote copy could not be fetched */
         r.sum.missing += plan_drop_runs(&r.plan);
     if (rc == 0 && !o->dry_run && !o->origin)

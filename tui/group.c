@@ -5,12 +5,13 @@
 
 /* State words, the worst first: a group shows its worst instance's. */
 static const char *const worst_first[] = {
-    "failed", "blocked", "cancelled", "running", "queued", "invalidated", "stale", "expired",
+    "failed", "blocked", "cancelled", "running", "fetching", "queued", "invalidated", "stale", "expired",
     "pending", "cutoff", "ran", "hit", "not kept", "cached", "skipped"};
 #define N_WORDS (sizeof worst_first / sizeof worst_first[0])
 /* The order counts are listed in (as the status bar's). */
 static const char *const count_order[] = {
-    "running", "queued", "cached", "not kept", "ran", "hit", "cutoff", "stale", "pending",
+    "running", "fetching", "queued", "cached", "not kept", "ran", "hit", "cutoff", "stale",
+    "pending",
     "expired", "invalidated", "failed", "blocked", "cancelled", "skipped"};
 
 static size_t rank(const char *word)

@@ -11,7 +11,7 @@ static const struct look looks[] = {
     {"ran", "●", "*", LC_GREEN, false},       {"cutoff", "≡", "=", LC_CYAN, false},
     {"stale", "~", "~", LC_YELLOW, false},    {"pending", "○", "o", LC_BLUE, false},
     {"queued", "◌", "q", LC_BLUE, false},     {"submitted", "◌", "q", LC_BLUE, false},
-    {"running", "▶", ">", LC_MAGENTA, false},
+    {"running", "▶", ">", LC_MAGENTA, false}, {"fetching", "↓", "v", LC_CYAN, false},
     {"failed", "✗", "x", LC_RED, false},      {"blocked", "⊘", "!", LC_RED, false},
     {"cancelled", "⊘", "!", LC_YELLOW, false}, {"skipped", "·", "-", LC_DEFAULT, true},
     {"expired", "◔", "e", LC_YELLOW, false},  {"invalidated", "⊗", "i", LC_MAGENTA, false},

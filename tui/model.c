@@ -12,8 +12,8 @@
 #define NOTE_W 7 /* columns reserved in every box for its note ("12m05s", "1.2 MB") */
 #define UNIFORM_MAX 16 /* names up to this wide share one box width */
 
-static const char *const live_words[] = {"",       "queued",    "running", "ran",  "hit",
-                                         "cutoff", "failed", "cancelled", "blocked"};
+static const char *const live_words[] = {"",       "queued", "running",   "ran",     "hit",
+                                         "cutoff", "failed", "cancelled", "blocked", "fetching"};
 
 static enum live live_from_word(const char *w)
 {
@@ -572,7 +572,7 @@ void model_note(const struct model *m, size_t i, char *buf, size_t n)
 
 /* Every state word a node can show, in the order counts list them. */
 static const char *const state_order[] = {
-    "running", "queued", "cached", "not kept", "ran",     "hit",       "cutoff", "stale",
+    "running", "fetching", "queued", "cached", "not kept", "ran", "hit", "cutoff", "stale",
     "pending", "expired", "invalidated", "failed", "blocked", "cancelled", "skipped"};
 #define N_STATES (sizeof state_order / sizeof state_order[0])
 

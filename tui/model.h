@@ -32,6 +32,7 @@ enum live {
     LIVE_FAILED,
     LIVE_CANCELLED,
     LIVE_BLOCKED,
+    LIVE_FETCHING, /* a remote hit whose bytes are being downloaded */
 };
 
 struct model {

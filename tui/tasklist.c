@@ -39,7 +39,7 @@ size_t tasklist_rows(const struct tasklist *l, const struct model *m, size_t **r
 
 /* The state filters s goes through, what needs a look first. */
 static const char *const cycle_order[] = {
-    "failed",  "blocked", "cancelled", "running", "queued", "stale",    "expired", "invalidated",
+    "failed",  "blocked", "cancelled", "running", "fetching", "queued", "stale",    "expired", "invalidated",
     "pending", "cached",  "not kept",  "ran",     "hit",    "cutoff",   "skipped"};
 #define N_CYCLE (sizeof cycle_order / sizeof cycle_order[0])
 

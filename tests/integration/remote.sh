@@ -239,13 +239,14 @@ JSON
     assert_eq "$(total_runs)" 0 "tasks executed in the second clone"
 }
 
-# slow_proxy: a proxy in front of nginx ($REMOTE) that holds each request 0.2 s and
-# writes the most requests it held at once to $T/most; sets REMOTE to itself.
+# slow_proxy [SECONDS]: a proxy in front of nginx ($REMOTE) that holds each request 0.2 s
+# (or SECONDS) and writes the most requests it held at once to $T/most; sets REMOTE to
+# itself.
 slow_proxy() {
     local port; port=$(free_port)
     cat >"$T/proxy.py" <<'PY'
 import http.server, sys, threading, time, urllib.request, urllib.error
-upstream, most_file = sys.argv[2], sys.argv[3]
+upstream, most_file, delay = sys.argv[2], sys.argv[3], float(sys.argv[4])
 lock, now, most = threading.Lock(), [0], [0]
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -253,7 +254,7 @@ class H(http.server.BaseHTTPRequestHandler):
         with lock:
             now[0] += 1; most[0] = max(most[0], now[0])
             open(most_file, "w").write(str(most[0]))
-        time.sleep(0.2)
+        time.sleep(delay)
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else None
         req = urllib.request.Request(upstream + self.path, data=body, method=self.command)
@@ -273,7 +274,7 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
-    python3 "$T/proxy.py" "$port" "${REMOTE%/team}" "$T/most" &
+    python3 "$T/proxy.py" "$port" "${REMOTE%/team}" "$T/most" "${1:-0.2}" &
     PY_PID=$!
     trap 'kill ${NGINX_PID:-} ${PY_PID:-} 2>/dev/null; true' EXIT
     for _ in $(seq 50); do (: >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
@@ -306,6 +307,38 @@ test_remote_lookups_and_downloads_of_many_targets_go_at_once() {
     assert_out "6 hits, 6 objects downloaded"
     [ "$(cat "$T/most")" -ge 4 ] || fail "at most $(cat "$T/most") requests at once"
     assert_eq "$(cat "$(view_of .sluice t6)/v")" "6-$own" "t6's output"
+}
+
+test_tui_shows_the_tasks_being_fetched_from_the_remote() {
+    [ -z "${SLUICE_UNDER_VALGRIND:-}" ] || skip "its waits are for native speed"
+    nginx_up
+    mkdir a && cd a && git_repo
+    local own; own=$(basename "$T")
+    printf '{ "name": "pair", "tasks": { "x": { "run": "echo x-%s >$OUT/v" }, %s } }\n' \
+        "$own" '"y": { "run": "echo y >$OUT/v" }' >flow.json
+    commit_all
+    SLUICE_REMOTE=$REMOTE sl run
+    assert_rc 0
+    slow_proxy 1
+    cd "$T"
+    git clone -q a b
+    cd b
+    tui <<KEYS
+sh SLUICE_REMOTE=$REMOTE "$SLUICE" run >run.out 2>&1 &
+wait-text 2 fetching 8000
+dump fetching
+wait-text 2 cached 8000
+dump done
+keys q
+KEYS
+    screen fetching
+    assert_out "pair │ 2 fetching │ ● run 1 going"
+    assert_line '↓ x '
+    screen done
+    assert_out "2 cached │"
+    assert_line '^run 1 ok in .*: 2 hit'
+    sl log x
+    assert_rc 0
 }
 
 test_remote_object_damaged_on_the_server_is_a_miss_and_is_recomputed() {
