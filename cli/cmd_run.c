@@ -87,16 +87,21 @@ static void print_plan(struct workspace *ws, const struct plan *plan, const size
     struct err e;
     if (status_compute(ws, targets, n_targets, &st, &e) != 0)
         st = NULL;
-    size_t runs = 0, hits = 0;
+    size_t runs = 0, hits = 0, remote = 0;
     for (size_t i = 0; i < ws->flow->n_tasks; i++) {
         size_t k = ws->flow->order[i];
         const struct plan_node *pn = &plan->nodes[k];
         if (pn->action == PLAN_NONE)
             continue;
-        const char *word = pn->action == PLAN_HIT ? "cached" : "would run";
-        const char *look = pn->action == PLAN_HIT ? "cached" : "queued";
+        /* A remote hit's bytes are not here: "cached" would say they were. */
+        bool far = pn->action == PLAN_HIT && pn->hit->remote;
+        const char *word = far ? "remote" : pn->action == PLAN_HIT ? "cached" : "would run";
+        const char *look = far ? "fetching" : pn->action == PLAN_HIT ? "cached" : "queued";
         printf("%s%s %-9s%s %s", term_color(&t, look), term_glyph(&t, look), word, term_reset(&t),
                ws->flow->tasks[k].name);
+        if (far)
+            printf("  (on the remote cache: a run downloads it)");
+        remote += far;
         if (pn->action == PLAN_RUN) {
             runs++;
             if (pn->cause == CAUSE_FORCED)
@@ -114,7 +119,10 @@ static void print_plan(struct workspace *ws, const struct plan *plan, const size
         }
         putchar('\n');
     }
-    printf("%zu to run, %zu cached\n", runs, hits);
+    printf("%zu to run, %zu cached", runs, hits - remote);
+    if (remote)
+        printf(", %zu on the remote", remote);
+    putchar('\n');
     status_free(st, ws->flow->n_tasks);
 }
 

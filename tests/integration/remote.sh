@@ -162,12 +162,19 @@ test_remote_second_clone_at_another_path_runs_nothing_and_gets_identical_outputs
         fail "the remote holds nothing"
     git clone -q a elsewhere/deeper/b
     cd elsewhere/deeper/b
+    SLUICE_REMOTE=$REMOTE sl run --dry-run # "cached" would say the bytes were here
+    assert_rc 0
+    assert_out "remote    use  (on the remote cache: a run downloads it)"
+    assert_out "0 to run, 0 cached, 1 on the remote"
+    [ ! -d .sluice/views ] || [ -z "$(ls .sluice/views)" ] || fail "a dry run downloaded"
     SLUICE_REMOTE=$REMOTE sl run
     assert_rc 0
     assert_out "ran 0, hit 1"
     assert_eq "$(total_runs)" 0 "tasks executed in the second clone"
     diff -r "$(view_of "$T/a/.sluice" use)" "$(view_of .sluice use)" || fail "outputs differ"
     assert_out "hit       use  (from the remote cache)"
+    sl run --dry-run
+    assert_out "0 to run, 1 cached"
     sl status
     assert_out "cached   use   125 B (remote)"
     sl show last
