@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <dlfcn.h>
 #include <stddef.h>
 #include <errno.h>
@@ -18,15 +19,24 @@
 #define ATTEMPTS 3
 #define RETRY_MS 200
 #define RECORD_MAX (256u << 20) /* bytes of an /ac/ record */
-#define RECORD_FORMAT 1
+#define RECORD_FORMAT 2 /* 1: no inline objects (still read) */
 #define MIN_SPEED 1024 /* bytes a second below which a transfer makes no progress */
 #define PUT_UNASKED_MAX (64u << 10) /* an object this small is PUT without a HEAD first */
 #define ASK_THREADS 8 /* records asked for at once (prefetch) */
+#define INLINE_MAX (4u << 10)    /* an object this small travels inside its record... */
+#define INLINE_TOTAL (16u << 10) /* ...while the record carries no more than this */
 
 /* One queued upload: an output's objects, then the key's record. */
 struct upload {
-    char *key, *record;
+    char *key, *task, *manifest;
+    struct cache_entry entry;
     struct strv digests, files;
+};
+
+/* An object that came inside a record (verified against its digest). */
+struct blob {
+    size_t n;
+    unsigned char bytes[];
 };
 
 /* libcurl, loaded when a remote is opened instead of linked: linking it cost every sluice
@@ -66,6 +76,7 @@ struct remote {
     struct strv warnings;
     struct strmap manifests; /* output digest -> manifest, of records lookup() returned */
     struct strmap answers;   /* key -> struct answer, of records prefetch() asked for */
+    struct strmap inlined;   /* object digest -> struct blob, from records' "inline" */
     struct strmap present;   /* objects known to be on the server */
     struct strmap bad;       /* objects the server has damaged: uploads replace them */
     struct remote_counts counts;
@@ -285,16 +296,20 @@ static long request(struct remote *r, CURL *c, const char *method, const char *p
 
 /* --- records ------------------------------------------------------------------------------ */
 
-static char *record_json(const char *task, const struct cache_entry *en, const char *manifest)
+/* inline: the small objects the record carries ({digest: base64}), or NULL (taken). */
+static char *record_json(const char *task, const struct cache_entry *en, const char *manifest,
+                         cJSON *inline_objects)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "sluice_ac", RECORD_FORMAT);
+    cJSON_AddNumberToObject(o, "sluice_ac", inline_objects ? RECORD_FORMAT : 1);
     cJSON_AddStringToObject(o, "task", task);
     cJSON_AddStringToObject(o, "digest", en->digest);
     cJSON_AddNumberToObject(o, "size", (double)en->size);
     cJSON_AddNumberToObject(o, "created", en->created);
     cJSON_AddNumberToObject(o, "expires", en->expires);
     cJSON_AddStringToObject(o, "manifest", manifest);
+    if (inline_objects)
+        cJSON_AddItemToObject(o, "inline", inline_objects);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     char *out = xstrdup(s);
@@ -307,9 +322,53 @@ static void add_size(void *arg, const struct store_file *f)
     *(uint64_t *)arg += f->size;
 }
 
+static void note_digest(void *arg, const struct store_file *f)
+{
+    strmap_put(arg, f->digest, (void *)1);
+}
+
+/* The record's inline objects, decoded into blobs: false when one is malformed, is not
+ * in the manifest, or its bytes do not hash to its name. */
+static bool inline_parse(const cJSON *objects, const char *manifest, struct strmap *blobs)
+{
+    if (!objects)
+        return true;
+    if (!cJSON_IsObject(objects))
+        return false;
+    struct strmap named = {0};
+    store_manifest_each(manifest, note_digest, &named);
+    bool ok = true;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, objects)
+    {
+        size_t len = cJSON_IsString(it) ? strlen(it->valuestring) : 1;
+        ok = len % 4 == 0 && len / 4 * 3 <= INLINE_TOTAL && strmap_get(&named, it->string);
+        if (!ok)
+            break;
+        struct blob *b = xmalloc(sizeof *b + len / 4 * 3 + 1);
+        int n = EVP_DecodeBlock(b->bytes, (const unsigned char *)it->valuestring, (int)len);
+        for (size_t k = len; n > 0 && k > len - 2 && k > 0 && it->valuestring[k - 1] == '='; k--)
+            n--; /* the padding decodes as zero bytes */
+        char got[HASH_HEX];
+        if (n >= 0)
+            hash_bytes(b->bytes, (size_t)n, got);
+        ok = n >= 0 && strcmp(got, it->string) == 0;
+        if (!ok) {
+            free(b);
+            break;
+        }
+        b->n = (size_t)n;
+        free(strmap_put(blobs, it->string, b));
+    }
+    strmap_free(&named, NULL);
+    return ok;
+}
+
 /* Parses a record; NULL (and a reason) when it is not one, or its manifest does not
- * hash to the digest it names. */
-static char *record_parse(const char *text, struct cache_entry *en, const char **why)
+ * hash to the digest it names, or an object it carries does not hash to its name. Its
+ * inline objects go into blobs. */
+static char *record_parse(const char *text, struct cache_entry *en, struct strmap *blobs,
+                          const char **why)
 {
     cJSON *o = cJSON_Parse(text);
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(o, "sluice_ac");
@@ -317,7 +376,8 @@ static char *record_parse(const char *text, struct cache_entry *en, const char *
     const cJSON *mf = cJSON_GetObjectItemCaseSensitive(o, "manifest");
     char *manifest = NULL;
     *why = "not a sluice record";
-    if (cJSON_IsNumber(fmt) && fmt->valueint == RECORD_FORMAT && cJSON_IsString(dg) &&
+    if (cJSON_IsNumber(fmt) && (fmt->valueint == 1 || fmt->valueint == RECORD_FORMAT) &&
+        cJSON_IsString(dg) &&
         cJSON_IsString(mf) && strlen(dg->valuestring) == HASH_HEX - 1) {
         char actual[HASH_HEX];
         hash_bytes(mf->valuestring, strlen(mf->valuestring), actual);
@@ -326,6 +386,11 @@ static char *record_parse(const char *text, struct cache_entry *en, const char *
         bool same = strcmp(actual, dg->valuestring) == 0;
         if (same && store_manifest_check(mf->valuestring, &me) != 0) {
             *why = "its manifest names paths outside the output";
+            same = false;
+        }
+        if (same && !inline_parse(cJSON_GetObjectItemCaseSensitive(o, "inline"),
+                                  mf->valuestring, blobs)) {
+            *why = "an object it carries is not one its manifest names";
             same = false;
         }
         if (same) {
@@ -370,16 +435,21 @@ static int ask(struct remote *r, CURL *c, const char *key, struct cache_entry *o
     if (status >= 200 && status < 300) {
         const char *why;
         char *text_s = sb_take(&text);
-        char *manifest = record_parse(text_s, out, &why);
+        struct strmap blobs = {0};
+        char *manifest = record_parse(text_s, out, &blobs, &why);
         free(text_s);
         if (!manifest) {
             warn(r, "remote entry %.12s is unusable (%s): a miss", key, why);
         } else {
             pthread_mutex_lock(&r->mu);
             free(strmap_put(&r->manifests, out->digest, manifest));
+            for (size_t i = 0; i < blobs.cap; i++)
+                if (blobs.keys[i])
+                    free(strmap_put(&r->inlined, blobs.keys[i], blobs.vals[i]));
             pthread_mutex_unlock(&r->mu);
             found = 1;
         }
+        strmap_free(&blobs, manifest ? NULL : free);
     }
     sb_free(&text);
     return found;
@@ -514,10 +584,40 @@ static void handle_give(struct remote *r, CURL *c)
         r->api.easy_cleanup(c);
 }
 
+/* An object its record carried: written to the new file path, no request. 1 when it
+ * was one, 0 when not, -1 with e when it cannot be written. */
+static int fetch_inlined(struct remote *r, const char *digest, uint64_t size, const char *path,
+                         struct err *e)
+{
+    pthread_mutex_lock(&r->mu);
+    struct blob *b = strmap_get(&r->inlined, digest);
+    if (b && b->n == size)
+        strmap_put(&r->inlined, digest, NULL); /* taken: the store keeps it from now on */
+    pthread_mutex_unlock(&r->mu);
+    if (!b || b->n != size)
+        return 0;
+    FILE *f = fopen(path, "wbx");
+    bool ok = f && fwrite(b->bytes, 1, b->n, f) == b->n;
+    ok = (f && fclose(f) == 0) && ok;
+    free(b);
+    if (!ok)
+        return err_set(e, "%s: %s", path, strerror(errno));
+    pthread_mutex_lock(&r->mu);
+    r->counts.fetched++;
+    r->counts.fetched_bytes += size;
+    if (r->progress)
+        r->progress(r->progress_ctx, r->counts.fetched, r->counts.fetched_bytes);
+    pthread_mutex_unlock(&r->mu);
+    return 1;
+}
+
 static int tier_fetch(void *ctx, const char *digest, uint64_t size, const char *path,
                       struct err *e)
 {
     struct remote *r = ctx;
+    int inlined = fetch_inlined(r, digest, size, path, e);
+    if (inlined != 0)
+        return inlined < 0 ? -1 : 0;
     FILE *f = fopen(path, "wbx");
     if (!f)
         return err_set(e, "%s: %s", path, strerror(errno));
@@ -565,7 +665,8 @@ static int tier_fetch(void *ctx, const char *digest, uint64_t size, const char *
 static void upload_free(struct upload *u)
 {
     free(u->key);
-    free(u->record);
+    free(u->task);
+    free(u->manifest);
     strv_free(&u->digests);
     strv_free(&u->files);
     free(u);
@@ -587,7 +688,9 @@ static void tier_put(void *ctx, const char *key, const char *task, const struct 
     curl_ready(r); /* here, before the upload thread starts */
     struct upload *u = xcalloc(1, sizeof *u);
     u->key = xstrdup(key);
-    u->record = record_json(task, en, manifest);
+    u->task = xstrdup(task);
+    u->entry = *en;
+    u->manifest = xstrdup(manifest);
     store_manifest_each(manifest, collect_digest, &u->digests);
     for (size_t i = 0; i < files->n; i++)
         strv_push(&u->files, xstrdup(files->v[i]));
@@ -646,19 +749,65 @@ static bool put_object(struct remote *r, CURL *c, const char *digest, const char
     return ok;
 }
 
+/* A small object's bytes in base64, to travel inside its record (one request, not
+ * two, for each tiny output), or NULL: too big for the room left, or unreadable, or
+ * not what its name says. *n: its size. */
+static char *inline_bytes(const char *file, const char *digest, size_t room, size_t *n)
+{
+    struct stat st;
+    if (stat(file, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > INLINE_MAX ||
+        (size_t)st.st_size > room)
+        return NULL;
+    *n = (size_t)st.st_size;
+    unsigned char *buf = xmalloc(*n + 1);
+    FILE *f = fopen(file, "rb");
+    bool ok = f && fread(buf, 1, *n, f) == *n && fgetc(f) == EOF;
+    if (f)
+        fclose(f);
+    char got[HASH_HEX];
+    if (ok)
+        hash_bytes(buf, *n, got);
+    char *out = NULL;
+    if (ok && strcmp(got, digest) == 0) {
+        out = xmalloc(4 * ((*n + 2) / 3) + 1);
+        EVP_EncodeBlock((unsigned char *)out, buf, (int)*n);
+    }
+    free(buf);
+    return out;
+}
+
 static bool upload_one(struct remote *r, CURL *c, const struct upload *u)
 {
     bool ok = u->digests.n == u->files.n;
-    for (size_t i = 0; ok && i < u->files.n; i++)
-        ok = put_object(r, c, u->digests.v[i], u->files.v[i]);
-    if (ok) { /* the record last: it never names objects the server lacks */
-        char *path = xasprintf("ac/%s", u->key);
-        struct body b = {.from_mem = u->record, .from_len = strlen(u->record)};
-        long status = request(r, c, "PUT", path, &b);
-        free(path);
-        ok = status >= 200 && status < 300;
+    cJSON *carried = NULL;
+    size_t room = INLINE_TOTAL, n;
+    for (size_t i = 0; ok && i < u->files.n; i++) {
+        const char *digest = u->digests.v[i];
+        if (carried && cJSON_GetObjectItemCaseSensitive(carried, digest))
+            continue; /* the same bytes twice in one output */
+        char *b64 = inline_bytes(u->files.v[i], digest, room, &n);
+        if (b64) {
+            if (!carried)
+                carried = cJSON_CreateObject();
+            cJSON_AddStringToObject(carried, digest, b64);
+            room -= n;
+            free(b64);
+        } else {
+            ok = put_object(r, c, digest, u->files.v[i]);
+        }
     }
-    return ok;
+    if (!ok) {
+        cJSON_Delete(carried);
+        return false;
+    }
+    /* the record last: it never names objects the server lacks */
+    char *record = record_json(u->task, &u->entry, u->manifest, carried);
+    char *path = xasprintf("ac/%s", u->key);
+    struct body b = {.from_mem = record, .from_len = strlen(record)};
+    long status = request(r, c, "PUT", path, &b);
+    free(path);
+    free(record);
+    return status >= 200 && status < 300;
 }
 
 static void *uploader_main(void *arg)
@@ -853,6 +1002,7 @@ void remote_close(struct remote *r)
         r->api.easy_cleanup(r->idle_handles[i]);
     strmap_free(&r->manifests, free_manifest);
     strmap_free(&r->answers, free);
+    strmap_free(&r->inlined, free);
     strmap_free(&r->present, NULL);
     strmap_free(&r->bad, NULL);
     strv_free(&r->warnings);

@@ -2,7 +2,9 @@
  *
  *   GET/HEAD/PUT <url>/cas/<sha256>  an object's bytes
  *   GET/PUT      <url>/ac/<key>      sluice's record of the key's entry (JSON: task, output
- *                                    digest, size, created, expires and the manifest)
+ *                                    digest, size, created, expires, the manifest, and
+ *                                    the bytes of its small objects, which then have no
+ *                                    /cas/ copy)
  *
  * It is the cache tier behind the local cache (cache.h): remote_tier(). Nothing is
  * requested until the cache asks. Every request has bounded time (opts.timeout seconds

@@ -7,7 +7,7 @@ export SLUICE_STABLE_PATHS=1
 # A flow whose tasks write the paths they are given ($IN_x, $OUT) into their outputs.
 path_writing_flow() {
     git_repo
-    write load.sh 'echo load >>"$RUNS"; echo "out=$OUT" >"$OUT/paths"; seq 1 3 >"$OUT/rows"'
+    write load.sh 'echo load >>"$RUNS"; echo "out=$OUT" >"$OUT/paths"; seq 1 2000 >"$OUT/rows" # over INLINE_MAX: an object of its own on the remote'
     write use.sh 'echo use >>"$RUNS"; { echo "in=$IN_load out=$OUT"; cat "$IN_load/rows"; } >"$OUT/r"'
     # Keys of this test's own: tests run side by side, and a key running for another
     # test's store takes the stable /tmp/sluice-exec/<key> (this one then gets store paths).
@@ -176,7 +176,7 @@ test_remote_second_clone_at_another_path_runs_nothing_and_gets_identical_outputs
     sl run --dry-run
     assert_out "0 to run, 1 cached"
     sl status
-    assert_out "cached   use   125 B (remote)"
+    assert_out "cached   use   8.8 KB (remote)"
     sl show last
     assert_out "reason   from the remote cache"
     sl history
@@ -321,8 +321,9 @@ test_tui_shows_the_tasks_being_fetched_from_the_remote() {
     nginx_up
     mkdir a && cd a && git_repo
     local own; own=$(basename "$T")
-    printf '{ "name": "pair", "tasks": { "x": { "run": "echo x-%s >$OUT/v" }, %s } }\n' \
-        "$own" '"y": { "run": "echo y >$OUT/v" }' >flow.json
+    # outputs over INLINE_MAX, so that downloading them takes requests of their own
+    printf '{ "name": "pair", "tasks": { "x": { "run": "seq 2000 >$OUT/v; echo %s >>$OUT/v" }, %s } }\n' \
+        "$own" '"y": { "run": "seq 3000 >$OUT/v" }' >flow.json
     commit_all
     SLUICE_REMOTE=$REMOTE sl run
     assert_rc 0
@@ -346,6 +347,53 @@ KEYS
     assert_line '^run 1 ok in .*: 2 hit'
     sl log x
     assert_rc 0
+}
+
+# A flow of one task with a tiny output, run once with the remote in clone a.
+tiny_on_remote() {
+    nginx_up
+    mkdir a && cd a && git_repo
+    printf '{ "tasks": { "t": { "run": "echo small-%s >$OUT/v; echo t >>$RUNS" } } }\n' \
+        "$(basename "$T")" >flow.json
+    commit_all
+    SLUICE_REMOTE=$REMOTE sl run
+    assert_rc 0
+    reset_runs
+    cd "$T"
+    git clone -q a b
+    cd b
+}
+
+test_remote_a_small_output_travels_inside_its_record() {
+    tiny_on_remote
+    assert_eq "$(grep -c ' "PUT /team/cas/' "$T/srv/access.log")" 0 "objects PUT on their own"
+    assert_eq "$(ls "$T/srv/root/team/ac" | wc -l)" 1 "records on the remote"
+    SLUICE_REMOTE=$REMOTE sl run
+    assert_rc 0
+    assert_out "ran 0, hit 1"
+    assert_out "1 hit, 1 object downloaded"
+    assert_eq "$(grep -c ' "GET /team/cas/' "$T/srv/access.log")" 0 "objects downloaded on their own"
+    assert_eq "$(cat "$(view_of .sluice t)/v")" "small-$(basename "$T")" "t's output"
+    sl verify
+    assert_rc 0
+}
+
+test_remote_a_record_carrying_other_bytes_than_it_names_is_a_miss() {
+    tiny_on_remote
+    local rec; rec=$(ls "$T"/srv/root/team/ac/*)
+    chmod u+w "$rec"
+    python3 - "$rec" <<'PY'
+import base64, json, sys
+r = json.load(open(sys.argv[1]))
+for d in r["inline"]:
+    r["inline"][d] = base64.b64encode(b"poisoned\n").decode()
+json.dump(r, open(sys.argv[1], "w"))
+PY
+    SLUICE_REMOTE=$REMOTE sl run
+    assert_rc 0
+    assert_out "is unusable (an object it carries is not one its manifest names): a miss"
+    assert_runs t 1
+    assert_eq "$(cat "$(view_of .sluice t)/v")" "small-$(basename "$T")" "t's output"
 }
 
 test_remote_object_damaged_on_the_server_is_a_miss_and_is_recomputed() {
@@ -454,7 +502,7 @@ test_remote_push_then_pull_in_another_clone_runs_nothing() {
     (cd a && sl push --remote "$REMOTE" && assert_rc 0 && assert_out "pushing 2 cached results" &&
         assert_out "2 entries uploaded") || exit 1
     (cd b && sl pull --remote "$REMOTE" && assert_rc 0 && assert_out "hit 1") || exit 1
-    assert_eq "$(grep -c ' "PUT ' "$T/srv/access.log")" 5 "PUT requests (3 objects, 2 records)"
+    assert_eq "$(grep -c ' "PUT ' "$T/srv/access.log")" 4 "PUT requests (2 objects, 2 records: the small one inside its record)"
     diff -r "$(view_of a/.sluice use)" "$(view_of b/.sluice use)" || fail "outputs differ"
     (cd b && sl run --remote off && assert_rc 0 && assert_out "ran 0, hit 1") || exit 1
     assert_eq "$(total_runs)" 0 "tasks executed in b"
@@ -583,8 +631,8 @@ test_remote_downloads_show_a_progress_line_on_a_terminal() {
     git clone -q a b
     cd b
     SLUICE_REMOTE=$REMOTE script -qec "'$SLUICE' run" "$T/tty.txt" >/dev/null 2>&1
-    grep -q "fetching from the remote: 1 object, 125 B" "$T/tty.txt" ||
+    grep -q "fetching from the remote: 1 object, 8.8 KB" "$T/tty.txt" ||
         fail "no download line: $(cat -v "$T/tty.txt")"
-    grep -q $'125 B\r\033\[K' "$T/tty.txt" || fail "the download line was not cleared: $(cat -v "$T/tty.txt")"
+    grep -q $'8.8 KB\r\033\[K' "$T/tty.txt" || fail "the download line was not cleared: $(cat -v "$T/tty.txt")"
     grep -q "hit 1" "$T/tty.txt" || fail "the run did not end: $(cat -v "$T/tty.txt")"
 }
