@@ -584,6 +584,17 @@ static void handle_give(struct remote *r, CURL *c)
         r->api.easy_cleanup(c);
 }
 
+/* One more object downloaded (size bytes): counted, and told to the progress line. */
+static void count_fetched(struct remote *r, uint64_t size)
+{
+    pthread_mutex_lock(&r->mu);
+    r->counts.fetched++;
+    r->counts.fetched_bytes += size;
+    if (r->progress)
+        r->progress(r->progress_ctx, r->counts.fetched, r->counts.fetched_bytes);
+    pthread_mutex_unlock(&r->mu);
+}
+
 /* An object its record carried: written to the new file path, no request. 1 when it
  * was one, 0 when not, -1 with e when it cannot be written. */
 static int fetch_inlined(struct remote *r, const char *digest, uint64_t size, const char *path,
@@ -602,12 +613,7 @@ static int fetch_inlined(struct remote *r, const char *digest, uint64_t size, co
     free(b);
     if (!ok)
         return err_set(e, "%s: %s", path, strerror(errno));
-    pthread_mutex_lock(&r->mu);
-    r->counts.fetched++;
-    r->counts.fetched_bytes += size;
-    if (r->progress)
-        r->progress(r->progress_ctx, r->counts.fetched, r->counts.fetched_bytes);
-    pthread_mutex_unlock(&r->mu);
+    count_fetched(r, size);
     return 1;
 }
 
@@ -651,14 +657,8 @@ static int tier_fetch(void *ctx, const char *digest, uint64_t size, const char *
         strmap_put(&r->bad, digest, (void *)1);
         pthread_mutex_unlock(&r->mu);
     }
-    if (rc == 0) {
-        pthread_mutex_lock(&r->mu);
-        r->counts.fetched++;
-        r->counts.fetched_bytes += size;
-        if (r->progress)
-            r->progress(r->progress_ctx, r->counts.fetched, r->counts.fetched_bytes);
-        pthread_mutex_unlock(&r->mu);
-    }
+    if (rc == 0)
+        count_fetched(r, size);
     return rc;
 }
 
