@@ -434,6 +434,11 @@ size_t plan_drop_runs(struct plan *p)
     size_t targets = 0;
     for (size_t t = 0; t < p->n; t++) {
         struct plan_node *n = &p->nodes[t];
+        if (n->action == PLAN_HIT && n->hit->remote && !n->target) {
+            n->action = PLAN_NONE; /* only a task that runs needed it: never fetched */
+            p->n_hit--;
+            continue;
+        }
         if (n->action != PLAN_RUN)
             continue;
         targets += n->target;

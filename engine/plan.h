@@ -96,8 +96,9 @@ int plan_demand(struct plan *p, struct keys *k, struct db *db, struct store *st,
 void plan_check_inputs(struct plan *p, struct keys *k, struct db *db, struct store *st,
                        const size_t *targets, size_t n_targets,
                        const bool *force);
-/* Leaves out (PLAN_NONE) every task planned to run: a pull fetches, never runs.
- * Returns how many targets were left out. */
+/* Leaves out (PLAN_NONE) every task planned to run, and the remote hits that are not
+ * targets (only those tasks read them): a pull fetches, never runs. Returns how many
+ * targets were left out. */
 size_t plan_drop_runs(struct plan *p);
 void plan_free(struct plan *p);
 /* Task t's deep entry when it is valid (whether or not its bytes are present), else

@@ -396,6 +396,21 @@ PY
     assert_eq "$(cat "$(view_of .sluice t)/v")" "small-$(basename "$T")" "t's output"
 }
 
+test_remote_pull_of_a_target_the_remote_lacks_records_nothing_of_its_upstream() {
+    filled_remote
+    local key; key=$(sqlite3 a/.sluice/sluice.db "select key from entries where task='use' and kind='deep'")
+    rm -f "$T/srv/root/team/ac/$key"
+    git clone -q a b
+    cd b
+    sl pull --remote "$REMOTE" use
+    assert_rc 1
+    assert_out "1 target is neither cached here nor on the remote"
+    assert_not_out "hit       load" # its bytes were never fetched: only use would read them
+    assert_eq "$(sql "select count(*) from entries")" 0 "entries recorded"
+    sl verify
+    assert_rc 0
+}
+
 test_remote_object_damaged_on_the_server_is_a_miss_and_is_recomputed() {
     filled_remote
     for f in "$T"/srv/root/team/cas/*; do chmod u+w "$f"; echo damaged >"$f"; done
