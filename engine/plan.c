@@ -367,7 +367,7 @@ static void fetch_hits(struct plan *p, struct store *st, const size_t *tasks, si
     }
     bool *ok = xcalloc(m + 1, sizeof *ok);
     struct err e;
-    if (m > 1 && cache_fetch_all(st, p->tier, digests, m, ok, &e) == 0)
+    if (m > 0 && cache_fetch_all(st, p->tier, digests, m, ok, &e) == 0)
         for (size_t i = 0; i < m; i++)
             fetched[which[i]] = ok[i] ? 1 : -1;
     free(ok);

@@ -188,18 +188,25 @@ test_remote_second_clone_at_another_path_runs_nothing_and_gets_identical_outputs
     assert_not_out "remote:"
 }
 
-test_remote_a_cut_off_task_is_shared_under_its_new_deep_key() {
+# gen_count_flow [GEN_FIELDS]: in a new repository a, gen writes rows and count counts
+# them; GEN_FIELDS (JSON, e.g. '"expire": "1h",') go into gen.
+gen_count_flow() {
     nginx_up
     mkdir a && cd a && git_repo
     write gen.sh 'echo gen >>"$RUNS"; seq 1 3 >"$OUT/rows"'
     write count.sh 'echo count >>"$RUNS"; wc -l <"$IN_gen/rows" >"$OUT/n"'
     cat >flow.json <<JSON
 { "tasks": {
-    "gen":   { "run": "sh gen.sh", "code": ["gen.sh"], "env": { "TEST": "$(basename "$T")" } },
+    "gen":   { "run": "sh gen.sh", "code": ["gen.sh"], ${1:-}
+               "env": { "TEST": "$(basename "$T")" } },
     "count": { "run": "sh count.sh", "after": ["gen"], "code": ["count.sh"] }
 } }
 JSON
     commit_all
+}
+
+test_remote_a_cut_off_task_is_shared_under_its_new_deep_key() {
+    gen_count_flow
     SLUICE_REMOTE=$REMOTE sl run
     assert_rc 0
     assert_out "2 entries uploaded" # one per task: no shallow record is asked for here
@@ -221,18 +228,7 @@ JSON
 }
 
 test_remote_a_task_below_an_expiring_one_is_a_hit_in_a_fresh_clone() {
-    nginx_up
-    mkdir a && cd a && git_repo
-    write gen.sh 'echo gen >>"$RUNS"; seq 1 3 >"$OUT/rows"'
-    write count.sh 'echo count >>"$RUNS"; wc -l <"$IN_gen/rows" >"$OUT/n"'
-    cat >flow.json <<JSON
-{ "tasks": {
-    "gen":   { "run": "sh gen.sh", "code": ["gen.sh"], "expire": "1h",
-               "env": { "TEST": "$(basename "$T")" } },
-    "count": { "run": "sh count.sh", "after": ["gen"], "code": ["count.sh"] }
-} }
-JSON
-    commit_all
+    gen_count_flow '"expire": "1h",'
     SLUICE_REMOTE=$REMOTE sl run
     assert_rc 0
     assert_out "3 entries uploaded" # count's shallow key too: the plan checks gen's output by it
