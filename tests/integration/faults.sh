@@ -152,8 +152,9 @@ test_a_full_disk_at_open_says_the_disk_is_full() {
     trap 'umount "$T/small" 2>/dev/null' EXIT
     export SLUICE_STORE=$T/small/store
     sl run; assert_rc 0
-    dd if=/dev/zero of=small/fill bs=1k count=4000 2>/dev/null || true
+    # The WAL and its index go first (the WAL outlives commands), then the disk fills.
     rm -f small/store/sluice.db-wal small/store/sluice.db-shm
+    dd if=/dev/zero of=small/fill bs=1k count=4000 2>/dev/null || true
     sl status; assert_rc 2
     assert_out "$T/small/store/sluice.db"
     assert_out "the disk is full (no space left on device)"
