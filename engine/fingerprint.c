@@ -50,6 +50,17 @@ struct fingerprint {
     struct timespec index_mtime;
     struct strmap cache; /* absolute path -> struct entry */
     size_t hashed;
+    size_t lookups;      /* code_stat rows asked for one at a time */
+    bool rows_loaded;    /* ... then the work tree's rows were read at once into rows */
+    struct strmap rows;  /* absolute path -> struct stat_row */
+};
+
+/* A code_stat row recorded against the index in use. */
+struct stat_row {
+    int64_t size, mtime_ns, ino, ctime_ns;
+    int mode;
+    bool clean;
+    char blob[BLOB_HEX];
 };
 
 /* A code file's fingerprint and what fingerprint_save() needs to know of it. */
@@ -284,23 +295,82 @@ static const char SQL_STAT_PUT[] =
     "INSERT OR REPLACE INTO code_stat(path, size, mtime_ns, ino, mode, blob, clean, index_sig, "
     "ctime_ns) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-static bool from_table(struct fingerprint *fp, const char *abs, struct code_fp *c)
+/* Rows of the work tree's files (a range of the primary key), for flows with many. */
+static const char SQL_STAT_RANGE[] =
+    "SELECT size, mtime_ns, ino, mode, blob, clean, ctime_ns, path FROM code_stat "
+    "WHERE path >= ? AND path < ? AND index_sig = ?";
+/* Point queries until this many files were asked for, then one range query. */
+#define STAT_BATCH_AFTER 64
+
+/* The row q stands on, or false when its blob id is malformed. */
+static bool row_of(sqlite3_stmt *q, struct stat_row *r)
 {
-    const struct file_stamp *st = &c->stamp;
+    r->size = sqlite3_column_int64(q, 0);
+    r->mtime_ns = sqlite3_column_int64(q, 1);
+    r->ino = sqlite3_column_int64(q, 2);
+    r->mode = sqlite3_column_int(q, 3);
+    r->clean = sqlite3_column_int(q, 5) != 0;
+    r->ctime_ns = sqlite3_column_int64(q, 6);
+    const char *blob = db_col_text(q, 4);
+    if (strlen(blob) != BLOB_HEX - 1)
+        return false;
+    memcpy(r->blob, blob, BLOB_HEX);
+    return true;
+}
+
+static void load_rows(struct fingerprint *fp)
+{
+    fp->rows_loaded = true;
+    /* Every path below the work tree: from "wd/" up to (not including) "wd0". */
+    char *lo = fp->info.in_git ? xstrdup(fp->info.workdir) : xasprintf("%s/", fp->dir);
+    char *hi = xstrdup(lo);
+    hi[strlen(hi) - 1] = '/' + 1;
+    sqlite3_stmt *q = db_prepare(fp->db, SQL_STAT_RANGE);
+    db_bind_text(q, 1, lo);
+    db_bind_text(q, 2, hi);
+    db_bind_text(q, 3, fp->info.index_sig);
+    struct stat_row r;
+    while (sqlite3_step(q) == SQLITE_ROW)
+        if (row_of(q, &r)) {
+            struct stat_row *keep = xmalloc(sizeof *keep);
+            *keep = r;
+            strmap_put(&fp->rows, db_col_text(q, 7), keep);
+        }
+    db_done(q);
+    free(lo);
+    free(hi);
+}
+
+/* The row recorded for abs against the index in use, into *r. */
+static bool find_row(struct fingerprint *fp, const char *abs, struct stat_row *r)
+{
+    if (!fp->rows_loaded && ++fp->lookups > STAT_BATCH_AFTER)
+        load_rows(fp);
+    if (fp->rows_loaded) {
+        const struct stat_row *got = strmap_get(&fp->rows, abs);
+        if (got)
+            *r = *got;
+        return got != NULL;
+    }
     sqlite3_stmt *q = db_prepare(fp->db, SQL_STAT_GET);
     db_bind_text(q, 1, abs);
     db_bind_text(q, 2, fp->info.index_sig);
-    bool hit = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int64(q, 0) == st->size &&
-               sqlite3_column_int64(q, 1) == st->mtime_ns &&
-               sqlite3_column_int64(q, 2) == (int64_t)st->ino &&
-               sqlite3_column_int(q, 3) == (int)(st->mode & 0111) &&
-               sqlite3_column_int64(q, 6) == st->ctime_ns &&
-               strlen(db_col_text(q, 4)) == BLOB_HEX - 1;
-    if (hit) {
-        memcpy(c->blob, db_col_text(q, 4), BLOB_HEX);
-        c->clean = sqlite3_column_int(q, 5) != 0;
-    }
+    bool found = sqlite3_step(q) == SQLITE_ROW && row_of(q, r);
     db_done(q);
+    return found;
+}
+
+static bool from_table(struct fingerprint *fp, const char *abs, struct code_fp *c)
+{
+    const struct file_stamp *st = &c->stamp;
+    struct stat_row r;
+    bool hit = find_row(fp, abs, &r) && r.size == st->size && r.mtime_ns == st->mtime_ns &&
+               r.ino == (int64_t)st->ino && r.mode == (int)(st->mode & 0111) &&
+               r.ctime_ns == st->ctime_ns;
+    if (hit) {
+        memcpy(c->blob, r.blob, BLOB_HEX);
+        c->clean = r.clean;
+    }
     return hit;
 }
 
@@ -365,6 +435,7 @@ void fingerprint_close(struct fingerprint *fp)
     if (!fp)
         return;
     strmap_free(&fp->cache, free);
+    strmap_free(&fp->rows, free);
     git_index_free(fp->index);
     git_repository_free(fp->repo);
     free_info(&fp->info);

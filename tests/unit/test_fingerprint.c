@@ -182,3 +182,61 @@ TEST(fingerprint_store_cache_skips_git_until_something_changes)
     db_close(db);
     free(dbp);
 }
+
+/* Fingerprints f0.py .. f99.py with the store's cache into blobs; reports git use. */
+static void fp_many(struct db *db, char blobs[][BLOB_HEX], bool *used_git, size_t *hashed)
+{
+    struct fingerprint *fp;
+    struct err e;
+    REQUIRE(fingerprint_open(t_tmpdir(), db, &fp, &e) == 0);
+    for (int i = 0; i < 100; i++) {
+        char rel[16];
+        snprintf(rel, sizeof rel, "f%d.py", i);
+        const struct code_fp *c;
+        blobs[i][0] = 0;
+        if (fingerprint_file(fp, t_tmpdir(), rel, &c, &e) == 0)
+            memcpy(blobs[i], c->blob, BLOB_HEX);
+    }
+    *used_git = fingerprint_used_git(fp);
+    *hashed = fingerprint_hashed(fp);
+    fingerprint_save(fp);
+    fingerprint_close(fp);
+}
+
+/* Past 64 files the store's records are read in one query: a changed file among them
+ * is still seen (the 100th, read from that batch). */
+TEST(fingerprint_store_cache_read_in_one_batch_still_sees_a_change)
+{
+    REQUIRE(init_repo() == 0);
+    for (int i = 0; i < 100; i++) {
+        char rel[16], text[32];
+        snprintf(rel, sizeof rel, "f%d.py", i);
+        snprintf(text, sizeof text, "file %d\n", i);
+        t_write(rel, text);
+        set_mtime(rel, time(NULL) - 100);
+    }
+    REQUIRE(t_sh("git add . && git commit -qm many") == 0);
+    char *dbp = path_join(t_tmpdir(), ".cache.db");
+    struct db *db;
+    struct err e;
+    REQUIRE(db_open(dbp, &db, &e) == 0);
+    static char first[100][BLOB_HEX], again[100][BLOB_HEX];
+    bool used;
+    size_t hashed;
+    fp_many(db, first, &used, &hashed);
+    CHECK(used);
+    fp_many(db, again, &used, &hashed); /* nothing changed: every row from the store */
+    CHECK(!used);
+    for (int i = 0; i < 100; i++)
+        CHECK_STR(again[i], first[i]);
+    t_write("f99.py", "file 99, changed\n");
+    char want[64];
+    git_out("git hash-object --no-filters f99.py", want, sizeof want);
+    fp_many(db, again, &used, &hashed);
+    CHECK(used);
+    CHECK(hashed == 1);
+    CHECK_STR(again[99], want);
+    CHECK_STR(again[98], first[98]);
+    db_close(db);
+    free(dbp);
+}
